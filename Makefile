@@ -1,0 +1,105 @@
+# Byline: one static library (common/), one program (bin/byline), one benchmark
+# (bin/byline-bench), one Criterion binary per test file.
+#
+#   make            build bin/byline and bin/byline-bench
+#   make check      install missing deps, build, run every test
+#   make demo       install missing deps, build, index corpus/sample, run searches
+#   make bench      run the posting-loop benchmark
+#   SANITIZE=1      build with AddressSanitizer + UBSan (into build-san/)
+#   WERROR=1        warnings are errors (CI sets it)
+
+CC      ?= cc
+PKGS    := zlib libxxhash libutf8proc jansson
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+           -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -iquote common -iquote indexer -iquote searcher -MMD -MP
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lz -lxxhash -lutf8proc -ljansson) \
+           -lstemmer -lcsv -lm
+CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+
+BUILD   := build
+ifeq ($(WERROR),1)
+CFLAGS  += -Werror
+endif
+ifeq ($(SANITIZE),1)
+BUILD   := build-san
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+COMMON_SRC   := $(wildcard common/*.c)
+INDEXER_SRC  := $(wildcard indexer/*.c)
+SEARCHER_SRC := $(wildcard searcher/*.c)
+CLI_SRC      := $(wildcard cli/*.c)
+BENCH_SRC    := $(wildcard bench/*.c)
+TEST_SRC     := $(wildcard tests/test_*.c)
+TEST_HELPERS := $(filter-out tests/test_%,$(wildcard tests/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIB       := $(BUILD)/libbyline.a
+APP_OBJ   := $(call obj,$(INDEXER_SRC) $(SEARCHER_SRC))
+BYLINE    := $(BUILD)/bin/byline
+BENCHBIN  := $(BUILD)/bin/byline-bench
+TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+
+.PHONY: all check test demo bench deps install clean
+all: bin/byline bin/byline-bench
+
+bin/byline: $(BYLINE)
+	@mkdir -p bin && cp $< $@
+bin/byline-bench: $(BENCHBIN)
+	@mkdir -p bin && cp $< $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(call obj,$(COMMON_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BYLINE): $(call obj,$(CLI_SRC)) $(APP_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BENCHBIN): $(call obj,$(BENCH_SRC)) $(APP_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(call obj,$(TEST_HELPERS)) $(APP_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcriterion -o $@
+
+tests: $(TEST_BINS) $(BYLINE)
+
+# Every test binary runs even if an earlier one fails; the target fails if any did.
+test: $(TEST_BINS) $(BYLINE)
+	@fail=0; for t in $(TEST_BINS); do \
+	  BYLINE_BIN=$(CURDIR)/$(BYLINE) BYLINE_ROOT=$(CURDIR) $$t --jobs 2 || fail=1; \
+	done; exit $$fail
+
+check: deps
+	$(MAKE) all
+	$(MAKE) test
+
+demo: deps
+	$(MAKE) all
+	@sh corpus/demo.sh bin/byline
+
+bench: deps
+	$(MAKE) bin/byline-bench bin/byline
+	bin/byline-bench
+
+deps:
+	@sh .ci/deps.sh
+
+install: all
+	install -d $(DESTDIR)$(or $(PREFIX),/usr/local)/bin
+	install -m 755 bin/byline $(DESTDIR)$(or $(PREFIX),/usr/local)/bin/byline
+
+clean:
+	rm -rf build build-san bin
+
+.SECONDARY:
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

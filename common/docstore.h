@@ -1,0 +1,69 @@
+/* docstore.h: a segment's compressed document store (kind BLST, ".sto").
+ *
+ * Documents are numbered 0..n-1 in the order they were added. Their stored
+ * fields are packed into blocks of about BL_DOCSTORE_BLOCK bytes and each
+ * block is compressed with zlib; an index of blocks (first doc, offset,
+ * sizes) at the end of the file is loaded at open, so fetching a document
+ * inflates one block. The grammar is at the top of docstore.c and in
+ * docs/FORMAT.md.
+ */
+#ifndef BL_DOCSTORE_H
+#define BL_DOCSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Target uncompressed bytes per block. */
+#define BL_DOCSTORE_BLOCK (32 * 1024)
+
+/* The stored fields of one article. Strings are not NUL-terminated by
+ * contract (the reader does NUL-terminate them for convenience). */
+typedef struct {
+    const char *id;     size_t id_len;
+    const char *title;  size_t title_len;
+    const char *text;   size_t text_len;
+    const char *source; size_t source_len;
+    const char *date;   size_t date_len;
+    const char *url;    size_t url_len;
+} bl_stored_doc;
+
+typedef struct bl_docstore_writer bl_docstore_writer;
+
+/* Creates the store at path. Errors: BL_EIO, BL_ENOMEM. */
+int bl_docstore_writer_new(bl_docstore_writer **out, const char *path);
+
+/* Appends the next document (its number is the count added before it).
+ * The fields are copied. Errors: BL_EIO, BL_ENOMEM, BL_ETOOBIG (a field
+ * over 1 GiB). */
+int bl_docstore_writer_add(bl_docstore_writer *w, const bl_stored_doc *doc);
+
+/* Flushes the last block, writes the block index, commits (fsync) and frees
+ * w whatever the outcome. Errors: BL_EIO, BL_ENOMEM. */
+int bl_docstore_writer_finish(bl_docstore_writer *w);
+
+/* Removes the partial file and frees w; NULL does nothing. */
+void bl_docstore_writer_abort(bl_docstore_writer *w);
+
+typedef struct bl_docstore bl_docstore;
+
+/* Maps and opens a store; verify != 0 also checks the checksum. Errors:
+ * BL_EIO, BL_ECORRUPT, BL_EVERSION, BL_ENOMEM. */
+int bl_docstore_open(bl_docstore **out, const char *path, int verify);
+
+/* Unmaps and frees s; NULL does nothing. */
+void bl_docstore_close(bl_docstore *s);
+
+/* Number of documents. */
+uint32_t bl_docstore_count(const bl_docstore *s);
+
+/* Fetches document doc into *out. The strings are borrowed until the next
+ * bl_docstore_get or bl_docstore_close on s (the last inflated block is
+ * cached, so neighbours are cheap). Not thread-safe on one handle.
+ * Errors: BL_EINVAL (doc out of range), BL_ECORRUPT (inflate failure or bad
+ * record; detail names the file and block offset), BL_ENOMEM. */
+int bl_docstore_get(bl_docstore *s, uint32_t doc, bl_stored_doc *out);
+
+/* Inflates every block and checks every record. Errors: BL_ECORRUPT. */
+int bl_docstore_check(bl_docstore *s);
+
+#endif

@@ -1,0 +1,113 @@
+/* postings.h: a segment's doc-id/frequency lists (kind BLDC, ".doc") and
+ * positions (kind BLPS, ".pos"), writer and reader.
+ *
+ * A term's list is cut into blocks of BL_BLOCK_SIZE postings (the last may
+ * be shorter). Its layout in the .doc file, at bl_terminfo.postings_offset,
+ * with n = doc_freq and nblocks = ceil(n / 128), known from the dictionary:
+ *
+ *   list      := [skips] block{nblocks}
+ *   skips     := skip{nblocks}                 only when nblocks > 1
+ *   skip      := last_doc_gap:varint doc_bytes:varint pos_bytes:varint
+ *                max_tf:varint min_len:varint
+ *   block     := doc_gaps:codec[m] tf_minus_1:codec[m]     m = postings in block
+ *
+ *   last_doc_gap  last doc of the block minus the previous block's last doc
+ *                 (the first block: its last doc itself)
+ *   doc_bytes     bytes of this block in the .doc file
+ *   pos_bytes     bytes of this block's positions in the .pos file
+ *   max_tf        highest term frequency in the block    } what block-max
+ *   min_len       shortest document length in the block  } pruning needs
+ *   doc_gaps      bl_delta_encode of the block's doc ids with base = previous
+ *                 block's last doc + 1 (0 for the first block)
+ *   codec[m]      m values written by bl_codec_encode (codec.h)
+ *
+ * Positions, at bl_terminfo.positions_offset in the .pos file, block by
+ * block in the same order: for each block, one codec run of sum(tf) values:
+ * for each doc of the block, its tf positions as gaps (the first position
+ * as is, then p[i] - p[i-1] - 1; positions strictly increase in a doc).
+ * A reader skipping whole blocks adds up pos_bytes to find a block's start.
+ */
+#ifndef BL_POSTINGS_H
+#define BL_POSTINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "docset.h"
+#include "termdict.h"
+
+typedef struct bl_postings_writer bl_postings_writer;
+
+/* Creates the .doc and .pos files. Errors: BL_EIO, BL_ENOMEM. */
+int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
+                           const char *pos_path);
+
+/* Writes one term's list. docs[0..ndocs) strictly increasing; tfs[i] >= 1;
+ * positions holds, doc after doc, tfs[i] strictly increasing positions
+ * (sum(tfs) values in all); doc_lens[d] is the length (tokens) of doc d,
+ * indexed by doc id. Fills *info (doc_freq, total_freq and both offsets).
+ * Errors: BL_EINVAL (unsorted input, ndocs == 0), BL_EIO, BL_ENOMEM. */
+int bl_postings_writer_add(bl_postings_writer *w, const uint32_t *docs,
+                           const uint32_t *tfs, uint32_t ndocs,
+                           const uint32_t *positions, const uint32_t *doc_lens,
+                           bl_terminfo *info);
+
+/* Commits (fsyncs) both files and frees w whatever the outcome.
+ * Errors: BL_EIO. */
+int bl_postings_writer_finish(bl_postings_writer *w);
+
+/* Removes both partial files and frees w; NULL does nothing. */
+void bl_postings_writer_abort(bl_postings_writer *w);
+
+/* The two mapped files of a segment. */
+typedef struct bl_postings bl_postings;
+
+/* Maps both files; verify != 0 checks their checksums. Errors: BL_EIO,
+ * BL_ECORRUPT, BL_EVERSION, BL_ENOMEM. */
+int bl_postings_open(bl_postings **out, const char *doc_path,
+                     const char *pos_path, int verify);
+
+/* Unmaps and frees p; NULL does nothing. */
+void bl_postings_close(bl_postings *p);
+
+/* Body sizes of the .doc and .pos files (for bl_termdict_check). */
+uint64_t bl_postings_docs_bytes(const bl_postings *p);
+uint64_t bl_postings_positions_bytes(const bl_postings *p);
+
+/* An iterator over one term's list. Its first member is a bl_docset, so
+ * (bl_docset *)it works with every docset function; it is positioned on its
+ * first doc when created. cost = doc_freq. */
+typedef struct bl_posting_iter bl_posting_iter;
+
+/* Creates an iterator for the term described by info (from this segment's
+ * dictionary). p must outlive it. Decodes the skip table eagerly, blocks
+ * lazily. Errors: BL_ENOMEM, BL_ECORRUPT (offsets outside the file; detail
+ * names the file and offset). Free with bl_docset_free((bl_docset *)it). */
+int bl_posting_iter_new(const bl_postings *p, const bl_terminfo *info,
+                        bl_posting_iter **out);
+
+static inline bl_docset *bl_posting_iter_docset(bl_posting_iter *it)
+{
+    return (bl_docset *)it;
+}
+
+/* Term frequency in the current doc (undefined at BL_DOC_END). */
+uint32_t bl_posting_iter_freq(const bl_posting_iter *it);
+
+/* Positions of the term in the current doc, increasing; *pos is borrowed
+ * until the iterator moves. Decodes the block's positions on first use.
+ * Errors: BL_ECORRUPT (also recorded in the docset's err). */
+int bl_posting_iter_positions(bl_posting_iter *it, const uint32_t **pos,
+                              uint32_t *n);
+
+/* Block-max data of the block holding the current doc (for pruning later):
+ * its last doc, highest tf and shortest document length. */
+void bl_posting_iter_block_info(const bl_posting_iter *it, uint32_t *last_doc,
+                                uint32_t *max_tf, uint32_t *min_len);
+
+/* Walks one whole list checking every block decodes, doc ids increase,
+ * lengths match the skip table and positions increase. Errors: BL_ECORRUPT. */
+int bl_postings_check_term(const bl_postings *p, const bl_terminfo *info,
+                           uint32_t doc_count);
+
+#endif

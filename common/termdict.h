@@ -1,0 +1,86 @@
+/* termdict.h: a segment's sorted term dictionary (file kind BLTD, ".tdi").
+ *
+ * Terms are byte strings sorted by memcmp order. They are stored in blocks
+ * of up to BL_TERMDICT_BLOCK terms, each term prefix-compressed against the
+ * one before it in its block, followed by its bl_terminfo. A small block
+ * index (first term and file offset of every block) sits at the end of the
+ * file and is loaded into memory at open, so a lookup is a binary search in
+ * memory plus a scan of one block; a prefix lookup starts at the block that
+ * may hold the prefix and walks forward. The exact grammar is at the top of
+ * termdict.c and in docs/FORMAT.md.
+ */
+#ifndef BL_TERMDICT_H
+#define BL_TERMDICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Terms per dictionary block. */
+#define BL_TERMDICT_BLOCK 64
+/* Longest term accepted by the writer (the tokenizer keeps 64 bytes; the
+ * stemmer never lengthens much). */
+#define BL_TERM_MAX_BYTES 255
+
+/* What the dictionary says about one term in one segment. */
+typedef struct {
+    uint32_t doc_freq;          /* documents containing the term */
+    uint64_t total_freq;        /* occurrences in all documents (>= doc_freq) */
+    uint64_t postings_offset;   /* where the term's list starts in the .doc file */
+    uint64_t positions_offset;  /* where its positions start in the .pos file */
+} bl_terminfo;
+
+typedef struct bl_termdict_writer bl_termdict_writer;
+
+/* Creates the dictionary file at path. Errors: BL_EIO, BL_ENOMEM. */
+int bl_termdict_writer_new(bl_termdict_writer **out, const char *path);
+
+/* Adds a term; terms must come in strictly increasing memcmp order, be
+ * 1..BL_TERM_MAX_BYTES long, and have doc_freq >= 1. Offsets must not
+ * decrease. Errors: BL_EINVAL (order/length), BL_EIO, BL_ENOMEM. */
+int bl_termdict_writer_add(bl_termdict_writer *w, const char *term, size_t len,
+                           const bl_terminfo *info);
+
+/* Writes the last block and the block index, commits (fsync) the file and
+ * frees w whatever the outcome. Errors: BL_EIO, BL_ENOMEM. */
+int bl_termdict_writer_finish(bl_termdict_writer *w);
+
+/* Removes the partial file and frees w; NULL does nothing. */
+void bl_termdict_writer_abort(bl_termdict_writer *w);
+
+typedef struct bl_termdict bl_termdict;
+
+/* Maps and opens a dictionary; verify != 0 also checks the checksum. Loads
+ * and validates the block index. Errors: BL_EIO, BL_ECORRUPT (detail names
+ * the file and offset), BL_EVERSION, BL_ENOMEM. */
+int bl_termdict_open(bl_termdict **out, const char *path, int verify);
+
+/* Unmaps and frees d; NULL does nothing. */
+void bl_termdict_close(bl_termdict *d);
+
+/* Number of terms. */
+uint64_t bl_termdict_count(const bl_termdict *d);
+
+/* Finds term. Returns 0 and fills *info if present, BL_ENOTFOUND if not,
+ * BL_ECORRUPT (with detail) if the block is damaged. Thread-safe (no
+ * hidden state). */
+int bl_termdict_lookup(const bl_termdict *d, const char *term, size_t len,
+                       bl_terminfo *info);
+
+/* Called for each term visited; return non-zero to stop the walk (that
+ * value is returned by the walking function). term is NUL-terminated and
+ * borrowed until the callback returns. */
+typedef int (*bl_termdict_visit_fn)(void *ctx, const char *term, size_t len,
+                                    const bl_terminfo *info);
+
+/* Visits, in order, every term that starts with prefix[0..len) (all terms
+ * when len == 0). Returns 0 when done, the callback's non-zero value if it
+ * stopped, or BL_ECORRUPT/BL_ENOMEM. */
+int bl_termdict_prefix(const bl_termdict *d, const char *prefix, size_t len,
+                       bl_termdict_visit_fn fn, void *ctx);
+
+/* Walks every block and checks its structure: sorted terms, offsets that
+ * never decrease and stay below the given .doc/.pos body sizes, counts that
+ * match the index. Errors: BL_ECORRUPT with a detail naming the offset. */
+int bl_termdict_check(const bl_termdict *d, uint64_t docs_bytes, uint64_t positions_bytes);
+
+#endif

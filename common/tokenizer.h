@@ -1,0 +1,66 @@
+/* tokenizer.h: splits UTF-8 text into normalised tokens with positions and
+ * byte offsets in the original text.
+ *
+ * The rules (docs/ARCHITECTURE.md repeats them for users):
+ *  - Input is UTF-8. A byte that does not start a valid UTF-8 sequence
+ *    (overlong forms, surrogates, stray continuation bytes, truncated
+ *    sequences) is decoded as the Latin-1 character of the same value, so
+ *    "M\xFCnchen" reads as "München"; each such byte is counted. NUL and
+ *    other control characters are separators.
+ *  - A token is a maximal run of letters (L*), digits (N*) and combining
+ *    marks (M*) that starts with a letter or digit.
+ *  - An apostrophe (U+0027, U+2019, U+02BC) between two letters stays inside
+ *    the token and is normalised to U+0027: "don't", "Wagner's".
+ *  - A '.' or ',' between two digits joins them; commas are dropped and
+ *    points kept: "1,000.50" -> "1000.50", "3.5" -> "3.5".
+ *  - Everything else separates tokens, hyphens included: "Thomas-Greenfield"
+ *    is "thomas" then "greenfield" at consecutive positions, so the query
+ *    "thomas greenfield" (a phrase) finds it.
+ *  - The token text is normalised: NFKC, Unicode case folding and accent
+ *    stripping (utf8proc), so "Zelensky", "ZELENSKY" and "Zélensky" agree.
+ *  - A token whose normalised form exceeds BL_TOKEN_MAX_BYTES is dropped but
+ *    still takes a position, so phrases never bridge it.
+ *  - Positions count tokens from first_position; offsets are byte offsets of
+ *    the token's first byte and one past its last byte in the input.
+ */
+#ifndef BL_TOKENIZER_H
+#define BL_TOKENIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest normalised token kept, in bytes. */
+#define BL_TOKEN_MAX_BYTES 64
+
+typedef struct {
+    const char *text; /* normalised token, NUL-terminated; borrowed until the next call */
+    size_t len;       /* bytes in text */
+    uint32_t position;
+    size_t start, end; /* byte offsets in the original input: [start, end) */
+} bl_token;
+
+typedef struct bl_tokenizer bl_tokenizer;
+
+/* Creates a tokenizer. Errors: BL_ENOMEM. Free with bl_tokenizer_free(). */
+int bl_tokenizer_new(bl_tokenizer **out);
+
+/* Frees t; NULL does nothing. */
+void bl_tokenizer_free(bl_tokenizer *t);
+
+/* Starts tokenizing text[0..len). text is borrowed and must outlive the
+ * calls to bl_tokenizer_next(). The first token gets first_position. */
+void bl_tokenizer_reset(bl_tokenizer *t, const char *text, size_t len,
+                        uint32_t first_position);
+
+/* Produces the next token into *tok. Returns 1 for a token, 0 at the end,
+ * BL_ENOMEM if normalisation could not allocate. */
+int bl_tokenizer_next(bl_tokenizer *t, bl_token *tok);
+
+/* Position the next token would get (one past the last token's position,
+ * counting dropped over-long tokens). */
+uint32_t bl_tokenizer_next_position(const bl_tokenizer *t);
+
+/* Bytes of invalid UTF-8 (decoded as Latin-1) seen since the last reset. */
+size_t bl_tokenizer_invalid_bytes(const bl_tokenizer *t);
+
+#endif

@@ -1,0 +1,68 @@
+/* query.h: parses Byline's query language into a tree.
+ *
+ * Grammar (precedence from loosest to tightest):
+ *   query   := or
+ *   or      := and ( "OR" and )*
+ *   and     := unary ( ["AND"] unary )*     juxtaposition means AND
+ *   unary   := "NOT" unary | "-" primary | primary
+ *   primary := "(" or ")" | '"' words '"' | word | word"*"
+ * With opts.any, juxtaposition means OR instead (explicit AND still binds
+ * tighter than OR): "a b AND c" is a OR (b AND c).
+ * Operators are upper-case; "and", "or", "not" in lower case are words.
+ * A word is a run of characters other than space, quote and parentheses; it
+ * is analysed exactly like article text: one term gives a TERM node, several
+ * (e.g. "thomas-greenfield") a PHRASE node, none (pure punctuation) nothing.
+ * word* is a PREFIX node holding the normalised, unstemmed word.
+ * A query with no positive part ("NOT x", "-x") matches every document
+ * that the negative part does not.
+ */
+#ifndef BL_QUERY_H
+#define BL_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer.h"
+
+typedef enum {
+    BL_Q_TERM,   /* terms[0] */
+    BL_Q_PHRASE, /* terms[0..nterms) at relative positions positions[] */
+    BL_Q_PREFIX, /* terms[0] is the prefix (normalised, not stemmed) */
+    BL_Q_AND,    /* all kids; kids of kind BL_Q_NOT exclude */
+    BL_Q_OR,     /* any kid */
+    BL_Q_NOT,    /* kids[0] excluded (only inside AND, or alone at the top) */
+} bl_qkind;
+
+typedef struct bl_qnode {
+    bl_qkind kind;
+    char **terms;         /* TERM/PHRASE/PREFIX: NUL-terminated, owned */
+    uint32_t *positions;  /* PHRASE: position of terms[i] relative to terms[0] */
+    size_t nterms;
+    struct bl_qnode **kids; /* AND/OR/NOT: owned */
+    size_t nkids;
+    size_t offset;        /* byte offset of the node's text in the query */
+} bl_qnode;
+
+typedef struct {
+    int any; /* juxtaposition means OR */
+} bl_query_opts;
+
+/* Parses query with analyzer a. On success *out owns the tree (free with
+ * bl_qnode_free). AND and OR nodes are flattened ((a b) c -> AND(a,b,c)) and
+ * a one-kid AND/OR is replaced by its kid.
+ * Errors: BL_EQUERY with *err_pos the 0-based byte offset of the problem and
+ * a one-line detail (bl_error_detail) such as "unbalanced quote",
+ * "missing closing parenthesis", "OR needs a term on its right", "empty
+ * query", "query has no searchable words"; BL_ENOMEM. */
+int bl_query_parse(const char *query, bl_analyzer *a, const bl_query_opts *opts,
+                   bl_qnode **out, size_t *err_pos);
+
+/* Frees a tree; NULL does nothing. */
+void bl_qnode_free(bl_qnode *n);
+
+/* Writes a canonical S-expression of n into buf (at most cap bytes, always
+ * NUL-terminated): (AND wagner (PHRASE north korea) (NOT patriot) (PREFIX tax)).
+ * Returns the length it needed, like snprintf. For tests and --explain. */
+size_t bl_qnode_describe(const bl_qnode *n, char *buf, size_t cap);
+
+#endif
