@@ -1,0 +1,110 @@
+/* index.c: all segments of an index opened together, with global stats. */
+#include "index.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+struct bl_index {
+    bl_manifest manifest;
+    bl_segment **segs;
+    uint32_t *bases;
+    uint64_t docs;
+    uint64_t tokens;
+};
+
+int bl_index_open(bl_index **out, const char *dir, int verify)
+{
+    bl_index *idx = calloc(1, sizeof *idx);
+    if (!idx)
+        return BL_ENOMEM;
+    int rc = bl_manifest_read(dir, &idx->manifest);
+    if (rc)
+        goto fail;
+    size_t n = idx->manifest.nsegments;
+    idx->segs = calloc(n ? n : 1, sizeof *idx->segs);
+    idx->bases = calloc(n ? n : 1, sizeof *idx->bases);
+    if (!idx->segs || !idx->bases) {
+        rc = BL_ENOMEM;
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const bl_manifest_segment *s = &idx->manifest.segments[i];
+        if (idx->docs + s->doc_count >= UINT32_MAX) {
+            rc = bl_error_set(BL_ETOOBIG, "%s: more than %u documents", dir, UINT32_MAX - 1);
+            goto fail;
+        }
+        idx->bases[i] = (uint32_t)idx->docs;
+        idx->docs += s->doc_count;
+        idx->tokens += s->total_tokens;
+        if ((rc = bl_segment_open(&idx->segs[i], dir, s, verify)) != 0)
+            goto fail;
+    }
+    *out = idx;
+    return 0;
+fail:
+    bl_index_close(idx);
+    return rc;
+}
+
+void bl_index_close(bl_index *idx)
+{
+    if (!idx)
+        return;
+    if (idx->segs)
+        for (size_t i = 0; i < idx->manifest.nsegments; i++)
+            bl_segment_close(idx->segs[i]);
+    free(idx->segs);
+    free(idx->bases);
+    bl_manifest_release(&idx->manifest);
+    free(idx);
+}
+
+const bl_manifest *bl_index_manifest(const bl_index *idx) { return &idx->manifest; }
+size_t bl_index_segment_count(const bl_index *idx) { return idx->manifest.nsegments; }
+bl_segment *bl_index_segment(const bl_index *idx, size_t i) { return idx->segs[i]; }
+uint32_t bl_index_segment_base(const bl_index *idx, size_t i) { return idx->bases[i]; }
+uint64_t bl_index_doc_count(const bl_index *idx) { return idx->docs; }
+uint64_t bl_index_total_tokens(const bl_index *idx) { return idx->tokens; }
+
+double bl_index_avg_doc_len(const bl_index *idx)
+{
+    if (!idx->docs || !idx->tokens)
+        return 1.0;
+    return (double)idx->tokens / (double)idx->docs;
+}
+
+int bl_index_doc_freq(const bl_index *idx, const char *term, size_t len, uint64_t *df)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < idx->manifest.nsegments; i++) {
+        bl_terminfo ti;
+        int rc = bl_termdict_lookup(bl_segment_termdict(idx->segs[i]), term, len, &ti);
+        if (rc == 0)
+            sum += ti.doc_freq;
+        else if (rc != BL_ENOTFOUND)
+            return rc;
+    }
+    *df = sum;
+    return 0;
+}
+
+int bl_index_locate(const bl_index *idx, uint32_t global, size_t *seg, uint32_t *local)
+{
+    size_t lo = 0, hi = idx->manifest.nsegments;
+    /* Last segment whose base <= global. */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (idx->bases[mid] <= global)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    if (lo >= idx->manifest.nsegments ||
+        global - idx->bases[lo] >= idx->manifest.segments[lo].doc_count)
+        return bl_error_set(BL_EINVAL, "document %u is not in the index", global);
+    *seg = lo;
+    *local = global - idx->bases[lo];
+    return 0;
+}

@@ -1,0 +1,182 @@
+/* manifest.c: reading and atomically committing the segment list. */
+#include "manifest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "error.h"
+#include "filefmt.h"
+
+#define MAX_SEGMENTS 1000000u
+
+int bl_segment_path(char *buf, size_t cap, const char *dir, uint64_t id,
+                    const char *ext)
+{
+    int n = snprintf(buf, cap, "%s/seg_%08llu.%s", dir, (unsigned long long)id, ext);
+    if (n < 0 || (size_t)n >= cap)
+        return bl_error_set(BL_ETOOBIG, "%s: index path too long", dir);
+    return 0;
+}
+
+static int manifest_path(char *buf, size_t cap, const char *dir, const char *name)
+{
+    int n = snprintf(buf, cap, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= cap)
+        return bl_error_set(BL_ETOOBIG, "%s: index path too long", dir);
+    return 0;
+}
+
+static int parse(const bl_mapped *m, bl_manifest *out)
+{
+    bl_reader r;
+    bl_reader_init(&r, m->data, m->len);
+    uint8_t lang_len;
+    const uint8_t *lang;
+    if (bl_reader_u64le(&r, &out->generation) || bl_reader_u64le(&r, &out->next_segment) ||
+        bl_reader_u8(&r, &lang_len) || lang_len >= sizeof out->lang ||
+        bl_reader_bytes(&r, lang_len, &lang) ||
+        bl_reader_u32le(&r, &out->analyzer_version) || bl_reader_u32le(&r, &out->nsegments) ||
+        out->nsegments > MAX_SEGMENTS)
+        return bl_error_set(BL_ECORRUPT, "%s: offset %zu: bad manifest header", m->path,
+                            bl_reader_offset(&r));
+    memcpy(out->lang, lang, lang_len);
+    out->lang[lang_len] = 0;
+    out->segments = calloc(out->nsegments ? out->nsegments : 1, sizeof *out->segments);
+    if (!out->segments)
+        return BL_ENOMEM;
+    for (uint32_t i = 0; i < out->nsegments; i++) {
+        bl_manifest_segment *s = &out->segments[i];
+        if (bl_reader_u64le(&r, &s->id) || bl_reader_u32le(&r, &s->doc_count) ||
+            bl_reader_u64le(&r, &s->total_tokens) || bl_reader_u32le(&r, &s->codec))
+            return bl_error_set(BL_ECORRUPT, "%s: offset %zu: truncated segment entry %u",
+                                m->path, bl_reader_offset(&r), i);
+        if (s->id >= out->next_segment)
+            return bl_error_set(BL_ECORRUPT, "%s: segment id %llu not below next id %llu",
+                                m->path, (unsigned long long)s->id,
+                                (unsigned long long)out->next_segment);
+    }
+    if (bl_reader_left(&r))
+        return bl_error_set(BL_ECORRUPT, "%s: offset %zu: trailing bytes", m->path,
+                            bl_reader_offset(&r));
+    return 0;
+}
+
+int bl_manifest_read(const char *dir, bl_manifest *out)
+{
+    memset(out, 0, sizeof *out);
+    char path[4096];
+    int rc = manifest_path(path, sizeof path, dir, BL_MANIFEST_NAME);
+    if (rc)
+        return rc;
+    if (access(path, F_OK) != 0) {
+        if (errno == ENOENT)
+            return bl_error_set(BL_ENOTFOUND, "%s: no index here (no %s file)", dir,
+                                BL_MANIFEST_NAME);
+        return bl_error_set(BL_EIO, "%s: %s", path, strerror(errno));
+    }
+    bl_mapped m;
+    if ((rc = bl_file_map(&m, path, BL_KIND_MANIFEST, 1)) != 0)
+        return rc;
+    rc = parse(&m, out);
+    bl_file_unmap(&m);
+    if (rc)
+        bl_manifest_release(out);
+    return rc;
+}
+
+int bl_manifest_add_segment(bl_manifest *m, const bl_manifest_segment *s)
+{
+    bl_manifest_segment *n = realloc(m->segments, (m->nsegments + 1) * sizeof *n);
+    if (!n)
+        return BL_ENOMEM;
+    n[m->nsegments++] = *s;
+    m->segments = n;
+    return 0;
+}
+
+static int serialize(const bl_manifest *m, bl_buf *b)
+{
+    size_t lang_len = strlen(m->lang);
+    int rc = bl_buf_put_u64le(b, m->generation) | bl_buf_put_u64le(b, m->next_segment) |
+             bl_buf_put_u8(b, (uint8_t)lang_len) | bl_buf_append(b, m->lang, lang_len) |
+             bl_buf_put_u32le(b, m->analyzer_version) | bl_buf_put_u32le(b, m->nsegments);
+    for (uint32_t i = 0; i < m->nsegments; i++) {
+        const bl_manifest_segment *s = &m->segments[i];
+        rc |= bl_buf_put_u64le(b, s->id) | bl_buf_put_u32le(b, s->doc_count) |
+              bl_buf_put_u64le(b, s->total_tokens) | bl_buf_put_u32le(b, s->codec);
+    }
+    return rc ? BL_ENOMEM : 0;
+}
+
+int bl_manifest_commit(const char *dir, const bl_manifest *m)
+{
+    char tmp[4096], final[4096], name[64];
+    snprintf(name, sizeof name, "%s.tmp.%ld", BL_MANIFEST_NAME, (long)getpid());
+    int rc = manifest_path(tmp, sizeof tmp, dir, name);
+    if (!rc)
+        rc = manifest_path(final, sizeof final, dir, BL_MANIFEST_NAME);
+    if (rc)
+        return rc;
+    bl_buf b;
+    bl_buf_init(&b);
+    if ((rc = serialize(m, &b)) != 0)
+        goto fail;
+    unlink(tmp); /* a leftover of a crashed run with our pid */
+    bl_filewriter *w;
+    if ((rc = bl_filewriter_open(&w, tmp, BL_KIND_MANIFEST)) != 0)
+        goto fail;
+    if ((rc = bl_filewriter_write(w, b.data, b.len)) != 0) {
+        bl_filewriter_abort(w);
+        goto fail;
+    }
+    if ((rc = bl_filewriter_commit(w)) != 0)
+        goto fail;
+    if (rename(tmp, final) != 0) {
+        rc = bl_error_set(BL_EIO, "%s: cannot rename to %s: %s", tmp, final, strerror(errno));
+        unlink(tmp);
+        goto fail;
+    }
+    rc = bl_fsync_dir(dir);
+fail:
+    bl_buf_release(&b);
+    return rc;
+}
+
+void bl_manifest_release(bl_manifest *m)
+{
+    free(m->segments);
+    memset(m, 0, sizeof *m);
+}
+
+int bl_manifest_lock(const char *dir, int *fd)
+{
+    char path[4096];
+    int rc = manifest_path(path, sizeof path, dir, "LOCK");
+    if (rc)
+        return rc;
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (f < 0)
+        return bl_error_set(BL_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(f);
+        if (e == EWOULDBLOCK)
+            return bl_error_set(BL_ELOCKED, "%s: another byline process is writing this index",
+                                dir);
+        return bl_error_set(BL_EIO, "%s: cannot lock: %s", path, strerror(e));
+    }
+    *fd = f;
+    return 0;
+}
+
+void bl_manifest_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}

@@ -1,0 +1,74 @@
+/* manifest.h: the file that says which segments make up an index.
+ *
+ * An index is a directory. Its MANIFEST file (kind BLMF) lists the live
+ * segments; every segment is a set of immutable files named
+ * seg_NNNNNNNN.{tdi,doc,pos,len,sto}. A commit writes and fsyncs the new
+ * segment files, then writes the new manifest to a temporary name, fsyncs
+ * it, renames it over MANIFEST and fsyncs the directory. rename() is
+ * atomic, so a crash at any moment leaves either the old or the new
+ * manifest, each naming only complete, fsynced segments.
+ *
+ *   body    := generation:u64 next_segment:u64 lang_len:u8 lang:bytes
+ *              analyzer_version:u32 nsegments:u32 segment{nsegments}
+ *   segment := id:u64 doc_count:u32 total_tokens:u64 codec:u32
+ *
+ * Writers hold an exclusive flock() on the file LOCK in the directory for
+ * the whole run (bl_manifest_lock), so two indexers cannot interleave.
+ */
+#ifndef BL_MANIFEST_H
+#define BL_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BL_MANIFEST_NAME "MANIFEST"
+/* Bumped whenever tokenisation rules change, so an index built by another
+ * analyzer is not silently mixed with new segments. */
+#define BL_ANALYZER_VERSION 1
+
+typedef struct {
+    uint64_t id;           /* names the files: seg_%08llu.* */
+    uint32_t doc_count;
+    uint64_t total_tokens; /* sum of document lengths */
+    uint32_t codec;        /* BL_CODEC_* that wrote its postings */
+} bl_manifest_segment;
+
+typedef struct {
+    uint64_t generation;     /* +1 on each commit */
+    uint64_t next_segment;   /* id the next new segment gets */
+    char lang[64];           /* Snowball language of the analyzer */
+    uint32_t analyzer_version;
+    uint32_t nsegments;
+    bl_manifest_segment *segments; /* owned */
+} bl_manifest;
+
+/* Reads dir/MANIFEST into *out (verifying its checksum). Errors:
+ * BL_ENOTFOUND (no index in dir; detail says so), BL_EIO, BL_ECORRUPT,
+ * BL_EVERSION, BL_ENOMEM. */
+int bl_manifest_read(const char *dir, bl_manifest *out);
+
+/* Atomically replaces dir/MANIFEST by m with m->generation as given (the
+ * caller increments it). Errors: BL_EIO, BL_ENOMEM; on error the old
+ * manifest is untouched. */
+int bl_manifest_commit(const char *dir, const bl_manifest *m);
+
+/* Appends a segment to m. Errors: BL_ENOMEM. */
+int bl_manifest_add_segment(bl_manifest *m, const bl_manifest_segment *s);
+
+/* Frees what m owns; safe on a zeroed struct. */
+void bl_manifest_release(bl_manifest *m);
+
+/* Takes the writer lock of dir (creating dir/LOCK); *fd receives the lock's
+ * descriptor, to pass to bl_manifest_unlock. Errors: BL_ELOCKED if another
+ * process holds it, BL_EIO. */
+int bl_manifest_lock(const char *dir, int *fd);
+
+/* Releases the writer lock. */
+void bl_manifest_unlock(int fd);
+
+/* Writes the path of segment file `ext` ("tdi", "doc", ...) into buf.
+ * Errors: BL_ETOOBIG if it does not fit in cap. */
+int bl_segment_path(char *buf, size_t cap, const char *dir, uint64_t id,
+                    const char *ext);
+
+#endif

@@ -1,0 +1,141 @@
+/* segment.c: opening a segment's five files together; document lengths. */
+#include "segment.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "error.h"
+#include "filefmt.h"
+
+struct bl_segment {
+    bl_manifest_segment info;
+    bl_termdict *dict;
+    bl_postings *postings;
+    bl_docstore *store;
+    bl_mapped lens;
+};
+
+int bl_doclens_write(const char *path, const uint32_t *lens, uint32_t n)
+{
+    bl_filewriter *w;
+    int rc = bl_filewriter_open(&w, path, BL_KIND_DOCLENS);
+    if (rc)
+        return rc;
+    uint8_t chunk[4096];
+    for (uint32_t i = 0; i < n;) {
+        size_t k = 0;
+        for (; i < n && k + 4 <= sizeof chunk; i++, k += 4)
+            bl_put_u32le(chunk + k, lens[i]);
+        if ((rc = bl_filewriter_write(w, chunk, k)) != 0) {
+            bl_filewriter_abort(w);
+            return rc;
+        }
+    }
+    return bl_filewriter_commit(w);
+}
+
+int bl_segment_open(bl_segment **out, const char *dir,
+                    const bl_manifest_segment *info, int verify)
+{
+    bl_segment *s = calloc(1, sizeof *s);
+    if (!s)
+        return BL_ENOMEM;
+    s->info = *info;
+    char p1[4096], p2[4096];
+    int rc;
+    if ((rc = bl_segment_path(p1, sizeof p1, dir, info->id, "tdi")) ||
+        (rc = bl_termdict_open(&s->dict, p1, verify)))
+        goto fail;
+    if ((rc = bl_segment_path(p1, sizeof p1, dir, info->id, "doc")) ||
+        (rc = bl_segment_path(p2, sizeof p2, dir, info->id, "pos")) ||
+        (rc = bl_postings_open(&s->postings, p1, p2, verify)))
+        goto fail;
+    if ((rc = bl_segment_path(p1, sizeof p1, dir, info->id, "sto")) ||
+        (rc = bl_docstore_open(&s->store, p1, verify)))
+        goto fail;
+    if (bl_docstore_count(s->store) != info->doc_count) {
+        rc = bl_error_set(BL_ECORRUPT, "%s: holds %u documents, manifest says %u", p1,
+                          bl_docstore_count(s->store), info->doc_count);
+        goto fail;
+    }
+    if ((rc = bl_segment_path(p1, sizeof p1, dir, info->id, "len")) ||
+        (rc = bl_file_map(&s->lens, p1, BL_KIND_DOCLENS, verify)))
+        goto fail;
+    if (s->lens.len != (size_t)info->doc_count * 4) {
+        rc = bl_error_set(BL_ECORRUPT, "%s: %zu bytes of lengths for %u documents", p1,
+                          s->lens.len, info->doc_count);
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    bl_segment_close(s);
+    return rc;
+}
+
+void bl_segment_close(bl_segment *s)
+{
+    if (!s)
+        return;
+    bl_termdict_close(s->dict);
+    bl_postings_close(s->postings);
+    bl_docstore_close(s->store);
+    bl_file_unmap(&s->lens);
+    free(s);
+}
+
+const bl_manifest_segment *bl_segment_info(const bl_segment *s) { return &s->info; }
+const bl_termdict *bl_segment_termdict(const bl_segment *s) { return s->dict; }
+const bl_postings *bl_segment_postings(const bl_segment *s) { return s->postings; }
+bl_docstore *bl_segment_docstore(bl_segment *s) { return s->store; }
+
+uint32_t bl_segment_doc_len(const bl_segment *s, uint32_t doc)
+{
+    return bl_get_u32le(s->lens.data + (size_t)doc * 4);
+}
+
+typedef struct {
+    bl_segment *seg;
+    uint64_t terms;
+    int rc;
+} check_ctx;
+
+static int check_term(void *ctx, const char *term, size_t len, const bl_terminfo *info)
+{
+    check_ctx *c = ctx;
+    (void)len;
+    c->terms++;
+    int rc = bl_postings_check_term(c->seg->postings, info, c->seg->info.doc_count);
+    if (rc) {
+        /* Keep the postings detail and say which term it was. */
+        char detail[900];
+        snprintf(detail, sizeof detail, "%s", bl_error_detail());
+        bl_error_set(rc, "%s (term '%.64s')", detail, term);
+    }
+    return rc;
+}
+
+int bl_segment_check(bl_segment *s)
+{
+    int rc = bl_termdict_check(s->dict, bl_postings_docs_bytes(s->postings),
+                               bl_postings_positions_bytes(s->postings));
+    if (rc)
+        return rc;
+    check_ctx c = {s, 0, 0};
+    if ((rc = bl_termdict_prefix(s->dict, "", 0, check_term, &c)) != 0)
+        return rc;
+    if (c.terms != bl_termdict_count(s->dict))
+        return bl_error_set(BL_ECORRUPT, "%s: walked %llu terms, dictionary says %llu",
+                            "termdict", (unsigned long long)c.terms,
+                            (unsigned long long)bl_termdict_count(s->dict));
+    uint64_t total = 0;
+    for (uint32_t d = 0; d < s->info.doc_count; d++)
+        total += bl_segment_doc_len(s, d);
+    if (total != s->info.total_tokens)
+        return bl_error_set(BL_ECORRUPT, "%s: lengths add up to %llu tokens, manifest says %llu",
+                            s->lens.path, (unsigned long long)total,
+                            (unsigned long long)s->info.total_tokens);
+    return bl_docstore_check(s->store);
+}

@@ -1,0 +1,55 @@
+/* segment.h: one immutable segment, read side, and its document lengths.
+ *
+ * A segment is five files sharing the name seg_NNNNNNNN (manifest.h):
+ *   .tdi  term dictionary         termdict.h
+ *   .doc  doc ids + frequencies   postings.h
+ *   .pos  positions               postings.h
+ *   .len  document lengths        below
+ *   .sto  stored documents        docstore.h
+ * Doc ids inside a segment are 0..doc_count-1 in the order articles were
+ * added; the index (index.h) gives each segment a base so that ids are
+ * unique across the index.
+ *
+ * The .len file (kind BLLN) is doc_count little-endian u32 token counts:
+ *   body := len:u32{doc_count}
+ */
+#ifndef BL_SEGMENT_H
+#define BL_SEGMENT_H
+
+#include <stdint.h>
+
+#include "docstore.h"
+#include "manifest.h"
+#include "postings.h"
+#include "termdict.h"
+
+typedef struct bl_segment bl_segment;
+
+/* Opens the files of the segment described by info in dir. verify != 0
+ * checks every file's checksum. Cross-checks the .len and .sto document
+ * counts against the manifest. Errors: BL_EIO, BL_ECORRUPT, BL_EVERSION,
+ * BL_ENOMEM (detail names the file). */
+int bl_segment_open(bl_segment **out, const char *dir,
+                    const bl_manifest_segment *info, int verify);
+
+/* Closes all files and frees s; NULL does nothing. */
+void bl_segment_close(bl_segment *s);
+
+/* Borrowed accessors, valid until bl_segment_close. */
+const bl_manifest_segment *bl_segment_info(const bl_segment *s);
+const bl_termdict *bl_segment_termdict(const bl_segment *s);
+const bl_postings *bl_segment_postings(const bl_segment *s);
+bl_docstore *bl_segment_docstore(bl_segment *s);
+
+/* Length in tokens of doc (doc < doc_count, unchecked). */
+uint32_t bl_segment_doc_len(const bl_segment *s, uint32_t doc);
+
+/* Deep check: every term's postings, the dictionary, the store, and that
+ * the lengths add up to the manifest's total. Errors: BL_ECORRUPT with a
+ * detail naming the file and offset. */
+int bl_segment_check(bl_segment *s);
+
+/* Writes a .len file. Errors: BL_EIO, BL_ENOMEM. */
+int bl_doclens_write(const char *path, const uint32_t *lens, uint32_t n);
+
+#endif

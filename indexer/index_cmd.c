@@ -1,0 +1,366 @@
+/* index_cmd.c: `byline index -o INDEX [options] PATH...`.
+ *
+ * Holds the index's writer lock for the whole run, reads the current
+ * manifest (if any), feeds every article to an inverter, starts a new
+ * segment whenever the inverter passes its memory budget, and commits all
+ * new segments with one manifest rename at the end. Any failure before that
+ * rename removes the new segment files, so the index stays exactly as it was.
+ */
+#include "index_cmd.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analyzer.h"
+#include "error.h"
+#include "inverter.h"
+#include "loader.h"
+#include "manifest.h"
+#include "stemmer.h"
+
+#define EXIT_USAGE 2
+#define EXIT_RUNTIME 3
+
+typedef struct {
+    const char *out_dir;
+    const char *lang;
+    bl_format format;
+    const char *csv_columns;
+    int skip_bad;
+    int quiet;
+    size_t memory_budget;
+} index_opts;
+
+typedef struct {
+    const index_opts *opts;
+    bl_analyzer *analyzer;
+    bl_manifest *manifest;
+    bl_inverter *inv;
+    bl_manifest_segment *done; /* finished segments not yet committed */
+    size_t ndone;
+    uint64_t articles, tokens, invalid_bytes;
+    bl_load_stats *stats;
+    double started, last_progress;
+    int show_progress;
+} run_state;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: byline index -o INDEX [options] PATH...\n"
+          "\n"
+          "Indexes the articles in each PATH (a file or a directory tree) into the\n"
+          "index directory INDEX, creating it, or adding a segment if it exists.\n"
+          "\n"
+          "  -o, --output DIR       index directory (required)\n"
+          "  -l, --lang LANG        Snowball stemming language (default english;\n"
+          "                         'none' disables stemming; see --list-langs)\n"
+          "  -f, --format FMT       txt, jsonl, csv or sgml (default: from extension)\n"
+          "      --csv-columns COLS names of the CSV columns when the file has no\n"
+          "                         header row, e.g. class,title,body (AG News)\n"
+          "      --skip-bad         warn about and skip bad records instead of stopping\n"
+          "  -m, --memory MB        memory per segment before it is written (default 256)\n"
+          "  -q, --quiet            no progress or summary\n"
+          "      --list-langs       print the stemming languages and exit\n"
+          "  -h, --help             this help\n"
+          "\n"
+          "Formats: .txt (first non-empty line is the title), .jsonl/.ndjson\n"
+          "(title, body or text, id, date, url), .csv (header row or --csv-columns),\n"
+          ".sgm (Reuters-21578); any of them gzip-compressed (.gz).\n"
+          "Exit status: 0 done, 2 bad usage, 3 bad input or I/O error (the index is\n"
+          "left exactly as it was).\n",
+          f);
+}
+
+static void warn(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "byline index: warning: %s\n", msg);
+}
+
+static void progress(void *ctx, const struct bl_load_stats *st)
+{
+    run_state *s = ctx;
+    if (!s->show_progress)
+        return;
+    double t = now();
+    if (t - s->last_progress < 0.2)
+        return;
+    s->last_progress = t;
+    double secs = t - s->started;
+    fprintf(stderr, "\r%llu files, %llu articles, %.1f MB, %.1f MB/s   ",
+            (unsigned long long)st->files, (unsigned long long)st->articles, st->bytes / 1e6,
+            secs > 0 ? st->bytes / 1e6 / secs : 0.0);
+}
+
+static int finish_segment(run_state *s)
+{
+    if (!s->inv)
+        return 0;
+    bl_inverter *inv = s->inv;
+    s->inv = NULL;
+    if (bl_inverter_doc_count(inv) == 0) {
+        bl_inverter_abort(inv);
+        return 0;
+    }
+    s->tokens += bl_inverter_tokens(inv);
+    s->invalid_bytes += bl_inverter_invalid_bytes(inv);
+    bl_manifest_segment seg;
+    int rc = bl_inverter_finish(inv, &seg);
+    if (rc)
+        return rc;
+    bl_manifest_segment *d = realloc(s->done, (s->ndone + 1) * sizeof *d);
+    if (!d)
+        return BL_ENOMEM;
+    d[s->ndone++] = seg;
+    s->done = d;
+    return 0;
+}
+
+static int add_article(void *ctx, const bl_article *a)
+{
+    run_state *s = ctx;
+    int rc;
+    if (!s->inv &&
+        (rc = bl_inverter_new(&s->inv, s->opts->out_dir, s->manifest->next_segment++,
+                              s->analyzer)) != 0)
+        return rc;
+    if ((rc = bl_inverter_add(s->inv, a)) != 0)
+        return rc;
+    s->articles++;
+    if (bl_inverter_memory(s->inv) > s->opts->memory_budget)
+        return finish_segment(s);
+    return 0;
+}
+
+/* Removes the files of segments this run wrote but never committed. */
+static void discard_new_segments(run_state *s)
+{
+    bl_inverter_abort(s->inv);
+    s->inv = NULL;
+    static const char *exts[] = {"tdi", "doc", "pos", "len", "sto"};
+    char path[4096];
+    for (size_t i = 0; i < s->ndone; i++)
+        for (size_t k = 0; k < 5; k++)
+            if (!bl_segment_path(path, sizeof path, s->opts->out_dir, s->done[i].id, exts[k]))
+                remove(path);
+}
+
+/* Files named seg_N.* with N >= next_segment belong to a run that crashed
+ * before its commit; nothing refers to them, so they go. */
+static void remove_orphans(const char *dir, uint64_t next_segment)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[4096];
+    while ((e = readdir(d)) != NULL) {
+        unsigned long long id;
+        char ext[8];
+        if (sscanf(e->d_name, "seg_%llu.%7s", &id, ext) == 2 && id >= next_segment &&
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
+            remove(path);
+    }
+    closedir(d);
+}
+
+static int ensure_dir(const char *dir, int *created)
+{
+    *created = 0;
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            return bl_error_set(BL_EIO, "%s: exists and is not a directory", dir);
+        if (access(dir, W_OK) != 0)
+            return bl_error_set(BL_EIO, "%s: not writable: %s", dir, strerror(errno));
+        return 0;
+    }
+    if (mkdir(dir, 0755) != 0)
+        return bl_error_set(BL_EIO, "%s: cannot create: %s", dir, strerror(errno));
+    *created = 1;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, index_opts *o)
+{
+    static const struct option longs[] = {
+        {"output", required_argument, 0, 'o'}, {"lang", required_argument, 0, 'l'},
+        {"format", required_argument, 0, 'f'}, {"csv-columns", required_argument, 0, 'C'},
+        {"skip-bad", no_argument, 0, 'S'},     {"memory", required_argument, 0, 'm'},
+        {"quiet", no_argument, 0, 'q'},        {"list-langs", no_argument, 0, 'L'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->memory_budget = 256u << 20;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:l:f:m:qh", longs, NULL)) != -1) {
+        switch (c) {
+        case 'o': o->out_dir = optarg; break;
+        case 'l': o->lang = optarg; break;
+        case 'f':
+            if (bl_format_parse(optarg, &o->format)) {
+                fprintf(stderr, "byline index: unknown format '%s' (txt, jsonl, csv, sgml)\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'C': o->csv_columns = optarg; break;
+        case 'S': o->skip_bad = 1; break;
+        case 'm': {
+            char *end;
+            unsigned long mb = strtoul(optarg, &end, 10);
+            if (*end || mb < 1 || mb > (1ul << 20)) {
+                fprintf(stderr, "byline index: --memory wants megabytes, 1 to 1048576\n");
+                return EXIT_USAGE;
+            }
+            o->memory_budget = (size_t)mb << 20;
+            break;
+        }
+        case 'q': o->quiet = 1; break;
+        case 'L':
+            for (const char **l = bl_stemmer_languages(); *l; l++)
+                printf("%s\n", *l);
+            return -1;
+        case 'h': usage(stdout); return -1;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (!o->out_dir || optind >= argc) {
+        fprintf(stderr, "byline index: %s\n", !o->out_dir ? "missing -o INDEX" : "no PATH to index");
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Reads the existing manifest, or starts a new one; checks the language. */
+static int load_manifest(const index_opts *o, bl_manifest *m)
+{
+    int rc = bl_manifest_read(o->out_dir, m);
+    if (rc == BL_ENOTFOUND) {
+        bl_error_clear();
+        memset(m, 0, sizeof *m);
+        m->next_segment = 1;
+        m->analyzer_version = BL_ANALYZER_VERSION;
+        snprintf(m->lang, sizeof m->lang, "%s", o->lang ? o->lang : "english");
+        return 0;
+    }
+    if (rc)
+        return rc;
+    if (m->analyzer_version != BL_ANALYZER_VERSION)
+        return bl_error_set(BL_EVERSION, "%s: built with analyzer version %u, this byline has %d",
+                            o->out_dir, m->analyzer_version, BL_ANALYZER_VERSION);
+    if (o->lang && strcmp(o->lang, m->lang) != 0)
+        return bl_error_set(BL_EINVAL, "%s: index uses language '%s', not '%s'", o->out_dir,
+                            m->lang, o->lang);
+    return 0;
+}
+
+int bl_cmd_index(int argc, char **argv)
+{
+    index_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+
+    bl_manifest m = {0};
+    bl_load_stats stats = {0};
+    run_state s = {.opts = &o, .manifest = &m, .stats = &stats};
+    s.started = now();
+    s.show_progress = !o.quiet && isatty(2);
+    int lock = -1, created = 0;
+    if ((rc = ensure_dir(o.out_dir, &created)) || (rc = bl_manifest_lock(o.out_dir, &lock)) ||
+        (rc = load_manifest(&o, &m)) || (rc = bl_analyzer_new(&s.analyzer, m.lang)))
+        goto fail;
+    /* A stored name like "en" becomes the canonical "english". */
+    snprintf(m.lang, sizeof m.lang, "%s", bl_analyzer_language(s.analyzer));
+    remove_orphans(o.out_dir, m.next_segment);
+
+    bl_load_opts lo = {
+        .format = o.format, .csv_columns = o.csv_columns, .skip_bad = o.skip_bad,
+        .warn = warn, .progress = progress, .progress_ctx = &s,
+    };
+    for (int i = optind; i < argc; i++)
+        if ((rc = bl_load_path(argv[i], &lo, add_article, &s, &stats)) != 0)
+            goto fail;
+    if ((rc = finish_segment(&s)) != 0)
+        goto fail;
+    if (s.articles == 0) {
+        rc = bl_error_set(BL_EFORMAT, "no articles found in the given paths (%llu files read, "
+                          "%llu ignored for their extension)",
+                          (unsigned long long)stats.files, (unsigned long long)stats.files_ignored);
+        goto fail;
+    }
+    for (size_t i = 0; i < s.ndone; i++)
+        if ((rc = bl_manifest_add_segment(&m, &s.done[i])) != 0)
+            goto fail;
+    m.generation++;
+    if ((rc = bl_manifest_commit(o.out_dir, &m)) != 0)
+        goto fail;
+
+    if (s.show_progress)
+        fputs("\r\033[K", stderr);
+    if (!o.quiet) {
+        uint64_t index_bytes = 0;
+        static const char *exts[] = {"tdi", "doc", "pos", "len", "sto"};
+        char path[4096];
+        struct stat st;
+        for (size_t i = 0; i < s.ndone; i++)
+            for (size_t k = 0; k < 5; k++)
+                if (!bl_segment_path(path, sizeof path, o.out_dir, s.done[i].id, exts[k]) &&
+                    stat(path, &st) == 0)
+                    index_bytes += (uint64_t)st.st_size;
+        fprintf(stderr,
+                "indexed %llu articles, %llu tokens, %zu segment%s; read %llu bytes in %llu "
+                "files; wrote %llu index bytes; %.2f s",
+                (unsigned long long)s.articles, (unsigned long long)s.tokens, s.ndone,
+                s.ndone == 1 ? "" : "s", (unsigned long long)stats.bytes,
+                (unsigned long long)stats.files, (unsigned long long)index_bytes,
+                now() - s.started);
+        if (stats.skipped)
+            fprintf(stderr, "; skipped %llu bad records", (unsigned long long)stats.skipped);
+        if (s.invalid_bytes)
+            fprintf(stderr, "; %llu invalid UTF-8 bytes read as Latin-1",
+                    (unsigned long long)s.invalid_bytes);
+        fputc('\n', stderr);
+    }
+    free(s.done);
+    bl_analyzer_free(s.analyzer);
+    bl_manifest_release(&m);
+    bl_manifest_unlock(lock);
+    return 0;
+fail:
+    if (s.show_progress)
+        fputs("\r\033[K", stderr);
+    discard_new_segments(&s);
+    free(s.done);
+    bl_analyzer_free(s.analyzer);
+    bl_manifest_release(&m);
+    bl_manifest_unlock(lock);
+    fprintf(stderr, "byline index: %s\n", bl_error_detail()[0] ? bl_error_detail() : bl_strerror(rc));
+    if (created) {
+        /* We made the directory: leave no trace of a failed first run. */
+        char path[4096];
+        if (snprintf(path, sizeof path, "%s/LOCK", o.out_dir) < (int)sizeof path)
+            remove(path);
+        rmdir(o.out_dir);
+    } else if (rc != BL_ELOCKED) {
+        fprintf(stderr, "byline index: nothing was committed; %s is unchanged\n", o.out_dir);
+    }
+    return rc == BL_EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+}

@@ -1,0 +1,414 @@
+/* inverter.c: in-memory inversion of one segment.
+ *
+ * Each distinct term gets an entry in a hash table (open addressing over an
+ * array of entry indices) and a growable byte stream holding, per document
+ * that contains it: doc gap, tf, then tf position gaps, all varints. This
+ * keeps memory near the size of the compressed postings while indexing.
+ */
+#include "inverter.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "buf.h"
+#include "codec.h"
+#include "docstore.h"
+#include "error.h"
+#include "postings.h"
+#include "segment.h"
+#include "termdict.h"
+
+typedef struct {
+    uint32_t str_off; /* in the string arena */
+    uint32_t len;
+    uint64_t hash;
+    uint32_t last_doc;
+    uint32_t df;
+    bl_buf stream;
+} term_entry;
+
+typedef struct {
+    uint32_t term;
+    uint32_t position;
+} occurrence;
+
+struct bl_inverter {
+    char *dir;
+    uint64_t seg_id;
+    bl_analyzer *analyzer;
+    bl_docstore_writer *store;
+
+    bl_buf strings;      /* term bytes, each followed by a NUL */
+    term_entry *terms;
+    uint32_t nterms, terms_cap;
+    uint32_t *slots;     /* entry index + 1; 0 = empty */
+    uint32_t nslots;     /* power of two */
+
+    uint32_t *lens;      /* document lengths */
+    uint32_t ndocs, lens_cap;
+    uint64_t tokens;
+    uint64_t invalid_bytes;
+    size_t stream_bytes; /* capacity held by all term streams */
+
+    occurrence *occ;     /* the current document's terms */
+    size_t nocc, occ_cap;
+};
+
+static void remove_files(const char *dir, uint64_t id)
+{
+    static const char *exts[] = {"tdi", "doc", "pos", "len", "sto"};
+    char path[4096];
+    for (size_t i = 0; i < sizeof exts / sizeof *exts; i++)
+        if (bl_segment_path(path, sizeof path, dir, id, exts[i]) == 0)
+            remove(path);
+}
+
+int bl_inverter_new(bl_inverter **out, const char *dir, uint64_t seg_id, bl_analyzer *a)
+{
+    bl_inverter *inv = calloc(1, sizeof *inv);
+    if (!inv || !(inv->dir = strdup(dir))) {
+        free(inv);
+        return BL_ENOMEM;
+    }
+    inv->seg_id = seg_id;
+    inv->analyzer = a;
+    inv->nslots = 1u << 14;
+    inv->slots = calloc(inv->nslots, sizeof *inv->slots);
+    char path[4096];
+    int rc = inv->slots ? 0 : BL_ENOMEM;
+    if (!rc)
+        rc = bl_segment_path(path, sizeof path, dir, seg_id, "sto");
+    if (!rc)
+        rc = bl_docstore_writer_new(&inv->store, path);
+    if (rc) {
+        free(inv->slots);
+        free(inv->dir);
+        free(inv);
+        return rc;
+    }
+    *out = inv;
+    return 0;
+}
+
+static int grow_slots(bl_inverter *inv)
+{
+    uint32_t n = inv->nslots * 2;
+    uint32_t *s = calloc(n, sizeof *s);
+    if (!s)
+        return BL_ENOMEM;
+    for (uint32_t i = 0; i < inv->nterms; i++) {
+        uint32_t j = (uint32_t)inv->terms[i].hash & (n - 1);
+        while (s[j])
+            j = (j + 1) & (n - 1);
+        s[j] = i + 1;
+    }
+    free(inv->slots);
+    inv->slots = s;
+    inv->nslots = n;
+    return 0;
+}
+
+/* Finds or inserts term; returns its entry index through *id. */
+static int intern(bl_inverter *inv, const char *term, size_t len, uint32_t *id)
+{
+    uint64_t h = XXH3_64bits(term, len);
+    uint32_t mask = inv->nslots - 1, j = (uint32_t)h & mask;
+    for (; inv->slots[j]; j = (j + 1) & mask) {
+        term_entry *e = &inv->terms[inv->slots[j] - 1];
+        if (e->hash == h && e->len == len &&
+            memcmp(inv->strings.data + e->str_off, term, len) == 0) {
+            *id = inv->slots[j] - 1;
+            return 0;
+        }
+    }
+    if (inv->nterms == inv->terms_cap) {
+        uint32_t cap = inv->terms_cap ? inv->terms_cap * 2 : 1024;
+        term_entry *t = realloc(inv->terms, cap * sizeof *t);
+        if (!t)
+            return BL_ENOMEM;
+        inv->terms = t;
+        inv->terms_cap = cap;
+    }
+    if (inv->strings.len > UINT32_MAX - len - 1)
+        return bl_error_set(BL_ETOOBIG, "segment term arena full");
+    term_entry *e = &inv->terms[inv->nterms];
+    e->str_off = (uint32_t)inv->strings.len;
+    e->len = (uint32_t)len;
+    e->hash = h;
+    e->last_doc = 0;
+    e->df = 0;
+    bl_buf_init(&e->stream);
+    if (bl_buf_append(&inv->strings, term, len) || bl_buf_put_u8(&inv->strings, 0))
+        return BL_ENOMEM;
+    inv->slots[j] = ++inv->nterms;
+    *id = inv->nterms - 1;
+    if (inv->nterms * 2 > inv->nslots)
+        return grow_slots(inv);
+    return 0;
+}
+
+static int push_occurrence(bl_inverter *inv, uint32_t term, uint32_t position)
+{
+    if (inv->nocc == inv->occ_cap) {
+        size_t cap = inv->occ_cap ? inv->occ_cap * 2 : 4096;
+        occurrence *o = realloc(inv->occ, cap * sizeof *o);
+        if (!o)
+            return BL_ENOMEM;
+        inv->occ = o;
+        inv->occ_cap = cap;
+    }
+    inv->occ[inv->nocc++] = (occurrence){term, position};
+    return 0;
+}
+
+static int analyse(bl_inverter *inv, const char *text, size_t len, uint32_t first_pos,
+                   uint32_t *next_pos)
+{
+    bl_analyzer_reset(inv->analyzer, text, len, first_pos);
+    bl_term_occ t;
+    int rc;
+    while ((rc = bl_analyzer_next(inv->analyzer, &t)) == 1) {
+        uint32_t id;
+        if ((rc = intern(inv, t.term, t.term_len, &id)) != 0 ||
+            (rc = push_occurrence(inv, id, t.position)) != 0)
+            return rc;
+    }
+    inv->invalid_bytes += bl_analyzer_invalid_bytes(inv->analyzer);
+    *next_pos = bl_analyzer_next_position(inv->analyzer);
+    return rc;
+}
+
+static int cmp_occurrence(const void *a, const void *b)
+{
+    const occurrence *x = a, *y = b;
+    if (x->term != y->term)
+        return x->term < y->term ? -1 : 1;
+    return x->position < y->position ? -1 : x->position > y->position;
+}
+
+/* Appends the current document's occurrences to each term's stream. */
+static int flush_occurrences(bl_inverter *inv, uint32_t doc)
+{
+    qsort(inv->occ, inv->nocc, sizeof *inv->occ, cmp_occurrence);
+    for (size_t i = 0; i < inv->nocc;) {
+        size_t j = i;
+        while (j < inv->nocc && inv->occ[j].term == inv->occ[i].term)
+            j++;
+        term_entry *e = &inv->terms[inv->occ[i].term];
+        size_t before = e->stream.cap;
+        int rc = bl_buf_put_varint(&e->stream, e->df ? doc - e->last_doc : doc) |
+                 bl_buf_put_varint(&e->stream, j - i);
+        uint32_t prev = 0;
+        for (size_t k = i; k < j && !rc; k++) {
+            uint32_t p = inv->occ[k].position;
+            rc = bl_buf_put_varint(&e->stream, k == i ? p : p - prev - 1);
+            prev = p;
+        }
+        if (rc)
+            return BL_ENOMEM;
+        inv->stream_bytes += e->stream.cap - before;
+        e->last_doc = doc;
+        e->df++;
+        i = j;
+    }
+    inv->nocc = 0;
+    return 0;
+}
+
+int bl_inverter_add(bl_inverter *inv, const bl_article *art)
+{
+    if (inv->ndocs >= (1u << 31))
+        return bl_error_set(BL_ETOOBIG, "segment holds 2^31 documents");
+    bl_stored_doc sd = {
+        art->id, art->id_len, art->title, art->title_len, art->text, art->text_len,
+        art->source, art->source_len, art->date, art->date_len, art->url, art->url_len,
+    };
+    int rc = bl_docstore_writer_add(inv->store, &sd);
+    if (rc)
+        return rc;
+    uint32_t next = 0;
+    if ((rc = analyse(inv, art->title, art->title_len, 0, &next)) != 0)
+        return rc;
+    /* One empty position between title and text keeps phrases inside a field. */
+    if ((rc = analyse(inv, art->text, art->text_len, next ? next + 1 : 0, &next)) != 0)
+        return rc;
+    if (inv->ndocs == inv->lens_cap) {
+        uint32_t cap = inv->lens_cap ? inv->lens_cap * 2 : 1024;
+        uint32_t *l = realloc(inv->lens, cap * sizeof *l);
+        if (!l)
+            return BL_ENOMEM;
+        inv->lens = l;
+        inv->lens_cap = cap;
+    }
+    uint32_t doc = inv->ndocs;
+    inv->lens[doc] = (uint32_t)inv->nocc;
+    inv->tokens += inv->nocc;
+    inv->ndocs++;
+    return flush_occurrences(inv, doc);
+}
+
+uint32_t bl_inverter_doc_count(const bl_inverter *inv) { return inv->ndocs; }
+uint64_t bl_inverter_tokens(const bl_inverter *inv) { return inv->tokens; }
+uint64_t bl_inverter_terms(const bl_inverter *inv) { return inv->nterms; }
+uint64_t bl_inverter_invalid_bytes(const bl_inverter *inv) { return inv->invalid_bytes; }
+
+size_t bl_inverter_memory(const bl_inverter *inv)
+{
+    return inv->stream_bytes + inv->strings.cap + (size_t)inv->terms_cap * sizeof(term_entry) +
+           (size_t)inv->nslots * 4 + (size_t)inv->lens_cap * 4 + inv->occ_cap * sizeof(occurrence);
+}
+
+static const bl_inverter *sort_ctx;
+
+static int cmp_terms(const void *a, const void *b)
+{
+    const term_entry *x = &sort_ctx->terms[*(const uint32_t *)a];
+    const term_entry *y = &sort_ctx->terms[*(const uint32_t *)b];
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(sort_ctx->strings.data + x->str_off, sort_ctx->strings.data + y->str_off, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Growable uint32 arrays for decoding one term's stream. */
+typedef struct {
+    uint32_t *v;
+    size_t n, cap;
+} u32vec;
+
+static int u32vec_push(u32vec *a, uint32_t x)
+{
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 256;
+        uint32_t *v = realloc(a->v, cap * sizeof *v);
+        if (!v)
+            return BL_ENOMEM;
+        a->v = v;
+        a->cap = cap;
+    }
+    a->v[a->n++] = x;
+    return 0;
+}
+
+static int decode_stream(const term_entry *e, u32vec *docs, u32vec *tfs, u32vec *pos)
+{
+    bl_reader r;
+    bl_reader_init(&r, e->stream.data, e->stream.len);
+    docs->n = tfs->n = pos->n = 0;
+    uint32_t doc = 0;
+    for (uint32_t i = 0; i < e->df; i++) {
+        uint32_t gap, tf;
+        if (bl_reader_varint32(&r, &gap) || bl_reader_varint32(&r, &tf))
+            return bl_error_set(BL_ECORRUPT, "inverter stream damaged");
+        doc = i ? doc + gap : gap;
+        if (u32vec_push(docs, doc) || u32vec_push(tfs, tf))
+            return BL_ENOMEM;
+        uint32_t p = 0;
+        for (uint32_t k = 0; k < tf; k++) {
+            uint32_t g;
+            if (bl_reader_varint32(&r, &g))
+                return bl_error_set(BL_ECORRUPT, "inverter stream damaged");
+            p = k ? p + g + 1 : g;
+            if (u32vec_push(pos, p))
+                return BL_ENOMEM;
+        }
+    }
+    return 0;
+}
+
+static int write_postings(bl_inverter *inv)
+{
+    char dpath[4096], ppath[4096], tpath[4096];
+    int rc;
+    if ((rc = bl_segment_path(dpath, sizeof dpath, inv->dir, inv->seg_id, "doc")) ||
+        (rc = bl_segment_path(ppath, sizeof ppath, inv->dir, inv->seg_id, "pos")) ||
+        (rc = bl_segment_path(tpath, sizeof tpath, inv->dir, inv->seg_id, "tdi")))
+        return rc;
+    uint32_t *order = malloc((inv->nterms ? inv->nterms : 1) * sizeof *order);
+    if (!order)
+        return BL_ENOMEM;
+    for (uint32_t i = 0; i < inv->nterms; i++)
+        order[i] = i;
+    sort_ctx = inv;
+    qsort(order, inv->nterms, sizeof *order, cmp_terms);
+    sort_ctx = NULL;
+
+    bl_postings_writer *pw = NULL;
+    bl_termdict_writer *tw = NULL;
+    u32vec docs = {0}, tfs = {0}, pos = {0};
+    if ((rc = bl_postings_writer_new(&pw, dpath, ppath)) != 0)
+        goto fail;
+    if ((rc = bl_termdict_writer_new(&tw, tpath)) != 0)
+        goto fail;
+    for (uint32_t i = 0; i < inv->nterms; i++) {
+        term_entry *e = &inv->terms[order[i]];
+        bl_terminfo info;
+        if ((rc = decode_stream(e, &docs, &tfs, &pos)) != 0 ||
+            (rc = bl_postings_writer_add(pw, docs.v, tfs.v, (uint32_t)docs.n, pos.v, inv->lens,
+                                         &info)) != 0 ||
+            (rc = bl_termdict_writer_add(tw, (const char *)inv->strings.data + e->str_off,
+                                         e->len, &info)) != 0)
+            goto fail;
+        /* The stream is no longer needed: give memory back as we go. */
+        bl_buf_release(&e->stream);
+    }
+    rc = bl_postings_writer_finish(pw);
+    pw = NULL;
+    if (!rc)
+        rc = bl_termdict_writer_finish(tw);
+    tw = NULL;
+fail:
+    bl_postings_writer_abort(pw);
+    bl_termdict_writer_abort(tw);
+    free(docs.v);
+    free(tfs.v);
+    free(pos.v);
+    free(order);
+    return rc;
+}
+
+static void free_inverter(bl_inverter *inv)
+{
+    for (uint32_t i = 0; i < inv->nterms; i++)
+        bl_buf_release(&inv->terms[i].stream);
+    free(inv->terms);
+    free(inv->slots);
+    bl_buf_release(&inv->strings);
+    free(inv->lens);
+    free(inv->occ);
+    free(inv->dir);
+    free(inv);
+}
+
+int bl_inverter_finish(bl_inverter *inv, bl_manifest_segment *out)
+{
+    char path[4096];
+    int rc = bl_docstore_writer_finish(inv->store);
+    inv->store = NULL;
+    if (!rc)
+        rc = write_postings(inv);
+    if (!rc)
+        rc = bl_segment_path(path, sizeof path, inv->dir, inv->seg_id, "len");
+    if (!rc)
+        rc = bl_doclens_write(path, inv->lens, inv->ndocs);
+    if (rc) {
+        remove_files(inv->dir, inv->seg_id);
+    } else {
+        out->id = inv->seg_id;
+        out->doc_count = inv->ndocs;
+        out->total_tokens = inv->tokens;
+        out->codec = BL_CODEC_VARINT;
+    }
+    free_inverter(inv);
+    return rc;
+}
+
+void bl_inverter_abort(bl_inverter *inv)
+{
+    if (!inv)
+        return;
+    bl_docstore_writer_abort(inv->store);
+    remove_files(inv->dir, inv->seg_id);
+    free_inverter(inv);
+}

@@ -1,0 +1,51 @@
+/* inverter.h: builds one segment in memory and writes it out.
+ *
+ * Articles are analysed as they arrive and their stored fields go straight
+ * to the segment's document store; terms and positions accumulate in
+ * memory, one compact varint stream per term. bl_inverter_finish sorts the
+ * terms and writes the dictionary, postings, positions and lengths. The
+ * caller watches bl_inverter_memory() and finishes a segment when it passes
+ * its budget, which bounds the indexer's memory whatever the corpus size.
+ */
+#ifndef BL_INVERTER_H
+#define BL_INVERTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer.h"
+#include "loader.h"
+#include "manifest.h"
+
+typedef struct bl_inverter bl_inverter;
+
+/* Starts segment seg_id in dir (creates its .sto file at once). The
+ * analyzer is borrowed. Errors: BL_EIO, BL_ENOMEM. */
+int bl_inverter_new(bl_inverter **out, const char *dir, uint64_t seg_id,
+                    bl_analyzer *a);
+
+/* Analyses and adds one article (title, then text one position further on,
+ * so that no phrase spans the two). Errors: BL_ENOMEM, BL_EIO, BL_ETOOBIG
+ * (segment full: 2^31 documents or 2^32-1 positions in one article). */
+int bl_inverter_add(bl_inverter *inv, const bl_article *art);
+
+/* Documents added so far. */
+uint32_t bl_inverter_doc_count(const bl_inverter *inv);
+
+/* Approximate bytes of memory held. */
+size_t bl_inverter_memory(const bl_inverter *inv);
+
+/* Statistics of the segment so far. */
+uint64_t bl_inverter_tokens(const bl_inverter *inv);
+uint64_t bl_inverter_terms(const bl_inverter *inv);
+uint64_t bl_inverter_invalid_bytes(const bl_inverter *inv);
+
+/* Writes the remaining files and fsyncs them all, fills *out for the
+ * manifest, and frees inv whatever the outcome (on failure the segment's
+ * files are removed). Errors: BL_EIO, BL_ENOMEM. */
+int bl_inverter_finish(bl_inverter *inv, bl_manifest_segment *out);
+
+/* Removes the segment's files and frees inv; NULL does nothing. */
+void bl_inverter_abort(bl_inverter *inv);
+
+#endif

@@ -1,0 +1,58 @@
+/* eval.h: evaluates a query tree over an index, document at a time.
+ *
+ * Each segment gets its own tree of scorers built from the query: a term is
+ * a posting iterator, a phrase leapfrogs its terms' iterators and checks
+ * positions only where they all share a document, AND leapfrogs seeks from
+ * its cheapest child and drops documents its NOT children hold, OR walks the
+ * union, a prefix is the OR of the terms it expands to. Every matching
+ * document is scored with BM25 using statistics of the whole index and
+ * offered to a top-k heap, so the number of matches is exact.
+ *
+ * BM25 of a document is the sum over the positive leaves it matches of
+ *   idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avglen))
+ * with idf = ln(1 + (N - df + 0.5) / (df + 0.5)). A phrase counts as one
+ * leaf whose tf is the number of times the phrase occurs and whose idf is
+ * the sum of its terms' idfs. Documents matched only through "all but"
+ * (a purely negative query) score 0. Ties go to the lower document id.
+ */
+#ifndef BL_EVAL_H
+#define BL_EVAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index.h"
+#include "query.h"
+
+typedef struct {
+    double k1; /* term-frequency saturation, default 1.2 */
+    double b;  /* length normalisation, default 0.75 */
+} bl_bm25;
+
+#define BL_BM25_DEFAULT ((bl_bm25){1.2, 0.75})
+
+/* A prefix may expand to at most this many terms per segment. */
+#define BL_PREFIX_MAX_TERMS 4096
+
+typedef struct {
+    uint32_t doc; /* global doc id (index.h) */
+    double score;
+} bl_scored_doc;
+
+typedef struct {
+    bl_scored_doc *hits; /* owned; best first */
+    size_t nhits;        /* min(k, total) */
+    uint64_t total;      /* exact number of matching documents */
+} bl_results;
+
+/* Runs q over idx and keeps the k best documents (k may be 0 to only
+ * count). Errors: BL_ECORRUPT (a damaged posting list; detail names the
+ * file and offset), BL_EQUERY (a prefix expanding to too many terms),
+ * BL_ENOMEM. On error *out is left empty. */
+int bl_search(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25 *params,
+              bl_results *out);
+
+/* Frees what r owns; safe on a zeroed struct. */
+void bl_results_release(bl_results *r);
+
+#endif

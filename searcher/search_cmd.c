@@ -1,0 +1,372 @@
+/* search_cmd.c: `byline search -i INDEX [options] QUERY...`: parse, evaluate,
+ * fetch stored articles, make snippets, print. One process can answer a
+ * whole file of queries (--queries) and report latency percentiles. */
+#include "search_cmd.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analyzer.h"
+#include "error.h"
+#include "eval.h"
+#include "index.h"
+#include "output.h"
+#include "query.h"
+#include "snippet.h"
+
+#define EXIT_NOMATCH 1
+#define EXIT_USAGE 2
+#define EXIT_RUNTIME 3
+
+typedef struct {
+    const char *index_dir;
+    size_t k;
+    int json, count, any, stats, color;
+    const char *queries_file;
+    bl_bm25 bm25;
+    size_t window;
+} search_opts;
+
+typedef struct {
+    const search_opts *o;
+    bl_index *idx;
+    bl_analyzer *analyzer;
+    double *latencies;
+    size_t nlat, lat_cap;
+} searcher;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: byline search -i INDEX [options] QUERY...\n"
+          "       byline search -i INDEX [options] --queries FILE\n"
+          "\n"
+          "  -i, --index DIR        index directory (required)\n"
+          "  -k N                   show the N best matches (default 10)\n"
+          "      --any              words side by side mean OR (ranked retrieval)\n"
+          "      --json             one JSON object per hit, then a summary object\n"
+          "      --count            print only the number of matching documents\n"
+          "      --color WHEN       highlight with ANSI bold: auto, always, never\n"
+          "      --queries FILE     answer one query per line of FILE\n"
+          "      --stats            print latency percentiles on stderr\n"
+          "      --k1 X, --b X      BM25 parameters (default 1.2 and 0.75)\n"
+          "      --snippet-words N  snippet length in words (default 30)\n"
+          "  -h, --help             this help\n"
+          "\n"
+          "Query syntax: words (all must match), \"exact phrase\", AND, OR, NOT, -word,\n"
+          "(groups), prefix*. NOT and - bind tightest, then AND (or juxtaposition),\n"
+          "then OR. Operators are upper case.\n"
+          "Exit status: 0 matches found, 1 no match, 2 bad usage or malformed query,\n"
+          "3 unreadable or damaged index.\n",
+          f);
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (*s == 0 || *end || !(v >= lo && v <= hi))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, search_opts *o, char **query)
+{
+    enum { O_JSON = 256, O_COUNT, O_COLOR, O_ANY, O_QUERIES, O_STATS, O_K1, O_B, O_WORDS };
+    static const struct option longs[] = {
+        {"index", required_argument, 0, 'i'},  {"json", no_argument, 0, O_JSON},
+        {"count", no_argument, 0, O_COUNT},    {"color", required_argument, 0, O_COLOR},
+        {"colour", required_argument, 0, O_COLOR}, {"any", no_argument, 0, O_ANY},
+        {"queries", required_argument, 0, O_QUERIES}, {"stats", no_argument, 0, O_STATS},
+        {"k1", required_argument, 0, O_K1},    {"b", required_argument, 0, O_B},
+        {"snippet-words", required_argument, 0, O_WORDS}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->k = 10;
+    o->bm25 = BL_BM25_DEFAULT;
+    o->window = BL_SNIPPET_WORDS;
+    const char *color = "auto";
+    optind = 1;
+    int c;
+    double v;
+    while ((c = getopt_long(argc, argv, "i:k:h", longs, NULL)) != -1) {
+        switch (c) {
+        case 'i': o->index_dir = optarg; break;
+        case 'k':
+            if (parse_double(optarg, 0, 1e6, &v) || v != (size_t)v) {
+                fprintf(stderr, "byline search: -k wants a whole number from 0 to 1000000\n");
+                return EXIT_USAGE;
+            }
+            o->k = (size_t)v;
+            break;
+        case O_JSON: o->json = 1; break;
+        case O_COUNT: o->count = 1; break;
+        case O_COLOR: color = optarg; break;
+        case O_ANY: o->any = 1; break;
+        case O_QUERIES: o->queries_file = optarg; break;
+        case O_STATS: o->stats = 1; break;
+        case O_K1:
+        case O_B:
+            if (parse_double(optarg, 0, c == O_B ? 1 : 100, &v)) {
+                fprintf(stderr, "byline search: --%s wants a number %s\n",
+                        c == O_B ? "b" : "k1", c == O_B ? "from 0 to 1" : "from 0 to 100");
+                return EXIT_USAGE;
+            }
+            *(c == O_B ? &o->bm25.b : &o->bm25.k1) = v;
+            break;
+        case O_WORDS:
+            if (parse_double(optarg, 1, 1000, &v)) {
+                fprintf(stderr, "byline search: --snippet-words wants 1 to 1000\n");
+                return EXIT_USAGE;
+            }
+            o->window = (size_t)v;
+            break;
+        case 'h': usage(stdout); return -1;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (strcmp(color, "always") == 0)
+        o->color = 1;
+    else if (strcmp(color, "never") == 0)
+        o->color = 0;
+    else if (strcmp(color, "auto") == 0) {
+        const char *term = getenv("TERM");
+        o->color = isatty(1) && !getenv("NO_COLOR") && term && strcmp(term, "dumb") != 0;
+    } else {
+        fprintf(stderr, "byline search: --color wants auto, always or never\n");
+        return EXIT_USAGE;
+    }
+    if (!o->index_dir) {
+        fprintf(stderr, "byline search: missing -i INDEX\n");
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!o->queries_file == (optind >= argc)) {
+        fprintf(stderr, "byline search: give a QUERY or --queries FILE (not both)\n");
+        return EXIT_USAGE;
+    }
+    *query = NULL;
+    if (!o->queries_file) {
+        /* The words of the command line form one query. */
+        size_t len = 0;
+        for (int i = optind; i < argc; i++)
+            len += strlen(argv[i]) + 1;
+        char *q = malloc(len + 1);
+        if (!q)
+            return EXIT_RUNTIME;
+        q[0] = 0;
+        for (int i = optind; i < argc; i++) {
+            if (i > optind)
+                strcat(q, " ");
+            strcat(q, argv[i]);
+        }
+        *query = q;
+    }
+    return 0;
+}
+
+static void report_query_error(const char *query, size_t pos, const char *where)
+{
+    fprintf(stderr, "byline search: %smalformed query: %s\n", where, bl_error_detail());
+    /* Echo the query with a caret under the offending byte (long queries
+     * are shown around the position only). */
+    size_t len = strlen(query), from = pos > 60 ? pos - 40 : 0;
+    size_t to = len - from > 100 ? from + 100 : len;
+    fprintf(stderr, "  %.*s\n  %*s^\n", (int)(to - from), query + from, (int)(pos - from), "");
+}
+
+static int record_latency(searcher *s, double ms)
+{
+    if (s->nlat == s->lat_cap) {
+        size_t cap = s->lat_cap ? s->lat_cap * 2 : 256;
+        double *v = realloc(s->latencies, cap * sizeof *v);
+        if (!v)
+            return BL_ENOMEM;
+        s->latencies = v;
+        s->lat_cap = cap;
+    }
+    s->latencies[s->nlat++] = ms;
+    return 0;
+}
+
+static int print_hit(searcher *s, const bl_qnode *q, const bl_scored_doc *sd, uint32_t rank)
+{
+    size_t seg;
+    uint32_t local;
+    int rc = bl_index_locate(s->idx, sd->doc, &seg, &local);
+    bl_stored_doc doc;
+    if (!rc)
+        rc = bl_docstore_get(bl_segment_docstore(bl_index_segment(s->idx, seg)), local, &doc);
+    if (rc)
+        return rc;
+    bl_snippet snip = {0};
+    const char *text = doc.text_len ? doc.text : doc.title;
+    size_t text_len = doc.text_len ? doc.text_len : doc.title_len;
+    if ((rc = bl_snippet_make(s->analyzer, q, text, text_len, s->o->window, &snip)) != 0)
+        return rc;
+    bl_hit h = {rank, sd->score, &doc, &snip};
+    rc = s->o->json ? bl_output_json_hit(stdout, &h) : bl_output_text_hit(stdout, &h, s->o->color);
+    bl_snippet_release(&snip);
+    return rc;
+}
+
+/* Answers one query. Returns 0 with *hits set, EXIT_USAGE for a malformed
+ * query (already reported), or a negative BL_E code. */
+static int answer(searcher *s, const char *query, const char *where, uint64_t *hits)
+{
+    double t0 = now_ms();
+    bl_qnode *q = NULL;
+    size_t pos = 0;
+    bl_query_opts qo = {s->o->any};
+    int rc = bl_query_parse(query, s->analyzer, &qo, &q, &pos);
+    if (rc == BL_EQUERY) {
+        report_query_error(query, pos, where);
+        return EXIT_USAGE;
+    }
+    if (rc)
+        return rc;
+    bl_results r;
+    rc = bl_search(s->idx, q, s->o->count ? 0 : s->o->k, &s->o->bm25, &r);
+    if (rc == BL_EQUERY) {
+        fprintf(stderr, "byline search: %s%s\n", where, bl_error_detail());
+        bl_qnode_free(q);
+        return EXIT_USAGE;
+    }
+    for (size_t i = 0; !rc && i < r.nhits; i++)
+        rc = print_hit(s, q, &r.hits[i], (uint32_t)i + 1);
+    double ms = now_ms() - t0;
+    if (!rc) {
+        *hits = r.total;
+        if (s->o->count && !s->o->json)
+            printf("%llu\n", (unsigned long long)r.total);
+        else if (s->o->json)
+            rc = bl_output_json_summary(stdout, query, r.total, (uint32_t)r.nhits, ms);
+        else
+            rc = bl_output_text_summary(stdout, r.total, (uint32_t)r.nhits, ms);
+    }
+    if (!rc)
+        rc = record_latency(s, ms);
+    bl_results_release(&r);
+    bl_qnode_free(q);
+    return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double percentile(const double *sorted, size_t n, double p)
+{
+    /* Nearest rank: the smallest value with at least p% of values <= it. */
+    size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
+    return sorted[rank ? rank - 1 : 0];
+}
+
+static void print_stats(searcher *s)
+{
+    if (!s->nlat)
+        return;
+    qsort(s->latencies, s->nlat, sizeof *s->latencies, cmp_double);
+    double sum = 0;
+    for (size_t i = 0; i < s->nlat; i++)
+        sum += s->latencies[i];
+    fprintf(stderr,
+            "queries: %zu  latency ms: p50 %.3f  p95 %.3f  p99 %.3f  max %.3f  mean %.3f\n",
+            s->nlat, percentile(s->latencies, s->nlat, 50), percentile(s->latencies, s->nlat, 95),
+            percentile(s->latencies, s->nlat, 99), s->latencies[s->nlat - 1], sum / s->nlat);
+}
+
+static int run_batch(searcher *s, uint64_t *total_hits, int *bad)
+{
+    FILE *f = fopen(s->o->queries_file, "r");
+    if (!f)
+        return bl_error_set(BL_EIO, "%s: cannot open: %m", s->o->queries_file);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    unsigned long lineno = 0;
+    int rc = 0;
+    while (!rc && (len = getline(&line, &cap, f)) != -1) {
+        lineno++;
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = 0;
+        if (len == 0 || line[0] == '#' || strspn(line, " \t") == (size_t)len)
+            continue;
+        if (strlen(line) != (size_t)len) {
+            fprintf(stderr, "byline search: %s:%lu: NUL byte in query\n", s->o->queries_file,
+                    lineno);
+            *bad = 1;
+            continue;
+        }
+        char where[512];
+        snprintf(where, sizeof where, "%s:%lu: ", s->o->queries_file, lineno);
+        if (!s->o->json && !s->o->count)
+            printf("## %s\n", line);
+        uint64_t hits = 0;
+        rc = answer(s, line, where, &hits);
+        if (rc == EXIT_USAGE) {
+            *bad = 1;
+            rc = 0;
+        }
+        *total_hits += hits;
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+int bl_cmd_search(int argc, char **argv)
+{
+    search_opts o;
+    char *query = NULL;
+    int rc = parse_args(argc, argv, &o, &query);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    searcher s = {.o = &o};
+    int exit_code = 0, bad = 0;
+    uint64_t hits = 0;
+    if ((rc = bl_index_open(&s.idx, o.index_dir, 1)) != 0 ||
+        (rc = bl_analyzer_new(&s.analyzer, bl_index_manifest(s.idx)->lang)) != 0)
+        goto done;
+    if (o.queries_file) {
+        rc = run_batch(&s, &hits, &bad);
+        if (!rc)
+            exit_code = bad ? EXIT_USAGE : 0;
+    } else {
+        rc = answer(&s, query, "", &hits);
+        if (rc == EXIT_USAGE) {
+            exit_code = EXIT_USAGE;
+            rc = 0;
+        } else if (!rc) {
+            exit_code = hits ? 0 : EXIT_NOMATCH;
+        }
+    }
+    if (!rc && o.stats)
+        print_stats(&s);
+done:
+    if (fflush(stdout) != 0 && !rc)
+        rc = bl_error_set(BL_EIO, "cannot write results: %m");
+    if (rc) {
+        fprintf(stderr, "byline search: %s\n", bl_error_detail());
+        exit_code = rc == BL_EQUERY ? EXIT_USAGE : EXIT_RUNTIME;
+    }
+    bl_analyzer_free(s.analyzer);
+    bl_index_close(s.idx);
+    free(s.latencies);
+    free(query);
+    return exit_code;
+}
