@@ -13,7 +13,7 @@ PKGS    := zlib libxxhash libutf8proc jansson
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
            -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-           -iquote common -iquote indexer -iquote searcher -MMD -MP
+           -iquote common -iquote indexer -iquote searcher -iquote tests -MMD -MP
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lz -lxxhash -lutf8proc -ljansson) \
            -lstemmer -lcsv -lm
 CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

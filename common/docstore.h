@@ -15,6 +15,11 @@
 
 /* Target uncompressed bytes per block. */
 #define BL_DOCSTORE_BLOCK (32 * 1024)
+/* Longest field the writer accepts. */
+#define BL_DOCSTORE_MAX_FIELD ((uint64_t)1 << 30)
+/* Most bytes one document may take once encoded (six fields plus their
+ * length varints); also the largest inflated block a reader accepts. */
+#define BL_DOCSTORE_MAX_RECORD (((uint64_t)1 << 30) + ((uint64_t)1 << 20))
 
 /* The stored fields of one article. Strings are not NUL-terminated by
  * contract (the reader does NUL-terminate them for convenience). */
@@ -33,8 +38,10 @@ typedef struct bl_docstore_writer bl_docstore_writer;
 int bl_docstore_writer_new(bl_docstore_writer **out, const char *path);
 
 /* Appends the next document (its number is the count added before it).
- * The fields are copied. Errors: BL_EIO, BL_ENOMEM, BL_ETOOBIG (a field
- * over 1 GiB). */
+ * The fields are copied; a pointer may be NULL when its length is 0.
+ * Errors: BL_EIO, BL_ENOMEM, BL_ETOOBIG (a field over BL_DOCSTORE_MAX_FIELD,
+ * the document over BL_DOCSTORE_MAX_RECORD, or 2^32-1 documents already);
+ * BL_ETOOBIG leaves the writer usable, BL_EIO/BL_ENOMEM do not. */
 int bl_docstore_writer_add(bl_docstore_writer *w, const bl_stored_doc *doc);
 
 /* Flushes the last block, writes the block index, commits (fsync) and frees
@@ -63,7 +70,10 @@ uint32_t bl_docstore_count(const bl_docstore *s);
  * record; detail names the file and block offset), BL_ENOMEM. */
 int bl_docstore_get(bl_docstore *s, uint32_t doc, bl_stored_doc *out);
 
-/* Inflates every block and checks every record. Errors: BL_ECORRUPT. */
+/* Inflates every block and checks every record (the checksum is
+ * bl_docstore_open's job, with verify). Leaves the last block cached, so
+ * it invalidates strings from an earlier bl_docstore_get.
+ * Errors: BL_ECORRUPT, BL_ENOMEM. */
 int bl_docstore_check(bl_docstore *s);
 
 #endif

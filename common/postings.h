@@ -42,18 +42,22 @@ typedef struct bl_postings_writer bl_postings_writer;
 int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
                            const char *pos_path);
 
-/* Writes one term's list. docs[0..ndocs) strictly increasing; tfs[i] >= 1;
- * positions holds, doc after doc, tfs[i] strictly increasing positions
- * (sum(tfs) values in all); doc_lens[d] is the length (tokens) of doc d,
- * indexed by doc id. Fills *info (doc_freq, total_freq and both offsets).
- * Errors: BL_EINVAL (unsorted input, ndocs == 0), BL_EIO, BL_ENOMEM. */
+/* Writes one term's list. docs[0..ndocs) strictly increasing, each below
+ * BL_DOC_END; tfs[i] >= 1; positions holds, doc after doc, tfs[i] strictly
+ * increasing positions below UINT32_MAX (sum(tfs) values in all);
+ * doc_lens[d] is the length (tokens) of doc d, indexed by doc id, or NULL
+ * (every min_len is then written as 0, a safe bound for pruning). Fills
+ * *info (doc_freq, total_freq and both offsets). Nothing is written when
+ * the input is rejected, and w stays usable. Errors: BL_EINVAL (unsorted
+ * input, ndocs == 0, NULL arrays; detail set), BL_ENOMEM, BL_EIO (after
+ * which w only accepts finish or abort, and finish fails). */
 int bl_postings_writer_add(bl_postings_writer *w, const uint32_t *docs,
                            const uint32_t *tfs, uint32_t ndocs,
                            const uint32_t *positions, const uint32_t *doc_lens,
                            bl_terminfo *info);
 
-/* Commits (fsyncs) both files and frees w whatever the outcome.
- * Errors: BL_EIO. */
+/* Commits (fsyncs) both files and frees w whatever the outcome; on any
+ * error both files are removed. Errors: BL_EIO. */
 int bl_postings_writer_finish(bl_postings_writer *w);
 
 /* Removes both partial files and frees w; NULL does nothing. */
@@ -80,9 +84,13 @@ uint64_t bl_postings_positions_bytes(const bl_postings *p);
 typedef struct bl_posting_iter bl_posting_iter;
 
 /* Creates an iterator for the term described by info (from this segment's
- * dictionary). p must outlive it. Decodes the skip table eagerly, blocks
- * lazily. Errors: BL_ENOMEM, BL_ECORRUPT (offsets outside the file; detail
- * names the file and offset). Free with bl_docset_free((bl_docset *)it). */
+ * dictionary). p must outlive it. Decodes the skip table eagerly (checking
+ * every offset against the file sizes) and the first block; later blocks
+ * lazily. doc_freq == 0 gives an empty iterator. One allocation, plus one
+ * growable positions array on first use of positions. Errors: BL_ENOMEM,
+ * BL_ECORRUPT (offsets outside the file, bad skip table or first block;
+ * detail names the file and offset). Free with
+ * bl_docset_free((bl_docset *)it). */
 int bl_posting_iter_new(const bl_postings *p, const bl_terminfo *info,
                         bl_posting_iter **out);
 
@@ -96,18 +104,32 @@ uint32_t bl_posting_iter_freq(const bl_posting_iter *it);
 
 /* Positions of the term in the current doc, increasing; *pos is borrowed
  * until the iterator moves. Decodes the block's positions on first use.
- * Errors: BL_ECORRUPT (also recorded in the docset's err). */
+ * At BL_DOC_END gives *n = 0 and returns the docset's err. Errors:
+ * BL_ECORRUPT, BL_ENOMEM (also recorded in the docset's err, and the
+ * iterator ends). */
 int bl_posting_iter_positions(bl_posting_iter *it, const uint32_t **pos,
                               uint32_t *n);
 
 /* Block-max data of the block holding the current doc (for pruning later):
- * its last doc, highest tf and shortest document length. */
+ * its last doc, highest tf and shortest document length. A single-block
+ * list has no skip table: max_tf is computed from the block and min_len is
+ * 0 (a safe bound). At BL_DOC_END: BL_DOC_END, 0, 0. Never decodes. */
 void bl_posting_iter_block_info(const bl_posting_iter *it, uint32_t *last_doc,
                                 uint32_t *max_tf, uint32_t *min_len);
 
-/* Walks one whole list checking every block decodes, doc ids increase,
- * lengths match the skip table and positions increase. Errors: BL_ECORRUPT. */
+/* Walks one whole list checking every block decodes, doc ids increase and
+ * stay below doc_count, the skip table's last docs, block sizes, position
+ * sizes and max_tf match the blocks (min_len needs the doc lengths: not
+ * checked), positions increase, and the tfs add up to total_freq.
+ * Errors: BL_ECORRUPT (detail names the file and offset), BL_ENOMEM. */
 int bl_postings_check_term(const bl_postings *p, const bl_terminfo *info,
                            uint32_t doc_count);
+
+/* Decodes a whole list at once into docs[0..doc_freq) and, unless tfs is
+ * NULL, tfs[0..doc_freq), without a docset in between: for benchmarks
+ * (raw decode speed) and tools. Errors: as bl_posting_iter_new, and
+ * BL_ECORRUPT for any later block. */
+int bl_postings_read_docs(const bl_postings *p, const bl_terminfo *info,
+                          uint32_t *docs, uint32_t *tfs);
 
 #endif

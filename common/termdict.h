@@ -35,8 +35,10 @@ typedef struct bl_termdict_writer bl_termdict_writer;
 int bl_termdict_writer_new(bl_termdict_writer **out, const char *path);
 
 /* Adds a term; terms must come in strictly increasing memcmp order, be
- * 1..BL_TERM_MAX_BYTES long, and have doc_freq >= 1. Offsets must not
- * decrease. Errors: BL_EINVAL (order/length), BL_EIO, BL_ENOMEM. */
+ * 1..BL_TERM_MAX_BYTES long, and have doc_freq >= 1 and total_freq >=
+ * doc_freq. Offsets must not decrease. Errors: BL_EINVAL (order/length/
+ * info; the term is skipped and the writer stays usable), BL_EIO, BL_ENOMEM
+ * (after these only finish or abort remain, and finish fails). */
 int bl_termdict_writer_add(bl_termdict_writer *w, const char *term, size_t len,
                            const bl_terminfo *info);
 
@@ -60,9 +62,10 @@ void bl_termdict_close(bl_termdict *d);
 /* Number of terms. */
 uint64_t bl_termdict_count(const bl_termdict *d);
 
-/* Finds term. Returns 0 and fills *info if present, BL_ENOTFOUND if not,
- * BL_ECORRUPT (with detail) if the block is damaged. Thread-safe (no
- * hidden state). */
+/* Finds term. Returns 0 and fills *info if present, BL_ENOTFOUND if not
+ * (also for len 0 or len > BL_TERM_MAX_BYTES), BL_ECORRUPT (with detail)
+ * if the block is damaged. Allocates nothing. Thread-safe (no hidden
+ * state). */
 int bl_termdict_lookup(const bl_termdict *d, const char *term, size_t len,
                        bl_terminfo *info);
 
@@ -79,8 +82,10 @@ int bl_termdict_prefix(const bl_termdict *d, const char *prefix, size_t len,
                        bl_termdict_visit_fn fn, void *ctx);
 
 /* Walks every block and checks its structure: sorted terms, offsets that
- * never decrease and stay below the given .doc/.pos body sizes, counts that
- * match the index. Errors: BL_ECORRUPT with a detail naming the offset. */
+ * never decrease and stay below the given .doc/.pos body sizes, first terms
+ * and counts that match the index, no stray bytes. (The checksum is
+ * bl_termdict_open's job, with verify.) Errors: BL_ECORRUPT with a detail
+ * naming the offset. */
 int bl_termdict_check(const bl_termdict *d, uint64_t docs_bytes, uint64_t positions_bytes);
 
 #endif

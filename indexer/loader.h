@@ -65,6 +65,9 @@ typedef int (*bl_article_fn)(void *ctx, const bl_article *a);
 /* Called with a one-line warning (no trailing newline) for skipped input. */
 typedef void (*bl_warn_fn)(void *ctx, const char *message);
 
+/* Declared ahead so that bl_load_opts.progress names the same type. */
+struct bl_load_stats;
+
 typedef struct {
     bl_format format;        /* BL_FORMAT_AUTO: from the extension */
     const char *csv_columns; /* comma-separated column names, or NULL: header row */

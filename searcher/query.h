@@ -15,6 +15,18 @@
  * word* is a PREFIX node holding the normalised, unstemmed word.
  * A query with no positive part ("NOT x", "-x") matches every document
  * that the negative part does not.
+ *
+ * Details (query.c repeats them at the top):
+ *  - '"', U+201C and U+201D all open and close a phrase; inside one,
+ *    operators are plain words and '*' is punctuation.
+ *  - "-" negates only at the start of a token and only when something other
+ *    than whitespace or ")" follows it; what follows is never an operator
+ *    ("-OR" excludes the word "or"). A lone "-" is punctuation.
+ *  - word* must analyse to exactly one token; '*' anywhere but at the end of
+ *    a word ("**", "a*b") is an error.
+ *  - Double negation cancels: "NOT NOT x", "NOT -x" and "-(-x)" give x.
+ *  - Words that analyse to nothing are dropped with their operator:
+ *    "a OR !!!" is a.
  */
 #ifndef BL_QUERY_H
 #define BL_QUERY_H
@@ -23,6 +35,10 @@
 #include <stdint.h>
 
 #include "analyzer.h"
+
+/* Deepest nesting of parentheses bl_query_parse accepts (BL_EQUERY beyond),
+ * which bounds the recursion of the parser, bl_qnode_free and describe. */
+#define BL_QUERY_MAX_DEPTH 100
 
 typedef enum {
     BL_Q_TERM,   /* terms[0] */
@@ -53,7 +69,10 @@ typedef struct {
  * Errors: BL_EQUERY with *err_pos the 0-based byte offset of the problem and
  * a one-line detail (bl_error_detail) such as "unbalanced quote",
  * "missing closing parenthesis", "OR needs a term on its right", "empty
- * query", "query has no searchable words"; BL_ENOMEM. */
+ * query", "query has no searchable words"; BL_ENOMEM; BL_EINVAL if query, a
+ * or out is NULL. *err_pos (err_pos may be NULL) is 0 for other errors; it
+ * is always <= strlen(query). query may hold any bytes (invalid UTF-8 is
+ * analysed as the tokenizer says). On failure *out is NULL. */
 int bl_query_parse(const char *query, bl_analyzer *a, const bl_query_opts *opts,
                    bl_qnode **out, size_t *err_pos);
 
@@ -62,6 +81,8 @@ void bl_qnode_free(bl_qnode *n);
 
 /* Writes a canonical S-expression of n into buf (at most cap bytes, always
  * NUL-terminated): (AND wagner (PHRASE north korea) (NOT patriot) (PREFIX tax)).
+ * A TERM prints as its term; a PHRASE term that does not directly follow the
+ * previous one prints with its relative position: (PHRASE north korea@2).
  * Returns the length it needed, like snprintf. For tests and --explain. */
 size_t bl_qnode_describe(const bl_qnode *n, char *buf, size_t cap);
 

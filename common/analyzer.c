@@ -1,0 +1,85 @@
+/* analyzer.c: the tokenizer's tokens, stemmed. Kept this small on purpose:
+ * the indexer and the query parser both call it, and any step added here
+ * changes the terms of every existing index (so it would need a format
+ * version bump). */
+#include "analyzer.h"
+
+#include "error.h"
+#include "stemmer.h"
+#include "tokenizer.h"
+
+#include <stdlib.h>
+
+struct bl_analyzer {
+    bl_tokenizer *tok;
+    bl_stemmer *stem;
+};
+
+int bl_analyzer_new(bl_analyzer **out, const char *lang)
+{
+    int rc;
+    bl_analyzer *a = calloc(1, sizeof *a);
+
+    *out = NULL;
+    if (!a)
+        return bl_error_set(BL_ENOMEM, "out of memory creating an analyzer");
+    rc = bl_stemmer_new(&a->stem, lang);
+    if (rc < 0)
+        goto fail;
+    rc = bl_tokenizer_new(&a->tok);
+    if (rc < 0)
+        goto fail;
+    *out = a;
+    return 0;
+
+fail:
+    bl_analyzer_free(a);
+    return rc;
+}
+
+void bl_analyzer_free(bl_analyzer *a)
+{
+    if (!a)
+        return;
+    bl_tokenizer_free(a->tok);
+    bl_stemmer_free(a->stem);
+    free(a);
+}
+
+void bl_analyzer_reset(bl_analyzer *a, const char *text, size_t len,
+                       uint32_t first_position)
+{
+    bl_tokenizer_reset(a->tok, text, len, first_position);
+}
+
+int bl_analyzer_next(bl_analyzer *a, bl_term_occ *occ)
+{
+    bl_token t;
+    int rc = bl_tokenizer_next(a->tok, &t);
+    if (rc <= 0)
+        return rc;
+    rc = bl_stemmer_stem(a->stem, t.text, t.len, &occ->term, &occ->term_len);
+    if (rc < 0)
+        return rc;
+    occ->norm = t.text;
+    occ->norm_len = t.len;
+    occ->position = t.position;
+    occ->start = t.start;
+    occ->end = t.end;
+    return 1;
+}
+
+uint32_t bl_analyzer_next_position(const bl_analyzer *a)
+{
+    return bl_tokenizer_next_position(a->tok);
+}
+
+size_t bl_analyzer_invalid_bytes(const bl_analyzer *a)
+{
+    return bl_tokenizer_invalid_bytes(a->tok);
+}
+
+const char *bl_analyzer_language(const bl_analyzer *a)
+{
+    return bl_stemmer_language(a->stem);
+}

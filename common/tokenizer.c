@@ -1,0 +1,413 @@
+/* tokenizer.c: UTF-8 text to normalised tokens (rules in tokenizer.h).
+ *
+ * One pass over the bytes, no allocation after bl_tokenizer_new(). Each
+ * character is classified on its own code point; a token's characters are
+ * then normalised one at a time with utf8proc_decompose_char() (NFKC's
+ * compatibility decomposition, case folding and mark stripping), which is
+ * what utf8proc_map() does internally, minus its malloc.
+ *
+ * Two output paths share the token loop:
+ *  - bytes: while every normalised character is ASCII (plain English, and
+ *    also "Zélensky", whose é decomposes to e), the token is lower-cased
+ *    straight into t->out; no utf8proc call happens for ASCII input.
+ *  - code points: the first normalised character above U+007F moves the
+ *    token into t->cps, which is composed (utf8proc_normalize_utf32) and
+ *    encoded into t->out when the token ends.
+ * Composition cannot join an ASCII character with anything once marks are
+ * stripped (only Hangul jamo compose then), so the bytes path is exact.
+ */
+#include "tokenizer.h"
+
+#include "error.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+/* Character classes, decided on the input code point. */
+enum {
+    K_SEP,    /* ends a token: spaces, punctuation, symbols, controls */
+    K_LETTER, /* L* */
+    K_DIGIT,  /* N* */
+    K_MARK,   /* M*: inside a token, removed by normalisation */
+    K_APOS,   /* U+0027, U+2019, U+02BC (and compatibility forms of ') */
+    K_POINT,  /* '.' (and compatibility forms) */
+    K_COMMA,  /* ',' (and compatibility forms) */
+};
+
+/* Decomposed code points a token may collect before it is known to be too
+ * long. Each normalised character comes from at most three decomposed ones
+ * (a Hangul syllable) and then takes three bytes, otherwise from one, so
+ * more than BL_TOKEN_MAX_BYTES code points always normalise to more than
+ * BL_TOKEN_MAX_BYTES bytes; twice that leaves a safe margin. */
+#define CP_LIMIT (2 * BL_TOKEN_MAX_BYTES)
+
+/* Room for one character's decomposition: the longest in Unicode (U+FDFA)
+ * is 18 code points. */
+#define DECOMP_MAX 32
+
+#define DECOMP_OPTS                                                         \
+    (UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |            \
+     UTF8PROC_STRIPMARK)
+#define COMPOSE_OPTS (UTF8PROC_STABLE | UTF8PROC_COMPOSE)
+
+struct bl_tokenizer {
+    const uint8_t *text;
+    size_t len;
+    size_t pos;          /* next byte to look at */
+    uint32_t next_position;
+    size_t invalid;      /* bytes decoded as Latin-1 */
+    char out[BL_TOKEN_MAX_BYTES + 1]; /* the token handed out */
+    utf8proc_int32_t cps[CP_LIMIT];   /* code point path of the token */
+};
+
+/* Classes of the ASCII bytes: letters, digits, ' . , and separators for
+ * the rest, NUL and the control characters included. */
+#define S K_SEP
+#define L K_LETTER
+#define D K_DIGIT
+static const uint8_t ascii_class[128] = {
+    S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, /* 0x00 */
+    S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, /* 0x10 */
+    S, S, S, S, S, S, S, K_APOS, S, S, S, S, K_COMMA, S, K_POINT, S,
+    D, D, D, D, D, D, D, D, D, D, S, S, S, S, S, S, /* 0x30 */
+    S, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, /* 0x40 */
+    L, L, L, L, L, L, L, L, L, L, L, S, S, S, S, S, /* 0x50 */
+    S, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, /* 0x60 */
+    L, L, L, L, L, L, L, L, L, L, L, S, S, S, S, S, /* 0x70 */
+};
+#undef S
+#undef L
+#undef D
+
+/* Decodes the character at p (n >= 1 bytes left) into *cp and returns its
+ * length. A byte that does not start a complete, shortest-form, non-surrogate
+ * sequence up to U+10FFFF is returned alone as its Latin-1 character, with
+ * *bad set: Windows and Latin-1 text still in news feeds then keeps its
+ * letters instead of losing whole words. */
+static inline size_t decode(const uint8_t *p, size_t n, int32_t *cp, int *bad)
+{
+    uint8_t b = p[0];
+    *bad = 0;
+    if (b < 0x80) {
+        *cp = b;
+        return 1;
+    }
+    if (b >= 0xC2 && b <= 0xDF) {
+        if (n >= 2 && (p[1] & 0xC0) == 0x80) {
+            *cp = (int32_t)(b & 0x1F) << 6 | (p[1] & 0x3F);
+            return 2;
+        }
+    } else if (b >= 0xE0 && b <= 0xEF) {
+        /* E0 needs A0.. (else overlong), ED needs ..9F (else surrogate) */
+        uint8_t lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;
+        if (n >= 3 && p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80) {
+            *cp = (int32_t)(b & 0x0F) << 12 | (int32_t)(p[1] & 0x3F) << 6 |
+                  (p[2] & 0x3F);
+            return 3;
+        }
+    } else if (b >= 0xF0 && b <= 0xF4) {
+        /* F0 needs 90.. (else overlong), F4 needs ..8F (else > U+10FFFF) */
+        uint8_t lo = b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;
+        if (n >= 4 && p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 &&
+            (p[3] & 0xC0) == 0x80) {
+            *cp = (int32_t)(b & 0x07) << 18 | (int32_t)(p[1] & 0x3F) << 12 |
+                  (int32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
+            return 4;
+        }
+    }
+    *cp = b;
+    *bad = 1;
+    return 1;
+}
+
+/* Class of a code point by its general category alone. */
+static int category_class(utf8proc_category_t cat)
+{
+    switch (cat) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+        return K_LETTER;
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+        return K_DIGIT;
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+        return K_MARK;
+    default:
+        return K_SEP;
+    }
+}
+
+/* Class of a code point above U+007F. Two cases look through the
+ * compatibility decomposition, so the class agrees with the normalised text:
+ *  - compatibility forms of ' . , (full-width ones in CJK text, U+FE52,
+ *    U+2024...) act like the ASCII character: "１，０００" joins as "1,000";
+ *  - a letter or digit whose compatibility form holds anything but letters
+ *    and digits ("½" is 1⁄2, "⑴" is (1), "⒈" is 1.) is a separator:
+ *    dropping the extra characters would make "1½" the number 112. */
+static int classify(int32_t cp)
+{
+    const utf8proc_property_t *prop;
+    utf8proc_int32_t d[DECOMP_MAX];
+    utf8proc_ssize_t n, i;
+    int k;
+
+    if (cp == 0x2019 || cp == 0x02BC)
+        return K_APOS;
+    prop = utf8proc_get_property(cp);
+    k = category_class(prop->category);
+    if (prop->category == UTF8PROC_CATEGORY_PO) {
+        n = utf8proc_decompose_char(cp, d, DECOMP_MAX,
+                                    UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT, NULL);
+        if (n == 1 && d[0] < 0x80 && ascii_class[d[0]] != K_SEP)
+            return ascii_class[d[0]];
+        return K_SEP;
+    }
+    if ((k == K_LETTER || k == K_DIGIT) && prop->decomp_type != 0) {
+        n = utf8proc_decompose_char(cp, d, DECOMP_MAX, DECOMP_OPTS, NULL);
+        if (n < 1 || n > DECOMP_MAX)
+            return K_SEP;
+        for (i = 0; i < n; i++) {
+            int dk = d[i] < 0x80 ? ascii_class[d[i]]
+                                 : category_class(utf8proc_category(d[i]));
+            if (dk != K_LETTER && dk != K_DIGIT)
+                return K_SEP;
+        }
+    }
+    return k;
+}
+
+/* Class of the character at text[p], K_SEP past the end. Only looks: the
+ * caller counts invalid bytes when it moves past them. */
+static int class_at(const uint8_t *text, size_t len, size_t p)
+{
+    int32_t cp;
+    int bad;
+    if (p >= len)
+        return K_SEP;
+    if (text[p] < 0x80)
+        return ascii_class[text[p]];
+    decode(text + p, len - p, &cp, &bad);
+    return classify(cp);
+}
+
+/* A token under construction. */
+typedef struct {
+    size_t olen;   /* bytes in t->out (bytes path) */
+    size_t ncp;    /* code points in t->cps (code point path) */
+    int on_cps;    /* moved to the code point path */
+    int too_long;  /* over the limit: keep scanning, stop collecting */
+} building;
+
+static inline void put_ascii(bl_tokenizer *t, building *b, uint8_t c)
+{
+    if (b->too_long)
+        return;
+    if (b->on_cps) {
+        if (b->ncp < CP_LIMIT)
+            t->cps[b->ncp++] = c;
+        else
+            b->too_long = 1;
+    } else if (b->olen < BL_TOKEN_MAX_BYTES) {
+        t->out[b->olen++] = (char)c;
+    } else {
+        b->too_long = 1;
+    }
+}
+
+/* Appends the normalised form of a letter or digit above U+007F (classify()
+ * has made sure that it is made of letters and digits only). */
+static void put_cp(bl_tokenizer *t, building *b, int32_t cp)
+{
+    utf8proc_int32_t d[DECOMP_MAX];
+    utf8proc_ssize_t n, i;
+    int ascii = 1;
+
+    if (b->too_long)
+        return;
+    n = utf8proc_decompose_char(cp, d, DECOMP_MAX, DECOMP_OPTS, NULL);
+    if (n < 0 || n > DECOMP_MAX) { /* cannot happen for a decoded scalar */
+        b->too_long = 1;
+        return;
+    }
+    for (i = 0; i < n; i++)
+        ascii &= d[i] < 0x80;
+    if (ascii && !b->on_cps) {
+        for (i = 0; i < n; i++)
+            put_ascii(t, b, (uint8_t)d[i]);
+        return;
+    }
+    if (!b->on_cps) {
+        /* The ASCII bytes so far become code points; they fit, since
+         * olen <= BL_TOKEN_MAX_BYTES < CP_LIMIT. */
+        for (size_t j = 0; j < b->olen; j++)
+            t->cps[j] = (uint8_t)t->out[j];
+        b->ncp = b->olen;
+        b->on_cps = 1;
+    }
+    if (b->ncp + (size_t)n > CP_LIMIT) {
+        b->too_long = 1;
+        return;
+    }
+    for (i = 0; i < n; i++)
+        t->cps[b->ncp++] = d[i];
+}
+
+/* Composes and encodes the code point path into t->out; sets too_long if
+ * the result is over BL_TOKEN_MAX_BYTES. */
+static void finish_cps(bl_tokenizer *t, building *b)
+{
+    utf8proc_ssize_t n = utf8proc_normalize_utf32(t->cps, (utf8proc_ssize_t)b->ncp,
+                                                  COMPOSE_OPTS);
+    uint8_t enc[4];
+    b->olen = 0;
+    for (utf8proc_ssize_t i = 0; i < n; i++) {
+        utf8proc_ssize_t m = utf8proc_encode_char(t->cps[i], enc);
+        if (b->olen + (size_t)m > BL_TOKEN_MAX_BYTES) {
+            b->too_long = 1;
+            return;
+        }
+        memcpy(t->out + b->olen, enc, (size_t)m);
+        b->olen += (size_t)m;
+    }
+}
+
+int bl_tokenizer_new(bl_tokenizer **out)
+{
+    bl_tokenizer *t = calloc(1, sizeof *t);
+    *out = t;
+    if (!t)
+        return bl_error_set(BL_ENOMEM, "out of memory creating a tokenizer");
+    return 0;
+}
+
+void bl_tokenizer_free(bl_tokenizer *t)
+{
+    free(t);
+}
+
+void bl_tokenizer_reset(bl_tokenizer *t, const char *text, size_t len,
+                        uint32_t first_position)
+{
+    t->text = (const uint8_t *)text;
+    t->len = len;
+    t->pos = 0;
+    t->next_position = first_position;
+    t->invalid = 0;
+}
+
+int bl_tokenizer_next(bl_tokenizer *t, bl_token *tok)
+{
+    const uint8_t *s = t->text;
+    size_t len = t->len, p = t->pos;
+
+    for (;;) {
+        size_t start, n;
+        int32_t cp;
+        int k, bad, last;
+        building b = {0, 0, 0, 0};
+
+        /* Skip to the first letter or digit. */
+        for (;;) {
+            if (p >= len) {
+                t->pos = p;
+                return 0;
+            }
+            if (s[p] < 0x80) {
+                k = ascii_class[s[p]];
+                if (k == K_LETTER || k == K_DIGIT)
+                    break;
+                p++;
+                continue;
+            }
+            n = decode(s + p, len - p, &cp, &bad);
+            k = classify(cp);
+            if (k == K_LETTER || k == K_DIGIT)
+                break; /* the token loop counts it */
+            t->invalid += (size_t)bad;
+            p += n;
+        }
+
+        /* Collect the token. last is the class of its last letter or digit,
+         * so a mark after a letter still lets an apostrophe join. */
+        start = p;
+        last = K_SEP;
+        while (p < len) {
+            uint8_t c = s[p];
+            if (c < 0x80) {
+                k = ascii_class[c];
+                if (k == K_LETTER) {
+                    put_ascii(t, &b, c | 0x20);
+                    last = K_LETTER;
+                    p++;
+                    continue;
+                }
+                if (k == K_DIGIT) {
+                    put_ascii(t, &b, c);
+                    last = K_DIGIT;
+                    p++;
+                    continue;
+                }
+                cp = c;
+                n = 1;
+                bad = 0;
+            } else {
+                n = decode(s + p, len - p, &cp, &bad);
+                k = classify(cp);
+            }
+            if (k == K_LETTER || k == K_DIGIT) {
+                put_cp(t, &b, cp);
+                last = k;
+            } else if (k == K_MARK) {
+                /* stripped by normalisation */
+            } else if (k == K_APOS && last == K_LETTER &&
+                       class_at(s, len, p + n) == K_LETTER) {
+                put_ascii(t, &b, '\'');
+            } else if ((k == K_POINT || k == K_COMMA) && last == K_DIGIT &&
+                       class_at(s, len, p + n) == K_DIGIT) {
+                if (k == K_POINT)
+                    put_ascii(t, &b, '.');
+            } else {
+                break;
+            }
+            t->invalid += (size_t)bad;
+            p += n;
+        }
+
+        if (b.on_cps && !b.too_long)
+            finish_cps(t, &b);
+        if (b.too_long) {
+            /* Dropped, but it still takes its position so that a phrase
+             * cannot match across it. */
+            t->next_position++;
+            continue;
+        }
+        if (b.olen == 0)
+            continue; /* nothing left after normalisation: not a word */
+
+        t->out[b.olen] = '\0';
+        t->pos = p;
+        tok->text = t->out;
+        tok->len = b.olen;
+        tok->position = t->next_position++;
+        tok->start = start;
+        tok->end = p;
+        return 1;
+    }
+}
+
+uint32_t bl_tokenizer_next_position(const bl_tokenizer *t)
+{
+    return t->next_position;
+}
+
+size_t bl_tokenizer_invalid_bytes(const bl_tokenizer *t)
+{
+    return t->invalid;
+}

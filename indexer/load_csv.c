@@ -1,0 +1,283 @@
+/* load_csv.c: one article per CSV row, parsed with libcsv in streaming
+ * mode (a chunk at a time, so a file of any size fits in memory).
+ *
+ * The columns are named by the first row, or by opts->csv_columns when set
+ * (then every row is data). Names are matched without regard to case:
+ * id, title, body|text|description, date, url; the first column with a
+ * name wins and other columns are ignored. A short row reads its missing
+ * fields as empty; extra fields are ignored. libcsv runs in its tolerant
+ * mode (a stray quote inside a field is kept); the one quote error caught
+ * is a quoted field still open at the end of the file, reported at the
+ * line where its row starts.
+ *
+ * libcsv does not count lines, so the file is fed to it one line at a time
+ * and a row's line is the first line fed that holds more than whitespace
+ * since the previous row ended. */
+#include <csv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "error.h"
+#include "load_internal.h"
+
+enum { COL_ID, COL_TITLE, COL_TEXT, COL_DATE, COL_URL, NCOLS };
+
+typedef struct {
+    size_t off, len;
+} span;
+
+typedef struct {
+    bl_load_ctx *lc;
+    const char *path;
+    long col[NCOLS];    /* field index of each role, -1 if none */
+    int have_columns;   /* col[] is set (header read, or csv_columns) */
+    bl_buf row;         /* the fields of the current row, back to back */
+    span *fields;
+    size_t nfields, cap;
+    uint64_t line;      /* 1-based number of the line being fed */
+    uint64_t row_line;  /* line where the current row starts, 0 if none yet */
+    int rc;             /* sticky: once set, callbacks do nothing */
+} csv_state;
+
+static int role_of(const char *name, size_t len)
+{
+    static const struct {
+        const char *name;
+        int role;
+    } names[] = {
+        {"id", COL_ID},       {"title", COL_TITLE},
+        {"body", COL_TEXT},   {"text", COL_TEXT},
+        {"description", COL_TEXT}, {"date", COL_DATE},
+        {"url", COL_URL},
+    };
+    bl_load_trim(&name, &len);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i].name) == len && strncasecmp(name, names[i].name, len) == 0)
+            return names[i].role;
+    return -1;
+}
+
+static void name_column(csv_state *s, long index, const char *name, size_t len)
+{
+    int role = role_of(name, len);
+
+    if (role >= 0 && s->col[role] < 0)
+        s->col[role] = index;
+}
+
+/* Sets the roles from opts->csv_columns ("class,title,body"). */
+static int columns_from_option(csv_state *s, const char *spec)
+{
+    long index = 0;
+
+    for (const char *p = spec;; index++) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        name_column(s, index, p, len);
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    if (s->col[COL_TITLE] < 0 && s->col[COL_TEXT] < 0)
+        return bl_error_set(BL_EINVAL,
+                            "csv_columns \"%s\" names no title or body column",
+                            spec);
+    s->have_columns = 1;
+    return 0;
+}
+
+static void field_of(const csv_state *s, int role, const char **p, size_t *n)
+{
+    long i = s->col[role];
+
+    *p = NULL;
+    *n = 0;
+    if (i < 0 || (size_t)i >= s->nfields)
+        return;
+    *p = (const char *)s->row.data + s->fields[i].off;
+    *n = s->fields[i].len;
+    bl_load_trim(p, n);
+}
+
+/* A whole row has been parsed: the header, or an article. */
+static int end_row(csv_state *s)
+{
+    bl_article a;
+    char *source;
+    size_t cap;
+    int rc;
+
+    if (!s->have_columns) {
+        for (size_t i = 0; i < s->nfields; i++)
+            name_column(s, (long)i, (const char *)s->row.data + s->fields[i].off,
+                        s->fields[i].len);
+        if (s->col[COL_TITLE] < 0 && s->col[COL_TEXT] < 0)
+            return bl_error_set(BL_EFORMAT,
+                                "%s:%llu: CSV header names no title or "
+                                "body/text/description column",
+                                s->path, (unsigned long long)s->row_line);
+        s->have_columns = 1;
+        return 0;
+    }
+    if (s->row.len > BL_LOAD_MAX_RECORD)
+        return bl_load_bad(s->lc, bl_error_set(BL_ETOOBIG,
+                                               "%s:%llu: CSV row longer than %zu MiB",
+                                               s->path,
+                                               (unsigned long long)s->row_line,
+                                               BL_LOAD_MAX_RECORD >> 20));
+    memset(&a, 0, sizeof a);
+    field_of(s, COL_ID, &a.id, &a.id_len);
+    field_of(s, COL_TITLE, &a.title, &a.title_len);
+    field_of(s, COL_TEXT, &a.text, &a.text_len);
+    field_of(s, COL_DATE, &a.date, &a.date_len);
+    field_of(s, COL_URL, &a.url, &a.url_len);
+    if (a.title_len == 0 && a.text_len == 0)
+        return bl_load_bad(s->lc, bl_error_set(BL_EFORMAT,
+                                               "%s:%llu: CSV row has neither "
+                                               "title nor text",
+                                               s->path,
+                                               (unsigned long long)s->row_line));
+    cap = strlen(s->path) + 24;
+    source = malloc(cap);
+    if (!source)
+        return bl_error_set(BL_ENOMEM, "%s: out of memory", s->path);
+    a.source = source;
+    a.source_len = (size_t)snprintf(source, cap, "%s:%llu", s->path,
+                                    (unsigned long long)s->row_line);
+    rc = bl_load_emit(s->lc, &a);
+    free(source);
+    return rc;
+}
+
+/* libcsv: one field of the current row has ended. */
+static void on_field(void *field, size_t len, void *data)
+{
+    csv_state *s = data;
+
+    if (s->rc)
+        return;
+    if (!s->row_line)
+        s->row_line = s->line; /* a row that began after a lone '\r' */
+    if (s->nfields == s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 16;
+        span *grown = realloc(s->fields, ncap * sizeof *grown);
+        if (!grown)
+            goto nomem;
+        s->fields = grown;
+        s->cap = ncap;
+    }
+    s->fields[s->nfields].off = s->row.len;
+    s->fields[s->nfields].len = len;
+    s->nfields++;
+    /* Past the limit the bytes are dropped; end_row reports the row. */
+    if (s->row.len <= BL_LOAD_MAX_RECORD) {
+        if (len && bl_buf_append(&s->row, field, len))
+            goto nomem;
+    } else {
+        s->fields[s->nfields - 1].len = 0;
+    }
+    return;
+nomem:
+    s->rc = bl_error_set(BL_ENOMEM, "%s: out of memory", s->path);
+}
+
+/* libcsv: the current row has ended (c is its terminator, -1 at EOF). */
+static void on_row(int c, void *data)
+{
+    csv_state *s = data;
+
+    (void)c;
+    if (s->rc)
+        return;
+    s->rc = end_row(s);
+    bl_buf_clear(&s->row);
+    s->nfields = 0;
+    s->row_line = 0;
+}
+
+static int has_text(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!bl_load_isspace(p[i]))
+            return 1;
+    return 0;
+}
+
+/* Feeds one chunk to libcsv a line at a time. */
+static int feed(csv_state *s, struct csv_parser *parser, const uint8_t *p, size_t n)
+{
+    while (n && !s->rc) {
+        const uint8_t *nl = memchr(p, '\n', n);
+        size_t k = nl ? (size_t)(nl - p) + 1 : n;
+
+        if (!s->row_line && has_text(p, k))
+            s->row_line = s->line;
+        if (csv_parse(parser, p, k, on_field, on_row, s) != k && !s->rc)
+            s->rc = bl_error_set(BL_ENOMEM, "%s:%llu: CSV parser: %s", s->path,
+                                 (unsigned long long)s->line,
+                                 csv_strerror(csv_error(parser)));
+        if (!s->rc && csv_get_buffer_size(parser) > BL_LOAD_MAX_RECORD)
+            s->rc = bl_error_set(BL_ETOOBIG,
+                                 "%s:%llu: CSV field longer than %zu MiB "
+                                 "(an unbalanced quote?)",
+                                 s->path, (unsigned long long)s->row_line,
+                                 BL_LOAD_MAX_RECORD >> 20);
+        if (nl)
+            s->line++;
+        p += k;
+        n -= k;
+    }
+    return s->rc;
+}
+
+int bl_load_csv(bl_load_ctx *lc, bl_input *in)
+{
+    struct csv_parser parser;
+    csv_state s;
+    const uint8_t *p;
+    size_t n;
+    int rc;
+
+    memset(&s, 0, sizeof s);
+    s.lc = lc;
+    s.path = in->path;
+    s.line = 1;
+    for (int i = 0; i < NCOLS; i++)
+        s.col[i] = -1;
+    bl_buf_init(&s.row);
+    if (lc->opts->csv_columns) {
+        rc = columns_from_option(&s, lc->opts->csv_columns);
+        if (rc)
+            return rc;
+    }
+    if (csv_init(&parser, 0) != 0)
+        return bl_error_set(BL_ENOMEM, "%s: out of memory", s.path);
+
+    for (;;) {
+        rc = bl_input_read(in, &p, &n);
+        if (rc || n == 0)
+            break;
+        rc = feed(&s, &parser, p, n);
+        if (rc)
+            break;
+    }
+    if (rc == 0) {
+        /* Strict only now, so that csv_fini reports a quote left open. */
+        csv_set_opts(&parser, CSV_STRICT | CSV_STRICT_FINI);
+        if (csv_fini(&parser, on_field, on_row, &s) != 0)
+            rc = bl_load_bad(lc, bl_error_set(BL_EFORMAT,
+                                              "%s:%llu: unbalanced quote: the "
+                                              "row's last field runs to the end "
+                                              "of the file",
+                                              s.path,
+                                              (unsigned long long)s.row_line));
+        else
+            rc = s.rc;
+    }
+    csv_free(&parser);
+    bl_buf_release(&s.row);
+    free(s.fields);
+    return rc;
+}

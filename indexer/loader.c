@@ -1,0 +1,289 @@
+/* loader.c: bl_load_path. Walks a directory tree in byte order of names,
+ * picks each file's format from its name, opens it through load_input.c,
+ * hands it to the format's loader and applies opts->skip_bad. */
+#include "loader.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "error.h"
+#include "load_internal.h"
+
+/* Deeper directory trees are refused: a symlink loop ends here. */
+#define MAX_DEPTH 64
+
+int bl_format_parse(const char *name, bl_format *out)
+{
+    static const struct {
+        const char *name;
+        bl_format format;
+    } names[] = {
+        {"auto", BL_FORMAT_AUTO}, {"txt", BL_FORMAT_TXT},
+        {"jsonl", BL_FORMAT_JSONL}, {"ndjson", BL_FORMAT_JSONL},
+        {"csv", BL_FORMAT_CSV}, {"sgml", BL_FORMAT_SGML},
+        {"sgm", BL_FORMAT_SGML},
+    };
+    for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++) {
+        if (strcasecmp(name, names[i].name) == 0) {
+            *out = names[i].format;
+            return 0;
+        }
+    }
+    return bl_error_set(BL_EINVAL,
+                        "unknown format \"%s\" (expected auto, txt, jsonl, csv "
+                        "or sgml)",
+                        name ? name : "");
+}
+
+static int ends_with(const char *s, size_t len, const char *suffix)
+{
+    size_t n = strlen(suffix);
+    return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+/* The format a file name's extension implies (a trailing ".gz" stripped),
+ * or BL_FORMAT_AUTO for an unknown one. Case matters: "README.TXT" is not
+ * an article. */
+static bl_format format_of_name(const char *path)
+{
+    static const struct {
+        const char *ext;
+        bl_format format;
+    } exts[] = {
+        {".txt", BL_FORMAT_TXT},  {".jsonl", BL_FORMAT_JSONL},
+        {".ndjson", BL_FORMAT_JSONL}, {".csv", BL_FORMAT_CSV},
+        {".sgm", BL_FORMAT_SGML}, {".sgml", BL_FORMAT_SGML},
+    };
+    const char *base = strrchr(path, '/');
+    size_t len;
+
+    base = base ? base + 1 : path;
+    len = strlen(base);
+    if (ends_with(base, len, ".gz"))
+        len -= 3;
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        size_t n = strlen(exts[i].ext);
+        if (len > n && ends_with(base, len, exts[i].ext))
+            return exts[i].format;
+    }
+    return BL_FORMAT_AUTO;
+}
+
+int bl_load_emit(bl_load_ctx *lc, const bl_article *a)
+{
+    int rc;
+
+    lc->stats->articles++;
+    rc = lc->fn(lc->fn_ctx, a);
+    if (rc)
+        lc->stopped = 1;
+    return rc;
+}
+
+int bl_load_bad(bl_load_ctx *lc, int code)
+{
+    if (code == 0 || lc->stopped || !lc->opts->skip_bad)
+        return code;
+    if (code != BL_EFORMAT && code != BL_ETOOBIG && code != BL_EIO)
+        return code;
+    if (lc->opts->warn)
+        lc->opts->warn(lc->opts->warn_ctx, bl_error_detail());
+    lc->stats->skipped++;
+    bl_error_clear();
+    return 0;
+}
+
+static int load_file(bl_load_ctx *lc, const char *path, bl_format format)
+{
+    bl_input in;
+    int rc, rc2;
+
+    rc = bl_input_open(&in, path);
+    if (rc)
+        return rc;
+    lc->stats->files++;
+    lc->stats->bytes += in.size;
+    switch (format) {
+    case BL_FORMAT_TXT: rc = bl_load_txt(lc, &in); break;
+    case BL_FORMAT_JSONL: rc = bl_load_jsonl(lc, &in); break;
+    case BL_FORMAT_CSV: rc = bl_load_csv(lc, &in); break;
+    case BL_FORMAT_SGML: rc = bl_load_sgml(lc, &in); break;
+    default: rc = bl_error_set(BL_EINVAL, "%s: no format", path); break;
+    }
+    if (rc == 0 && !in.seen_text)
+        rc = bl_error_set(BL_EFORMAT, "%s: empty file", path);
+    rc2 = bl_input_close(&in);
+    return rc ? rc : rc2;
+}
+
+/* Loads one file, skipping it under skip_bad, then reports progress. */
+static int visit_file(bl_load_ctx *lc, const char *path, bl_format format)
+{
+    int rc = load_file(lc, path, format);
+
+    if (rc && !lc->stopped)
+        rc = bl_load_bad(lc, rc);
+    if (rc == 0 && lc->opts->progress)
+        lc->opts->progress(lc->opts->progress_ctx, lc->stats);
+    return rc;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads the names in dir, hidden ones left out, sorted by strcmp. */
+static int list_dir(const char *dir, char ***out, size_t *count)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+
+    if (!d)
+        return bl_error_set(BL_EIO, "%s: cannot open directory: %s", dir,
+                            strerror(errno));
+    for (;;) {
+        errno = 0;
+        e = readdir(d);
+        if (!e) {
+            if (errno) {
+                bl_error_set(BL_EIO, "%s: cannot read directory: %s", dir,
+                             strerror(errno));
+                goto fail;
+            }
+            break;
+        }
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 32;
+            char **grown = realloc(names, ncap * sizeof *names);
+            if (!grown)
+                goto nomem;
+            names = grown;
+            cap = ncap;
+        }
+        names[n] = strdup(e->d_name);
+        if (!names[n])
+            goto nomem;
+        n++;
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof *names, by_name);
+    *out = names;
+    *count = n;
+    return 0;
+
+nomem:
+    bl_error_set(BL_ENOMEM, "%s: out of memory listing the directory", dir);
+fail:
+    closedir(d);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return bl_error_code();
+}
+
+static int walk(bl_load_ctx *lc, const char *dir, int depth);
+
+/* Visits one entry of a directory: a subdirectory, an article file or an
+ * ignored file. */
+static int visit_entry(bl_load_ctx *lc, const char *path, int depth)
+{
+    struct stat st;
+    bl_format format;
+
+    if (stat(path, &st) != 0)
+        return bl_load_bad(lc, bl_error_set(BL_EIO, "%s: cannot stat: %s",
+                                            path, strerror(errno)));
+    if (S_ISDIR(st.st_mode))
+        return walk(lc, path, depth + 1);
+    format = S_ISREG(st.st_mode) ? format_of_name(path) : BL_FORMAT_AUTO;
+    if (format == BL_FORMAT_AUTO) {
+        lc->stats->files_ignored++;
+        return 0;
+    }
+    if (lc->opts->format != BL_FORMAT_AUTO)
+        format = lc->opts->format;
+    return visit_file(lc, path, format);
+}
+
+/* Loads every article file under dir. Problems with dir itself go through
+ * bl_load_bad, except at depth 0 (the path the caller named). */
+static int walk(bl_load_ctx *lc, const char *dir, int depth)
+{
+    char **names = NULL;
+    size_t count = 0, i;
+    size_t dlen = strlen(dir);
+    int rc;
+
+    if (depth > MAX_DEPTH) {
+        rc = bl_error_set(BL_ETOOBIG, "%s: directories nested deeper than %d",
+                          dir, MAX_DEPTH);
+        return bl_load_bad(lc, rc);
+    }
+    rc = list_dir(dir, &names, &count);
+    if (rc)
+        return depth ? bl_load_bad(lc, rc) : rc;
+    if (dlen && dir[dlen - 1] == '/')
+        dlen--;
+    for (i = 0; i < count && rc == 0; i++) {
+        size_t len = dlen + 1 + strlen(names[i]) + 1;
+        char *path = malloc(len);
+        if (!path) {
+            rc = bl_error_set(BL_ENOMEM, "%s: out of memory", dir);
+            break;
+        }
+        snprintf(path, len, "%.*s/%s", (int)dlen, dir, names[i]);
+        rc = visit_entry(lc, path, depth);
+        free(path);
+    }
+    for (i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+int bl_load_path(const char *path, const bl_load_opts *opts, bl_article_fn fn,
+                 void *ctx, bl_load_stats *stats)
+{
+    static const bl_load_opts defaults;
+    bl_load_stats scratch = {0};
+    bl_load_ctx lc;
+    struct stat st;
+    bl_format format;
+
+    if (!path || !fn)
+        return bl_error_set(BL_EINVAL, "bl_load_path: no path or callback");
+    lc.opts = opts ? opts : &defaults;
+    lc.fn = fn;
+    lc.fn_ctx = ctx;
+    lc.stats = stats ? stats : &scratch;
+    lc.stopped = 0;
+    if ((unsigned)lc.opts->format > BL_FORMAT_SGML)
+        return bl_error_set(BL_EINVAL, "bl_load_path: bad format %d",
+                            (int)lc.opts->format);
+
+    if (stat(path, &st) != 0)
+        return bl_error_set(BL_EIO, "%s: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return walk(&lc, path, 0);
+    format = lc.opts->format;
+    if (format == BL_FORMAT_AUTO)
+        format = format_of_name(path);
+    if (format == BL_FORMAT_AUTO)
+        return bl_error_set(BL_EINVAL,
+                            "%s: unknown extension (expected .txt .jsonl "
+                            ".ndjson .csv .sgm .sgml, optionally + .gz), and "
+                            "no format given",
+                            path);
+    return visit_file(&lc, path, format);
+}

@@ -1,0 +1,717 @@
+/* snippet.c: the best window of an article for a query, with highlights.
+ *
+ * Steps, once per call:
+ *  1. collect the positive leaves of the query (TERM, PHRASE, PREFIX not
+ *     under a NOT), dropping duplicates;
+ *  2. analyse the text once into an array of tokens (term and normalised
+ *     form kept in one string pool, only when a leaf needs them);
+ *  3. mark matches: each is a range of tokens [first, last] and a leaf;
+ *  4. sweep every window start once, keeping per-leaf match counts, and keep
+ *     the start with the most distinct leaves, then the most matches, then
+ *     the earliest; then slide it (without losing a covered match) so that
+ *     about CONTEXT_BEFORE tokens come before its first match;
+ *  5. copy the window's bytes, whitespace and control runs collapsed to one
+ *     space, invalid UTF-8 bytes read as Latin-1 (as the tokenizer does),
+ *     over-long runs between two tokens elided, the whole capped in bytes;
+ *     highlights are mapped to snippet offsets while copying.
+ */
+#include "snippet.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "error.h"
+
+/* Tokens shown before the first match when the window can move back. */
+#define CONTEXT_BEFORE 5
+/* Most bytes of body (without the ellipses) for the default window; longer
+ * windows get BODY_BYTES_PER_WORD a word. Only absurd texts reach it. */
+#define BODY_MAX_BYTES 600
+#define BODY_BYTES_PER_WORD 20
+/* A run between two tokens longer than this (once collapsed) is shown as
+ * " … " (a dropped over-long token, a wall of symbols). */
+#define GAP_MAX_BYTES 64
+
+static const char ELLIPSIS[] = "\xE2\x80\xA6"; /* U+2026 */
+
+typedef struct {
+    uint32_t pos;
+    size_t start, end;        /* bytes in the text */
+    size_t term, term_len;    /* in the pool */
+    size_t norm, norm_len;    /* in the pool */
+} tok;
+
+typedef struct {
+    size_t first, last; /* token indexes, inclusive */
+    size_t leaf;
+} match;
+
+typedef struct {
+    size_t key, m;
+} event;
+
+typedef struct {
+    const bl_qnode **leaves;
+    size_t nleaves, capleaves;
+    int need_norm;
+    tok *toks;
+    size_t ntoks, captoks;
+    bl_buf pool;
+    match *matches;
+    size_t nmatches, capmatches;
+} scratch;
+
+/* Makes room for need elements in *arr. Errors: BL_ENOMEM. */
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : 16;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2 / elem)
+            return BL_ENOMEM;
+        ncap *= 2;
+    }
+    void *p = realloc(*arr, ncap * elem);
+    if (!p)
+        return BL_ENOMEM;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+/* ---- UTF-8 --------------------------------------------------------- */
+
+/* Decodes the character at p[0..n) (n >= 1) into *cp and returns its length,
+ * or returns 0 if p does not start a valid sequence (stray continuation,
+ * overlong form, surrogate, beyond U+10FFFF, truncated). */
+static size_t utf8_next(const unsigned char *p, size_t n, uint32_t *cp)
+{
+    unsigned char c = p[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    size_t need;
+    uint32_t v;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 1, v = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2, v = c & 0x0F;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3, v = c & 0x07;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i <= need; i++) {
+        if (i >= n || p[i] < lo || p[i] > hi)
+            return 0;
+        v = v << 6 | (p[i] & 0x3F);
+        lo = 0x80, hi = 0xBF;
+    }
+    *cp = v;
+    return need + 1;
+}
+
+static size_t utf8_encode(uint32_t c, unsigned char *o)
+{
+    if (c < 0x80) {
+        o[0] = (unsigned char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        o[0] = (unsigned char)(0xC0 | c >> 6);
+        o[1] = (unsigned char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | c >> 12);
+        o[1] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+        o[2] = (unsigned char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | c >> 18);
+    o[1] = (unsigned char)(0x80 | (c >> 12 & 0x3F));
+    o[2] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+    o[3] = (unsigned char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+/* Whitespace and control characters: shown as (part of) one space. */
+static int is_blank(uint32_t c)
+{
+    if (c <= 0x20 || (c >= 0x7F && c <= 0xA0))
+        return 1; /* C0, space, DEL, C1 (NEL included), no-break space */
+    if (c >= 0x2000 && c <= 0x200A)
+        return 1;
+    switch (c) {
+    case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F:
+    case 0x3000:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* ---- query leaves -------------------------------------------------- */
+
+static int same_leaf(const bl_qnode *x, const bl_qnode *y)
+{
+    if (x->kind != y->kind || x->nterms != y->nterms)
+        return 0;
+    for (size_t i = 0; i < x->nterms; i++) {
+        if (strcmp(x->terms[i], y->terms[i]) != 0)
+            return 0;
+        if (x->kind == BL_Q_PHRASE && x->positions[i] != y->positions[i])
+            return 0;
+    }
+    return 1;
+}
+
+static int collect_leaves(scratch *sc, const bl_qnode *n)
+{
+    switch (n->kind) {
+    case BL_Q_NOT:
+        return 0;
+    case BL_Q_AND:
+    case BL_Q_OR:
+        for (size_t i = 0; i < n->nkids; i++) {
+            int rc = collect_leaves(sc, n->kids[i]);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    case BL_Q_TERM:
+    case BL_Q_PHRASE:
+    case BL_Q_PREFIX:
+        if (n->nterms == 0 || (n->kind == BL_Q_PHRASE && !n->positions) ||
+            (n->kind == BL_Q_PREFIX && n->terms[0][0] == '\0'))
+            return 0;
+        for (size_t i = 0; i < sc->nleaves; i++)
+            if (same_leaf(sc->leaves[i], n))
+                return 0;
+        if (grow((void **)&sc->leaves, &sc->capleaves, sc->nleaves + 1,
+                 sizeof *sc->leaves))
+            return BL_ENOMEM;
+        sc->leaves[sc->nleaves++] = n;
+        if (n->kind == BL_Q_PREFIX)
+            sc->need_norm = 1;
+        return 0;
+    }
+    return 0;
+}
+
+/* ---- tokens and matches -------------------------------------------- */
+
+static int analyse(scratch *sc, bl_analyzer *a, const char *text, size_t len)
+{
+    int want_terms = sc->nleaves > 0;
+    bl_term_occ occ;
+    size_t prev_end = 0;
+    bl_analyzer_reset(a, text, len, 0);
+    for (;;) {
+        int r = bl_analyzer_next(a, &occ);
+        if (r < 0)
+            return r;
+        if (r == 0)
+            return 0;
+        /* Offsets we cannot copy from are skipped, not trusted. */
+        if (occ.start >= occ.end || occ.end > len || occ.start < prev_end)
+            continue;
+        if (sc->ntoks && occ.position <= sc->toks[sc->ntoks - 1].pos)
+            continue;
+        if (grow((void **)&sc->toks, &sc->captoks, sc->ntoks + 1, sizeof *sc->toks))
+            return BL_ENOMEM;
+        tok *t = &sc->toks[sc->ntoks++];
+        memset(t, 0, sizeof *t);
+        t->pos = occ.position;
+        t->start = occ.start;
+        t->end = occ.end;
+        prev_end = occ.end;
+        if (want_terms) {
+            t->term = sc->pool.len;
+            t->term_len = occ.term_len;
+            if (bl_buf_append(&sc->pool, occ.term, occ.term_len))
+                return BL_ENOMEM;
+        }
+        if (sc->need_norm) {
+            t->norm = sc->pool.len;
+            t->norm_len = occ.norm_len;
+            if (bl_buf_append(&sc->pool, occ.norm, occ.norm_len))
+                return BL_ENOMEM;
+        }
+    }
+}
+
+static int term_is(const scratch *sc, const tok *t, const char *s)
+{
+    size_t n = strlen(s);
+    return t->term_len == n && memcmp(sc->pool.data + t->term, s, n) == 0;
+}
+
+static int starts_with(const uint8_t *p, size_t n, const char *prefix)
+{
+    size_t k = strlen(prefix);
+    return n >= k && memcmp(p, prefix, k) == 0;
+}
+
+/* Index of the token at position pos, or SIZE_MAX. */
+static size_t find_pos(const scratch *sc, uint64_t pos)
+{
+    size_t lo = 0, hi = sc->ntoks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sc->toks[mid].pos < pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < sc->ntoks && sc->toks[lo].pos == pos ? lo : SIZE_MAX;
+}
+
+/* Does leaf l match starting at token i? Sets the covered token range. */
+static int leaf_matches(const scratch *sc, const bl_qnode *l, size_t i,
+                        size_t *first, size_t *last)
+{
+    const tok *t = &sc->toks[i];
+    *first = *last = i;
+    switch (l->kind) {
+    case BL_Q_TERM:
+        return term_is(sc, t, l->terms[0]);
+    case BL_Q_PREFIX:
+        return starts_with(sc->pool.data + t->norm, t->norm_len, l->terms[0]) ||
+               starts_with(sc->pool.data + t->term, t->term_len, l->terms[0]);
+    case BL_Q_PHRASE:
+        if (!term_is(sc, t, l->terms[0]))
+            return 0;
+        for (size_t k = 1; k < l->nterms; k++) {
+            int64_t want = (int64_t)t->pos + (int64_t)l->positions[k] -
+                           (int64_t)l->positions[0];
+            if (want < 0)
+                return 0;
+            size_t j = find_pos(sc, (uint64_t)want);
+            if (j == SIZE_MAX || !term_is(sc, &sc->toks[j], l->terms[k]))
+                return 0;
+            if (j < *first) *first = j;
+            if (j > *last) *last = j;
+        }
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int find_matches(scratch *sc)
+{
+    for (size_t i = 0; i < sc->ntoks; i++) {
+        for (size_t l = 0; l < sc->nleaves; l++) {
+            size_t first, last;
+            if (!leaf_matches(sc, sc->leaves[l], i, &first, &last))
+                continue;
+            if (grow((void **)&sc->matches, &sc->capmatches, sc->nmatches + 1,
+                     sizeof *sc->matches))
+                return BL_ENOMEM;
+            sc->matches[sc->nmatches++] = (match){first, last, l};
+        }
+    }
+    return 0;
+}
+
+/* ---- the window ---------------------------------------------------- */
+
+static int event_cmp(const void *x, const void *y)
+{
+    const event *a = x, *b = y;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return a->m < b->m ? -1 : a->m > b->m;
+}
+
+/* Picks the first token *s of a window of w tokens (ntoks > w). */
+static int choose_window(const scratch *sc, size_t w, size_t *s_out)
+{
+    size_t nstarts = sc->ntoks - w + 1;
+    event *enters = NULL, *exits = NULL;
+    size_t *count = NULL, nev = 0;
+    int rc = BL_ENOMEM;
+
+    *s_out = 0;
+    if (sc->nmatches == 0)
+        return 0;
+    enters = malloc(sc->nmatches * sizeof *enters);
+    exits = malloc(sc->nmatches * sizeof *exits);
+    count = calloc(sc->nleaves, sizeof *count);
+    if (!enters || !exits || !count)
+        goto out;
+    /* Match m lies inside the window at s iff last-w+1 <= s <= first. */
+    for (size_t m = 0; m < sc->nmatches; m++) {
+        const match *mt = &sc->matches[m];
+        if (mt->last - mt->first + 1 > w)
+            continue;
+        enters[nev] = (event){mt->last + 1 >= w ? mt->last + 1 - w : 0, m};
+        exits[nev] = (event){mt->first + 1, m};
+        nev++;
+    }
+    qsort(enters, nev, sizeof *enters, event_cmp);
+    qsort(exits, nev, sizeof *exits, event_cmp);
+
+    size_t ie = 0, ix = 0, distinct = 0, total = 0;
+    size_t best = 0, best_distinct = 0, best_total = 0;
+    for (size_t s = 0; s < nstarts; s++) {
+        for (; ie < nev && enters[ie].key <= s; ie++) {
+            if (count[sc->matches[enters[ie].m].leaf]++ == 0)
+                distinct++;
+            total++;
+        }
+        for (; ix < nev && exits[ix].key <= s; ix++) {
+            if (--count[sc->matches[exits[ix].m].leaf] == 0)
+                distinct--;
+            total--;
+        }
+        if (distinct > best_distinct ||
+            (distinct == best_distinct && total > best_total)) {
+            best = s, best_distinct = distinct, best_total = total;
+        }
+        if (ie == nev && ix == nev)
+            break;
+    }
+
+    /* Starts that keep every match of the best window: [lo, hi]. Prefer
+     * CONTEXT_BEFORE tokens before the first of them. */
+    size_t lo = 0, hi = SIZE_MAX;
+    for (size_t m = 0; m < sc->nmatches; m++) {
+        const match *mt = &sc->matches[m];
+        if (mt->first < best || mt->last >= best + w)
+            continue;
+        if (mt->last + 1 >= w && mt->last + 1 - w > lo)
+            lo = mt->last + 1 - w;
+        if (mt->first < hi)
+            hi = mt->first;
+    }
+    if (hi == SIZE_MAX) {
+        *s_out = best;
+    } else {
+        if (hi > nstarts - 1)
+            hi = nstarts - 1;
+        size_t s = hi >= CONTEXT_BEFORE ? hi - CONTEXT_BEFORE : 0;
+        if (s < lo)
+            s = lo;
+        *s_out = s;
+    }
+    rc = 0;
+out:
+    free(enters);
+    free(exits);
+    free(count);
+    return rc;
+}
+
+/* ---- building the text --------------------------------------------- */
+
+typedef struct {
+    bl_buf out;
+    const unsigned char *text;
+    size_t body_start;   /* where the body begins in out */
+    size_t cap;          /* most body bytes */
+    int space;           /* the last byte written is a collapsed blank */
+    int cut;             /* cap reached */
+    int err;
+    size_t last_out;     /* out length after the last non-blank written */
+    size_t last_src;     /* source offset after that character */
+} emitter;
+
+static void put(emitter *em, const void *p, size_t n, int blank, size_t src_end)
+{
+    if (em->cut || em->err)
+        return;
+    if (em->out.len - em->body_start + n > em->cap) {
+        em->cut = 1;
+        return;
+    }
+    if (bl_buf_append(&em->out, p, n)) {
+        em->err = BL_ENOMEM;
+        return;
+    }
+    em->space = blank;
+    if (!blank) {
+        em->last_out = em->out.len;
+        em->last_src = src_end;
+    }
+}
+
+/* Copies text[from..to), blank runs as one space, invalid bytes as Latin-1.
+ * Stops silently when the cap is reached (em->cut). */
+static void emit_range(emitter *em, size_t from, size_t to)
+{
+    size_t i = from;
+    while (i < to && !em->cut && !em->err) {
+        uint32_t c;
+        size_t n = utf8_next(em->text + i, to - i, &c);
+        if (n == 0)
+            c = em->text[i], n = 1;
+        if (is_blank(c)) {
+            if (!em->space)
+                put(em, " ", 1, 1, i + n);
+        } else if (n > 1 || c < 0x80) {
+            put(em, em->text + i, n, 0, i + n);
+        } else {
+            unsigned char enc[4];
+            put(em, enc, utf8_encode(c, enc), 0, i + n);
+        }
+        i += n;
+    }
+}
+
+/* Bytes text[from..to) would take once collapsed, stopping past limit. */
+static size_t collapsed_len(const unsigned char *text, size_t from, size_t to,
+                            size_t limit)
+{
+    size_t i = from, len = 0;
+    int space = 0;
+    while (i < to && len <= limit) {
+        uint32_t c;
+        size_t n = utf8_next(text + i, to - i, &c);
+        if (n == 0)
+            c = text[i], n = 1;
+        if (is_blank(c)) {
+            len += !space;
+            space = 1;
+        } else {
+            len += n > 1 ? n : c < 0x80 ? 1 : 2;
+            space = 0;
+        }
+        i += n;
+    }
+    return len;
+}
+
+/* Where the window's text starts: at its first token, or earlier by the
+ * punctuation glued to it ("“Wagner", "(AP)") when a blank or the text start
+ * comes before that punctuation. from is the end of the previous token. */
+static size_t lead_start(const unsigned char *text, size_t from, size_t at)
+{
+    size_t i = from, start = from == 0 ? 0 : SIZE_MAX;
+    while (i < at) {
+        uint32_t c;
+        size_t n = utf8_next(text + i, at - i, &c);
+        if (n == 0)
+            c = text[i], n = 1;
+        i += n;
+        if (is_blank(c))
+            start = i;
+    }
+    if (start == SIZE_MAX || at - start > GAP_MAX_BYTES)
+        return at;
+    return start;
+}
+
+/* Where the window's text ends: after its last token and the punctuation
+ * glued to it ("Wagner.", "Wagner,\""), unless that runs into the next token
+ * (to is its start, or the text length). */
+static size_t trail_end(const unsigned char *text, size_t at, size_t to, int last)
+{
+    size_t i = at;
+    while (i < to && i - at <= GAP_MAX_BYTES) {
+        uint32_t c;
+        size_t n = utf8_next(text + i, to - i, &c);
+        if (n == 0)
+            c = text[i], n = 1;
+        if (is_blank(c))
+            return i;
+        i += n;
+    }
+    return i == to && last && i - at <= GAP_MAX_BYTES ? i : at;
+}
+
+static int span_cmp(const void *x, const void *y)
+{
+    const bl_span *a = x, *b = y;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    return a->end < b->end ? -1 : a->end > b->end;
+}
+
+/* Fills out from tokens [s, e] and the matches inside them. */
+static int build(const scratch *sc, const char *text, size_t len, size_t s,
+                 size_t e, size_t w, bl_snippet *out)
+{
+    emitter em = {.text = (const unsigned char *)text};
+    bl_span *src = NULL, *dst = NULL;
+    size_t nspans = 0;
+    int rc = BL_ENOMEM;
+
+    bl_buf_init(&em.out);
+    em.cap = w * BODY_BYTES_PER_WORD > BODY_MAX_BYTES ? w * BODY_BYTES_PER_WORD
+                                                     : BODY_MAX_BYTES;
+
+    /* Source spans of the matches inside the window, sorted and merged. */
+    if (sc->nmatches) {
+        src = malloc(sc->nmatches * sizeof *src);
+        if (!src)
+            goto fail;
+    }
+    for (size_t m = 0; m < sc->nmatches; m++) {
+        const match *mt = &sc->matches[m];
+        if (mt->first >= s && mt->last <= e)
+            src[nspans++] = (bl_span){sc->toks[mt->first].start,
+                                      sc->toks[mt->last].end};
+    }
+    qsort(src, nspans, sizeof *src, span_cmp);
+    size_t merged = 0;
+    for (size_t i = 0; i < nspans; i++) {
+        if (merged && src[i].start <= src[merged - 1].end) {
+            if (src[i].end > src[merged - 1].end)
+                src[merged - 1].end = src[i].end;
+        } else {
+            src[merged++] = src[i];
+        }
+    }
+    nspans = merged;
+    if (nspans) {
+        dst = malloc(nspans * sizeof *dst);
+        if (!dst)
+            goto fail;
+    }
+
+    if (s > 0 && bl_buf_append_str(&em.out, "\xE2\x80\xA6 "))
+        goto fail;
+    em.body_start = em.out.len;
+    em.last_out = em.out.len;
+    size_t lead = lead_start(em.text, s > 0 ? sc->toks[s - 1].end : 0,
+                             sc->toks[s].start);
+    emit_range(&em, lead, sc->toks[s].start);
+
+    size_t h = 0, nout = 0;
+    int open = 0;
+    for (size_t j = s; j <= e && !em.cut && !em.err; j++) {
+        const tok *t = &sc->toks[j];
+        if (!open && h < nspans && src[h].start <= t->start) {
+            dst[nout].start = em.out.len;
+            open = 1;
+        }
+        emit_range(&em, t->start, t->end);
+        if (em.cut || em.err)
+            break;
+        if (open && src[h].end <= t->end) {
+            dst[nout].end = em.out.len;
+            src[nout] = src[h];
+            nout++, h++, open = 0;
+        }
+        if (j == e)
+            break;
+        size_t gs = t->end, ge = sc->toks[j + 1].start;
+        if (collapsed_len(em.text, gs, ge, GAP_MAX_BYTES) > GAP_MAX_BYTES) {
+            if (!em.space)
+                put(&em, " ", 1, 1, gs);
+            put(&em, ELLIPSIS, sizeof ELLIPSIS - 1, 0, ge);
+            put(&em, " ", 1, 1, ge);
+        } else {
+            emit_range(&em, gs, ge);
+        }
+    }
+    if (!em.cut) {
+        int last = e + 1 == sc->ntoks;
+        size_t to = last ? len : sc->toks[e + 1].start;
+        emit_range(&em, sc->toks[e].end, trail_end(em.text, sc->toks[e].end, to, last));
+    }
+    if (em.err) {
+        rc = em.err;
+        goto fail;
+    }
+    if (em.cut) {
+        /* End on the last visible character; close a highlight cut short. */
+        em.out.len = em.last_out;
+        if (open && em.last_out > dst[nout].start) {
+            dst[nout].end = em.last_out;
+            src[nout].start = src[h].start;
+            src[nout].end = em.last_src;
+            nout++;
+        }
+    }
+    if ((em.cut || e + 1 < sc->ntoks) && bl_buf_append_str(&em.out, " \xE2\x80\xA6"))
+        goto fail;
+    if (bl_buf_put_u8(&em.out, 0))
+        goto fail;
+
+    out->text = (char *)em.out.data;
+    out->len = em.out.len - 1;
+    out->highlights = dst;
+    out->source_spans = src;
+    out->nhighlights = nout;
+    if (nout == 0) {
+        free(dst);
+        free(src);
+        out->highlights = out->source_spans = NULL;
+    }
+    return 0;
+fail:
+    bl_buf_release(&em.out);
+    free(src);
+    free(dst);
+    return rc;
+}
+
+/* ---- public -------------------------------------------------------- */
+
+int bl_snippet_make(bl_analyzer *a, const bl_qnode *q, const char *text,
+                    size_t len, size_t window_words, bl_snippet *out)
+{
+    scratch sc;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    memset(&sc, 0, sizeof sc);
+    bl_buf_init(&sc.pool);
+    if (bl_buf_reserve(&sc.pool, 256)) /* never NULL: offsets index it */
+        return BL_ENOMEM;
+    if (window_words == 0)
+        window_words = BL_SNIPPET_WORDS;
+    if (!text)
+        len = 0;
+
+    if (q && (rc = collect_leaves(&sc, q)) != 0)
+        goto fail;
+    if (len > 0 && (rc = analyse(&sc, a, text, len)) != 0)
+        goto fail;
+    if (sc.ntoks == 0) {
+        out->text = calloc(1, 1);
+        rc = out->text ? 0 : BL_ENOMEM;
+        goto done;
+    }
+    if ((rc = find_matches(&sc)) != 0)
+        goto fail;
+
+    size_t s = 0;
+    if (sc.ntoks > window_words && (rc = choose_window(&sc, window_words, &s)) != 0)
+        goto fail;
+    size_t e = sc.ntoks > window_words ? s + window_words - 1 : sc.ntoks - 1;
+    rc = build(&sc, text, len, s, e, window_words, out);
+    if (rc)
+        goto fail;
+    goto done;
+fail:
+    bl_snippet_release(out);
+done:
+    free(sc.leaves);
+    free(sc.toks);
+    free(sc.matches);
+    bl_buf_release(&sc.pool);
+    return rc;
+}
+
+void bl_snippet_release(bl_snippet *s)
+{
+    if (!s)
+        return;
+    free(s->text);
+    free(s->highlights);
+    free(s->source_spans);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,796 @@
+/* test_postings.c: the block codec and the postings writer/reader, checked
+ * against brute-force oracles on random lists.
+ *
+ * Every test prints its seed; set BYLINE_SEED=N to replay one. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "codec.h"
+#include "error.h"
+#include "filefmt.h"
+#include "postings.h"
+
+/* ------------------------------------------------------------ randomness */
+
+static unsigned long long g_seed;
+static uint64_t g_rng;
+
+#define CHECK(cond, fmt, ...)                                                        \
+    do {                                                                             \
+        if (!(cond))                                                                 \
+            cr_assert_fail("seed %llu: %s: " fmt, g_seed, #cond, ##__VA_ARGS__);     \
+    } while (0)
+
+static void seed_init(const char *test)
+{
+    const char *e = getenv("BYLINE_SEED");
+    if (e && *e) {
+        g_seed = strtoull(e, NULL, 0);
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        g_seed = (unsigned long long)ts.tv_sec * 1000000007ULL ^
+                 (unsigned long long)ts.tv_nsec ^ (unsigned long long)getpid() << 20;
+    }
+    g_rng = g_seed;
+    fprintf(stderr, "postings/%s: seed %llu (replay: BYLINE_SEED=%llu)\n", test, g_seed,
+            g_seed);
+}
+
+static uint64_t rnd64(void)
+{
+    uint64_t z = (g_rng += 0x9e3779b97f4a7c15ULL); /* splitmix64 */
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n); n > 0. */
+static uint64_t rnd(uint64_t n) { return rnd64() % n; }
+
+/* ------------------------------------------------------------ temp files */
+
+typedef struct {
+    char dir[64];
+    char doc[96];
+    char pos[96];
+} tmpfiles;
+
+static void tmp_make(tmpfiles *t)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(t->dir, sizeof t->dir, "%s/bl_postings_XXXXXX", base && *base ? base : "/tmp");
+    cr_assert(mkdtemp(t->dir) != NULL, "mkdtemp failed");
+    snprintf(t->doc, sizeof t->doc, "%s/seg.doc", t->dir);
+    snprintf(t->pos, sizeof t->pos, "%s/seg.pos", t->dir);
+}
+
+static void tmp_remove(tmpfiles *t)
+{
+    unlink(t->doc);
+    unlink(t->pos);
+    rmdir(t->dir);
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f != NULL);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)n + 1);
+    cr_assert(fread(b, 1, (size_t)n, f) == (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static void spit(const char *path, const uint8_t *b, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert(f != NULL);
+    cr_assert(fwrite(b, 1, len, f) == len);
+    fclose(f);
+}
+
+/* ------------------------------------------------------------ random lists */
+
+typedef struct {
+    uint32_t n;
+    uint32_t *docs, *tfs, *pos;
+    uint64_t *pstart; /* n + 1 prefix sums of tfs */
+    uint32_t *lens;   /* doc lengths by doc id, or NULL */
+    bl_terminfo info;
+} tlist;
+
+#define MAX_DOC (UINT32_MAX - 1)
+
+/* A random list of n docs: gaps of a random style (dense, medium, with
+ * huge gaps near 2^31, or shifted up to end at the largest doc id), tfs
+ * 1..50, random increasing positions. */
+static void gen_list(tlist *l, uint32_t n)
+{
+    memset(l, 0, sizeof *l);
+    l->n = n;
+    l->docs = malloc(n * sizeof *l->docs);
+    l->tfs = malloc(n * sizeof *l->tfs);
+    l->pstart = malloc(((size_t)n + 1) * sizeof *l->pstart);
+    int style = (int)rnd(4);
+    uint64_t prev = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t gap;
+        switch (style) {
+        case 0: gap = rnd(3); break;
+        case 1: gap = rnd(200); break;
+        case 2:
+            gap = rnd(500) == 0 ? (1ULL << 31) - rnd(1u << 20) : rnd(1000);
+            break;
+        default: gap = rnd(4) ? rnd(20) : rnd(5000); break;
+        }
+        /* leave room for the docs still to come */
+        uint64_t budget = (uint64_t)MAX_DOC - (i ? prev + 1 : 0) - (n - 1 - i);
+        if (gap > budget)
+            gap = budget;
+        uint64_t d = i ? prev + 1 + gap : gap;
+        l->docs[i] = (uint32_t)d;
+        prev = d;
+    }
+    if (rnd(5) == 0) { /* push the list to the very top of the id space */
+        uint32_t shift = MAX_DOC - l->docs[n - 1];
+        for (uint32_t i = 0; i < n; i++)
+            l->docs[i] += shift;
+    }
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        l->tfs[i] = 1 + (uint32_t)rnd(rnd(8) ? 8 : 50);
+        l->pstart[i] = total;
+        total += l->tfs[i];
+    }
+    l->pstart[n] = total;
+    l->pos = malloc(total * sizeof *l->pos);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t tf = l->tfs[i];
+        uint32_t *p = l->pos + l->pstart[i];
+        uint64_t cur = rnd(10) ? rnd(1000) : rnd(UINT32_MAX - 100);
+        for (uint32_t k = 0; k < tf; k++) {
+            uint64_t limit = (uint64_t)UINT32_MAX - 1 - (tf - k); /* room for the rest */
+            if (cur > limit)
+                cur = limit;
+            p[k] = (uint32_t)cur;
+            cur += 1 + (rnd(50) ? rnd(30) : rnd(1u << 30));
+        }
+    }
+    if (l->docs[n - 1] < (1u << 21)) {
+        size_t nl = (size_t)l->docs[n - 1] + 1;
+        l->lens = malloc(nl * sizeof *l->lens);
+        for (size_t d = 0; d < nl; d++)
+            l->lens[d] = 1 + (uint32_t)rnd(5000);
+    }
+}
+
+static void free_list(tlist *l)
+{
+    free(l->docs);
+    free(l->tfs);
+    free(l->pos);
+    free(l->pstart);
+    free(l->lens);
+}
+
+/* Writes lists[0..nl) into fresh files in t (in order). */
+static void write_lists(tmpfiles *t, tlist *lists, size_t nl)
+{
+    bl_postings_writer *w;
+    int rc = bl_postings_writer_new(&w, t->doc, t->pos);
+    cr_assert(rc == 0, "writer_new: %s", bl_error_detail());
+    for (size_t i = 0; i < nl; i++) {
+        tlist *l = &lists[i];
+        rc = bl_postings_writer_add(w, l->docs, l->tfs, l->n, l->pos, l->lens, &l->info);
+        CHECK(rc == 0, "add: %s", bl_error_detail());
+        CHECK(l->info.doc_freq == l->n, "");
+        CHECK(l->info.total_freq == l->pstart[l->n], "");
+    }
+    rc = bl_postings_writer_finish(w);
+    cr_assert(rc == 0, "finish: %s", bl_error_detail());
+}
+
+/* ------------------------------------------------------------ oracles */
+
+static uint32_t nblocks_of(uint32_t n) { return (n + BL_BLOCK_SIZE - 1) / BL_BLOCK_SIZE; }
+
+/* Index of the first doc >= target in docs[from..n), n if none. */
+static uint32_t oracle_lower_bound(const tlist *l, uint32_t from, uint32_t target)
+{
+    uint32_t lo = from, hi = l->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (l->docs[mid] < target)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void check_block_info(bl_posting_iter *it, const tlist *l, uint32_t k)
+{
+    uint32_t last, mt, ml;
+    bl_posting_iter_block_info(it, &last, &mt, &ml);
+    if (k >= l->n) {
+        CHECK(last == BL_DOC_END && mt == 0 && ml == 0, "");
+        return;
+    }
+    uint32_t b = k / BL_BLOCK_SIZE, s = b * BL_BLOCK_SIZE;
+    uint32_t e = s + BL_BLOCK_SIZE < l->n ? s + BL_BLOCK_SIZE : l->n;
+    uint32_t want_mt = 0, want_ml = UINT32_MAX;
+    for (uint32_t j = s; j < e; j++) {
+        if (l->tfs[j] > want_mt)
+            want_mt = l->tfs[j];
+        uint32_t len = l->lens ? l->lens[l->docs[j]] : 0;
+        if (len < want_ml)
+            want_ml = len;
+    }
+    if (nblocks_of(l->n) == 1)
+        want_ml = 0;
+    CHECK(last == l->docs[e - 1], "block %u: last %u want %u", b, last, l->docs[e - 1]);
+    CHECK(mt == want_mt, "block %u: max_tf %u want %u", b, mt, want_mt);
+    CHECK(ml == want_ml, "block %u: min_len %u want %u", b, ml, want_ml);
+}
+
+static void check_positions(bl_posting_iter *it, const tlist *l, uint32_t k)
+{
+    const uint32_t *p;
+    uint32_t n;
+    int rc = bl_posting_iter_positions(it, &p, &n);
+    CHECK(rc == 0, "positions: %s", bl_error_detail());
+    CHECK(n == l->tfs[k], "doc %u: %u positions, want %u", l->docs[k], n, l->tfs[k]);
+    CHECK(memcmp(p, l->pos + l->pstart[k], n * sizeof *p) == 0, "doc %u: positions differ",
+          l->docs[k]);
+}
+
+/* Checks the iterator stands on index k of l (k == n: at the end). */
+static void check_at(bl_posting_iter *it, const tlist *l, uint32_t k)
+{
+    bl_docset *ds = bl_posting_iter_docset(it);
+    CHECK(ds->err == 0, "err %d: %s", ds->err, bl_error_detail());
+    if (k >= l->n) {
+        CHECK(ds->doc == BL_DOC_END, "doc %u, want the end", ds->doc);
+        return;
+    }
+    CHECK(ds->doc == l->docs[k], "index %u: doc %u want %u", k, ds->doc, l->docs[k]);
+    CHECK(bl_posting_iter_freq(it) == l->tfs[k], "doc %u: tf %u want %u", l->docs[k],
+          bl_posting_iter_freq(it), l->tfs[k]);
+}
+
+static void walk_next(const bl_postings *p, const tlist *l)
+{
+    bl_posting_iter *it;
+    int rc = bl_posting_iter_new(p, &l->info, &it);
+    CHECK(rc == 0, "iter_new: %s", bl_error_detail());
+    bl_docset *ds = bl_posting_iter_docset(it);
+    CHECK(ds->cost == l->n, "");
+    uint32_t every = l->n > 5000 ? 7 : 1;
+    for (uint32_t k = 0; k < l->n; k++) {
+        check_at(it, l, k);
+        if (k % every == 0) {
+            check_positions(it, l, k);
+            check_block_info(it, l, k);
+        }
+        uint32_t d = bl_docset_next(ds);
+        CHECK(d == (k + 1 < l->n ? l->docs[k + 1] : BL_DOC_END), "next returned %u", d);
+    }
+    check_at(it, l, l->n);
+    CHECK(bl_docset_next(ds) == BL_DOC_END, "");
+    CHECK(bl_docset_next(ds) == BL_DOC_END, "");
+    CHECK(bl_docset_seek(ds, 5) == BL_DOC_END, "");
+    CHECK(ds->ops->seek(ds, BL_DOC_END) == BL_DOC_END, "");
+    check_block_info(it, l, l->n);
+    const uint32_t *pp;
+    uint32_t np = 7;
+    CHECK(bl_posting_iter_positions(it, &pp, &np) == 0 && np == 0, "");
+    CHECK(ds->err == 0, "");
+    bl_docset_free(ds);
+}
+
+/* Random next/seek sequences against the brute-force lower bound. */
+static void walk_seeks(const bl_postings *p, const tlist *l, int rounds)
+{
+    for (int r = 0; r < rounds; r++) {
+        bl_posting_iter *it;
+        int rc = bl_posting_iter_new(p, &l->info, &it);
+        CHECK(rc == 0, "iter_new: %s", bl_error_detail());
+        bl_docset *ds = bl_posting_iter_docset(it);
+        uint32_t k = 0, n = l->n;
+        for (int steps = 0; k < n && steps < 2000; steps++) {
+            uint32_t cur = l->docs[k], b = k / BL_BLOCK_SIZE, target, idx;
+            uint32_t bend = (b + 1) * BL_BLOCK_SIZE < n ? (b + 1) * BL_BLOCK_SIZE : n;
+            switch (rnd(9)) {
+            case 0: /* next */
+                bl_docset_next(ds);
+                k++;
+                check_at(it, l, k);
+                continue;
+            case 1: /* the current doc, or below it: no move */
+                target = rnd(2) ? cur : (uint32_t)rnd((uint64_t)cur + 1);
+                break;
+            case 2: /* a doc inside the current block, or just below one */
+                idx = k + (uint32_t)rnd(bend - k);
+                target = l->docs[idx] - (idx > k && rnd(2) ? 1 : 0);
+                break;
+            case 3: /* somewhere in the next block */
+                idx = bend + (uint32_t)rnd(BL_BLOCK_SIZE);
+                idx = idx < n ? idx : n - 1;
+                target = l->docs[idx] + (rnd(3) == 0 && l->docs[idx] < MAX_DOC);
+                break;
+            case 4: /* far ahead */
+                idx = k + (uint32_t)rnd(n - k);
+                target = l->docs[idx] + (rnd(2) && l->docs[idx] < MAX_DOC);
+                break;
+            case 5: /* past the end */
+                target = l->docs[n - 1] == MAX_DOC ? BL_DOC_END
+                         : l->docs[n - 1] + 1 + (uint32_t)rnd(MAX_DOC - l->docs[n - 1]);
+                break;
+            case 6: /* anything */
+                target = (uint32_t)rnd64();
+                break;
+            case 7: /* the very next doc id */
+                target = cur + (cur < MAX_DOC);
+                break;
+            default: /* the last doc of the current block */
+                target = l->docs[bend - 1];
+                break;
+            }
+            uint32_t want = target <= cur ? k : oracle_lower_bound(l, k, target);
+            uint32_t got = rnd(4) ? bl_docset_seek(ds, target) : ds->ops->seek(ds, target);
+            CHECK(got == ds->doc, "");
+            k = want;
+            check_at(it, l, k);
+            if (k < n && rnd(3) == 0)
+                check_positions(it, l, k);
+            if (rnd(4) == 0)
+                check_block_info(it, l, k);
+        }
+        bl_docset_free(ds);
+    }
+}
+
+static bl_postings *open_postings(const tmpfiles *t, int verify)
+{
+    bl_postings *p;
+    int rc = bl_postings_open(&p, t->doc, t->pos, verify);
+    cr_assert(rc == 0, "open: %s", bl_error_detail());
+    return p;
+}
+
+/* ------------------------------------------------------------ codec */
+
+Test(postings, codec_roundtrip_random)
+{
+    seed_init("codec_roundtrip_random");
+    uint32_t in[300], out[301];
+    uint8_t enc[300 * 5 + 8];
+    for (int trial = 0; trial < 3000; trial++) {
+        size_t n = (size_t)rnd(301);
+        int width = (int)rnd(34); /* 33: mixed widths */
+        for (size_t i = 0; i < n; i++) {
+            int w = width == 33 ? (int)rnd(33) : width;
+            uint32_t v = w == 0 ? 0 : (uint32_t)(rnd64() >> (64 - w));
+            if (w && rnd(4) == 0)
+                v |= 1u << (w - 1); /* exactly w bits */
+            in[i] = v;
+        }
+        size_t len = bl_codec_encode(in, n, enc);
+        CHECK(len <= bl_codec_max_bytes(n), "");
+        size_t used = 12345;
+        out[n] = 0xdeadbeef;
+        CHECK(bl_codec_decode(enc, len, out, n, &used) == 0, "n %zu", n);
+        CHECK(used == len, "");
+        CHECK(memcmp(in, out, n * sizeof *in) == 0, "n %zu width %d", n, width);
+        CHECK(out[n] == 0xdeadbeef, "decoder wrote past n");
+        if (len) /* one byte short never decodes */
+            CHECK(bl_codec_decode(enc, len - 1, out, n, &used) == BL_ECORRUPT, "");
+    }
+    /* values that do not fit 32 bits */
+    const uint8_t big[] = {0xff, 0xff, 0xff, 0xff, 0x10};
+    const uint8_t longv[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x00};
+    const uint8_t maxv[] = {0xff, 0xff, 0xff, 0xff, 0x0f};
+    size_t used;
+    CHECK(bl_codec_decode(big, sizeof big, out, 1, &used) == BL_ECORRUPT, "");
+    CHECK(bl_codec_decode(longv, sizeof longv, out, 1, &used) == BL_ECORRUPT, "");
+    CHECK(bl_codec_decode(maxv, sizeof maxv, out, 1, &used) == 0 && out[0] == UINT32_MAX, "");
+    CHECK(bl_codec_decode(NULL, 0, out, 0, &used) == 0 && used == 0, "");
+}
+
+Test(postings, delta_roundtrip_random)
+{
+    seed_init("delta_roundtrip_random");
+    uint32_t v[300], orig[300];
+    for (int trial = 0; trial < 3000; trial++) {
+        size_t n = (size_t)rnd(301);
+        uint32_t base = rnd(3) ? (uint32_t)rnd(1000) : (uint32_t)rnd(UINT32_MAX - 400);
+        uint64_t cur = base;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t gap = rnd(3) ? rnd(10) : rnd(1u << (int)rnd(32));
+            uint64_t limit = (uint64_t)MAX_DOC - (n - 1 - i);
+            cur = (i ? cur + 1 : cur) + gap;
+            if (cur > limit)
+                cur = limit;
+            if (i && cur <= orig[i - 1])
+                cur = orig[i - 1] + 1;
+            orig[i] = v[i] = (uint32_t)cur;
+        }
+        if (n && orig[0] < base)
+            continue; /* the clamp went below base: not a valid input */
+        bl_delta_encode(v, n, base);
+        for (size_t i = 0; i < n; i++)
+            CHECK(v[i] == (i ? orig[i] - orig[i - 1] - 1 : orig[0] - base), "");
+        CHECK(bl_delta_decode(v, n, base) == 0, "");
+        CHECK(memcmp(v, orig, n * sizeof *v) == 0, "n %zu base %u", n, base);
+    }
+    /* the reserved id BL_DOC_END is never produced */
+    uint32_t a[2] = {UINT32_MAX - 1, 0};
+    CHECK(bl_delta_decode(a, 1, 0) == 0 && a[0] == UINT32_MAX - 1, "");
+    a[0] = UINT32_MAX - 1;
+    a[1] = 0;
+    CHECK(bl_delta_decode(a, 2, 0) == BL_ECORRUPT, "");
+    a[0] = 5;
+    CHECK(bl_delta_decode(a, 1, UINT32_MAX - 5) == BL_ECORRUPT, "");
+    a[0] = UINT32_MAX;
+    CHECK(bl_delta_decode(a, 1, 1) == BL_ECORRUPT, "");
+}
+
+/* ------------------------------------------------------------ round trips */
+
+static const uint32_t sizes[] = {1, 127, 128, 129, 1000, 100000};
+#define NSIZES (sizeof sizes / sizeof sizes[0])
+
+Test(postings, roundtrip_random_lists, .timeout = 300)
+{
+    seed_init("roundtrip_random_lists");
+    for (size_t s = 0; s < NSIZES; s++) {
+        for (int rep = 0; rep < (sizes[s] > 1000 ? 2 : 6); rep++) {
+            tmpfiles t;
+            tmp_make(&t);
+            tlist l;
+            gen_list(&l, sizes[s]);
+            write_lists(&t, &l, 1);
+            bl_postings *p = open_postings(&t, rep & 1);
+            CHECK(l.info.postings_offset == 0 && l.info.positions_offset == 0, "");
+            CHECK(bl_postings_check_term(p, &l.info, l.docs[l.n - 1] + 1) == 0, "check: %s",
+                  bl_error_detail());
+            walk_next(p, &l);
+            walk_seeks(p, &l, sizes[s] > 1000 ? 20 : 10);
+            bl_postings_close(p);
+            free_list(&l);
+            tmp_remove(&t);
+        }
+    }
+}
+
+Test(postings, multiple_terms_by_offset, .timeout = 300)
+{
+    seed_init("multiple_terms_by_offset");
+    tmpfiles t;
+    tmp_make(&t);
+    enum { NT = 60 };
+    tlist lists[NT];
+    for (int i = 0; i < NT; i++) {
+        uint32_t n = i < (int)NSIZES - 1 ? sizes[i] : 1 + (uint32_t)rnd(rnd(4) ? 300 : 3000);
+        gen_list(&lists[i], n);
+    }
+    write_lists(&t, lists, NT);
+    for (int i = 1; i < NT; i++) {
+        CHECK(lists[i].info.postings_offset > lists[i - 1].info.postings_offset, "");
+        CHECK(lists[i].info.positions_offset > lists[i - 1].info.positions_offset, "");
+    }
+    bl_postings *p = open_postings(&t, 1);
+    /* visit the terms in a random order */
+    int order[NT];
+    for (int i = 0; i < NT; i++)
+        order[i] = i;
+    for (int i = NT - 1; i > 0; i--) {
+        int j = (int)rnd((uint64_t)i + 1), x = order[i];
+        order[i] = order[j];
+        order[j] = x;
+    }
+    uint32_t *docs = malloc(3000 * sizeof *docs), *tfs = malloc(3000 * sizeof *tfs);
+    for (int oi = 0; oi < NT; oi++) {
+        const tlist *l = &lists[order[oi]];
+        CHECK(bl_postings_check_term(p, &l->info, l->docs[l->n - 1] + 1) == 0, "check: %s",
+              bl_error_detail());
+        walk_next(p, l);
+        walk_seeks(p, l, 3);
+        CHECK(bl_postings_read_docs(p, &l->info, docs, oi & 1 ? tfs : NULL) == 0, "%s",
+              bl_error_detail());
+        CHECK(memcmp(docs, l->docs, l->n * sizeof *docs) == 0, "read_docs");
+        if (oi & 1)
+            CHECK(memcmp(tfs, l->tfs, l->n * sizeof *tfs) == 0, "read_docs tfs");
+    }
+    free(docs);
+    free(tfs);
+    /* several iterators over different terms at once */
+    bl_posting_iter *its[NT];
+    for (int i = 0; i < NT; i++)
+        CHECK(bl_posting_iter_new(p, &lists[i].info, &its[i]) == 0, "");
+    for (uint32_t k = 0; k < 3000; k++)
+        for (int i = 0; i < NT; i++) {
+            check_at(its[i], &lists[i], k < lists[i].n ? k : lists[i].n);
+            if (k < lists[i].n && k % 5 == 0)
+                check_positions(its[i], &lists[i], k);
+            bl_docset_next(bl_posting_iter_docset(its[i]));
+        }
+    for (int i = 0; i < NT; i++)
+        bl_docset_free(bl_posting_iter_docset(its[i]));
+    bl_postings_close(p);
+    for (int i = 0; i < NT; i++)
+        free_list(&lists[i]);
+    tmp_remove(&t);
+}
+
+Test(postings, empty_term_and_sizes)
+{
+    seed_init("empty_term_and_sizes");
+    tmpfiles t;
+    tmp_make(&t);
+    tlist l;
+    gen_list(&l, 300);
+    write_lists(&t, &l, 1);
+    bl_postings *p = open_postings(&t, 1);
+    size_t dlen, plen;
+    free(slurp(t.doc, &dlen));
+    free(slurp(t.pos, &plen));
+    CHECK(bl_postings_docs_bytes(p) == dlen - BL_FOOTER_BYTES, "");
+    CHECK(bl_postings_positions_bytes(p) == plen - BL_FOOTER_BYTES, "");
+    bl_terminfo none = {0, 0, 0, 0};
+    bl_posting_iter *it;
+    CHECK(bl_posting_iter_new(p, &none, &it) == 0, "");
+    bl_docset *ds = bl_posting_iter_docset(it);
+    CHECK(ds->doc == BL_DOC_END && ds->cost == 0, "");
+    CHECK(bl_docset_next(ds) == BL_DOC_END, "");
+    bl_docset_free(ds);
+    bl_docset_free(NULL);
+    bl_postings_close(p);
+    bl_postings_close(NULL);
+    free_list(&l);
+    tmp_remove(&t);
+}
+
+/* ------------------------------------------------------------ writer input */
+
+Test(postings, writer_rejects_bad_input)
+{
+    seed_init("writer_rejects_bad_input");
+    tmpfiles t;
+    tmp_make(&t);
+    bl_postings_writer *w;
+    cr_assert(bl_postings_writer_new(&w, t.doc, t.pos) == 0);
+    bl_terminfo info;
+    uint32_t docs[] = {3, 5, 9}, tfs[] = {1, 2, 1}, pos[] = {4, 1, 7, 0};
+    uint32_t bad_docs[] = {3, 3, 9}, bad_tfs[] = {1, 0, 1}, bad_pos[] = {4, 7, 7, 0};
+    uint32_t top_docs[] = {3, 5, UINT32_MAX}, top_pos[] = {4, 1, 7, UINT32_MAX};
+    CHECK(bl_postings_writer_add(w, docs, tfs, 0, pos, NULL, &info) == BL_EINVAL, "");
+    CHECK(bl_postings_writer_add(w, bad_docs, tfs, 3, pos, NULL, &info) == BL_EINVAL, "");
+    CHECK(bl_postings_writer_add(w, docs, bad_tfs, 3, pos, NULL, &info) == BL_EINVAL, "");
+    CHECK(bl_postings_writer_add(w, docs, tfs, 3, bad_pos, NULL, &info) == BL_EINVAL, "");
+    CHECK(bl_postings_writer_add(w, top_docs, tfs, 3, pos, NULL, &info) == BL_EINVAL, "");
+    CHECK(bl_postings_writer_add(w, docs, tfs, 3, top_pos, NULL, &info) == BL_EINVAL, "");
+    CHECK(bl_postings_writer_add(w, docs, tfs, 3, NULL, NULL, &info) == BL_EINVAL, "");
+    /* still usable, and nothing was written */
+    CHECK(bl_postings_writer_add(w, docs, tfs, 3, pos, NULL, &info) == 0, "%s",
+          bl_error_detail());
+    CHECK(info.postings_offset == 0 && info.positions_offset == 0, "");
+    CHECK(info.doc_freq == 3 && info.total_freq == 4, "");
+    cr_assert(bl_postings_writer_finish(w) == 0);
+    /* existing files are not overwritten */
+    CHECK(bl_postings_writer_new(&w, t.doc, t.pos) == BL_EIO, "");
+    bl_postings *p = open_postings(&t, 1);
+    CHECK(bl_postings_check_term(p, &info, 10) == 0, "%s", bl_error_detail());
+    CHECK(bl_postings_check_term(p, &info, 9) == BL_ECORRUPT, "doc 9 >= doc_count 9");
+    bl_terminfo wrong = info;
+    wrong.total_freq = 5;
+    CHECK(bl_postings_check_term(p, &wrong, 10) == BL_ECORRUPT, "total_freq");
+    bl_postings_close(p);
+    tmp_remove(&t);
+
+    /* abort removes both files */
+    tmp_make(&t);
+    cr_assert(bl_postings_writer_new(&w, t.doc, t.pos) == 0);
+    CHECK(bl_postings_writer_add(w, docs, tfs, 3, pos, NULL, &info) == 0, "");
+    bl_postings_writer_abort(w);
+    bl_postings_writer_abort(NULL);
+    CHECK(access(t.doc, F_OK) != 0 && access(t.pos, F_OK) != 0, "");
+    tmp_remove(&t);
+}
+
+/* ------------------------------------------------------------ corruption */
+
+/* Walks whatever a damaged list gives: it must either report an error or
+ * look valid (increasing docs, at most doc_freq of them), never crash. */
+static void walk_damaged(const bl_postings *p, const bl_terminfo *info)
+{
+    bl_posting_iter *it;
+    int rc = bl_posting_iter_new(p, info, &it);
+    if (rc) {
+        CHECK(rc == BL_ECORRUPT, "rc %d", rc);
+        CHECK(strlen(bl_error_detail()) > 0, "");
+        return;
+    }
+    bl_docset *ds = bl_posting_iter_docset(it);
+    uint64_t seen = 0;
+    uint32_t prev = 0;
+    int first = 1;
+    while (ds->doc != BL_DOC_END) {
+        CHECK(first || ds->doc > prev, "doc %u after %u", ds->doc, prev);
+        first = 0;
+        prev = ds->doc;
+        seen++;
+        CHECK(seen <= info->doc_freq, "more docs than doc_freq");
+        uint32_t tf = bl_posting_iter_freq(it), last, mt, ml;
+        bl_posting_iter_block_info(it, &last, &mt, &ml);
+        if (rnd(2)) {
+            const uint32_t *pp;
+            uint32_t np;
+            if (bl_posting_iter_positions(it, &pp, &np) == 0) {
+                CHECK(np == tf, "");
+                for (uint32_t k = 1; k < np; k++)
+                    CHECK(pp[k] > pp[k - 1], "");
+            } else {
+                CHECK(ds->err != 0 && ds->doc == BL_DOC_END, "");
+                break;
+            }
+        }
+        if (rnd(3) == 0) {
+            uint64_t t64 = (uint64_t)ds->doc + 1 + rnd(rnd(2) ? 300 : 1u << 30);
+            uint32_t target = t64 < BL_DOC_END ? (uint32_t)t64 : BL_DOC_END;
+            uint32_t got = bl_docset_seek(ds, target);
+            CHECK(got == BL_DOC_END || got >= target, "seek %u gave %u", target, got);
+        } else {
+            bl_docset_next(ds);
+        }
+    }
+    CHECK(ds->err == 0 || ds->err == BL_ECORRUPT || ds->err == BL_ENOMEM, "");
+    if (ds->err)
+        CHECK(strlen(bl_error_detail()) > 0, "");
+    bl_docset_free(ds);
+}
+
+Test(postings, corrupt_files_never_crash, .timeout = 300)
+{
+    seed_init("corrupt_files_never_crash");
+    tmpfiles t;
+    tmp_make(&t);
+    static const uint32_t dfs[] = {1, 5, 127, 128, 129, 300, 1000, 4000};
+    enum { NT = sizeof dfs / sizeof dfs[0] };
+    tlist lists[NT];
+    for (int i = 0; i < NT; i++)
+        gen_list(&lists[i], dfs[i]);
+    write_lists(&t, lists, NT);
+    size_t dlen, plen;
+    uint8_t *dorig = slurp(t.doc, &dlen), *porig = slurp(t.pos, &plen);
+    uint8_t *dcur = malloc(dlen), *pcur = malloc(plen);
+    size_t dbody = dlen - BL_FOOTER_BYTES, pbody = plen - BL_FOOTER_BYTES;
+    int errors = 0;
+    for (int trial = 0; trial < 300; trial++) {
+        memcpy(dcur, dorig, dlen);
+        memcpy(pcur, porig, plen);
+        int flips = 1 + (int)rnd(4);
+        for (int f = 0; f < flips; f++) {
+            int in_pos = rnd(4) == 0;
+            uint8_t *b = in_pos ? pcur : dcur;
+            size_t at = (size_t)rnd(in_pos ? pbody : dbody);
+            b[at] = rnd(2) ? (uint8_t)(b[at] ^ (1u << rnd(8))) : (uint8_t)rnd64();
+        }
+        spit(t.doc, dcur, dlen);
+        spit(t.pos, pcur, plen);
+        bl_postings *p = open_postings(&t, 0);
+        for (int i = 0; i < NT; i++) {
+            bl_error_clear();
+            walk_damaged(p, &lists[i].info);
+            errors += bl_error_code() != 0;
+        }
+        bl_postings_close(p);
+    }
+    /* nonsense term infos over good files */
+    spit(t.doc, dorig, dlen);
+    spit(t.pos, porig, plen);
+    bl_postings *p = open_postings(&t, 1);
+    for (int trial = 0; trial < 2000; trial++) {
+        bl_terminfo info = lists[rnd(NT)].info;
+        switch (rnd(5)) {
+        case 0: info.postings_offset = rnd(dbody + 8); break;
+        case 1: info.positions_offset = rnd(pbody + 8); break;
+        case 2: info.doc_freq = (uint32_t)rnd(rnd(2) ? 10000 : UINT32_MAX); break;
+        case 3: info.postings_offset = rnd64(); info.positions_offset = rnd64(); break;
+        default:
+            info.postings_offset = rnd(dbody + 1);
+            info.positions_offset = rnd(pbody + 1);
+            info.doc_freq = 1 + (uint32_t)rnd(5000);
+            break;
+        }
+        walk_damaged(p, &info);
+        int rc = bl_postings_check_term(p, &info, UINT32_MAX);
+        CHECK(rc == 0 || rc == BL_ECORRUPT || rc == BL_ENOMEM, "");
+    }
+    bl_postings_close(p);
+    fprintf(stderr, "corrupt_files_never_crash: %d damaged term walks reported errors\n",
+            errors);
+    CHECK(errors > 0, "no corruption was ever detected");
+    free(dorig);
+    free(porig);
+    free(dcur);
+    free(pcur);
+    for (int i = 0; i < NT; i++)
+        free_list(&lists[i]);
+    tmp_remove(&t);
+}
+
+/* Bytes of a multi-block list's skip table (to find its first block). */
+static size_t skip_table_bytes(const uint8_t *body, size_t len, const bl_terminfo *info)
+{
+    bl_reader r;
+    bl_reader_init(&r, body, len);
+    r.p += info->postings_offset;
+    uint64_t v;
+    for (uint32_t i = 0; i < nblocks_of(info->doc_freq) * 5; i++)
+        cr_assert(bl_reader_varint(&r, &v) == 0);
+    return bl_reader_offset(&r) - info->postings_offset;
+}
+
+Test(postings, check_term_detects_flipped_doc_block_byte, .timeout = 300)
+{
+    seed_init("check_term_detects_flipped_doc_block_byte");
+    tmpfiles t;
+    tmp_make(&t);
+    static const uint32_t dfs[] = {129, 1000, 60, 3000};
+    enum { NT = sizeof dfs / sizeof dfs[0] };
+    tlist lists[NT];
+    for (int i = 0; i < NT; i++)
+        gen_list(&lists[i], dfs[i]);
+    write_lists(&t, lists, NT);
+    size_t dlen;
+    uint8_t *orig = slurp(t.doc, &dlen), *cur = malloc(dlen);
+    {
+        bl_postings *p = open_postings(&t, 1);
+        for (int i = 0; i < NT; i++)
+            CHECK(bl_postings_check_term(p, &lists[i].info, lists[i].docs[lists[i].n - 1] + 1) == 0,
+                  "good data: %s", bl_error_detail());
+        bl_postings_close(p);
+    }
+    for (int trial = 0; trial < 400; trial++) {
+        int i = rnd(2) ? 1 : (rnd(2) ? 0 : 3); /* the multi-block lists */
+        const bl_terminfo *info = &lists[i].info;
+        size_t start = (size_t)info->postings_offset + skip_table_bytes(orig, dlen, info);
+        size_t end = i + 1 < NT ? (size_t)lists[i + 1].info.postings_offset
+                                : dlen - BL_FOOTER_BYTES;
+        size_t at = start + (size_t)rnd(end - start);
+        memcpy(cur, orig, dlen);
+        cur[at] ^= (uint8_t)(rnd(2) ? 1u << rnd(8) : 1 + rnd(255));
+        spit(t.doc, cur, dlen);
+        bl_postings *p = open_postings(&t, 0);
+        bl_error_clear();
+        int rc = bl_postings_check_term(p, info, lists[i].docs[lists[i].n - 1] + 1);
+        CHECK(rc == BL_ECORRUPT, "flip at %zu in term %d went unnoticed", at, i);
+        CHECK(strstr(bl_error_detail(), t.dir) != NULL && strstr(bl_error_detail(), "offset "),
+              "detail: %s", bl_error_detail());
+        /* the neighbours are untouched */
+        if (i + 1 < NT)
+            CHECK(bl_postings_check_term(p, &lists[i + 1].info,
+                                         lists[i + 1].docs[lists[i + 1].n - 1] + 1) == 0,
+                  "%s", bl_error_detail());
+        bl_postings_close(p);
+        /* and the checksum catches it too */
+        bl_postings *q;
+        CHECK(bl_postings_open(&q, t.doc, t.pos, 1) == BL_ECORRUPT, "");
+    }
+    free(orig);
+    free(cur);
+    for (int i = 0; i < NT; i++)
+        free_list(&lists[i]);
+    tmp_remove(&t);
+}

@@ -1,0 +1,398 @@
+/* test_search.c: search results against a brute-force oracle on random
+ * corpora and random queries (terms, phrases, prefixes, AND, OR, NOT), over
+ * indexes split into several segments. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer.h"
+#include "error.h"
+#include "eval.h"
+#include "helpers.h"
+#include "index.h"
+#include "query.h"
+
+/* Words chosen so that some share stems (sanction/sanctions/sanctioned) and
+ * prefixes (mar*, war*). */
+static const char *vocab[] = {
+    "war", "warn", "warning", "ward", "market", "marks", "mars", "march", "sanction",
+    "sanctions", "sanctioned", "oil", "opec", "price", "prices", "the", "of", "north", "korea",
+    "wagner", "group", "bank", "banks", "rate", "rates", "cut", "gold", "silver", "trade", "deficit",
+};
+#define NVOCAB (sizeof vocab / sizeof *vocab)
+
+typedef struct {
+    char **terms; /* analysed terms, by position order */
+    uint32_t *pos;
+    size_t n;
+    uint32_t len;
+} odoc;
+
+typedef struct {
+    odoc *docs;
+    size_t n;
+    double avgdl;
+    /* distinct terms for df and prefix expansion */
+    char **dict;
+    uint64_t *df;
+    size_t ndict;
+} corpus;
+
+static char *random_text(bl_rng *r, size_t max_words)
+{
+    size_t n = bl_rng_below(r, (uint32_t)max_words + 1);
+    size_t cap = n * 12 + 1, len = 0;
+    char *s = malloc(cap);
+    s[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* Skewed: low indices are more frequent. */
+        uint32_t a = bl_rng_below(r, NVOCAB), b = bl_rng_below(r, NVOCAB);
+        const char *w = vocab[a < b ? a : b];
+        len += (size_t)snprintf(s + len, cap - len, "%s%s", i ? (bl_rng_below(r, 8) ? " " : ", ") : "", w);
+    }
+    return s;
+}
+
+static void analyse_into(bl_analyzer *a, odoc *d, const char *text, uint32_t first, uint32_t *next)
+{
+    bl_analyzer_reset(a, text, strlen(text), first);
+    bl_term_occ t;
+    while (bl_analyzer_next(a, &t) == 1) {
+        d->terms = realloc(d->terms, (d->n + 1) * sizeof *d->terms);
+        d->pos = realloc(d->pos, (d->n + 1) * sizeof *d->pos);
+        d->terms[d->n] = strdup(t.term);
+        d->pos[d->n] = t.position;
+        d->n++;
+    }
+    *next = bl_analyzer_next_position(a);
+}
+
+static int dict_index(const corpus *c, const char *t)
+{
+    for (size_t i = 0; i < c->ndict; i++)
+        if (strcmp(c->dict[i], t) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void build_oracle(corpus *c, bl_analyzer *a, const bl_article *arts, size_t n)
+{
+    memset(c, 0, sizeof *c);
+    c->docs = calloc(n, sizeof *c->docs);
+    c->n = n;
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        odoc *d = &c->docs[i];
+        uint32_t next = 0;
+        analyse_into(a, d, arts[i].title, 0, &next);
+        analyse_into(a, d, arts[i].text, next ? next + 1 : 0, &next);
+        d->len = (uint32_t)d->n;
+        total += d->len;
+        for (size_t k = 0; k < d->n; k++) {
+            int seen = 0;
+            for (size_t j = 0; j < k; j++)
+                seen |= strcmp(d->terms[j], d->terms[k]) == 0;
+            if (seen)
+                continue;
+            int di = dict_index(c, d->terms[k]);
+            if (di < 0) {
+                c->dict = realloc(c->dict, (c->ndict + 1) * sizeof *c->dict);
+                c->df = realloc(c->df, (c->ndict + 1) * sizeof *c->df);
+                c->dict[c->ndict] = d->terms[k];
+                c->df[c->ndict] = 0;
+                di = (int)c->ndict++;
+            }
+            c->df[di]++;
+        }
+    }
+    c->avgdl = n && total ? (double)total / (double)n : 1.0;
+}
+
+static double o_idf(const corpus *c, const char *t)
+{
+    int i = dict_index(c, t);
+    double df = i < 0 ? 0 : (double)c->df[i];
+    return log(1.0 + ((double)c->n - df + 0.5) / (df + 0.5));
+}
+
+static double o_bm25(const corpus *c, double idf, double tf, const odoc *d, const bl_bm25 *p)
+{
+    return idf * tf * (p->k1 + 1) / (tf + p->k1 * (1 - p->b + p->b * d->len / c->avgdl));
+}
+
+static uint32_t o_tf(const odoc *d, const char *t)
+{
+    uint32_t tf = 0;
+    for (size_t i = 0; i < d->n; i++)
+        tf += strcmp(d->terms[i], t) == 0;
+    return tf;
+}
+
+static int has_term_at(const odoc *d, const char *t, uint64_t pos)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (d->pos[i] == pos && strcmp(d->terms[i], t) == 0)
+            return 1;
+    return 0;
+}
+
+/* Returns whether d matches q; adds its BM25 contribution to *score. */
+static int o_eval(const corpus *c, const odoc *d, const bl_qnode *q, const bl_bm25 *p,
+                  double *score)
+{
+    switch (q->kind) {
+    case BL_Q_TERM: {
+        uint32_t tf = o_tf(d, q->terms[0]);
+        if (tf)
+            *score += o_bm25(c, o_idf(c, q->terms[0]), tf, d, p);
+        return tf > 0;
+    }
+    case BL_Q_PHRASE: {
+        uint32_t freq = 0;
+        for (size_t i = 0; i < d->n; i++) {
+            if (strcmp(d->terms[i], q->terms[0]) != 0)
+                continue;
+            int ok = 1;
+            for (size_t k = 1; k < q->nterms && ok; k++)
+                ok = has_term_at(d, q->terms[k], (uint64_t)d->pos[i] + q->positions[k] - q->positions[0]);
+            freq += ok;
+        }
+        if (freq) {
+            double idf = 0;
+            for (size_t k = 0; k < q->nterms; k++)
+                idf += o_idf(c, q->terms[k]);
+            *score += o_bm25(c, idf, freq, d, p);
+        }
+        return freq > 0;
+    }
+    case BL_Q_PREFIX: {
+        int any = 0;
+        size_t pl = strlen(q->terms[0]);
+        for (size_t i = 0; i < c->ndict; i++) {
+            if (strncmp(c->dict[i], q->terms[0], pl) != 0)
+                continue;
+            uint32_t tf = o_tf(d, c->dict[i]);
+            if (tf) {
+                any = 1;
+                *score += o_bm25(c, o_idf(c, c->dict[i]), tf, d, p);
+            }
+        }
+        return any;
+    }
+    case BL_Q_AND: {
+        double s = 0, ignored = 0;
+        for (size_t i = 0; i < q->nkids; i++) {
+            const bl_qnode *k = q->kids[i];
+            if (k->kind == BL_Q_NOT) {
+                if (o_eval(c, d, k->kids[0], p, &ignored))
+                    return 0;
+            } else if (!o_eval(c, d, k, p, &s)) {
+                return 0;
+            }
+        }
+        *score += s;
+        return 1;
+    }
+    case BL_Q_OR: {
+        int any = 0;
+        for (size_t i = 0; i < q->nkids; i++)
+            any |= o_eval(c, d, q->kids[i], p, score);
+        return any;
+    }
+    case BL_Q_NOT: {
+        double ignored = 0;
+        return !o_eval(c, d, q->kids[0], p, &ignored);
+    }
+    }
+    return 0;
+}
+
+static const char *random_word(bl_rng *r) { return vocab[bl_rng_below(r, NVOCAB)]; }
+
+/* Appends a random query expression of the given depth to buf. */
+static void random_query(bl_rng *r, char *buf, size_t cap, int depth)
+{
+    size_t len = strlen(buf);
+    uint32_t pick = bl_rng_below(r, depth > 0 ? 9 : 5);
+    switch (pick) {
+    case 0:
+    case 1:
+        snprintf(buf + len, cap - len, "%s", random_word(r));
+        break;
+    case 2:
+        snprintf(buf + len, cap - len, "\"%s %s\"", random_word(r), random_word(r));
+        break;
+    case 3: {
+        const char *w = random_word(r);
+        snprintf(buf + len, cap - len, "%.*s*", 2 + (int)bl_rng_below(r, 3), w);
+        break;
+    }
+    case 4:
+        snprintf(buf + len, cap - len, "\"%s %s %s\"", random_word(r), random_word(r), random_word(r));
+        break;
+    default: {
+        static const char *ops[] = {" ", " AND ", " OR ", " -", " NOT "};
+        snprintf(buf + len, cap - len, "(");
+        random_query(r, buf, cap, depth - 1);
+        len = strlen(buf);
+        snprintf(buf + len, cap - len, "%s", ops[bl_rng_below(r, 5)]);
+        random_query(r, buf, cap, depth - 1);
+        len = strlen(buf);
+        snprintf(buf + len, cap - len, ")");
+    }
+    }
+}
+
+typedef struct {
+    uint32_t doc;
+    double score;
+} oscored;
+
+static int cmp_oscored(const void *x, const void *y)
+{
+    const oscored *a = x, *b = y;
+    if (a->score != b->score)
+        return a->score < b->score ? 1 : -1;
+    return (a->doc > b->doc) - (a->doc < b->doc);
+}
+
+static void run_oracle_round(uint64_t seed, size_t ndocs, size_t per_segment, int nqueries)
+{
+    bl_rng r;
+    bl_rng_init(&r, seed);
+    bl_article *arts = calloc(ndocs, sizeof *arts);
+    for (size_t i = 0; i < ndocs; i++) {
+        char *t = random_text(&r, 4), *x = random_text(&r, 80);
+        arts[i].title = t;
+        arts[i].title_len = strlen(t);
+        arts[i].text = x;
+        arts[i].text_len = strlen(x);
+        arts[i].source = "random";
+        arts[i].source_len = 6;
+    }
+    char *dir = bl_test_tmpdir();
+    cr_assert_not_null(dir);
+    int rc = bl_test_build_index(dir, arts, ndocs, "english", per_segment);
+    cr_assert_eq(rc, 0, "build failed: %s", bl_error_detail());
+
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_index_doc_count(idx), ndocs);
+    bl_analyzer *a;
+    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    corpus c;
+    build_oracle(&c, a, arts, ndocs);
+    cr_assert_float_eq(bl_index_avg_doc_len(idx), c.avgdl, 1e-9);
+
+    bl_bm25 params = BL_BM25_DEFAULT;
+    oscored *expect = malloc(ndocs * sizeof *expect);
+    for (int qi = 0; qi < nqueries; qi++) {
+        char qs[2048] = "";
+        random_query(&r, qs, sizeof qs, 3);
+        bl_qnode *q;
+        size_t pos;
+        bl_query_opts qo = {(int)bl_rng_below(&r, 2)};
+        rc = bl_query_parse(qs, a, &qo, &q, &pos);
+        if (rc == BL_EQUERY)
+            continue; /* e.g. a group whose words all vanished */
+        cr_assert_eq(rc, 0);
+        size_t k = 1 + bl_rng_below(&r, 20);
+        bl_results res;
+        rc = bl_search(idx, q, k, &params, &res);
+        cr_assert_eq(rc, 0, "query %s: %s", qs, bl_error_detail());
+        size_t nexp = 0;
+        for (size_t d = 0; d < ndocs; d++) {
+            double s = 0;
+            if (o_eval(&c, &c.docs[d], q, &params, &s))
+                expect[nexp++] = (oscored){(uint32_t)d, s};
+        }
+        qsort(expect, nexp, sizeof *expect, cmp_oscored);
+        char desc[4096];
+        bl_qnode_describe(q, desc, sizeof desc);
+        cr_assert_eq(res.total, nexp, "seed %llu query [%s] = %s: engine %llu matches, oracle %zu",
+                     (unsigned long long)seed, qs, desc, (unsigned long long)res.total, nexp);
+        cr_assert_eq(res.nhits, nexp < k ? nexp : k);
+        for (size_t i = 0; i < res.nhits; i++) {
+            /* Equal scores may legitimately differ in the last bits. */
+            cr_assert(fabs(res.hits[i].score - expect[i].score) < 1e-9,
+                      "seed %llu query [%s] rank %zu: engine %.12f oracle %.12f",
+                      (unsigned long long)seed, qs, i, res.hits[i].score, expect[i].score);
+            double s = 0;
+            cr_assert(o_eval(&c, &c.docs[res.hits[i].doc], q, &params, &s),
+                      "seed %llu query [%s]: engine returned non-matching doc %u",
+                      (unsigned long long)seed, qs, res.hits[i].doc);
+            cr_assert(fabs(s - res.hits[i].score) < 1e-9);
+        }
+        bl_results_release(&res);
+        bl_qnode_free(q);
+    }
+    free(expect);
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+    for (size_t i = 0; i < ndocs; i++) {
+        free((char *)arts[i].title);
+        free((char *)arts[i].text);
+        for (size_t k = 0; k < c.docs[i].n; k++)
+            free(c.docs[i].terms[k]);
+        free(c.docs[i].terms);
+        free(c.docs[i].pos);
+    }
+    free(arts);
+    free(c.docs);
+    free(c.dict);
+    free(c.df);
+}
+
+Test(search, oracle_small_corpora_many_segments)
+{
+    uint64_t seed = bl_test_seed("search.oracle_small");
+    for (int round = 0; round < 8; round++)
+        run_oracle_round(seed + (uint64_t)round, 1 + round * 7, 1 + round, 60);
+}
+
+Test(search, oracle_multi_block_lists)
+{
+    /* Enough documents that frequent terms span many 128-posting blocks, so
+     * seeks cross skip entries. */
+    uint64_t seed = bl_test_seed("search.oracle_blocks");
+    run_oracle_round(seed, 1500, 700, 150);
+}
+
+Test(search, top_k_zero_only_counts)
+{
+    bl_article arts[3] = {
+        {.title = "a", .title_len = 1, .text = "oil prices", .text_len = 10},
+        {.title = "b", .title_len = 1, .text = "oil", .text_len = 3},
+        {.title = "c", .title_len = 1, .text = "gold", .text_len = 4},
+    };
+    char *dir = bl_test_tmpdir();
+    cr_assert_eq(bl_test_build_index(dir, arts, 3, "english", 2), 0);
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0);
+    bl_analyzer *a;
+    bl_analyzer_new(&a, "english");
+    bl_qnode *q;
+    size_t pos;
+    bl_query_opts qo = {0};
+    cr_assert_eq(bl_query_parse("oil", a, &qo, &q, &pos), 0);
+    bl_results r;
+    bl_bm25 p = BL_BM25_DEFAULT;
+    cr_assert_eq(bl_search(idx, q, 0, &p, &r), 0);
+    cr_expect_eq(r.total, 2);
+    cr_expect_eq(r.nhits, 0);
+    bl_results_release(&r);
+    /* The shorter document ranks first for the same tf. */
+    cr_assert_eq(bl_search(idx, q, 10, &p, &r), 0);
+    cr_expect_eq(r.nhits, 2);
+    cr_expect_eq(r.hits[0].doc, 1);
+    bl_results_release(&r);
+    bl_qnode_free(q);
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+}

@@ -1,0 +1,413 @@
+/* test_snippet.c: windows and highlights of bl_snippet_make. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analyzer.h"
+#include "query.h"
+#include "snippet.h"
+
+static bl_analyzer *A;
+
+static void setup(void)
+{
+    cr_assert_eq(bl_analyzer_new(&A, "english"), 0);
+}
+
+static void teardown(void)
+{
+    bl_analyzer_free(A);
+    A = NULL;
+}
+
+TestSuite(snippet, .init = setup, .fini = teardown);
+
+/* Is s[0..n) valid UTF-8 (no NUL)? */
+static int valid_utf8(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        size_t k;
+        uint32_t v;
+        if (c == 0)
+            return 0;
+        if (c < 0x80) { i++; continue; }
+        if (c >= 0xC2 && c <= 0xDF) k = 1, v = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF) k = 2, v = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4) k = 3, v = c & 0x07;
+        else return 0;
+        for (size_t j = 1; j <= k; j++) {
+            if (i + j >= n || (p[i + j] & 0xC0) != 0x80)
+                return 0;
+            v = v << 6 | (p[i + j] & 0x3F);
+        }
+        if ((k == 2 && v < 0x800) || (k == 3 && (v < 0x10000 || v > 0x10FFFF)) ||
+            (v >= 0xD800 && v <= 0xDFFF))
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+/* The contract every snippet keeps, whatever the input. */
+static void check_invariants(const bl_snippet *sn, size_t text_len)
+{
+    cr_assert_not_null(sn->text);
+    cr_assert_eq(strlen(sn->text), sn->len, "snippet has a NUL inside");
+    cr_assert(valid_utf8(sn->text, sn->len), "snippet is not UTF-8: %s", sn->text);
+    size_t prev = 0;
+    for (size_t i = 0; i < sn->nhighlights; i++) {
+        bl_span h = sn->highlights[i], s = sn->source_spans[i];
+        cr_assert(h.start < h.end && h.end <= sn->len, "bad span %zu", i);
+        cr_assert(i == 0 || h.start >= prev, "spans overlap or go back");
+        cr_assert(s.start < s.end && s.end <= text_len, "bad source span %zu", i);
+        cr_assert(i == 0 || s.start >= sn->source_spans[i - 1].end);
+        prev = h.end;
+    }
+}
+
+/* Builds the snippet of text for query with window w; checks invariants. */
+static bl_snippet make(const char *query, const char *text, size_t len, size_t w)
+{
+    bl_qnode *q = NULL;
+    size_t err = 0;
+    bl_snippet sn;
+    cr_assert_eq(bl_query_parse(query, A, NULL, &q, &err), 0, "parse %s", query);
+    cr_assert_eq(bl_snippet_make(A, q, text, len, w, &sn), 0);
+    bl_qnode_free(q);
+    check_invariants(&sn, len);
+    return sn;
+}
+
+/* Highlight i as a string (static buffer). */
+static const char *hl(const bl_snippet *sn, size_t i)
+{
+    static char buf[1024];
+    size_t n = sn->highlights[i].end - sn->highlights[i].start;
+    cr_assert_lt(n, sizeof buf);
+    memcpy(buf, sn->text + sn->highlights[i].start, n);
+    buf[n] = 0;
+    return buf;
+}
+
+static int starts_with(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+static int ends_with(const char *s, const char *p)
+{
+    size_t n = strlen(s), k = strlen(p);
+    return n >= k && strcmp(s + n - k, p) == 0;
+}
+
+/* "w0 w1 ... " filler words that never stem to a query term. */
+static void filler(char *out, size_t cap, int from, int n)
+{
+    size_t len = strlen(out);
+    for (int i = from; i < from + n; i++)
+        len += (size_t)snprintf(out + len, cap - len, "filler%d ", i);
+}
+
+#define ELL "\xE2\x80\xA6"
+
+Test(snippet, single_term_in_long_text)
+{
+    static char text[8192];
+    text[0] = 0;
+    filler(text, sizeof text, 0, 100);
+    strcat(text, "Wagner ");
+    filler(text, sizeof text, 100, 100);
+    bl_snippet sn = make("wagner", text, strlen(text), 0);
+    cr_assert(starts_with(sn.text, ELL " "), "%s", sn.text);
+    cr_assert(ends_with(sn.text, " " ELL), "%s", sn.text);
+    cr_assert_eq(sn.nhighlights, 1);
+    cr_assert_str_eq(hl(&sn, 0), "Wagner");
+    cr_assert_eq(memcmp(text + sn.source_spans[0].start, "Wagner", 6), 0);
+    cr_assert_eq(sn.source_spans[0].end - sn.source_spans[0].start, 6);
+    /* About five words of context come before the match. */
+    cr_assert(strstr(sn.text, "filler95 filler96 filler97 filler98 filler99 Wagner"),
+              "%s", sn.text);
+    cr_assert_null(strstr(sn.text, "filler93"), "%s", sn.text);
+    bl_snippet_release(&sn);
+    bl_snippet_release(&sn); /* safe twice */
+}
+
+Test(snippet, phrase_is_one_span)
+{
+    const char *text = "There was gossip, and much gossip and speculation about it.";
+    bl_snippet sn = make("\"gossip and speculation\"", text, strlen(text), 0);
+    cr_assert_eq(sn.nhighlights, 1, "%zu", sn.nhighlights);
+    cr_assert_str_eq(hl(&sn, 0), "gossip and speculation");
+    cr_assert_str_eq(sn.text, text);
+    bl_snippet_release(&sn);
+}
+
+Test(snippet, phrase_and_term_overlap_merge)
+{
+    const char *text = "North Korea and the north.";
+    bl_snippet sn = make("\"north korea\" OR north", text, strlen(text), 0);
+    cr_assert_eq(sn.nhighlights, 2);
+    cr_assert_str_eq(hl(&sn, 0), "North Korea");
+    cr_assert_str_eq(hl(&sn, 1), "north");
+    bl_snippet_release(&sn);
+}
+
+Test(snippet, stemmed_forms_match)
+{
+    const char *text = "One sanction, then sanctions; the firm was sanctioned. Sanctimonious.";
+    bl_snippet sn = make("sanctions", text, strlen(text), 0);
+    cr_assert_eq(sn.nhighlights, 3, "%zu", sn.nhighlights);
+    cr_assert_str_eq(hl(&sn, 0), "sanction");
+    cr_assert_str_eq(hl(&sn, 1), "sanctions");
+    cr_assert_str_eq(hl(&sn, 2), "sanctioned");
+    bl_snippet_release(&sn);
+}
+
+Test(snippet, prefix_matches)
+{
+    const char *text = "New taxes on tobacco, said the tax office; Texas was quiet.";
+    bl_snippet sn = make("tax*", text, strlen(text), 0);
+    cr_assert_eq(sn.nhighlights, 2, "%zu", sn.nhighlights);
+    cr_assert_str_eq(hl(&sn, 0), "taxes");
+    cr_assert_str_eq(hl(&sn, 1), "tax");
+    bl_snippet_release(&sn);
+}
+
+Test(snippet, not_terms_are_not_highlighted)
+{
+    const char *text = "The budget deficit grew while the budget shrank.";
+    bl_snippet sn = make("budget -deficit", text, strlen(text), 0);
+    cr_assert_eq(sn.nhighlights, 2);
+    cr_assert_str_eq(hl(&sn, 0), "budget");
+    cr_assert_str_eq(hl(&sn, 1), "budget");
+    bl_snippet_release(&sn);
+
+    sn = make("budget AND NOT (deficit OR shrank)", text, strlen(text), 0);
+    cr_assert_eq(sn.nhighlights, 2);
+    bl_snippet_release(&sn);
+
+    /* Only negative: no highlights, first window. */
+    sn = make("-deficit", text, strlen(text), 0);
+    cr_assert_eq(sn.nhighlights, 0);
+    cr_assert_str_eq(sn.text, text);
+    bl_snippet_release(&sn);
+}
+
+Test(snippet, window_prefers_most_distinct_terms)
+{
+    static char text[8192];
+    text[0] = 0;
+    filler(text, sizeof text, 0, 10);
+    strcat(text, "rain rain rain rain rain ");
+    filler(text, sizeof text, 10, 100);
+    strcat(text, "rain fell before the snow ");
+    filler(text, sizeof text, 110, 100);
+    bl_snippet sn = make("rain snow", text, strlen(text), 0);
+    cr_assert_eq(sn.nhighlights, 2, "%s", sn.text);
+    cr_assert_str_eq(hl(&sn, 0), "rain");
+    cr_assert_str_eq(hl(&sn, 1), "snow");
+    cr_assert(strstr(sn.text, "filler105 filler106"), "%s", sn.text);
+    bl_snippet_release(&sn);
+
+    /* With one term only, the first of the equal windows wins ... */
+    sn = make("rain", text, strlen(text), 0);
+    cr_assert_eq(sn.nhighlights, 5, "%s", sn.text);
+    bl_snippet_release(&sn);
+}
+
+Test(snippet, no_match_gives_first_window)
+{
+    static char text[4096];
+    text[0] = 0;
+    filler(text, sizeof text, 0, 50);
+    bl_snippet sn = make("absent", text, strlen(text), 10);
+    cr_assert_eq(sn.nhighlights, 0);
+    cr_assert_str_eq(sn.text, "filler0 filler1 filler2 filler3 filler4 filler5 "
+                              "filler6 filler7 filler8 filler9 " ELL);
+    bl_snippet_release(&sn);
+}
+
+Test(snippet, short_text_has_no_ellipses)
+{
+    const char *text = "  Short text about Wagner.  ";
+    bl_snippet sn = make("wagner", text, strlen(text), 0);
+    cr_assert_str_eq(sn.text, "Short text about Wagner.");
+    cr_assert_eq(sn.nhighlights, 1);
+    cr_assert_str_eq(hl(&sn, 0), "Wagner");
+    bl_snippet_release(&sn);
+}
+
+Test(snippet, empty_and_tokenless_text)
+{
+    bl_snippet sn = make("wagner", "", 0, 0);
+    cr_assert_str_eq(sn.text, "");
+    cr_assert_eq(sn.len, 0);
+    cr_assert_eq(sn.nhighlights, 0);
+    bl_snippet_release(&sn);
+
+    sn = make("wagner", "... --- !!! \n", 13, 0);
+    cr_assert_str_eq(sn.text, "");
+    bl_snippet_release(&sn);
+
+    bl_snippet zero;
+    memset(&zero, 0, sizeof zero);
+    bl_snippet_release(&zero);
+}
+
+Test(snippet, whitespace_collapsed_offsets_right)
+{
+    const char text[] = "First line\n\n  second\tline with\r\nWagner\0 and\x01\x1b[31m more wagner's\x7f";
+    size_t len = sizeof text - 1;
+    bl_snippet sn = make("wagner OR second", text, len, 0);
+    cr_assert_str_eq(sn.text, "First line second line with Wagner and [31m more wagner's",
+                     "%s", sn.text);
+    cr_assert_geq(sn.nhighlights, 2);
+    for (size_t i = 0; i < sn.nhighlights; i++) {
+        bl_span h = sn.highlights[i], s = sn.source_spans[i];
+        cr_assert_eq(h.end - h.start, s.end - s.start);
+        cr_assert_eq(memcmp(sn.text + h.start, text + s.start, h.end - h.start), 0,
+                     "highlight %zu: %s", i, hl(&sn, i));
+    }
+    bl_snippet_release(&sn);
+}
+
+Test(snippet, invalid_utf8_and_latin1)
+{
+    const char *text = "In M\xFC" "nchen \xFF\xFE odd \xE2\x80 bytes \xC0\xAF and \xED\xA0\x80 M\xC3\xBC" "nchen again.";
+    bl_snippet sn = make("m\xC3\xBC" "nchen", text, strlen(text), 0);
+    /* 0xFC reads as Latin-1 u-umlaut, as the tokenizer reads it. */
+    cr_assert(starts_with(sn.text, "In M\xC3\xBC" "nchen "), "%s", sn.text);
+    cr_assert_eq(sn.nhighlights, 2, "%zu: %s", sn.nhighlights, sn.text);
+    cr_assert_str_eq(hl(&sn, 0), "M\xC3\xBC" "nchen");
+    cr_assert_str_eq(hl(&sn, 1), "M\xC3\xBC" "nchen");
+    cr_assert_eq(sn.source_spans[0].end - sn.source_spans[0].start, 7);
+    cr_assert_eq(sn.source_spans[1].end - sn.source_spans[1].start, 8);
+    bl_snippet_release(&sn);
+}
+
+Test(snippet, huge_runs_are_bounded)
+{
+    size_t n = 20000;
+    char *text = malloc(n + 200);
+    cr_assert_not_null(text);
+
+    /* A 20000-letter token (dropped by the tokenizer, still a position). */
+    strcpy(text, "Before ");
+    memset(text + 7, 'a', n);
+    strcpy(text + 7 + n, " after wagner end");
+    bl_snippet sn = make("wagner", text, strlen(text), 0);
+    cr_assert_leq(sn.len, 600 + 8);
+    cr_assert_eq(sn.nhighlights, 1);
+    cr_assert_str_eq(hl(&sn, 0), "wagner");
+    cr_assert_str_eq(sn.text, "Before " ELL " after wagner end", "%s", sn.text);
+    bl_snippet_release(&sn);
+
+    /* 20000 punctuation bytes between two words. */
+    strcpy(text, "start ");
+    memset(text + 6, '-', n);
+    strcpy(text + 6 + n, " wagner");
+    sn = make("wagner", text, strlen(text), 0);
+    cr_assert_str_eq(sn.text, "start " ELL " wagner", "%s", sn.text);
+    cr_assert_str_eq(hl(&sn, 0), "wagner");
+    bl_snippet_release(&sn);
+
+    /* One token of 'a' and thousands of combining accents: cut at 600 bytes
+     * on a character boundary. */
+    size_t k = 0;
+    text[k++] = 'a';
+    while (k + 2 < 9000) {
+        text[k++] = '\xCC';
+        text[k++] = '\x81'; /* U+0301 */
+    }
+    strcpy(text + k, " wagner");
+    sn = make("wagner", text, strlen(text), 0);
+    cr_assert_leq(sn.len, 600 + 4, "%zu", sn.len);
+    cr_assert(ends_with(sn.text, " " ELL), "cut must be marked");
+    bl_snippet_release(&sn);
+
+    /* The same token after a long window of matches is also cut safely. */
+    sn = make("a", text, strlen(text), 0);
+    cr_assert_leq(sn.len, 600 + 4);
+    bl_snippet_release(&sn);
+    free(text);
+}
+
+Test(snippet, window_words_respected)
+{
+    static char text[4096];
+    text[0] = 0;
+    filler(text, sizeof text, 0, 40);
+    strcat(text, "target ");
+    filler(text, sizeof text, 40, 40);
+    bl_snippet sn = make("target", text, strlen(text), 5);
+    cr_assert_str_eq(sn.text, ELL " filler36 filler37 filler38 filler39 target " ELL,
+                     "%s", sn.text);
+    bl_snippet_release(&sn);
+
+    /* A phrase longer than the window is not highlighted, nothing breaks. */
+    sn = make("\"filler1 filler2 filler3\"", text, strlen(text), 2);
+    cr_assert_eq(sn.nhighlights, 0);
+    bl_snippet_release(&sn);
+}
+
+/* Random texts over a small vocabulary: the snippet's window must cover as
+ * many distinct query words as the best window found by brute force, and
+ * then as many matches. */
+Test(snippet, random_windows_match_brute_force)
+{
+    static const char *vocab[] = {"cat", "dog", "fish", "bird", "tree", "rock", "lake", "hill"};
+    unsigned seed = (unsigned)time(NULL);
+    const char *env = getenv("BYLINE_SEED");
+    if (env)
+        seed = (unsigned)strtoul(env, NULL, 10);
+    fprintf(stderr, "snippet random seed: %u (BYLINE_SEED to replay)\n", seed);
+    srand(seed);
+
+    for (int iter = 0; iter < 300; iter++) {
+        int nwords = 1 + rand() % 120, w = 1 + rand() % 20, nq = 1 + rand() % 3;
+        int words[120], qw[3];
+        char text[1200] = "", query[64] = "";
+        for (int i = 0; i < nwords; i++) {
+            words[i] = rand() % 8;
+            strcat(text, vocab[words[i]]);
+            strcat(text, rand() % 5 ? " " : " , ");
+        }
+        for (int i = 0; i < nq; i++) {
+            qw[i] = rand() % 8;
+            strcat(query, vocab[qw[i]]);
+            strcat(query, " OR ");
+        }
+        query[strlen(query) - 4] = 0;
+
+        /* Brute force: best (distinct, total) over all windows. */
+        int best_d = 0, best_t = 0, starts = nwords > w ? nwords - w + 1 : 1;
+        for (int s = 0; s < starts; s++) {
+            int seen[8] = {0}, d = 0, t = 0;
+            for (int i = s; i < s + w && i < nwords; i++)
+                for (int j = 0; j < nq; j++)
+                    if (words[i] == qw[j]) {
+                        t++;
+                        if (!seen[qw[j]]++)
+                            d++;
+                        break;
+                    }
+            if (d > best_d || (d == best_d && t > best_t))
+                best_d = d, best_t = t;
+        }
+
+        bl_snippet sn = make(query, text, strlen(text), (size_t)w);
+        int seen[8] = {0}, d = 0;
+        for (size_t i = 0; i < sn.nhighlights; i++) {
+            const char *h = hl(&sn, i);
+            for (int v = 0; v < 8; v++)
+                if (strcmp(h, vocab[v]) == 0 && !seen[v]++)
+                    d++;
+        }
+        cr_assert_eq(d, best_d, "seed %u iter %d: distinct %d want %d: %s / %s", seed,
+                     iter, d, best_d, query, sn.text);
+        cr_assert_eq((int)sn.nhighlights, best_t, "seed %u iter %d: total %zu want %d",
+                     seed, iter, sn.nhighlights, best_t);
+        bl_snippet_release(&sn);
+    }
+}
