@@ -359,8 +359,10 @@ static int choose_window(const scratch *sc, size_t w, size_t *s_out)
         exits[nev] = (event){mt->first + 1, m};
         nev++;
     }
-    qsort(enters, nev, sizeof *enters, event_cmp);
-    qsort(exits, nev, sizeof *exits, event_cmp);
+    if (nev > 1) {
+        qsort(enters, nev, sizeof *enters, event_cmp);
+        qsort(exits, nev, sizeof *exits, event_cmp);
+    }
 
     size_t ie = 0, ix = 0, distinct = 0, total = 0;
     size_t best = 0, best_distinct = 0, best_total = 0;
@@ -563,7 +565,8 @@ static int build(const scratch *sc, const char *text, size_t len, size_t s,
             src[nspans++] = (bl_span){sc->toks[mt->first].start,
                                       sc->toks[mt->last].end};
     }
-    qsort(src, nspans, sizeof *src, span_cmp);
+    if (nspans > 1)
+        qsort(src, nspans, sizeof *src, span_cmp);
     size_t merged = 0;
     for (size_t i = 0; i < nspans; i++) {
         if (merged && src[i].start <= src[merged - 1].end) {

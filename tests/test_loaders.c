@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,13 +84,27 @@ static void teardown(void)
 
 TestSuite(loaders, .init = setup, .fini = teardown);
 
+/* snprintf into a PATH_MAX buffer, failing the test if it does not fit. */
+static void fmt_path(char *dst, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void fmt_path(char *dst, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(dst, PATH_MAX, fmt, ap);
+    va_end(ap);
+    cr_assert(n >= 0 && n < PATH_MAX, "path too long");
+}
+
 /* A path inside the temporary directory (a few rotating buffers). */
 static const char *tp(const char *name)
 {
     static char bufs[8][PATH_MAX];
     static int next;
     char *b = bufs[next++ % 8];
-    snprintf(b, PATH_MAX, "%s/%s", tmp, name);
+    fmt_path(b, "%s/%s", tmp, name);
     return b;
 }
 
@@ -627,7 +642,7 @@ Test(loaders, gzip_corrupt)
     cr_assert_not_null(f);
     n = fread(data, 1, sizeof data, f);
     fclose(f);
-    data[n - 6] ^= 0xFF; /* the stored length: the check at the end fails */
+    data[n - 6] ^= 0xFF; /* the stored CRC: the check at the end fails */
     write_bytes(p, data, n);
     cr_assert_eq(load(p, &o), BL_EFORMAT);
     assert_detail_has("bad.jsonl.gz: corrupt gzip data");
@@ -832,7 +847,7 @@ static const char *corpus(const char *sub)
     const char *root = getenv("BYLINE_ROOT");
     struct stat sb;
 
-    snprintf(path, sizeof path, "%s/../shared/corpora/%s", root ? root : ".", sub);
+    fmt_path(path, "%s/../shared/corpora/%s", root ? root : ".", sub);
     if (stat(path, &sb) != 0)
         return NULL;
     return path;
@@ -883,7 +898,7 @@ Test(loaders, corpus_reuters, .timeout = 120)
     c.seen = calloc(21579, 1);
     cr_assert_not_null(c.seen);
     for (int i = 0; i < 22; i++) {
-        snprintf(path, sizeof path, "%s/reut2-%03d.sgm", dir, i);
+        fmt_path(path, "%s/reut2-%03d.sgm", dir, i);
         cr_assert_eq(bl_load_path(path, &o, check_reuters, &c, &st), 0, "%s",
                      bl_error_detail());
     }
@@ -911,7 +926,7 @@ Test(loaders, corpus_ag_news, .timeout = 120)
 
     if (!dir)
         cr_skip_test("ag_news corpus absent");
-    snprintf(path, sizeof path, "%s/test.csv", dir);
+    fmt_path(path, "%s/test.csv", dir);
     o.csv_columns = "class,title,body";
     cr_assert_eq(load(path, &o), 0, "%s", bl_error_detail());
     cr_assert_eq(st.articles, 7600);

@@ -310,7 +310,7 @@ static void walk_seeks(const bl_postings *p, const tlist *l, int rounds)
         for (int steps = 0; k < n && steps < 2000; steps++) {
             uint32_t cur = l->docs[k], b = k / BL_BLOCK_SIZE, target, idx;
             uint32_t bend = (b + 1) * BL_BLOCK_SIZE < n ? (b + 1) * BL_BLOCK_SIZE : n;
-            switch (rnd(9)) {
+            switch (rnd(10)) {
             case 0: /* next */
                 bl_docset_next(ds);
                 k++;
@@ -338,6 +338,11 @@ static void walk_seeks(const bl_postings *p, const tlist *l, int rounds)
                 break;
             case 6: /* anything */
                 target = (uint32_t)rnd64();
+                break;
+            case 8: /* exactly the last doc of a later block, or one past it */
+                idx = b + 1 + (uint32_t)rnd(nblocks_of(n) - b);
+                idx = idx * BL_BLOCK_SIZE < n ? idx * BL_BLOCK_SIZE - 1 : n - 1;
+                target = l->docs[idx] + (rnd(4) == 0 && l->docs[idx] < MAX_DOC);
                 break;
             case 7: /* the very next doc id */
                 target = cur + (cur < MAX_DOC);
@@ -787,6 +792,26 @@ Test(postings, check_term_detects_flipped_doc_block_byte, .timeout = 300)
         /* and the checksum catches it too */
         bl_postings *q;
         CHECK(bl_postings_open(&q, t.doc, t.pos, 1) == BL_ECORRUPT, "");
+    }
+    /* a wrong max_tf in the skip table (a one-byte varint: tf <= 50) */
+    const bl_terminfo *info = &lists[1].info;
+    for (uint32_t b = 0; b < nblocks_of(info->doc_freq); b++) {
+        bl_reader r;
+        bl_reader_init(&r, orig, dlen);
+        r.p += info->postings_offset;
+        uint64_t v;
+        for (uint32_t k = 0; k < b * 5 + 3; k++)
+            cr_assert(bl_reader_varint(&r, &v) == 0);
+        size_t at = bl_reader_offset(&r);
+        cr_assert(orig[at] >= 1 && orig[at] <= 50);
+        memcpy(cur, orig, dlen);
+        cur[at] ^= 1;
+        spit(t.doc, cur, dlen);
+        bl_postings *p = open_postings(&t, 0);
+        CHECK(bl_postings_check_term(p, info, lists[1].docs[lists[1].n - 1] + 1) == BL_ECORRUPT,
+              "max_tf of block %u", b);
+        CHECK(strstr(bl_error_detail(), "max tf") != NULL, "%s", bl_error_detail());
+        bl_postings_close(p);
     }
     free(orig);
     free(cur);

@@ -411,3 +411,43 @@ Test(snippet, random_windows_match_brute_force)
         bl_snippet_release(&sn);
     }
 }
+
+/* Random bytes (invalid UTF-8, controls, NUL, long runs) mixed with query
+ * words: whatever the text, the snippet keeps its contract. */
+Test(snippet, random_bytes_keep_invariants)
+{
+    static const char *pieces[] = {"tax", "taxes", " ", "\n", "\t\r", "\0", "\xFF", "\xC3",
+                                   "\xC3\xA9", "\xE2\x80", "\xF0\x9F\x93\xB0", "-", "'",
+                                   "north", "korea", "North-Korea", "\xCC\x81", "1,000.5",
+                                   "...", "\x1b[1m", "\xED\xA0\x80", "don't"};
+    static const char *queries[] = {"tax", "tax*", "\"north korea\"", "north OR tax* -korea",
+                                    "don't", "1000.5", "korea AND (tax OR north)"};
+    unsigned seed = (unsigned)time(NULL) ^ 0x5eed;
+    const char *env = getenv("BYLINE_SEED");
+    if (env)
+        seed = (unsigned)strtoul(env, NULL, 10);
+    fprintf(stderr, "snippet bytes seed: %u (BYLINE_SEED to replay)\n", seed);
+    srand(seed);
+
+    char *text = malloc(20000);
+    cr_assert_not_null(text);
+    for (int iter = 0; iter < 300; iter++) {
+        size_t len = 0, target = (size_t)(rand() % 4000);
+        while (len < target) {
+            const char *p = pieces[rand() % (sizeof pieces / sizeof *pieces)];
+            size_t n = *p ? strlen(p) : 1;
+            int reps = rand() % 50 == 0 ? 200 : 1;
+            for (int r = 0; r < reps && len + n < 20000; r++) {
+                memcpy(text + len, p, n);
+                len += n;
+            }
+            if (len + 1 >= 20000)
+                break;
+        }
+        const char *q = queries[rand() % (sizeof queries / sizeof *queries)];
+        bl_snippet sn = make(q, text, len, (size_t)(1 + rand() % 40));
+        cr_assert_leq(sn.len, 40 * 20 + 8, "seed %u iter %d", seed, iter);
+        bl_snippet_release(&sn);
+    }
+    free(text);
+}

@@ -1,0 +1,270 @@
+/* test_output.c: text and JSON-lines result output. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer.h"
+#include "output.h"
+#include "query.h"
+#include "snippet.h"
+
+/* Output captured in memory. */
+typedef struct {
+    FILE *f;
+    char *data;
+    size_t len;
+} capture;
+
+static void cap_open(capture *c)
+{
+    c->data = NULL;
+    c->len = 0;
+    c->f = open_memstream(&c->data, &c->len);
+    cr_assert_not_null(c->f);
+}
+
+/* Closes the stream; c->data then holds everything written. */
+static void cap_close(capture *c)
+{
+    cr_assert_eq(fclose(c->f), 0);
+    c->f = NULL;
+}
+
+/* Parses line number n (0-based) of c as JSON. */
+static json_t *json_line(const capture *c, int n)
+{
+    const char *p = c->data;
+    for (int i = 0; i < n; i++) {
+        p = strchr(p, '\n');
+        cr_assert_not_null(p, "no line %d", n);
+        p++;
+    }
+    const char *end = strchr(p, '\n');
+    cr_assert_not_null(end, "line %d has no newline", n);
+    json_error_t err;
+    json_t *j = json_loadb(p, (size_t)(end - p), JSON_ALLOW_NUL, &err);
+    cr_assert_not_null(j, "line %d is not JSON: %s: %.*s", n, err.text, (int)(end - p), p);
+    return j;
+}
+
+static int count_lines(const capture *c)
+{
+    int n = 0;
+    for (size_t i = 0; i < c->len; i++)
+        n += c->data[i] == '\n';
+    return n;
+}
+
+static bl_stored_doc doc_of(const char *id, const char *title, const char *source,
+                            const char *date)
+{
+    bl_stored_doc d;
+    memset(&d, 0, sizeof d);
+    d.id = id, d.id_len = strlen(id);
+    d.title = title, d.title_len = strlen(title);
+    d.source = source, d.source_len = strlen(source);
+    d.date = date, d.date_len = strlen(date);
+    return d;
+}
+
+/* A snippet of text for query, made by the real analyzer and parser. */
+static void snippet_of(const char *query, const char *text, bl_snippet *sn)
+{
+    bl_analyzer *a;
+    bl_qnode *q;
+    size_t err;
+    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    cr_assert_eq(bl_query_parse(query, a, NULL, &q, &err), 0);
+    cr_assert_eq(bl_snippet_make(a, q, text, strlen(text), 0, sn), 0);
+    bl_qnode_free(q);
+    bl_analyzer_free(a);
+}
+
+Test(output, json_hit_keys_in_order)
+{
+    bl_stored_doc d = doc_of("a-17", "Wagner returns", "Reuters", "2023-06-24");
+    bl_snippet sn;
+    snippet_of("wagner", "Yesterday Wagner troops returned; Wagner said so.", &sn);
+    bl_hit h = {.rank = 3, .score = 12.34567, .doc = &d, .snippet = &sn};
+    capture c;
+    cap_open(&c);
+    cr_assert_eq(bl_output_json_hit(c.f, &h), 0);
+    cap_close(&c);
+    cr_assert_eq(count_lines(&c), 1);
+
+    /* Key order as written, before parsing. */
+    const char *keys[] = {"\"rank\":", "\"score\":", "\"id\":", "\"title\":", "\"source\":",
+                          "\"date\":", "\"snippet\":", "\"highlights\":"};
+    const char *prev = c.data;
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        const char *at = strstr(c.data, keys[i]);
+        cr_assert_not_null(at, "missing %s in %s", keys[i], c.data);
+        cr_assert_geq(at, prev, "%s out of order: %s", keys[i], c.data);
+        prev = at;
+    }
+
+    json_t *j = json_line(&c, 0);
+    cr_assert_eq(json_object_size(j), 8);
+    cr_assert_eq(json_integer_value(json_object_get(j, "rank")), 3);
+    cr_assert(json_is_real(json_object_get(j, "score")));
+    cr_assert_float_eq(json_real_value(json_object_get(j, "score")), 12.34567, 1e-9);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "id")), "a-17");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "title")), "Wagner returns");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "source")), "Reuters");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "date")), "2023-06-24");
+    const char *snip = json_string_value(json_object_get(j, "snippet"));
+    cr_assert_str_eq(snip, sn.text);
+
+    /* Highlights are byte ranges inside the snippet string. */
+    json_t *hl = json_object_get(j, "highlights");
+    cr_assert(json_is_array(hl));
+    cr_assert_eq(json_array_size(hl), 2);
+    for (size_t i = 0; i < json_array_size(hl); i++) {
+        json_t *pair = json_array_get(hl, i);
+        cr_assert_eq(json_array_size(pair), 2);
+        json_int_t s = json_integer_value(json_array_get(pair, 0));
+        json_int_t e = json_integer_value(json_array_get(pair, 1));
+        cr_assert(0 <= s && s < e && (size_t)e <= strlen(snip));
+        cr_assert_eq(e - s, 6);
+        cr_assert_eq(strncmp(snip + s, "Wagner", 6), 0);
+    }
+    json_decref(j);
+    free(c.data);
+    bl_snippet_release(&sn);
+}
+
+Test(output, json_escapes_and_invalid_utf8)
+{
+    const char title[] = "He said \"no\" \\ then\nleft\t\x01\x1f \xFF M\xFCnchen \xE2\x82 \xC3\xA9t\xC3\xA9 \xF0\x9F\x93\xB0";
+    bl_stored_doc d = doc_of("id\"1\\", title, "So\xC0urce", "");
+    d.date = NULL; /* empty fields may be NULL */
+    bl_hit h = {.rank = 1, .score = 0.1, .doc = &d, .snippet = NULL};
+    capture c;
+    cap_open(&c);
+    cr_assert_eq(bl_output_json_hit(c.f, &h), 0);
+    cap_close(&c);
+    cr_assert_eq(count_lines(&c), 1, "raw newline leaked: %s", c.data);
+    cr_assert_not_null(strstr(c.data, "\"score\":0.1,"), "%s", c.data);
+
+    json_t *j = json_line(&c, 0);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "id")), "id\"1\\");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "title")),
+                     "He said \"no\" \\ then\nleft\t\x01\x1f \xEF\xBF\xBD M\xEF\xBF\xBDnchen "
+                     "\xEF\xBF\xBD \xC3\xA9t\xC3\xA9 \xF0\x9F\x93\xB0");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "source")),
+                     "So\xEF\xBF\xBDurce");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "date")), "");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "snippet")), "");
+    cr_assert_eq(json_array_size(json_object_get(j, "highlights")), 0);
+    json_decref(j);
+    free(c.data);
+}
+
+Test(output, json_nul_and_nonfinite_score)
+{
+    const char title[] = "a\0b";
+    bl_stored_doc d = doc_of("x", "", "", "");
+    d.title = title, d.title_len = 3;
+    bl_hit h = {.rank = 2, .score = NAN, .doc = &d, .snippet = NULL};
+    capture c;
+    cap_open(&c);
+    cr_assert_eq(bl_output_json_hit(c.f, &h), 0);
+    cap_close(&c);
+    json_t *j = json_line(&c, 0);
+    json_t *t = json_object_get(j, "title");
+    cr_assert_eq(json_string_length(t), 3);
+    cr_assert_eq(memcmp(json_string_value(t), "a\0b", 3), 0);
+    cr_assert(json_is_null(json_object_get(j, "score")));
+    json_decref(j);
+    free(c.data);
+}
+
+Test(output, json_summary)
+{
+    capture c;
+    cap_open(&c);
+    cr_assert_eq(bl_output_json_summary(c.f, "\"north korea\" -patriot \xFF", 123456789012ULL,
+                                        10, 12.3456789),
+                 0);
+    cr_assert_eq(bl_output_json_summary(c.f, NULL, 0, 0, 0.0), 0);
+    cap_close(&c);
+    cr_assert_eq(count_lines(&c), 2);
+    cr_assert_eq(strncmp(c.data, "{\"query\":", 9), 0, "%s", c.data);
+
+    json_t *j = json_line(&c, 0);
+    cr_assert_eq(json_object_size(j), 4);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "query")),
+                     "\"north korea\" -patriot \xEF\xBF\xBD");
+    cr_assert_eq(json_integer_value(json_object_get(j, "hits")), 123456789012LL);
+    cr_assert_eq(json_integer_value(json_object_get(j, "returned")), 10);
+    cr_assert_float_eq(json_number_value(json_object_get(j, "elapsed_ms")), 12.346, 1e-9);
+    json_decref(j);
+
+    j = json_line(&c, 1);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "query")), "");
+    cr_assert_eq(json_integer_value(json_object_get(j, "hits")), 0);
+    json_decref(j);
+    free(c.data);
+}
+
+Test(output, text_hit_markers)
+{
+    bl_stored_doc d = doc_of("a1", "Budget talks", "AP", "2024-01-05");
+    bl_snippet sn;
+    snippet_of("budget", "The budget grew.\nAnother budget line.", &sn);
+    bl_hit h = {.rank = 1, .score = 3.14159265, .doc = &d, .snippet = &sn};
+
+    capture c;
+    cap_open(&c);
+    cr_assert_eq(bl_output_text_hit(c.f, &h, 0), 0);
+    cap_close(&c);
+    cr_assert_str_eq(c.data, "1. Budget talks  (score 3.1416)\n"
+                             "   AP  2024-01-05\n"
+                             "   The **budget** grew. Another **budget** line.\n"
+                             "\n");
+    free(c.data);
+
+    cap_open(&c);
+    cr_assert_eq(bl_output_text_hit(c.f, &h, 1), 0);
+    cap_close(&c);
+    cr_assert_not_null(strstr(c.data, "The \033[1mbudget\033[0m grew."), "%s", c.data);
+    cr_assert_null(strstr(c.data, "**"));
+    free(c.data);
+    bl_snippet_release(&sn);
+}
+
+Test(output, text_hit_untitled_and_controls)
+{
+    bl_stored_doc d = doc_of("a2", "", "", "2024-02-02");
+    bl_hit h = {.rank = 12, .score = 0.5, .doc = &d, .snippet = NULL};
+    capture c;
+    cap_open(&c);
+    cr_assert_eq(bl_output_text_hit(c.f, &h, 0), 0);
+    cap_close(&c);
+    cr_assert_str_eq(c.data, "12. (untitled)  (score 0.5000)\n   2024-02-02\n\n");
+    free(c.data);
+
+    /* Control characters in stored fields cannot reach the terminal. */
+    bl_stored_doc e = doc_of("a3", "Evil\033[2J\ntitle \xFF", "Src\r", "");
+    h.doc = &e;
+    cap_open(&c);
+    cr_assert_eq(bl_output_text_hit(c.f, &h, 1), 0);
+    cap_close(&c);
+    cr_assert_str_eq(c.data, "12. Evil [2J title \xEF\xBF\xBD  (score 0.5000)\n   Src \n\n");
+    free(c.data);
+}
+
+Test(output, text_summary)
+{
+    capture c;
+    cap_open(&c);
+    cr_assert_eq(bl_output_text_summary(c.f, 42, 42, 3.25), 0);
+    cr_assert_eq(bl_output_text_summary(c.f, 1234, 10, 12.0), 0);
+    cap_close(&c);
+    cr_assert_str_eq(c.data, "42 matching documents (3.2 ms)\n"
+                             "1234 matching documents, 10 shown (12.0 ms)\n");
+    free(c.data);
+}

@@ -1,0 +1,536 @@
+/* test_termdict.c: the term dictionary against a brute-force oracle, writer
+ * argument checks, and a byte-flip corruption sweep.
+ *
+ * Random tests print their seed; BYLINE_SEED=N replays one.
+ */
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "filefmt.h"
+#include "termdict.h"
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+    /* splitmix64 */
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static uint64_t below(uint64_t n) { return n ? rnd() % n : 0; }
+
+static uint64_t seed_rng(const char *test)
+{
+    const char *env = getenv("BYLINE_SEED");
+    uint64_t seed = env && *env ? strtoull(env, NULL, 0)
+                                : (uint64_t)time(NULL) * 1000003u ^ (uint64_t)getpid();
+    fprintf(stderr, "termdict.%s: seed %" PRIu64 " (replay: BYLINE_SEED=%" PRIu64 ")\n",
+            test, seed, seed);
+    rng_state = seed;
+    return seed;
+}
+
+static char tmpdir[64];
+
+static void make_tmpdir(void)
+{
+    strcpy(tmpdir, "/tmp/byline-termdict-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void tmp_path(char *out, size_t n, const char *name)
+{
+    snprintf(out, n, "%s/%s", tmpdir, name);
+}
+
+static void remove_tmpdir(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+typedef struct {
+    uint16_t len;
+    uint8_t b[BL_TERM_MAX_BYTES];
+    bl_terminfo info;
+} term;
+
+static int term_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c)
+        return c;
+    return alen < blen ? -1 : alen > blen;
+}
+
+static int term_qcmp(const void *x, const void *y)
+{
+    const term *a = x, *b = y;
+    return term_cmp(a->b, a->len, b->b, b->len);
+}
+
+static int info_eq(const bl_terminfo *a, const bl_terminfo *b)
+{
+    return a->doc_freq == b->doc_freq && a->total_freq == b->total_freq &&
+           a->postings_offset == b->postings_offset &&
+           a->positions_offset == b->positions_offset;
+}
+
+static const uint8_t small_alpha[] = {0x00, 0x01, 'a', 'b', 'c', 0x7f, 0x80, 0xfe, 0xff};
+
+/* Random, sorted, distinct terms with monotone offsets; returns the count. */
+static size_t gen_terms(term *t, size_t want)
+{
+    int small = below(2);
+    size_t maxlen = below(4) == 0 ? BL_TERM_MAX_BYTES : 1 + below(16);
+    for (size_t i = 0; i < want; i++) {
+        size_t len = 1 + below(maxlen);
+        size_t keep = 0;
+        if (i > 0 && below(2)) { /* share a prefix with an earlier term */
+            const term *o = &t[below(i)];
+            keep = below(o->len + 1);
+            memcpy(t[i].b, o->b, keep);
+            if (len < keep)
+                len = keep + (keep < BL_TERM_MAX_BYTES && below(2));
+            if (len == 0)
+                len = 1;
+        }
+        for (size_t k = keep; k < len; k++)
+            t[i].b[k] = small ? small_alpha[below(sizeof small_alpha)] : (uint8_t)rnd();
+        t[i].len = (uint16_t)len;
+    }
+    qsort(t, want, sizeof *t, term_qcmp);
+    size_t n = 0;
+    for (size_t i = 0; i < want; i++)
+        if (n == 0 || term_qcmp(&t[n - 1], &t[i]) != 0)
+            t[n++] = t[i];
+    uint64_t po = below(1000), qo = below(1000);
+    for (size_t i = 0; i < n; i++) {
+        bl_terminfo *in = &t[i].info;
+        in->doc_freq = below(50) == 0 ? UINT32_MAX : 1 + (uint32_t)below(1000);
+        uint64_t extra = below(3) == 0 ? 0 : below(100000);
+        if (below(100) == 0)
+            extra = UINT64_MAX - in->doc_freq;
+        in->total_freq = in->doc_freq + extra;
+        if (below(4))
+            po += below(100) == 0 ? (uint64_t)1 << 40 : below(5000);
+        if (below(4))
+            qo += below(100) == 0 ? (uint64_t)1 << 40 : below(5000);
+        in->postings_offset = po;
+        in->positions_offset = qo;
+    }
+    return n;
+}
+
+static void write_dict(const char *path, const term *t, size_t n)
+{
+    bl_termdict_writer *w;
+    cr_assert_eq(bl_termdict_writer_new(&w, path), 0, "%s", bl_error_detail());
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(bl_termdict_writer_add(w, (const char *)t[i].b, t[i].len, &t[i].info), 0,
+                     "term %zu: %s", i, bl_error_detail());
+    cr_assert_eq(bl_termdict_writer_finish(w), 0, "%s", bl_error_detail());
+}
+
+/* Index of key in t[0..n), or -1. */
+static ptrdiff_t find(const term *t, size_t n, const uint8_t *key, size_t len)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = term_cmp(t[mid].b, t[mid].len, key, len);
+        if (c == 0)
+            return (ptrdiff_t)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static void expect_lookup(const bl_termdict *d, const term *t, size_t n, const uint8_t *key,
+                          size_t len)
+{
+    bl_terminfo info;
+    int rc = bl_termdict_lookup(d, (const char *)key, len, &info);
+    ptrdiff_t at = len >= 1 && len <= BL_TERM_MAX_BYTES ? find(t, n, key, len) : -1;
+    if (at < 0) {
+        cr_assert_eq(rc, BL_ENOTFOUND, "absent key of %zu bytes: rc %d", len, rc);
+    } else {
+        cr_assert_eq(rc, 0, "key %zd of %zu bytes: rc %d (%s)", at, len, rc, bl_error_detail());
+        cr_assert(info_eq(&info, &t[at].info), "key %zd: wrong info", at);
+    }
+}
+
+typedef struct {
+    const term *t;
+    size_t n;
+    const uint8_t *prefix;
+    size_t plen;
+    size_t next;      /* index in t of the next term expected */
+    size_t visited;
+    size_t stop_after; /* 0: never stop */
+    int bad;
+} walk;
+
+static int starts_with(const term *t, const uint8_t *p, size_t plen)
+{
+    return t->len >= plen && (plen == 0 || memcmp(t->b, p, plen) == 0);
+}
+
+static int visit(void *ctx, const char *s, size_t len, const bl_terminfo *info)
+{
+    walk *w = ctx;
+    while (w->next < w->n && !starts_with(&w->t[w->next], w->prefix, w->plen))
+        w->next++;
+    if (w->next >= w->n || len != w->t[w->next].len || s[len] != 0 ||
+        memcmp(s, w->t[w->next].b, len) != 0 || !info_eq(info, &w->t[w->next].info)) {
+        w->bad = 1;
+        return 99;
+    }
+    w->next++;
+    w->visited++;
+    if (w->stop_after && w->visited == w->stop_after)
+        return 42;
+    return 0;
+}
+
+static void expect_prefix(const bl_termdict *d, const term *t, size_t n, const uint8_t *p,
+                          size_t plen)
+{
+    walk w = {t, n, p, plen, 0, 0, 0, 0};
+    int rc = bl_termdict_prefix(d, (const char *)p, plen, visit, &w);
+    cr_assert_eq(w.bad, 0, "prefix of %zu bytes: visited a wrong term after %zu", plen,
+                 w.visited);
+    cr_assert_eq(rc, 0, "prefix of %zu bytes: rc %d (%s)", plen, rc, bl_error_detail());
+    size_t want = 0;
+    for (size_t i = 0; i < n; i++)
+        want += starts_with(&t[i], p, plen);
+    cr_assert_eq(w.visited, want, "prefix of %zu bytes: %zu visited, %zu expected", plen,
+                 w.visited, want);
+}
+
+/* ---- round trip -------------------------------------------------------- */
+
+static void roundtrip_one(size_t want, int round)
+{
+    term *t = malloc((want ? want : 1) * sizeof *t);
+    cr_assert_not_null(t);
+    size_t n = gen_terms(t, want);
+    char path[128], name[32];
+    snprintf(name, sizeof name, "rt%d.tdi", round);
+    tmp_path(path, sizeof path, name);
+    write_dict(path, t, n);
+
+    bl_termdict *d;
+    cr_assert_eq(bl_termdict_open(&d, path, round & 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_termdict_count(d), n);
+    cr_assert_eq(bl_termdict_check(d, UINT64_MAX, UINT64_MAX), 0, "%s", bl_error_detail());
+    if (n > 0) {
+        uint64_t last_p = t[n - 1].info.postings_offset;
+        cr_assert_eq(bl_termdict_check(d, last_p, UINT64_MAX), BL_ECORRUPT);
+        cr_assert_eq(bl_termdict_check(d, last_p + 1, t[n - 1].info.positions_offset + 1), 0,
+                     "%s", bl_error_detail());
+    }
+
+    /* Every term, then keys next to every term (present or not: the oracle says). */
+    uint8_t key[BL_TERM_MAX_BYTES + 2];
+    for (size_t i = 0; i < n; i++) {
+        bl_terminfo info;
+        cr_assert_eq(bl_termdict_lookup(d, (const char *)t[i].b, t[i].len, &info), 0,
+                     "term %zu: %s", i, bl_error_detail());
+        cr_assert(info_eq(&info, &t[i].info), "term %zu: wrong info", i);
+        size_t len = t[i].len;
+        memcpy(key, t[i].b, len);
+        key[len] = 0;
+        expect_lookup(d, t, n, key, len + 1);  /* just after; 256 bytes: too long */
+        if (len > 1)
+            expect_lookup(d, t, n, key, len - 1);
+        if (key[len - 1] != 0xff) {
+            key[len - 1]++;
+            expect_lookup(d, t, n, key, len);
+            key[len - 1]--;
+        }
+        if (key[len - 1] != 0x00) {
+            key[len - 1]--;
+            expect_lookup(d, t, n, key, len);
+        }
+    }
+    memset(key, 0xff, sizeof key);
+    expect_lookup(d, t, n, key, BL_TERM_MAX_BYTES);
+    expect_lookup(d, t, n, key, 1);
+    memset(key, 0, sizeof key);
+    expect_lookup(d, t, n, key, 1);
+    expect_lookup(d, t, n, key, 0);
+    for (int k = 0; k < 200; k++) {
+        size_t len = 1 + below(8);
+        for (size_t j = 0; j < len; j++)
+            key[j] = small_alpha[below(sizeof small_alpha)];
+        expect_lookup(d, t, n, key, len);
+    }
+
+    /* Prefix walks against a filter of the sorted list. */
+    uint8_t p[300];
+    expect_prefix(d, t, n, p, 0);
+    memset(p, 0xff, sizeof p);
+    expect_prefix(d, t, n, p, 1);
+    expect_prefix(d, t, n, p, 2);
+    expect_prefix(d, t, n, p, BL_TERM_MAX_BYTES);
+    memset(p, 0, sizeof p);
+    expect_prefix(d, t, n, p, 1);
+    for (int k = 0; k < 40 && n > 0; k++) {
+        const term *o = &t[below(n)];
+        size_t plen = 1 + below(o->len);
+        memcpy(p, o->b, plen);
+        expect_prefix(d, t, n, p, plen);
+    }
+    for (int k = 0; k < 20; k++) {
+        size_t plen = 1 + below(3);
+        for (size_t j = 0; j < plen; j++)
+            p[j] = small_alpha[below(sizeof small_alpha)];
+        expect_prefix(d, t, n, p, plen);
+    }
+    if (n > 0) { /* a whole term and longer than any term */
+        const term *o = &t[below(n)];
+        memcpy(p, o->b, o->len);
+        expect_prefix(d, t, n, p, o->len);
+        memset(p + o->len, 'a', sizeof p - o->len);
+        expect_prefix(d, t, n, p, sizeof p);
+    }
+    /* A walk that stops early returns the callback's value. */
+    walk w = {t, n, NULL, 0, 0, 0, 1 + below(n + 1), 0};
+    int rc = bl_termdict_prefix(d, "", 0, visit, &w);
+    cr_assert_eq(w.bad, 0);
+    if (w.stop_after <= n) {
+        cr_assert_eq(rc, 42);
+        cr_assert_eq(w.visited, w.stop_after);
+    } else {
+        cr_assert_eq(rc, 0);
+    }
+
+    bl_termdict_close(d);
+    free(t);
+}
+
+Test(termdict, roundtrip_random)
+{
+    seed_rng("roundtrip_random");
+    make_tmpdir();
+    size_t sizes[] = {below(50001), below(50001), below(1000), 60 + below(140), below(3), 1,
+                      BL_TERMDICT_BLOCK, BL_TERMDICT_BLOCK + 1};
+    for (int r = 0; r < (int)(sizeof sizes / sizeof *sizes); r++)
+        roundtrip_one(sizes[r], r);
+    remove_tmpdir();
+}
+
+Test(termdict, empty_dictionary)
+{
+    make_tmpdir();
+    char path[128];
+    tmp_path(path, sizeof path, "empty.tdi");
+    write_dict(path, NULL, 0);
+    bl_termdict *d;
+    cr_assert_eq(bl_termdict_open(&d, path, 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_termdict_count(d), 0);
+    bl_terminfo info;
+    cr_assert_eq(bl_termdict_lookup(d, "a", 1, &info), BL_ENOTFOUND);
+    cr_assert_eq(bl_termdict_lookup(d, "", 0, &info), BL_ENOTFOUND);
+    walk w = {NULL, 0, NULL, 0, 0, 0, 0, 0};
+    cr_assert_eq(bl_termdict_prefix(d, "", 0, visit, &w), 0);
+    cr_assert_eq(bl_termdict_prefix(d, "a", 1, visit, &w), 0);
+    cr_assert_eq(w.visited, 0);
+    cr_assert_eq(bl_termdict_check(d, 0, 0), 0, "%s", bl_error_detail());
+    bl_termdict_close(d);
+    bl_termdict_close(NULL);
+    remove_tmpdir();
+}
+
+Test(termdict, writer_rejects_bad_input)
+{
+    make_tmpdir();
+    char path[128];
+    tmp_path(path, sizeof path, "bad.tdi");
+    bl_termdict_writer *w;
+    cr_assert_eq(bl_termdict_writer_new(&w, path), 0);
+    bl_terminfo ok = {2, 5, 100, 200};
+    cr_assert_eq(bl_termdict_writer_add(w, "b", 1, &ok), 0);
+    cr_assert_eq(bl_termdict_writer_add(w, "a", 1, &ok), BL_EINVAL, "unsorted");
+    cr_assert_eq(bl_termdict_writer_add(w, "b", 1, &ok), BL_EINVAL, "duplicate");
+    cr_assert_eq(bl_termdict_writer_add(w, "", 0, &ok), BL_EINVAL, "empty");
+    char longt[BL_TERM_MAX_BYTES + 1];
+    memset(longt, 'z', sizeof longt);
+    cr_assert_eq(bl_termdict_writer_add(w, longt, sizeof longt, &ok), BL_EINVAL, "too long");
+    bl_terminfo bad = {0, 0, 100, 200};
+    cr_assert_eq(bl_termdict_writer_add(w, "c", 1, &bad), BL_EINVAL, "doc_freq 0");
+    bad = (bl_terminfo){3, 2, 100, 200};
+    cr_assert_eq(bl_termdict_writer_add(w, "c", 1, &bad), BL_EINVAL, "total < doc_freq");
+    bad = (bl_terminfo){1, 1, 99, 200};
+    cr_assert_eq(bl_termdict_writer_add(w, "c", 1, &bad), BL_EINVAL, "postings backwards");
+    bad = (bl_terminfo){1, 1, 100, 199};
+    cr_assert_eq(bl_termdict_writer_add(w, "c", 1, &bad), BL_EINVAL, "positions backwards");
+    cr_assert_eq(bl_termdict_writer_add(w, "ba", 2, &ok), 0, "the writer stays usable");
+    cr_assert_eq(bl_termdict_writer_add(w, longt, BL_TERM_MAX_BYTES, &ok), 0, "255 bytes is fine");
+    cr_assert_eq(bl_termdict_writer_finish(w), 0, "%s", bl_error_detail());
+
+    bl_termdict *d;
+    cr_assert_eq(bl_termdict_open(&d, path, 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_termdict_count(d), 3);
+    bl_terminfo info;
+    cr_assert_eq(bl_termdict_lookup(d, "a", 1, &info), BL_ENOTFOUND);
+    cr_assert_eq(bl_termdict_lookup(d, "c", 1, &info), BL_ENOTFOUND);
+    cr_assert_eq(bl_termdict_lookup(d, "ba", 2, &info), 0);
+    cr_assert(info_eq(&info, &ok));
+    cr_assert_eq(bl_termdict_lookup(d, longt, BL_TERM_MAX_BYTES, &info), 0);
+    bl_termdict_close(d);
+
+    /* An existing file is not overwritten; abort removes the partial file. */
+    cr_assert_eq(bl_termdict_writer_new(&w, path), BL_EIO);
+    tmp_path(path, sizeof path, "aborted.tdi");
+    cr_assert_eq(bl_termdict_writer_new(&w, path), 0);
+    cr_assert_eq(bl_termdict_writer_add(w, "x", 1, &ok), 0);
+    bl_termdict_writer_abort(w);
+    bl_termdict_writer_abort(NULL);
+    cr_assert_neq(access(path, F_OK), 0);
+    remove_tmpdir();
+}
+
+/* ---- corruption -------------------------------------------------------- */
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)n);
+    cr_assert_not_null(b);
+    cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static void write_file(const char *path, const uint8_t *b, size_t len)
+{
+    unlink(path);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(b, 1, len, f), len);
+    cr_assert_eq(fclose(f), 0);
+}
+
+static int any_visit(void *ctx, const char *s, size_t len, const bl_terminfo *info)
+{
+    (void)info;
+    size_t *count = ctx;
+    cr_assert(len >= 1 && len <= BL_TERM_MAX_BYTES && s[len] == 0);
+    ++*count;
+    return 0;
+}
+
+static void expect_corrupt_or(int rc, int ok1, int ok2, const char *path, const char *what,
+                              size_t at)
+{
+    if (rc == ok1 || rc == ok2)
+        return;
+    cr_assert_eq(rc, BL_ECORRUPT, "byte %zu: %s: rc %d", at, what, rc);
+    cr_assert_not_null(strstr(bl_error_detail(), path), "byte %zu: %s: detail '%s'", at, what,
+                       bl_error_detail());
+}
+
+Test(termdict, corrupt_bytes)
+{
+    seed_rng("corrupt_bytes");
+    make_tmpdir();
+    term *t = malloc(300 * sizeof *t);
+    cr_assert_not_null(t);
+    /* Short terms over a small alphabet: several blocks in a small file. */
+    size_t n = 0;
+    while (n < 150) {
+        uint8_t b[6];
+        size_t len = 1 + below(sizeof b);
+        for (size_t k = 0; k < len; k++)
+            b[k] = small_alpha[below(sizeof small_alpha)];
+        memcpy(t[n].b, b, len);
+        t[n].len = (uint16_t)len;
+        n++;
+    }
+    qsort(t, n, sizeof *t, term_qcmp);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || term_qcmp(&t[m - 1], &t[i]) != 0)
+            t[m++] = t[i];
+    n = m;
+    for (size_t i = 0; i < n; i++)
+        t[i].info = (bl_terminfo){1 + (uint32_t)i, 2 + 2 * i, 10 * i, 20 * i};
+    char good[128], bad[128];
+    tmp_path(good, sizeof good, "good.tdi");
+    tmp_path(bad, sizeof bad, "bad.tdi");
+    write_dict(good, t, n);
+    size_t len;
+    uint8_t *orig = read_file(good, &len);
+    uint8_t *copy = malloc(len);
+    cr_assert_not_null(copy);
+    size_t version_at = len - BL_FOOTER_BYTES + 4;
+    size_t opened = 0, check_failed = 0;
+
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < len; i++) {
+            memcpy(copy, orig, len);
+            copy[i] ^= pass == 0 ? 0xff : (uint8_t)(1u << below(8));
+            write_file(bad, copy, len);
+
+            bl_termdict *d = NULL;
+            int rc = bl_termdict_open(&d, bad, 1);
+            if (i >= version_at && i < version_at + 4)
+                cr_assert_eq(rc, BL_EVERSION, "byte %zu: rc %d", i, rc);
+            else
+                cr_assert_eq(rc, BL_ECORRUPT, "byte %zu: verify=1 gave rc %d", i, rc);
+
+            rc = bl_termdict_open(&d, bad, 0);
+            if (rc) {
+                cr_assert(rc == BL_ECORRUPT || rc == BL_EVERSION, "byte %zu: rc %d", i, rc);
+                continue;
+            }
+            opened++;
+            for (size_t k = 0; k < n; k++) {
+                bl_terminfo info;
+                rc = bl_termdict_lookup(d, (const char *)t[k].b, t[k].len, &info);
+                expect_corrupt_or(rc, 0, BL_ENOTFOUND, bad, "lookup", i);
+            }
+            size_t count = 0;
+            rc = bl_termdict_prefix(d, "", 0, any_visit, &count);
+            expect_corrupt_or(rc, 0, 0, bad, "prefix", i);
+            cr_assert(count <= bl_termdict_count(d));
+            for (size_t k = 0; k < sizeof small_alpha; k++) {
+                rc = bl_termdict_prefix(d, (const char *)&small_alpha[k], 1, any_visit, &count);
+                expect_corrupt_or(rc, 0, 0, bad, "prefix", i);
+            }
+            rc = bl_termdict_check(d, UINT64_MAX, UINT64_MAX);
+            expect_corrupt_or(rc, 0, 0, bad, "check", i);
+            check_failed += rc != 0;
+            bl_termdict_close(d);
+        }
+    }
+    fprintf(stderr, "termdict.corrupt_bytes: %zu-byte file, %zu flips opened without "
+            "verify, check caught %zu of them\n", len, opened, check_failed);
+    free(copy);
+    free(orig);
+    free(t);
+    remove_tmpdir();
+}

@@ -1,0 +1,734 @@
+/* test_tokenizer.c: the tokenizer rules of tokenizer.h, one test per rule,
+ * then random inputs checked for invariants and, for ASCII, against a
+ * brute-force reference tokenizer.
+ *
+ * The random tests print their seed; set BYLINE_SEED=N to replay one. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "helpers.h"
+#include "tokenizer.h"
+
+/* ------------------------------------------------------------- helpers */
+
+#define MAX_TOKS 4096
+
+typedef struct {
+    char text[BL_TOKEN_MAX_BYTES + 1];
+    size_t len;
+    uint32_t position;
+    size_t start, end;
+} tok_copy;
+
+typedef struct {
+    tok_copy t[MAX_TOKS];
+    size_t n;
+    size_t invalid;
+    uint32_t next_position;
+} tok_list;
+
+static bl_tokenizer *g_tok;
+
+static void setup(void)
+{
+    cr_assert_eq(bl_tokenizer_new(&g_tok), 0);
+}
+
+static void teardown(void)
+{
+    bl_tokenizer_free(g_tok);
+    g_tok = NULL;
+}
+
+/* Tokenizes text[0..len) from first_position into *out (static storage:
+ * the lists are too big for the stack under ASan). */
+static void run_len(tok_list *out, const char *text, size_t len,
+                    uint32_t first_position)
+{
+    bl_token tok;
+    int rc;
+
+    out->n = 0;
+    bl_tokenizer_reset(g_tok, text, len, first_position);
+    while ((rc = bl_tokenizer_next(g_tok, &tok)) == 1) {
+        cr_assert_lt(out->n, MAX_TOKS);
+        cr_assert_leq(tok.len, BL_TOKEN_MAX_BYTES);
+        cr_assert_eq(strlen(tok.text), tok.len);
+        tok_copy *c = &out->t[out->n++];
+        memcpy(c->text, tok.text, tok.len + 1);
+        c->len = tok.len;
+        c->position = tok.position;
+        c->start = tok.start;
+        c->end = tok.end;
+    }
+    cr_assert_eq(rc, 0, "bl_tokenizer_next returned %d", rc);
+    /* The end is sticky. */
+    cr_assert_eq(bl_tokenizer_next(g_tok, &tok), 0);
+    out->invalid = bl_tokenizer_invalid_bytes(g_tok);
+    out->next_position = bl_tokenizer_next_position(g_tok);
+}
+
+static tok_list g_list, g_list2;
+
+static tok_list *run(const char *text)
+{
+    run_len(&g_list, text, strlen(text), 0);
+    return &g_list;
+}
+
+/* Checks that text tokenizes to exactly the space-separated words of
+ * expect ("" for none). */
+static void expect_tokens(const char *text, size_t len, const char *expect)
+{
+    char buf[1024], *save = NULL, *w;
+    size_t i = 0;
+
+    run_len(&g_list, text, len, 0);
+    snprintf(buf, sizeof buf, "%s", expect);
+    for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save), i++) {
+        cr_assert_lt(i, g_list.n, "input \"%.*s\": token %zu missing, want \"%s\"",
+                     (int)len, text, i, w);
+        cr_assert_str_eq(g_list.t[i].text, w, "input \"%.*s\": token %zu",
+                         (int)len, text, i);
+        cr_assert_eq(g_list.t[i].position, (uint32_t)i);
+    }
+    cr_assert_eq(g_list.n, i, "input \"%.*s\": %zu tokens, want %zu (first "
+                 "extra \"%s\")", (int)len, text, g_list.n, i,
+                 g_list.n > i ? g_list.t[i].text : "");
+}
+
+#define EXPECT(text, expect) expect_tokens(text, sizeof(text) - 1, expect)
+
+/* The normalised form of a text that must be a single token. */
+static const char *one(const char *text)
+{
+    run(text);
+    cr_assert_eq(g_list.n, 1, "\"%s\" gave %zu tokens", text, g_list.n);
+    return g_list.t[0].text;
+}
+
+/* Strict UTF-8 check, written independently of the tokenizer's decoder. */
+static int valid_utf8(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp, min;
+        size_t k;
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        } else if ((s[i] & 0xE0) == 0xC0) {
+            k = 1, cp = s[i] & 0x1F, min = 0x80;
+        } else if ((s[i] & 0xF0) == 0xE0) {
+            k = 2, cp = s[i] & 0x0F, min = 0x800;
+        } else if ((s[i] & 0xF8) == 0xF0) {
+            k = 3, cp = s[i] & 0x07, min = 0x10000;
+        } else {
+            return 0;
+        }
+        if (i + k >= n + 0 && i + k > n - 1 + 1)
+            return 0;
+        if (i + k > n - 1 && i + k != n - 1 + 1)
+            return 0;
+        if (i + k >= n)
+            return 0;
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xC0) != 0x80)
+                return 0;
+            cp = cp << 6 | (s[i + j] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+/* --------------------------------------------------------- basic shape */
+
+TestSuite(tokenizer, .init = setup, .fini = teardown);
+
+Test(tokenizer, words_positions_offsets)
+{
+    const char *s = "Hello, World!  foo";
+    tok_list *l = run(s);
+    cr_assert_eq(l->n, 3);
+    cr_assert_str_eq(l->t[0].text, "hello");
+    cr_assert_eq(l->t[0].start, 0);
+    cr_assert_eq(l->t[0].end, 5);
+    cr_assert_str_eq(l->t[1].text, "world");
+    cr_assert_eq(l->t[1].start, 7);
+    cr_assert_eq(l->t[1].end, 12);
+    cr_assert_str_eq(l->t[2].text, "foo");
+    cr_assert_eq(l->t[2].start, 15);
+    cr_assert_eq(l->t[2].end, 18);
+    for (size_t i = 0; i < l->n; i++)
+        cr_assert_eq(l->t[i].position, i);
+    cr_assert_eq(l->next_position, 3);
+    cr_assert_eq(l->invalid, 0);
+}
+
+Test(tokenizer, first_position)
+{
+    run_len(&g_list, "a b c", 5, 1000);
+    cr_assert_eq(g_list.n, 3);
+    cr_assert_eq(g_list.t[0].position, 1000);
+    cr_assert_eq(g_list.t[2].position, 1002);
+    cr_assert_eq(g_list.next_position, 1003);
+}
+
+Test(tokenizer, empty_text)
+{
+    run_len(&g_list, "", 0, 7);
+    cr_assert_eq(g_list.n, 0);
+    cr_assert_eq(g_list.next_position, 7);
+    cr_assert_eq(g_list.invalid, 0);
+    run_len(&g_list, NULL, 0, 0);
+    cr_assert_eq(g_list.n, 0);
+    /* A non-empty buffer tokenized with len 0 sees nothing. */
+    run_len(&g_list, "abc", 0, 0);
+    cr_assert_eq(g_list.n, 0);
+}
+
+Test(tokenizer, only_punctuation)
+{
+    EXPECT("...!?--,;:'\"()[]{}<>/\\|@#$%^&*_+=~` \t\r\n", "");
+    cr_assert_eq(g_list.next_position, 0);
+    EXPECT("— – “ ” ‘ ’ « » … · • ¿ ¡ ‰ € £ ©", "");
+    cr_assert_eq(g_list.invalid, 0);
+}
+
+Test(tokenizer, nul_and_control_characters_separate)
+{
+    EXPECT("abc\0def\0\0 ghi\0", "abc def ghi");
+    cr_assert_eq(g_list.t[1].start, 4);
+    cr_assert_eq(g_list.t[1].end, 7);
+    cr_assert_eq(g_list.t[2].start, 11);
+    EXPECT("a\tb\x01" "c\x7f" "d\x1b" "e\r\nf", "a b c d e f");
+    /* C1 controls (U+0085 NEL, U+009C) and a zero width space too. */
+    EXPECT("a\xc2\x85" "b\xc2\x9c" "c\xe2\x80\x8b" "d", "a b c d");
+    cr_assert_eq(g_list.invalid, 0);
+    /* NUL between digits does not join them. */
+    EXPECT("1\0" "2", "1 2");
+}
+
+Test(tokenizer, reset_restarts_counts)
+{
+    run("M\xFCnchen \xFF");
+    cr_assert_eq(g_list.invalid, 2);
+    run("plain");
+    cr_assert_eq(g_list.invalid, 0);
+}
+
+/* --------------------------------------------------------- invalid UTF-8 */
+
+Test(tokenizer, latin1_bytes)
+{
+    tok_list *l = run("M\xFCnchen");
+    cr_assert_eq(l->n, 1);
+    cr_assert_str_eq(l->t[0].text, "munchen");
+    cr_assert_eq(l->t[0].start, 0);
+    cr_assert_eq(l->t[0].end, 7);
+    cr_assert_eq(l->invalid, 1);
+    /* Same token as the UTF-8 spelling. */
+    cr_assert_str_eq(one("München"), "munchen");
+    cr_assert_eq(g_list.invalid, 0);
+    /* Latin-1 words, each byte counted once; \xD7 (×) separates. */
+    EXPECT("caf\xE9 na\xEFve 3\xD7" "4 \xC9T\xC9", "cafe naive 3 4 ete");
+    cr_assert_eq(g_list.invalid, 5);
+}
+
+Test(tokenizer, invalid_stray_continuation)
+{
+    /* U+0080 and U+00A0 (no-break space) as Latin-1 are separators. */
+    EXPECT("a\x80" "b\xA0" "c", "a b c");
+    cr_assert_eq(g_list.invalid, 2);
+    cr_assert_eq(g_list.t[1].start, 2);
+    cr_assert_eq(g_list.t[1].end, 3);
+}
+
+Test(tokenizer, invalid_overlong)
+{
+    /* "/" as 2, 3 and 4 bytes: each byte becomes a Latin-1 character. C0 and
+     * C1 are letters (À Á), E0 is à, F0 is ð; 80 is a control and AF (¯) a
+     * symbol. */
+    EXPECT("x\xC0\xAFy", "xa y");
+    cr_assert_eq(g_list.invalid, 2);
+    EXPECT("x\xC1\xBF", "xa");
+    cr_assert_eq(g_list.invalid, 2);
+    EXPECT("\xE0\x80\xAF", "a");
+    cr_assert_eq(g_list.invalid, 3);
+    EXPECT("\xF0\x80\x80\xAF", "ð");
+    cr_assert_eq(g_list.invalid, 4);
+    /* The smallest valid forms are accepted. */
+    EXPECT("\xC2\xAA \xE0\xA0\x80 \xF0\x90\x80\x80", "a \xE0\xA0\x80 \xF0\x90\x80\x80");
+    cr_assert_eq(g_list.invalid, 0);
+}
+
+Test(tokenizer, invalid_surrogates)
+{
+    /* U+D800 and U+DFFF encoded directly: ED is í, A0/BF/80 are not
+     * letters. */
+    EXPECT("a\xED\xA0\x80" "b c\xED\xBF\xBF", "ai b ci");
+    cr_assert_eq(g_list.invalid, 6);
+    /* ED 9F BF is U+D7FF, a valid Hangul jamo. */
+    EXPECT("\xED\x9F\xBB", "\xED\x9F\xBB");
+    cr_assert_eq(g_list.invalid, 0);
+}
+
+Test(tokenizer, invalid_above_max)
+{
+    /* U+110000 (F4 90 80 80) and lead bytes F5..FF never start UTF-8: F4 is
+     * ô, F5 õ, FF ÿ; 0x80 and 0x90 are controls. */
+    EXPECT("\xF4\x90\x80\x80" "a \xF5\x80\x80\x80 \xFF", "o a o y");
+    cr_assert_eq(g_list.invalid, 9);
+    /* U+10FFFF itself is valid (a non-character: a separator). */
+    EXPECT("a\xF4\x8F\xBF\xBF" "b", "a b");
+    cr_assert_eq(g_list.invalid, 0);
+}
+
+Test(tokenizer, invalid_truncated)
+{
+    /* "€" is E2 82 AC; cut after two bytes, at the end and in the middle. */
+    EXPECT("ab\xE2\x82", "aba");
+    cr_assert_eq(g_list.invalid, 2);
+    cr_assert_eq(g_list.t[0].end, 3);
+    EXPECT("\xE2\x82x", "a x");
+    cr_assert_eq(g_list.invalid, 2);
+    EXPECT("\xF0\x9F\x98", "ð");
+    cr_assert_eq(g_list.invalid, 3);
+    EXPECT("q\xC3", "qa");
+    cr_assert_eq(g_list.invalid, 1);
+    /* A valid 4-byte character: U+1D400 MATHEMATICAL BOLD CAPITAL A. */
+    EXPECT("\xF0\x9D\x90\x80" "b", "ab");
+    cr_assert_eq(g_list.invalid, 0);
+}
+
+Test(tokenizer, invalid_counted_once_across_lookahead)
+{
+    /* The byte after the apostrophe is looked at twice, counted once. */
+    EXPECT("a'\xFC" "b", "a'ub");
+    cr_assert_eq(g_list.invalid, 1);
+    EXPECT("1.\xB2", "1.2");
+    cr_assert_eq(g_list.invalid, 1);
+    /* Dropped long tokens still count their invalid bytes. */
+    char s[200];
+    memset(s, 'a', sizeof s);
+    s[100] = (char)0xE9;
+    expect_tokens(s, sizeof s, "");
+    cr_assert_eq(g_list.invalid, 1);
+}
+
+/* ------------------------------------------------------ normalisation */
+
+Test(tokenizer, case_and_accents)
+{
+    const char *forms[] = {"Zelensky", "ZELENSKY", "Zélensky", "ZÉLENSKY",
+                           "Ze\xCC\x81lensky", "zelensky"};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++)
+        cr_assert_str_eq(one(forms[i]), "zelensky", "form %zu", i);
+    cr_assert_str_eq(one("Straße"), "strasse");
+    cr_assert_str_eq(one("STRASSE"), "strasse");
+    cr_assert_str_eq(one("İstanbul"), "istanbul");
+    cr_assert_str_eq(one("ΟΔΟΣ"), one("οδος") ? "οδοσ" : "");
+    cr_assert_str_eq(one("οδος"), "οδοσ");
+    cr_assert_str_eq(one("Ελληνικά"), "ελληνικα");
+    cr_assert_str_eq(one("Достоевский"), "достоевскии");
+    cr_assert_str_eq(one("Øresund"), "øresund");
+}
+
+Test(tokenizer, combining_marks_stay_inside)
+{
+    /* A decomposed accent is part of its word and of its offsets. */
+    const char *s = "cafe\xCC\x81 x";
+    tok_list *l = run(s);
+    cr_assert_eq(l->n, 2);
+    cr_assert_str_eq(l->t[0].text, "cafe");
+    cr_assert_eq(l->t[0].end, 6);
+    /* A mark cannot start a token. */
+    EXPECT("\xCC\x81" "abc \xCC\x81", "abc");
+    /* Many marks on one letter (zalgo) normalise away. */
+    char z[2 + 2 * 1000];
+    z[0] = 'a';
+    for (int i = 0; i < 1000; i++)
+        z[1 + 2 * i] = (char)0xCC, z[2 + 2 * i] = (char)0x81;
+    z[sizeof z - 1] = 'b';
+    expect_tokens(z, sizeof z, "ab");
+}
+
+Test(tokenizer, compatibility_forms)
+{
+    cr_assert_str_eq(one("ｆｕｌｌ"), "full");
+    cr_assert_str_eq(one("ＦＵＬＬ"), "full");
+    cr_assert_str_eq(one("ﬁ"), "fi");
+    cr_assert_str_eq(one("ﬁnance"), "finance");
+    cr_assert_str_eq(one("oﬄine"), "offline");
+    cr_assert_str_eq(one("km²"), "km2");
+    cr_assert_str_eq(one("①"), "1");
+    cr_assert_str_eq(one("Ⅻ"), "xii");
+    cr_assert_str_eq(one("\xE2\x84\xAA"), "k"); /* KELVIN SIGN */
+    /* Full-width digits, comma and point join like ASCII ones. */
+    cr_assert_str_eq(one("１，０００．５"), "1000.5");
+    /* Letters and digits whose compatibility form has punctuation in it
+     * separate: "1½" must not become 112. */
+    EXPECT("1½ ⑴ x⒈y", "1 x y");
+    /* Hangul stays composed (NFC of decomposed jamo). */
+    cr_assert_str_eq(one("한국어"), "한국어");
+    cr_assert_str_eq(one("\xE1\x84\x92\xE1\x85\xA1\xE1\x86\xAB"), "한");
+    /* CJK and Arabic letters pass through. */
+    cr_assert_str_eq(one("東京"), "東京");
+    cr_assert_str_eq(one("مرحبا"), "مرحبا");
+}
+
+/* ------------------------------------------------ apostrophes and quotes */
+
+Test(tokenizer, apostrophes)
+{
+    EXPECT("don't", "don't");
+    EXPECT("Wagner’s", "wagner's");
+    EXPECT("Wagnerʼs", "wagner's");
+    EXPECT("Wagner＇s", "wagner's"); /* full-width apostrophe */
+    EXPECT("rock'n'roll", "rock'n'roll");
+    /* Only between two letters. */
+    EXPECT("'quoted' 'tis dogs' rock 'n' roll", "quoted tis dogs rock n roll");
+    EXPECT("1'2 a'1 1'a a''b a' 'a", "1 2 a 1 1 a a b a a");
+    /* A left quote is never an apostrophe. */
+    EXPECT("Wagner‘s", "wagner s");
+    /* Offsets cover the original (3-byte) apostrophe. */
+    run("Wagner’s men");
+    cr_assert_eq(g_list.t[0].start, 0);
+    cr_assert_eq(g_list.t[0].end, 10);
+    cr_assert_eq(g_list.t[1].start, 11);
+}
+
+Test(tokenizer, curly_quotes_separate)
+{
+    const char *s = "called it a “groundless theory”.";
+    tok_list *l = run(s);
+    cr_assert_eq(l->n, 5);
+    cr_assert_str_eq(l->t[3].text, "groundless");
+    cr_assert_str_eq(l->t[4].text, "theory");
+    cr_assert_eq(l->t[3].start, strstr(s, "groundless") - s);
+    cr_assert_eq(l->t[4].end, strstr(s, "”") - s);
+    EXPECT("«Paris» „Berlin“ ‚x‘", "paris berlin x");
+}
+
+Test(tokenizer, hyphens_split)
+{
+    tok_list *l = run("Thomas-Greenfield said");
+    cr_assert_eq(l->n, 3);
+    cr_assert_str_eq(l->t[0].text, "thomas");
+    cr_assert_str_eq(l->t[1].text, "greenfield");
+    cr_assert_eq(l->t[0].position + 1, l->t[1].position);
+    cr_assert_eq(l->t[1].start, 7);
+    EXPECT("2010–2012 a—b x‐y e-mail", "2010 2012 a b x y e mail");
+    /* U+00AD (soft hyphen) is a format character: it separates too. */
+    EXPECT("co\xC2\xADop", "co op");
+}
+
+/* ------------------------------------------------------------ numbers */
+
+Test(tokenizer, numbers)
+{
+    tok_list *l = run("1,000.50");
+    cr_assert_eq(l->n, 1);
+    cr_assert_str_eq(l->t[0].text, "1000.50");
+    cr_assert_eq(l->t[0].start, 0);
+    cr_assert_eq(l->t[0].end, 8);
+    EXPECT("3.5", "3.5");
+    EXPECT("2023-01-05", "2023 01 05");
+    EXPECT("v1.2.3 10,000,000 192.168.0.1", "v1.2.3 10000000 192.168.0.1");
+    /* Joins need a digit on both sides. */
+    EXPECT("3. .5 3.x x.3 1,a a,1 1..2 1,,2 1.,2", "3 5 3 x x 3 1 a a 1 1 2 1 2 1 2");
+    EXPECT("In 2023, 5 people", "in 2023 5 people");
+    EXPECT("covid-19 B2B 4x4", "covid 19 b2b 4x4");
+    /* Non-ASCII digits are digits. */
+    EXPECT("٣.٥", "٣.٥");
+}
+
+/* ---------------------------------------------------------- long tokens */
+
+Test(tokenizer, long_token_dropped_keeps_position)
+{
+    size_t n = 5000;
+    char *s = malloc(n + 32);
+    cr_assert_not_null(s);
+    memcpy(s, "before ", 7);
+    memset(s + 7, 'x', n);
+    memcpy(s + 7 + n, " after", 7);
+    tok_list *l = run(s);
+    cr_assert_eq(l->n, 2);
+    cr_assert_str_eq(l->t[0].text, "before");
+    cr_assert_eq(l->t[0].position, 0);
+    cr_assert_str_eq(l->t[1].text, "after");
+    cr_assert_eq(l->t[1].position, 2);
+    cr_assert_eq(l->t[1].start, 7 + n + 1);
+    cr_assert_eq(l->next_position, 3);
+
+    /* The same with a long non-ASCII token (2-byte ж). */
+    size_t k = 0;
+    memcpy(s, "a ", 2), k = 2;
+    for (size_t i = 0; i < 2000; i++)
+        s[k++] = (char)0xD0, s[k++] = (char)0xB6;
+    memcpy(s + k, " b", 2), k += 2;
+    expect_tokens(s, k, "a");
+    cr_assert_eq(g_list.t[0].position, 0);
+    run_len(&g_list, s, k, 0);
+    cr_assert_eq(g_list.n, 2);
+    cr_assert_str_eq(g_list.t[1].text, "b");
+    cr_assert_eq(g_list.t[1].position, 2);
+    free(s);
+}
+
+Test(tokenizer, token_length_limit)
+{
+    char s[BL_TOKEN_MAX_BYTES * 4 + 8];
+    /* Exactly the limit is kept, one more byte is dropped. */
+    memset(s, 'q', BL_TOKEN_MAX_BYTES);
+    run_len(&g_list, s, BL_TOKEN_MAX_BYTES, 0);
+    cr_assert_eq(g_list.n, 1);
+    cr_assert_eq(g_list.t[0].len, BL_TOKEN_MAX_BYTES);
+    memset(s, 'q', BL_TOKEN_MAX_BYTES + 1);
+    run_len(&g_list, s, BL_TOKEN_MAX_BYTES + 1, 0);
+    cr_assert_eq(g_list.n, 0);
+    cr_assert_eq(g_list.next_position, 1);
+
+    /* The limit applies to the normalised form: 64 é (128 bytes) are 64
+     * bytes once accents go, 32 ж are 64 bytes, 33 are 66. */
+    for (int i = 0; i < BL_TOKEN_MAX_BYTES; i++)
+        s[2 * i] = (char)0xC3, s[2 * i + 1] = (char)0xA9;
+    run_len(&g_list, s, 2 * BL_TOKEN_MAX_BYTES, 0);
+    cr_assert_eq(g_list.n, 1);
+    cr_assert_eq(g_list.t[0].len, BL_TOKEN_MAX_BYTES);
+    for (int i = 0; i < 33; i++)
+        s[2 * i] = (char)0xD0, s[2 * i + 1] = (char)0xB6;
+    run_len(&g_list, s, 64, 0);
+    cr_assert_eq(g_list.n, 1);
+    cr_assert_eq(g_list.t[0].len, 64);
+    run_len(&g_list, s, 66, 0);
+    cr_assert_eq(g_list.n, 0);
+    cr_assert_eq(g_list.next_position, 1);
+
+    /* 60 ASCII letters then 3 ж: over the limit only after the switch to
+     * the code point path. */
+    memset(s, 'q', 60);
+    for (int i = 0; i < 3; i++)
+        s[60 + 2 * i] = (char)0xD0, s[61 + 2 * i] = (char)0xB6;
+    run_len(&g_list, s, 64, 0);
+    cr_assert_eq(g_list.n, 1);
+    cr_assert_eq(g_list.t[0].len, 64);
+    run_len(&g_list, s, 66, 0);
+    cr_assert_eq(g_list.n, 0);
+    /* A ligature expanding past the limit: 63 letters then ﬃ. */
+    memset(s, 'q', 63);
+    memcpy(s + 63, "ﬃ", 3);
+    run_len(&g_list, s, 66, 0);
+    cr_assert_eq(g_list.n, 0);
+    cr_assert_eq(g_list.next_position, 1);
+}
+
+/* ------------------------------------------------------------ offsets */
+
+/* Every token's bytes text[start..end), tokenized alone, give back that one
+ * token: offsets point at exactly the original bytes. */
+static void check_offsets_roundtrip(const char *text, size_t len)
+{
+    run_len(&g_list, text, len, 0);
+    size_t prev_end = 0;
+    for (size_t i = 0; i < g_list.n; i++) {
+        tok_copy *t = &g_list.t[i];
+        cr_assert_lt(t->start, t->end);
+        cr_assert_leq(t->end, len);
+        cr_assert_geq(t->start, prev_end);
+        if (i)
+            cr_assert_gt(t->position, g_list.t[i - 1].position);
+        prev_end = t->end;
+        bl_tokenizer *alone;
+        bl_token one_tok;
+        cr_assert_eq(bl_tokenizer_new(&alone), 0);
+        bl_tokenizer_reset(alone, text + t->start, t->end - t->start, 0);
+        cr_assert_eq(bl_tokenizer_next(alone, &one_tok), 1);
+        cr_assert_str_eq(one_tok.text, t->text, "token %zu", i);
+        cr_assert_eq(one_tok.start, 0);
+        cr_assert_eq(one_tok.end, t->end - t->start);
+        cr_assert_eq(bl_tokenizer_next(alone, &one_tok), 0);
+        bl_tokenizer_free(alone);
+    }
+}
+
+Test(tokenizer, offsets_point_at_original_bytes)
+{
+    static const char s[] =
+        "Zélensky met Thomas-Greenfield on 2023-01-05; “groundless theory”, "
+        "Wagner’s \xFCrzburg M\xFCnchen \xE2\x82 1,000.50 ｆｕｌｌ ﬁnance "
+        "cafe\xCC\x81 한국어 don't \0 x\x80y 3.5% (ΟΔΟΣ) rock'n'roll.";
+    static const char *want[] = {
+        "zelensky", "met", "thomas", "greenfield", "on", "2023", "01", "05",
+        "groundless", "theory", "wagner's", "urzburg", "munchen", "a",
+        "1000.50", "full", "finance", "cafe", "한국어", "don't", "x", "y",
+        "3.5", "οδοσ", "rock'n'roll"};
+    static const char *src[] = {
+        "Zélensky", "met", "Thomas", "Greenfield", "on", "2023", "01", "05",
+        "groundless", "theory", "Wagner’s", "\xFCrzburg", "M\xFCnchen", "\xE2",
+        "1,000.50", "ｆｕｌｌ", "ﬁnance", "cafe\xCC\x81", "한국어", "don't",
+        "x", "y", "3.5", "ΟΔΟΣ", "rock'n'roll"};
+    size_t n = sizeof want / sizeof want[0];
+
+    check_offsets_roundtrip(s, sizeof s - 1);
+    cr_assert_eq(g_list.n, n);
+    for (size_t i = 0; i < n; i++) {
+        tok_copy *t = &g_list.t[i];
+        cr_assert_str_eq(t->text, want[i], "token %zu", i);
+        cr_assert_eq(t->end - t->start, strlen(src[i]), "token %zu", i);
+        cr_assert(memcmp(s + t->start, src[i], strlen(src[i])) == 0,
+                  "token %zu: text[start..end) is \"%.*s\"", i,
+                  (int)(t->end - t->start), s + t->start);
+    }
+    cr_assert_eq(g_list.invalid, 5);
+}
+
+/* ------------------------------------------------------------ random */
+
+/* A brute-force reference for ASCII input, written from the rules rather
+ * than from the tokenizer: scan a run of alphanumerics, ' between letters
+ * and . or , between digits; lower-case it, drop commas; drop it if long. */
+static int is_alpha(int c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+static int is_digit(int c) { return c >= '0' && c <= '9'; }
+static int is_alnum(int c) { return is_alpha(c) || is_digit(c); }
+
+static void reference_ascii(const char *s, size_t n, tok_list *out)
+{
+    uint32_t pos = 0;
+    size_t i = 0;
+    out->n = 0;
+    while (i < n) {
+        if (!is_alnum((unsigned char)s[i])) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        for (;;) {
+            if (j < n && is_alnum((unsigned char)s[j])) {
+                j++;
+            } else if (j + 1 < n && s[j] == '\'' && is_alpha(s[j - 1]) &&
+                       is_alpha(s[j + 1])) {
+                j++;
+            } else if (j + 1 < n && (s[j] == '.' || s[j] == ',') &&
+                       is_digit(s[j - 1]) && is_digit(s[j + 1])) {
+                j++;
+            } else {
+                break;
+            }
+        }
+        char buf[8192];
+        size_t m = 0;
+        for (size_t k = i; k < j; k++)
+            if (s[k] != ',')
+                buf[m++] = is_alpha(s[k]) ? (char)(s[k] | 0x20) : s[k];
+        if (m <= BL_TOKEN_MAX_BYTES) {
+            tok_copy *t = &out->t[out->n++];
+            memcpy(t->text, buf, m);
+            t->text[m] = '\0';
+            t->len = m;
+            t->position = pos;
+            t->start = i;
+            t->end = j;
+        }
+        pos++;
+        i = j;
+    }
+    out->next_position = pos;
+}
+
+Test(tokenizer, random_ascii_matches_reference)
+{
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("tokenizer/random_ascii_matches_reference"));
+    static const char alpha[] = "aAbZz09'.,- \0\t";
+    char s[2048];
+    for (int iter = 0; iter < 2000; iter++) {
+        size_t n = bl_rng_below(&r, sizeof s);
+        for (size_t i = 0; i < n; i++) {
+            /* Mostly small alphabet (many joins), sometimes long runs. */
+            if (bl_rng_below(&r, 50) == 0) {
+                size_t run_len_ = bl_rng_below(&r, 100);
+                for (; run_len_ && i < n; run_len_--, i++)
+                    s[i] = 'k';
+                if (i >= n)
+                    break;
+            }
+            s[i] = alpha[bl_rng_below(&r, sizeof alpha - 1)];
+        }
+        reference_ascii(s, n, &g_list2);
+        run_len(&g_list, s, n, 0);
+        cr_assert_eq(g_list.n, g_list2.n, "iteration %d: %zu tokens, want %zu",
+                     iter, g_list.n, g_list2.n);
+        for (size_t i = 0; i < g_list.n; i++) {
+            tok_copy *a = &g_list.t[i], *b = &g_list2.t[i];
+            cr_assert_str_eq(a->text, b->text, "iteration %d token %zu", iter, i);
+            cr_assert_eq(a->position, b->position, "iteration %d token %zu", iter, i);
+            cr_assert_eq(a->start, b->start, "iteration %d token %zu", iter, i);
+            cr_assert_eq(a->end, b->end, "iteration %d token %zu", iter, i);
+        }
+        cr_assert_eq(g_list.next_position, g_list2.next_position);
+        cr_assert_eq(g_list.invalid, 0);
+    }
+}
+
+/* Pieces random text is made of: raw bytes, valid characters of every
+ * length, joiners, marks, compatibility forms and broken sequences. */
+static const char *const pieces[] = {
+    "a", "Z", "7", "'", ".", ",", "-", " ", "\0", "’", "ʼ", "é", "e\xCC\x81",
+    "\xCC\x81", "ж", "한", "東", "ｆ", "，", "．", "ﬁ", "½", "⑴", "²", "İ", "ß",
+    "\xF0\x9D\x90\x80", "\xE2\x82", "\xED\xA0\x80", "\xC0\xAF", "\xF4\x90\x80\x80",
+    "\xFF", "\x80", "\xFC", "\xF0\x9F\x98\x80", "“", "”", "٣",
+};
+
+Test(tokenizer, random_bytes_invariants)
+{
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("tokenizer/random_bytes_invariants"));
+    static uint8_t s[8192];
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t n = 0, want = bl_rng_below(&r, sizeof s - 8);
+        int mode = (int)bl_rng_below(&r, 3);
+        while (n < want) {
+            if (mode == 0 || (mode == 2 && bl_rng_below(&r, 2))) {
+                s[n++] = (uint8_t)bl_rng_next(&r);
+            } else {
+                const char *p = pieces[bl_rng_below(&r, sizeof pieces / sizeof pieces[0])];
+                size_t k = *p ? strlen(p) : 1;
+                if (n + k > want)
+                    break;
+                memcpy(s + n, p, k);
+                n += k;
+            }
+            if (bl_rng_below(&r, 200) == 0) /* an occasional long run */
+                for (size_t k = bl_rng_below(&r, 300); k && n < want; k--)
+                    s[n++] = 'w';
+        }
+        run_len(&g_list, (const char *)s, n, 5);
+        uint32_t prev_pos = 4;
+        size_t prev_end = 0;
+        for (size_t i = 0; i < g_list.n; i++) {
+            tok_copy *t = &g_list.t[i];
+            cr_assert_gt(t->len, 0, "iteration %d token %zu empty", iter, i);
+            cr_assert_lt(t->start, t->end, "iteration %d token %zu", iter, i);
+            cr_assert_leq(t->end, n, "iteration %d token %zu", iter, i);
+            cr_assert_geq(t->start, prev_end, "iteration %d token %zu", iter, i);
+            cr_assert_gt(t->position, prev_pos, "iteration %d token %zu", iter, i);
+            cr_assert(valid_utf8((const uint8_t *)t->text, t->len),
+                      "iteration %d token %zu not UTF-8", iter, i);
+            prev_end = t->end;
+            prev_pos = t->position;
+        }
+        cr_assert_geq(g_list.next_position, prev_pos + 1);
+        cr_assert_leq(g_list.invalid, n);
+        /* Every fifth input: each token found again from its own bytes. */
+        if (iter % 5 == 0)
+            check_offsets_roundtrip((const char *)s, n);
+    }
+}
