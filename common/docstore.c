@@ -229,7 +229,7 @@ int bl_docstore_writer_finish(bl_docstore_writer *w)
 {
     int rc = w->failed ? BL_EIO : flush_block(w);
     uint64_t index_offset = bl_filewriter_offset(w->fw);
-    if (!rc)
+    if (!rc && w->index.len)
         rc = bl_filewriter_write(w->fw, w->index.data, w->index.len);
     if (!rc) {
         uint8_t tail[TAIL_BYTES];

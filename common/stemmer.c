@@ -169,8 +169,13 @@ int bl_stemmer_stem(bl_stemmer *s, const char *word, size_t len,
                                              (int)len);
         if (!r)
             return bl_error_set(BL_ENOMEM, "out of memory stemming a word");
-        src = (const char *)r;
-        n = (size_t)sb_stemmer_length(s->sb);
+        /* Some algorithms cut a short word to nothing (porter: "s" gives
+         * ""); an empty term could match nothing sensible, so such a word
+         * stays as it is. */
+        if (sb_stemmer_length(s->sb) > 0) {
+            src = (const char *)r;
+            n = (size_t)sb_stemmer_length(s->sb);
+        }
     }
     bl_buf_clear(&s->out);
     if (bl_buf_reserve(&s->out, n + 1) < 0)

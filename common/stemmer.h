@@ -20,7 +20,8 @@ void bl_stemmer_free(bl_stemmer *s);
 
 /* Stems word[0..len) (UTF-8, already case-folded). *out is borrowed until the
  * next call on s; it is NUL-terminated. Words containing a digit are not
- * stemmed. Errors: BL_ENOMEM. */
+ * stemmed, and a word the algorithm would cut to nothing is returned as is,
+ * so a non-empty word never gives an empty stem. Errors: BL_ENOMEM. */
 int bl_stemmer_stem(bl_stemmer *s, const char *word, size_t len,
                     const char **out, size_t *out_len);
 

@@ -170,7 +170,7 @@ static int analyse(bl_inverter *inv, const char *text, size_t len, uint32_t firs
     bl_term_occ t;
     int rc;
     while ((rc = bl_analyzer_next(inv->analyzer, &t)) == 1) {
-        uint32_t id;
+        uint32_t id = 0;
         if ((rc = intern(inv, t.term, t.term_len, &id)) != 0 ||
             (rc = push_occurrence(inv, id, t.position)) != 0)
             return rc;

@@ -139,18 +139,17 @@ too_big:
                         in->path, (unsigned long long)(BL_LOAD_MAX_FILE >> 20));
 }
 
-int bl_input_close(bl_input *in)
+int bl_input_close(bl_input *in, int rc)
 {
-    int rc = 0;
-
     if (in->gz) {
         int z = gzclose_r(in->gz);
-        if (z == Z_BUF_ERROR)
+        in->gz = NULL;
+        /* An earlier error and its detail come first. */
+        if (rc == 0 && z == Z_BUF_ERROR)
             rc = bl_error_set(BL_EFORMAT, "%s: truncated gzip data", in->path);
-        else if (z == Z_ERRNO)
+        else if (rc == 0 && z == Z_ERRNO)
             rc = bl_error_set(BL_EIO, "%s: close failed: %s", in->path,
                               strerror(errno));
-        in->gz = NULL;
     }
     free(in->chunk);
     in->chunk = NULL;

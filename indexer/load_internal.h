@@ -53,9 +53,10 @@ int bl_input_read(bl_input *in, const uint8_t **p, size_t *n);
  * BL_ENOMEM. */
 int bl_input_slurp(bl_input *in, bl_buf *out);
 
-/* Closes in (harmless if bl_input_open failed). Errors: BL_EFORMAT for a
- * gzip stream that ended early, BL_EIO. */
-int bl_input_close(bl_input *in);
+/* Closes in (harmless if bl_input_open failed) and returns rc when it is
+ * non-zero, leaving its detail alone; else the close's own error:
+ * BL_EFORMAT for a gzip stream that ended early, BL_EIO. */
+int bl_input_close(bl_input *in, int rc);
 
 /* The state of one bl_load_path call. */
 typedef struct {

@@ -413,7 +413,7 @@ int bl_load_sgml(bl_load_ctx *lc, bl_input *in)
 {
     sgml g = {.lc = lc, .path = in->path};
     bl_buf file;
-    const char *p, *end, *counted;
+    const char *p, *end, *counted, *close_at = NULL;
     uint64_t line = 1;
     int rc, records = 0;
 
@@ -432,7 +432,14 @@ int bl_load_sgml(bl_load_ctx *lc, bl_input *in)
         records++;
         line += count_lines(counted, rec);
         counted = rec;
-        close = find(rec, end, "</REUTERS>");
+        /* Searched again only once passed, so that many unterminated
+         * records cannot make the scan quadratic; end stands for none. */
+        if (!close_at || close_at < rec) {
+            close_at = find(rec, end, "</REUTERS>");
+            if (!close_at)
+                close_at = end;
+        }
+        close = close_at == end ? NULL : close_at;
         next = find_open(rec + 8, close ? close : end, "REUTERS");
         if (!close || next) {
             rc = bl_load_bad(lc, bl_error_set(BL_EFORMAT,

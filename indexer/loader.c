@@ -101,7 +101,7 @@ int bl_load_bad(bl_load_ctx *lc, int code)
 static int load_file(bl_load_ctx *lc, const char *path, bl_format format)
 {
     bl_input in;
-    int rc, rc2;
+    int rc;
 
     rc = bl_input_open(&in, path);
     if (rc)
@@ -117,8 +117,7 @@ static int load_file(bl_load_ctx *lc, const char *path, bl_format format)
     }
     if (rc == 0 && !in.seen_text)
         rc = bl_error_set(BL_EFORMAT, "%s: empty file", path);
-    rc2 = bl_input_close(&in);
-    return rc ? rc : rc2;
+    return bl_input_close(&in, rc);
 }
 
 /* Loads one file, skipping it under skip_bad, then reports progress. */

@@ -70,8 +70,9 @@ typedef struct {
  * a one-line detail (bl_error_detail) such as "unbalanced quote",
  * "missing closing parenthesis", "OR needs a term on its right", "empty
  * query", "query has no searchable words"; BL_ENOMEM; BL_EINVAL if query, a
- * or out is NULL. *err_pos (err_pos may be NULL) is 0 for other errors; it
- * is always <= strlen(query). query may hold any bytes (invalid UTF-8 is
+ * or out is NULL. *err_pos (err_pos may be NULL) is 0 for the two
+ * whole-query errors ("empty query", "no searchable words") and for errors
+ * other than BL_EQUERY; it is always <= strlen(query). query may hold any bytes (invalid UTF-8 is
  * analysed as the tokenizer says). On failure *out is NULL. */
 int bl_query_parse(const char *query, bl_analyzer *a, const bl_query_opts *opts,
                    bl_qnode **out, size_t *err_pos);

@@ -9,10 +9,29 @@
  * appear only under a NOT are never highlighted.
  *
  * The window is about window_words tokens long and is the one that covers
- * the most distinct query nodes, then the most matches, then comes first.
+ * the most distinct query nodes, then the most matches, then comes first;
+ * it is then slid back, when it can be without losing a match, so that
+ * about five tokens of context come before its first match.
  * Whitespace runs in the window are shown as one space; " …" / "… " mark
  * where the text was cut. Highlights are given twice: as byte ranges in the
  * snippet string and as byte ranges in the original text.
+ *
+ * The snippet text, precisely:
+ *  - it runs from the window's first token to its last, plus punctuation
+ *    glued to either end ("“Wagner", "Wagner.") when a blank separates that
+ *    punctuation from the neighbouring token;
+ *  - runs of whitespace and control characters (C0 incl. NUL and ESC, DEL,
+ *    C1, no-break and other Unicode spaces) become one space;
+ *  - a byte that does not start valid UTF-8 is read as the Latin-1 character
+ *    of the same value, as the tokenizer reads it, so the snippet is always
+ *    valid UTF-8 and "M\xFCnchen" shows as "München";
+ *  - a stretch between two tokens longer than 64 bytes once collapsed (a
+ *    dropped over-long token, a wall of symbols) shows as " … ";
+ *  - the body is cut, on a character boundary, at max(600, 20 *
+ *    window_words) bytes (then " …" ends it and highlights past the cut are
+ *    dropped, one straddling it is shortened).
+ * A highlight is one query match: a token, or a whole phrase run; matches
+ * that overlap or touch are merged, so highlights never overlap.
  */
 #ifndef BL_SNIPPET_H
 #define BL_SNIPPET_H
@@ -39,8 +58,12 @@ typedef struct {
 
 /* Builds the snippet of text[0..len) for query q into *out (which the
  * caller then releases with bl_snippet_release). A text without matches
- * gives its first window with no highlights; an empty text gives "".
- * Errors: BL_ENOMEM. */
+ * (or q NULL, or a query with only negative parts) gives its first window
+ * with no highlights; a text without tokens (empty, only punctuation)
+ * gives "". window_words 0 means BL_SNIPPET_WORDS. a must be the analyzer
+ * the index was built with; its state is reset (do not interleave with
+ * another use of a). *out is zeroed first and stays zeroed on failure.
+ * Errors: BL_ENOMEM (from the analyzer too). */
 int bl_snippet_make(bl_analyzer *a, const bl_qnode *q, const char *text,
                     size_t len, size_t window_words, bl_snippet *out);
 

@@ -129,10 +129,6 @@ static int valid_utf8(const uint8_t *s, size_t n)
         } else {
             return 0;
         }
-        if (i + k >= n + 0 && i + k > n - 1 + 1)
-            return 0;
-        if (i + k > n - 1 && i + k != n - 1 + 1)
-            return 0;
         if (i + k >= n)
             return 0;
         for (size_t j = 1; j <= k; j++) {
@@ -206,7 +202,7 @@ Test(tokenizer, nul_and_control_characters_separate)
     EXPECT("abc\0def\0\0 ghi\0", "abc def ghi");
     cr_assert_eq(g_list.t[1].start, 4);
     cr_assert_eq(g_list.t[1].end, 7);
-    cr_assert_eq(g_list.t[2].start, 11);
+    cr_assert_eq(g_list.t[2].start, 10);
     EXPECT("a\tb\x01" "c\x7f" "d\x1b" "e\r\nf", "a b c d e f");
     /* C1 controls (U+0085 NEL, U+009C) and a zero width space too. */
     EXPECT("a\xc2\x85" "b\xc2\x9c" "c\xe2\x80\x8b" "d", "a b c d");
@@ -274,7 +270,7 @@ Test(tokenizer, invalid_surrogates)
      * letters. */
     EXPECT("a\xED\xA0\x80" "b c\xED\xBF\xBF", "ai b ci");
     cr_assert_eq(g_list.invalid, 6);
-    /* ED 9F BF is U+D7FF, a valid Hangul jamo. */
+    /* ED 9F BB is U+D7FB, just below the surrogates: a Hangul jamo. */
     EXPECT("\xED\x9F\xBB", "\xED\x9F\xBB");
     cr_assert_eq(g_list.invalid, 0);
 }
@@ -333,7 +329,7 @@ Test(tokenizer, case_and_accents)
     cr_assert_str_eq(one("Straße"), "strasse");
     cr_assert_str_eq(one("STRASSE"), "strasse");
     cr_assert_str_eq(one("İstanbul"), "istanbul");
-    cr_assert_str_eq(one("ΟΔΟΣ"), one("οδος") ? "οδοσ" : "");
+    cr_assert_str_eq(one("ΟΔΟΣ"), "οδοσ");
     cr_assert_str_eq(one("οδος"), "οδοσ");
     cr_assert_str_eq(one("Ελληνικά"), "ελληνικα");
     cr_assert_str_eq(one("Достоевский"), "достоевскии");
@@ -474,10 +470,10 @@ Test(tokenizer, long_token_dropped_keeps_position)
     for (size_t i = 0; i < 2000; i++)
         s[k++] = (char)0xD0, s[k++] = (char)0xB6;
     memcpy(s + k, " b", 2), k += 2;
-    expect_tokens(s, k, "a");
-    cr_assert_eq(g_list.t[0].position, 0);
     run_len(&g_list, s, k, 0);
     cr_assert_eq(g_list.n, 2);
+    cr_assert_str_eq(g_list.t[0].text, "a");
+    cr_assert_eq(g_list.t[0].position, 0);
     cr_assert_str_eq(g_list.t[1].text, "b");
     cr_assert_eq(g_list.t[1].position, 2);
     free(s);
@@ -663,7 +659,11 @@ Test(tokenizer, random_ascii_matches_reference)
             s[i] = alpha[bl_rng_below(&r, sizeof alpha - 1)];
         }
         reference_ascii(s, n, &g_list2);
-        run_len(&g_list, s, n, 0);
+        char *e = malloc(n ? n : 1);
+        cr_assert_not_null(e);
+        memcpy(e, s, n);
+        run_len(&g_list, e, n, 0);
+        free(e);
         cr_assert_eq(g_list.n, g_list2.n, "iteration %d: %zu tokens, want %zu",
                      iter, g_list.n, g_list2.n);
         for (size_t i = 0; i < g_list.n; i++) {
@@ -710,7 +710,11 @@ Test(tokenizer, random_bytes_invariants)
                 for (size_t k = bl_rng_below(&r, 300); k && n < want; k--)
                     s[n++] = 'w';
         }
-        run_len(&g_list, (const char *)s, n, 5);
+        /* An exact-size copy, so that ASan sees any read past the end. */
+        char *e = malloc(n ? n : 1);
+        cr_assert_not_null(e);
+        memcpy(e, s, n);
+        run_len(&g_list, e, n, 5);
         uint32_t prev_pos = 4;
         size_t prev_end = 0;
         for (size_t i = 0; i < g_list.n; i++) {
@@ -729,6 +733,7 @@ Test(tokenizer, random_bytes_invariants)
         cr_assert_leq(g_list.invalid, n);
         /* Every fifth input: each token found again from its own bytes. */
         if (iter % 5 == 0)
-            check_offsets_roundtrip((const char *)s, n);
+            check_offsets_roundtrip(e, n);
+        free(e);
     }
 }
