@@ -288,6 +288,7 @@ static void run_oracle_round(uint64_t seed, size_t ndocs, size_t per_segment, in
 
     bl_bm25 params = BL_BM25_DEFAULT;
     oscored *expect = malloc(ndocs * sizeof *expect);
+    int parsed = 0, nonempty = 0;
     for (int qi = 0; qi < nqueries; qi++) {
         char qs[2048] = "";
         random_query(&r, qs, sizeof qs, 3);
@@ -298,6 +299,7 @@ static void run_oracle_round(uint64_t seed, size_t ndocs, size_t per_segment, in
         if (rc == BL_EQUERY)
             continue; /* e.g. a group whose words all vanished */
         cr_assert_eq(rc, 0);
+        parsed++;
         size_t k = 1 + bl_rng_below(&r, 20);
         bl_results res;
         rc = bl_search(idx, q, k, &params, &res);
@@ -309,6 +311,7 @@ static void run_oracle_round(uint64_t seed, size_t ndocs, size_t per_segment, in
                 expect[nexp++] = (oscored){(uint32_t)d, s};
         }
         qsort(expect, nexp, sizeof *expect, cmp_oscored);
+        nonempty += nexp > 0;
         char desc[4096];
         bl_qnode_describe(q, desc, sizeof desc);
         cr_assert_eq(res.total, nexp, "seed %llu query [%s] = %s: engine %llu matches, oracle %zu",
@@ -328,6 +331,11 @@ static void run_oracle_round(uint64_t seed, size_t ndocs, size_t per_segment, in
         bl_results_release(&res);
         bl_qnode_free(q);
     }
+    /* The oracle must have compared real work, not skipped it. */
+    cr_assert(parsed >= nqueries * 9 / 10, "only %d of %d random queries parsed", parsed, nqueries);
+    if (ndocs >= 20)
+        cr_assert(nonempty >= parsed / 4, "only %d of %d queries matched anything", nonempty, parsed);
+    fprintf(stderr, "  %zu docs: %d queries compared, %d with matches\n", ndocs, parsed, nonempty);
     free(expect);
     bl_analyzer_free(a);
     bl_index_close(idx);
