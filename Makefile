@@ -33,6 +33,7 @@ INDEXER_SRC  := $(wildcard indexer/*.c)
 SEARCHER_SRC := $(wildcard searcher/*.c)
 CLI_SRC      := $(wildcard cli/*.c)
 BENCH_SRC    := $(wildcard bench/*.c)
+GEN_SRC      := $(wildcard corpus/gen/*.c)
 TEST_SRC     := $(wildcard tests/test_*.c)
 TEST_HELPERS := $(filter-out tests/test_%,$(wildcard tests/*.c))
 
@@ -45,11 +46,13 @@ BENCHBIN  := $(BUILD)/bin/byline-bench
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 .PHONY: all check test demo bench deps install clean
-all: bin/byline bin/byline-bench
+all: bin/byline bin/byline-bench bin/byline-gen
 
 bin/byline: $(BYLINE)
 	@mkdir -p bin && cp $< $@
 bin/byline-bench: $(BENCHBIN)
+	@mkdir -p bin && cp $< $@
+bin/byline-gen: $(BUILD)/bin/byline-gen
 	@mkdir -p bin && cp $< $@
 
 $(BUILD)/%.o: %.c
@@ -67,6 +70,10 @@ $(BYLINE): $(call obj,$(CLI_SRC)) $(APP_OBJ) $(LIB)
 $(BENCHBIN): $(call obj,$(BENCH_SRC)) $(APP_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/bin/byline-gen: $(call obj,$(GEN_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ -lm -o $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(call obj,$(TEST_HELPERS)) $(APP_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcriterion -o $@

@@ -26,6 +26,12 @@
  * for each doc of the block, its tf positions as gaps (the first position
  * as is, then p[i] - p[i-1] - 1; positions strictly increase in a doc).
  * A reader skipping whole blocks adds up pos_bytes to find a block's start.
+ *
+ * Doc ids are below BL_DOC_END and positions below UINT32_MAX. A list of
+ * one block has no skip table: the block ends where its two codec runs end,
+ * and a reader takes its last doc and max_tf from the block itself (its
+ * min_len is unknown and reported as 0). The reader checks every block
+ * against its skip entry (last doc, doc_bytes, pos_bytes) as it decodes it.
  */
 #ifndef BL_POSTINGS_H
 #define BL_POSTINGS_H

@@ -287,6 +287,49 @@ static void cursor_start(const bl_termdict *d, cursor *c, uint64_t b)
     c->term[0] = 0;
 }
 
+/* bl_reader gets with the common one-byte case inlined. */
+static inline int get_u8(bl_reader *r, uint8_t *out)
+{
+    if (r->p < r->end) {
+        *out = *r->p++;
+        return 0;
+    }
+    return BL_ECORRUPT;
+}
+
+static inline int get_varint(bl_reader *r, uint64_t *out)
+{
+    if (r->p < r->end && *r->p < 0x80) {
+        *out = *r->p++;
+        return 0;
+    }
+    return bl_reader_varint(r, out);
+}
+
+/* Turns an entry's four numbers into info, given the previous entry's info
+ * (unless first). at is the offset of the numbers, for messages. */
+static int fill_info(const bl_termdict *d, uint64_t at, bl_terminfo *info, int first,
+                     uint64_t df, uint64_t extra, uint64_t dp, uint64_t dq)
+{
+    if (df == 0 || df > UINT32_MAX)
+        return corrupt(d, at, "doc_freq %llu out of range", (unsigned long long)df);
+    if (extra > UINT64_MAX - df)
+        return corrupt(d, at, "total_freq overflows");
+    info->doc_freq = (uint32_t)df;
+    info->total_freq = df + extra;
+    if (first) {
+        info->postings_offset = dp;
+        info->positions_offset = dq;
+    } else {
+        if (dp > UINT64_MAX - info->postings_offset ||
+            dq > UINT64_MAX - info->positions_offset)
+            return corrupt(d, at, "offset delta overflows");
+        info->postings_offset += dp;
+        info->positions_offset += dq;
+    }
+    return 0;
+}
+
 /* Decodes the next entry of the block (the caller checks c->left first). */
 static int cursor_next(const bl_termdict *d, cursor *c)
 {
@@ -295,7 +338,7 @@ static int cursor_next(const bl_termdict *d, cursor *c)
     int first = c->len == 0;
     uint8_t shared, slen;
     const uint8_t *suffix;
-    if (bl_reader_u8(r, &shared) || bl_reader_u8(r, &slen))
+    if (get_u8(r, &shared) || get_u8(r, &slen))
         return corrupt(d, at, "term entry runs past the end of block %llu",
                        (unsigned long long)c->block);
     if (shared > c->len)
@@ -313,26 +356,13 @@ static int cursor_next(const bl_termdict *d, cursor *c)
 
     uint64_t df, extra, dp, dq;
     at = bl_reader_offset(r);
-    if (bl_reader_varint(r, &df) || bl_reader_varint(r, &extra) ||
-        bl_reader_varint(r, &dp) || bl_reader_varint(r, &dq))
+    if (get_varint(r, &df) || get_varint(r, &extra) || get_varint(r, &dp) ||
+        get_varint(r, &dq))
         return corrupt(d, at, "bad or truncated varint in term info (block %llu)",
                        (unsigned long long)c->block);
-    if (df == 0 || df > UINT32_MAX)
-        return corrupt(d, at, "doc_freq %llu out of range", (unsigned long long)df);
-    if (extra > UINT64_MAX - df)
-        return corrupt(d, at, "total_freq overflows");
-    c->info.doc_freq = (uint32_t)df;
-    c->info.total_freq = df + extra;
-    if (first) {
-        c->info.postings_offset = dp;
-        c->info.positions_offset = dq;
-    } else {
-        if (dp > UINT64_MAX - c->info.postings_offset ||
-            dq > UINT64_MAX - c->info.positions_offset)
-            return corrupt(d, at, "offset delta overflows");
-        c->info.postings_offset += dp;
-        c->info.positions_offset += dq;
-    }
+    int rc = fill_info(d, at, &c->info, first, df, extra, dp, dq);
+    if (rc)
+        return rc;
     c->left--;
     return 0;
 }
@@ -471,19 +501,55 @@ int bl_termdict_lookup(const bl_termdict *d, const char *term, size_t len,
     int64_t b = find_block(d, key, len);
     if (b < 0)
         return BL_ENOTFOUND;
-    cursor c;
-    cursor_start(d, &c, (uint64_t)b);
-    while (c.left) {
-        int rc = cursor_next(d, &c);
+    const block_ref *br = &d->blocks[b];
+    bl_reader r = {d->m.data, d->m.data + br->off, d->m.data + br->end};
+
+    /* The scan never rebuilds a term. While the previous term sorts before
+     * key, m is the length of their common prefix; for the next term, which
+     * shares `shared` bytes with the previous one:
+     *   shared > m   it agrees with the previous term where key differs, so
+     *                it still sorts before key (and m stays);
+     *   shared < m   it differs from the previous term where that agrees with
+     *                key, upwards (terms increase): it sorts after key, stop;
+     *   shared == m  compare its suffix with key[m..). */
+    size_t m = 0, prev_len = 0;
+    bl_terminfo cur = {0, 0, 0, 0};
+    for (uint32_t i = 0; i < br->count; i++) {
+        uint64_t at = bl_reader_offset(&r);
+        uint8_t shared, slen;
+        const uint8_t *suffix;
+        uint64_t df, extra, dp, dq;
+        if (get_u8(&r, &shared) || get_u8(&r, &slen) || shared > prev_len || slen == 0 ||
+            (size_t)shared + slen > BL_TERM_MAX_BYTES || bl_reader_bytes(&r, slen, &suffix))
+            return corrupt(d, at, "bad term entry %u in block %lld", i, (long long)b);
+        uint64_t info_at = bl_reader_offset(&r);
+        if (get_varint(&r, &df) || get_varint(&r, &extra) || get_varint(&r, &dp) ||
+            get_varint(&r, &dq))
+            return corrupt(d, info_at, "bad or truncated varint in term info (block %lld)",
+                           (long long)b);
+        int rc = fill_info(d, info_at, &cur, i == 0, df, extra, dp, dq);
         if (rc)
             return rc;
-        int cmp = term_cmp(c.term, c.len, key, len);
-        if (cmp == 0) {
-            *info = c.info;
+        prev_len = (size_t)shared + slen;
+        if (shared > m)
+            continue;
+        if (shared < m)
+            return BL_ENOTFOUND;
+        size_t rest = len - m, n = slen < rest ? slen : rest, j = 0;
+        while (j < n && suffix[j] == key[m + j])
+            j++;
+        if (j < n) {
+            if (suffix[j] > key[m + j])
+                return BL_ENOTFOUND;
+            m += j;
+        } else if (slen == rest) {
+            *info = cur;
             return 0;
+        } else if (slen < rest) {
+            m += slen;   /* the term is a proper prefix of key */
+        } else {
+            return BL_ENOTFOUND;  /* key is a proper prefix of the term */
         }
-        if (cmp > 0)
-            break;
     }
     return BL_ENOTFOUND;
 }

@@ -13,8 +13,11 @@
  *  - code points: the first normalised character above U+007F moves the
  *    token into t->cps, which is composed (utf8proc_normalize_utf32) and
  *    encoded into t->out when the token ends.
- * Composition cannot join an ASCII character with anything once marks are
- * stripped (only Hangul jamo compose then), so the bytes path is exact.
+ * Once marks are stripped, the only code points left that canonical
+ * composition can join are Hangul jamo (every other second half of a
+ * canonical pair is a mark; test_tokenizer checks this against utf8proc's
+ * tables), so the bytes path is exact and the code point path composes only
+ * tokens that hold jamo.
  */
 #include "tokenizer.h"
 
@@ -202,6 +205,7 @@ typedef struct {
     size_t olen;   /* bytes in t->out (bytes path) */
     size_t ncp;    /* code points in t->cps (code point path) */
     int on_cps;    /* moved to the code point path */
+    int jamo;      /* t->cps holds Hangul jamo: compose them */
     int too_long;  /* over the limit: keep scanning, stop collecting */
 } building;
 
@@ -255,17 +259,20 @@ static void put_cp(bl_tokenizer *t, building *b, int32_t cp)
         b->too_long = 1;
         return;
     }
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
+        b->jamo |= d[i] >= 0x1100 && d[i] <= 0x11FF;
         t->cps[b->ncp++] = d[i];
+    }
 }
 
 /* Composes and encodes the code point path into t->out; sets too_long if
  * the result is over BL_TOKEN_MAX_BYTES. */
 static void finish_cps(bl_tokenizer *t, building *b)
 {
-    utf8proc_ssize_t n = utf8proc_normalize_utf32(t->cps, (utf8proc_ssize_t)b->ncp,
-                                                  COMPOSE_OPTS);
+    utf8proc_ssize_t n = (utf8proc_ssize_t)b->ncp;
     uint8_t enc[4];
+    if (b->jamo)
+        n = utf8proc_normalize_utf32(t->cps, n, COMPOSE_OPTS);
     b->olen = 0;
     for (utf8proc_ssize_t i = 0; i < n; i++) {
         utf8proc_ssize_t m = utf8proc_encode_char(t->cps[i], enc);
@@ -311,7 +318,7 @@ int bl_tokenizer_next(bl_tokenizer *t, bl_token *tok)
         size_t start, n;
         int32_t cp;
         int k, bad, last;
-        building b = {0, 0, 0, 0};
+        building b = {0, 0, 0, 0, 0};
 
         /* Skip to the first letter or digit. */
         for (;;) {

@@ -13,11 +13,17 @@
  *    the token and is normalised to U+0027: "don't", "Wagner's".
  *  - A '.' or ',' between two digits joins them; commas are dropped and
  *    points kept: "1,000.50" -> "1000.50", "3.5" -> "3.5".
+ *  - Compatibility forms of ' . , (full-width "＇．，", U+FE52, U+2024...)
+ *    act like the ASCII characters, so "１，０００" is "1000" too. A letter or
+ *    digit whose NFKC form holds anything but letters and digits ("½" is
+ *    1⁄2, "⑴" is (1), "⒈" is 1.) separates, so "1½" is not read as 112.
  *  - Everything else separates tokens, hyphens included: "Thomas-Greenfield"
  *    is "thomas" then "greenfield" at consecutive positions, so the query
  *    "thomas greenfield" (a phrase) finds it.
  *  - The token text is normalised: NFKC, Unicode case folding and accent
  *    stripping (utf8proc), so "Zelensky", "ZELENSKY" and "Zélensky" agree.
+ *    Stripping removes every combining mark (M*), Indic vowel signs
+ *    included; queries are normalised the same way, so they still match.
  *  - A token whose normalised form exceeds BL_TOKEN_MAX_BYTES is dropped but
  *    still takes a position, so phrases never bridge it.
  *  - Positions count tokens from first_position; offsets are byte offsets of
@@ -48,12 +54,15 @@ int bl_tokenizer_new(bl_tokenizer **out);
 void bl_tokenizer_free(bl_tokenizer *t);
 
 /* Starts tokenizing text[0..len). text is borrowed and must outlive the
- * calls to bl_tokenizer_next(). The first token gets first_position. */
+ * calls to bl_tokenizer_next(); it may be NULL when len is 0. The first token
+ * gets first_position. */
 void bl_tokenizer_reset(bl_tokenizer *t, const char *text, size_t len,
                         uint32_t first_position);
 
-/* Produces the next token into *tok. Returns 1 for a token, 0 at the end,
- * BL_ENOMEM if normalisation could not allocate. */
+/* Produces the next token into *tok. Returns 1 for a token, 0 at the end
+ * (and again on later calls), BL_ENOMEM if normalisation could not allocate
+ * (the current implementation works in buffers sized at bl_tokenizer_new(),
+ * so it never does). tok->text is borrowed until the next call on t. */
 int bl_tokenizer_next(bl_tokenizer *t, bl_token *tok);
 
 /* Position the next token would get (one past the last token's position,

@@ -39,8 +39,30 @@ int bl_test_write_file(const char *path, const void *data, size_t len);
 char *bl_test_read_file(const char *path, size_t *len);
 
 /* Runs a shell command line, capturing stdout and stderr into owned
- * strings (either out pointer may be NULL); returns the exit status, or -1. */
+ * strings (either out pointer may be NULL); returns the exit status, 128+N
+ * if the command was killed by signal N (as a shell reports it), or -1 if
+ * it could not be run. */
 int bl_test_run(const char *cmdline, char **out, char **err);
+
+/* bl_test_run with a printf-style command line. */
+int bl_test_runf(char **out, char **err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Non-zero if a captured stderr holds an AddressSanitizer/UBSan report
+ * (under SANITIZE=1 those exit with status 1, which a test could mistake
+ * for an expected exit status). NULL counts as clean. */
+int bl_test_sanitizer_report(const char *err);
+
+/* A byte-exact picture of a flat directory: the sorted names of its
+ * entries, each regular file's size and bytes, leaving out the names in
+ * skip (a NULL-terminated list, or NULL). Two snapshots are equal iff the
+ * lengths and bytes are. Returns an owned buffer (*len gets its length),
+ * or NULL if the directory cannot be read. */
+char *bl_test_dir_snapshot(const char *dir, const char *const *skip, size_t *len);
+
+/* Copies the regular files of directory src (not recursive) into dst,
+ * creating dst. Returns 0 or -1. */
+int bl_test_copy_dir(const char *src, const char *dst);
 
 /* Path of bin/byline for end-to-end tests ($BYLINE_BIN, else bin/byline). */
 const char *bl_test_byline(void);

@@ -1,0 +1,710 @@
+/* test_cli.c: bin/byline end to end, as a user drives it: index the sample
+ * corpus, search it in every output mode, check exit statuses and messages,
+ * add a segment, read each input format, and (when the shared corpora are
+ * present) index all of Reuters-21578 and answer the dev queries.
+ *
+ * The program is $BYLINE_BIN (else bin/byline); the project root, for
+ * corpus/sample and ../shared/corpora, is $BYLINE_ROOT (else "."). */
+#include <criterion/criterion.h>
+#include <ctype.h>
+#include <glob.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include "helpers.h"
+
+#define DOC_A "000_97fc659374a10e1e.txt"
+#define DOC_B "003_5db955b745abaab7.txt"
+
+/* ---- fixture: the sample corpus indexed into a fresh directory ---- */
+
+static char *tmp;      /* scratch directory of this test */
+static char idx[4200]; /* tmp/idx: the sample's index */
+static char sample[4200];
+
+/* Frees the strings of the previous run, so a test can call run() in a row. */
+static char *out, *err;
+
+static void forget(void)
+{
+    free(out);
+    free(err);
+    out = err = NULL;
+}
+
+/* Runs `byline ARGS`; the output lands in out/err. Returns the exit status
+ * and fails the test if byline died from a signal or a sanitizer spoke. */
+__attribute__((format(printf, 1, 2))) static int run(const char *fmt, ...)
+{
+    char args[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    forget();
+    int rc = bl_test_runf(&out, &err, "'%s' %s", bl_test_byline(), args);
+    cr_assert(rc >= 0 && rc < 128, "byline %s: status %d (killed by a signal?)\nstderr: %s", args,
+              rc, err ? err : "");
+    cr_assert(!bl_test_sanitizer_report(err), "byline %s: sanitizer report:\n%s", args, err);
+    cr_assert(out && err, "byline %s: output not captured", args);
+    return rc;
+}
+
+static void setup(void)
+{
+    tmp = bl_test_tmpdir();
+    cr_assert(tmp, "cannot make a temporary directory");
+    snprintf(idx, sizeof idx, "%s/idx", tmp);
+    snprintf(sample, sizeof sample, "%s/corpus/sample", bl_test_root());
+    cr_assert(run("index -q -o '%s' '%s'", idx, sample) == 0, "indexing the sample failed: %s",
+              err);
+}
+
+static void teardown(void)
+{
+    forget();
+    if (tmp)
+        bl_test_rmtree(tmp);
+    free(tmp);
+    tmp = NULL;
+}
+
+TestSuite(cli, .init = setup, .fini = teardown, .timeout = 60);
+
+/* ---- small tools ---- */
+
+/* `byline search -i INDEX --count QUERY` as a number; asserts the output is
+ * one number and the exit status agrees with it. */
+static long count_in(const char *index, const char *query)
+{
+    int rc = run("search -i '%s' --count '%s'", index, query);
+    char *end;
+    long n = strtol(out, &end, 10);
+    cr_assert(end != out && strcmp(end, "\n") == 0, "--count '%s' printed '%s' (stderr: %s)",
+              query, out, err);
+    cr_assert_eq(rc, n > 0 ? 0 : 1, "--count '%s': %ld hits but exit status %d", query, n, rc);
+    return n;
+}
+
+/* Which of the sample's two documents the text output names: bit 0 for
+ * DOC_A, bit 1 for DOC_B. */
+static int docs_found(const char *query)
+{
+    int rc = run("search -i '%s' -k 100 '%s'", idx, query);
+    cr_assert(rc == 0 || rc == 1, "search '%s': exit %d, stderr %s", query, rc, err);
+    return (strstr(out, DOC_A) ? 1 : 0) | (strstr(out, DOC_B) ? 2 : 0);
+}
+
+/* Splits s into lines in place; returns how many (a final newline ends the
+ * last line, it does not start an empty one). */
+static size_t split_lines(char *s, char **lines, size_t max)
+{
+    size_t n = 0;
+    while (*s && n < max) {
+        lines[n++] = s;
+        char *nl = strchr(s, '\n');
+        if (!nl)
+            break;
+        *nl = 0;
+        s = nl + 1;
+    }
+    return n;
+}
+
+/* Parses one JSON line; fails the test with the line if it is not JSON. */
+static json_t *parse_line(const char *line)
+{
+    json_error_t e;
+    json_t *j = json_loads(line, 0, &e);
+    cr_assert(j, "not JSON (%s at column %d): %s", e.text, e.column, line);
+    return j;
+}
+
+static int ci_equal(const char *a, size_t n, const char *b)
+{
+    if (strlen(b) != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+            return 0;
+    return 1;
+}
+
+/* Checks one hit object: its keys in the documented order and types, and
+ * that every highlight is a byte range of the snippet spelling `word` (any
+ * case). Returns the number of highlights. */
+static size_t check_hit(json_t *hit, uint32_t want_rank, const char *word)
+{
+    static const char *keys[] = {"rank", "score", "id", "title", "source", "date", "snippet",
+                                 "highlights"};
+    size_t k = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(hit, key, v) {
+        cr_assert(k < 8, "hit has an extra key '%s'", key);
+        cr_expect_str_eq(key, keys[k], "hit key %zu is '%s', want '%s'", k, key, keys[k]);
+        k++;
+    }
+    cr_assert_eq(k, 8, "hit has %zu keys, want 8", k);
+    cr_expect(json_is_integer(json_object_get(hit, "rank")));
+    cr_expect_eq(json_integer_value(json_object_get(hit, "rank")), want_rank);
+    cr_expect(json_is_number(json_object_get(hit, "score")));
+    for (int i = 2; i < 7; i++)
+        cr_expect(json_is_string(json_object_get(hit, keys[i])), "hit.%s is not a string",
+                  keys[i]);
+    const char *snip = json_string_value(json_object_get(hit, "snippet"));
+    size_t snip_len = json_string_length(json_object_get(hit, "snippet"));
+    json_t *hl = json_object_get(hit, "highlights");
+    cr_assert(json_is_array(hl), "highlights is not an array");
+    size_t i;
+    json_t *r;
+    json_array_foreach(hl, i, r) {
+        cr_assert(json_is_array(r) && json_array_size(r) == 2, "highlight %zu is not [s,e]", i);
+        json_int_t s = json_integer_value(json_array_get(r, 0));
+        json_int_t e = json_integer_value(json_array_get(r, 1));
+        cr_assert(0 <= s && s < e && (size_t)e <= snip_len,
+                  "highlight [%lld,%lld] outside the snippet (%zu bytes): %s", (long long)s,
+                  (long long)e, snip_len, snip);
+        cr_expect(ci_equal(snip + s, (size_t)(e - s), word),
+                  "highlight [%lld,%lld] is '%.*s', want '%s'", (long long)s, (long long)e,
+                  (int)(e - s), snip + s, word);
+    }
+    return json_array_size(hl);
+}
+
+/* Checks --json output of one query: hit lines then one summary; returns
+ * the number of hit lines. */
+static size_t check_json_output(char *text, const char *query, const char *word)
+{
+    char *lines[256];
+    size_t n = split_lines(text, lines, 256);
+    cr_assert(n >= 1, "no JSON output for '%s'", query);
+    for (size_t i = 0; i + 1 < n; i++) {
+        json_t *hit = parse_line(lines[i]);
+        cr_expect(check_hit(hit, (uint32_t)i + 1, word) > 0, "hit %zu has no highlight", i + 1);
+        json_decref(hit);
+    }
+    json_t *sum = parse_line(lines[n - 1]);
+    static const char *keys[] = {"query", "hits", "returned", "elapsed_ms"};
+    size_t k = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(sum, key, v) {
+        cr_assert(k < 4, "summary has an extra key '%s'", key);
+        cr_expect_str_eq(key, keys[k]);
+        k++;
+    }
+    cr_expect_eq(k, 4, "summary has %zu keys", k);
+    cr_expect_str_eq(json_string_value(json_object_get(sum, "query")), query);
+    cr_expect_eq(json_integer_value(json_object_get(sum, "hits")), (json_int_t)(n - 1),
+                 "summary says %lld hits, %zu hit lines",
+                 (long long)json_integer_value(json_object_get(sum, "hits")), n - 1);
+    cr_expect_eq(json_integer_value(json_object_get(sum, "returned")), (json_int_t)(n - 1));
+    cr_expect(json_is_number(json_object_get(sum, "elapsed_ms")) &&
+              json_number_value(json_object_get(sum, "elapsed_ms")) >= 0);
+    json_decref(sum);
+    return n - 1;
+}
+
+/* Writes a file under tmp; returns its path in a static buffer. */
+static const char *put(const char *name, const char *text)
+{
+    static char path[4200];
+    snprintf(path, sizeof path, "%s/%s", tmp, name);
+    cr_assert(bl_test_write_file(path, text, strlen(text)) == 0, "cannot write %s", path);
+    return path;
+}
+
+/* ---- the sample corpus ---- */
+
+Test(cli, sample_queries_find_the_right_documents)
+{
+    cr_expect_eq(docs_found("wagner"), 3);
+    cr_expect_eq(docs_found("\"north korea\" prigozhin"), 3);
+    cr_expect_eq(docs_found("\"gossip and speculation\""), 1);
+    cr_expect_eq(docs_found("patriot"), 2);
+    cr_expect_eq(docs_found("prigozhin NOT patriot"), 1);
+    cr_expect_eq(docs_found("sanction"), 3, "stemming: the texts say 'sanctions'");
+    cr_expect_eq(count_in(idx, "wagner"), 2);
+    cr_expect_eq(count_in(idx, "patriot"), 1);
+    cr_expect_eq(count_in(idx, "sanction"), 2);
+}
+
+Test(cli, case_does_not_matter)
+{
+    run("search -i '%s' Zelensky", idx);
+    char *upper = strdup(out);
+    run("search -i '%s' zelensky", idx);
+    /* The last line holds the time taken; everything before must agree. */
+    char *a = strrchr(upper, '\n'), *b = strrchr(out, '\n');
+    cr_assert(a && b);
+    *a = 0;
+    *b = 0;
+    a = strrchr(upper, '\n');
+    b = strrchr(out, '\n');
+    cr_assert(a && b, "expected hits then a summary line");
+    a[1] = b[1] = 0;
+    cr_expect_str_eq(upper, out, "Zelensky and zelensky differ");
+    cr_expect_eq(count_in(idx, "Zelensky"), count_in(idx, "zelensky"));
+    cr_expect_eq(count_in(idx, "zelensky"), 1);
+    free(upper);
+}
+
+Test(cli, json_lines_are_valid_and_complete)
+{
+    cr_assert_eq(run("search -i '%s' --json -k 100 Patriot", idx), 0, "%s", err);
+    cr_expect_eq(check_json_output(out, "Patriot", "patriot"), 1);
+    cr_assert_eq(run("search -i '%s' --json -k 100 wagner", idx), 0, "%s", err);
+    cr_expect_eq(check_json_output(out, "wagner", "Wagner"), 2);
+    /* k smaller than the hits: hits counts all, returned what is shown. */
+    cr_assert_eq(run("search -i '%s' --json -k 1 wagner", idx), 0, "%s", err);
+    char *lines[8];
+    size_t n = split_lines(out, lines, 8);
+    cr_assert_eq(n, 2, "-k 1 printed %zu lines", n);
+    json_t *sum = parse_line(lines[1]);
+    cr_expect_eq(json_integer_value(json_object_get(sum, "hits")), 2);
+    cr_expect_eq(json_integer_value(json_object_get(sum, "returned")), 1);
+    json_decref(sum);
+    /* No match: just the summary, exit 1. */
+    cr_expect_eq(run("search -i '%s' --json nosuchwordzzz", idx), 1);
+    cr_expect_eq(check_json_output(out, "nosuchwordzzz", "-"), 0);
+}
+
+Test(cli, count_prints_the_number)
+{
+    cr_assert_eq(run("search -i '%s' --count wagner", idx), 0);
+    cr_expect_str_eq(out, "2\n");
+    cr_assert_eq(run("search -i '%s' --count 'wagner OR patriot'", idx), 0);
+    cr_expect_str_eq(out, "2\n");
+    cr_assert_eq(run("search -i '%s' --count nosuchwordzzz", idx), 1);
+    cr_expect_str_eq(out, "0\n");
+}
+
+Test(cli, exit_status_for_match_and_no_match)
+{
+    cr_expect_eq(run("search -i '%s' wagner", idx), 0);
+    cr_expect_eq(run("search -i '%s' nosuchwordzzz", idx), 1);
+    cr_expect_str_eq(err, "", "no match is not an error: %s", err);
+}
+
+/* A malformed query: exit 2, nothing on stdout, a message naming the
+ * problem, then the query and a line with a caret. */
+static void expect_malformed(const char *query, const char *problem)
+{
+    int rc = run("search -i '%s' '%s'", idx, query);
+    cr_expect_eq(rc, 2, "query '%s': exit %d", query, rc);
+    char *lines[16];
+    char *e = strdup(err);
+    size_t n = split_lines(e, lines, 16);
+    cr_expect(n >= 2, "query '%s': stderr has %zu lines: %s", query, n, err);
+    if (n >= 1)
+        cr_expect(strstr(lines[0], problem), "query '%s': message '%s' does not mention '%s'",
+                  query, lines[0], problem);
+    int caret = 0;
+    for (size_t i = 1; i < n; i++)
+        if (strchr(lines[i], '^') && strspn(lines[i], " ^") == strlen(lines[i]))
+            caret = 1;
+    cr_expect(caret, "query '%s': no caret line in: %s", query, err);
+    free(e);
+}
+
+Test(cli, malformed_queries_exit_2_with_a_caret)
+{
+    expect_malformed("\"north korea", "quote");
+    expect_malformed("(a OR b", "parenthes");
+    expect_malformed("a OR", "OR");
+    expect_malformed("", "empty");
+}
+
+Test(cli, bad_usage_exits_2)
+{
+    cr_expect_eq(run("search wagner"), 2, "missing -i");
+    cr_expect(strstr(err, "-i"), "stderr should say -i is missing: %s", err);
+    cr_expect_eq(run("search -i '%s'", idx), 2, "no query");
+    cr_expect_eq(run("search -i '%s' -k banana wagner", idx), 2, "bad -k");
+    cr_expect_eq(run("search -i '%s' --color sometimes wagner", idx), 2, "bad --color");
+    cr_expect_eq(run("search -i '%s' --no-such-option wagner", idx), 2);
+    cr_expect_eq(run("index '%s'", sample), 2, "index without -o");
+    cr_expect_eq(run("index -o '%s/new'", tmp), 2, "index without a path");
+    cr_expect_eq(run("check"), 2, "check without -i");
+    cr_expect_eq(run(""), 2, "no command");
+    cr_expect_eq(run("frobnicate"), 2, "unknown command");
+}
+
+Test(cli, missing_index_exits_3)
+{
+    cr_expect_eq(run("search -i '%s/nothing-here' wagner", tmp), 3);
+    cr_expect(strstr(err, "nothing-here"), "stderr should name the path: %s", err);
+}
+
+Test(cli, help_exits_0_and_prints_usage)
+{
+    static const char *cmds[] = {"--help", "index --help", "search --help", "check --help",
+                                 "search -h", "help"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        cr_expect_eq(run("%s", cmds[i]), 0, "byline %s", cmds[i]);
+        cr_expect(strstr(out, "usage: byline"), "byline %s printed no usage: %s", cmds[i], out);
+        cr_expect_str_eq(err, "", "byline %s wrote to stderr", cmds[i]);
+    }
+    cr_expect(run("index --help") == 0 && strstr(out, "Exit status"));
+    cr_expect(run("search --help") == 0 && strstr(out, "Exit status"));
+    cr_expect(run("check --help") == 0 && strstr(out, "Exit status"));
+}
+
+Test(cli, any_makes_words_optional)
+{
+    cr_expect_eq(count_in(idx, "patriot gossip"), 0);
+    cr_assert_eq(run("search -i '%s' --any --count 'patriot gossip'", idx), 0, "%s", err);
+    cr_expect_str_eq(out, "2\n");
+    cr_assert_eq(run("search -i '%s' --any --json 'patriot gossip'", idx), 0, "%s", err);
+    char *lines[8];
+    cr_expect_eq(split_lines(out, lines, 8), 3, "two hits and a summary");
+}
+
+Test(cli, color_always_and_never)
+{
+    cr_assert_eq(run("search -i '%s' --color always wagner", idx), 0);
+    cr_expect(strstr(out, "\033[1m"), "--color always shows no ANSI bold: %s", out);
+    cr_expect(!strstr(out, "**"), "--color always still shows ** markers");
+    cr_assert_eq(run("search -i '%s' --color never wagner", idx), 0);
+    cr_expect(strstr(out, "**"), "--color never shows no ** markers: %s", out);
+    cr_expect(!strchr(out, '\033'), "--color never printed an escape");
+    /* Output to a file is not a terminal: auto means no color. */
+    cr_assert_eq(run("search -i '%s' wagner", idx), 0);
+    cr_expect(!strchr(out, '\033'), "--color auto colored a file");
+}
+
+Test(cli, queries_file_with_stats)
+{
+    const char *qf = put("queries.txt", "# a comment\nwagner\n\npatriot\nnosuchwordzzz\n");
+    cr_assert_eq(run("search -i '%s' --queries '%s' --stats --json", idx, qf), 0, "%s", err);
+    cr_expect(strstr(err, "p50") && strstr(err, "p95"), "no latency line: %s", err);
+    char *lines[64];
+    size_t n = split_lines(out, lines, 64);
+    size_t summaries = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *j = parse_line(lines[i]);
+        if (json_object_get(j, "query"))
+            summaries++;
+        json_decref(j);
+    }
+    cr_expect_eq(summaries, 3, "three queries, %zu summaries", summaries);
+    cr_expect_eq(n, 2 + 1 + 3, "2 + 1 hits and 3 summaries, got %zu lines", n);
+}
+
+Test(cli, queries_file_with_a_malformed_line)
+{
+    const char *qf = put("bad-queries.txt", "wagner\n\"north korea\npatriot\n");
+    char qfile[4200];
+    snprintf(qfile, sizeof qfile, "%s", qf);
+    cr_expect_eq(run("search -i '%s' --queries '%s' --json", idx, qfile), 2);
+    char where[4300];
+    snprintf(where, sizeof where, "%s:2", qfile);
+    cr_expect(strstr(err, where), "stderr does not name %s: %s", where, err);
+    cr_expect(strstr(err, "quote"), "stderr does not say what is wrong: %s", err);
+    char *lines[64];
+    size_t n = split_lines(out, lines, 64);
+    int saw_wagner = 0, saw_patriot = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *j = parse_line(lines[i]);
+        const char *q = json_string_value(json_object_get(j, "query"));
+        if (q && !strcmp(q, "wagner"))
+            saw_wagner = json_integer_value(json_object_get(j, "hits")) == 2;
+        if (q && !strcmp(q, "patriot"))
+            saw_patriot = json_integer_value(json_object_get(j, "hits")) == 1;
+        json_decref(j);
+    }
+    cr_expect(saw_wagner && saw_patriot, "the good queries were not all answered: %s", out);
+    /* Text mode, too: every query is echoed, the good ones answered. */
+    cr_expect_eq(run("search -i '%s' --queries '%s'", idx, qfile), 2);
+    cr_expect(strstr(out, "## wagner") && strstr(out, "## patriot"), "%s", out);
+}
+
+Test(cli, queries_file_missing)
+{
+    cr_expect_eq(run("search -i '%s' --queries '%s/none.txt'", idx, tmp), 3);
+    cr_expect(strstr(err, "none.txt"), "%s", err);
+}
+
+/* ---- growing an index ---- */
+
+Test(cli, second_run_adds_a_segment)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/extra", tmp);
+    mkdir(dir, 0755);
+    put("extra/quokka.txt",
+        "Quokka sighting on Rottnest Island\n\n"
+        "A Wagner tuba player photographed a quokka on Rottnest Island on Monday.\n");
+    cr_assert_eq(run("index -o '%s' '%s'", idx, dir), 0, "%s", err);
+    cr_expect(strstr(err, "indexed 1 article"), "summary: %s", err);
+    cr_expect_eq(count_in(idx, "quokka"), 1);
+    cr_expect_eq(count_in(idx, "wagner"), 3, "2 in segment 1 + 1 in segment 2");
+    cr_expect_eq(count_in(idx, "patriot"), 1);
+    cr_expect_eq(count_in(idx, "wagner OR quokka"), 3);
+    cr_expect_eq(count_in(idx, "wagner NOT quokka"), 2);
+    cr_assert_eq(run("search -i '%s' -k 10 --json wagner", idx), 0);
+    cr_expect_eq(check_json_output(out, "wagner", "wagner"), 3);
+    cr_expect_eq(run("check -i '%s'", idx), 0, "%s%s", out, err);
+    cr_expect(strncmp(out, "ok", 2) == 0, "check: %s", out);
+    cr_expect(strstr(out, "2 segments"), "check: %s", out);
+    cr_expect(strstr(out, "3 documents"), "check: %s", out);
+}
+
+Test(cli, lang_mismatch_leaves_the_index_alone)
+{
+    static const char *skip[] = {"LOCK", NULL};
+    size_t n0, n1;
+    char *before = bl_test_dir_snapshot(idx, skip, &n0);
+    cr_assert(before);
+    cr_expect_eq(run("index -o '%s' --lang french '%s'", idx, sample), 2);
+    cr_expect(strstr(err, "english") && strstr(err, "french"), "stderr: %s", err);
+    char *after = bl_test_dir_snapshot(idx, skip, &n1);
+    cr_assert(after);
+    cr_expect(n0 == n1 && memcmp(before, after, n0) == 0, "the index changed");
+    cr_expect_eq(count_in(idx, "wagner"), 2);
+    free(before);
+    free(after);
+}
+
+Test(cli, lang_alias_names_the_same_language)
+{
+    /* The index was made with the default, english; "en" and "English"
+     * name the same stemmer, so adding with them is no mismatch. */
+    put("one.txt", "Quokka news\n\nA quokka smiled.\n");
+    cr_expect_eq(run("index -q -o '%s' --lang english '%s/one.txt'", idx, tmp), 0, "%s", err);
+    cr_expect_eq(run("index -q -o '%s' --lang en '%s/one.txt'", idx, tmp), 0, "%s", err);
+    cr_expect_eq(count_in(idx, "quokka"), 2);
+    cr_expect_eq(run("check -i '%s'", idx), 0, "%s", out);
+    cr_expect(strstr(out, "language english"), "%s", out);
+}
+
+/* ---- input formats end to end ---- */
+
+/* Indexes one file into a fresh index (tmp/NAME.idx) and returns the hit
+ * object of the one document QUERY finds. */
+static json_t *index_and_find(const char *file, const char *opts, const char *query)
+{
+    char dir[4300];
+    snprintf(dir, sizeof dir, "%s.idx", file);
+    cr_assert_eq(run("index -o '%s' %s '%s'", dir, opts, file), 0, "indexing %s: %s", file, err);
+    cr_assert_eq(run("search -i '%s' --json '%s'", dir, query), 0, "search %s in %s: %s", query,
+                 file, err);
+    char *lines[8];
+    size_t n = split_lines(out, lines, 8);
+    cr_assert_eq(n, 2, "'%s' should find one document in %s: %s", query, file, out);
+    json_t *sum = parse_line(lines[1]);
+    cr_expect_eq(json_integer_value(json_object_get(sum, "hits")), 1);
+    json_decref(sum);
+    json_t *hit = parse_line(lines[0]);
+    check_hit(hit, 1, query);
+    return hit;
+}
+
+static void expect_field(json_t *hit, const char *key, const char *want)
+{
+    const char *got = json_string_value(json_object_get(hit, key));
+    cr_expect(got && strcmp(got, want) == 0, "%s is '%s', want '%s'", key, got ? got : "(none)",
+              want);
+}
+
+static const char JSONL[] =
+    "{\"id\":\"j-1\",\"title\":\"Wombat census\",\"body\":\"Rangers counted wombats.\","
+    "\"date\":\"2023-01-02\",\"url\":\"http://example.com/1\"}\n"
+    "\n"
+    "{\"id\":17,\"title\":\"Quokka census\",\"text\":\"Rangers counted one quokka.\","
+    "\"date\":\"2023-01-03\"}\n"
+    "{\"title\":\"Numbat news\",\"body\":\"A numbat was seen.\"}\n";
+
+Test(cli, format_jsonl)
+{
+    const char *f = put("news.jsonl", JSONL);
+    json_t *hit = index_and_find(f, "", "quokka");
+    expect_field(hit, "id", "17");
+    expect_field(hit, "date", "2023-01-03");
+    expect_field(hit, "title", "Quokka census");
+    json_decref(hit);
+    hit = index_and_find(f, "-q", "wombat");
+    expect_field(hit, "id", "j-1");
+    expect_field(hit, "date", "2023-01-02");
+    json_decref(hit);
+    cr_expect_eq(count_in(f, "rangers"), -1 + 3, "two articles say rangers");
+}
+
+Test(cli, format_csv_with_header)
+{
+    const char *f = put("news.csv", "id,date,title,body,extra\n"
+                                    "c-1,1999-12-31,Millennium bug,\"Programmers, tired, fixed "
+                                    "the \"\"bug\"\".\",x\n"
+                                    "c-2,2000-01-01,New year,Nothing broke at midnight.,y\n");
+    json_t *hit = index_and_find(f, "", "programmers");
+    expect_field(hit, "id", "c-1");
+    expect_field(hit, "date", "1999-12-31");
+    expect_field(hit, "title", "Millennium bug");
+    json_decref(hit);
+    hit = index_and_find(f, "-q", "midnight");
+    expect_field(hit, "id", "c-2");
+    json_decref(hit);
+}
+
+Test(cli, format_csv_columns_option)
+{
+    const char *f = put("ag.csv", "\"3\",\"Wall St. Bears Claw Back\",\"Short-sellers, "
+                                  "Wall Street's dwindling band of ultra-cynics.\"\n"
+                                  "\"2\",\"Kicker wins\",\"The kicker scored twice.\"\n");
+    json_t *hit = index_and_find(f, "--csv-columns class,title,body", "cynics");
+    expect_field(hit, "title", "Wall St. Bears Claw Back");
+    json_decref(hit);
+    /* Without the option, the first row would be taken as a header. */
+    char dir[4300];
+    snprintf(dir, sizeof dir, "%s.idx", f);
+    cr_expect_eq(count_in(dir, "kicker"), 1);
+}
+
+static const char SGML[] =
+    "<!DOCTYPE lewis SYSTEM \"lewis.dtd\">\n"
+    "<REUTERS TOPICS=\"YES\" LEWISSPLIT=\"TRAIN\" CGISPLIT=\"TRAINING-SET\" OLDID=\"5544\" "
+    "NEWID=\"42\">\n"
+    "<DATE>26-FEB-1987 15:01:01.79</DATE>\n"
+    "<TOPICS><D>cocoa</D></TOPICS>\n"
+    "<TEXT>&#2;\n"
+    "<TITLE>BAHIA COCOA REVIEW</TITLE>\n"
+    "<DATELINE>    SALVADOR, Feb 26 - </DATELINE><BODY>Showers continued throughout the week "
+    "in the Bahia cocoa zone &amp; alleviating the drought.\n"
+    " Reuter\n"
+    "&#3;</BODY></TEXT>\n"
+    "</REUTERS>\n"
+    "<REUTERS TOPICS=\"NO\" NEWID=\"43\">\n"
+    "<DATE>26-FEB-1987 15:02:20.00</DATE>\n"
+    "<TEXT TYPE=\"BRIEF\">&#2;\n"
+    "<TITLE>STANDARD OIL &lt;SRD> TO FORM FINANCIAL UNIT</TITLE>\n"
+    "&#3;</TEXT>\n"
+    "</REUTERS>\n";
+
+Test(cli, format_sgml)
+{
+    const char *f = put("reut2-test.sgm", SGML);
+    json_t *hit = index_and_find(f, "", "showers");
+    expect_field(hit, "id", "42");
+    expect_field(hit, "date", "1987-02-26T15:01:01");
+    expect_field(hit, "title", "BAHIA COCOA REVIEW");
+    json_decref(hit);
+    hit = index_and_find(f, "-q", "financial");
+    expect_field(hit, "id", "43");
+    expect_field(hit, "title", "STANDARD OIL <SRD> TO FORM FINANCIAL UNIT");
+    json_decref(hit);
+}
+
+Test(cli, format_gzip_jsonl)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/news.jsonl.gz", tmp);
+    gzFile gz = gzopen(path, "wb");
+    cr_assert(gz);
+    cr_assert_eq(gzputs(gz, JSONL), (int)strlen(JSONL));
+    cr_assert_eq(gzclose(gz), Z_OK);
+    json_t *hit = index_and_find(path, "", "numbat");
+    expect_field(hit, "id", "");
+    expect_field(hit, "title", "Numbat news");
+    json_decref(hit);
+    hit = index_and_find(path, "-q", "quokka");
+    expect_field(hit, "id", "17");
+    expect_field(hit, "date", "2023-01-03");
+    json_decref(hit);
+}
+
+Test(cli, format_option_overrides_extension)
+{
+    const char *f = put("feed.data", JSONL);
+    json_t *hit = index_and_find(f, "--format jsonl", "numbat");
+    expect_field(hit, "title", "Numbat news");
+    json_decref(hit);
+    cr_expect_eq(run("index -o '%s/x' --format yaml '%s'", tmp, f), 2);
+}
+
+/* ---- Reuters-21578 and the dev queries ---- */
+
+Test(cli, reuters_end_to_end, .timeout = 600)
+{
+    char dir[4200], pattern[4300];
+    snprintf(dir, sizeof dir, "%s/../shared/corpora/reuters21578", bl_test_root());
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        cr_skip_test("%s is absent: Reuters end-to-end test skipped", dir);
+    snprintf(pattern, sizeof pattern, "%s/reut2-*.sgm", dir);
+    glob_t g;
+    cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no reut2-*.sgm files in %s", dir);
+    cr_expect_eq(g.gl_pathc, 22);
+    size_t len = 0;
+    for (size_t i = 0; i < g.gl_pathc; i++)
+        len += strlen(g.gl_pathv[i]) + 3;
+    char *files = malloc(len + 1), *p = files;
+    for (size_t i = 0; i < g.gl_pathc; i++)
+        p += sprintf(p, "'%s' ", g.gl_pathv[i]);
+    globfree(&g);
+
+    char reu[4200];
+    snprintf(reu, sizeof reu, "%s/reuters", tmp);
+    cr_assert_eq(run("index -o '%s' %s", reu, files), 0, "%s", err);
+    free(files);
+    cr_expect(strstr(err, "indexed 21578 articles"), "summary: %s", err);
+
+    cr_expect_eq(run("check -i '%s'", reu), 0, "%s%s", out, err);
+    cr_expect(strncmp(out, "ok", 2) == 0 && strstr(out, "21578 documents"), "check: %s", out);
+
+    cr_expect_gt(count_in(reu, "opec"), 0);
+    cr_expect_gt(count_in(reu, "\"interest rates\""), 0);
+    long oil = count_in(reu, "oil");
+    cr_expect_gt(oil, 50);
+
+    cr_assert_eq(run("search -i '%s' --json -k 50 oil", reu), 0, "%s", err);
+    char **lines = malloc(64 * sizeof *lines);
+    size_t n = split_lines(out, lines, 64);
+    cr_expect_eq(n, 51, "50 hits and a summary, got %zu lines", n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *j = parse_line(lines[i]);
+        if (i + 1 < n) {
+            check_hit(j, (uint32_t)i + 1, "oil");
+            cr_expect(strlen(json_string_value(json_object_get(j, "id"))) > 0,
+                      "Reuters hits carry their NEWID");
+        } else {
+            cr_expect_eq(json_integer_value(json_object_get(j, "hits")), oil);
+            cr_expect_eq(json_integer_value(json_object_get(j, "returned")), 50);
+        }
+        json_decref(j);
+    }
+    free(lines);
+
+    /* The whole dev query file, in one process, as JSON. */
+    char qf[4300];
+    snprintf(qf, sizeof qf, "%s/../shared/corpora/queries-dev.txt", bl_test_root());
+    int rc = run("search -i '%s' --queries '%s' --json --stats", reu, qf);
+    cr_expect_eq(rc, 0, "queries-dev.txt: exit %d: %s", rc, err);
+    cr_expect(strstr(err, "p50") && strstr(err, "p95"), "no latency line: %s", err);
+    size_t nq = 0, nlines = 0;
+    for (char *s = out, *nl; *s; s = nl + 1) {
+        nl = strchr(s, '\n');
+        cr_assert(nl, "last line not terminated");
+        *nl = 0;
+        json_t *j = parse_line(s);
+        nq += json_object_get(j, "query") != NULL;
+        nlines++;
+        json_decref(j);
+    }
+    char *qtext = bl_test_read_file(qf, NULL);
+    size_t want = 0;
+    for (char *s = qtext; s && *s;) {
+        char *nl = strchr(s, '\n');
+        size_t l = nl ? (size_t)(nl - s) : strlen(s);
+        if (l && s[0] != '#')
+            want++;
+        s = nl ? nl + 1 : s + l;
+    }
+    free(qtext);
+    cr_expect_eq(nq, want, "%zu queries in the file, %zu summaries", want, nq);
+    cr_expect_gt(nlines, nq);
+}
