@@ -44,7 +44,8 @@
  * A reader maps the file, reads the tail, checks the index against it and
  * keeps one small struct per block in memory, pointing at the first term in
  * the mapping. A lookup binary-searches those first terms and scans one
- * block, decoding terms into a stack buffer; nothing is allocated.
+ * block, comparing suffixes against the key without rebuilding terms; a
+ * prefix walk rebuilds each term in a stack buffer. Neither allocates.
  */
 #include "termdict.h"
 

@@ -265,9 +265,18 @@ static int load_manifest(const index_opts *o, bl_manifest *m)
     if (m->analyzer_version != BL_ANALYZER_VERSION)
         return bl_error_set(BL_EVERSION, "%s: built with analyzer version %u, this byline has %d",
                             o->out_dir, m->analyzer_version, BL_ANALYZER_VERSION);
-    if (o->lang && strcmp(o->lang, m->lang) != 0)
-        return bl_error_set(BL_EINVAL, "%s: index uses language '%s', not '%s'", o->out_dir,
-                            m->lang, o->lang);
+    if (o->lang) {
+        /* Compare canonical names: "en" and "english" are one language. */
+        bl_stemmer *st;
+        int rc2 = bl_stemmer_new(&st, o->lang);
+        if (rc2)
+            return rc2;
+        int same = strcmp(bl_stemmer_language(st), m->lang) == 0;
+        bl_stemmer_free(st);
+        if (!same)
+            return bl_error_set(BL_EINVAL, "%s: index uses language '%s', not '%s'", o->out_dir,
+                                m->lang, o->lang);
+    }
     return 0;
 }
 

@@ -1,0 +1,556 @@
+/* test_badinput.c: bin/byline fed bad input and damaged indexes.
+ *
+ * Bad input: each broken article file, bad path or bad output directory is
+ * given to `byline index -o IDX` where IDX already holds the sample corpus;
+ * the run must fail (status 3, bad input or I/O), name the file (and line),
+ * and leave IDX byte for byte as it was (LOCK aside) and searchable.
+ *
+ * Damage: one byte flipped at several offsets of every index file, files
+ * cut short, files deleted; `byline check` must exit 1 naming the file and
+ * `byline search` must exit 3 with a message, never die from a signal. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zlib.h>
+
+#include "helpers.h"
+
+static const char *const NOT_LOCK[] = {"LOCK", NULL};
+
+static char *tmp;
+static char idx[4200], sample[4200];
+static char *snap; /* the index before the test touched it */
+static size_t snap_len;
+static char *out, *err;
+
+static void forget(void)
+{
+    free(out);
+    free(err);
+    out = err = NULL;
+}
+
+/* Runs `byline ARGS` into out/err; fails the test on a signal or a
+ * sanitizer report. */
+__attribute__((format(printf, 1, 2))) static int run(const char *fmt, ...)
+{
+    char args[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    forget();
+    int rc = bl_test_runf(&out, &err, "'%s' %s", bl_test_byline(), args);
+    cr_assert(rc >= 0 && rc < 128, "byline %s: status %d (killed by a signal?)\nstderr: %s", args,
+              rc, err ? err : "");
+    cr_assert(!bl_test_sanitizer_report(err), "byline %s: sanitizer report:\n%s", args, err);
+    cr_assert(out && err, "byline %s: output not captured", args);
+    return rc;
+}
+
+static void setup(void)
+{
+    tmp = bl_test_tmpdir();
+    cr_assert(tmp, "cannot make a temporary directory");
+    snprintf(idx, sizeof idx, "%s/idx", tmp);
+    snprintf(sample, sizeof sample, "%s/corpus/sample", bl_test_root());
+    cr_assert(run("index -q -o '%s' '%s'", idx, sample) == 0, "indexing the sample: %s", err);
+    snap = bl_test_dir_snapshot(idx, NOT_LOCK, &snap_len);
+    cr_assert(snap, "cannot read %s", idx);
+}
+
+static void teardown(void)
+{
+    forget();
+    free(snap);
+    snap = NULL;
+    if (tmp)
+        bl_test_rmtree(tmp);
+    free(tmp);
+    tmp = NULL;
+}
+
+TestSuite(badinput, .init = setup, .fini = teardown, .timeout = 60);
+
+/* The index is exactly as setup() left it, and still answers. */
+static void expect_index_unchanged(const char *what)
+{
+    size_t len;
+    char *now = bl_test_dir_snapshot(idx, NOT_LOCK, &len);
+    cr_assert(now, "%s: cannot read %s", what, idx);
+    cr_expect(len == snap_len && memcmp(now, snap, len) == 0,
+              "%s: the existing index changed (files or bytes)", what);
+    free(now);
+    int rc = run("search -i '%s' --count wagner", idx);
+    cr_expect(rc == 0 && strcmp(out, "2\n") == 0, "%s: index no longer answers: exit %d, %s%s",
+              what, rc, out, err);
+    rc = run("check -i '%s'", idx);
+    cr_expect_eq(rc, 0, "%s: check after: %s%s", what, out, err);
+}
+
+/* `byline index -o IDX [opts] PATH` must fail with status 3 and a message
+ * holding `names`; the index is left alone. */
+static void expect_rejected(const char *opts, const char *path, const char *names)
+{
+    int rc = run("index -o '%s' %s '%s'", idx, opts, path);
+    cr_expect_eq(rc, 3, "index %s %s: exit %d, want 3; stderr: %s", opts, path, rc, err);
+    cr_expect(strstr(err, names), "index %s: stderr does not name '%s': %s", path, names, err);
+    expect_index_unchanged(path);
+}
+
+static const char *put(const char *name, const void *data, size_t len)
+{
+    static char path[4200];
+    snprintf(path, sizeof path, "%s/%s", tmp, name);
+    cr_assert(bl_test_write_file(path, data, len) == 0, "cannot write %s", path);
+    return path;
+}
+
+static const char *put_str(const char *name, const char *text)
+{
+    return put(name, text, strlen(text));
+}
+
+/* ---- bad article files ---- */
+
+Test(badinput, empty_txt)
+{
+    expect_rejected("", put_str("empty.txt", ""), "empty.txt");
+}
+
+Test(badinput, binary_file_named_txt)
+{
+    static const unsigned char bin[] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0xff, 0xfe,
+                                        0,    0,   0,   0,   3, 0, 0x3e, 0, 1, 0, 0, 0};
+    expect_rejected("", put("program.txt", bin, sizeof bin), "program.txt");
+}
+
+Test(badinput, nul_bytes_inside_txt)
+{
+    static const char text[] = "A fine title\n\nThe first paragraph is plain text.\0\0\0 And "
+                               "then it goes on.\n";
+    expect_rejected("", put("nul.txt", text, sizeof text - 1), "nul.txt");
+}
+
+static const char JSONL[] = "{\"id\":\"1\",\"title\":\"Wombat census\",\"body\":\"Rangers counted "
+                            "wombats.\"}\n"
+                            "{\"id\":\"2\",\"title\":\"Quokka census\",\"body\":\"Rangers counted "
+                            "quokkas.\"}\n"
+                            "{\"id\":\"3\",\"title\":\"Broken\",\"body\":\"no end\n"
+                            "{\"id\":\"4\",\"title\":\"Numbat census\",\"body\":\"Rangers counted "
+                            "numbats.\"}\n";
+
+Test(badinput, truncated_gzip)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/cut.jsonl.gz", tmp);
+    gzFile gz = gzopen(path, "wb");
+    cr_assert(gz);
+    for (int i = 0; i < 50; i++) /* enough for more than one deflate block's worth */
+        cr_assert(gzprintf(gz, "{\"id\":\"%d\",\"title\":\"Article %d\",\"body\":\"Text number %d "
+                               "about wombats and quokkas.\"}\n",
+                           i, i, i * 7919) > 0);
+    cr_assert_eq(gzclose(gz), Z_OK);
+    size_t len;
+    char *data = bl_test_read_file(path, &len);
+    cr_assert(data && len > 40);
+    cr_assert(bl_test_write_file(path, data, len - 20) == 0);
+    free(data);
+    expect_rejected("", path, "cut.jsonl.gz");
+}
+
+Test(badinput, jsonl_broken_line_3)
+{
+    const char *path = put_str("broken.jsonl", JSONL);
+    expect_rejected("", path, "broken.jsonl:3");
+}
+
+Test(badinput, jsonl_skip_bad_goes_on)
+{
+    const char *path = put_str("broken.jsonl", JSONL);
+    int rc = run("index -o '%s' --skip-bad '%s'", idx, path);
+    cr_assert_eq(rc, 0, "--skip-bad: exit %d: %s", rc, err);
+    cr_expect(strstr(err, "broken.jsonl:3"), "the warning does not name line 3: %s", err);
+    cr_expect(strstr(err, "warning"), "no warning: %s", err);
+    cr_expect(strstr(err, "indexed 3 articles"), "lines 1, 2 and 4 are articles: %s", err);
+    rc = run("search -i '%s' --count 'rangers counted'", idx);
+    cr_expect(rc == 0 && strcmp(out, "3\n") == 0, "3 good records: %s", out);
+    rc = run("search -i '%s' --count numbat", idx);
+    cr_expect(rc == 0 && strcmp(out, "1\n") == 0, "the line after the bad one: %s", out);
+    rc = run("search -i '%s' --count wagner", idx);
+    cr_expect(rc == 0 && strcmp(out, "2\n") == 0, "the old segment still answers: %s", out);
+}
+
+Test(badinput, sgml_unterminated_record)
+{
+    const char *path = put_str(
+        "reut2-cut.sgm",
+        "<!DOCTYPE lewis SYSTEM \"lewis.dtd\">\n"
+        "<REUTERS NEWID=\"1\">\n<DATE>26-FEB-1987 15:01:01.79</DATE>\n"
+        "<TEXT><TITLE>COCOA</TITLE><BODY>Showers continued.</BODY></TEXT>\n</REUTERS>\n"
+        "<REUTERS NEWID=\"2\">\n<DATE>26-FEB-1987 15:02:20.00</DATE>\n"
+        "<TEXT><TITLE>OIL</TITLE><BODY>Prices rose and then the file just\n");
+    int rc = run("index -o '%s' '%s'", idx, path);
+    cr_expect_eq(rc, 3, "exit %d: %s", rc, err);
+    /* The line of the bad record: where it starts (6) or where the file
+     * ends (8); either way a number after the colon. */
+    const char *p = strstr(err, "reut2-cut.sgm:");
+    cr_expect(p && p[14] >= '1' && p[14] <= '9', "no file:line: %s", err);
+    expect_index_unchanged(path);
+}
+
+/* ---- bad paths ---- */
+
+Test(badinput, path_does_not_exist)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/no-such-file.txt", tmp);
+    expect_rejected("", path, "no-such-file.txt");
+}
+
+Test(badinput, directory_without_articles)
+{
+    char dir[4300];
+    snprintf(dir, sizeof dir, "%s/notes", tmp);
+    cr_assert(mkdir(dir, 0755) == 0);
+    put_str("notes/README.md", "# not an article\n");
+    put_str("notes/data.bin", "\x01\x02");
+    int rc = run("index -o '%s' '%s'", idx, dir);
+    cr_expect_neq(rc, 0);
+    cr_expect_eq(rc, 3, "exit %d", rc);
+    cr_expect(strstr(err, "no articles"), "unclear message: %s", err);
+    expect_index_unchanged("a directory without articles");
+    /* Into a new index: fails too, and leaves nothing behind. */
+    rc = run("index -o '%s/new' '%s'", tmp, dir);
+    cr_expect_eq(rc, 3, "exit %d: %s", rc, err);
+    struct stat st;
+    cr_expect(stat(dir, &st) == 0 && access(tmp, F_OK) == 0);
+    char newdir[4300];
+    snprintf(newdir, sizeof newdir, "%s/new", tmp);
+    cr_expect(stat(newdir, &st) != 0, "a failed first run left %s behind", newdir);
+}
+
+Test(badinput, output_is_a_regular_file)
+{
+    char file[4300];
+    snprintf(file, sizeof file, "%s/plain", tmp);
+    put_str("plain", "I am a file.\n");
+    int rc = run("index -o '%s' '%s'", file, sample);
+    cr_expect_eq(rc, 3, "exit %d: %s", rc, err);
+    cr_expect(strstr(err, "plain"), "stderr does not name the file: %s", err);
+    size_t len;
+    char *data = bl_test_read_file(file, &len);
+    cr_expect(data && strcmp(data, "I am a file.\n") == 0, "the file was changed");
+    free(data);
+    /* Also as a parent: -o FILE/sub. */
+    rc = run("index -o '%s/sub' '%s'", file, sample);
+    cr_expect_eq(rc, 3, "exit %d: %s", rc, err);
+    cr_expect(strstr(err, "plain"), "%s", err);
+}
+
+/* Root ignores directory permissions; find out by trying. */
+static int writes_are_refused(const char *dir)
+{
+    char probe[4400];
+    snprintf(probe, sizeof probe, "%.4300s/probe", dir);
+    if (bl_test_write_file(probe, "x", 1) == 0) {
+        unlink(probe);
+        return 0;
+    }
+    return 1;
+}
+
+Test(badinput, unwritable_output_directory)
+{
+    char ro[4300];
+    snprintf(ro, sizeof ro, "%s/readonly", tmp);
+    cr_assert(mkdir(ro, 0755) == 0);
+    cr_assert(chmod(ro, 0555) == 0);
+    if (!writes_are_refused(ro))
+        cr_skip_test("running as root: chmod 0555 does not stop writes, so the unwritable "
+                     "output directory case cannot be tested here");
+    int rc = run("index -o '%s/sub' '%s'", ro, sample);
+    cr_expect_eq(rc, 3, "into a subdirectory of a read-only directory: exit %d: %s", rc, err);
+    cr_expect(strstr(err, "readonly/sub"), "stderr does not name the directory: %s", err);
+    rc = run("index -o '%s' '%s'", ro, sample);
+    cr_expect_eq(rc, 3, "into a read-only directory: exit %d: %s", rc, err);
+    cr_expect(strstr(err, "readonly"), "stderr does not name the directory: %s", err);
+    size_t len;
+    char *listing = bl_test_dir_snapshot(ro, NULL, &len);
+    cr_expect(listing && len == 1, "something was created in %s", ro);
+    free(listing);
+    expect_index_unchanged("unwritable output");
+}
+
+Test(badinput, read_only_existing_index)
+{
+    /* An index directory that lost its write permission. */
+    cr_assert(chmod(idx, 0555) == 0);
+    if (!writes_are_refused(idx))
+        cr_skip_test("running as root: chmod 0555 does not stop writes, so the read-only "
+                     "index case cannot be tested here");
+    put_str("one.txt", "Title\n\nSome text.\n");
+    char one[4300];
+    snprintf(one, sizeof one, "%s/one.txt", tmp);
+    int rc = run("index -o '%s' '%s'", idx, one);
+    cr_expect_eq(rc, 3, "exit %d: %s", rc, err);
+    cr_expect(strstr(err, idx), "%s", err);
+    chmod(idx, 0755);
+    expect_index_unchanged("read-only index");
+}
+
+/* ---- damaged indexes ---- */
+
+/* The names of the files of dir (not LOCK), sorted; returns how many. */
+static size_t index_files(const char *dir, char names[][256], size_t max)
+{
+    struct dirent **list;
+    int n = scandir(dir, &list, NULL, alphasort);
+    cr_assert(n >= 0, "cannot list %s", dir);
+    size_t k = 0;
+    for (int i = 0; i < n; i++) {
+        const char *name = list[i]->d_name;
+        if (name[0] != '.' && strcmp(name, "LOCK") != 0 && k < max)
+            snprintf(names[k++], 256, "%s", name);
+        free(list[i]);
+    }
+    free(list);
+    return k;
+}
+
+/* A fresh copy of the sample index in tmp/copy; returns its path. */
+static const char *fresh_copy(void)
+{
+    static char copy[4300];
+    snprintf(copy, sizeof copy, "%s/copy", tmp);
+    bl_test_rmtree(copy);
+    cr_assert(bl_test_copy_dir(idx, copy) == 0, "cannot copy %s", idx);
+    return copy;
+}
+
+/* check must report the damage naming the file; search must fail with 3
+ * and say why. `what` describes the damage for messages. */
+static void expect_damage_reported(const char *copy, const char *name, const char *what)
+{
+    int rc = run("check -i '%s'", copy);
+    cr_expect_eq(rc, 1, "%s: check exit %d, want 1: %s%s", what, rc, out, err);
+    cr_expect(strstr(out, name) || strstr(err, name), "%s: check does not name %s: %s%s", what,
+              name, out, err);
+    rc = run("search -i '%s' wagner", copy);
+    cr_expect_eq(rc, 3, "%s: search exit %d, want 3: %s", what, rc, err);
+    cr_expect(strstr(err, name) || strstr(err, "corrupt") || strstr(err, "checksum"),
+              "%s: search's message says nothing of the damage: %s", what, err);
+}
+
+Test(badinput, flipped_bytes_in_every_file, .timeout = 300)
+{
+    char names[32][256];
+    size_t n = index_files(idx, names, 32);
+    cr_assert_geq(n, 6, "MANIFEST and five segment files expected, found %zu", n);
+    for (size_t f = 0; f < n; f++) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", idx, names[f]);
+        struct stat st;
+        cr_assert(stat(path, &st) == 0);
+        size_t size = (size_t)st.st_size;
+        cr_assert_gt(size, 32, "%s is smaller than its footer", names[f]);
+        /* start, middle of the body, each footer field, last byte */
+        size_t offsets[] = {0,         (size - 32) / 2, size - 32, size - 28, size - 24,
+                            size - 16, size - 8,        size - 5,  size - 1};
+        for (size_t k = 0; k < sizeof offsets / sizeof *offsets; k++) {
+            const char *copy = fresh_copy();
+            char victim[4400];
+            snprintf(victim, sizeof victim, "%s/%s", copy, names[f]);
+            size_t len;
+            char *data = bl_test_read_file(victim, &len);
+            cr_assert(data && len == size);
+            data[offsets[k]] ^= 0x5a;
+            cr_assert(bl_test_write_file(victim, data, len) == 0);
+            free(data);
+            char what[400];
+            snprintf(what, sizeof what, "%s byte %zu of %zu flipped", names[f], offsets[k], size);
+            expect_damage_reported(copy, names[f], what);
+        }
+    }
+}
+
+Test(badinput, truncated_files, .timeout = 120)
+{
+    char names[32][256];
+    size_t n = index_files(idx, names, 32);
+    cr_assert_geq(n, 6);
+    for (size_t f = 0; f < n; f++) {
+        const size_t cuts[] = {0, 1, 2}; /* to half, to nothing, one byte short */
+        for (size_t c = 0; c < 3; c++) {
+            const char *copy = fresh_copy();
+            char victim[4400];
+            snprintf(victim, sizeof victim, "%s/%s", copy, names[f]);
+            size_t len;
+            char *data = bl_test_read_file(victim, &len);
+            cr_assert(data);
+            size_t keep = cuts[c] == 0 ? len / 2 : cuts[c] == 1 ? 0 : len - 1;
+            cr_assert(bl_test_write_file(victim, data, keep) == 0);
+            free(data);
+            char what[400];
+            snprintf(what, sizeof what, "%s cut from %zu to %zu bytes", names[f], len, keep);
+            expect_damage_reported(copy, names[f], what);
+        }
+    }
+}
+
+Test(badinput, deleted_files, .timeout = 120)
+{
+    char names[32][256];
+    size_t n = index_files(idx, names, 32);
+    cr_assert_geq(n, 6);
+    for (size_t f = 0; f < n; f++) {
+        const char *copy = fresh_copy();
+        char victim[4400];
+        snprintf(victim, sizeof victim, "%s/%s", copy, names[f]);
+        cr_assert(unlink(victim) == 0);
+        char what[400];
+        snprintf(what, sizeof what, "%s deleted", names[f]);
+        expect_damage_reported(copy, names[f], what);
+    }
+}
+
+Test(badinput, damaged_index_is_not_extended)
+{
+    /* Adding to an index whose manifest is damaged must fail, not start
+     * over and throw the old segments away. */
+    const char *copy = fresh_copy();
+    char victim[4400];
+    snprintf(victim, sizeof victim, "%s/MANIFEST", copy);
+    size_t len;
+    char *data = bl_test_read_file(victim, &len);
+    cr_assert(data && len > 0);
+    data[0] ^= 0x5a;
+    cr_assert(bl_test_write_file(victim, data, len) == 0);
+    free(data);
+    size_t before_len;
+    char *before = bl_test_dir_snapshot(copy, NOT_LOCK, &before_len);
+    int rc = run("index -o '%s' '%s'", copy, sample);
+    cr_expect_eq(rc, 3, "exit %d: %s", rc, err);
+    cr_expect(strstr(err, "MANIFEST"), "%s", err);
+    size_t after_len;
+    char *after = bl_test_dir_snapshot(copy, NOT_LOCK, &after_len);
+    cr_expect(before && after && before_len == after_len && !memcmp(before, after, after_len),
+              "the damaged index was changed");
+    free(before);
+    free(after);
+}
+
+/* Re-seals a framed file after its body was changed: writes the body's
+ * XXH3-64 into the footer, so only structural checks can see the damage. */
+static void reseal(char *data, size_t len)
+{
+    uint64_t h = XXH3_64bits(data, len - 32);
+    for (int i = 0; i < 8; i++)
+        data[len - 16 + i] = (char)(h >> (8 * i));
+}
+
+/* FTS5-style: damage the body of each file and fix its checksum. Whatever
+ * the bytes say, byline must answer with a status, never a crash or a
+ * sanitizer report; check may find the damage (1) or not (0), and when it
+ * finds none, search must not call the index corrupt either. */
+Test(badinput, resealed_damage_never_crashes, .timeout = 600)
+{
+    uint64_t seed = bl_test_seed("badinput::resealed_damage_never_crashes");
+    bl_rng rng;
+    bl_rng_init(&rng, seed);
+    char names[32][256];
+    size_t n = index_files(idx, names, 32);
+    cr_assert_geq(n, 6);
+    static const char *queries[] = {"wagner", "\"north korea\" prigozhin", "sanction*",
+                                    "patriot OR gossip"};
+    for (size_t f = 0; f < n; f++) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", idx, names[f]);
+        struct stat st;
+        cr_assert(stat(path, &st) == 0);
+        size_t size = (size_t)st.st_size, body = size - 32;
+        for (int round = 0; round < 12; round++) {
+            const char *copy = fresh_copy();
+            char victim[4400];
+            snprintf(victim, sizeof victim, "%s/%s", copy, names[f]);
+            size_t len;
+            char *data = bl_test_read_file(victim, &len);
+            cr_assert(data && len == size);
+            /* One to four damaged bytes, sometimes all-ones or zero. */
+            int nflip = 1 + (int)bl_rng_below(&rng, 4);
+            char what[400];
+            int w = snprintf(what, sizeof what, "seed %llu: %s bytes", (unsigned long long)seed,
+                             names[f]);
+            for (int i = 0; i < nflip; i++) {
+                size_t off = bl_rng_below(&rng, (uint32_t)body);
+                uint32_t how = bl_rng_below(&rng, 4);
+                data[off] = how == 0 ? (char)0xff : how == 1 ? 0 : data[off] ^ (char)(1 + bl_rng_below(&rng, 255));
+                if (w < (int)sizeof what - 24)
+                    w += snprintf(what + w, sizeof what - (size_t)w, " %zu", off);
+            }
+            reseal(data, len);
+            cr_assert(bl_test_write_file(victim, data, len) == 0);
+            free(data);
+            int crc = run("check -i '%s'", copy);
+            cr_expect(crc == 0 || crc == 1, "%s: check exit %d: %s%s", what, crc, out, err);
+            /* The damage may show as a disagreement with another file
+             * (the manifest's counts against the .len file), so check
+             * must name an index file, not necessarily this one. */
+            if (crc == 1)
+                cr_expect(strstr(out, "seg_") || strstr(out, "MANIFEST") ||
+                              strstr(err, "seg_") || strstr(err, "MANIFEST"),
+                          "%s: check does not name a file: %s%s", what, out, err);
+            for (size_t q = 0; q < sizeof queries / sizeof *queries; q++) {
+                int src = run("search -i '%s' --json '%s'", copy, queries[q]);
+                cr_expect(src == 0 || src == 1 || src == 3, "%s: search '%s' exit %d: %s", what,
+                          queries[q], src, err);
+                if (src == 3)
+                    cr_expect(crc == 1, "%s: check said ok but search '%s' failed: %s", what,
+                              queries[q], err);
+            }
+        }
+    }
+}
+
+/* A manifest whose next_segment (body bytes 8..15) is not past its
+ * segments' ids, with a valid checksum. The next `byline index` treats
+ * files seg_N with N >= next_segment as leftovers of a crash and removes
+ * them, so such a manifest must be reported by check and refused by
+ * index, never allowed to cost the committed segments. */
+Test(badinput, manifest_next_segment_behind)
+{
+    const char *copy = fresh_copy();
+    char victim[4400];
+    snprintf(victim, sizeof victim, "%s/MANIFEST", copy);
+    size_t len;
+    char *data = bl_test_read_file(victim, &len);
+    cr_assert(data && len > 48);
+    cr_assert_eq(data[8], 2, "the sample index should have next_segment 2");
+    data[8] = 1;
+    reseal(data, len);
+    cr_assert(bl_test_write_file(victim, data, len) == 0);
+    free(data);
+    int rc = run("check -i '%s'", copy);
+    cr_expect_eq(rc, 1, "check exit %d: %s%s", rc, out, err);
+    cr_expect(strstr(out, "MANIFEST") || strstr(err, "MANIFEST"), "%s%s", out, err);
+
+    put_str("one.txt", "Quokka news\n\nA quokka smiled.\n");
+    char one[4300];
+    snprintf(one, sizeof one, "%s/one.txt", tmp);
+    size_t n0, n1;
+    char *before = bl_test_dir_snapshot(copy, NOT_LOCK, &n0);
+    rc = run("index -o '%s' '%s'", copy, one);
+    cr_expect_eq(rc, 3, "index into it: exit %d: %s", rc, err);
+    char *after = bl_test_dir_snapshot(copy, NOT_LOCK, &n1);
+    cr_expect(before && after && n0 == n1 && !memcmp(before, after, n0),
+              "index changed the damaged index (segment files removed?)");
+    free(before);
+    free(after);
+}
