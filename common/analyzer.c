@@ -9,11 +9,50 @@
 #include "tokenizer.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+/* Snowball dominates analysis time, and news text repeats its words
+ * (Zipf): a direct-mapped cache of recent token -> stem answers most
+ * tokens without stemming. Stemming is a pure function of the token, so
+ * the cache cannot change any term. */
+#define STEM_CACHE_SLOTS 8192
+#define STEM_CACHE_STEM_MAX (2 * BL_TOKEN_MAX_BYTES)
+
+typedef struct {
+    uint8_t len;      /* 0: empty slot */
+    uint8_t stem_len;
+    char word[BL_TOKEN_MAX_BYTES];
+    char stem[STEM_CACHE_STEM_MAX + 1];
+} stem_slot;
 
 struct bl_analyzer {
     bl_tokenizer *tok;
     bl_stemmer *stem;
+    stem_slot *cache;
 };
+
+static int stem_cached(bl_analyzer *a, const char *word, size_t len, const char **out,
+                       size_t *out_len)
+{
+    if (len == 0 || len > BL_TOKEN_MAX_BYTES)
+        return bl_stemmer_stem(a->stem, word, len, out, out_len);
+    stem_slot *e = &a->cache[XXH3_64bits(word, len) & (STEM_CACHE_SLOTS - 1)];
+    if (e->len == len && memcmp(e->word, word, len) == 0) {
+        *out = e->stem;
+        *out_len = e->stem_len;
+        return 0;
+    }
+    int rc = bl_stemmer_stem(a->stem, word, len, out, out_len);
+    if (rc == 0 && *out_len <= STEM_CACHE_STEM_MAX) {
+        e->len = (uint8_t)len;
+        memcpy(e->word, word, len);
+        e->stem_len = (uint8_t)*out_len;
+        memcpy(e->stem, *out, *out_len);
+        e->stem[*out_len] = 0;
+    }
+    return rc;
+}
 
 int bl_analyzer_new(bl_analyzer **out, const char *lang)
 {
@@ -29,6 +68,11 @@ int bl_analyzer_new(bl_analyzer **out, const char *lang)
     rc = bl_tokenizer_new(&a->tok);
     if (rc < 0)
         goto fail;
+    a->cache = calloc(STEM_CACHE_SLOTS, sizeof *a->cache);
+    if (!a->cache) {
+        rc = bl_error_set(BL_ENOMEM, "out of memory creating an analyzer");
+        goto fail;
+    }
     *out = a;
     return 0;
 
@@ -43,6 +87,7 @@ void bl_analyzer_free(bl_analyzer *a)
         return;
     bl_tokenizer_free(a->tok);
     bl_stemmer_free(a->stem);
+    free(a->cache);
     free(a);
 }
 
@@ -58,7 +103,7 @@ int bl_analyzer_next(bl_analyzer *a, bl_term_occ *occ)
     int rc = bl_tokenizer_next(a->tok, &t);
     if (rc <= 0)
         return rc;
-    rc = bl_stemmer_stem(a->stem, t.text, t.len, &occ->term, &occ->term_len);
+    rc = stem_cached(a, t.text, t.len, &occ->term, &occ->term_len);
     if (rc < 0)
         return rc;
     occ->norm = t.text;

@@ -11,10 +11,12 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -204,6 +206,50 @@ Test(badinput, sgml_unterminated_record)
     const char *p = strstr(err, "reut2-cut.sgm:");
     cr_expect(p && p[14] >= '1' && p[14] <= '9', "no file:line: %s", err);
     expect_index_unchanged(path);
+}
+
+Test(badinput, bad_file_after_several_segments)
+{
+    /* -m 1 makes the run write segments before it meets the bad file at
+     * the end; none of them may stay behind. */
+    char dir[4300];
+    snprintf(dir, sizeof dir, "%s/many", tmp);
+    cr_assert(mkdir(dir, 0755) == 0);
+    bl_rng rng;
+    bl_rng_init(&rng, 7);
+    char text[4096], name[64];
+    for (int i = 0; i < 600; i++) {
+        int len = snprintf(text, sizeof text, "Dispatch %d\n\n", i);
+        for (int w = 0; w < 100; w++)
+            len += snprintf(text + len, sizeof text - (size_t)len, "w%u ",
+                            bl_rng_below(&rng, 20000));
+        snprintf(name, sizeof name, "many/a%05d.txt", i);
+        put_str(name, text);
+    }
+    put_str("many/zz_last.txt", "");
+    int rc = run("index -m 1 -o '%s' '%s'", idx, dir);
+    cr_expect_eq(rc, 3, "exit %d: %s", rc, err);
+    cr_expect(strstr(err, "zz_last.txt"), "%s", err);
+    expect_index_unchanged("a bad file after several segments");
+}
+
+Test(badinput, index_locked_by_another_writer)
+{
+    char lock[4400];
+    snprintf(lock, sizeof lock, "%s/LOCK", idx);
+    int fd = open(lock, O_RDWR | O_CREAT, 0644);
+    cr_assert(fd >= 0);
+    cr_assert(flock(fd, LOCK_EX | LOCK_NB) == 0, "cannot take the lock: %s", strerror(errno));
+    int rc = run("index -o '%s' '%s'", idx, sample);
+    cr_expect_eq(rc, 3, "exit %d: %s", rc, err);
+    cr_expect(strstr(err, "lock") || strstr(err, "LOCK"), "message does not say locked: %s", err);
+    /* Readers do not need the lock. */
+    rc = run("search -i '%s' --count wagner", idx);
+    cr_expect(rc == 0 && !strcmp(out, "2\n"), "search while locked: %d %s%s", rc, out, err);
+    close(fd);
+    expect_index_unchanged("a locked index");
+    rc = run("index -q -o '%s' '%s'", idx, sample);
+    cr_expect_eq(rc, 0, "after the lock is gone: %s", err);
 }
 
 /* ---- bad paths ---- */

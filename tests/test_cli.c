@@ -492,6 +492,45 @@ Test(cli, lang_alias_names_the_same_language)
     cr_expect(strstr(out, "language english"), "%s", out);
 }
 
+/* Writes n small articles tmp/NAME/aNNNNN.txt of random words; returns the
+ * folder (static buffer). */
+static const char *many_articles(const char *name, size_t n, uint64_t seed)
+{
+    static char dir[4300];
+    snprintf(dir, sizeof dir, "%s/%s", tmp, name);
+    cr_assert(mkdir(dir, 0755) == 0);
+    bl_rng rng;
+    bl_rng_init(&rng, seed);
+    char text[4096];
+    for (size_t i = 0; i < n; i++) {
+        int len = snprintf(text, sizeof text, "Dispatch %zu\n\n", i);
+        for (int w = 0; w < 100; w++)
+            len += snprintf(text + len, sizeof text - (size_t)len, "w%u ",
+                            bl_rng_below(&rng, 20000));
+        text[len - 1] = '\n';
+        char file[64];
+        snprintf(file, sizeof file, "%s/a%05zu.txt", name, i);
+        put(file, text);
+    }
+    return dir;
+}
+
+Test(cli, memory_budget_splits_one_run_into_segments)
+{
+    const char *dir = many_articles("many", 600, 42);
+    char big[4300];
+    snprintf(big, sizeof big, "%s/big", tmp);
+    cr_assert_eq(run("index -m 1 -o '%s' '%s'", big, dir), 0, "%s", err);
+    cr_expect(strstr(err, "indexed 600 articles"), "%s", err);
+    cr_expect(!strstr(err, " 1 segment;"), "-m 1 should need several segments: %s", err);
+    cr_expect_eq(count_in(big, "dispatch"), 600);
+    cr_expect_eq(count_in(big, "dispatch 599"), 1);
+    cr_assert_eq(run("check -i '%s'", big), 0, "%s%s", out, err);
+    cr_expect(strstr(out, "600 documents") && !strstr(out, " 1 segments"), "check: %s", out);
+    cr_assert_eq(run("search -i '%s' --json -k 1000 dispatch", big), 0);
+    cr_expect_eq(check_json_output(out, "dispatch", "dispatch"), 600);
+}
+
 /* ---- input formats end to end ---- */
 
 /* Indexes one file into a fresh index named after it (FILE.idx); returns
