@@ -14,7 +14,6 @@
  * and a row's line is the first line fed that holds more than whitespace
  * since the previous row ended. */
 #include <csv.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -34,6 +33,7 @@ typedef struct {
     long col[NCOLS];    /* field index of each role, -1 if none */
     int have_columns;   /* col[] is set (header read, or csv_columns) */
     bl_buf row;         /* the fields of the current row, back to back */
+    bl_buf source;      /* "PATH:LINE" of the current row */
     span *fields;
     size_t nfields, cap;
     uint64_t line;      /* 1-based number of the line being fed */
@@ -105,8 +105,6 @@ static void field_of(const csv_state *s, int role, const char **p, size_t *n)
 static int end_row(csv_state *s)
 {
     bl_article a;
-    char *source;
-    size_t cap;
     int rc;
 
     if (!s->have_columns) {
@@ -139,16 +137,8 @@ static int end_row(csv_state *s)
                                                "title nor text",
                                                s->path,
                                                (unsigned long long)s->row_line));
-    cap = strlen(s->path) + 24;
-    source = malloc(cap);
-    if (!source)
-        return bl_error_set(BL_ENOMEM, "%s: out of memory", s->path);
-    a.source = source;
-    a.source_len = (size_t)snprintf(source, cap, "%s:%llu", s->path,
-                                    (unsigned long long)s->row_line);
-    rc = bl_load_emit(s->lc, &a);
-    free(source);
-    return rc;
+    rc = bl_load_source(&s->source, s->path, s->row_line, &a);
+    return rc ? rc : bl_load_emit(s->lc, &a);
 }
 
 /* libcsv: one field of the current row has ended. */
@@ -247,6 +237,7 @@ int bl_load_csv(bl_load_ctx *lc, bl_input *in)
     for (int i = 0; i < NCOLS; i++)
         s.col[i] = -1;
     bl_buf_init(&s.row);
+    bl_buf_init(&s.source);
     if (lc->opts->csv_columns) {
         rc = columns_from_option(&s, lc->opts->csv_columns);
         if (rc)
@@ -278,6 +269,7 @@ int bl_load_csv(bl_load_ctx *lc, bl_input *in)
     }
     csv_free(&parser);
     bl_buf_release(&s.row);
+    bl_buf_release(&s.source);
     free(s.fields);
     return rc;
 }

@@ -76,6 +76,10 @@ int bl_load_emit(bl_load_ctx *lc, const bl_article *a);
  * stats->skipped and forgotten (returns 0); anything else is returned. */
 int bl_load_bad(bl_load_ctx *lc, int code);
 
+/* Writes "PATH:LINE" into b and sets a->source to it (borrowed from b).
+ * Errors: BL_ENOMEM. */
+int bl_load_source(bl_buf *b, const char *path, uint64_t line, bl_article *a);
+
 int bl_load_txt(bl_load_ctx *lc, bl_input *in);
 int bl_load_jsonl(bl_load_ctx *lc, bl_input *in);
 int bl_load_csv(bl_load_ctx *lc, bl_input *in);

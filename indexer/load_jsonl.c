@@ -121,15 +121,9 @@ static int parse_line(jsonl *j, const char *p, size_t n)
         rc = bad_line(j, "object has neither \"title\" nor \"body\"/\"text\"");
         goto out;
     }
-    bl_buf_clear(&j->source);
-    if (bl_buf_reserve(&j->source, strlen(j->path) + 24)) {
-        rc = bl_error_set(BL_ENOMEM, "%s: out of memory", j->path);
-        goto out;
-    }
-    a.source = (const char *)j->source.data;
-    a.source_len = (size_t)snprintf((char *)j->source.data, j->source.cap, "%s:%llu",
-                                    j->path, (unsigned long long)j->lineno);
-    rc = bl_load_emit(j->lc, &a);
+    rc = bl_load_source(&j->source, j->path, j->lineno, &a);
+    if (rc == 0)
+        rc = bl_load_emit(j->lc, &a);
 out:
     json_decref(obj);
     return rc;

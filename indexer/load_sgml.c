@@ -299,12 +299,39 @@ static void flatten(bl_buf *out, size_t off, size_t len)
             out->data[i] = ' ';
 }
 
+/* Appends the text of a story: DATELINE, a space, BODY, decoded one after
+ * the other and then the body moved up against the dateline. */
+static int story(bl_buf *out, range text, size_t *off, size_t *len)
+{
+    size_t dl_off = 0, dl_len = 0, b_off, b_len;
+    range r;
+
+    if (element(text.p, text.end, "DATELINE", NULL, &r) &&
+        decode(out, r, &dl_off, &dl_len))
+        return -1;
+    *off = dl_off;
+    *len = dl_len;
+    if (!element(text.p, text.end, "BODY", NULL, &r))
+        return 0;
+    if (bl_buf_put_u8(out, ' ') || decode(out, r, &b_off, &b_len))
+        return -1;
+    if (dl_len == 0) {
+        *off = b_off;
+        *len = b_len;
+    } else if (b_len) {
+        memmove(out->data + dl_off + dl_len + 1, out->data + b_off, b_len);
+        out->data[dl_off + dl_len] = ' ';
+        *len = dl_len + 1 + b_len;
+    }
+    return 0;
+}
+
 /* Parses the record [rec, close) that starts on line `line` and emits it. */
 static int record(sgml *g, const char *rec, const char *close, uint64_t line)
 {
-    range attrs, text, type, r, body, id = {NULL, NULL};
+    range attrs, text, type, r, id = {NULL, NULL};
     size_t id_off = 0, id_len = 0, t_off = 0, t_len = 0, x_off = 0, x_len = 0;
-    size_t d_off = 0, d_len = 0, b_off, b_len;
+    size_t d_off = 0, d_len = 0;
     char iso[20];
     bl_article a;
     const char *gt = memchr(rec, '>', (size_t)(close - rec));
@@ -342,31 +369,8 @@ static int record(sgml *g, const char *rec, const char *close, uint64_t line)
         if (unproc) {
             if (decode(&g->out, text, &x_off, &x_len))
                 goto nomem;
-        } else if (!brief) {
-            /* The text is DATELINE, a space, BODY: decoded one after the
-             * other, then the body moved up against the dateline. */
-            size_t dl_off = 0, dl_len = 0;
-            if (element(text.p, text.end, "DATELINE", NULL, &r) &&
-                decode(&g->out, r, &dl_off, &dl_len))
-                goto nomem;
-            if (element(text.p, text.end, "BODY", NULL, &body)) {
-                if (bl_buf_put_u8(&g->out, ' ') ||
-                    decode(&g->out, body, &b_off, &b_len))
-                    goto nomem;
-                if (dl_len == 0) {
-                    x_off = b_off;
-                    x_len = b_len;
-                } else {
-                    memmove(g->out.data + dl_off + dl_len + 1, g->out.data + b_off,
-                            b_len);
-                    g->out.data[dl_off + dl_len] = ' ';
-                    x_off = dl_off;
-                    x_len = b_len ? dl_len + 1 + b_len : dl_len;
-                }
-            } else {
-                x_off = dl_off;
-                x_len = dl_len;
-            }
+        } else if (!brief && story(&g->out, text, &x_off, &x_len)) {
+            goto nomem;
         }
     }
     /* A well-formed record with a NEWID is an article even when its TEXT is

@@ -98,6 +98,20 @@ int bl_load_bad(bl_load_ctx *lc, int code)
     return 0;
 }
 
+int bl_load_source(bl_buf *b, const char *path, uint64_t line, bl_article *a)
+{
+    size_t cap = strlen(path) + 24; /* ':' and 20 digits at most */
+
+    bl_buf_clear(b);
+    if (bl_buf_reserve(b, cap))
+        return bl_error_set(BL_ENOMEM, "%s: out of memory", path);
+    b->len = (size_t)snprintf((char *)b->data, cap, "%s:%llu", path,
+                              (unsigned long long)line);
+    a->source = (const char *)b->data;
+    a->source_len = b->len;
+    return 0;
+}
+
 static int load_file(bl_load_ctx *lc, const char *path, bl_format format)
 {
     bl_input in;

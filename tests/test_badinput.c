@@ -242,7 +242,8 @@ Test(badinput, index_locked_by_another_writer)
     cr_assert(flock(fd, LOCK_EX | LOCK_NB) == 0, "cannot take the lock: %s", strerror(errno));
     int rc = run("index -o '%s' '%s'", idx, sample);
     cr_expect_eq(rc, 3, "exit %d: %s", rc, err);
-    cr_expect(strstr(err, "lock") || strstr(err, "LOCK"), "message does not say locked: %s", err);
+    cr_expect(strstr(err, "lock") || strstr(err, "another byline process"),
+              "message does not say locked: %s", err);
     /* Readers do not need the lock. */
     rc = run("search -i '%s' --count wagner", idx);
     cr_expect(rc == 0 && !strcmp(out, "2\n"), "search while locked: %d %s%s", rc, out, err);
@@ -599,4 +600,28 @@ Test(badinput, manifest_next_segment_behind)
               "index changed the damaged index (segment files removed?)");
     free(before);
     free(after);
+}
+
+/* A manifest naming a language no stemmer has (checksum intact): check
+ * must call it damage, and search must say where the problem is. */
+Test(badinput, manifest_unknown_language)
+{
+    const char *copy = fresh_copy();
+    char victim[4400];
+    snprintf(victim, sizeof victim, "%s/MANIFEST", copy);
+    size_t len;
+    char *data = bl_test_read_file(victim, &len);
+    cr_assert(data && len > 48);
+    cr_assert(memcmp(data + 16, "\x07" "english", 8) == 0, "lang expected at body offset 16");
+    data[23] = 'x'; /* "englisx" */
+    reseal(data, len);
+    cr_assert(bl_test_write_file(victim, data, len) == 0);
+    free(data);
+    int rc = run("check -i '%s'", copy);
+    cr_expect_eq(rc, 1, "check exit %d: %s%s", rc, out, err);
+    cr_expect(strstr(out, "MANIFEST") || strstr(err, "MANIFEST"), "%s%s", out, err);
+    rc = run("search -i '%s' wagner", copy);
+    cr_expect_eq(rc, 3, "search exit %d: %s", rc, err);
+    cr_expect(strstr(err, "MANIFEST") || strstr(err, "corrupt"),
+              "search does not point at the index: %s", err);
 }
