@@ -13,7 +13,7 @@ PKGS    := zlib libxxhash libutf8proc jansson
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
            -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-           -iquote common -iquote indexer -iquote searcher -iquote tests -MMD -MP
+           -iquote common -iquote corpus -iquote indexer -iquote searcher -iquote tests -MMD -MP
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lz -lxxhash -lutf8proc -ljansson) \
            -lstemmer -lcsv -lm
 CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -29,6 +29,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 COMMON_SRC   := $(wildcard common/*.c)
+CORPUS_SRC   := $(wildcard corpus/*.c)
 INDEXER_SRC  := $(wildcard indexer/*.c)
 SEARCHER_SRC := $(wildcard searcher/*.c)
 CLI_SRC      := $(wildcard cli/*.c)
@@ -40,7 +41,7 @@ TEST_HELPERS := $(filter-out tests/test_%,$(wildcard tests/*.c))
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 LIB       := $(BUILD)/libbyline.a
-APP_OBJ   := $(call obj,$(INDEXER_SRC) $(SEARCHER_SRC))
+APP_OBJ   := $(call obj,$(CORPUS_SRC) $(INDEXER_SRC) $(SEARCHER_SRC))
 BYLINE    := $(BUILD)/bin/byline
 BENCHBIN  := $(BUILD)/bin/byline-bench
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
