@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "error.h"
 #include "filefmt.h"
+#include "stemmer.h"
 
 #define MAX_SEGMENTS 1000000u
 
@@ -47,6 +48,13 @@ static int parse(const bl_mapped *m, bl_manifest *out)
                             bl_reader_offset(&r));
     memcpy(out->lang, lang, lang_len);
     out->lang[lang_len] = 0;
+    /* A language this build cannot stem means the manifest is damaged (or
+     * from a build with other stemmers); either way, say where. */
+    bl_stemmer *st;
+    if (memchr(lang, 0, lang_len) || bl_stemmer_new(&st, out->lang) != 0)
+        return bl_error_set(BL_ECORRUPT, "%s: offset 17: unknown analyzer language '%.*s'",
+                            m->path, (int)lang_len, (const char *)lang);
+    bl_stemmer_free(st);
     out->segments = calloc(out->nsegments ? out->nsegments : 1, sizeof *out->segments);
     if (!out->segments)
         return BL_ENOMEM;

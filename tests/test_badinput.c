@@ -57,13 +57,20 @@ __attribute__((format(printf, 1, 2))) static int run(const char *fmt, ...)
     return rc;
 }
 
+static void teardown(void);
+
 static void setup(void)
 {
     tmp = bl_test_tmpdir();
     cr_assert(tmp, "cannot make a temporary directory");
     snprintf(idx, sizeof idx, "%s/idx", tmp);
     snprintf(sample, sizeof sample, "%s/corpus/sample", bl_test_root());
-    cr_assert(run("index -q -o '%s' '%s'", idx, sample) == 0, "indexing the sample: %s", err);
+    if (run("index -q -o '%s' '%s'", idx, sample) != 0) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", err);
+        teardown(); /* .fini does not follow a failed .init */
+        cr_assert_fail("indexing %s failed: %s", sample, msg);
+    }
     snap = bl_test_dir_snapshot(idx, NOT_LOCK, &snap_len);
     cr_assert(snap, "cannot read %s", idx);
 }
@@ -320,9 +327,11 @@ Test(badinput, unwritable_output_directory)
     snprintf(ro, sizeof ro, "%s/readonly", tmp);
     cr_assert(mkdir(ro, 0755) == 0);
     cr_assert(chmod(ro, 0555) == 0);
-    if (!writes_are_refused(ro))
+    if (!writes_are_refused(ro)) {
+        teardown(); /* a skipped test gets no .fini */
         cr_skip_test("running as root: chmod 0555 does not stop writes, so the unwritable "
                      "output directory case cannot be tested here");
+    }
     int rc = run("index -o '%s/sub' '%s'", ro, sample);
     cr_expect_eq(rc, 3, "into a subdirectory of a read-only directory: exit %d: %s", rc, err);
     cr_expect(strstr(err, "readonly/sub"), "stderr does not name the directory: %s", err);
@@ -340,9 +349,11 @@ Test(badinput, read_only_existing_index)
 {
     /* An index directory that lost its write permission. */
     cr_assert(chmod(idx, 0555) == 0);
-    if (!writes_are_refused(idx))
+    if (!writes_are_refused(idx)) {
+        teardown(); /* a skipped test gets no .fini */
         cr_skip_test("running as root: chmod 0555 does not stop writes, so the read-only "
                      "index case cannot be tested here");
+    }
     put_str("one.txt", "Title\n\nSome text.\n");
     char one[4300];
     snprintf(one, sizeof one, "%s/one.txt", tmp);
