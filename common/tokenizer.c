@@ -22,6 +22,7 @@
 #include "tokenizer.h"
 
 #include "error.h"
+#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -90,38 +91,15 @@ static const uint8_t ascii_class[128] = {
  * letters instead of losing whole words. */
 static inline size_t decode(const uint8_t *p, size_t n, int32_t *cp, int *bad)
 {
-    uint8_t b = p[0];
-    *bad = 0;
-    if (b < 0x80) {
-        *cp = b;
+    uint32_t c;
+    size_t k = bl_utf8_decode(p, n, &c, NULL);
+    *bad = k == 0;
+    if (k == 0) {
+        *cp = p[0];
         return 1;
     }
-    if (b >= 0xC2 && b <= 0xDF) {
-        if (n >= 2 && (p[1] & 0xC0) == 0x80) {
-            *cp = (int32_t)(b & 0x1F) << 6 | (p[1] & 0x3F);
-            return 2;
-        }
-    } else if (b >= 0xE0 && b <= 0xEF) {
-        /* E0 needs A0.. (else overlong), ED needs ..9F (else surrogate) */
-        uint8_t lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;
-        if (n >= 3 && p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80) {
-            *cp = (int32_t)(b & 0x0F) << 12 | (int32_t)(p[1] & 0x3F) << 6 |
-                  (p[2] & 0x3F);
-            return 3;
-        }
-    } else if (b >= 0xF0 && b <= 0xF4) {
-        /* F0 needs 90.. (else overlong), F4 needs ..8F (else > U+10FFFF) */
-        uint8_t lo = b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;
-        if (n >= 4 && p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 &&
-            (p[3] & 0xC0) == 0x80) {
-            *cp = (int32_t)(b & 0x07) << 18 | (int32_t)(p[1] & 0x3F) << 12 |
-                  (int32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
-            return 4;
-        }
-    }
-    *cp = b;
-    *bad = 1;
-    return 1;
+    *cp = (int32_t)c;
+    return k;
 }
 
 /* Class of a code point by its general category alone. */

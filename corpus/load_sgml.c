@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "error.h"
+#include "utf8.h"
 #include "load_internal.h"
 
 typedef struct {
@@ -132,30 +133,6 @@ static int attribute(range attrs, const char *name, range *value)
     return 0;
 }
 
-static size_t put_utf8(char *d, unsigned long c)
-{
-    if (c < 0x80) {
-        d[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        d[0] = (char)(0xC0 | c >> 6);
-        d[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        d[0] = (char)(0xE0 | c >> 12);
-        d[1] = (char)(0x80 | (c >> 6 & 0x3F));
-        d[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    d[0] = (char)(0xF0 | c >> 18);
-    d[1] = (char)(0x80 | (c >> 12 & 0x3F));
-    d[2] = (char)(0x80 | (c >> 6 & 0x3F));
-    d[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
 /* Decodes the entity at p (p[0] == '&') into d; returns the bytes of
  * input it used, or 0 if it is not an entity (the '&' stays as it is). */
 static size_t entity(const char *p, const char *end, char *d, size_t *dlen)
@@ -197,7 +174,7 @@ static size_t entity(const char *p, const char *end, char *d, size_t *dlen)
         return 0;
     if (c < 0x20 || (c >= 0x7F && c < 0xA0)) /* control characters */
         c = ' ';
-    *dlen = put_utf8(d, c);
+    *dlen = bl_utf8_encode((uint32_t)c, (uint8_t *)d);
     return i + 1;
 }
 

@@ -15,50 +15,12 @@
 
 #include "buf.h"
 #include "error.h"
+#include "utf8.h"
 
 #define BOLD_ON "\033[1m"
 #define BOLD_OFF "\033[0m"
 #define MARK "**"
 #define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
-
-/* Returns the length of the valid UTF-8 character at p[0..n) (n >= 1) and
- * its code point in *cp, or 0 with *bad set to the length of the maximal
- * invalid subpart to replace by one U+FFFD (Unicode's recommended practice). */
-static size_t utf8_next(const unsigned char *p, size_t n, uint32_t *cp, size_t *bad)
-{
-    unsigned char c = p[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t need;
-    uint32_t v;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 1, v = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2, v = c & 0x0F;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3, v = c & 0x07;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else {
-        *bad = 1;
-        return 0;
-    }
-    for (size_t i = 1; i <= need; i++) {
-        if (i >= n || p[i] < lo || p[i] > hi) {
-            *bad = i;
-            return 0;
-        }
-        v = v << 6 | (p[i] & 0x3F);
-        lo = 0x80, hi = 0xBF;
-    }
-    *cp = v;
-    return need + 1;
-}
 
 static int is_control(uint32_t c)
 {
@@ -73,7 +35,7 @@ static int append_clean(bl_buf *b, const char *s, size_t len, int controls)
     size_t i = 0;
     while (i < len) {
         uint32_t c;
-        size_t bad, n = utf8_next(p + i, len - i, &c, &bad);
+        size_t bad = 1, n = bl_utf8_decode(p + i, len - i, &c, &bad);
         int rc;
         if (n == 0) {
             rc = bl_buf_append(b, REPLACEMENT, 3);

@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "utf8.h"
 
 /* Tokens shown before the first match when the window can move back. */
 #define CONTEXT_BEFORE 5
@@ -83,66 +84,6 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 }
 
 /* ---- UTF-8 --------------------------------------------------------- */
-
-/* Decodes the character at p[0..n) (n >= 1) into *cp and returns its length,
- * or returns 0 if p does not start a valid sequence (stray continuation,
- * overlong form, surrogate, beyond U+10FFFF, truncated). */
-static size_t utf8_next(const unsigned char *p, size_t n, uint32_t *cp)
-{
-    unsigned char c = p[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t need;
-    uint32_t v;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 1, v = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2, v = c & 0x0F;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3, v = c & 0x07;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i <= need; i++) {
-        if (i >= n || p[i] < lo || p[i] > hi)
-            return 0;
-        v = v << 6 | (p[i] & 0x3F);
-        lo = 0x80, hi = 0xBF;
-    }
-    *cp = v;
-    return need + 1;
-}
-
-static size_t utf8_encode(uint32_t c, unsigned char *o)
-{
-    if (c < 0x80) {
-        o[0] = (unsigned char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        o[0] = (unsigned char)(0xC0 | c >> 6);
-        o[1] = (unsigned char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        o[0] = (unsigned char)(0xE0 | c >> 12);
-        o[1] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
-        o[2] = (unsigned char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    o[0] = (unsigned char)(0xF0 | c >> 18);
-    o[1] = (unsigned char)(0x80 | (c >> 12 & 0x3F));
-    o[2] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
-    o[3] = (unsigned char)(0x80 | (c & 0x3F));
-    return 4;
-}
 
 /* Whitespace and control characters: shown as (part of) one space. */
 static int is_blank(uint32_t c)
@@ -455,7 +396,7 @@ static void emit_range(emitter *em, size_t from, size_t to)
     size_t i = from;
     while (i < to && !em->cut && !em->err) {
         uint32_t c;
-        size_t n = utf8_next(em->text + i, to - i, &c);
+        size_t n = bl_utf8_decode(em->text + i, to - i, &c, NULL);
         if (n == 0)
             c = em->text[i], n = 1;
         if (is_blank(c)) {
@@ -464,8 +405,8 @@ static void emit_range(emitter *em, size_t from, size_t to)
         } else if (n > 1 || c < 0x80) {
             put(em, em->text + i, n, 0, i + n);
         } else {
-            unsigned char enc[4];
-            put(em, enc, utf8_encode(c, enc), 0, i + n);
+            uint8_t enc[BL_UTF8_MAX];
+            put(em, enc, bl_utf8_encode(c, enc), 0, i + n);
         }
         i += n;
     }
@@ -479,7 +420,7 @@ static size_t collapsed_len(const unsigned char *text, size_t from, size_t to,
     int space = 0;
     while (i < to && len <= limit) {
         uint32_t c;
-        size_t n = utf8_next(text + i, to - i, &c);
+        size_t n = bl_utf8_decode(text + i, to - i, &c, NULL);
         if (n == 0)
             c = text[i], n = 1;
         if (is_blank(c)) {
@@ -502,7 +443,7 @@ static size_t lead_start(const unsigned char *text, size_t from, size_t at)
     size_t i = from, start = from == 0 ? 0 : SIZE_MAX;
     while (i < at) {
         uint32_t c;
-        size_t n = utf8_next(text + i, at - i, &c);
+        size_t n = bl_utf8_decode(text + i, at - i, &c, NULL);
         if (n == 0)
             c = text[i], n = 1;
         i += n;
@@ -522,7 +463,7 @@ static size_t trail_end(const unsigned char *text, size_t at, size_t to, int las
     size_t i = at;
     while (i < to && i - at <= GAP_MAX_BYTES) {
         uint32_t c;
-        size_t n = utf8_next(text + i, to - i, &c);
+        size_t n = bl_utf8_decode(text + i, to - i, &c, NULL);
         if (n == 0)
             c = text[i], n = 1;
         if (is_blank(c))
