@@ -1,6 +1,7 @@
 /* helpers.c: shared test utilities. */
 #include "helpers.h"
 
+#include <criterion/criterion.h>
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -299,4 +300,19 @@ const char *bl_test_root(void)
 {
     const char *r = getenv("BYLINE_ROOT");
     return r ? r : ".";
+}
+
+int bl_test_byline_v(char **out, char **err, const char *fmt, va_list ap)
+{
+    char args[8192];
+    vsnprintf(args, sizeof args, fmt, ap);
+    free(*out);
+    free(*err);
+    *out = *err = NULL;
+    int rc = bl_test_runf(out, err, "'%s' %s", bl_test_byline(), args);
+    cr_assert(rc >= 0 && rc < 128, "byline %s: status %d (killed by a signal?)\nstderr: %s", args,
+              rc, *err ? *err : "");
+    cr_assert(!bl_test_sanitizer_report(*err), "byline %s: sanitizer report:\n%s", args, *err);
+    cr_assert(*out && *err, "byline %s: output not captured", args);
+    return rc;
 }

@@ -3,6 +3,7 @@
 #ifndef BL_TEST_HELPERS_H
 #define BL_TEST_HELPERS_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,13 @@ char *bl_test_dir_snapshot(const char *dir, const char *const *skip, size_t *len
 /* Copies the regular files of directory src (not recursive) into dst,
  * creating dst. Returns 0 or -1. */
 int bl_test_copy_dir(const char *src, const char *dst);
+
+/* Runs `byline ARGS` (ARGS from fmt, shell-quoted by the caller) with its
+ * stdout and stderr in *out and *err (freed first, so the caller can keep
+ * calling with the same pointers); fails the current Criterion test if
+ * byline died from a signal, a sanitizer reported, or output was not
+ * captured. Returns the exit status. */
+int bl_test_byline_v(char **out, char **err, const char *fmt, va_list ap);
 
 /* Path of bin/byline for end-to-end tests ($BYLINE_BIN, else bin/byline). */
 const char *bl_test_byline(void);

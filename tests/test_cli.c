@@ -41,17 +41,10 @@ static void forget(void)
  * and fails the test if byline died from a signal or a sanitizer spoke. */
 __attribute__((format(printf, 1, 2))) static int run(const char *fmt, ...)
 {
-    char args[8192];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
+    int rc = bl_test_byline_v(&out, &err, fmt, ap);
     va_end(ap);
-    forget();
-    int rc = bl_test_runf(&out, &err, "'%s' %s", bl_test_byline(), args);
-    cr_assert(rc >= 0 && rc < 128, "byline %s: status %d (killed by a signal?)\nstderr: %s", args,
-              rc, err ? err : "");
-    cr_assert(!bl_test_sanitizer_report(err), "byline %s: sanitizer report:\n%s", args, err);
-    cr_assert(out && err, "byline %s: output not captured", args);
     return rc;
 }
 
