@@ -585,6 +585,97 @@ int bl_termdict_prefix(const bl_termdict *d, const char *prefix, size_t len,
     return 0;
 }
 
+struct bl_termdict_iter {
+    const bl_termdict *d;
+    uint64_t block; /* the block the cursor is in */
+    cursor c;
+};
+
+int bl_termdict_iter_new(const bl_termdict *d, bl_termdict_iter **out)
+{
+    bl_termdict_iter *it = calloc(1, sizeof *it);
+    if (!it)
+        return BL_ENOMEM;
+    it->d = d;
+    if (d->nblocks)
+        cursor_start(d, &it->c, 0);
+    *out = it;
+    return 0;
+}
+
+int bl_termdict_iter_next(bl_termdict_iter *it, const char **term, size_t *len,
+                          bl_terminfo *info)
+{
+    while (it->c.left == 0) {
+        if (it->block + 1 >= it->d->nblocks)
+            return 0;
+        cursor_start(it->d, &it->c, ++it->block);
+    }
+    int rc = cursor_next(it->d, &it->c);
+    if (rc)
+        return rc;
+    *term = (const char *)it->c.term;
+    *len = it->c.len;
+    *info = it->c.info;
+    return 1;
+}
+
+void bl_termdict_iter_free(bl_termdict_iter *it) { free(it); }
+
+/* One walker of the merge: its current term, or done. */
+typedef struct {
+    bl_termdict_iter *it;
+    const char *term;
+    size_t len;
+    int done;
+} union_walker;
+
+static int walker_step(union_walker *w)
+{
+    bl_terminfo info;
+    int rc = bl_termdict_iter_next(w->it, &w->term, &w->len, &info);
+    if (rc < 0)
+        return rc;
+    w->done = rc == 0;
+    return 0;
+}
+
+int bl_termdict_count_union(const bl_termdict *const *d, size_t n, uint64_t *out)
+{
+    union_walker *w = calloc(n ? n : 1, sizeof *w);
+    if (!w)
+        return BL_ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        if (!(rc = bl_termdict_iter_new(d[i], &w[i].it)))
+            rc = walker_step(&w[i]);
+    uint64_t count = 0;
+    while (!rc) {
+        /* The smallest current term is one distinct term; every walker on it
+         * moves on. */
+        const union_walker *min = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (!w[i].done && (!min || term_cmp((const uint8_t *)w[i].term, w[i].len,
+                                                (const uint8_t *)min->term, min->len) < 0))
+                min = &w[i];
+        if (!min)
+            break;
+        count++;
+        char cur[BL_TERM_MAX_BYTES + 1];
+        size_t cur_len = min->len;
+        memcpy(cur, min->term, cur_len);
+        for (size_t i = 0; i < n && !rc; i++)
+            if (!w[i].done && w[i].len == cur_len && memcmp(w[i].term, cur, cur_len) == 0)
+                rc = walker_step(&w[i]);
+    }
+    for (size_t i = 0; i < n; i++)
+        bl_termdict_iter_free(w[i].it);
+    free(w);
+    if (!rc)
+        *out = count;
+    return rc;
+}
+
 int bl_termdict_check(const bl_termdict *d, uint64_t docs_bytes, uint64_t positions_bytes)
 {
     uint8_t prev[BL_TERM_MAX_BYTES];

@@ -81,6 +81,27 @@ typedef int (*bl_termdict_visit_fn)(void *ctx, const char *term, size_t len,
 int bl_termdict_prefix(const bl_termdict *d, const char *prefix, size_t len,
                        bl_termdict_visit_fn fn, void *ctx);
 
+/* An in-order walk over all terms, one at a time (for merges: several
+ * dictionaries can be walked side by side, which a callback cannot do). */
+typedef struct bl_termdict_iter bl_termdict_iter;
+
+/* Starts a walk over d, which must outlive it. Errors: BL_ENOMEM. */
+int bl_termdict_iter_new(const bl_termdict *d, bl_termdict_iter **out);
+
+/* Moves to the next term: returns 1 and sets *term (NUL-terminated,
+ * borrowed until the next call), *len and *info; 0 after the last term;
+ * BL_ECORRUPT (with detail) if a block is damaged. */
+int bl_termdict_iter_next(bl_termdict_iter *it, const char **term, size_t *len,
+                          bl_terminfo *info);
+
+/* Frees it; NULL does nothing. */
+void bl_termdict_iter_free(bl_termdict_iter *it);
+
+/* Counts the distinct terms of n dictionaries together (a term present in
+ * several counts once), by walking them side by side in memory bounded by
+ * n. Errors: BL_ECORRUPT, BL_ENOMEM. */
+int bl_termdict_count_union(const bl_termdict *const *d, size_t n, uint64_t *out);
+
 /* Walks every block and checks its structure: sorted terms, offsets that
  * never decrease and stay below the given .doc/.pos body sizes, first terms
  * and counts that match the index, no stray bytes. (The checksum is

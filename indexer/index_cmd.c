@@ -24,6 +24,7 @@
 #include "loader.h"
 #include "manifest.h"
 #include "stemmer.h"
+#include "termdict.h"
 
 #define EXIT_USAGE 2
 #define EXIT_RUNTIME 3
@@ -178,6 +179,25 @@ static void remove_orphans(const char *dir, uint64_t next_segment)
     closedir(d);
 }
 
+/* Distinct terms over the segments this run wrote (a term in several
+ * segments counts once). Only for the summary line: failures are quiet. */
+static void count_terms(const index_opts *o, const run_state *s, uint64_t *terms)
+{
+    bl_termdict **d = calloc(s->ndone ? s->ndone : 1, sizeof *d);
+    size_t n = 0;
+    char path[4096];
+    while (d && n < s->ndone &&
+           bl_segment_path(path, sizeof path, o->out_dir, s->done[n].id, "tdi") == 0 &&
+           bl_termdict_open(&d[n], path, 0) == 0)
+        n++;
+    if (d && n == s->ndone && bl_termdict_count_union((const bl_termdict *const *)d, n, terms))
+        *terms = 0;
+    for (size_t i = 0; d && i < n; i++)
+        bl_termdict_close(d[i]);
+    free(d);
+    bl_error_clear();
+}
+
 static int ensure_dir(const char *dir, int *created)
 {
     *created = 0;
@@ -325,7 +345,8 @@ int bl_cmd_index(int argc, char **argv)
     if (s.show_progress)
         fputs("\r\033[K", stderr);
     if (!o.quiet) {
-        uint64_t index_bytes = 0;
+        uint64_t index_bytes = 0, terms = 0;
+        count_terms(&o, &s, &terms);
         static const char *exts[] = {"tdi", "doc", "pos", "len", "sto"};
         char path[4096];
         struct stat st;
@@ -335,9 +356,10 @@ int bl_cmd_index(int argc, char **argv)
                     stat(path, &st) == 0)
                     index_bytes += (uint64_t)st.st_size;
         fprintf(stderr,
-                "indexed %llu articles, %llu tokens, %zu segment%s; read %llu bytes in %llu "
-                "files; wrote %llu index bytes; %.2f s",
-                (unsigned long long)s.articles, (unsigned long long)s.tokens, s.ndone,
+                "indexed %llu articles, %llu tokens, %llu distinct terms, %zu segment%s; read %llu "
+                "bytes in %llu files; wrote %llu index bytes; %.2f s",
+                (unsigned long long)s.articles, (unsigned long long)s.tokens,
+                (unsigned long long)terms, s.ndone,
                 s.ndone == 1 ? "" : "s", (unsigned long long)stats.bytes,
                 (unsigned long long)stats.files, (unsigned long long)index_bytes,
                 now() - s.started);

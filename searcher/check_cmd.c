@@ -3,6 +3,7 @@
  * offset of anything wrong. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
@@ -52,13 +53,20 @@ int bl_cmd_check(int argc, char **argv)
     }
     int damaged = 0;
     uint64_t docs = 0, terms = 0;
+    const bl_termdict **dicts = calloc(m.nsegments ? m.nsegments : 1, sizeof *dicts);
+    bl_segment **segs = calloc(m.nsegments ? m.nsegments : 1, sizeof *segs);
+    if (!dicts || !segs) {
+        fprintf(stderr, "byline check: out of memory\n");
+        free(dicts);
+        free(segs);
+        bl_manifest_release(&m);
+        return 1;
+    }
     for (uint32_t i = 0; i < m.nsegments; i++) {
-        bl_segment *seg;
-        rc = bl_segment_open(&seg, dir, &m.segments[i], 1);
+        rc = bl_segment_open(&segs[i], dir, &m.segments[i], 1);
         if (!rc) {
-            rc = bl_segment_check(seg);
-            terms += bl_termdict_count(bl_segment_termdict(seg));
-            bl_segment_close(seg);
+            rc = bl_segment_check(segs[i]);
+            dicts[i] = bl_segment_termdict(segs[i]);
         }
         if (rc) {
             printf("damaged: segment %llu: %s\n", (unsigned long long)m.segments[i].id,
@@ -67,8 +75,16 @@ int bl_cmd_check(int argc, char **argv)
         }
         docs += m.segments[i].doc_count;
     }
+    if (!damaged && bl_termdict_count_union(dicts, m.nsegments, &terms) != 0) {
+        printf("damaged: %s\n", bl_error_detail());
+        damaged = 1;
+    }
+    for (uint32_t i = 0; i < m.nsegments; i++)
+        bl_segment_close(segs[i]);
+    free(segs);
+    free(dicts);
     if (!damaged)
-        printf("ok: %s: generation %llu, %u segments, %llu documents, %llu terms, language %s\n",
+        printf("ok: %s: generation %llu, %u segments, %llu documents, %llu distinct terms, language %s\n",
                dir, (unsigned long long)m.generation, m.nsegments, (unsigned long long)docs,
                (unsigned long long)terms, m.lang);
     bl_manifest_release(&m);

@@ -534,3 +534,62 @@ Test(termdict, corrupt_bytes)
     free(t);
     remove_tmpdir();
 }
+
+/* The iterator yields every term in order with its info, and the union
+ * count equals a brute-force count of distinct terms over several
+ * dictionaries that share some of their terms. */
+Test(termdict, iterator_and_union_count)
+{
+    seed_rng("iterator_and_union_count");
+    make_tmpdir();
+    enum { NDICT = 4 };
+    size_t want = 3000;
+    term *all = calloc(want, sizeof *all);
+    cr_assert_not_null(all);
+    size_t n = gen_terms(all, want);
+    bl_termdict *d[NDICT];
+    size_t expect_union = 0;
+    uint8_t *in_any = calloc(n ? n : 1, 1);
+    for (int k = 0; k < NDICT; k++) {
+        /* Each dictionary holds a random subset (k == 0: all, or none). */
+        term *sub = calloc(n ? n : 1, sizeof *sub);
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (below(3) == 0) {
+                sub[m++] = all[i];
+                in_any[i] = 1;
+            }
+        char path[128], name[32];
+        snprintf(name, sizeof name, "u%d.tdi", k);
+        tmp_path(path, sizeof path, name);
+        write_dict(path, sub, m);
+        cr_assert_eq(bl_termdict_open(&d[k], path, 1), 0, "%s", bl_error_detail());
+        bl_termdict_iter *it;
+        cr_assert_eq(bl_termdict_iter_new(d[k], &it), 0);
+        const char *t;
+        size_t len;
+        bl_terminfo info;
+        for (size_t i = 0; i < m; i++) {
+            cr_assert_eq(bl_termdict_iter_next(it, &t, &len, &info), 1, "term %zu of %zu", i, m);
+            cr_assert_eq(len, sub[i].len);
+            cr_assert(memcmp(t, sub[i].b, len) == 0 && t[len] == 0);
+            cr_assert(info_eq(&info, &sub[i].info));
+        }
+        cr_assert_eq(bl_termdict_iter_next(it, &t, &len, &info), 0);
+        bl_termdict_iter_free(it);
+        free(sub);
+    }
+    for (size_t i = 0; i < n; i++)
+        expect_union += in_any[i];
+    uint64_t got;
+    cr_assert_eq(bl_termdict_count_union((const bl_termdict *const *)d, NDICT, &got), 0);
+    cr_assert_eq(got, expect_union, "union of %d dictionaries: %llu, expected %zu", NDICT,
+                 (unsigned long long)got, expect_union);
+    cr_assert_eq(bl_termdict_count_union(NULL, 0, &got), 0);
+    cr_assert_eq(got, 0);
+    for (int k = 0; k < NDICT; k++)
+        bl_termdict_close(d[k]);
+    free(in_any);
+    free(all);
+    remove_tmpdir();
+}
