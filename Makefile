@@ -100,8 +100,8 @@ demo: deps
 	@sh corpus/demo.sh bin/byline
 
 bench: deps
-	$(MAKE) bin/byline-bench bin/byline
-	bin/byline-bench
+	$(MAKE) all
+	@sh bench/run.sh
 
 deps:
 	@sh .ci/deps.sh
