@@ -177,14 +177,32 @@ static int parse_args(int argc, char **argv, search_opts *o, char **query)
     return 0;
 }
 
+/* Characters (code points) in s[0..n): where a caret goes under UTF-8 text. */
+static size_t columns(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
 static void report_query_error(const char *query, size_t pos, const char *where)
 {
-    fprintf(stderr, "byline search: %smalformed query: %s\n", where, bl_error_detail());
-    /* Echo the query with a caret under the offending byte (long queries
-     * are shown around the position only). */
-    size_t len = strlen(query), from = pos > 60 ? pos - 40 : 0;
+    size_t len = strlen(query);
+    if (pos > len)
+        pos = len;
+    fprintf(stderr, "byline search: %smalformed query at column %zu: %s\n", where,
+            columns(query, pos) + 1, bl_error_detail());
+    /* Echo the query with a caret under the offending character (a long
+     * query is shown around the position only). */
+    size_t from = pos > 60 ? pos - 40 : 0;
+    while (from > 0 && ((unsigned char)query[from] & 0xC0) == 0x80)
+        from--;
     size_t to = len - from > 100 ? from + 100 : len;
-    fprintf(stderr, "  %.*s\n  %*s^\n", (int)(to - from), query + from, (int)(pos - from), "");
+    while (to < len && ((unsigned char)query[to] & 0xC0) == 0x80)
+        to++;
+    fprintf(stderr, "  %.*s\n  %*s^\n", (int)(to - from), query + from,
+            (int)columns(query + from, pos - from), "");
 }
 
 static int record_latency(searcher *s, double ms)
