@@ -30,6 +30,7 @@ typedef struct {
     bl_load_ctx *lc;
     const char *path;
     bl_buf out; /* decoded fields of the current record */
+    bl_buf source; /* "PATH:LINE" of the current record */
 } sgml;
 
 /* Finds needle in [p, end), or NULL. */
@@ -365,8 +366,8 @@ static int record(sgml *g, const char *rec, const char *close, uint64_t line)
     a.title_len = t_len;
     a.text = (const char *)g->out.data + x_off;
     a.text_len = x_len;
-    a.source = g->path;
-    a.source_len = strlen(g->path);
+    if (bl_load_source(&g->source, g->path, line, &a))
+        goto nomem;
     if (d_len) {
         const char *d = (const char *)g->out.data + d_off;
         size_t n = iso_date(d, d_len, iso);
@@ -400,6 +401,7 @@ int bl_load_sgml(bl_load_ctx *lc, bl_input *in)
 
     bl_buf_init(&file);
     bl_buf_init(&g.out);
+    bl_buf_init(&g.source);
     rc = bl_input_slurp(in, &file);
     if (rc || file.len == 0)
         goto done;
@@ -444,5 +446,6 @@ int bl_load_sgml(bl_load_ctx *lc, bl_input *in)
 done:
     bl_buf_release(&file);
     bl_buf_release(&g.out);
+    bl_buf_release(&g.source);
     return rc;
 }

@@ -61,7 +61,7 @@ typedef struct {
     const char *id;     size_t id_len;     /* external id (NEWID, JSON id) */
     const char *title;  size_t title_len;
     const char *text;   size_t text_len;   /* the body */
-    const char *source; size_t source_len; /* file path, plus ":LINE" for JSONL/CSV */
+    const char *source; size_t source_len; /* file path, plus ":LINE" for JSONL/CSV/SGML */
     const char *date;   size_t date_len;
     const char *url;    size_t url_len;
 } bl_article;
