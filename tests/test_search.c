@@ -12,7 +12,9 @@
 #include "eval.h"
 #include "helpers.h"
 #include "index.h"
+#include "postings.h"
 #include "query.h"
+#include "segment.h"
 
 /* Words chosen so that some share stems (sanction/sanctions/sanctioned) and
  * prefixes (mar*, war*). */
@@ -403,4 +405,112 @@ Test(search, top_k_zero_only_counts)
     bl_index_close(idx);
     bl_test_rmtree(dir);
     free(dir);
+}
+
+typedef struct {
+    const corpus *c;
+    bl_segment *seg;
+    uint32_t base;
+    uint64_t terms;
+} readback_ctx;
+
+/* For one term of the segment: its postings (docs, tfs, positions) equal
+ * what the oracle's analysis of the articles says. */
+static int check_term_postings(void *ctx, const char *term, size_t len, const bl_terminfo *ti)
+{
+    readback_ctx *r = ctx;
+    (void)len;
+    r->terms++;
+    bl_posting_iter *it;
+    cr_assert_eq(bl_posting_iter_new(bl_segment_postings(r->seg), ti, &it), 0);
+    bl_docset *ds = bl_posting_iter_docset(it);
+    uint32_t n = bl_segment_info(r->seg)->doc_count, seen = 0;
+    for (uint32_t d = 0; d < n; d++) {
+        const odoc *od = &r->c->docs[r->base + d];
+        uint32_t tf = o_tf(od, term);
+        if (!tf)
+            continue;
+        seen++;
+        cr_assert_eq(ds->doc, d, "term '%s': expected doc %u, got %u", term, d, ds->doc);
+        cr_assert_eq(bl_posting_iter_freq(it), tf, "term '%s' doc %u", term, d);
+        const uint32_t *pos;
+        uint32_t np;
+        cr_assert_eq(bl_posting_iter_positions(it, &pos, &np), 0);
+        cr_assert_eq(np, tf);
+        for (uint32_t k = 0, i = 0; i < od->n; i++)
+            if (strcmp(od->terms[i], term) == 0)
+                cr_assert_eq(pos[k++], od->pos[i], "term '%s' doc %u position %u", term, d, k);
+        bl_docset_next(ds);
+    }
+    cr_assert_eq(ds->doc, BL_DOC_END);
+    cr_assert_eq(ds->err, 0);
+    cr_assert_eq(ti->doc_freq, seen);
+    bl_docset_free(ds);
+    return 0;
+}
+
+Test(search, build_then_read_back_everything)
+{
+    uint64_t seed = bl_test_seed("search.read_back");
+    bl_rng r;
+    bl_rng_init(&r, seed);
+    size_t ndocs = 300;
+    bl_article *arts = calloc(ndocs, sizeof *arts);
+    char ids[300][16];
+    for (size_t i = 0; i < ndocs; i++) {
+        char *t = random_text(&r, 5), *x = random_text(&r, 400);
+        snprintf(ids[i], sizeof ids[i], "doc-%zu", i);
+        arts[i] = (bl_article){ids[i], strlen(ids[i]), t, strlen(t), x, strlen(x),
+                               "src", 3, "2026-11-22", 10, "u", 1};
+    }
+    char *dir = bl_test_tmpdir();
+    cr_assert_eq(bl_test_build_index(dir, arts, ndocs, "english", 128), 0, "%s",
+                 bl_error_detail());
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
+    bl_analyzer *a;
+    bl_analyzer_new(&a, "english");
+    corpus c;
+    build_oracle(&c, a, arts, ndocs);
+    cr_assert_eq(bl_index_segment_count(idx), 3);
+    const bl_termdict *dicts[3];
+    for (size_t s = 0; s < bl_index_segment_count(idx); s++) {
+        bl_segment *seg = bl_index_segment(idx, s);
+        uint32_t base = bl_index_segment_base(idx, s);
+        dicts[s] = bl_segment_termdict(seg);
+        cr_assert_eq(bl_segment_check(seg), 0, "%s", bl_error_detail());
+        for (uint32_t d = 0; d < bl_segment_info(seg)->doc_count; d++) {
+            const bl_article *art = &arts[base + d];
+            bl_stored_doc sd;
+            cr_assert_eq(bl_docstore_get(bl_segment_docstore(seg), d, &sd), 0);
+            cr_assert(sd.id_len == art->id_len && memcmp(sd.id, art->id, sd.id_len) == 0);
+            cr_assert(sd.title_len == art->title_len &&
+                      memcmp(sd.title, art->title, sd.title_len) == 0);
+            cr_assert(sd.text_len == art->text_len && memcmp(sd.text, art->text, sd.text_len) == 0);
+            cr_assert(sd.date_len == 10 && memcmp(sd.date, "2026-11-22", 10) == 0);
+            cr_assert_eq(bl_segment_doc_len(seg, d), c.docs[base + d].len);
+        }
+        readback_ctx rc = {&c, seg, base, 0};
+        cr_assert_eq(bl_termdict_prefix(bl_segment_termdict(seg), "", 0, check_term_postings, &rc), 0);
+        cr_assert_eq(rc.terms, bl_termdict_count(bl_segment_termdict(seg)));
+    }
+    uint64_t distinct;
+    cr_assert_eq(bl_termdict_count_union(dicts, 3, &distinct), 0);
+    cr_assert_eq(distinct, c.ndict);
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+    for (size_t i = 0; i < ndocs; i++) {
+        free((char *)arts[i].title);
+        free((char *)arts[i].text);
+        for (size_t k = 0; k < c.docs[i].n; k++)
+            free(c.docs[i].terms[k]);
+        free(c.docs[i].terms);
+        free(c.docs[i].pos);
+    }
+    free(arts);
+    free(c.docs);
+    free(c.dict);
+    free(c.df);
 }
