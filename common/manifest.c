@@ -122,8 +122,9 @@ static int serialize(const bl_manifest *m, bl_buf *b)
     return rc ? BL_ENOMEM : 0;
 }
 
-int bl_manifest_commit(const char *dir, const bl_manifest *m)
+int bl_manifest_commit(const char *dir, const bl_manifest *m, int *renamed)
 {
+    *renamed = 0;
     char tmp[4096], final[4096], name[64];
     snprintf(name, sizeof name, "%s.tmp.%ld", BL_MANIFEST_NAME, (long)getpid());
     int rc = manifest_path(tmp, sizeof tmp, dir, name);
@@ -145,11 +146,18 @@ int bl_manifest_commit(const char *dir, const bl_manifest *m)
     }
     if ((rc = bl_filewriter_commit(w)) != 0)
         goto fail;
+    /* Make the new segment files' and the temporary manifest's directory
+     * entries durable before the rename can make anything refer to them. */
+    if ((rc = bl_fsync_dir(dir)) != 0) {
+        unlink(tmp);
+        goto fail;
+    }
     if (rename(tmp, final) != 0) {
         rc = bl_error_set(BL_EIO, "%s: cannot rename to %s: %s", tmp, final, strerror(errno));
         unlink(tmp);
         goto fail;
     }
+    *renamed = 1;
     rc = bl_fsync_dir(dir);
 fail:
     bl_buf_release(&b);

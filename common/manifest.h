@@ -48,9 +48,12 @@ typedef struct {
 int bl_manifest_read(const char *dir, bl_manifest *out);
 
 /* Atomically replaces dir/MANIFEST by m with m->generation as given (the
- * caller increments it). Errors: BL_EIO, BL_ENOMEM; on error the old
- * manifest is untouched. */
-int bl_manifest_commit(const char *dir, const bl_manifest *m);
+ * caller increments it). Sets *renamed once the new manifest is in place:
+ * from then on readers see m, even if the call still fails (the directory
+ * fsync after the rename), so the caller must not delete m's segments.
+ * Errors: BL_EIO, BL_ENOMEM; with *renamed == 0 the old manifest is
+ * untouched. */
+int bl_manifest_commit(const char *dir, const bl_manifest *m, int *renamed);
 
 /* Appends a segment to m. Errors: BL_ENOMEM. */
 int bl_manifest_add_segment(bl_manifest *m, const bl_manifest_segment *s);

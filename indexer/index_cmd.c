@@ -20,6 +20,7 @@
 
 #include "analyzer.h"
 #include "error.h"
+#include "filefmt.h"
 #include "inverter.h"
 #include "loader.h"
 #include "manifest.h"
@@ -160,8 +161,9 @@ static void discard_new_segments(run_state *s)
                 remove(path);
 }
 
-/* Files named seg_N.* with N >= next_segment belong to a run that crashed
- * before its commit; nothing refers to them, so they go. */
+/* Files named seg_N.* with N >= next_segment, and temporary manifests,
+ * belong to a run that crashed before its commit; nothing refers to them,
+ * so they go (we hold the writer lock, so no live run owns them). */
 static void remove_orphans(const char *dir, uint64_t next_segment)
 {
     DIR *d = opendir(dir);
@@ -172,8 +174,9 @@ static void remove_orphans(const char *dir, uint64_t next_segment)
     while ((e = readdir(d)) != NULL) {
         unsigned long long id;
         char ext[8];
-        if (sscanf(e->d_name, "seg_%llu.%7s", &id, ext) == 2 && id >= next_segment &&
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
+        int orphan = (sscanf(e->d_name, "seg_%llu.%7s", &id, ext) == 2 && id >= next_segment) ||
+                     strncmp(e->d_name, BL_MANIFEST_NAME ".tmp.", sizeof BL_MANIFEST_NAME + 4) == 0;
+        if (orphan && snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
             remove(path);
     }
     closedir(d);
@@ -212,7 +215,14 @@ static int ensure_dir(const char *dir, int *created)
     if (mkdir(dir, 0755) != 0)
         return bl_error_set(BL_EIO, "%s: cannot create: %s", dir, strerror(errno));
     *created = 1;
-    return 0;
+    /* The new directory's own entry must be durable too. */
+    char parent[4096];
+    const char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(parent, sizeof parent, ".");
+    else
+        snprintf(parent, sizeof parent, "%.*s", slash == dir ? 1 : (int)(slash - dir), dir);
+    return bl_fsync_dir(parent);
 }
 
 static int parse_args(int argc, char **argv, index_opts *o)
@@ -312,7 +322,7 @@ int bl_cmd_index(int argc, char **argv)
     run_state s = {.opts = &o, .manifest = &m, .stats = &stats};
     s.started = now();
     s.show_progress = !o.quiet && isatty(2);
-    int lock = -1, created = 0;
+    int lock = -1, created = 0, exit_code = 0;
     if ((rc = ensure_dir(o.out_dir, &created)) || (rc = bl_manifest_lock(o.out_dir, &lock)) ||
         (rc = load_manifest(&o, &m)) || (rc = bl_analyzer_new(&s.analyzer, m.lang)))
         goto fail;
@@ -339,8 +349,16 @@ int bl_cmd_index(int argc, char **argv)
         if ((rc = bl_manifest_add_segment(&m, &s.done[i])) != 0)
             goto fail;
     m.generation++;
-    if ((rc = bl_manifest_commit(o.out_dir, &m)) != 0)
-        goto fail;
+    int renamed = 0;
+    if ((rc = bl_manifest_commit(o.out_dir, &m, &renamed)) != 0) {
+        if (!renamed)
+            goto fail;
+        /* The new manifest is live: its segments must stay. */
+        fprintf(stderr, "byline index: %s\nbyline index: the index was updated, but the update "
+                        "may not survive a power loss\n",
+                bl_error_detail());
+        exit_code = EXIT_RUNTIME;
+    }
 
     if (s.show_progress)
         fputs("\r\033[K", stderr);
@@ -374,7 +392,7 @@ int bl_cmd_index(int argc, char **argv)
     bl_analyzer_free(s.analyzer);
     bl_manifest_release(&m);
     bl_manifest_unlock(lock);
-    return 0;
+    return exit_code;
 fail:
     if (s.show_progress)
         fputs("\r\033[K", stderr);

@@ -91,7 +91,10 @@ int bl_test_build_index(const char *dir, const bl_article *arts, size_t n, const
     }
     m.generation++;
     if (!rc)
-        rc = bl_manifest_commit(dir, &m);
+    {
+        int renamed;
+        rc = bl_manifest_commit(dir, &m, &renamed);
+    }
     bl_analyzer_free(a);
 out:
     bl_manifest_release(&m);
