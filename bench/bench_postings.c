@@ -316,7 +316,7 @@ static int bench_synthetic(const bench_opts *o)
     free(lens);
     bl_postings *p = NULL;
     if (!rc)
-        rc = bl_postings_open(&p, dpath, ppath, 1);
+        rc = bl_postings_open(&p, dpath, ppath, o->universe, 1);
     if (rc) {
         fprintf(stderr, "byline-bench: %s\n", bl_error_detail());
         return 1;

@@ -247,14 +247,16 @@ void bl_postings_writer_abort(bl_postings_writer *w)
 struct bl_postings {
     bl_mapped docs;
     bl_mapped pos;
+    uint32_t doc_count; /* every doc id must be below it */
 };
 
 int bl_postings_open(bl_postings **out, const char *doc_path, const char *pos_path,
-                     int verify)
+                     uint32_t doc_count, int verify)
 {
     bl_postings *p = calloc(1, sizeof *p);
     if (!p)
         return BL_ENOMEM;
+    p->doc_count = doc_count;
     int rc = bl_file_map(&p->docs, doc_path, BL_KIND_DOCS, verify);
     if (!rc)
         rc = bl_file_map(&p->pos, pos_path, BL_KIND_POSITIONS, verify);
@@ -373,6 +375,11 @@ static int decode_block_into(const bl_posting_iter *it, uint32_t b, uint32_t *do
     if (it->nblocks > 1 && docs[m - 1] != it->last[b])
         return corrupt(f, off, "block %u ends at doc %u, skip table says %u", b, docs[m - 1],
                        it->last[b]);
+    /* Ids index per-document arrays (lengths, stored docs): one compare per
+     * block keeps a damaged list from reading outside them. */
+    if (docs[m - 1] >= it->p->doc_count)
+        return corrupt(f, off, "block %u: doc id %u, but the segment has %u documents", b,
+                       docs[m - 1], it->p->doc_count);
     uint32_t bad = 0;
     for (uint32_t j = 0; j < m; j++) {
         uint32_t t = tfs[j] + 1;

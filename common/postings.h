@@ -72,10 +72,12 @@ void bl_postings_writer_abort(bl_postings_writer *w);
 /* The two mapped files of a segment. */
 typedef struct bl_postings bl_postings;
 
-/* Maps both files; verify != 0 checks their checksums. Errors: BL_EIO,
- * BL_ECORRUPT, BL_EVERSION, BL_ENOMEM. */
+/* Maps both files of a segment of doc_count documents; verify != 0 checks
+ * their checksums. Iterators report a doc id >= doc_count as corruption,
+ * so ids can safely index per-document arrays (pass BL_DOC_END when there
+ * are none). Errors: BL_EIO, BL_ECORRUPT, BL_EVERSION, BL_ENOMEM. */
 int bl_postings_open(bl_postings **out, const char *doc_path,
-                     const char *pos_path, int verify);
+                     const char *pos_path, uint32_t doc_count, int verify);
 
 /* Unmaps and frees p; NULL does nothing. */
 void bl_postings_close(bl_postings *p);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "codec.h"
 #include "error.h"
 #include "filefmt.h"
 
@@ -45,12 +46,18 @@ int bl_segment_open(bl_segment **out, const char *dir,
     s->info = *info;
     char p1[4096], p2[4096];
     int rc;
+    if (info->codec != BL_CODEC_VARINT) {
+        rc = bl_error_set(BL_EVERSION, "%s: segment %llu was written with block codec %u; "
+                          "this byline reads codec %d", dir, (unsigned long long)info->id,
+                          info->codec, BL_CODEC_VARINT);
+        goto fail;
+    }
     if ((rc = bl_segment_path(p1, sizeof p1, dir, info->id, "tdi")) ||
         (rc = bl_termdict_open(&s->dict, p1, verify)))
         goto fail;
     if ((rc = bl_segment_path(p1, sizeof p1, dir, info->id, "doc")) ||
         (rc = bl_segment_path(p2, sizeof p2, dir, info->id, "pos")) ||
-        (rc = bl_postings_open(&s->postings, p1, p2, verify)))
+        (rc = bl_postings_open(&s->postings, p1, p2, info->doc_count, verify)))
         goto fail;
     if ((rc = bl_segment_path(p1, sizeof p1, dir, info->id, "sto")) ||
         (rc = bl_docstore_open(&s->store, p1, verify)))
@@ -127,8 +134,9 @@ int bl_segment_check(bl_segment *s)
     if ((rc = bl_termdict_prefix(s->dict, "", 0, check_term, &c)) != 0)
         return rc;
     if (c.terms != bl_termdict_count(s->dict))
-        return bl_error_set(BL_ECORRUPT, "%s: walked %llu terms, dictionary says %llu",
-                            "termdict", (unsigned long long)c.terms,
+        return bl_error_set(BL_ECORRUPT, "segment %llu: walked %llu terms of its dictionary, "
+                            "which says it holds %llu", (unsigned long long)s->info.id,
+                            (unsigned long long)c.terms,
                             (unsigned long long)bl_termdict_count(s->dict));
     uint64_t total = 0;
     for (uint32_t d = 0; d < s->info.doc_count; d++)

@@ -19,7 +19,7 @@ static void usage(FILE *f)
           "Verifies the checksum of every index file and walks every term list,\n"
           "dictionary block and stored document. Prints what is damaged (file and\n"
           "byte offset) or one line saying the index is whole.\n"
-          "Exit status: 0 whole, 1 damage found, 2 bad usage.\n",
+          "Exit status: 0 whole, 1 damage found, 2 bad usage (or no index there).\n",
           f);
 }
 
@@ -48,8 +48,9 @@ int bl_cmd_check(int argc, char **argv)
     bl_manifest m;
     int rc = bl_manifest_read(dir, &m);
     if (rc) {
+        /* No index at all is a wrong path (usage), not damage. */
         fprintf(stderr, "byline check: %s\n", bl_error_detail());
-        return 1;
+        return rc == BL_ENOTFOUND ? 2 : 1;
     }
     int damaged = 0;
     uint64_t docs = 0, terms = 0;

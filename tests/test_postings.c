@@ -368,7 +368,7 @@ static void walk_seeks(const bl_postings *p, const tlist *l, int rounds)
 static bl_postings *open_postings(const tmpfiles *t, int verify)
 {
     bl_postings *p;
-    int rc = bl_postings_open(&p, t->doc, t->pos, verify);
+    int rc = bl_postings_open(&p, t->doc, t->pos, BL_DOC_END, verify);
     cr_assert(rc == 0, "open: %s", bl_error_detail());
     return p;
 }
@@ -791,7 +791,7 @@ Test(postings, check_term_detects_flipped_doc_block_byte, .timeout = 300)
         bl_postings_close(p);
         /* and the checksum catches it too */
         bl_postings *q;
-        CHECK(bl_postings_open(&q, t.doc, t.pos, 1) == BL_ECORRUPT, "");
+        CHECK(bl_postings_open(&q, t.doc, t.pos, BL_DOC_END, 1) == BL_ECORRUPT, "");
     }
     /* a wrong max_tf in the skip table (a one-byte varint: tf <= 50) */
     const bl_terminfo *info = &lists[1].info;
@@ -817,5 +817,43 @@ Test(postings, check_term_detects_flipped_doc_block_byte, .timeout = 300)
     free(cur);
     for (int i = 0; i < NT; i++)
         free_list(&lists[i]);
+    tmp_remove(&t);
+}
+
+/* A doc id at or past the segment's document count (a damaged list whose
+ * checksum still matches) ends the walk with BL_ECORRUPT instead of letting
+ * callers index per-document arrays with it. */
+Test(postings, doc_id_past_doc_count_is_corrupt)
+{
+    seed_init("doc_id_past_doc_count_is_corrupt");
+    tmpfiles t;
+    tmp_make(&t);
+    tlist l;
+    gen_list(&l, 1000);
+    write_lists(&t, &l, 1);
+    uint32_t last = l.docs[l.n - 1];
+    bl_postings *p;
+    cr_assert_eq(bl_postings_open(&p, t.doc, t.pos, last, 1), 0, "%s", bl_error_detail());
+    bl_posting_iter *it;
+    int rc = bl_posting_iter_new(p, &l.info, &it);
+    if (rc == 0) {
+        bl_docset *ds = bl_posting_iter_docset(it);
+        uint32_t n = 0;
+        while (ds->doc != BL_DOC_END) {
+            CHECK(ds->doc < last, "doc %u yielded, segment has %u", ds->doc, last);
+            bl_docset_next(ds);
+            n++;
+        }
+        CHECK(ds->err == BL_ECORRUPT, "walk ended with err %d after %u docs", ds->err, n);
+        bl_docset_free(ds);
+    } else {
+        CHECK(rc == BL_ECORRUPT, "iter_new: %d", rc);
+    }
+    bl_postings_close(p);
+    /* One more document, and the same list is whole. */
+    cr_assert_eq(bl_postings_open(&p, t.doc, t.pos, last + 1, 1), 0);
+    cr_assert_eq(bl_postings_check_term(p, &l.info, last + 1), 0, "%s", bl_error_detail());
+    bl_postings_close(p);
+    free_list(&l);
     tmp_remove(&t);
 }
