@@ -47,9 +47,10 @@ int bl_segment_open(bl_segment **out, const char *dir,
     char p1[4096], p2[4096];
     int rc;
     if (info->codec != BL_CODEC_VARINT) {
-        rc = bl_error_set(BL_EVERSION, "%s: segment %llu was written with block codec %u; "
-                          "this byline reads codec %d", dir, (unsigned long long)info->id,
-                          info->codec, BL_CODEC_VARINT);
+        /* The codec number comes from the manifest, so that is the file named. */
+        rc = bl_error_set(BL_EVERSION, "%s/" BL_MANIFEST_NAME ": segment %llu was written with "
+                          "block codec %u; this byline reads codec %d", dir,
+                          (unsigned long long)info->id, info->codec, BL_CODEC_VARINT);
         goto fail;
     }
     if ((rc = bl_segment_path(p1, sizeof p1, dir, info->id, "tdi")) ||

@@ -1,6 +1,7 @@
 /* check_cmd.c: `byline check -i INDEX`: verifies every file's checksum and
  * every structural invariant, segment by segment, and names the file and
  * offset of anything wrong. */
+#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,19 @@ static void usage(FILE *f)
           "byte offset) or one line saying the index is whole.\n"
           "Exit status: 0 whole, 1 damage found, 2 bad usage (or no index there).\n",
           f);
+}
+
+static int has_segment_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d)) != NULL)
+        found = strncmp(e->d_name, "seg_", 4) == 0;
+    closedir(d);
+    return found;
 }
 
 int bl_cmd_check(int argc, char **argv)
@@ -48,9 +62,14 @@ int bl_cmd_check(int argc, char **argv)
     bl_manifest m;
     int rc = bl_manifest_read(dir, &m);
     if (rc) {
-        /* No index at all is a wrong path (usage), not damage. */
-        fprintf(stderr, "byline check: %s\n", bl_error_detail());
-        return rc == BL_ENOTFOUND ? 2 : 1;
+        /* No index at all is a wrong path (usage); segments without their
+         * manifest are damage. */
+        if (rc == BL_ENOTFOUND && !has_segment_files(dir)) {
+            fprintf(stderr, "byline check: %s\n", bl_error_detail());
+            return 2;
+        }
+        printf("damaged: %s\n", bl_error_detail());
+        return 1;
     }
     int damaged = 0;
     uint64_t docs = 0, terms = 0;
