@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "tokenizer.h"
 
 /* ---- lexer ------------------------------------------------------------ */
 
@@ -392,7 +393,9 @@ static int terms_push(termlist *t, const char *s, size_t len, uint32_t pos)
 }
 
 /* Analyses query[start, end) into t: stemmed terms, or the unstemmed
- * normalised tokens if norm is set. */
+ * normalised tokens if norm is set. A token too long to be indexed is an
+ * error: it would leave a hole that any word, or the gap between title and
+ * text, could fill. */
 static int analyse(parser *p, size_t start, size_t end, int norm, termlist *t)
 {
     bl_term_occ occ;
@@ -405,7 +408,12 @@ static int analyse(parser *p, size_t start, size_t end, int norm, termlist *t)
         if (rc < 0)
             return rc;
     }
-    return rc < 0 ? rc : 0;
+    if (rc < 0)
+        return rc;
+    if (bl_analyzer_next_position(p->a) != t->n)
+        return qerr(p, p->tok.pos, "a word longer than %d bytes is not indexed, so it "
+                    "cannot be searched", BL_TOKEN_MAX_BYTES);
+    return 0;
 }
 
 /* Moves t into a new leaf of kind (TERM, PHRASE or PREFIX). */
@@ -447,10 +455,12 @@ static int word_leaf(parser *p, bl_qnode **out)
                            p->tok.pos, out);
 }
 
-/* A PREFIX token: exactly one token, kept unstemmed. */
+/* A PREFIX token: exactly one token, kept unstemmed, plus its stem when
+ * that differs: the dictionary holds stems, so "stories*" must also look
+ * for terms starting with "stori". */
 static int prefix_leaf(parser *p, bl_qnode **out)
 {
-    termlist t = {0};
+    termlist t = {0}, stem = {0};
     int rc = analyse(p, p->tok.start, p->tok.end, 1, &t);
 
     *out = NULL;
@@ -458,6 +468,11 @@ static int prefix_leaf(parser *p, bl_qnode **out)
         rc = qerr(p, p->tok.pos, "prefix needs a word before '*'");
     else if (rc == 0 && t.n > 1)
         rc = qerr(p, p->tok.pos, "prefix must be a single word");
+    if (rc == 0)
+        rc = analyse(p, p->tok.start, p->tok.end, 0, &stem);
+    if (rc == 0 && stem.n == 1 && strcmp(stem.terms[0], t.terms[0]) != 0)
+        rc = terms_push(&t, stem.terms[0], strlen(stem.terms[0]), 0);
+    terms_release(&stem);
     if (rc < 0) {
         terms_release(&t);
         return rc;
@@ -579,6 +594,46 @@ fail:
     return rc;
 }
 
+/* With opts.any, "-x" beside other words still excludes x (rather than
+ * adding "every document without x" to the union): the NOT kids of the OR
+ * become exclusions of an AND around the OR of the others. */
+static int build_any_or(kidlist *kids, bl_qnode **out)
+{
+    kidlist pos = {0}, and = {0};
+    bl_qnode *either = NULL;
+    int rc = 0;
+
+    *out = NULL;
+    for (size_t i = 0; i < kids->n; i++) {
+        bl_qnode *k = kids->v[i];
+        if (rc == 0)
+            rc = k->kind == BL_Q_NOT ? kids_push(&and, k, BL_Q_AND) : kids_push(&pos, k, BL_Q_OR);
+        else
+            bl_qnode_free(k);
+    }
+    free(kids->v);
+    *kids = (kidlist){0};
+    if (rc == 0)
+        rc = kids_build(&pos, BL_Q_OR, &either);
+    if (rc == 0 && and.n == 0) {
+        *out = either;
+        return 0;
+    }
+    /* The OR goes first, then the exclusions. */
+    if (rc == 0 && either && (rc = kids_reserve(&and, 1)) == 0) {
+        memmove(and.v + 1, and.v, and.n * sizeof *and.v);
+        and.v[0] = either;
+        and.n++;
+        either = NULL;
+    }
+    if (rc == 0)
+        return kids_build(&and, BL_Q_AND, out);
+    bl_qnode_free(either);
+    kids_release(&pos);
+    kids_release(&and);
+    return rc;
+}
+
 static int parse_or(parser *p, bl_qnode **out)
 {
     kidlist kids = {0};
@@ -596,6 +651,8 @@ static int parse_or(parser *p, bl_qnode **out)
             break;
         }
     }
+    if (p->any)
+        return build_any_or(&kids, out);
     return kids_build(&kids, BL_Q_OR, out);
 fail:
     kids_release(&kids);
@@ -692,7 +749,10 @@ static void describe(writer *w, const bl_qnode *n)
         return;
     case BL_Q_PREFIX:
         puts_(w, open[n->kind]);
-        puts_(w, n->nterms ? n->terms[0] : "");
+        for (size_t i = 0; i < n->nterms; i++) {
+            puts_(w, i ? " " : "");
+            puts_(w, n->terms[i]);
+        }
         puts_(w, ")");
         return;
     case BL_Q_AND:

@@ -170,10 +170,13 @@ static int o_eval(const corpus *c, const odoc *d, const bl_qnode *q, const bl_bm
         return freq > 0;
     }
     case BL_Q_PREFIX: {
+        /* Terms starting with the word, or with its stem (terms[1]). */
         int any = 0;
-        size_t pl = strlen(q->terms[0]);
         for (size_t i = 0; i < c->ndict; i++) {
-            if (strncmp(c->dict[i], q->terms[0], pl) != 0)
+            int hit = 0;
+            for (size_t k = 0; k < q->nterms; k++)
+                hit |= strncmp(c->dict[i], q->terms[k], strlen(q->terms[k])) == 0;
+            if (!hit)
                 continue;
             uint32_t tf = o_tf(d, c->dict[i]);
             if (tf) {
