@@ -619,12 +619,20 @@ static int build_any_or(kidlist *kids, bl_qnode **out)
         *out = either;
         return 0;
     }
-    /* The OR goes first, then the exclusions. */
-    if (rc == 0 && either && (rc = kids_reserve(&and, 1)) == 0) {
-        memmove(and.v + 1, and.v, and.n * sizeof *and.v);
-        and.v[0] = either;
-        and.n++;
+    /* The OR goes first, then the exclusions; an AND in its place (the only
+     * positive kid was "a AND b") is flattened into the new AND. */
+    if (rc == 0 && either) {
+        kidlist res = {0};
+        rc = kids_push(&res, either, BL_Q_AND);
         either = NULL;
+        if (rc == 0 && (rc = kids_reserve(&res, and.n)) == 0) {
+            memcpy(res.v + res.n, and.v, and.n * sizeof *and.v);
+            res.n += and.n;
+            free(and.v);
+            and = res;
+        } else {
+            kids_release(&res);
+        }
     }
     if (rc == 0)
         return kids_build(&and, BL_Q_AND, out);
