@@ -11,20 +11,21 @@
 CC      ?= cc
 PKGS    := zlib libxxhash libutf8proc jansson
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+# "override": flags given on the command line (make CFLAGS=-O0) still get these.
+override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
            -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -iquote common -iquote corpus -iquote indexer -iquote searcher -iquote tests -MMD -MP
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lz -lxxhash -lutf8proc -ljansson) \
            -lstemmer -lcsv -lm
-CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+override CFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 
 BUILD   := build
 ifeq ($(WERROR),1)
-CFLAGS  += -Werror
+override CFLAGS += -Werror
 endif
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
-CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+override CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 

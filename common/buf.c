@@ -49,7 +49,8 @@ int bl_buf_append(bl_buf *b, const void *p, size_t n)
 int bl_buf_append_str(bl_buf *b, const char *s)
 {
     size_t n = strlen(s);
-    if (bl_buf_reserve(b, n))
+    /* reserve(0) allocates nothing, but the NUL below needs a byte. */
+    if (bl_buf_reserve(b, n ? n : 1))
         return BL_ENOMEM;
     memcpy(b->data + b->len, s, n);
     b->len += n;

@@ -48,7 +48,7 @@ static double now_ms(void)
 
 static void usage(FILE *f)
 {
-    fputs("usage: byline search -i INDEX [options] QUERY...\n"
+    fputs("usage: byline search -i INDEX [options] QUERY...   (options before the query)\n"
           "       byline search -i INDEX [options] --queries FILE\n"
           "\n"
           "  -i, --index DIR        index directory (required)\n"
@@ -101,7 +101,9 @@ static int parse_args(int argc, char **argv, search_opts *o, char **query)
     optind = 1;
     int c;
     double v;
-    while ((c = getopt_long(argc, argv, "i:k:h", longs, NULL)) != -1) {
+    /* "+": options stop at the first query word, so that a later "-word"
+     * is a query exclusion, not an unknown option. */
+    while ((c = getopt_long(argc, argv, "+i:k:h", longs, NULL)) != -1) {
         switch (c) {
         case 'i': o->index_dir = optarg; break;
         case 'k':

@@ -299,6 +299,9 @@ Test(cli, exit_status_for_match_and_no_match)
 {
     cr_expect_eq(run("search -i '%s' wagner", idx), 0);
     cr_expect_eq(run("search -i '%s' nosuchwordzzz", idx), 1);
+    /* "-word" after the query's first word is an exclusion, not an option. */
+    cr_expect_eq(run("search -i '%s' --count prigozhin -patriot", idx), 0);
+    cr_expect_eq(atoi(out), 1, "prigozhin -patriot: %s", out);
     cr_expect_str_eq(err, "", "no match is not an error: %s", err);
 }
 
