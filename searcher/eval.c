@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "error.h"
 #include "postings.h"
@@ -17,14 +18,86 @@ struct scorer {
 
 /* Everything one segment's evaluation allocates, for cleanup and for the
  * error check after the loop. */
+/* Index-wide document frequencies already looked up during one search:
+ * each segment's tree needs the same ones, and each lookup visits every
+ * segment, so without it a query would cost segments^2 dictionary lookups. */
+typedef struct {
+    char **terms; /* open addressing; NULL = empty */
+    uint64_t *dfs;
+    size_t cap, n; /* cap is a power of two */
+} df_cache;
+
 typedef struct {
     const bl_index *idx;
     bl_segment *seg;
     bl_bm25 bm25;
     double avgdl;
+    df_cache *dfs;
     bl_posting_iter **iters;
     size_t niters, iters_cap;
 } build_ctx;
+
+static int df_cache_grow(df_cache *dc)
+{
+    size_t cap = dc->cap ? dc->cap * 2 : 64;
+    char **terms = calloc(cap, sizeof *terms);
+    uint64_t *dfs = calloc(cap, sizeof *dfs);
+    if (!terms || !dfs) {
+        free(terms);
+        free(dfs);
+        return BL_ENOMEM;
+    }
+    for (size_t i = 0; i < dc->cap; i++) {
+        if (!dc->terms[i])
+            continue;
+        size_t j = XXH3_64bits(dc->terms[i], strlen(dc->terms[i])) & (cap - 1);
+        while (terms[j])
+            j = (j + 1) & (cap - 1);
+        terms[j] = dc->terms[i];
+        dfs[j] = dc->dfs[i];
+    }
+    free(dc->terms);
+    free(dc->dfs);
+    dc->terms = terms;
+    dc->dfs = dfs;
+    dc->cap = cap;
+    return 0;
+}
+
+static void df_cache_release(df_cache *dc)
+{
+    for (size_t i = 0; i < dc->cap; i++)
+        free(dc->terms[i]);
+    free(dc->terms);
+    free(dc->dfs);
+    memset(dc, 0, sizeof *dc);
+}
+
+/* The index-wide document frequency of term, looked up once per search. */
+static int doc_freq(build_ctx *c, const char *term, size_t len, uint64_t *df)
+{
+    df_cache *dc = c->dfs;
+    int rc;
+    if (dc->n * 2 >= dc->cap && (rc = df_cache_grow(dc)) != 0)
+        return rc;
+    size_t j = XXH3_64bits(term, len) & (dc->cap - 1);
+    for (; dc->terms[j]; j = (j + 1) & (dc->cap - 1))
+        if (strlen(dc->terms[j]) == len && memcmp(dc->terms[j], term, len) == 0) {
+            *df = dc->dfs[j];
+            return 0;
+        }
+    if ((rc = bl_index_doc_freq(c->idx, term, len, df)) != 0)
+        return rc;
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return BL_ENOMEM;
+    memcpy(copy, term, len);
+    copy[len] = 0;
+    dc->terms[j] = copy;
+    dc->dfs[j] = *df;
+    dc->n++;
+    return 0;
+}
 
 static inline uint32_t s_next(scorer *s) { return bl_docset_next(&s->ds); }
 static inline uint32_t s_seek(scorer *s, uint32_t t) { return bl_docset_seek(&s->ds, t); }
@@ -421,7 +494,7 @@ static int build_term(build_ctx *c, const char *term, scorer **out)
         return *out ? 0 : BL_ENOMEM;
     }
     uint64_t df;
-    if (rc || (rc = bl_index_doc_freq(c->idx, term, strlen(term), &df)))
+    if (rc || (rc = doc_freq(c, term, strlen(term), &df)))
         return rc;
     return new_term(c, &ti, df, out);
 }
@@ -446,7 +519,7 @@ static int build_phrase(build_ctx *c, const bl_qnode *q, scorer **out)
             return *out ? 0 : BL_ENOMEM;
         }
         if (!rc)
-            rc = bl_index_doc_freq(c->idx, q->terms[k], strlen(q->terms[k]), &df);
+            rc = doc_freq(c, q->terms[k], strlen(q->terms[k]), &df);
         if (!rc)
             rc = open_iter(c, &ti, &p->its[k]);
         if (!rc) {
@@ -503,7 +576,7 @@ static int visit_prefix(void *ctx, const char *term, size_t len, const bl_termin
                             w->prefix, BL_PREFIX_MAX_TERMS);
     uint64_t df;
     scorer *s;
-    int rc = bl_index_doc_freq(w->c->idx, term, len, &df);
+    int rc = doc_freq(w->c, term, len, &df);
     if (!rc)
         rc = new_term(w->c, ti, df, &s);
     if (!rc && (rc = push_scorer(&w->kids, &w->n, &w->cap, s)) != 0)
@@ -695,9 +768,10 @@ int bl_search(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25 *p
     size_t n = 0;
     uint64_t total = 0;
     int rc = 0;
+    df_cache dfs = {0};
     for (size_t si = 0; si < bl_index_segment_count(idx) && !rc; si++) {
         build_ctx c = {idx, bl_index_segment(idx, si), *params, bl_index_avg_doc_len(idx),
-                       NULL, 0, 0};
+                       &dfs, NULL, 0, 0};
         uint32_t base = bl_index_segment_base(idx, si);
         scorer *root = NULL;
         rc = build(&c, q, &root);
@@ -714,6 +788,7 @@ int bl_search(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25 *p
             bl_docset_free(bl_posting_iter_docset(c.iters[i]));
         free(c.iters);
     }
+    df_cache_release(&dfs);
     if (rc) {
         free(heap);
         return rc;
