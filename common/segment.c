@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "codec.h"
@@ -17,6 +18,28 @@ struct bl_segment {
     bl_docstore *store;
     bl_mapped lens;
 };
+
+const char *const bl_segment_exts[] = {"tdi", "doc", "pos", "len", "sto", NULL};
+
+void bl_segment_remove_files(const char *dir, uint64_t id)
+{
+    char path[4096];
+    for (size_t i = 0; bl_segment_exts[i]; i++)
+        if (bl_segment_path(path, sizeof path, dir, id, bl_segment_exts[i]) == 0)
+            remove(path);
+}
+
+uint64_t bl_segment_bytes(const char *dir, uint64_t id)
+{
+    char path[4096];
+    struct stat st;
+    uint64_t sum = 0;
+    for (size_t i = 0; bl_segment_exts[i]; i++)
+        if (bl_segment_path(path, sizeof path, dir, id, bl_segment_exts[i]) == 0 &&
+            stat(path, &st) == 0)
+            sum += (uint64_t)st.st_size;
+    return sum;
+}
 
 int bl_doclens_write(const char *path, const uint32_t *lens, uint32_t n)
 {

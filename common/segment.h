@@ -49,6 +49,15 @@ uint32_t bl_segment_doc_len(const bl_segment *s, uint32_t doc);
  * detail naming the file and offset. */
 int bl_segment_check(bl_segment *s);
 
+/* The extensions of a segment's files, NULL-terminated. */
+extern const char *const bl_segment_exts[];
+
+/* Removes every file of segment id in dir (missing files are fine). */
+void bl_segment_remove_files(const char *dir, uint64_t id);
+
+/* Total bytes of segment id's files in dir (0 for missing ones). */
+uint64_t bl_segment_bytes(const char *dir, uint64_t id);
+
 /* Writes a .len file. Errors: BL_EIO, BL_ENOMEM. */
 int bl_doclens_write(const char *path, const uint32_t *lens, uint32_t n);
 

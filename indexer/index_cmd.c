@@ -24,6 +24,7 @@
 #include "inverter.h"
 #include "loader.h"
 #include "manifest.h"
+#include "segment.h"
 #include "stemmer.h"
 #include "termdict.h"
 
@@ -153,12 +154,8 @@ static void discard_new_segments(run_state *s)
 {
     bl_inverter_abort(s->inv);
     s->inv = NULL;
-    static const char *exts[] = {"tdi", "doc", "pos", "len", "sto"};
-    char path[4096];
     for (size_t i = 0; i < s->ndone; i++)
-        for (size_t k = 0; k < 5; k++)
-            if (!bl_segment_path(path, sizeof path, s->opts->out_dir, s->done[i].id, exts[k]))
-                remove(path);
+        bl_segment_remove_files(s->opts->out_dir, s->done[i].id);
 }
 
 /* Files named seg_N.* with N >= next_segment, and temporary manifests,
@@ -365,14 +362,8 @@ int bl_cmd_index(int argc, char **argv)
     if (!o.quiet) {
         uint64_t index_bytes = 0, terms = 0;
         count_terms(&o, &s, &terms);
-        static const char *exts[] = {"tdi", "doc", "pos", "len", "sto"};
-        char path[4096];
-        struct stat st;
         for (size_t i = 0; i < s.ndone; i++)
-            for (size_t k = 0; k < 5; k++)
-                if (!bl_segment_path(path, sizeof path, o.out_dir, s.done[i].id, exts[k]) &&
-                    stat(path, &st) == 0)
-                    index_bytes += (uint64_t)st.st_size;
+            index_bytes += bl_segment_bytes(o.out_dir, s.done[i].id);
         fprintf(stderr,
                 "indexed %llu articles, %llu tokens, %llu distinct terms, %zu segment%s; read %llu "
                 "bytes in %llu files; wrote %llu index bytes; %.2f s",

@@ -56,15 +56,6 @@ struct bl_inverter {
     size_t nocc, occ_cap;
 };
 
-static void remove_files(const char *dir, uint64_t id)
-{
-    static const char *exts[] = {"tdi", "doc", "pos", "len", "sto"};
-    char path[4096];
-    for (size_t i = 0; i < sizeof exts / sizeof *exts; i++)
-        if (bl_segment_path(path, sizeof path, dir, id, exts[i]) == 0)
-            remove(path);
-}
-
 int bl_inverter_new(bl_inverter **out, const char *dir, uint64_t seg_id, bl_analyzer *a)
 {
     bl_inverter *inv = calloc(1, sizeof *inv);
@@ -260,14 +251,19 @@ size_t bl_inverter_memory(const bl_inverter *inv)
            (size_t)inv->nslots * 4 + (size_t)inv->lens_cap * 4 + inv->occ_cap * sizeof(occurrence);
 }
 
-static const bl_inverter *sort_ctx;
+/* A term to sort: its bytes travel with it, so the comparison needs no
+ * shared context (and several inverters can sort on several threads). */
+typedef struct {
+    const uint8_t *bytes;
+    uint32_t len;
+    uint32_t id;
+} sort_key;
 
 static int cmp_terms(const void *a, const void *b)
 {
-    const term_entry *x = &sort_ctx->terms[*(const uint32_t *)a];
-    const term_entry *y = &sort_ctx->terms[*(const uint32_t *)b];
+    const sort_key *x = a, *y = b;
     size_t n = x->len < y->len ? x->len : y->len;
-    int c = memcmp(sort_ctx->strings.data + x->str_off, sort_ctx->strings.data + y->str_off, n);
+    int c = memcmp(x->bytes, y->bytes, n);
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
@@ -325,14 +321,12 @@ static int write_postings(bl_inverter *inv)
         (rc = bl_segment_path(ppath, sizeof ppath, inv->dir, inv->seg_id, "pos")) ||
         (rc = bl_segment_path(tpath, sizeof tpath, inv->dir, inv->seg_id, "tdi")))
         return rc;
-    uint32_t *order = malloc((inv->nterms ? inv->nterms : 1) * sizeof *order);
+    sort_key *order = malloc((inv->nterms ? inv->nterms : 1) * sizeof *order);
     if (!order)
         return BL_ENOMEM;
     for (uint32_t i = 0; i < inv->nterms; i++)
-        order[i] = i;
-    sort_ctx = inv;
+        order[i] = (sort_key){inv->strings.data + inv->terms[i].str_off, inv->terms[i].len, i};
     qsort(order, inv->nterms, sizeof *order, cmp_terms);
-    sort_ctx = NULL;
 
     bl_postings_writer *pw = NULL;
     bl_termdict_writer *tw = NULL;
@@ -342,7 +336,7 @@ static int write_postings(bl_inverter *inv)
     if ((rc = bl_termdict_writer_new(&tw, tpath)) != 0)
         goto fail;
     for (uint32_t i = 0; i < inv->nterms; i++) {
-        term_entry *e = &inv->terms[order[i]];
+        term_entry *e = &inv->terms[order[i].id];
         bl_terminfo info;
         if ((rc = decode_stream(e, &docs, &tfs, &pos)) != 0 ||
             (rc = bl_postings_writer_add(pw, docs.v, tfs.v, (uint32_t)docs.n, pos.v, inv->lens,
@@ -393,7 +387,7 @@ int bl_inverter_finish(bl_inverter *inv, bl_manifest_segment *out)
     if (!rc)
         rc = bl_doclens_write(path, inv->lens, inv->ndocs);
     if (rc) {
-        remove_files(inv->dir, inv->seg_id);
+        bl_segment_remove_files(inv->dir, inv->seg_id);
     } else {
         out->id = inv->seg_id;
         out->doc_count = inv->ndocs;
@@ -409,6 +403,6 @@ void bl_inverter_abort(bl_inverter *inv)
     if (!inv)
         return;
     bl_docstore_writer_abort(inv->store);
-    remove_files(inv->dir, inv->seg_id);
+    bl_segment_remove_files(inv->dir, inv->seg_id);
     free_inverter(inv);
 }
