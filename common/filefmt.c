@@ -178,7 +178,7 @@ int bl_file_map(bl_mapped *out, const char *path, uint32_t kind, int verify)
     else if (bl_get_u32le(f) != kind)
         rc = bl_error_set(BL_ECORRUPT, "%s: offset %zu: wrong file kind %.4s", path, foff,
                           (const char *)f);
-    else if (bl_get_u32le(f + 4) != BL_FORMAT_VERSION)
+    else if (bl_get_u32le(f + 4) == 0 || bl_get_u32le(f + 4) > BL_FORMAT_VERSION)
         rc = bl_error_set(BL_EVERSION, "%s: format version %u, this byline reads version %d",
                           path, bl_get_u32le(f + 4), BL_FORMAT_VERSION);
     else if (bl_get_u64le(f + 8) != foff)

@@ -26,7 +26,7 @@ int bl_inverter_new(bl_inverter **out, const char *dir, uint64_t seg_id,
 
 /* Analyses and adds one article (title, then text one position further on,
  * so that no phrase spans the two). Errors: BL_ENOMEM, BL_EIO, BL_ETOOBIG
- * (segment full: 2^31 documents or 2^32-1 positions in one article). */
+ * (segment full: 2^31 documents; a field over the store's 1 GiB limit). */
 int bl_inverter_add(bl_inverter *inv, const bl_article *art);
 
 /* Documents added so far. */
