@@ -122,6 +122,7 @@ int bl_output_json_hit(FILE *f, const bl_hit *h)
         put_key(o, "title", json_text(d->title, d->title_len)) ||
         put_key(o, "source", json_text(d->source, d->source_len)) ||
         put_key(o, "date", json_text(d->date, d->date_len)) ||
+        put_key(o, "url", json_text(d->url, d->url_len)) ||
         put_key(o, "snippet", json_text(s->text, s->len)))
         goto fail;
     rc = put_key(o, "highlights", spans);

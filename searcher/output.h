@@ -9,7 +9,7 @@
  * a blank line. Control characters in stored fields print as spaces and
  * invalid UTF-8 as U+FFFD, so a stored title cannot drive the terminal.
  * JSON: one object per hit, keys in this order: rank, score, id, title,
- * source, date, snippet, highlights ([[start, end], ...] byte ranges in the
+ * source, date, url, snippet, highlights ([[start, end], ...] byte ranges in the
  * snippet string); then one summary object: query, hits (the exact number
  * of matching documents), returned, elapsed_ms. Every line is valid JSON
  * (compact, UTF-8 not escaped, reals with up to 15 significant digits, a

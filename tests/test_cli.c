@@ -145,21 +145,21 @@ static int spells(const char *hl, size_t n, const char *word)
  * case). Returns the number of highlights. */
 static size_t check_hit(json_t *hit, uint32_t want_rank, const char *word)
 {
-    static const char *keys[] = {"rank", "score", "id", "title", "source", "date", "snippet",
-                                 "highlights"};
+    static const char *keys[] = {"rank", "score", "id", "title", "source", "date", "url",
+                                 "snippet", "highlights"};
     size_t k = 0;
     const char *key;
     json_t *v;
     json_object_foreach(hit, key, v) {
-        cr_assert(k < 8, "hit has an extra key '%s'", key);
+        cr_assert(k < 9, "hit has an extra key '%s'", key);
         cr_expect_str_eq(key, keys[k], "hit key %zu is '%s', want '%s'", k, key, keys[k]);
         k++;
     }
-    cr_assert_eq(k, 8, "hit has %zu keys, want 8", k);
+    cr_assert_eq(k, 9, "hit has %zu keys, want 9", k);
     cr_expect(json_is_integer(json_object_get(hit, "rank")));
     cr_expect_eq(json_integer_value(json_object_get(hit, "rank")), want_rank);
     cr_expect(json_is_number(json_object_get(hit, "score")));
-    for (int i = 2; i < 7; i++)
+    for (int i = 2; i < 8; i++)
         cr_expect(json_is_string(json_object_get(hit, keys[i])), "hit.%s is not a string",
                   keys[i]);
     const char *snip = json_string_value(json_object_get(hit, "snippet"));
@@ -593,6 +593,7 @@ Test(cli, format_jsonl)
     hit = find_one(dir, "wombat");
     expect_field(hit, "id", "j-1");
     expect_field(hit, "date", "2023-01-02");
+    expect_field(hit, "url", "http://example.com/1");
     json_decref(hit);
     cr_expect_eq(count_in(dir, "rangers"), 2);
 }

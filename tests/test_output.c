@@ -97,7 +97,7 @@ Test(output, json_hit_keys_in_order)
 
     /* Key order as written, before parsing. */
     const char *keys[] = {"\"rank\":", "\"score\":", "\"id\":", "\"title\":", "\"source\":",
-                          "\"date\":", "\"snippet\":", "\"highlights\":"};
+                          "\"date\":", "\"url\":", "\"snippet\":", "\"highlights\":"};
     const char *prev = c.data;
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
         const char *at = strstr(c.data, keys[i]);
@@ -107,7 +107,7 @@ Test(output, json_hit_keys_in_order)
     }
 
     json_t *j = json_line(&c, 0);
-    cr_assert_eq(json_object_size(j), 8);
+    cr_assert_eq(json_object_size(j), 9);
     cr_assert_eq(json_integer_value(json_object_get(j, "rank")), 3);
     cr_assert(json_is_real(json_object_get(j, "score")));
     cr_assert_float_eq(json_real_value(json_object_get(j, "score")), 12.34567, 1e-9);
