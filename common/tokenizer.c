@@ -60,7 +60,7 @@ struct bl_tokenizer {
     size_t len;
     size_t pos;          /* next byte to look at */
     uint32_t next_position;
-    size_t invalid;      /* bytes decoded as Latin-1 */
+    size_t invalid;      /* bytes decoded as Windows-1252 */
     char out[BL_TOKEN_MAX_BYTES + 1]; /* the token handed out */
     utf8proc_int32_t cps[CP_LIMIT];   /* code point path of the token */
 };
@@ -86,8 +86,8 @@ static const uint8_t ascii_class[128] = {
 
 /* Decodes the character at p (n >= 1 bytes left) into *cp and returns its
  * length. A byte that does not start a complete, shortest-form, non-surrogate
- * sequence up to U+10FFFF is returned alone as its Latin-1 character, with
- * *bad set: Windows and Latin-1 text still in news feeds then keeps its
+ * sequence up to U+10FFFF is returned alone as its Windows-1252 character,
+ * with *bad set: Windows and Latin-1 text still in news feeds then keeps its
  * letters instead of losing whole words. */
 static inline size_t decode(const uint8_t *p, size_t n, int32_t *cp, int *bad)
 {
@@ -95,7 +95,7 @@ static inline size_t decode(const uint8_t *p, size_t n, int32_t *cp, int *bad)
     size_t k = bl_utf8_decode(p, n, &c, NULL);
     *bad = k == 0;
     if (k == 0) {
-        *cp = p[0];
+        *cp = (int32_t)bl_utf8_fallback(p[0]);
         return 1;
     }
     *cp = (int32_t)c;

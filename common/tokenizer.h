@@ -4,8 +4,10 @@
  * The rules (docs/ARCHITECTURE.md repeats them for users):
  *  - Input is UTF-8. A byte that does not start a valid UTF-8 sequence
  *    (overlong forms, surrogates, stray continuation bytes, truncated
- *    sequences) is decoded as the Latin-1 character of the same value, so
- *    "M\xFCnchen" reads as "München"; each such byte is counted. NUL and
+ *    sequences) is decoded as its Windows-1252 character (bl_utf8_fallback:
+ *    Latin-1 but for Windows punctuation in 0x80..0x9F), so "M\xFCnchen"
+ *    reads as "München" and "don\x92t" as "don’t"; each such byte is
+ *    counted. NUL and
  *    other control characters are separators.
  *  - A token is a maximal run of letters (L*), digits (N*) and combining
  *    marks (M*) that starts with a letter or digit.
@@ -69,7 +71,7 @@ int bl_tokenizer_next(bl_tokenizer *t, bl_token *tok);
  * counting dropped over-long tokens). */
 uint32_t bl_tokenizer_next_position(const bl_tokenizer *t);
 
-/* Bytes of invalid UTF-8 (decoded as Latin-1) seen since the last reset. */
+/* Bytes of invalid UTF-8 (decoded as Windows-1252) seen since the last reset. */
 size_t bl_tokenizer_invalid_bytes(const bl_tokenizer *t);
 
 #endif

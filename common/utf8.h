@@ -55,6 +55,22 @@ static inline size_t bl_utf8_decode(const uint8_t *p, size_t n, uint32_t *cp, si
     return need + 1;
 }
 
+/* What a byte that is not valid UTF-8 is read as: its Windows-1252
+ * character. That is Latin-1 (0xFC is ü) except in 0x80..0x9F, where
+ * Windows puts the punctuation that news written with its tools carries
+ * (0x92 ’, 0x93 “, 0x96 –, 0x80 €); the five bytes Windows leaves undefined
+ * stay Latin-1 control characters. */
+static inline uint32_t bl_utf8_fallback(uint8_t b)
+{
+    static const uint16_t c1[32] = {
+        0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+        0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
+        0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+        0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+    };
+    return b >= 0x80 && b < 0xA0 ? c1[b - 0x80] : b;
+}
+
 /* Most bytes one encoded character takes. */
 #define BL_UTF8_MAX 4
 

@@ -375,7 +375,7 @@ int bl_cmd_index(int argc, char **argv)
         if (stats.skipped)
             fprintf(stderr, "; skipped %llu bad records", (unsigned long long)stats.skipped);
         if (s.invalid_bytes)
-            fprintf(stderr, "; %llu invalid UTF-8 bytes read as Latin-1",
+            fprintf(stderr, "; %llu invalid UTF-8 bytes read as Windows-1252",
                     (unsigned long long)s.invalid_bytes);
         fputc('\n', stderr);
     }

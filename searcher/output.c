@@ -1,9 +1,10 @@
 /* output.c: search results as text for people and as JSON lines (jansson).
  *
  * Stored fields are bytes, not guaranteed UTF-8: before they reach jansson
- * (which refuses invalid UTF-8) or a terminal, every maximal invalid
- * subsequence becomes U+FFFD; for the terminal, control characters also
- * become spaces so a stored title cannot move the cursor or change colours.
+ * (which refuses invalid UTF-8) or a terminal, each byte that is not UTF-8
+ * is read as Windows-1252, as the tokenizer reads it; for the terminal,
+ * control characters also become spaces so a stored title cannot move the
+ * cursor or change colours.
  */
 #include "output.h"
 
@@ -20,30 +21,32 @@
 #define BOLD_ON "\033[1m"
 #define BOLD_OFF "\033[0m"
 #define MARK "**"
-#define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
 
 static int is_control(uint32_t c)
 {
     return c < 0x20 || (c >= 0x7F && c < 0xA0);
 }
 
-/* Appends s[0..len) to b with invalid UTF-8 replaced by U+FFFD and, if
- * controls is set, control characters replaced by a space. */
+/* Appends s[0..len) to b with bytes that are not UTF-8 read as Windows-1252
+ * (as the tokenizer reads them, so what is shown is what was indexed) and,
+ * if controls is set, control characters replaced by a space. */
 static int append_clean(bl_buf *b, const char *s, size_t len, int controls)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
         uint32_t c;
-        size_t bad = 1, n = bl_utf8_decode(p + i, len - i, &c, &bad);
+        size_t n = bl_utf8_decode(p + i, len - i, &c, NULL);
         int rc;
         if (n == 0) {
-            rc = bl_buf_append(b, REPLACEMENT, 3);
-            n = bad;
-        } else if (controls && is_control(c)) {
+            c = bl_utf8_fallback(p[i]);
+            n = 1;
+        }
+        if (controls && is_control(c)) {
             rc = bl_buf_append(b, " ", 1);
         } else {
-            rc = bl_buf_append(b, p + i, n);
+            uint8_t enc[BL_UTF8_MAX];
+            rc = bl_buf_append(b, enc, bl_utf8_encode(c, enc));
         }
         if (rc)
             return BL_ENOMEM;

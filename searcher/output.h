@@ -6,15 +6,16 @@
  * exist; no line if neither), then the snippet on one line indented by 3
  * spaces (no line if it is empty), highlights in ANSI bold ("\033[1m" ..
  * "\033[0m") when color is on and between ** markers when it is off, then
- * a blank line. Control characters in stored fields print as spaces and
- * invalid UTF-8 as U+FFFD, so a stored title cannot drive the terminal.
+ * a blank line. Control characters in stored fields print as spaces (so a
+ * stored title cannot drive the terminal) and bytes that are not UTF-8 as
+ * their Windows-1252 characters, as the tokenizer read them.
  * JSON: one object per hit, keys in this order: rank, score, id, title,
  * source, date, url, snippet, highlights ([[start, end], ...] byte ranges in the
  * snippet string); then one summary object: query, hits (the exact number
  * of matching documents), returned, elapsed_ms. Every line is valid JSON
  * (compact, UTF-8 not escaped, reals with up to 15 significant digits, a
- * non-finite score as null); invalid UTF-8 in stored text is replaced by
- * U+FFFD (one per maximal invalid subsequence) before encoding. A NULL
+ * non-finite score as null); bytes of stored text that are not UTF-8 are
+ * encoded as their Windows-1252 characters. A NULL
  * hit snippet prints as "" with no highlights; NULL doc fields as "".
  */
 #ifndef BL_OUTPUT_H

@@ -11,7 +11,7 @@
  *     the earliest; then slide it (without losing a covered match) so that
  *     about CONTEXT_BEFORE tokens come before its first match;
  *  5. copy the window's bytes, whitespace and control runs collapsed to one
- *     space, invalid UTF-8 bytes read as Latin-1 (as the tokenizer does),
+ *     space, invalid UTF-8 bytes read as Windows-1252 (as the tokenizer does),
  *     over-long runs between two tokens elided, the whole capped in bytes;
  *     highlights are mapped to snippet offsets while copying.
  */
@@ -392,7 +392,7 @@ static void put(emitter *em, const void *p, size_t n, int blank, size_t src_end)
     }
 }
 
-/* Copies text[from..to), blank runs as one space, invalid bytes as Latin-1.
+/* Copies text[from..to), blank runs as one space, invalid bytes as Windows-1252.
  * Stops silently when the cap is reached (em->cut). */
 static void emit_range(emitter *em, size_t from, size_t to)
 {
@@ -401,7 +401,7 @@ static void emit_range(emitter *em, size_t from, size_t to)
         uint32_t c;
         size_t n = bl_utf8_decode(em->text + i, to - i, &c, NULL);
         if (n == 0)
-            c = em->text[i], n = 1;
+            c = bl_utf8_fallback(em->text[i]), n = 1;
         if (is_blank(c)) {
             if (!em->space)
                 put(em, " ", 1, 1, i + n);
@@ -425,7 +425,7 @@ static size_t collapsed_len(const unsigned char *text, size_t from, size_t to,
         uint32_t c;
         size_t n = bl_utf8_decode(text + i, to - i, &c, NULL);
         if (n == 0)
-            c = text[i], n = 1;
+            c = bl_utf8_fallback(text[i]), n = 1;
         if (is_blank(c)) {
             len += !space;
             space = 1;
@@ -448,7 +448,7 @@ static size_t lead_start(const unsigned char *text, size_t from, size_t at)
         uint32_t c;
         size_t n = bl_utf8_decode(text + i, at - i, &c, NULL);
         if (n == 0)
-            c = text[i], n = 1;
+            c = bl_utf8_fallback(text[i]), n = 1;
         i += n;
         if (is_blank(c))
             start = i;
@@ -468,7 +468,7 @@ static size_t trail_end(const unsigned char *text, size_t at, size_t to, int las
         uint32_t c;
         size_t n = bl_utf8_decode(text + i, to - i, &c, NULL);
         if (n == 0)
-            c = text[i], n = 1;
+            c = bl_utf8_fallback(text[i]), n = 1;
         if (is_blank(c))
             return i;
         i += n;

@@ -22,8 +22,8 @@
  *    punctuation from the neighbouring token;
  *  - runs of whitespace and control characters (C0 incl. NUL and ESC, DEL,
  *    C1, no-break and other Unicode spaces) become one space;
- *  - a byte that does not start valid UTF-8 is read as the Latin-1 character
- *    of the same value, as the tokenizer reads it, so the snippet is always
+ *  - a byte that does not start valid UTF-8 is read as its Windows-1252
+ *    character, as the tokenizer reads it, so the snippet is always
  *    valid UTF-8 and "M\xFCnchen" shows as "München";
  *  - a stretch between two tokens longer than 64 bytes once collapsed (a
  *    dropped over-long token, a wall of symbols) shows as " … ";
