@@ -240,7 +240,7 @@ Test(tokenizer, latin1_bytes)
 
 Test(tokenizer, invalid_stray_continuation)
 {
-    /* U+0080 and U+00A0 (no-break space) as Latin-1 are separators. */
+    /* 0x80 (Windows-1252 €) and 0xA0 (no-break space) are separators. */
     EXPECT("a\x80" "b\xA0" "c", "a b c");
     cr_assert_eq(g_list.invalid, 2);
     cr_assert_eq(g_list.t[1].start, 2);
