@@ -234,11 +234,12 @@ out:
 int bl_output_text_summary(FILE *f, uint64_t hits, uint32_t shown, double elapsed_ms)
 {
     int n;
+    const char *noun = hits == 1 ? "document" : "documents";
     if (shown < hits)
-        n = fprintf(f, "%llu matching documents, %u shown (%.1f ms)\n",
-                    (unsigned long long)hits, (unsigned)shown, elapsed_ms);
+        n = fprintf(f, "%llu matching %s, %u shown (%.1f ms)\n", (unsigned long long)hits,
+                    noun, (unsigned)shown, elapsed_ms);
     else
-        n = fprintf(f, "%llu matching documents (%.1f ms)\n",
-                    (unsigned long long)hits, elapsed_ms);
+        n = fprintf(f, "%llu matching %s (%.1f ms)\n", (unsigned long long)hits, noun,
+                    elapsed_ms);
     return n < 0 ? bl_error_set(BL_EIO, "cannot write results") : 0;
 }

@@ -263,8 +263,12 @@ Test(output, text_summary)
     cap_open(&c);
     cr_assert_eq(bl_output_text_summary(c.f, 42, 42, 3.25), 0);
     cr_assert_eq(bl_output_text_summary(c.f, 1234, 10, 12.0), 0);
+    cr_assert_eq(bl_output_text_summary(c.f, 1, 1, 0.5), 0);
+    cr_assert_eq(bl_output_text_summary(c.f, 0, 0, 0.5), 0);
     cap_close(&c);
     cr_assert_str_eq(c.data, "42 matching documents (3.2 ms)\n"
-                             "1234 matching documents, 10 shown (12.0 ms)\n");
+                             "1234 matching documents, 10 shown (12.0 ms)\n"
+                             "1 matching document (0.5 ms)\n"
+                             "0 matching documents (0.5 ms)\n");
     free(c.data);
 }
