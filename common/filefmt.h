@@ -7,8 +7,8 @@
  *   footer := kind:u32 version:u32 body_len:u64 checksum:u64 flags:u32 end:u32
  *
  *   kind      four ASCII bytes naming the file kind (BL_KIND_*)
- *   version   BL_FORMAT_VERSION of the writer; readers take 1..their own
- *             (an older file is read by its version's grammar)
+ *   version   BL_FORMAT_VERSION of the writer; readers refuse 0 and newer
+ *             versions (a version 2 reader must keep version 1's grammar)
  *   body_len  bytes before the footer (must equal file size - 32)
  *   checksum  XXH3-64 (seed 0) of the body
  *   flags     0 in version 1

@@ -214,11 +214,17 @@ static int ensure_dir(const char *dir, int *created)
     *created = 1;
     /* The new directory's own entry must be durable too. */
     char parent[4096];
-    const char *slash = strrchr(dir, '/');
-    if (!slash)
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') /* "a/b/" names b, whose parent is a */
+        n--;
+    while (n > 0 && dir[n - 1] != '/')
+        n--;
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    if (n == 0)
         snprintf(parent, sizeof parent, ".");
     else
-        snprintf(parent, sizeof parent, "%.*s", slash == dir ? 1 : (int)(slash - dir), dir);
+        snprintf(parent, sizeof parent, "%.*s", (int)n, dir);
     return bl_fsync_dir(parent);
 }
 

@@ -591,28 +591,24 @@ static void free_scorers(scorer **v, size_t n)
     free(v);
 }
 
-static int walk_prefix(build_ctx *c, prefix_walk *w, const char *prefix)
-{
-    w->prefix = prefix;
-    return bl_termdict_prefix(bl_segment_termdict(c->seg), prefix, strlen(prefix),
-                              visit_prefix, w);
-}
-
-/* The OR of every term starting with the prefix word or with its stem
- * (terms[1], when the parser found one). When one of the two starts with
- * the other, the shorter one's walk covers both; otherwise the two sets of
- * terms are disjoint. */
+/* The OR of every term starting with the prefix word, and of the word's
+ * stem itself (terms[1], when the parser found one: the dictionary holds
+ * stems, so "stories*" must find "stori"). The stem is one exact term, not
+ * a second prefix: "running*" must not find "runner". */
 static int build_prefix(build_ctx *c, const bl_qnode *q, scorer **out)
 {
-    prefix_walk w = {c, NULL, 0, 0, 0, q->terms[0]};
-    const char *a = q->terms[0], *b = q->nterms > 1 ? q->terms[1] : NULL;
-    int rc;
-    if (b && strncmp(a, b, strlen(b)) == 0)
-        rc = walk_prefix(c, &w, b); /* the stem is a prefix of the word */
-    else if (b && strncmp(a, b, strlen(a)) == 0)
-        rc = walk_prefix(c, &w, a);
-    else if ((rc = walk_prefix(c, &w, a)) == 0 && b)
-        rc = walk_prefix(c, &w, b);
+    const char *word = q->terms[0], *stem = q->nterms > 1 ? q->terms[1] : NULL;
+    prefix_walk w = {c, NULL, 0, 0, 0, word};
+    int rc = bl_termdict_prefix(bl_segment_termdict(c->seg), word, strlen(word), visit_prefix,
+                                &w);
+    if (!rc && stem && strncmp(stem, word, strlen(word)) != 0) {
+        bl_terminfo ti;
+        rc = bl_termdict_lookup(bl_segment_termdict(c->seg), stem, strlen(stem), &ti);
+        if (rc == BL_ENOTFOUND)
+            rc = 0;
+        else if (!rc)
+            rc = visit_prefix(&w, stem, strlen(stem), &ti);
+    }
     if (rc) {
         free_scorers(w.kids, w.n);
         return rc;

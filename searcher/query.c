@@ -32,7 +32,10 @@
  *   - A WORD or PHRASE analysing to one term is a TERM node, to several a
  *     PHRASE node (relative positions kept), to none nothing at all: it is
  *     dropped with its operator ("a OR !!!" is a). A PREFIX keeps the
- *     normalised, unstemmed form of its single token.
+ *     normalised, unstemmed form of its single token, then its stem when
+ *     that differs. A token too long to index is an error.
+ *   - With opts.any, the NOT kids of an implicit OR that are not next to an
+ *     explicit "OR" move out into an AND: "a b -c" is AND(OR(a, b), NOT c).
  *   - AND and OR nodes absorb children of the same kind; a one-child AND/OR
  *     is replaced by the child.
  *   - Double negation cancels: "NOT NOT x", "NOT -x" and "-(-x)" are x.
@@ -596,8 +599,10 @@ fail:
 
 /* With opts.any, "-x" beside other words still excludes x (rather than
  * adding "every document without x" to the union): the NOT kids of the OR
- * become exclusions of an AND around the OR of the others. */
-static int build_any_or(kidlist *kids, bl_qnode **out)
+ * that were not written next to an explicit "OR" (explicit[i] == 0) become
+ * exclusions of an AND around the OR of the others. "a OR -b" keeps its
+ * boolean meaning. */
+static int build_any_or(kidlist *kids, const uint8_t *explicit, bl_qnode **out)
 {
     kidlist pos = {0}, and = {0};
     bl_qnode *either = NULL;
@@ -607,7 +612,8 @@ static int build_any_or(kidlist *kids, bl_qnode **out)
     for (size_t i = 0; i < kids->n; i++) {
         bl_qnode *k = kids->v[i];
         if (rc == 0)
-            rc = k->kind == BL_Q_NOT ? kids_push(&and, k, BL_Q_AND) : kids_push(&pos, k, BL_Q_OR);
+            rc = k->kind == BL_Q_NOT && !explicit[i] ? kids_push(&and, k, BL_Q_AND)
+                                                     : kids_push(&pos, k, BL_Q_OR);
         else
             bl_qnode_free(k);
     }
@@ -642,17 +648,50 @@ static int build_any_or(kidlist *kids, bl_qnode **out)
     return rc;
 }
 
+/* Per kid of an OR being built under opts.any: was it written beside an
+ * explicit "OR" (or does it come from a group's OR, already shaped)? */
+typedef struct {
+    uint8_t *v;
+    size_t cap;
+} flags;
+
+static int flags_set(flags *f, size_t from, size_t to, uint8_t value)
+{
+    if (to > f->cap) {
+        size_t cap = f->cap ? f->cap : 8;
+        while (cap < to)
+            cap *= 2;
+        uint8_t *v = realloc(f->v, cap);
+        if (!v)
+            return BL_ENOMEM;
+        f->v = v;
+        f->cap = cap;
+    }
+    for (size_t i = from; i < to; i++)
+        f->v[i] = value;
+    return 0;
+}
+
 static int parse_or(parser *p, bl_qnode **out)
 {
     kidlist kids = {0};
+    flags explicit = {0};
     bl_qnode *n;
-    int rc;
+    int rc, after_or = 0;
 
     for (;;) {
-        if ((rc = parse_and(p, &n)) < 0 ||
-            (rc = kids_push(&kids, n, BL_Q_OR)) < 0)
+        size_t before = kids.n;
+        if ((rc = parse_and(p, &n)) < 0)
             goto fail;
-        if (p->tok.kind == T_OR) {
+        int from_or = n && n->kind == BL_Q_OR; /* a group's OR, flattened in */
+        if ((rc = kids_push(&kids, n, BL_Q_OR)) < 0 ||
+            (rc = flags_set(&explicit, before, kids.n, (uint8_t)(after_or || from_or))) < 0)
+            goto fail;
+        after_or = p->tok.kind == T_OR;
+        if (after_or) {
+            /* "x OR y": x is beside an explicit OR too. */
+            if (kids.n > before && (rc = flags_set(&explicit, kids.n - 1, kids.n, 1)) < 0)
+                goto fail;
             if ((rc = skip_operator(p)) < 0)
                 goto fail;
         } else if (!p->any || !starts_unary(p->tok.kind)) {
@@ -660,10 +699,14 @@ static int parse_or(parser *p, bl_qnode **out)
         }
     }
     if (p->any)
-        return build_any_or(&kids, out);
-    return kids_build(&kids, BL_Q_OR, out);
+        rc = build_any_or(&kids, explicit.v, out);
+    else
+        rc = kids_build(&kids, BL_Q_OR, out);
+    free(explicit.v);
+    return rc;
 fail:
     kids_release(&kids);
+    free(explicit.v);
     *out = NULL;
     return rc;
 }

@@ -7,12 +7,19 @@
  *   unary   := "NOT" unary | "-" primary | primary
  *   primary := "(" or ")" | '"' words '"' | word | word"*"
  * With opts.any, juxtaposition means OR instead (explicit AND still binds
- * tighter than OR): "a b AND c" is a OR (b AND c).
+ * tighter than OR): "a b AND c" is a OR (b AND c); a negated kid of such an
+ * OR that is not written next to an explicit "OR" still excludes:
+ * "a b -c" is (a OR b) AND NOT c, while "a OR -c" keeps its meaning.
  * Operators are upper-case; "and", "or", "not" in lower case are words.
  * A word is a run of characters other than space, quote and parentheses; it
  * is analysed exactly like article text: one term gives a TERM node, several
  * (e.g. "thomas-greenfield") a PHRASE node, none (pure punctuation) nothing.
- * word* is a PREFIX node holding the normalised, unstemmed word.
+ * word* is a PREFIX node: terms[0] is the normalised, unstemmed word (all
+ * terms starting with it match) and, when it differs, terms[1] is the
+ * word's stem (matched exactly: the dictionary holds stems, so "stories*"
+ * must find "stori").
+ * A word longer than BL_TOKEN_MAX_BYTES is an error: the index does not
+ * hold such tokens, and in a phrase it would leave a hole.
  * A query with no positive part ("NOT x", "-x") matches every document
  * that the negative part does not.
  *
@@ -43,7 +50,7 @@
 typedef enum {
     BL_Q_TERM,   /* terms[0] */
     BL_Q_PHRASE, /* terms[0..nterms) at relative positions positions[] */
-    BL_Q_PREFIX, /* terms[0] is the prefix (normalised, not stemmed) */
+    BL_Q_PREFIX, /* terms[0] the prefix (normalised, unstemmed); terms[1] its stem */
     BL_Q_AND,    /* all kids; kids of kind BL_Q_NOT exclude */
     BL_Q_OR,     /* any kid */
     BL_Q_NOT,    /* kids[0] excluded (only inside AND, or alone at the top) */
@@ -69,7 +76,8 @@ typedef struct {
  * Errors: BL_EQUERY with *err_pos the 0-based byte offset of the problem and
  * a one-line detail (bl_error_detail) such as "unbalanced quote",
  * "missing closing parenthesis", "OR needs a term on its right", "empty
- * query", "query has no searchable words"; BL_ENOMEM; BL_EINVAL if query, a
+ * query", "query has no searchable words", "a word longer than 64 bytes is
+ * not indexed"; BL_ENOMEM; BL_EINVAL if query, a
  * or out is NULL. *err_pos (err_pos may be NULL) is 0 for the two
  * whole-query errors ("empty query", "no searchable words") and for errors
  * other than BL_EQUERY; it is always <= strlen(query). query may hold any bytes (invalid UTF-8 is

@@ -159,6 +159,24 @@ static int parse_args(int argc, char **argv, search_opts *o, char **query)
         fprintf(stderr, "byline search: give a QUERY or --queries FILE (not both)\n");
         return EXIT_USAGE;
     }
+    /* An option written after the query would silently become a word or an
+     * exclusion ("oil --count" = oil, not count): refuse it, unless "--"
+     * said that everything after it is the query. */
+    int after_dashdash = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
+    for (int i = optind; i < argc && !after_dashdash; i++) {
+        const char *a = argv[i];
+        int is_opt = strcmp(a, "-i") == 0 || strcmp(a, "-k") == 0 || strcmp(a, "-h") == 0;
+        for (const struct option *l = longs; !is_opt && l->name; l++) {
+            size_t n = strlen(l->name);
+            is_opt = a[0] == '-' && a[1] == '-' && strncmp(a + 2, l->name, n) == 0 &&
+                     (a[2 + n] == 0 || a[2 + n] == '=');
+        }
+        if (is_opt) {
+            fprintf(stderr, "byline search: option '%s' after the query: options go before it "
+                            "(to search for '%s', put -- before the query)\n", a, a);
+            return EXIT_USAGE;
+        }
+    }
     *query = NULL;
     if (!o->queries_file) {
         /* The words of the command line form one query. */

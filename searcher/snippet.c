@@ -227,11 +227,10 @@ static int leaf_matches(const scratch *sc, const bl_qnode *l, size_t i,
     case BL_Q_TERM:
         return term_is(sc, t, l->terms[0]);
     case BL_Q_PREFIX:
-        /* terms[1], when present, is the stem of the prefix word. */
+        /* terms[1], when present, is the prefix word's stem: an exact term. */
         return starts_with(sc->pool.data + t->norm, t->norm_len, l->terms[0]) ||
                starts_with(sc->pool.data + t->term, t->term_len, l->terms[0]) ||
-               (l->nterms > 1 &&
-                starts_with(sc->pool.data + t->term, t->term_len, l->terms[1]));
+               (l->nterms > 1 && term_is(sc, t, l->terms[1]));
     case BL_Q_PHRASE:
         if (!term_is(sc, t, l->terms[0]))
             return 0;

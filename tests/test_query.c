@@ -116,6 +116,11 @@ Test(query, any_mode_juxtaposition_is_or)
     ok_any("a -b", "(AND a (NOT b))");
     ok_any("a b -c", "(AND (OR a b) (NOT c))");
     ok_any("-c", "(NOT c)");
+    /* Written next to an explicit OR, a NOT keeps its boolean meaning. */
+    ok_any("a OR -b", "(OR a (NOT b))");
+    ok_any("-b OR a", "(OR (NOT b) a)");
+    ok_any("(a OR -b) c", "(OR a (NOT b) c)");
+    ok_any("a b -c OR d", "(OR a b (NOT c) d)");
     ok_any("(a b) AND c", "(AND (OR a b) c)");
 }
 

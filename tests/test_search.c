@@ -170,12 +170,11 @@ static int o_eval(const corpus *c, const odoc *d, const bl_qnode *q, const bl_bm
         return freq > 0;
     }
     case BL_Q_PREFIX: {
-        /* Terms starting with the word, or with its stem (terms[1]). */
+        /* Terms starting with the word, and its stem (terms[1]) exactly. */
         int any = 0;
         for (size_t i = 0; i < c->ndict; i++) {
-            int hit = 0;
-            for (size_t k = 0; k < q->nterms; k++)
-                hit |= strncmp(c->dict[i], q->terms[k], strlen(q->terms[k])) == 0;
+            int hit = strncmp(c->dict[i], q->terms[0], strlen(q->terms[0])) == 0 ||
+                      (q->nterms > 1 && strcmp(c->dict[i], q->terms[1]) == 0);
             if (!hit)
                 continue;
             uint32_t tf = o_tf(d, c->dict[i]);
