@@ -182,7 +182,8 @@ static int cmp_occurrence(const void *a, const void *b)
 /* Appends the current document's occurrences to each term's stream. */
 static int flush_occurrences(bl_inverter *inv, uint32_t doc)
 {
-    qsort(inv->occ, inv->nocc, sizeof *inv->occ, cmp_occurrence);
+    if (inv->nocc > 1) /* occ is NULL before the first token */
+        qsort(inv->occ, inv->nocc, sizeof *inv->occ, cmp_occurrence);
     for (size_t i = 0; i < inv->nocc;) {
         size_t j = i;
         while (j < inv->nocc && inv->occ[j].term == inv->occ[i].term)

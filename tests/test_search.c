@@ -516,3 +516,36 @@ Test(search, build_then_read_back_everything)
     free(c.dict);
     free(c.df);
 }
+
+/* An article without a single token (punctuation only) is still a document:
+ * first in its segment, it is found by a purely negative query and its
+ * length is 0. */
+Test(search, article_without_tokens)
+{
+    bl_article arts[2] = {
+        {.title = "!!!", .title_len = 3, .text = "-- ...", .text_len = 6},
+        {.title = "oil", .title_len = 3, .text = "prices", .text_len = 6},
+    };
+    char *dir = bl_test_tmpdir();
+    cr_assert_eq(bl_test_build_index(dir, arts, 2, "english", 2), 0, "%s", bl_error_detail());
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0);
+    cr_assert_eq(bl_segment_doc_len(bl_index_segment(idx, 0), 0), 0);
+    bl_analyzer *a;
+    bl_analyzer_new(&a, "english");
+    bl_qnode *q;
+    size_t pos;
+    bl_query_opts qo = {0};
+    cr_assert_eq(bl_query_parse("NOT oil", a, &qo, &q, &pos), 0);
+    bl_results r;
+    bl_bm25 p = BL_BM25_DEFAULT;
+    cr_assert_eq(bl_search(idx, q, 10, &p, &r), 0);
+    cr_expect_eq(r.total, 1);
+    cr_expect_eq(r.hits[0].doc, 0);
+    bl_results_release(&r);
+    bl_qnode_free(q);
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+}
