@@ -409,69 +409,99 @@ static scorer *new_and(scorer **pos, size_t npos, scorer **neg, size_t nneg)
 
 /* ---- OR ----------------------------------------------------------------- */
 
+/* The kids form a min-heap on their current doc, so moving on costs
+ * O(log n) per kid that moves, not O(n) per doc: a prefix may have
+ * thousands of kids. */
 typedef struct {
     scorer base;
-    scorer **kids;
+    scorer **heap;
     size_t n;
 } or_scorer;
 
-static uint32_t or_min(or_scorer *o)
+static void or_sift_down(scorer **h, size_t n, size_t i)
 {
-    uint32_t m = BL_DOC_END;
-    for (size_t i = 0; i < o->n; i++)
-        if (o->kids[i]->ds.doc < m)
-            m = o->kids[i]->ds.doc;
-    return m;
+    scorer *x = h[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && h[c + 1]->ds.doc < h[c]->ds.doc)
+            c++;
+        if (h[c]->ds.doc >= x->ds.doc)
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = x;
 }
 
 static uint32_t or_next(bl_docset *s)
 {
     or_scorer *o = (or_scorer *)s;
-    for (size_t i = 0; i < o->n; i++)
-        if (o->kids[i]->ds.doc == s->doc)
-            s_next(o->kids[i]);
-    return s->doc = or_min(o);
+    uint32_t d = s->doc;
+    if (d == BL_DOC_END)
+        return d;
+    while (o->heap[0]->ds.doc == d) {
+        s_next(o->heap[0]);
+        or_sift_down(o->heap, o->n, 0);
+    }
+    return s->doc = o->heap[0]->ds.doc;
 }
+
 static uint32_t or_seek(bl_docset *s, uint32_t t)
 {
     or_scorer *o = (or_scorer *)s;
-    for (size_t i = 0; i < o->n; i++)
-        s_seek(o->kids[i], t);
-    return s->doc = or_min(o);
+    while (o->heap[0]->ds.doc < t) {
+        s_seek(o->heap[0], t);
+        or_sift_down(o->heap, o->n, 0);
+    }
+    return s->doc = o->heap[0]->ds.doc;
 }
+
 static void or_free(bl_docset *s)
 {
     or_scorer *o = (or_scorer *)s;
     for (size_t i = 0; i < o->n; i++)
-        bl_docset_free(&o->kids[i]->ds);
-    free(o->kids);
+        bl_docset_free(&o->heap[i]->ds);
+    free(o->heap);
     free(o);
 }
 static const bl_docset_ops or_ops = {or_next, or_seek, or_free};
 
+/* Sums the kids on doc: they are the root's subtree of nodes on doc (a
+ * node's children are never on a smaller doc), so the walk stops early. */
+static double or_sum(scorer **h, size_t n, size_t i, uint32_t doc)
+{
+    if (i >= n || h[i]->ds.doc != doc)
+        return 0;
+    return h[i]->score(h[i]) + or_sum(h, n, 2 * i + 1, doc) + or_sum(h, n, 2 * i + 2, doc);
+}
+
 static double or_score(scorer *s)
 {
     or_scorer *o = (or_scorer *)s;
-    double sum = 0;
-    for (size_t i = 0; i < o->n; i++)
-        if (o->kids[i]->ds.doc == s->ds.doc)
-            sum += o->kids[i]->score(o->kids[i]);
-    return sum;
+    return or_sum(o->heap, o->n, 0, s->ds.doc);
 }
 
+/* Takes ownership of kids and the scorers in it. */
 static scorer *new_or(scorer **kids, size_t n)
 {
+    if (n == 0) {
+        free(kids);
+        return new_empty();
+    }
     or_scorer *o = calloc(1, sizeof *o);
     if (!o)
         return NULL;
-    o->kids = kids;
+    o->heap = kids;
     o->n = n;
     uint64_t cost = 0;
     for (size_t i = 0; i < n; i++)
         cost += kids[i]->ds.cost;
-    o->base.ds = (bl_docset){&or_ops, 0, cost, 0};
+    for (size_t i = n / 2; i-- > 0;)
+        or_sift_down(kids, n, i);
+    o->base.ds = (bl_docset){&or_ops, kids[0]->ds.doc, cost, 0};
     o->base.score = or_score;
-    o->base.ds.doc = or_min(o);
     return &o->base;
 }
 

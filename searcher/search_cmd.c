@@ -377,8 +377,16 @@ int bl_cmd_search(int argc, char **argv)
     searcher s = {.o = &o};
     int exit_code = 0, bad = 0;
     uint64_t hits = 0;
-    if ((rc = bl_index_open(&s.idx, o.index_dir, 1)) != 0 ||
-        (rc = bl_analyzer_new(&s.analyzer, bl_index_manifest(s.idx)->lang)) != 0)
+    if ((rc = bl_index_open(&s.idx, o.index_dir, 1)) != 0)
+        goto done;
+    /* Queries must be analysed as the text was, or words silently miss. */
+    if (bl_index_manifest(s.idx)->analyzer_version != BL_ANALYZER_VERSION) {
+        rc = bl_error_set(BL_EVERSION, "%s: built with analyzer version %u, this byline has "
+                          "version %d; index the articles again", o.index_dir,
+                          bl_index_manifest(s.idx)->analyzer_version, BL_ANALYZER_VERSION);
+        goto done;
+    }
+    if ((rc = bl_analyzer_new(&s.analyzer, bl_index_manifest(s.idx)->lang)) != 0)
         goto done;
     if (o.queries_file) {
         rc = run_batch(&s, &hits, &bad);
