@@ -629,3 +629,27 @@ Test(badinput, manifest_unknown_language)
     cr_expect(strstr(err, "MANIFEST") || strstr(err, "corrupt"),
               "search does not point at the index: %s", err);
 }
+
+/* An index whose MANIFEST says another analyzer built it: search refuses
+ * (its queries would be analysed differently), and so does appending. */
+Test(badinput, other_analyzer_version)
+{
+    const char *copy = fresh_copy();
+    char victim[4400];
+    snprintf(victim, sizeof victim, "%s/MANIFEST", copy);
+    size_t len;
+    char *data = bl_test_read_file(victim, &len);
+    cr_assert(data && len > 48);
+    /* body: generation u64, next_segment u64, lang_len u8, lang, analyzer_version u32 */
+    size_t at = 17 + (unsigned char)data[16];
+    data[at] = 1;
+    reseal(data, len);
+    cr_assert(bl_test_write_file(victim, data, len) == 0);
+    free(data);
+    int rc = run("search -i '%s' wagner", copy);
+    cr_expect_eq(rc, 3, "search exit %d: %s", rc, err);
+    cr_expect(strstr(err, "analyzer version 1"), "%s", err);
+    rc = run("index -q -o '%s' '%s'", copy, sample);
+    cr_expect_eq(rc, 3, "index exit %d: %s", rc, err);
+    cr_expect(strstr(err, "analyzer version 1"), "%s", err);
+}
