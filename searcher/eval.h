@@ -4,7 +4,8 @@
  * a posting iterator, a phrase leapfrogs its terms' iterators and checks
  * positions only where they all share a document, AND leapfrogs seeks from
  * its cheapest child and drops documents its NOT children hold, OR walks the
- * union, a prefix is the OR of the terms it expands to. Every matching
+ * union from a heap of its children, a prefix is the OR of the terms it
+ * expands to (and of the prefix word's stem). Every matching
  * document is scored with BM25 using statistics of the whole index and
  * offered to a top-k heap, so the number of matches is exact.
  *
