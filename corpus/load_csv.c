@@ -88,6 +88,13 @@ static int columns_from_option(csv_state *s, const char *spec)
     return 0;
 }
 
+/* Field i's bytes. A row of empty fields has no buffer at all, and NULL + 0
+ * is undefined in C, hence the "". */
+static const char *field_at(const csv_state *s, size_t i)
+{
+    return s->row.data ? (const char *)s->row.data + s->fields[i].off : "";
+}
+
 static void field_of(const csv_state *s, int role, const char **p, size_t *n)
 {
     long i = s->col[role];
@@ -96,7 +103,7 @@ static void field_of(const csv_state *s, int role, const char **p, size_t *n)
     *n = 0;
     if (i < 0 || (size_t)i >= s->nfields)
         return;
-    *p = (const char *)s->row.data + s->fields[i].off;
+    *p = field_at(s, (size_t)i);
     *n = s->fields[i].len;
     bl_load_trim(p, n);
 }
@@ -109,8 +116,7 @@ static int end_row(csv_state *s)
 
     if (!s->have_columns) {
         for (size_t i = 0; i < s->nfields; i++)
-            name_column(s, (long)i, (const char *)s->row.data + s->fields[i].off,
-                        s->fields[i].len);
+            name_column(s, (long)i, field_at(s, i), s->fields[i].len);
         if (s->col[COL_TITLE] < 0 && s->col[COL_TEXT] < 0)
             return bl_error_set(BL_EFORMAT,
                                 "%s:%llu: CSV header names no title or "
