@@ -20,7 +20,8 @@ static void usage(FILE *f)
           "Verifies the checksum of every index file and walks every term list,\n"
           "dictionary block and stored document. Prints what is damaged (file and\n"
           "byte offset) or one line saying the index is whole.\n"
-          "Exit status: 0 whole, 1 damage found, 2 bad usage (or no index there).\n",
+          "Exit status: 0 whole, 1 damage found (or an index this byline cannot\n"
+          "search), 2 bad usage (or no index there).\n",
           f);
 }
 
@@ -94,6 +95,13 @@ int bl_cmd_check(int argc, char **argv)
             damaged = 1;
         }
         docs += m.segments[i].doc_count;
+    }
+    if (m.analyzer_version != BL_ANALYZER_VERSION) {
+        /* Whole, perhaps, but not searchable by this byline. */
+        printf("unusable: %s/" BL_MANIFEST_NAME ": built with analyzer version %u, this byline "
+               "has version %d; index the articles again\n",
+               dir, m.analyzer_version, BL_ANALYZER_VERSION);
+        damaged = 1;
     }
     if (!damaged && bl_termdict_count_union(dicts, m.nsegments, &terms) != 0) {
         printf("damaged: %s\n", bl_error_detail());

@@ -649,6 +649,9 @@ Test(badinput, other_analyzer_version)
     int rc = run("search -i '%s' wagner", copy);
     cr_expect_eq(rc, 3, "search exit %d: %s", rc, err);
     cr_expect(strstr(err, "analyzer version 1"), "%s", err);
+    rc = run("check -i '%s'", copy);
+    cr_expect_eq(rc, 1, "check exit %d: %s", rc, out);
+    cr_expect(strstr(out, "MANIFEST") && strstr(out, "analyzer version 1"), "%s", out);
     rc = run("index -q -o '%s' '%s'", copy, sample);
     cr_expect_eq(rc, 3, "index exit %d: %s", rc, err);
     cr_expect(strstr(err, "analyzer version 1"), "%s", err);
