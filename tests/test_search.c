@@ -112,6 +112,23 @@ static void build_oracle(corpus *c, bl_analyzer *a, const bl_article *arts, size
     c->avgdl = n && total ? (double)total / (double)n : 1.0;
 }
 
+/* Frees random articles (their title and text) and the oracle built on them. */
+static void free_corpus(bl_article *arts, corpus *c, size_t ndocs)
+{
+    for (size_t i = 0; i < ndocs; i++) {
+        free((char *)arts[i].title);
+        free((char *)arts[i].text);
+        for (size_t k = 0; k < c->docs[i].n; k++)
+            free(c->docs[i].terms[k]);
+        free(c->docs[i].terms);
+        free(c->docs[i].pos);
+    }
+    free(arts);
+    free(c->docs);
+    free(c->dict);
+    free(c->df);
+}
+
 static double o_idf(const corpus *c, const char *t)
 {
     int i = dict_index(c, t);
@@ -345,18 +362,7 @@ static void run_oracle_round(uint64_t seed, size_t ndocs, size_t per_segment, in
     bl_index_close(idx);
     bl_test_rmtree(dir);
     free(dir);
-    for (size_t i = 0; i < ndocs; i++) {
-        free((char *)arts[i].title);
-        free((char *)arts[i].text);
-        for (size_t k = 0; k < c.docs[i].n; k++)
-            free(c.docs[i].terms[k]);
-        free(c.docs[i].terms);
-        free(c.docs[i].pos);
-    }
-    free(arts);
-    free(c.docs);
-    free(c.dict);
-    free(c.df);
+    free_corpus(arts, &c, ndocs);
 }
 
 Test(search, oracle_small_corpora_many_segments)
@@ -503,18 +509,7 @@ Test(search, build_then_read_back_everything)
     bl_index_close(idx);
     bl_test_rmtree(dir);
     free(dir);
-    for (size_t i = 0; i < ndocs; i++) {
-        free((char *)arts[i].title);
-        free((char *)arts[i].text);
-        for (size_t k = 0; k < c.docs[i].n; k++)
-            free(c.docs[i].terms[k]);
-        free(c.docs[i].terms);
-        free(c.docs[i].pos);
-    }
-    free(arts);
-    free(c.docs);
-    free(c.dict);
-    free(c.df);
+    free_corpus(arts, &c, ndocs);
 }
 
 /* An article without a single token (punctuation only) is still a document:
