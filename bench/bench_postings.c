@@ -107,16 +107,24 @@ static double run_walk(void *ctx)
     return t;
 }
 
+/* Opens iterators over lists a and b; -1 (nothing open) on failure. */
+static int open_pair(const loop_ctx *c, bl_posting_iter **ia, bl_posting_iter **ib)
+{
+    if (bl_posting_iter_new(c->p, c->a, ia))
+        return -1;
+    if (bl_posting_iter_new(c->p, c->b, ib)) {
+        bl_docset_free(bl_posting_iter_docset(*ia));
+        return -1;
+    }
+    return 0;
+}
+
 static double run_intersect(void *ctx)
 {
     loop_ctx *c = ctx;
     bl_posting_iter *ia, *ib;
-    if (bl_posting_iter_new(c->p, c->a, &ia))
+    if (open_pair(c, &ia, &ib))
         return 0;
-    if (bl_posting_iter_new(c->p, c->b, &ib)) {
-        bl_docset_free(bl_posting_iter_docset(ia));
-        return 0;
-    }
     bl_docset *x = bl_posting_iter_docset(ia), *y = bl_posting_iter_docset(ib);
     if (x->cost > y->cost) {
         bl_docset *t = x;
@@ -147,12 +155,8 @@ static double run_union(void *ctx)
 {
     loop_ctx *c = ctx;
     bl_posting_iter *ia, *ib;
-    if (bl_posting_iter_new(c->p, c->a, &ia))
+    if (open_pair(c, &ia, &ib))
         return 0;
-    if (bl_posting_iter_new(c->p, c->b, &ib)) {
-        bl_docset_free(bl_posting_iter_docset(ia));
-        return 0;
-    }
     bl_docset *x = bl_posting_iter_docset(ia), *y = bl_posting_iter_docset(ib);
     double t0 = now_s();
     uint64_t n = 0;
@@ -176,12 +180,8 @@ static double run_phrase(void *ctx)
 {
     loop_ctx *c = ctx;
     bl_posting_iter *ia, *ib;
-    if (bl_posting_iter_new(c->p, c->a, &ia))
+    if (open_pair(c, &ia, &ib))
         return 0;
-    if (bl_posting_iter_new(c->p, c->b, &ib)) {
-        bl_docset_free(bl_posting_iter_docset(ia));
-        return 0;
-    }
     bl_docset *x = bl_posting_iter_docset(ia), *y = bl_posting_iter_docset(ib);
     double t0 = now_s();
     uint64_t hits = 0;
