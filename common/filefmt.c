@@ -144,14 +144,24 @@ void bl_filewriter_abort(bl_filewriter *w)
 int bl_file_map(bl_mapped *out, const char *path, uint32_t kind, int verify)
 {
     memset(out, 0, sizeof *out);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    /* Index files are regular files written by byline. O_NONBLOCK: opening
+     * a FIFO put in their place must fail below, not wait for a writer;
+     * O_NOFOLLOW: a symlink is not a file we wrote. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno == ELOOP)
+            return bl_error_set(BL_ECORRUPT, "%s: is a symbolic link, not an index file", path);
         return bl_error_set(BL_EIO, "%s: cannot open: %s", path, strerror(errno));
+    }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int rc = bl_error_set(BL_EIO, "%s: cannot stat: %s", path, strerror(errno));
         close(fd);
         return rc;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return bl_error_set(BL_ECORRUPT, "%s: not a regular file", path);
     }
     if (st.st_size < BL_FOOTER_BYTES) {
         close(fd);

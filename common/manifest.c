@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -170,15 +171,28 @@ void bl_manifest_release(bl_manifest *m)
     memset(m, 0, sizeof *m);
 }
 
-int bl_manifest_lock(const char *dir, int *fd)
+/* One attempt at the lock. Returns 1 (and *fd) when it holds a lock on the
+ * file that is dir/LOCK right now; 0 when the file it locked was unlinked or
+ * replaced meanwhile (a first run's cleanup removes LOCK while holding it,
+ * and a lock on an unlinked inode would guard nothing), so the caller tries
+ * again; or a negative error. */
+static int lock_once(const char *path, const char *dir, int *fd)
 {
-    char path[4096];
-    int rc = manifest_path(path, sizeof path, dir, "LOCK");
-    if (rc)
-        return rc;
-    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (f < 0)
+    /* O_NOFOLLOW: a symlink named LOCK must not make us create or lock its
+     * target; O_NONBLOCK: a FIFO named LOCK must not hang the open. */
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+    if (f < 0) {
+        if (errno == ENOENT)
+            return bl_error_set(BL_ENOTFOUND, "%s: the index directory vanished", dir);
+        if (errno == ELOOP)
+            return bl_error_set(BL_EIO, "%s: is a symbolic link; refusing to follow it", path);
         return bl_error_set(BL_EIO, "%s: cannot open: %s", path, strerror(errno));
+    }
+    struct stat held, named;
+    if (fstat(f, &held) != 0 || !S_ISREG(held.st_mode)) {
+        close(f);
+        return bl_error_set(BL_EIO, "%s: not a regular file", path);
+    }
     if (flock(f, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
         close(f);
@@ -187,12 +201,38 @@ int bl_manifest_lock(const char *dir, int *fd)
                                 dir);
         return bl_error_set(BL_EIO, "%s: cannot lock: %s", path, strerror(e));
     }
+    if (lstat(path, &named) != 0 || named.st_dev != held.st_dev || named.st_ino != held.st_ino) {
+        close(f);
+        return 0;
+    }
     *fd = f;
-    return 0;
+    return 1;
+}
+
+int bl_manifest_lock(const char *dir, int *fd)
+{
+    char path[4096];
+    int rc = manifest_path(path, sizeof path, dir, "LOCK");
+    if (rc)
+        return rc;
+    /* Each retry means another writer removed LOCK between our open and our
+     * flock; it cannot keep doing so for long, but never loop forever. */
+    for (int attempt = 0; attempt < 1000; attempt++)
+        if ((rc = lock_once(path, dir, fd)) != 0)
+            return rc < 0 ? rc : 0;
+    return bl_error_set(BL_ELOCKED, "%s: the lock file keeps being replaced", dir);
 }
 
 void bl_manifest_unlock(int fd)
 {
     if (fd >= 0)
         close(fd);
+}
+
+void bl_manifest_unlock_remove(const char *dir, int fd)
+{
+    char path[4096];
+    if (fd >= 0 && manifest_path(path, sizeof path, dir, "LOCK") == 0)
+        unlink(path);
+    bl_manifest_unlock(fd);
 }

@@ -62,13 +62,23 @@ int bl_manifest_add_segment(bl_manifest *m, const bl_manifest_segment *s);
 /* Frees what m owns; safe on a zeroed struct. */
 void bl_manifest_release(bl_manifest *m);
 
-/* Takes the writer lock of dir (creating dir/LOCK); *fd receives the lock's
- * descriptor, to pass to bl_manifest_unlock. Errors: BL_ELOCKED if another
- * process holds it, BL_EIO. */
+/* Takes the writer lock of dir (creating dir/LOCK, a regular file; a symlink
+ * or FIFO there is refused, not followed); *fd receives the lock's
+ * descriptor, to pass to bl_manifest_unlock. Never waits. The holder may
+ * unlink LOCK before releasing it (bl_manifest_unlock_remove); a lock taken
+ * on a file unlinked meanwhile is dropped and taken again.
+ * Errors: BL_ELOCKED if another process holds it, BL_ENOTFOUND if dir does
+ * not exist (it may have just been removed by a failed first run),
+ * BL_EIO. */
 int bl_manifest_lock(const char *dir, int *fd);
 
 /* Releases the writer lock. */
 void bl_manifest_unlock(int fd);
+
+/* Unlinks dir/LOCK, then releases the lock held through fd: for a writer
+ * that leaves no trace of a failed first run. Only the lock's holder may
+ * call it; writers that opened the old file notice and retry. */
+void bl_manifest_unlock_remove(const char *dir, int fd);
 
 /* Writes the path of segment file `ext` ("tdi", "doc", ...) into buf.
  * Errors: BL_ETOOBIG if it does not fit in cap. */

@@ -21,12 +21,25 @@ struct bl_segment {
 
 const char *const bl_segment_exts[] = {"tdi", "doc", "pos", "len", "sto", NULL};
 
-void bl_segment_remove_files(const char *dir, uint64_t id)
+unsigned bl_segment_ext_bit(const char *ext)
+{
+    for (unsigned i = 0; bl_segment_exts[i]; i++)
+        if (strcmp(bl_segment_exts[i], ext) == 0)
+            return 1u << i;
+    return 0;
+}
+
+void bl_segment_remove_some_files(const char *dir, uint64_t id, unsigned which)
 {
     char path[4096];
     for (size_t i = 0; bl_segment_exts[i]; i++)
-        if (bl_segment_path(path, sizeof path, dir, id, bl_segment_exts[i]) == 0)
+        if ((which >> i & 1) && bl_segment_path(path, sizeof path, dir, id, bl_segment_exts[i]) == 0)
             remove(path);
+}
+
+void bl_segment_remove_files(const char *dir, uint64_t id)
+{
+    bl_segment_remove_some_files(dir, id, ~0u);
 }
 
 uint64_t bl_segment_bytes(const char *dir, uint64_t id)

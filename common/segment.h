@@ -55,6 +55,13 @@ extern const char *const bl_segment_exts[];
 /* Removes every file of segment id in dir (missing files are fine). */
 void bl_segment_remove_files(const char *dir, uint64_t id);
 
+/* The bit of extension ext in a file mask (1 << its index in
+ * bl_segment_exts), or 0 if ext is not a segment file's. */
+unsigned bl_segment_ext_bit(const char *ext);
+
+/* Removes the files of segment id whose bits are set in which. */
+void bl_segment_remove_some_files(const char *dir, uint64_t id, unsigned which);
+
 /* Total bytes of segment id's files in dir (0 for missing ones). */
 uint64_t bl_segment_bytes(const char *dir, uint64_t id);
 

@@ -179,6 +179,15 @@ static void remove_orphans(const char *dir, uint64_t next_segment)
     closedir(d);
 }
 
+/* Whether dir holds a committed manifest. */
+static int index_exists(const char *dir)
+{
+    char path[4096];
+    struct stat st;
+    return snprintf(path, sizeof path, "%s/" BL_MANIFEST_NAME, dir) < (int)sizeof path &&
+           lstat(path, &st) == 0;
+}
+
 /* Distinct terms over the segments this run wrote (a term in several
  * segments counts once). Only for the summary line: failures are quiet. */
 static void count_terms(const index_opts *o, const run_state *s, uint64_t *terms)
@@ -198,9 +207,45 @@ static void count_terms(const index_opts *o, const run_state *s, uint64_t *terms
     bl_error_clear();
 }
 
-static int ensure_dir(const char *dir, int *created)
+/* Directories this run made (deepest last), so that a failed first run can
+ * leave no trace, as if it had never started. */
+typedef struct {
+    char paths[8][4096];
+    int n;
+} made_dirs;
+
+/* Makes the directory path[0..len), which the caller knows to be missing
+ * or racing with another writer's mkdir. */
+static int make_one_dir(const char *path, made_dirs *made)
 {
-    *created = 0;
+    if (mkdir(path, 0755) != 0) {
+        struct stat st;
+        /* Another writer may have made it since we looked: that is fine. */
+        if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            return 0;
+        return bl_error_set(BL_EIO, "%s: cannot create: %s", path, strerror(errno));
+    }
+    if (made->n < (int)(sizeof made->paths / sizeof made->paths[0]))
+        snprintf(made->paths[made->n++], sizeof made->paths[0], "%s", path);
+    /* The new directory's own entry must be durable too. */
+    char parent[4096];
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/') /* "a/b/" names b, whose parent is a */
+        n--;
+    while (n > 0 && path[n - 1] != '/')
+        n--;
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    if (n == 0)
+        snprintf(parent, sizeof parent, ".");
+    else
+        snprintf(parent, sizeof parent, "%.*s", (int)n, path);
+    return bl_fsync_dir(parent);
+}
+
+/* Makes dir and its missing parents, as `mkdir -p` (and `git init`) do. */
+static int ensure_dir(const char *dir, made_dirs *made)
+{
     struct stat st;
     if (stat(dir, &st) == 0) {
         if (!S_ISDIR(st.st_mode))
@@ -209,23 +254,52 @@ static int ensure_dir(const char *dir, int *created)
             return bl_error_set(BL_EIO, "%s: not writable: %s", dir, strerror(errno));
         return 0;
     }
-    if (mkdir(dir, 0755) != 0)
-        return bl_error_set(BL_EIO, "%s: cannot create: %s", dir, strerror(errno));
-    *created = 1;
-    /* The new directory's own entry must be durable too. */
-    char parent[4096];
-    size_t n = strlen(dir);
-    while (n > 1 && dir[n - 1] == '/') /* "a/b/" names b, whose parent is a */
-        n--;
-    while (n > 0 && dir[n - 1] != '/')
-        n--;
-    while (n > 1 && dir[n - 1] == '/')
-        n--;
-    if (n == 0)
-        snprintf(parent, sizeof parent, ".");
-    else
-        snprintf(parent, sizeof parent, "%.*s", (int)n, dir);
-    return bl_fsync_dir(parent);
+    char path[4096];
+    size_t len = strlen(dir);
+    if (len >= sizeof path)
+        return bl_error_set(BL_ETOOBIG, "%s: index path too long", dir);
+    memcpy(path, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (i < len && (path[i] != '/' || path[i - 1] == '/'))
+            continue;
+        char saved = path[i];
+        path[i] = 0;
+        int rc = 0;
+        if (stat(path, &st) != 0)
+            rc = make_one_dir(path, made);
+        else if (!S_ISDIR(st.st_mode))
+            rc = bl_error_set(BL_EIO, "%s: exists and is not a directory", path);
+        path[i] = saved;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Removes the directories this run made, deepest first; rmdir() leaves any
+ * that is no longer empty (another writer may have moved in). */
+static void remove_made_dirs(const made_dirs *made)
+{
+    for (int i = made->n - 1; i >= 0; i--)
+        if (rmdir(made->paths[i]) != 0)
+            break;
+}
+
+/* Takes the writer lock, making the directory first. A writer whose failed
+ * first run removes the directory may do so between our mkdir and our
+ * lock: then make it again. */
+static int open_and_lock(const char *dir, made_dirs *made, int *lock)
+{
+    int rc = 0;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        if ((rc = ensure_dir(dir, made)) != 0)
+            return rc;
+        rc = bl_manifest_lock(dir, lock);
+        if (rc != BL_ENOTFOUND)
+            return rc;
+        bl_error_clear();
+    }
+    return bl_error_set(BL_ELOCKED, "%s: the directory keeps being removed by other writers", dir);
 }
 
 static int parse_args(int argc, char **argv, index_opts *o)
@@ -325,8 +399,9 @@ int bl_cmd_index(int argc, char **argv)
     run_state s = {.opts = &o, .manifest = &m, .stats = &stats};
     s.started = now();
     s.show_progress = !o.quiet && isatty(2);
-    int lock = -1, created = 0, exit_code = 0;
-    if ((rc = ensure_dir(o.out_dir, &created)) || (rc = bl_manifest_lock(o.out_dir, &lock)) ||
+    int lock = -1, exit_code = 0;
+    made_dirs made = {.n = 0};
+    if ((rc = open_and_lock(o.out_dir, &made, &lock)) ||
         (rc = load_manifest(&o, &m)) || (rc = bl_analyzer_new(&s.analyzer, m.lang)))
         goto fail;
     /* A stored name like "en" becomes the canonical "english". */
@@ -393,20 +468,23 @@ int bl_cmd_index(int argc, char **argv)
 fail:
     if (s.show_progress)
         fputs("\r\033[K", stderr);
+    /* Only files this run created go; a writer that lost the lock race
+     * (lock < 0) created nothing and removes nothing. */
     discard_new_segments(&s);
     free(s.done);
     bl_analyzer_free(s.analyzer);
     bl_manifest_release(&m);
-    bl_manifest_unlock(lock);
     fprintf(stderr, "byline index: %s\n", bl_error_detail()[0] ? bl_error_detail() : bl_strerror(rc));
-    if (created) {
-        /* We made the directory: leave no trace of a failed first run. */
-        char path[4096];
-        if (snprintf(path, sizeof path, "%s/LOCK", o.out_dir) < (int)sizeof path)
-            remove(path);
-        rmdir(o.out_dir);
-    } else if (rc != BL_ELOCKED) {
-        fprintf(stderr, "byline index: nothing was committed; %s is unchanged\n", o.out_dir);
+    if (lock >= 0 && made.n > 0 && !index_exists(o.out_dir)) {
+        /* We made the directory and hold its lock, and no run committed
+         * into it: leave no trace of a failed first run. LOCK goes while
+         * still held, so nobody can lock it after we have let go. */
+        bl_manifest_unlock_remove(o.out_dir, lock);
+        remove_made_dirs(&made);
+    } else {
+        bl_manifest_unlock(lock);
+        if (rc != BL_ELOCKED)
+            fprintf(stderr, "byline index: nothing was committed; %s is unchanged\n", o.out_dir);
     }
     return rc == BL_EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 }

@@ -39,6 +39,10 @@ struct bl_inverter {
     uint64_t seg_id;
     bl_analyzer *analyzer;
     bl_docstore_writer *store;
+    /* Files of this segment the inverter itself created (bit i: extension
+     * bl_segment_exts[i]): the only ones a failure may remove, so that a
+     * file someone else made under the same name is never touched. */
+    unsigned created;
 
     bl_buf strings;      /* term bytes, each followed by a NUL */
     term_entry *terms;
@@ -73,6 +77,8 @@ int bl_inverter_new(bl_inverter **out, const char *dir, uint64_t seg_id, bl_anal
         rc = bl_segment_path(path, sizeof path, dir, seg_id, "sto");
     if (!rc)
         rc = bl_docstore_writer_new(&inv->store, path);
+    if (!rc)
+        inv->created |= bl_segment_ext_bit("sto");
     if (rc) {
         free(inv->slots);
         free(inv->dir);
@@ -314,7 +320,7 @@ static int decode_stream(const term_entry *e, u32vec *docs, u32vec *tfs, u32vec 
     return 0;
 }
 
-static int write_postings(bl_inverter *inv)
+static int write_postings(bl_inverter *inv, unsigned *created)
 {
     char dpath[4096], ppath[4096], tpath[4096];
     int rc;
@@ -334,8 +340,10 @@ static int write_postings(bl_inverter *inv)
     u32vec docs = {0}, tfs = {0}, pos = {0};
     if ((rc = bl_postings_writer_new(&pw, dpath, ppath)) != 0)
         goto fail;
+    *created |= bl_segment_ext_bit("doc") | bl_segment_ext_bit("pos");
     if ((rc = bl_termdict_writer_new(&tw, tpath)) != 0)
         goto fail;
+    *created |= bl_segment_ext_bit("tdi");
     for (uint32_t i = 0; i < inv->nterms; i++) {
         term_entry *e = &inv->terms[order[i].id];
         bl_terminfo info;
@@ -382,13 +390,13 @@ int bl_inverter_finish(bl_inverter *inv, bl_manifest_segment *out)
     int rc = bl_docstore_writer_finish(inv->store);
     inv->store = NULL;
     if (!rc)
-        rc = write_postings(inv);
+        rc = write_postings(inv, &inv->created);
     if (!rc)
         rc = bl_segment_path(path, sizeof path, inv->dir, inv->seg_id, "len");
-    if (!rc)
-        rc = bl_doclens_write(path, inv->lens, inv->ndocs);
+    if (!rc && (rc = bl_doclens_write(path, inv->lens, inv->ndocs)) == 0)
+        inv->created |= bl_segment_ext_bit("len");
     if (rc) {
-        bl_segment_remove_files(inv->dir, inv->seg_id);
+        bl_segment_remove_some_files(inv->dir, inv->seg_id, inv->created);
     } else {
         out->id = inv->seg_id;
         out->doc_count = inv->ndocs;
@@ -404,6 +412,6 @@ void bl_inverter_abort(bl_inverter *inv)
     if (!inv)
         return;
     bl_docstore_writer_abort(inv->store);
-    bl_segment_remove_files(inv->dir, inv->seg_id);
+    bl_segment_remove_some_files(inv->dir, inv->seg_id, inv->created);
     free_inverter(inv);
 }

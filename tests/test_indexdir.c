@@ -1,0 +1,212 @@
+/* test_indexdir.c: the index directory under attack: concurrent writers,
+ * files that are not regular files, files swapped between segments, forged
+ * manifests, and missing parent directories.
+ *
+ * Concurrent writers: several `byline index -o DIR` processes start at once
+ * into one directory (new or existing). Each adds one article holding its
+ * own marker word; some are given a bad file and must fail. Afterwards
+ * `check` passes and the index holds exactly the markers of the writers
+ * that exited 0: a writer that lost the lock race removes nothing, and a
+ * failed writer removes only what it created. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "manifest.h"
+
+static char *tmp;
+static char *out, *err;
+
+__attribute__((format(printf, 1, 2))) static int run(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = bl_test_byline_v(&out, &err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static void setup(void)
+{
+    tmp = bl_test_tmpdir();
+    cr_assert(tmp, "cannot make a temporary directory");
+}
+
+static void teardown(void)
+{
+    free(out);
+    free(err);
+    out = err = NULL;
+    if (tmp)
+        bl_test_rmtree(tmp);
+    free(tmp);
+    tmp = NULL;
+}
+
+TestSuite(indexdir, .init = setup, .fini = teardown, .timeout = 600);
+
+/* Starts `byline index -q -o dir file` in the background; returns its pid. */
+static pid_t spawn_index(const char *dir, const char *file)
+{
+    pid_t pid = fork();
+    cr_assert(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) {
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        execl(bl_test_byline(), "byline", "index", "-q", "-o", dir, file, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+#define WRITERS 6
+
+/* One round: WRITERS processes at once into dir, every third one with a
+ * bad file. Checks the outcome described at the top of the file. */
+static void writers_round(const char *dir, int round)
+{
+    char files[WRITERS][4200];
+    pid_t pids[WRITERS];
+    for (int w = 0; w < WRITERS; w++) {
+        int bad = w % 3 == 2;
+        snprintf(files[w], sizeof files[w], "%s/in_%d_%d.%s", tmp, round, w,
+                 bad ? "jsonl" : "txt");
+        char text[200];
+        int n = bad ? snprintf(text, sizeof text, "{\"title\": \"marker%dx%d\"}\n{broken\n", round, w)
+                    : snprintf(text, sizeof text, "Title %d\n\nmarker%dx%d is here.\n", w, round, w);
+        cr_assert(bl_test_write_file(files[w], text, (size_t)n) == 0);
+    }
+    for (int w = 0; w < WRITERS; w++)
+        pids[w] = spawn_index(dir, files[w]);
+    int ok[WRITERS], any_ok = 0;
+    for (int w = 0; w < WRITERS; w++) {
+        int status;
+        cr_assert(waitpid(pids[w], &status, 0) == pids[w]);
+        cr_assert(WIFEXITED(status), "round %d: writer %d died from a signal", round, w);
+        ok[w] = WEXITSTATUS(status) == 0;
+        cr_assert(!(ok[w] && w % 3 == 2), "round %d: writer %d indexed a broken file", round, w);
+        any_ok |= ok[w];
+    }
+    struct stat st;
+    char manifest[4300];
+    snprintf(manifest, sizeof manifest, "%s/MANIFEST", dir);
+    if (!any_ok && stat(manifest, &st) != 0)
+        return; /* no writer committed into a new directory: nothing to check */
+    cr_assert(run("check -i '%s'", dir) == 0, "round %d: check failed: %s%s", round, out, err);
+    for (int w = 0; w < WRITERS; w++) {
+        run("search -i '%s' --count marker%dx%d", dir, round, w);
+        cr_assert(atoi(out) == ok[w], "round %d: writer %d exited %s but its article is %s", round,
+                  w, ok[w] ? "0" : "non-zero", atoi(out) ? "there" : "missing");
+    }
+}
+
+Test(indexdir, concurrent_writers_into_a_new_directory)
+{
+    for (int round = 0; round < 25; round++) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/new%d", tmp, round);
+        writers_round(dir, round);
+    }
+}
+
+Test(indexdir, concurrent_writers_into_an_existing_index)
+{
+    char dir[4200], seed[4200];
+    snprintf(dir, sizeof dir, "%s/idx", tmp);
+    snprintf(seed, sizeof seed, "%s/corpus/sample", bl_test_root());
+    cr_assert(run("index -q -o '%s' '%s'", dir, seed) == 0, "%s", err);
+    for (int round = 0; round < 10; round++)
+        writers_round(dir, round);
+    cr_assert(run("search -i '%s' --count wagner", dir) == 0, "the first articles were lost");
+}
+
+/* A first run that fails leaves no trace, parents included; a writer that
+ * lost the race leaves the winner's directory alone. */
+Test(indexdir, failed_first_run_into_missing_parents_leaves_no_trace)
+{
+    char dir[4200], bad[4200], top[4200];
+    snprintf(top, sizeof top, "%s/a", tmp);
+    snprintf(dir, sizeof dir, "%s/a/b/idx", tmp);
+    snprintf(bad, sizeof bad, "%s/bad.jsonl", tmp);
+    cr_assert(bl_test_write_file(bad, "{broken\n", 8) == 0);
+    cr_assert(run("index -q -o '%s' '%s'", dir, bad) == 3);
+    struct stat st;
+    cr_assert(stat(top, &st) != 0 && errno == ENOENT, "%s was left behind", top);
+}
+
+Test(indexdir, missing_parents_are_created)
+{
+    char dir[4200], seed[4200];
+    snprintf(dir, sizeof dir, "%s/a/b/idx", tmp);
+    snprintf(seed, sizeof seed, "%s/corpus/sample", bl_test_root());
+    cr_assert(run("index -q -o '%s' '%s'", dir, seed) == 0, "%s", err);
+    cr_assert(run("search -i '%s' --count wagner", dir) == 0, "%s", err);
+}
+
+/* Builds the sample index in tmp/idx (into path, which must hold 4200). */
+static void sample_index(char *path)
+{
+    char seed[4200];
+    snprintf(path, 4200, "%s/idx", tmp);
+    snprintf(seed, sizeof seed, "%s/corpus/sample", bl_test_root());
+    cr_assert(run("index -q -o '%s' '%s'", path, seed) == 0, "%s", err);
+}
+
+/* Replaces dir/name by a FIFO; search and check must fail at once, not
+ * block on opening it (timeout exits 124). */
+static void fifo_in_place_of(const char *name)
+{
+    char idx[4200], path[4400];
+    sample_index(idx);
+    snprintf(path, sizeof path, "%s/%s", idx, name);
+    cr_assert(unlink(path) == 0 && mkfifo(path, 0644) == 0, "%s: %s", path, strerror(errno));
+    int rc = bl_test_runf(NULL, &err, "timeout 20 '%s' search -i '%s' wagner", bl_test_byline(), idx);
+    cr_assert(rc == 3, "search with a FIFO for %s: status %d (124: it hung)", name, rc);
+    cr_assert(strstr(err, name), "the message does not name %s: %s", name, err);
+    free(err);
+    err = NULL;
+    rc = bl_test_runf(&out, &err, "timeout 20 '%s' check -i '%s'", bl_test_byline(), idx);
+    cr_assert(rc == 1, "check with a FIFO for %s: status %d (124: it hung)", name, rc);
+    cr_assert(strstr(out, name) && strstr(out, "not a regular file"), "%s", out);
+}
+
+Test(indexdir, fifo_segment_file_fails_fast) { fifo_in_place_of("seg_00000001.sto"); }
+Test(indexdir, fifo_dictionary_fails_fast) { fifo_in_place_of("seg_00000001.tdi"); }
+Test(indexdir, fifo_manifest_fails_fast) { fifo_in_place_of("MANIFEST"); }
+
+Test(indexdir, lock_symlink_is_not_followed)
+{
+    char idx[4200], lock[4400], target[4400], seed[4200];
+    sample_index(idx);
+    snprintf(lock, sizeof lock, "%s/LOCK", idx);
+    snprintf(target, sizeof target, "%s/victim", tmp);
+    cr_assert(unlink(lock) == 0 && symlink(target, lock) == 0);
+    snprintf(seed, sizeof seed, "%s/corpus/sample", bl_test_root());
+    cr_assert(run("index -q -o '%s' '%s'", idx, seed) == 3, "indexing through a LOCK symlink");
+    cr_assert(strstr(err, "LOCK"), "%s", err);
+    struct stat st;
+    cr_assert(lstat(target, &st) != 0, "the symlink's target was created");
+}
+
+Test(indexdir, lock_fifo_does_not_hang)
+{
+    char idx[4200], lock[4400], seed[4200];
+    sample_index(idx);
+    snprintf(lock, sizeof lock, "%s/LOCK", idx);
+    cr_assert(unlink(lock) == 0 && mkfifo(lock, 0644) == 0);
+    snprintf(seed, sizeof seed, "%s/corpus/sample", bl_test_root());
+    int rc = bl_test_runf(NULL, &err, "timeout 20 '%s' index -q -o '%s' '%s'", bl_test_byline(),
+                          idx, seed);
+    cr_assert(rc == 3, "status %d (124: it hung): %s", rc, err);
+}
