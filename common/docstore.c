@@ -382,6 +382,8 @@ int bl_docstore_open(bl_docstore **out, const char *path, int verify)
     return 0;
 }
 
+const bl_mapped *bl_docstore_file(const bl_docstore *s) { return &s->m; }
+
 void bl_docstore_close(bl_docstore *s)
 {
     if (!s)

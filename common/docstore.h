@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "filefmt.h"
+
 /* Target uncompressed bytes per block. */
 #define BL_DOCSTORE_BLOCK (32 * 1024)
 /* Longest field the writer accepts. */
@@ -59,6 +61,10 @@ int bl_docstore_open(bl_docstore **out, const char *path, int verify);
 
 /* Unmaps and frees s; NULL does nothing. */
 void bl_docstore_close(bl_docstore *s);
+
+/* The mapped .sto file (for its size and footer checksum); borrowed until
+ * bl_docstore_close. */
+const bl_mapped *bl_docstore_file(const bl_docstore *s);
 
 /* Number of documents. */
 uint32_t bl_docstore_count(const bl_docstore *s);

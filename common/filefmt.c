@@ -141,6 +141,16 @@ void bl_filewriter_abort(bl_filewriter *w)
     free_writer(w);
 }
 
+static int version_error(const char *path, uint32_t version)
+{
+    if (version >= 1 && version < BL_FORMAT_VERSION)
+        return bl_error_set(BL_EVERSION, "%s: written by an older byline (format version %u; this "
+                            "one reads version %d): index the articles again into a new "
+                            "directory", path, version, BL_FORMAT_VERSION);
+    return bl_error_set(BL_EVERSION, "%s: format version %u, this byline reads version %d", path,
+                        version, BL_FORMAT_VERSION);
+}
+
 int bl_file_map(bl_mapped *out, const char *path, uint32_t kind, int verify)
 {
     memset(out, 0, sizeof *out);
@@ -188,9 +198,8 @@ int bl_file_map(bl_mapped *out, const char *path, uint32_t kind, int verify)
     else if (bl_get_u32le(f) != kind)
         rc = bl_error_set(BL_ECORRUPT, "%s: offset %zu: wrong file kind %.4s", path, foff,
                           (const char *)f);
-    else if (bl_get_u32le(f + 4) == 0 || bl_get_u32le(f + 4) > BL_FORMAT_VERSION)
-        rc = bl_error_set(BL_EVERSION, "%s: format version %u, this byline reads version %d",
-                          path, bl_get_u32le(f + 4), BL_FORMAT_VERSION);
+    else if (bl_get_u32le(f + 4) != BL_FORMAT_VERSION)
+        rc = version_error(path, bl_get_u32le(f + 4));
     else if (bl_get_u64le(f + 8) != foff)
         rc = bl_error_set(BL_ECORRUPT, "%s: offset %zu: footer says body is %llu bytes, file holds %zu",
                           path, foff + 8, (unsigned long long)bl_get_u64le(f + 8), foff);

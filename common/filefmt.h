@@ -7,8 +7,12 @@
  *   footer := kind:u32 version:u32 body_len:u64 checksum:u64 flags:u32 end:u32
  *
  *   kind      four ASCII bytes naming the file kind (BL_KIND_*)
- *   version   BL_FORMAT_VERSION of the writer; readers refuse 0 and newer
- *             versions (a version 2 reader must keep version 1's grammar)
+ *   version   BL_FORMAT_VERSION of the writer. Readers refuse any other
+ *             version: a newer one as unknown, an older one with a message
+ *             to rebuild the index (until a release promises more, the
+ *             format moves on and old indexes are rebuilt, never misread).
+ *             Version 2 added the .inf segment file and the manifest's file
+ *             fingerprints.
  *   body_len  bytes before the footer (must equal file size - 32)
  *   checksum  XXH3-64 (seed 0) of the body
  *   flags     0 in version 1
@@ -24,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BL_FORMAT_VERSION 1
+#define BL_FORMAT_VERSION 2
 #define BL_FOOTER_BYTES 32
 
 #define BL_FOURCC(a, b, c, d) \
@@ -35,6 +39,7 @@
 #define BL_KIND_POSITIONS BL_FOURCC('B', 'L', 'P', 'S')
 #define BL_KIND_DOCLENS   BL_FOURCC('B', 'L', 'L', 'N')
 #define BL_KIND_STORE     BL_FOURCC('B', 'L', 'S', 'T')
+#define BL_KIND_SEGINFO   BL_FOURCC('B', 'L', 'S', 'I')
 
 typedef struct bl_filewriter bl_filewriter;
 
@@ -68,9 +73,11 @@ typedef struct {
 } bl_mapped;
 
 /* Maps path and checks its footer: size, kind, version, end magic; and the
- * checksum if verify is non-zero. Errors: BL_EIO (cannot open/map),
- * BL_ECORRUPT (short file, bad footer, wrong kind, checksum mismatch; the
- * detail names the file and offset), BL_EVERSION, BL_ENOMEM. */
+ * checksum if verify is non-zero. Only a regular file is opened: a FIFO,
+ * device or symlink in its place is BL_ECORRUPT at once, never a hang.
+ * Errors: BL_EIO (cannot open/map), BL_ECORRUPT (short file, bad footer,
+ * wrong kind, checksum mismatch, not a regular file; the detail names the
+ * file and offset), BL_EVERSION, BL_ENOMEM. */
 int bl_file_map(bl_mapped *out, const char *path, uint32_t kind, int verify);
 
 /* Recomputes the body checksum and compares it with the footer's.

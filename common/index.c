@@ -38,7 +38,7 @@ int bl_index_open(bl_index **out, const char *dir, int verify)
         idx->bases[i] = (uint32_t)idx->docs;
         idx->docs += s->doc_count;
         idx->tokens += s->total_tokens;
-        if ((rc = bl_segment_open(&idx->segs[i], dir, s, verify)) != 0)
+        if ((rc = bl_segment_open(&idx->segs[i], dir, &idx->manifest, i, verify)) != 0)
             goto fail;
     }
     *out = idx;

@@ -34,6 +34,32 @@ static int manifest_path(char *buf, size_t cap, const char *dir, const char *nam
     return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Two entries for one segment would count its documents twice. */
+static int check_unique_ids(const char *path, const bl_manifest *m)
+{
+    if (m->nsegments < 2)
+        return 0;
+    uint64_t *ids = malloc(m->nsegments * sizeof *ids);
+    if (!ids)
+        return BL_ENOMEM;
+    for (uint32_t i = 0; i < m->nsegments; i++)
+        ids[i] = m->segments[i].id;
+    qsort(ids, m->nsegments, sizeof *ids, cmp_u64);
+    int rc = 0;
+    for (uint32_t i = 1; i < m->nsegments && !rc; i++)
+        if (ids[i] == ids[i - 1])
+            rc = bl_error_set(BL_ECORRUPT, "%s: segment %llu is listed twice", path,
+                              (unsigned long long)ids[i]);
+    free(ids);
+    return rc;
+}
+
 static int parse(const bl_mapped *m, bl_manifest *out)
 {
     bl_reader r;
@@ -61,10 +87,21 @@ static int parse(const bl_mapped *m, bl_manifest *out)
         return BL_ENOMEM;
     for (uint32_t i = 0; i < out->nsegments; i++) {
         bl_manifest_segment *s = &out->segments[i];
+        uint8_t nfiles;
         if (bl_reader_u64le(&r, &s->id) || bl_reader_u32le(&r, &s->doc_count) ||
-            bl_reader_u64le(&r, &s->total_tokens) || bl_reader_u32le(&r, &s->codec))
+            bl_reader_u64le(&r, &s->total_tokens) || bl_reader_u32le(&r, &s->codec) ||
+            bl_reader_u8(&r, &nfiles))
             return bl_error_set(BL_ECORRUPT, "%s: offset %zu: truncated segment entry %u",
                                 m->path, bl_reader_offset(&r), i);
+        if (nfiles != BL_SEGMENT_FILES)
+            return bl_error_set(BL_ECORRUPT, "%s: offset %zu: segment entry %u lists %u files, "
+                                "not %d", m->path, bl_reader_offset(&r) - 1, i, nfiles,
+                                BL_SEGMENT_FILES);
+        for (int f = 0; f < BL_SEGMENT_FILES; f++)
+            if (bl_reader_u64le(&r, &s->files[f].size) ||
+                bl_reader_u64le(&r, &s->files[f].checksum))
+                return bl_error_set(BL_ECORRUPT, "%s: offset %zu: truncated segment entry %u",
+                                    m->path, bl_reader_offset(&r), i);
         if (s->id >= out->next_segment)
             return bl_error_set(BL_ECORRUPT, "%s: segment id %llu not below next id %llu",
                                 m->path, (unsigned long long)s->id,
@@ -73,7 +110,7 @@ static int parse(const bl_mapped *m, bl_manifest *out)
     if (bl_reader_left(&r))
         return bl_error_set(BL_ECORRUPT, "%s: offset %zu: trailing bytes", m->path,
                             bl_reader_offset(&r));
-    return 0;
+    return check_unique_ids(m->path, out);
 }
 
 int bl_manifest_read(const char *dir, bl_manifest *out)
@@ -118,7 +155,10 @@ static int serialize(const bl_manifest *m, bl_buf *b)
     for (uint32_t i = 0; i < m->nsegments; i++) {
         const bl_manifest_segment *s = &m->segments[i];
         rc |= bl_buf_put_u64le(b, s->id) | bl_buf_put_u32le(b, s->doc_count) |
-              bl_buf_put_u64le(b, s->total_tokens) | bl_buf_put_u32le(b, s->codec);
+              bl_buf_put_u64le(b, s->total_tokens) | bl_buf_put_u32le(b, s->codec) |
+              bl_buf_put_u8(b, BL_SEGMENT_FILES);
+        for (int f = 0; f < BL_SEGMENT_FILES; f++)
+            rc |= bl_buf_put_u64le(b, s->files[f].size) | bl_buf_put_u64le(b, s->files[f].checksum);
     }
     return rc ? BL_ENOMEM : 0;
 }

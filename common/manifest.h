@@ -11,6 +11,15 @@
  *   body    := generation:u64 next_segment:u64 lang_len:u8 lang:bytes
  *              analyzer_version:u32 nsegments:u32 segment{nsegments}
  *   segment := id:u64 doc_count:u32 total_tokens:u64 codec:u32
+ *              nfiles:u8 file{nfiles}
+ *   file    := size:u64 checksum:u64
+ *
+ * The files of a segment are listed in the order of bl_segment_exts
+ * (segment.h); nfiles is BL_SEGMENT_FILES. size is the whole file's length
+ * and checksum the XXH3 its footer records (filefmt.h), so a reader binds
+ * every file to its segment by reading its footer alone: a file swapped in
+ * from another segment or index, or left over from an older one, differs
+ * in one or the other. Segment ids are unique within a manifest.
  *
  * Writers hold an exclusive flock() on the file LOCK in the directory for
  * the whole run (bl_manifest_lock), so two indexers cannot interleave.
@@ -27,11 +36,21 @@
  * UTF-8 read as Windows-1252 rather than Latin-1). */
 #define BL_ANALYZER_VERSION 2
 
+/* Number of files in a segment (segment.h lists them). */
+#define BL_SEGMENT_FILES 6
+
+/* What the manifest knows of one segment file without reading its body. */
+typedef struct {
+    uint64_t size;     /* bytes, footer included */
+    uint64_t checksum; /* the XXH3 of the body, as its footer records it */
+} bl_file_fingerprint;
+
 typedef struct {
     uint64_t id;           /* names the files: seg_%08llu.* */
     uint32_t doc_count;
     uint64_t total_tokens; /* sum of document lengths */
     uint32_t codec;        /* BL_CODEC_* that wrote its postings */
+    bl_file_fingerprint files[BL_SEGMENT_FILES]; /* in bl_segment_exts order */
 } bl_manifest_segment;
 
 typedef struct {
@@ -43,9 +62,10 @@ typedef struct {
     bl_manifest_segment *segments; /* owned */
 } bl_manifest;
 
-/* Reads dir/MANIFEST into *out (verifying its checksum). Errors:
- * BL_ENOTFOUND (no index in dir; detail says so), BL_EIO, BL_ECORRUPT,
- * BL_EVERSION, BL_ENOMEM. */
+/* Reads dir/MANIFEST into *out (verifying its checksum). A manifest that
+ * names one segment twice is corrupt. Errors: BL_ENOTFOUND (no index in
+ * dir; detail says so), BL_EIO, BL_ECORRUPT, BL_EVERSION (an index from an
+ * older byline: the detail says to rebuild it), BL_ENOMEM. */
 int bl_manifest_read(const char *dir, bl_manifest *out);
 
 /* Atomically replaces dir/MANIFEST by m with m->generation as given (the

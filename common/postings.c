@@ -268,6 +268,9 @@ int bl_postings_open(bl_postings **out, const char *doc_path, const char *pos_pa
     return 0;
 }
 
+const bl_mapped *bl_postings_docs_file(const bl_postings *p) { return &p->docs; }
+const bl_mapped *bl_postings_positions_file(const bl_postings *p) { return &p->pos; }
+
 void bl_postings_close(bl_postings *p)
 {
     if (!p)

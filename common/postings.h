@@ -82,6 +82,11 @@ int bl_postings_open(bl_postings **out, const char *doc_path,
 /* Unmaps and frees p; NULL does nothing. */
 void bl_postings_close(bl_postings *p);
 
+/* The mapped .doc and .pos files (for their sizes and footer checksums);
+ * borrowed until bl_postings_close. */
+const bl_mapped *bl_postings_docs_file(const bl_postings *p);
+const bl_mapped *bl_postings_positions_file(const bl_postings *p);
+
 /* Body sizes of the .doc and .pos files (for bl_termdict_check). */
 uint64_t bl_postings_docs_bytes(const bl_postings *p);
 uint64_t bl_postings_positions_bytes(const bl_postings *p);

@@ -19,7 +19,12 @@ struct bl_segment {
     bl_mapped lens;
 };
 
-const char *const bl_segment_exts[] = {"tdi", "doc", "pos", "len", "sto", NULL};
+/* Order matters: it is the order of the manifest's file fingerprints. */
+const char *const bl_segment_exts[] = {"tdi", "doc", "pos", "len", "sto", "inf", NULL};
+_Static_assert(sizeof bl_segment_exts / sizeof bl_segment_exts[0] == BL_SEGMENT_FILES + 1,
+               "the manifest records one fingerprint per segment file");
+
+enum { EXT_TDI, EXT_DOC, EXT_POS, EXT_LEN, EXT_STO, EXT_INF };
 
 unsigned bl_segment_ext_bit(const char *ext)
 {
@@ -73,9 +78,108 @@ int bl_doclens_write(const char *path, const uint32_t *lens, uint32_t n)
     return bl_filewriter_commit(w);
 }
 
-int bl_segment_open(bl_segment **out, const char *dir,
-                    const bl_manifest_segment *info, int verify)
+int bl_seginfo_write(const char *path, const bl_manifest_segment *info, const char *lang,
+                     uint32_t analyzer_version)
 {
+    bl_buf b;
+    bl_buf_init(&b);
+    size_t lang_len = strlen(lang);
+    int rc = lang_len > 255 ? bl_error_set(BL_EINVAL, "language name too long") : 0;
+    if (!rc && (bl_buf_put_u64le(&b, info->id) | bl_buf_put_u32le(&b, info->doc_count) |
+                bl_buf_put_u64le(&b, info->total_tokens) | bl_buf_put_u32le(&b, info->codec) |
+                bl_buf_put_u32le(&b, analyzer_version) | bl_buf_put_u8(&b, (uint8_t)lang_len) |
+                bl_buf_append(&b, lang, lang_len)))
+        rc = BL_ENOMEM;
+    bl_filewriter *w = NULL;
+    if (!rc && (rc = bl_filewriter_open(&w, path, BL_KIND_SEGINFO)) == 0) {
+        if ((rc = bl_filewriter_write(w, b.data, b.len)) != 0)
+            bl_filewriter_abort(w);
+        else
+            rc = bl_filewriter_commit(w);
+    }
+    bl_buf_release(&b);
+    return rc;
+}
+
+int bl_segment_fingerprint(const char *dir, bl_manifest_segment *info)
+{
+    static const uint32_t kinds[BL_SEGMENT_FILES] = {
+        BL_KIND_TERMDICT, BL_KIND_DOCS, BL_KIND_POSITIONS, BL_KIND_DOCLENS, BL_KIND_STORE,
+        BL_KIND_SEGINFO,
+    };
+    char path[4096];
+    for (int i = 0; i < BL_SEGMENT_FILES; i++) {
+        bl_mapped m;
+        int rc = bl_segment_path(path, sizeof path, dir, info->id, bl_segment_exts[i]);
+        if (rc || (rc = bl_file_map(&m, path, kinds[i], 0)) != 0)
+            return rc;
+        info->files[i].size = m.map_len;
+        info->files[i].checksum = m.checksum;
+        bl_file_unmap(&m);
+    }
+    return 0;
+}
+
+/* A file that is not the one the manifest recorded for this segment: from
+ * another segment, another index, or an older run. */
+static int check_bound(const bl_mapped *f, const bl_manifest_segment *info, int ext)
+{
+    const bl_file_fingerprint *want = &info->files[ext];
+    if (f->map_len == want->size && f->checksum == want->checksum)
+        return 0;
+    return bl_error_set(BL_ECORRUPT, "%s: not the file the manifest records for segment %llu "
+                        "(%zu bytes, checksum %016llx; expected %llu bytes, checksum %016llx): "
+                        "swapped, stale or foreign", f->path, (unsigned long long)info->id,
+                        f->map_len, (unsigned long long)f->checksum,
+                        (unsigned long long)want->size, (unsigned long long)want->checksum);
+}
+
+/* The segment's own record of what it is must agree with the manifest's:
+ * id, counts, codec, and the analyzer its terms came from. */
+static int check_seginfo(const char *dir, const bl_manifest *m, const bl_manifest_segment *info)
+{
+    char path[4096];
+    bl_mapped f;
+    int rc = bl_segment_path(path, sizeof path, dir, info->id, "inf");
+    if (rc || (rc = bl_file_map(&f, path, BL_KIND_SEGINFO, 1)) != 0)
+        return rc;
+    if ((rc = check_bound(&f, info, EXT_INF)) != 0)
+        goto done;
+    bl_reader r;
+    bl_reader_init(&r, f.data, f.len);
+    uint64_t id, tokens;
+    uint32_t docs, codec, version;
+    uint8_t lang_len;
+    const uint8_t *lang;
+    if (bl_reader_u64le(&r, &id) || bl_reader_u32le(&r, &docs) || bl_reader_u64le(&r, &tokens) ||
+        bl_reader_u32le(&r, &codec) || bl_reader_u32le(&r, &version) ||
+        bl_reader_u8(&r, &lang_len) || bl_reader_bytes(&r, lang_len, &lang) || bl_reader_left(&r)) {
+        rc = bl_error_set(BL_ECORRUPT, "%s: offset %zu: bad segment info", path,
+                          bl_reader_offset(&r));
+        goto done;
+    }
+    if (id != info->id || docs != info->doc_count || tokens != info->total_tokens ||
+        codec != info->codec)
+        rc = bl_error_set(BL_ECORRUPT, "%s: describes segment %llu (%u documents, %llu tokens, "
+                          "codec %u); the manifest says segment %llu (%u, %llu, %u)", path,
+                          (unsigned long long)id, docs, (unsigned long long)tokens, codec,
+                          (unsigned long long)info->id, info->doc_count,
+                          (unsigned long long)info->total_tokens, info->codec);
+    else if (version != m->analyzer_version || lang_len != strlen(m->lang) ||
+             memcmp(lang, m->lang, lang_len) != 0)
+        rc = bl_error_set(BL_ECORRUPT, "%s: segment analysed as '%.*s' with analyzer version "
+                          "%u, but %s/" BL_MANIFEST_NAME " says '%s' with analyzer version %u",
+                          path, (int)lang_len, (const char *)lang, version, dir, m->lang,
+                          m->analyzer_version);
+done:
+    bl_file_unmap(&f);
+    return rc;
+}
+
+int bl_segment_open(bl_segment **out, const char *dir, const bl_manifest *m, size_t index,
+                    int verify)
+{
+    const bl_manifest_segment *info = &m->segments[index];
     bl_segment *s = calloc(1, sizeof *s);
     if (!s)
         return BL_ENOMEM;
@@ -89,15 +193,21 @@ int bl_segment_open(bl_segment **out, const char *dir,
                           (unsigned long long)info->id, info->codec, BL_CODEC_VARINT);
         goto fail;
     }
+    if ((rc = check_seginfo(dir, m, info)) != 0)
+        goto fail;
     if ((rc = bl_segment_path(p1, sizeof p1, dir, info->id, "tdi")) ||
-        (rc = bl_termdict_open(&s->dict, p1, verify)))
+        (rc = bl_termdict_open(&s->dict, p1, verify)) ||
+        (rc = check_bound(bl_termdict_file(s->dict), info, EXT_TDI)))
         goto fail;
     if ((rc = bl_segment_path(p1, sizeof p1, dir, info->id, "doc")) ||
         (rc = bl_segment_path(p2, sizeof p2, dir, info->id, "pos")) ||
-        (rc = bl_postings_open(&s->postings, p1, p2, info->doc_count, verify)))
+        (rc = bl_postings_open(&s->postings, p1, p2, info->doc_count, verify)) ||
+        (rc = check_bound(bl_postings_docs_file(s->postings), info, EXT_DOC)) ||
+        (rc = check_bound(bl_postings_positions_file(s->postings), info, EXT_POS)))
         goto fail;
     if ((rc = bl_segment_path(p1, sizeof p1, dir, info->id, "sto")) ||
-        (rc = bl_docstore_open(&s->store, p1, verify)))
+        (rc = bl_docstore_open(&s->store, p1, verify)) ||
+        (rc = check_bound(bl_docstore_file(s->store), info, EXT_STO)))
         goto fail;
     if (bl_docstore_count(s->store) != info->doc_count) {
         rc = bl_error_set(BL_ECORRUPT, "%s: holds %u documents, manifest says %u", p1,
@@ -105,7 +215,8 @@ int bl_segment_open(bl_segment **out, const char *dir,
         goto fail;
     }
     if ((rc = bl_segment_path(p1, sizeof p1, dir, info->id, "len")) ||
-        (rc = bl_file_map(&s->lens, p1, BL_KIND_DOCLENS, verify)))
+        (rc = bl_file_map(&s->lens, p1, BL_KIND_DOCLENS, verify)) ||
+        (rc = check_bound(&s->lens, info, EXT_LEN)))
         goto fail;
     if (s->lens.len != (size_t)info->doc_count * 4) {
         rc = bl_error_set(BL_ECORRUPT, "%s: %zu bytes of lengths for %u documents", p1,

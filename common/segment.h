@@ -1,17 +1,24 @@
-/* segment.h: one immutable segment, read side, and its document lengths.
+/* segment.h: one immutable segment, read side, its document lengths and
+ * its segment info.
  *
- * A segment is five files sharing the name seg_NNNNNNNN (manifest.h):
+ * A segment is six files sharing the name seg_NNNNNNNN (manifest.h):
  *   .tdi  term dictionary         termdict.h
  *   .doc  doc ids + frequencies   postings.h
  *   .pos  positions               postings.h
  *   .len  document lengths        below
  *   .sto  stored documents        docstore.h
+ *   .inf  segment info            below
  * Doc ids inside a segment are 0..doc_count-1 in the order articles were
  * added; the index (index.h) gives each segment a base so that ids are
  * unique across the index.
  *
  * The .len file (kind BLLN) is doc_count little-endian u32 token counts:
  *   body := len:u32{doc_count}
+ *
+ * The .inf file (kind BLSI) is what the segment knows of itself, so that a
+ * manifest that disagrees with it (edited, or from another index) is caught:
+ *   body := id:u64 doc_count:u32 total_tokens:u64 codec:u32
+ *           analyzer_version:u32 lang_len:u8 lang:bytes
  */
 #ifndef BL_SEGMENT_H
 #define BL_SEGMENT_H
@@ -25,12 +32,24 @@
 
 typedef struct bl_segment bl_segment;
 
-/* Opens the files of the segment described by info in dir. verify != 0
- * checks every file's checksum. Cross-checks the .len and .sto document
- * counts against the manifest. Errors: BL_EIO, BL_ECORRUPT, BL_EVERSION,
- * BL_ENOMEM (detail names the file). */
-int bl_segment_open(bl_segment **out, const char *dir,
-                    const bl_manifest_segment *info, int verify);
+/* Opens the files of segment m->segments[index] in dir. verify != 0 checks
+ * every file's checksum. Always checks, from footers and the small .inf
+ * alone, that each file is the one the manifest recorded (size and
+ * checksum), that .inf agrees with the manifest (id, counts, codec,
+ * language, analyzer version), and the .len and .sto document counts.
+ * Errors: BL_EIO, BL_ECORRUPT, BL_EVERSION, BL_ENOMEM (detail names the
+ * file). */
+int bl_segment_open(bl_segment **out, const char *dir, const bl_manifest *m, size_t index,
+                    int verify);
+
+/* Writes a segment's .inf file at path from info, the analyzer's language
+ * and version. Errors: BL_EIO, BL_EINVAL, BL_ENOMEM. */
+int bl_seginfo_write(const char *path, const bl_manifest_segment *info, const char *lang,
+                     uint32_t analyzer_version);
+
+/* Fills info->files from the footers of segment info->id's files in dir,
+ * all of which must exist. Errors: BL_EIO, BL_ECORRUPT, BL_ENOMEM. */
+int bl_segment_fingerprint(const char *dir, bl_manifest_segment *info);
 
 /* Closes all files and frees s; NULL does nothing. */
 void bl_segment_close(bl_segment *s);

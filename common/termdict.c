@@ -466,6 +466,8 @@ int bl_termdict_open(bl_termdict **out, const char *path, int verify)
     return 0;
 }
 
+const bl_mapped *bl_termdict_file(const bl_termdict *d) { return &d->m; }
+
 void bl_termdict_close(bl_termdict *d)
 {
     if (!d)

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "filefmt.h"
+
 /* Terms per dictionary block. */
 #define BL_TERMDICT_BLOCK 64
 /* Longest term accepted by the writer (the tokenizer keeps 64 bytes; the
@@ -58,6 +60,10 @@ int bl_termdict_open(bl_termdict **out, const char *path, int verify);
 
 /* Unmaps and frees d; NULL does nothing. */
 void bl_termdict_close(bl_termdict *d);
+
+/* The mapped .tdi file (for its size and footer checksum); borrowed until
+ * bl_termdict_close. */
+const bl_mapped *bl_termdict_file(const bl_termdict *d);
 
 /* Number of terms. */
 uint64_t bl_termdict_count(const bl_termdict *d);

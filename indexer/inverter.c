@@ -395,14 +395,20 @@ int bl_inverter_finish(bl_inverter *inv, bl_manifest_segment *out)
         rc = bl_segment_path(path, sizeof path, inv->dir, inv->seg_id, "len");
     if (!rc && (rc = bl_doclens_write(path, inv->lens, inv->ndocs)) == 0)
         inv->created |= bl_segment_ext_bit("len");
-    if (rc) {
+    memset(out, 0, sizeof *out);
+    out->id = inv->seg_id;
+    out->doc_count = inv->ndocs;
+    out->total_tokens = inv->tokens;
+    out->codec = BL_CODEC_VARINT;
+    if (!rc)
+        rc = bl_segment_path(path, sizeof path, inv->dir, inv->seg_id, "inf");
+    if (!rc && (rc = bl_seginfo_write(path, out, bl_analyzer_language(inv->analyzer),
+                                      BL_ANALYZER_VERSION)) == 0)
+        inv->created |= bl_segment_ext_bit("inf");
+    if (!rc)
+        rc = bl_segment_fingerprint(inv->dir, out);
+    if (rc)
         bl_segment_remove_some_files(inv->dir, inv->seg_id, inv->created);
-    } else {
-        out->id = inv->seg_id;
-        out->doc_count = inv->ndocs;
-        out->total_tokens = inv->tokens;
-        out->codec = BL_CODEC_VARINT;
-    }
     free_inverter(inv);
     return rc;
 }

@@ -84,7 +84,7 @@ int bl_cmd_check(int argc, char **argv)
         return 1;
     }
     for (uint32_t i = 0; i < m.nsegments; i++) {
-        rc = bl_segment_open(&segs[i], dir, &m.segments[i], 1);
+        rc = bl_segment_open(&segs[i], dir, &m, i, 1);
         if (!rc) {
             rc = bl_segment_check(segs[i]);
             dicts[i] = bl_segment_termdict(segs[i]);

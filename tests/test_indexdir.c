@@ -210,3 +210,100 @@ Test(indexdir, lock_fifo_does_not_hang)
                           idx, seed);
     cr_assert(rc == 3, "status %d (124: it hung): %s", rc, err);
 }
+
+/* Two segments in tmp/idx, one article file each. */
+static void two_segment_index(char *path)
+{
+    char a[4200], b[4200];
+    snprintf(path, 4200, "%s/idx", tmp);
+    snprintf(a, sizeof a, "%s/a.txt", tmp);
+    snprintf(b, sizeof b, "%s/b.txt", tmp);
+    const char *ta = "Alpha title\n\nThe first article mentions wagner.\n";
+    const char *tb = "Beta title\n\nThe second article mentions patriot missiles twice: patriot.\n";
+    cr_assert(bl_test_write_file(a, ta, strlen(ta)) == 0 && bl_test_write_file(b, tb, strlen(tb)) == 0);
+    cr_assert(run("index -q -o '%s' '%s'", path, a) == 0, "%s", err);
+    cr_assert(run("index -q -o '%s' '%s'", path, b) == 0, "%s", err);
+}
+
+/* Copying a file of segment 2 over the same file of segment 1 (both well
+ * formed, checksums intact) must be caught by check and search alike. */
+Test(indexdir, file_swapped_between_segments_is_caught)
+{
+    static const char *const exts[] = {"tdi", "doc", "pos", "len", "sto", "inf"};
+    char idx[4200];
+    two_segment_index(idx);
+    char pristine[4300];
+    snprintf(pristine, sizeof pristine, "%s/pristine", tmp);
+    cr_assert(bl_test_copy_dir(idx, pristine) == 0);
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        char copy[4300], from[4400], to[4400], name[64];
+        snprintf(copy, sizeof copy, "%s/swap_%s", tmp, exts[i]);
+        cr_assert(bl_test_copy_dir(pristine, copy) == 0);
+        snprintf(name, sizeof name, "seg_00000001.%s", exts[i]);
+        snprintf(from, sizeof from, "%s/seg_00000002.%s", copy, exts[i]);
+        snprintf(to, sizeof to, "%s/%s", copy, name);
+        size_t len;
+        char *data = bl_test_read_file(from, &len);
+        cr_assert(data && bl_test_write_file(to, data, len) == 0);
+        free(data);
+        cr_expect_eq(run("check -i '%s'", copy), 1, "check passed with %s swapped: %s", name, out);
+        cr_expect(strstr(out, name), "check does not name %s: %s", name, out);
+        cr_expect_eq(run("search -i '%s' wagner", copy), 3, "search with %s swapped: %s%s", name,
+                     out, err);
+        cr_expect(strstr(err, name), "search does not name %s: %s", name, err);
+    }
+}
+
+/* Rewrites idx/MANIFEST through the manifest API (a well-formed forgery). */
+static void forge_manifest(const char *idx, void (*edit)(bl_manifest *))
+{
+    bl_manifest m;
+    cr_assert(bl_manifest_read(idx, &m) == 0);
+    edit(&m);
+    int renamed;
+    cr_assert(bl_manifest_commit(idx, &m, &renamed) == 0);
+    bl_manifest_release(&m);
+}
+
+static void list_first_segment_twice(bl_manifest *m) { m->segments[1] = m->segments[0]; }
+static void say_french(bl_manifest *m) { snprintf(m->lang, sizeof m->lang, "french"); }
+
+Test(indexdir, manifest_listing_a_segment_twice_is_refused)
+{
+    char idx[4200];
+    two_segment_index(idx);
+    forge_manifest(idx, list_first_segment_twice);
+    cr_expect_eq(run("check -i '%s'", idx), 1, "%s", out);
+    cr_expect(strstr(out, "listed twice"), "%s", out);
+    cr_expect_eq(run("search -i '%s' wagner", idx), 3, "%s", err);
+    cr_expect(strstr(err, "listed twice"), "%s", err);
+}
+
+Test(indexdir, manifest_language_differing_from_segments_is_refused)
+{
+    char idx[4200];
+    two_segment_index(idx);
+    forge_manifest(idx, say_french);
+    cr_expect_eq(run("check -i '%s'", idx), 1, "%s", out);
+    cr_expect(strstr(out, "french") && strstr(out, "english"), "%s", out);
+    cr_expect_eq(run("search -i '%s' wagner", idx), 3, "%s", err);
+    cr_expect(strstr(err, "french"), "%s", err);
+}
+
+/* A file of an older format version (footer field at offset -28) is
+ * refused with a message that says to rebuild, never misread. */
+Test(indexdir, older_format_is_refused_with_rebuild_advice)
+{
+    char idx[4200], path[4400];
+    sample_index(idx);
+    snprintf(path, sizeof path, "%s/MANIFEST", idx);
+    size_t len;
+    char *data = bl_test_read_file(path, &len);
+    cr_assert(data && len > 32);
+    data[len - 28] = 1;
+    data[len - 27] = data[len - 26] = data[len - 25] = 0;
+    cr_assert(bl_test_write_file(path, data, len) == 0);
+    free(data);
+    cr_expect_eq(run("search -i '%s' wagner", idx), 3, "%s", err);
+    cr_expect(strstr(err, "older byline") && strstr(err, "index the articles again"), "%s", err);
+}
