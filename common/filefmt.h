@@ -40,6 +40,7 @@
 #define BL_KIND_DOCLENS   BL_FOURCC('B', 'L', 'L', 'N')
 #define BL_KIND_STORE     BL_FOURCC('B', 'L', 'S', 'T')
 #define BL_KIND_SEGINFO   BL_FOURCC('B', 'L', 'S', 'I')
+#define BL_KIND_IDMAP     BL_FOURCC('B', 'L', 'I', 'D')
 
 typedef struct bl_filewriter bl_filewriter;
 

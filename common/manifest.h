@@ -37,7 +37,7 @@
 #define BL_ANALYZER_VERSION 2
 
 /* Number of files in a segment (segment.h lists them). */
-#define BL_SEGMENT_FILES 6
+#define BL_SEGMENT_FILES 7
 
 /* What the manifest knows of one segment file without reading its body. */
 typedef struct {

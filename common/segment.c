@@ -10,6 +10,7 @@
 #include "codec.h"
 #include "error.h"
 #include "filefmt.h"
+#include "idmap.h"
 
 struct bl_segment {
     bl_manifest_segment info;
@@ -17,14 +18,15 @@ struct bl_segment {
     bl_postings *postings;
     bl_docstore *store;
     bl_mapped lens;
+    bl_idmap *ids;
 };
 
 /* Order matters: it is the order of the manifest's file fingerprints. */
-const char *const bl_segment_exts[] = {"tdi", "doc", "pos", "len", "sto", "inf", NULL};
+const char *const bl_segment_exts[] = {"tdi", "doc", "pos", "len", "sto", "inf", "ids", NULL};
 _Static_assert(sizeof bl_segment_exts / sizeof bl_segment_exts[0] == BL_SEGMENT_FILES + 1,
                "the manifest records one fingerprint per segment file");
 
-enum { EXT_TDI, EXT_DOC, EXT_POS, EXT_LEN, EXT_STO, EXT_INF };
+enum { EXT_TDI, EXT_DOC, EXT_POS, EXT_LEN, EXT_STO, EXT_INF, EXT_IDS };
 
 unsigned bl_segment_ext_bit(const char *ext)
 {
@@ -105,7 +107,7 @@ int bl_segment_fingerprint(const char *dir, bl_manifest_segment *info)
 {
     static const uint32_t kinds[BL_SEGMENT_FILES] = {
         BL_KIND_TERMDICT, BL_KIND_DOCS, BL_KIND_POSITIONS, BL_KIND_DOCLENS, BL_KIND_STORE,
-        BL_KIND_SEGINFO,
+        BL_KIND_SEGINFO, BL_KIND_IDMAP,
     };
     char path[4096];
     for (int i = 0; i < BL_SEGMENT_FILES; i++) {
@@ -218,6 +220,10 @@ int bl_segment_open(bl_segment **out, const char *dir, const bl_manifest *m, siz
         (rc = bl_file_map(&s->lens, p1, BL_KIND_DOCLENS, verify)) ||
         (rc = check_bound(&s->lens, info, EXT_LEN)))
         goto fail;
+    if ((rc = bl_segment_path(p1, sizeof p1, dir, info->id, "ids")) ||
+        (rc = bl_idmap_open(&s->ids, p1, info->doc_count, verify)) ||
+        (rc = check_bound(bl_idmap_file(s->ids), info, EXT_IDS)))
+        goto fail;
     if (s->lens.len != (size_t)info->doc_count * 4) {
         rc = bl_error_set(BL_ECORRUPT, "%s: %zu bytes of lengths for %u documents", p1,
                           s->lens.len, info->doc_count);
@@ -238,6 +244,7 @@ void bl_segment_close(bl_segment *s)
     bl_postings_close(s->postings);
     bl_docstore_close(s->store);
     bl_file_unmap(&s->lens);
+    bl_idmap_close(s->ids);
     free(s);
 }
 
@@ -249,6 +256,50 @@ bl_docstore *bl_segment_docstore(bl_segment *s) { return s->store; }
 uint32_t bl_segment_doc_len(const bl_segment *s, uint32_t doc)
 {
     return bl_get_u32le(s->lens.data + (size_t)doc * 4);
+}
+
+int bl_segment_find_id(bl_segment *s, const char *id, size_t len, uint32_t *doc)
+{
+    size_t first, n = bl_idmap_find(s->ids, bl_idmap_hash(id, len), &first);
+    for (size_t i = first; i < first + n; i++) {
+        uint32_t cand = bl_idmap_doc(s->ids, i);
+        bl_stored_doc d;
+        int rc = cand == UINT32_MAX ? bl_error_set(BL_ECORRUPT, "%s: entry %zu: no such document",
+                                                   bl_idmap_file(s->ids)->path, i)
+                                    : bl_docstore_get(s->store, cand, &d);
+        if (rc)
+            return rc;
+        if (d.id_len == len && memcmp(d.id, id, len) == 0) {
+            *doc = cand;
+            return 0;
+        }
+    }
+    return BL_ENOTFOUND;
+}
+
+/* Every stored id must be filed under its hash, for its own document.
+ * bl_idmap_check makes sure each document has one entry; then the store is
+ * read in document order (one inflate per block, not per entry). */
+static int check_ids(bl_segment *s)
+{
+    int rc = bl_idmap_check(s->ids);
+    if (rc)
+        return rc;
+    uint32_t n = s->info.doc_count;
+    uint64_t *filed = malloc((n ? n : 1) * sizeof *filed);
+    if (!filed)
+        return BL_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        filed[bl_idmap_doc(s->ids, i)] = bl_idmap_entry_hash(s->ids, i);
+    for (uint32_t d = 0; !rc && d < n; d++) {
+        bl_stored_doc sd;
+        if ((rc = bl_docstore_get(s->store, d, &sd)) == 0 &&
+            filed[d] != bl_idmap_hash(sd.id, sd.id_len))
+            rc = bl_error_set(BL_ECORRUPT, "%s: document %u's id is filed under another hash",
+                              bl_idmap_file(s->ids)->path, d);
+    }
+    free(filed);
+    return rc;
 }
 
 typedef struct {
@@ -293,5 +344,7 @@ int bl_segment_check(bl_segment *s)
         return bl_error_set(BL_ECORRUPT, "%s: lengths add up to %llu tokens, manifest says %llu",
                             s->lens.path, (unsigned long long)total,
                             (unsigned long long)s->info.total_tokens);
-    return bl_docstore_check(s->store);
+    if ((rc = bl_docstore_check(s->store)) != 0)
+        return rc;
+    return check_ids(s);
 }

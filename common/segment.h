@@ -1,13 +1,14 @@
 /* segment.h: one immutable segment, read side, its document lengths and
  * its segment info.
  *
- * A segment is six files sharing the name seg_NNNNNNNN (manifest.h):
+ * A segment is seven files sharing the name seg_NNNNNNNN (manifest.h):
  *   .tdi  term dictionary         termdict.h
  *   .doc  doc ids + frequencies   postings.h
  *   .pos  positions               postings.h
  *   .len  document lengths        below
  *   .sto  stored documents        docstore.h
  *   .inf  segment info            below
+ *   .ids  article id -> doc       idmap.h
  * Doc ids inside a segment are 0..doc_count-1 in the order articles were
  * added; the index (index.h) gives each segment a base so that ids are
  * unique across the index.
@@ -59,6 +60,11 @@ const bl_manifest_segment *bl_segment_info(const bl_segment *s);
 const bl_termdict *bl_segment_termdict(const bl_segment *s);
 const bl_postings *bl_segment_postings(const bl_segment *s);
 bl_docstore *bl_segment_docstore(bl_segment *s);
+
+/* Finds the document whose stored id is id[0..len) (hash candidates from
+ * the id map, confirmed against the store). Errors: BL_ENOTFOUND (no such
+ * id; no detail set), BL_ECORRUPT, BL_ENOMEM. */
+int bl_segment_find_id(bl_segment *s, const char *id, size_t len, uint32_t *doc);
 
 /* Length in tokens of doc (doc < doc_count, unchecked). */
 uint32_t bl_segment_doc_len(const bl_segment *s, uint32_t doc);

@@ -16,6 +16,7 @@
 #include "codec.h"
 #include "docstore.h"
 #include "error.h"
+#include "idmap.h"
 #include "postings.h"
 #include "segment.h"
 #include "termdict.h"
@@ -51,6 +52,7 @@ struct bl_inverter {
     uint32_t nslots;     /* power of two */
 
     uint32_t *lens;      /* document lengths */
+    uint64_t *id_hashes; /* bl_idmap_hash of each document's id */
     uint32_t ndocs, lens_cap;
     uint64_t tokens;
     uint64_t invalid_bytes;
@@ -238,10 +240,15 @@ int bl_inverter_add(bl_inverter *inv, const bl_article *art)
         if (!l)
             return BL_ENOMEM;
         inv->lens = l;
+        uint64_t *h = realloc(inv->id_hashes, cap * sizeof *h);
+        if (!h)
+            return BL_ENOMEM;
+        inv->id_hashes = h;
         inv->lens_cap = cap;
     }
     uint32_t doc = inv->ndocs;
     inv->lens[doc] = (uint32_t)inv->nocc;
+    inv->id_hashes[doc] = bl_idmap_hash(art->id, art->id_len);
     inv->tokens += inv->nocc;
     inv->ndocs++;
     return flush_occurrences(inv, doc);
@@ -255,7 +262,7 @@ uint64_t bl_inverter_invalid_bytes(const bl_inverter *inv) { return inv->invalid
 size_t bl_inverter_memory(const bl_inverter *inv)
 {
     return inv->stream_bytes + inv->strings.cap + (size_t)inv->terms_cap * sizeof(term_entry) +
-           (size_t)inv->nslots * 4 + (size_t)inv->lens_cap * 4 + inv->occ_cap * sizeof(occurrence);
+           (size_t)inv->nslots * 4 + (size_t)inv->lens_cap * 12 + inv->occ_cap * sizeof(occurrence);
 }
 
 /* A term to sort: its bytes travel with it, so the comparison needs no
@@ -379,6 +386,7 @@ static void free_inverter(bl_inverter *inv)
     free(inv->slots);
     bl_buf_release(&inv->strings);
     free(inv->lens);
+    free(inv->id_hashes);
     free(inv->occ);
     free(inv->dir);
     free(inv);
@@ -395,6 +403,10 @@ int bl_inverter_finish(bl_inverter *inv, bl_manifest_segment *out)
         rc = bl_segment_path(path, sizeof path, inv->dir, inv->seg_id, "len");
     if (!rc && (rc = bl_doclens_write(path, inv->lens, inv->ndocs)) == 0)
         inv->created |= bl_segment_ext_bit("len");
+    if (!rc)
+        rc = bl_segment_path(path, sizeof path, inv->dir, inv->seg_id, "ids");
+    if (!rc && (rc = bl_idmap_write(path, inv->id_hashes, inv->ndocs)) == 0)
+        inv->created |= bl_segment_ext_bit("ids");
     memset(out, 0, sizeof *out);
     out->id = inv->seg_id;
     out->doc_count = inv->ndocs;

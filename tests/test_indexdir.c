@@ -229,7 +229,7 @@ static void two_segment_index(char *path)
  * formed, checksums intact) must be caught by check and search alike. */
 Test(indexdir, file_swapped_between_segments_is_caught)
 {
-    static const char *const exts[] = {"tdi", "doc", "pos", "len", "sto", "inf"};
+    static const char *const exts[] = {"tdi", "doc", "pos", "len", "sto", "inf", "ids"};
     char idx[4200];
     two_segment_index(idx);
     char pristine[4300];

@@ -1,0 +1,141 @@
+/* idmap.c: writing, searching and checking a segment's id map. */
+#include "idmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "buf.h"
+#include "error.h"
+
+struct bl_idmap {
+    bl_mapped m;
+    uint32_t count;
+};
+
+typedef struct {
+    uint64_t hash;
+    uint32_t doc;
+} entry;
+
+uint64_t bl_idmap_hash(const char *id, size_t len) { return XXH3_64bits(id, len); }
+
+static int cmp_entries(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return x->doc < y->doc ? -1 : x->doc > y->doc;
+}
+
+int bl_idmap_write(const char *path, const uint64_t *hashes, uint32_t n)
+{
+    entry *e = malloc((n ? n : 1) * sizeof *e);
+    if (!e)
+        return BL_ENOMEM;
+    for (uint32_t d = 0; d < n; d++)
+        e[d] = (entry){hashes[d], d};
+    qsort(e, n, sizeof *e, cmp_entries);
+    bl_filewriter *w;
+    int rc = bl_filewriter_open(&w, path, BL_KIND_IDMAP);
+    uint8_t chunk[BL_IDMAP_ENTRY_BYTES * 512];
+    for (uint32_t i = 0; !rc && i < n;) {
+        size_t k = 0;
+        for (; i < n && k < sizeof chunk; i++, k += BL_IDMAP_ENTRY_BYTES) {
+            bl_put_u64le(chunk + k, e[i].hash);
+            bl_put_u32le(chunk + k + 8, e[i].doc);
+        }
+        if ((rc = bl_filewriter_write(w, chunk, k)) != 0)
+            bl_filewriter_abort(w);
+    }
+    if (!rc)
+        rc = bl_filewriter_commit(w);
+    free(e);
+    return rc;
+}
+
+int bl_idmap_open(bl_idmap **out, const char *path, uint32_t doc_count, int verify)
+{
+    bl_idmap *m = calloc(1, sizeof *m);
+    if (!m)
+        return BL_ENOMEM;
+    int rc = bl_file_map(&m->m, path, BL_KIND_IDMAP, verify);
+    if (!rc && m->m.len != (size_t)doc_count * BL_IDMAP_ENTRY_BYTES)
+        rc = bl_error_set(BL_ECORRUPT, "%s: %zu bytes of id map for %u documents", path, m->m.len,
+                          doc_count);
+    if (rc) {
+        bl_idmap_close(m);
+        return rc;
+    }
+    m->count = doc_count;
+    *out = m;
+    return 0;
+}
+
+void bl_idmap_close(bl_idmap *m)
+{
+    if (!m)
+        return;
+    bl_file_unmap(&m->m);
+    free(m);
+}
+
+const bl_mapped *bl_idmap_file(const bl_idmap *m) { return &m->m; }
+
+static uint64_t hash_at(const bl_idmap *m, size_t i)
+{
+    return bl_get_u64le(m->m.data + i * BL_IDMAP_ENTRY_BYTES);
+}
+
+size_t bl_idmap_find(const bl_idmap *m, uint64_t hash, size_t *first)
+{
+    size_t lo = 0, hi = m->count; /* first entry with hash_at >= hash */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (hash_at(m, mid) < hash)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = lo;
+    while (end < m->count && hash_at(m, end) == hash)
+        end++;
+    *first = lo;
+    return end - lo;
+}
+
+uint32_t bl_idmap_doc(const bl_idmap *m, size_t i)
+{
+    uint32_t doc = bl_get_u32le(m->m.data + i * BL_IDMAP_ENTRY_BYTES + 8);
+    return doc < m->count ? doc : UINT32_MAX;
+}
+
+uint64_t bl_idmap_entry_hash(const bl_idmap *m, size_t i) { return hash_at(m, i); }
+
+int bl_idmap_check(const bl_idmap *m)
+{
+    uint8_t *seen = calloc(m->count / 8 + 1, 1);
+    if (!seen)
+        return BL_ENOMEM;
+    int rc = 0;
+    uint64_t prev_hash = 0;
+    uint32_t prev_doc = 0;
+    for (size_t i = 0; i < m->count && !rc; i++) {
+        size_t off = i * BL_IDMAP_ENTRY_BYTES;
+        uint64_t h = bl_get_u64le(m->m.data + off);
+        uint32_t d = bl_get_u32le(m->m.data + off + 8);
+        if (d >= m->count)
+            rc = bl_error_set(BL_ECORRUPT, "%s: offset %zu: document %u of %u", m->m.path,
+                              off + 8, d, m->count);
+        else if (i && (h < prev_hash || (h == prev_hash && d <= prev_doc)))
+            rc = bl_error_set(BL_ECORRUPT, "%s: offset %zu: entries out of order", m->m.path, off);
+        else if (seen[d / 8] >> (d % 8) & 1)
+            rc = bl_error_set(BL_ECORRUPT, "%s: offset %zu: document %u listed twice", m->m.path,
+                              off + 8, d);
+        seen[d / 8] |= (uint8_t)(1u << (d % 8));
+        prev_hash = h;
+        prev_doc = d;
+    }
+    free(seen);
+    return rc;
+}
