@@ -34,6 +34,13 @@ __attribute__((format(printf, 1, 2))) static int run(const char *fmt, ...)
     return rc;
 }
 
+static void forget(void)
+{
+    free(out);
+    free(err);
+    out = err = NULL;
+}
+
 static void setup(void)
 {
     tmp = bl_test_tmpdir();
@@ -42,9 +49,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    free(out);
-    free(err);
-    out = err = NULL;
+    forget();
     if (tmp)
         bl_test_rmtree(tmp);
     free(tmp);
@@ -171,11 +176,11 @@ static void fifo_in_place_of(const char *name)
     sample_index(idx);
     snprintf(path, sizeof path, "%s/%s", idx, name);
     cr_assert(unlink(path) == 0 && mkfifo(path, 0644) == 0, "%s: %s", path, strerror(errno));
+    forget();
     int rc = bl_test_runf(NULL, &err, "timeout 20 '%s' search -i '%s' wagner", bl_test_byline(), idx);
     cr_assert(rc == 3, "search with a FIFO for %s: status %d (124: it hung)", name, rc);
     cr_assert(strstr(err, name), "the message does not name %s: %s", name, err);
-    free(err);
-    err = NULL;
+    forget();
     rc = bl_test_runf(&out, &err, "timeout 20 '%s' check -i '%s'", bl_test_byline(), idx);
     cr_assert(rc == 1, "check with a FIFO for %s: status %d (124: it hung)", name, rc);
     cr_assert(strstr(out, name) && strstr(out, "not a regular file"), "%s", out);
@@ -206,6 +211,7 @@ Test(indexdir, lock_fifo_does_not_hang)
     snprintf(lock, sizeof lock, "%s/LOCK", idx);
     cr_assert(unlink(lock) == 0 && mkfifo(lock, 0644) == 0);
     snprintf(seed, sizeof seed, "%s/corpus/sample", bl_test_root());
+    forget();
     int rc = bl_test_runf(NULL, &err, "timeout 20 '%s' index -q -o '%s' '%s'", bl_test_byline(),
                           idx, seed);
     cr_assert(rc == 3, "status %d (124: it hung): %s", rc, err);
