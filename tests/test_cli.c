@@ -695,6 +695,39 @@ Test(cli, format_option_overrides_extension)
     cr_expect_eq(run("index -o '%s/x' --format yaml '%s/feed.data'", tmp, tmp), 2);
 }
 
+/* ---- dotted abbreviations ---- */
+
+static const char ABBREV_JSONL[] =
+    "{\"id\":\"a\",\"title\":\"Rescue\",\"body\":\"The U.S. Coast Guard saved two men.\"}\n"
+    "{\"id\":\"b\",\"title\":\"History\",\"body\":\"The U.S.S.R. fell in 1991.\"}\n"
+    "{\"id\":\"c\",\"title\":\"Letters\",\"body\":\"Plan r, then plan s.\"}\n";
+
+/* "U.S." is the word us and "U.S.S.R." the word ussr, in text and queries
+ * alike; their letters are no words of their own. */
+Test(cli, dotted_abbreviations_are_words)
+{
+    const char *dir = index_file(put("abbrev.jsonl", ABBREV_JSONL), "");
+    cr_expect_eq(count_in(dir, "\"us coast guard\""), 1);
+    cr_expect_eq(count_in(dir, "\"U.S. coast guard\""), 1);
+    cr_expect_eq(count_in(dir, "ussr"), 1);
+    cr_expect_eq(count_in(dir, "U.S.S.R"), 1);
+    cr_expect_eq(count_in(dir, "r"), 1, "only the plain r, not every U.S.S.R.");
+    cr_expect_eq(count_in(dir, "\"u s\""), 0);
+
+    /* The highlight covers the abbreviation whole, periods included. */
+    cr_assert_eq(run("search -i '%s' --json '\"us coast guard\"'", dir), 0, "%s", err);
+    *strchr(out, '\n') = 0;
+    json_t *hit = parse_line(out);
+    const char *snip = json_string_value(json_object_get(hit, "snippet"));
+    json_t *hl = json_array_get(json_object_get(hit, "highlights"), 0);
+    cr_assert(snip && hl, "no snippet or highlight");
+    json_int_t b = json_integer_value(json_array_get(hl, 0));
+    json_int_t e = json_integer_value(json_array_get(hl, 1));
+    cr_expect(e - b == 16 && memcmp(snip + b, "U.S. Coast Guard", 16) == 0 && snip[e - 1] == 'd',
+              "highlight [%lld,%lld] of '%s'", (long long)b, (long long)e, snip);
+    json_decref(hit);
+}
+
 /* ---- Reuters-21578 and the dev queries ---- */
 
 Test(cli, reuters_end_to_end, .timeout = 600)
