@@ -727,6 +727,9 @@ Test(cli, dotted_abbreviations_are_words)
     cr_expect(e - b == 16 && memcmp(snip + b, "U.S. Coast Guard", 16) == 0 && snip[e - 1] == 'd',
               "highlight [%lld,%lld] of '%s'", (long long)b, (long long)e, snip);
     json_decref(hit);
+    /* Its final period too. */
+    cr_assert_eq(run("search -i '%s' --color never ussr", dir), 0, "%s", err);
+    cr_expect(strstr(out, "**U.S.S.R.**"), "%s", out);
 }
 
 /* ---- names and queries that would act on a terminal ---- */
