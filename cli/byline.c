@@ -4,6 +4,7 @@
 
 #include "index_cmd.h"
 #include "search_cmd.h"
+#include "termsafe.h"
 
 #define BYLINE_VERSION "0.1.0"
 
@@ -42,7 +43,7 @@ int main(int argc, char **argv)
         printf("byline %s\n", BYLINE_VERSION);
         return 0;
     }
-    fprintf(stderr, "byline: unknown command '%s'\n", cmd);
+    bl_termsafe_printf(stderr, "byline: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
 }

@@ -33,8 +33,9 @@
 #define BL_MANIFEST_NAME "MANIFEST"
 /* Bumped whenever tokenisation rules change, so an index built by another
  * analyzer is not silently mixed with new segments (2: bytes that are not
- * UTF-8 read as Windows-1252 rather than Latin-1). */
-#define BL_ANALYZER_VERSION 2
+ * UTF-8 read as Windows-1252 rather than Latin-1; 3: dotted abbreviations
+ * are one token, "U.S." is us where it was u, s). */
+#define BL_ANALYZER_VERSION 3
 
 /* Number of files in a segment (segment.h lists them). */
 #define BL_SEGMENT_FILES 7

@@ -178,6 +178,43 @@ static int class_at(const uint8_t *text, size_t len, size_t p)
     return classify(cp);
 }
 
+/* Bytes of the character at text[p] (p < len). */
+static size_t char_len(const uint8_t *text, size_t len, size_t p)
+{
+    int32_t cp;
+    int bad;
+    if (text[p] < 0x80)
+        return 1;
+    return decode(text + p, len - p, &cp, &bad);
+}
+
+/* If a dotted abbreviation ("U.S.", "e.g.", "U.S.S.R") starts at the letter
+ * text[p], returns the offset just past it, its last period included;
+ * otherwise 0. It is two or more single letters (a letter and its marks,
+ * not followed by another letter or a digit), each but the last followed
+ * by exactly one period; the last one's period is optional. Most words
+ * fail on their second character, so the cost is two class lookups. */
+static size_t abbreviation_end(const uint8_t *text, size_t len, size_t p)
+{
+    size_t end = 0, letters = 0;
+    int k;
+
+    while (class_at(text, len, p) == K_LETTER) {
+        p += char_len(text, len, p);
+        while ((k = class_at(text, len, p)) == K_MARK)
+            p += char_len(text, len, p);
+        if (k == K_LETTER || k == K_DIGIT)
+            break; /* a longer word, not a single letter */
+        letters++;
+        end = p;
+        if (k != K_POINT)
+            break;
+        p += char_len(text, len, p);
+        end = p;
+    }
+    return letters >= 2 ? end : 0;
+}
+
 /* A token under construction. */
 typedef struct {
     size_t olen;   /* bytes in t->out (bytes path) */
@@ -293,9 +330,9 @@ int bl_tokenizer_next(bl_tokenizer *t, bl_token *tok)
     size_t len = t->len, p = t->pos;
 
     for (;;) {
-        size_t start, n;
+        size_t start, n, stop;
         int32_t cp;
-        int k, bad, last;
+        int k, bad, last, in_abbrev;
         building b = {0, 0, 0, 0, 0};
 
         /* Skip to the first letter or digit. */
@@ -320,10 +357,15 @@ int bl_tokenizer_next(bl_tokenizer *t, bl_token *tok)
         }
 
         /* Collect the token. last is the class of its last letter or digit,
-         * so a mark after a letter still lets an apostrophe join. */
+         * so a mark after a letter still lets an apostrophe join. An
+         * abbreviation is collected up to its end, its periods dropped. */
         start = p;
         last = K_SEP;
-        while (p < len) {
+        stop = k == K_LETTER ? abbreviation_end(s, len, p) : 0;
+        in_abbrev = stop != 0;
+        if (!in_abbrev)
+            stop = len;
+        while (p < stop) {
             uint8_t c = s[p];
             if (c < 0x80) {
                 k = ascii_class[c];
@@ -358,6 +400,8 @@ int bl_tokenizer_next(bl_tokenizer *t, bl_token *tok)
                        class_at(s, len, p + n) == K_DIGIT) {
                 if (k == K_POINT)
                     put_ascii(t, &b, '.');
+            } else if (k == K_POINT && in_abbrev) {
+                /* dropped: "U.S." is us */
             } else {
                 break;
             }

@@ -15,6 +15,14 @@
  *    the token and is normalised to U+0027: "don't", "Wagner's".
  *  - A '.' or ',' between two digits joins them; commas are dropped and
  *    points kept: "1,000.50" -> "1000.50", "3.5" -> "3.5".
+ *  - A dotted abbreviation is one token, its periods dropped: "U.S." is
+ *    "us", "U.S.S.R" "ussr", "e.g." "eg". It is two or more single letters
+ *    at the start of a token, each followed by exactly one period, which
+ *    is optional after the last one. A single letter is one letter (L*,
+ *    with its marks) followed by neither a letter nor a digit, so "U.Sa"
+ *    is "u" "sa", "U.S.Army" is "us" "army", "A.5" is "a" "5", and "a. b."
+ *    (spaces) or "U..S" stay apart. Digits never form abbreviations:
+ *    numbers join as below. The token's offsets cover the final period.
  *  - Compatibility forms of ' . , (full-width "＇．，", U+FE52, U+2024...)
  *    act like the ASCII characters, so "１，０００" is "1000" too. A letter or
  *    digit whose NFKC form holds anything but letters and digits ("½" is

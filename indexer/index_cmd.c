@@ -27,6 +27,7 @@
 #include "segment.h"
 #include "stemmer.h"
 #include "termdict.h"
+#include "termsafe.h"
 
 #define EXIT_USAGE 2
 #define EXIT_RUNTIME 3
@@ -91,7 +92,7 @@ static void usage(FILE *f)
 static void warn(void *ctx, const char *msg)
 {
     (void)ctx;
-    fprintf(stderr, "byline index: warning: %s\n", msg);
+    bl_termsafe_printf(stderr, "byline index: warning: %s\n", msg);
 }
 
 static void progress(void *ctx, const struct bl_load_stats *st)
@@ -321,8 +322,8 @@ static int parse_args(int argc, char **argv, index_opts *o)
         case 'l': o->lang = optarg; break;
         case 'f':
             if (bl_format_parse(optarg, &o->format)) {
-                fprintf(stderr, "byline index: unknown format '%s' (txt, jsonl, csv, sgml)\n",
-                        optarg);
+                bl_termsafe_printf(stderr, "byline index: unknown format '%s' (txt, jsonl, csv, "
+                                   "sgml)\n", optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -432,9 +433,9 @@ int bl_cmd_index(int argc, char **argv)
         if (!renamed)
             goto fail;
         /* The new manifest is live: its segments must stay. */
-        fprintf(stderr, "byline index: %s\nbyline index: the index was updated, but the update "
-                        "may not survive a power loss\n",
-                bl_error_detail());
+        bl_termsafe_printf(stderr, "byline index: %s\n", bl_error_detail());
+        fputs("byline index: the index was updated, but the update may not survive a power "
+              "loss\n", stderr);
         exit_code = EXIT_RUNTIME;
     }
 
@@ -474,7 +475,8 @@ fail:
     free(s.done);
     bl_analyzer_free(s.analyzer);
     bl_manifest_release(&m);
-    fprintf(stderr, "byline index: %s\n", bl_error_detail()[0] ? bl_error_detail() : bl_strerror(rc));
+    bl_termsafe_printf(stderr, "byline index: %s\n",
+                       bl_error_detail()[0] ? bl_error_detail() : bl_strerror(rc));
     if (lock >= 0 && made.n > 0 && !index_exists(o.out_dir)) {
         /* We made the directory and hold its lock, and no run committed
          * into it: leave no trace of a failed first run. LOCK goes while
@@ -484,7 +486,8 @@ fail:
     } else {
         bl_manifest_unlock(lock);
         if (rc != BL_ELOCKED)
-            fprintf(stderr, "byline index: nothing was committed; %s is unchanged\n", o.out_dir);
+            bl_termsafe_printf(stderr, "byline index: nothing was committed; %s is unchanged\n",
+                               o.out_dir);
     }
     return rc == BL_EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 }

@@ -12,6 +12,7 @@
 #include "manifest.h"
 #include "search_cmd.h"
 #include "segment.h"
+#include "termsafe.h"
 
 static void usage(FILE *f)
 {
@@ -66,10 +67,10 @@ int bl_cmd_check(int argc, char **argv)
         /* No index at all is a wrong path (usage); segments without their
          * manifest are damage. */
         if (rc == BL_ENOTFOUND && !has_segment_files(dir)) {
-            fprintf(stderr, "byline check: %s\n", bl_error_detail());
+            bl_termsafe_printf(stderr, "byline check: %s\n", bl_error_detail());
             return 2;
         }
-        printf("damaged: %s\n", bl_error_detail());
+        bl_termsafe_printf(stdout, "damaged: %s\n", bl_error_detail());
         return 1;
     }
     int damaged = 0;
@@ -90,21 +91,21 @@ int bl_cmd_check(int argc, char **argv)
             dicts[i] = bl_segment_termdict(segs[i]);
         }
         if (rc) {
-            printf("damaged: segment %llu: %s\n", (unsigned long long)m.segments[i].id,
-                   bl_error_detail());
+            bl_termsafe_printf(stdout, "damaged: segment %llu: %s\n",
+                               (unsigned long long)m.segments[i].id, bl_error_detail());
             damaged = 1;
         }
         docs += m.segments[i].doc_count;
     }
     if (m.analyzer_version != BL_ANALYZER_VERSION) {
         /* Whole, perhaps, but not searchable by this byline. */
-        printf("unusable: %s/" BL_MANIFEST_NAME ": built with analyzer version %u, this byline "
-               "has version %d; index the articles again\n",
-               dir, m.analyzer_version, BL_ANALYZER_VERSION);
+        bl_termsafe_printf(stdout, "unusable: %s/" BL_MANIFEST_NAME ": built with analyzer "
+                           "version %u, this byline has version %d; index the articles again\n",
+                           dir, m.analyzer_version, BL_ANALYZER_VERSION);
         damaged = 1;
     }
     if (!damaged && bl_termdict_count_union(dicts, m.nsegments, &terms) != 0) {
-        printf("damaged: %s\n", bl_error_detail());
+        bl_termsafe_printf(stdout, "damaged: %s\n", bl_error_detail());
         damaged = 1;
     }
     for (uint32_t i = 0; i < m.nsegments; i++)
@@ -112,9 +113,10 @@ int bl_cmd_check(int argc, char **argv)
     free(segs);
     free(dicts);
     if (!damaged)
-        printf("ok: %s: generation %llu, %u segments, %llu documents, %llu distinct terms, language %s\n",
-               dir, (unsigned long long)m.generation, m.nsegments, (unsigned long long)docs,
-               (unsigned long long)terms, m.lang);
+        bl_termsafe_printf(stdout, "ok: %s: generation %llu, %u segments, %llu documents, "
+                           "%llu distinct terms, language %s\n",
+                           dir, (unsigned long long)m.generation, m.nsegments,
+                           (unsigned long long)docs, (unsigned long long)terms, m.lang);
     bl_manifest_release(&m);
     return damaged;
 }

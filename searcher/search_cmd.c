@@ -17,6 +17,7 @@
 #include "output.h"
 #include "query.h"
 #include "snippet.h"
+#include "termsafe.h"
 
 #define EXIT_NOMATCH 1
 #define EXIT_USAGE 2
@@ -172,8 +173,8 @@ static int parse_args(int argc, char **argv, search_opts *o, char **query)
                      (a[2 + n] == 0 || a[2 + n] == '=');
         }
         if (is_opt) {
-            fprintf(stderr, "byline search: option '%s' after the query: options go before it "
-                            "(to search for '%s', put -- before the query)\n", a, a);
+            bl_termsafe_printf(stderr, "byline search: option '%s' after the query: options go "
+                               "before it (to search for '%s', put -- before the query)\n", a, a);
             return EXIT_USAGE;
         }
     }
@@ -211,8 +212,8 @@ static void report_query_error(const char *query, size_t pos, const char *where)
     size_t len = strlen(query);
     if (pos > len)
         pos = len;
-    fprintf(stderr, "byline search: %smalformed query at column %zu: %s\n", where,
-            columns(query, pos) + 1, bl_error_detail());
+    bl_termsafe_printf(stderr, "byline search: %smalformed query at column %zu: %s\n", where,
+                       columns(query, pos) + 1, bl_error_detail());
     /* Echo the query with a caret under the offending character (a long
      * query is shown around the position only). */
     size_t from = pos > 60 ? pos - 40 : 0;
@@ -221,8 +222,8 @@ static void report_query_error(const char *query, size_t pos, const char *where)
     size_t to = len - from > 100 ? from + 100 : len;
     while (to < len && ((unsigned char)query[to] & 0xC0) == 0x80)
         to++;
-    fprintf(stderr, "  %.*s\n  %*s^\n", (int)(to - from), query + from,
-            (int)columns(query + from, pos - from), "");
+    bl_termsafe_printf(stderr, "  %.*s\n", (int)(to - from), query + from);
+    fprintf(stderr, "  %*s^\n", (int)bl_termsafe_width(query + from, pos - from), "");
 }
 
 static int record_latency(searcher *s, double ms)
@@ -278,7 +279,7 @@ static int answer(searcher *s, const char *query, const char *where, uint64_t *h
     bl_results r;
     rc = bl_search(s->idx, q, s->o->count ? 0 : s->o->k, &s->o->bm25, &r);
     if (rc == BL_EQUERY) {
-        fprintf(stderr, "byline search: %s%s\n", where, bl_error_detail());
+        bl_termsafe_printf(stderr, "byline search: %s%s\n", where, bl_error_detail());
         bl_qnode_free(q);
         return EXIT_USAGE;
     }
@@ -345,15 +346,15 @@ static int run_batch(searcher *s, uint64_t *total_hits, int *bad)
         if (len == 0 || line[0] == '#' || strspn(line, " \t") == (size_t)len)
             continue;
         if (strlen(line) != (size_t)len) {
-            fprintf(stderr, "byline search: %s:%lu: NUL byte in query\n", s->o->queries_file,
-                    lineno);
+            bl_termsafe_printf(stderr, "byline search: %s:%lu: NUL byte in query\n",
+                               s->o->queries_file, lineno);
             *bad = 1;
             continue;
         }
         char where[512];
         snprintf(where, sizeof where, "%s:%lu: ", s->o->queries_file, lineno);
         if (!s->o->json && !s->o->count)
-            printf("## %s\n", line);
+            bl_termsafe_printf(stdout, "## %s\n", line);
         uint64_t hits = 0;
         rc = answer(s, line, where, &hits);
         if (rc == EXIT_USAGE) {
@@ -407,7 +408,7 @@ done:
     if (fflush(stdout) != 0 && !rc)
         rc = bl_error_set(BL_EIO, "cannot write results: %m");
     if (rc) {
-        fprintf(stderr, "byline search: %s\n", bl_error_detail());
+        bl_termsafe_printf(stderr, "byline search: %s\n", bl_error_detail());
         exit_code = rc == BL_EQUERY ? EXIT_USAGE : EXIT_RUNTIME;
     }
     bl_analyzer_free(s.analyzer);

@@ -132,6 +132,30 @@ Test(analyzer, numbers_are_not_stemmed)
     bl_analyzer_free(a);
 }
 
+/* An abbreviation is one term, the same in text and in a query word, and
+ * its letters are not terms of their own. */
+Test(analyzer, dotted_abbreviation_is_one_term)
+{
+    bl_analyzer *a = new_analyzer("english");
+    cr_assert_str_eq(term1(a, "U.S."), term1(a, "us"));
+    cr_assert_str_eq(term1(a, "U.S"), term1(a, "US"));
+    cr_assert_str_eq(term1(a, "U.S.S.R."), "ussr");
+    cr_assert_str_eq(term1(a, "I.Q."), "iq");
+    static const char s[] = "the U.S. Coast Guard and the U.S.S.R.";
+    analyse(a, s, sizeof s - 1, 0);
+    cr_assert_eq(g_n, 7);
+    static const char *terms[] = {"the", "us", "coast", "guard", "and", "the"};
+    for (size_t i = 0; i < 6; i++)
+        cr_assert_str_eq(g_occ[i].term, terms[i], "term %zu", i);
+    cr_assert_str_eq(g_occ[6].term, "ussr", "no term r or s");
+    cr_assert_eq(g_occ[1].end - g_occ[1].start, 4, "U.S. is covered whole");
+    cr_assert_eq(g_occ[6].start, sizeof s - 1 - strlen("U.S.S.R."));
+    cr_assert_eq(g_occ[6].end, sizeof s - 1);
+    for (size_t i = 0; i < g_n; i++)
+        cr_assert_eq(g_occ[i].position, i, "phrases see consecutive positions");
+    bl_analyzer_free(a);
+}
+
 Test(analyzer, long_token_keeps_position)
 {
     bl_analyzer *a = new_analyzer("english");

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <utf8proc.h>
 #include <zlib.h>
 
 #include "helpers.h"
@@ -693,6 +694,153 @@ Test(cli, format_option_overrides_extension)
     expect_field(hit, "title", "Numbat news");
     json_decref(hit);
     cr_expect_eq(run("index -o '%s/x' --format yaml '%s/feed.data'", tmp, tmp), 2);
+}
+
+/* ---- dotted abbreviations ---- */
+
+static const char ABBREV_JSONL[] =
+    "{\"id\":\"a\",\"title\":\"Rescue\",\"body\":\"The U.S. Coast Guard saved two men.\"}\n"
+    "{\"id\":\"b\",\"title\":\"History\",\"body\":\"The U.S.S.R. fell in 1991.\"}\n"
+    "{\"id\":\"c\",\"title\":\"Letters\",\"body\":\"Plan r, then plan s.\"}\n";
+
+/* "U.S." is the word us and "U.S.S.R." the word ussr, in text and queries
+ * alike; their letters are no words of their own. */
+Test(cli, dotted_abbreviations_are_words)
+{
+    const char *dir = index_file(put("abbrev.jsonl", ABBREV_JSONL), "");
+    cr_expect_eq(count_in(dir, "\"us coast guard\""), 1);
+    cr_expect_eq(count_in(dir, "\"U.S. coast guard\""), 1);
+    cr_expect_eq(count_in(dir, "ussr"), 1);
+    cr_expect_eq(count_in(dir, "U.S.S.R"), 1);
+    cr_expect_eq(count_in(dir, "r"), 1, "only the plain r, not every U.S.S.R.");
+    cr_expect_eq(count_in(dir, "\"u s\""), 0);
+
+    /* The highlight covers the abbreviation whole, periods included. */
+    cr_assert_eq(run("search -i '%s' --json '\"us coast guard\"'", dir), 0, "%s", err);
+    *strchr(out, '\n') = 0;
+    json_t *hit = parse_line(out);
+    const char *snip = json_string_value(json_object_get(hit, "snippet"));
+    json_t *hl = json_array_get(json_object_get(hit, "highlights"), 0);
+    cr_assert(snip && hl, "no snippet or highlight");
+    json_int_t b = json_integer_value(json_array_get(hl, 0));
+    json_int_t e = json_integer_value(json_array_get(hl, 1));
+    cr_expect(e - b == 16 && memcmp(snip + b, "U.S. Coast Guard", 16) == 0 && snip[e - 1] == 'd',
+              "highlight [%lld,%lld] of '%s'", (long long)b, (long long)e, snip);
+    json_decref(hit);
+    /* Its final period too. */
+    cr_assert_eq(run("search -i '%s' --color never ussr", dir), 0, "%s", err);
+    cr_expect(strstr(out, "**U.S.S.R.**"), "%s", out);
+}
+
+/* ---- names and queries that would act on a terminal ---- */
+
+/* Clear the screen, set the window title, then RIGHT-TO-LEFT OVERRIDE. */
+#define NASTY "\033[2J\033]0;pwned\007\342\200\256"
+/* How byline shows it. */
+#define NASTY_SHOWN "\\x1b[2J\\x1b]0;pwned\\x07\\u202e"
+
+/* Fails the test if output s holds anything that acts on a terminal: a
+ * control character other than newline, a bidi control, or bytes that are
+ * not UTF-8. */
+static void expect_inert(const char *what, const char *s)
+{
+    size_t n = strlen(s);
+    utf8proc_ssize_t i = 0;
+    while ((size_t)i < n) {
+        utf8proc_int32_t c;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+                                              (utf8proc_ssize_t)n - i, &c);
+        cr_assert(k > 0, "%s: not UTF-8 at byte %zd: %s", what, i, s);
+        int control = (c < 0x20 && c != '\n') || (c >= 0x7F && c < 0xA0);
+        int bidi = c == 0x061C || c == 0x200E || c == 0x200F || (c >= 0x2028 && c <= 0x202E) ||
+                   (c >= 0x2066 && c <= 0x2069);
+        cr_assert(!control && !bidi, "%s: raw U+%04X at byte %zd: %s", what, (unsigned)c, i, s);
+        i += k;
+    }
+}
+
+Test(cli, file_names_in_index_errors_and_warnings_are_escaped)
+{
+    cr_expect_eq(run("index -o '%s/i1' '%s/missing" NASTY ".txt'", tmp, tmp), 3);
+    cr_expect(strstr(err, "missing" NASTY_SHOWN ".txt"), "%s", err);
+    expect_inert("index of a missing file", err);
+
+    const char *bad = put("bad" NASTY ".jsonl", "{\"title\":\"fine\"}\n{broken\n");
+    cr_expect_eq(run("index -o '%s/i2' '%s'", tmp, bad), 3);
+    cr_expect(strstr(err, "bad" NASTY_SHOWN ".jsonl:2"), "%s", err);
+    expect_inert("index error", err);
+    cr_expect_eq(run("index --skip-bad -o '%s/i3" NASTY "' '%s'", tmp, bad), 0, "%s", err);
+    cr_expect(strstr(err, "warning") && strstr(err, "bad" NASTY_SHOWN ".jsonl:2"), "%s", err);
+    expect_inert("index warning", err);
+
+    /* An existing index that cannot be extended names itself. */
+    cr_expect_eq(run("index -l french -o '%s/i3" NASTY "' '%s'", tmp, sample), 2);
+    cr_expect(strstr(err, "i3" NASTY_SHOWN), "%s", err);
+    expect_inert("index of another language", err);
+    cr_expect_eq(run("index -o '%s/i3" NASTY "' '%s'", tmp, bad), 3);
+    cr_expect(strstr(err, "nothing was committed; ") && strstr(err, "i3" NASTY_SHOWN " is"),
+              "%s", err);
+    expect_inert("failed update", err);
+}
+
+Test(cli, index_paths_in_search_and_check_are_escaped)
+{
+    cr_expect_eq(run("search -i '%s/none" NASTY "' wagner", tmp), 3);
+    cr_expect(strstr(err, "none" NASTY_SHOWN), "%s", err);
+    expect_inert("search of a missing index", err);
+    cr_expect_eq(run("check -i '%s/none" NASTY "'", tmp), 2);
+    cr_expect(strstr(err, "none" NASTY_SHOWN), "%s", err);
+    expect_inert("check of a missing index", err);
+
+    cr_assert_eq(run("index -q -o '%s/ok" NASTY "' '%s'", tmp, sample), 0, "%s", err);
+    cr_expect_eq(run("check -i '%s/ok" NASTY "'", tmp), 0, "%s", err);
+    cr_expect(strncmp(out, "ok: ", 4) == 0 && strstr(out, "ok" NASTY_SHOWN), "%s", out);
+    expect_inert("check of a whole index", out);
+    char victim[4300];
+    snprintf(victim, sizeof victim, "%s/ok" NASTY "/seg_00000001.len", tmp);
+    cr_assert_eq(remove(victim), 0, "%s", victim);
+    cr_expect_eq(run("check -i '%s/ok" NASTY "'", tmp), 1, "%s", err);
+    cr_expect(strstr(out, "damaged: ") && strstr(out, "ok" NASTY_SHOWN "/seg_"), "%s", out);
+    expect_inert("check of a damaged index", out);
+
+    cr_expect_eq(run("'no-such-command" NASTY "'"), 2);
+    expect_inert("unknown command", err);
+}
+
+/* The malformed query is echoed escaped, with the caret still under the
+ * character at fault (here the O of a dangling OR). */
+Test(cli, malformed_query_echo_is_escaped_and_the_caret_aligned)
+{
+    cr_expect_eq(run("search -i '%s' 'a" NASTY "b OR'", idx), 2);
+    expect_inert("malformed query", err);
+    char *lines[16];
+    size_t n = split_lines(err, lines, 16);
+    cr_assert_eq(n, 3, "message, echo, caret: %zu lines", n);
+    cr_expect(strstr(lines[1], "a" NASTY_SHOWN "b OR"), "echo: %s", lines[1]);
+    const char *caret = strchr(lines[2], '^');
+    cr_assert(caret && strstr(lines[1], "OR"), "%s", lines[2]);
+    cr_expect_eq(caret - lines[2], strstr(lines[1], "OR") - lines[1], "\n%s\n%s", lines[1],
+                 lines[2]);
+
+    /* Wide characters take two columns each. */
+    cr_expect_eq(run("search -i '%s' '東京 OR'", idx), 2);
+    n = split_lines(err, lines, 16);
+    cr_assert_eq(n, 3);
+    caret = strchr(lines[2], '^');
+    cr_expect(caret && caret - lines[2] == 2 + 5, "\n%s\n%s", lines[1], lines[2]);
+}
+
+Test(cli, queries_file_headers_and_errors_are_escaped)
+{
+    const char *qf = put("q" NASTY ".txt", "wagner" NASTY "\n(" NASTY "\n");
+    char qfile[4200];
+    snprintf(qfile, sizeof qfile, "%s", qf);
+    cr_expect_eq(run("search -i '%s' --queries '%s'", idx, qfile), 2);
+    cr_expect(strstr(out, "## wagner" NASTY_SHOWN "\n"), "%s", out);
+    cr_expect(strstr(out, "## (" NASTY_SHOWN "\n"), "%s", out);
+    cr_expect(strstr(err, "q" NASTY_SHOWN ".txt:2: malformed query"), "%s", err);
+    expect_inert("--queries stdout", out);
+    expect_inert("--queries stderr", err);
 }
 
 /* ---- Reuters-21578 and the dev queries ---- */

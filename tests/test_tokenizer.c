@@ -609,14 +609,105 @@ Test(tokenizer, offsets_point_at_original_bytes)
     cr_assert_eq(g_list.invalid, 5);
 }
 
+/* ------------------------------------------------------ abbreviations */
+
+Test(tokenizer, dotted_abbreviations_are_one_word)
+{
+    EXPECT("U.S. Coast Guard", "us coast guard");
+    EXPECT("U.S.S.R. I.Q. e.g. i.e.", "ussr iq eg ie");
+    /* The last period is optional. */
+    EXPECT("U.S", "us");
+    EXPECT("the U.S.S.R", "the ussr");
+    /* Marks belong to their letter; compatibility periods count. */
+    EXPECT("e\xCC\x81.t.e\xCC\x81.", "ete");
+    EXPECT("Ｕ．Ｓ． U\xE2\x80\xA4S", "us us");
+    /* Windows-1252 letters too, each invalid byte counted once. */
+    EXPECT("\xC9.U.", "eu");
+    cr_assert_eq(g_list.invalid, 1);
+    /* Non-Latin letters. */
+    EXPECT("т.е.", "те");
+}
+
+Test(tokenizer, what_is_not_an_abbreviation)
+{
+    /* One letter, spaces, longer words, doubled periods. */
+    EXPECT("J. Smith", "j smith");
+    EXPECT("a. b. c.", "a b c");
+    EXPECT("U.Sa No.S. Mr.X.Y.", "u sa no s mr xy");
+    EXPECT("U..S. U.,S. U-S", "u s u s u s");
+    /* Digits are not letters here: numbers keep joining as before, and a
+     * letter next to a digit is not a single letter. */
+    EXPECT("3.5 A.5 5.A. B2.C. A.B2", "3.5 a 5 5 a b2 c a b2");
+    EXPECT("v1.2.3 U.S.1", "v1.2.3 us 1");
+    /* A longer word after the letters ends the abbreviation at its last
+     * period. */
+    EXPECT("U.S.Army U.S.-based U.S's", "us army us based us s");
+    /* An apostrophe word keeps its rule. */
+    EXPECT("O'Neil O.J's", "o'neil oj s");
+}
+
+Test(tokenizer, abbreviation_offsets_cover_every_period)
+{
+    const char *s = "the U.S. said U.S.S.R, then e.g.";
+    tok_list *l = run(s);
+    cr_assert_eq(l->n, 6);
+    cr_assert_str_eq(l->t[1].text, "us");
+    cr_assert_eq(l->t[1].start, 4);
+    cr_assert_eq(l->t[1].end, 8, "\"U.S.\" whole, final period included");
+    cr_assert_str_eq(l->t[3].text, "ussr");
+    cr_assert_eq(l->t[3].start, 14);
+    cr_assert_eq(l->t[3].end, 21, "no period after the R: the comma is not taken");
+    cr_assert_str_eq(l->t[5].text, "eg");
+    cr_assert_eq(l->t[5].end, strlen(s));
+    for (size_t i = 0; i < l->n; i++)
+        cr_assert_eq(l->t[i].position, i);
+    check_offsets_roundtrip(s, strlen(s));
+}
+
+Test(tokenizer, long_abbreviation_dropped_keeps_position)
+{
+    /* 65 letters normalise to 65 bytes: over the limit. */
+    char s[2 + 2 * 65 + 2];
+    size_t k = 0;
+    s[k++] = 'x', s[k++] = ' ';
+    for (int i = 0; i < 65; i++)
+        s[k++] = 'Q', s[k++] = '.';
+    s[k++] = ' ', s[k++] = 'y';
+    run_len(&g_list, s, k, 0);
+    cr_assert_eq(g_list.n, 2);
+    cr_assert_str_eq(g_list.t[1].text, "y");
+    cr_assert_eq(g_list.t[1].position, 2);
+    /* 64 letters are kept. */
+    run_len(&g_list, s + 2, 2 * 64, 0);
+    cr_assert_eq(g_list.n, 1);
+    cr_assert_eq(g_list.t[0].len, 64);
+}
+
 /* ------------------------------------------------------------ random */
 
 /* A brute-force reference for ASCII input, written from the rules rather
- * than from the tokenizer: scan a run of alphanumerics, ' between letters
- * and . or , between digits; lower-case it, drop commas; drop it if long. */
+ * than from the tokenizer: an abbreviation (two or more letters standing
+ * alone, each followed by one '.', optional after the last), else a run of
+ * alphanumerics, ' between letters and . or , between digits; lower-case
+ * it, drop commas (and an abbreviation's points); drop it if long. */
 static int is_alpha(int c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
 static int is_alnum(int c) { return is_alpha(c) || is_digit(c); }
+
+/* End of the abbreviation at s[i], or i if there is none. */
+static size_t reference_abbreviation(const char *s, size_t n, size_t i)
+{
+    size_t j = i, end = i, letters = 0;
+    while (j < n && is_alpha(s[j]) && !(j + 1 < n && is_alnum(s[j + 1]))) {
+        letters++;
+        end = j + 1;
+        if (!(j + 1 < n && s[j + 1] == '.'))
+            break;
+        end = j + 2;
+        j += 2;
+    }
+    return letters >= 2 ? end : i;
+}
 
 static void reference_ascii(const char *s, size_t n, tok_list *out)
 {
@@ -628,8 +719,9 @@ static void reference_ascii(const char *s, size_t n, tok_list *out)
             i++;
             continue;
         }
-        size_t j = i;
-        for (;;) {
+        size_t j = reference_abbreviation(s, n, i);
+        int abbrev = j > i;
+        while (!abbrev) {
             if (j < n && is_alnum((unsigned char)s[j])) {
                 j++;
             } else if (j + 1 < n && s[j] == '\'' && is_alpha(s[j - 1]) &&
@@ -645,7 +737,7 @@ static void reference_ascii(const char *s, size_t n, tok_list *out)
         char buf[8192];
         size_t m = 0;
         for (size_t k = i; k < j; k++)
-            if (s[k] != ',')
+            if (s[k] != ',' && !(abbrev && s[k] == '.'))
                 buf[m++] = is_alpha(s[k]) ? (char)(s[k] | 0x20) : s[k];
         if (m <= BL_TOKEN_MAX_BYTES) {
             tok_copy *t = &out->t[out->n++];
