@@ -50,8 +50,8 @@ typedef struct {
 int bl_output_text_hit(FILE *f, const bl_hit *h, unsigned style);
 
 /* Prints the closing line for people: "N matching documents (X ms)", or
- * "N matching documents, M shown (X ms)" when shown < hits; X with one
- * decimal. Errors: BL_EIO. */
+ * "N matching documents, M shown (X ms)" when shown < hits ("document"
+ * when N is 1); X with one decimal. Errors: BL_EIO. */
 int bl_output_text_summary(FILE *f, uint64_t hits, uint32_t shown, double elapsed_ms);
 
 /* Prints one hit as a JSON line; of style, only BL_OUT_MARKS counts.
