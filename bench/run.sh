@@ -1,12 +1,83 @@
 #!/bin/sh
 # `make bench`: the posting-loop benchmark on synthetic lists, then, when the
-# Reuters-21578 corpus is beside the project, on that corpus's index, and an
-# end-to-end run of the dev queries through `byline search --stats`.
+# Reuters-21578 corpus is beside the project, on that corpus's index, an
+# end-to-end run of the dev queries through `byline search --stats`, and
+# `--count --queries` over a 100,000-line query file against one-shot runs.
 set -e
 BIN=${BIN:-bin}
 REUTERS=${REUTERS:-../shared/corpora/reuters21578}
 QUERIES=${QUERIES:-../shared/corpora/queries-dev.txt}
 INDEX=${INDEX:-build/bench-reuters.idx}
+BIGQ=${BIGQ:-build/bench-queries-100k.txt}
+NBIG=${NBIG:-100000}
+SEED=${SEED:-42}
+NSHOT=${NSHOT:-20}
+
+# Writes $NBIG queries to $BIGQ, the same for the same $SEED and $QUERIES:
+# half are dev queries as written, half one to three of their words (a pair
+# now and then as a phrase). Park-Miller's generator in plain awk
+# arithmetic (products stay below 2^53), so every awk draws the same.
+make_queries() {
+    awk -v n="$NBIG" -v seed="$SEED" '
+        function next_rand(m) { x = (x * 16807) % 2147483647; return x % m }
+        /^#/ || /^[ \t]*$/ { next }
+        { dev[ndev++] = $0
+          line = $0; gsub(/["()]/, " ", line)
+          nw = split(line, w, /[ \t]+/)
+          for (i = 1; i <= nw; i++)
+              if (w[i] ~ /^[a-z0-9]+$/ && !(w[i] in seen)) { seen[w[i]] = 1; word[nword++] = w[i] } }
+        END {
+          x = seed % 2147483646 + 1
+          for (q = 0; q < n; q++) {
+              if (next_rand(2) == 0) { print dev[next_rand(ndev)]; continue }
+              k = 1 + next_rand(3); s = word[next_rand(nword)]
+              for (i = 1; i < k; i++) s = s " " word[next_rand(nword)]
+              if (k == 2 && next_rand(4) == 0) s = "\"" s "\""
+              print s
+          } }' "$QUERIES" > "$BIGQ"
+}
+
+now_ns() { date +%s%N; }
+
+# Runs byline search with the given arguments; exit 1 (no match) is fine.
+search() {
+    rc=0
+    "$BIN/byline" search "$@" || rc=$?
+    [ "$rc" -le 1 ] || { echo "bench: byline search $* exited $rc" >&2; exit "$rc"; }
+}
+
+# --count --queries over $NBIG queries in one process, against $NSHOT
+# one-shot processes for queries taken evenly from the same file: wall time
+# per query (a one-shot pays for starting and opening the index) and the
+# search's own time as --stats measures it (its mean).
+bench_batch_count() {
+    make_queries
+    echo
+    echo "--count --queries: $NBIG queries (seed $SEED, $BIGQ) over $INDEX"
+    step=$((NBIG / NSHOT))
+    shot_stats=build/bench-oneshot-stats.txt
+    : >"$shot_stats"
+    t0=$(now_ns)
+    awk -v step="$step" 'NR % step == 1' "$BIGQ" | while IFS= read -r q; do
+        search -i "$INDEX" --count --stats -- "$q" >/dev/null 2>>"$shot_stats"
+    done
+    t1=$(now_ns)
+    search -i "$INDEX" --count --stats --queries "$BIGQ" >/dev/null 2>build/bench-batch-stats.txt
+    t2=$(now_ns)
+    cat "$shot_stats" build/bench-batch-stats.txt | awk -v a="$t0" -v b="$t1" -v c="$t2" \
+        -v n="$NBIG" -v shots="$NSHOT" '
+        { mean[NR] = $NF }
+        END {
+          for (i = 1; i <= shots; i++) shot += mean[i]
+          shot /= shots; batch = mean[NR]
+          one = (b - a) / shots / 1e6; per = (c - b) / n / 1e6
+          printf "  wall per query:   one-shot %.3f ms, batch %.4f ms (%.1f s for %d)\n",
+                 one, per, (c - b) / 1e9, n
+          printf "  search per query: one-shot %.4f ms, batch %.4f ms (--stats means)\n",
+                 shot, batch
+          printf "  batch/one-shot:   %.3f wall, %.2f search: %s\n", per / one, batch / shot,
+                 batch <= shot ? "ok, not slower" : "SLOWER than one-shot" }'
+}
 
 if [ ! -d "$REUTERS" ]; then
     echo "bench: $REUTERS is absent; synthetic lists only"
@@ -24,4 +95,5 @@ if [ -f "$QUERIES" ]; then
         "$BIN/byline" search -i "$INDEX" --queries "$QUERIES" --stats >/dev/null
     done
     "$BIN/byline" search -i "$INDEX" --queries "$QUERIES" --stats --count >/dev/null
+    bench_batch_count
 fi

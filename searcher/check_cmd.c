@@ -113,10 +113,12 @@ int bl_cmd_check(int argc, char **argv)
     free(segs);
     free(dicts);
     if (!damaged)
-        bl_termsafe_printf(stdout, "ok: %s: generation %llu, %u segments, %llu documents, "
-                           "%llu distinct terms, language %s\n",
+        bl_termsafe_printf(stdout, "ok: %s: generation %llu, %u segment%s, %llu document%s, "
+                           "%llu distinct term%s, language %s\n",
                            dir, (unsigned long long)m.generation, m.nsegments,
-                           (unsigned long long)docs, (unsigned long long)terms, m.lang);
+                           m.nsegments == 1 ? "" : "s", (unsigned long long)docs,
+                           docs == 1 ? "" : "s", (unsigned long long)terms, terms == 1 ? "" : "s",
+                           m.lang);
     bl_manifest_release(&m);
     return damaged;
 }

@@ -72,6 +72,60 @@ static json_t *json_text(const char *s, size_t len)
     return j;
 }
 
+/* Code points in the UTF-8 bytes p[0..n): the bytes that start one. */
+static size_t code_points(const uint8_t *p, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += (p[i] & 0xC0) != 0x80;
+    return c;
+}
+
+/* Appends s[0..len) cleaned (see append_clean) to b and adds the code
+ * points it took to *cps. */
+static int append_counted(bl_buf *b, const char *s, size_t len, int controls, size_t *cps)
+{
+    size_t before = b->len;
+    if (append_clean(b, s, len, controls))
+        return BL_ENOMEM;
+    *cps += code_points(b->data + before, b->len - before);
+    return 0;
+}
+
+/* Appends snippet s to b as it is shown: each highlight between on and off,
+ * control characters as spaces if controls is set. If cp is not NULL (room
+ * for s->nhighlights spans), each highlight shown gets there the code point
+ * range of its text in what was appended, markers excluded; *ncp gets how
+ * many. Spans out of order or out of range are skipped rather than
+ * trusted. Errors: BL_ENOMEM. */
+static int append_snippet(bl_buf *b, const bl_snippet *s, const char *on, const char *off,
+                          int controls, bl_span *cp, size_t *ncp)
+{
+    size_t at = 0, cps = 0, n = 0;
+    for (size_t i = 0; i < s->nhighlights; i++) {
+        bl_span sp = s->highlights[i];
+        if (sp.start < at || sp.end <= sp.start || sp.end > s->len)
+            continue;
+        if (append_counted(b, s->text + at, sp.start - at, controls, &cps) ||
+            append_counted(b, on, strlen(on), 0, &cps))
+            return BL_ENOMEM;
+        size_t start = cps;
+        if (append_counted(b, s->text + sp.start, sp.end - sp.start, controls, &cps))
+            return BL_ENOMEM;
+        if (cp)
+            cp[n] = (bl_span){start, cps};
+        n++;
+        if (append_counted(b, off, strlen(off), 0, &cps))
+            return BL_ENOMEM;
+        at = sp.end;
+    }
+    if (append_counted(b, s->text + at, s->len - at, controls, &cps))
+        return BL_ENOMEM;
+    if (ncp)
+        *ncp = n;
+    return 0;
+}
+
 /* A JSON number for x, or null if x is not finite (JSON has no NaN). */
 static json_t *json_number(double x)
 {
@@ -84,6 +138,16 @@ static int put_key(json_t *o, const char *key, json_t *v)
     if (!v || json_object_set_new(o, key, v) != 0)
         return BL_ENOMEM;
     return 0;
+}
+
+/* put_key for a chain of keys: takes v in every case; once one key has
+ * failed (*bad set; o NULL counts as failed) it only frees v. */
+static void put_sticky(json_t *o, const char *key, json_t *v, int *bad)
+{
+    if (*bad)
+        json_decref(v);
+    else
+        *bad = put_key(o, key, v) != 0;
 }
 
 /* Writes o as one compact line to f and frees o. */
@@ -102,41 +166,62 @@ static int write_json_line(FILE *f, json_t *o)
     return 0;
 }
 
-int bl_output_json_hit(FILE *f, const bl_hit *h)
+/* The snippet of a JSON hit: its text (with ** markers if marks is set)
+ * into *text and its highlights as code point ranges into *spans; both NULL
+ * when out of memory. */
+static void json_snippet(const bl_snippet *s, int marks, json_t **text, json_t **spans)
+{
+    const char *mark = marks ? MARK : "";
+    bl_span *cp = calloc(s->nhighlights ? s->nhighlights : 1, sizeof *cp);
+    size_t ncp = 0;
+    bl_buf b;
+    bl_buf_init(&b);
+    *text = *spans = NULL;
+    if (!cp || (s->text && append_snippet(&b, s, mark, mark, 0, cp, &ncp)))
+        goto out;
+    *text = json_stringn(b.data ? (const char *)b.data : "", b.len);
+    *spans = json_array();
+    for (size_t i = 0; *spans && i < ncp; i++) {
+        json_t *pair = json_pack("[II]", (json_int_t)cp[i].start, (json_int_t)cp[i].end);
+        if (!pair || json_array_append_new(*spans, pair) != 0) {
+            json_decref(*spans);
+            *spans = NULL;
+        }
+    }
+out:
+    if (!*text || !*spans) {
+        json_decref(*text);
+        json_decref(*spans);
+        *text = *spans = NULL;
+    }
+    bl_buf_release(&b);
+    free(cp);
+}
+
+int bl_output_json_hit(FILE *f, const bl_hit *h, unsigned style)
 {
     static const bl_stored_doc empty_doc;
     static const bl_snippet empty_snippet;
     const bl_stored_doc *d = h->doc ? h->doc : &empty_doc;
     const bl_snippet *s = h->snippet ? h->snippet : &empty_snippet;
-    json_t *o = json_object(), *spans = json_array();
-    int rc = BL_ENOMEM;
+    json_t *o = json_object(), *snip, *spans;
+    int bad = !o;
 
-    if (!o || !spans)
-        goto fail;
-    for (size_t i = 0; i < s->nhighlights; i++) {
-        json_t *pair = json_pack("[II]", (json_int_t)s->highlights[i].start,
-                                 (json_int_t)s->highlights[i].end);
-        if (!pair || json_array_append_new(spans, pair) != 0)
-            goto fail;
+    json_snippet(s, (style & BL_OUT_MARKS) != 0, &snip, &spans);
+    put_sticky(o, "rank", json_integer(h->rank), &bad);
+    put_sticky(o, "score", json_number(h->score), &bad);
+    put_sticky(o, "id", json_text(d->id, d->id_len), &bad);
+    put_sticky(o, "title", json_text(d->title, d->title_len), &bad);
+    put_sticky(o, "source", json_text(d->source, d->source_len), &bad);
+    put_sticky(o, "date", json_text(d->date, d->date_len), &bad);
+    put_sticky(o, "url", json_text(d->url, d->url_len), &bad);
+    put_sticky(o, "snippet", snip, &bad);
+    put_sticky(o, "highlights", spans, &bad);
+    if (bad) {
+        json_decref(o);
+        return bl_error_set(BL_ENOMEM, "out of memory building JSON");
     }
-    if (put_key(o, "rank", json_integer(h->rank)) ||
-        put_key(o, "score", json_number(h->score)) ||
-        put_key(o, "id", json_text(d->id, d->id_len)) ||
-        put_key(o, "title", json_text(d->title, d->title_len)) ||
-        put_key(o, "source", json_text(d->source, d->source_len)) ||
-        put_key(o, "date", json_text(d->date, d->date_len)) ||
-        put_key(o, "url", json_text(d->url, d->url_len)) ||
-        put_key(o, "snippet", json_text(s->text, s->len)))
-        goto fail;
-    rc = put_key(o, "highlights", spans);
-    spans = NULL; /* taken, even on failure */
-    if (rc)
-        goto fail;
     return write_json_line(f, o);
-fail:
-    json_decref(spans);
-    json_decref(o);
-    return rc == BL_ENOMEM ? bl_error_set(rc, "out of memory building JSON") : rc;
 }
 
 int bl_output_json_summary(FILE *f, const char *query, uint64_t hits,
@@ -159,12 +244,15 @@ int bl_output_json_summary(FILE *f, const char *query, uint64_t hits,
 
 /* ---- text ---------------------------------------------------------- */
 
-int bl_output_text_hit(FILE *f, const bl_hit *h, int color)
+int bl_output_text_hit(FILE *f, const bl_hit *h, unsigned style)
 {
     static const bl_stored_doc empty_doc;
     const bl_stored_doc *d = h->doc ? h->doc : &empty_doc;
     const bl_snippet *s = h->snippet;
-    const char *on = color ? BOLD_ON : MARK, *off = color ? BOLD_OFF : MARK;
+    int bold = (style & BL_OUT_BOLD) != 0, marks = (style & BL_OUT_MARKS) != 0;
+    char on[16], off[16];
+    snprintf(on, sizeof on, "%s%s", marks ? MARK : "", bold ? BOLD_ON : "");
+    snprintf(off, sizeof off, "%s%s", bold ? BOLD_OFF : "", marks ? MARK : "");
     char num[64];
     bl_buf b;
     int rc = BL_ENOMEM;
@@ -194,24 +282,9 @@ int bl_output_text_hit(FILE *f, const bl_hit *h, int color)
             goto fail;
     }
 
-    /* The snippet on one line, highlights marked; spans that are out of
-     * order or out of range are ignored rather than trusted. */
+    /* The snippet on one line, highlights marked. */
     if (s && s->text && s->len) {
-        size_t at = 0;
-        if (bl_buf_append_str(&b, "   "))
-            goto fail;
-        for (size_t i = 0; i < s->nhighlights; i++) {
-            bl_span sp = s->highlights[i];
-            if (sp.start < at || sp.end <= sp.start || sp.end > s->len)
-                continue;
-            if (append_clean(&b, s->text + at, sp.start - at, 1) ||
-                bl_buf_append_str(&b, on) ||
-                append_clean(&b, s->text + sp.start, sp.end - sp.start, 1) ||
-                bl_buf_append_str(&b, off))
-                goto fail;
-            at = sp.end;
-        }
-        if (append_clean(&b, s->text + at, s->len - at, 1) ||
+        if (bl_buf_append_str(&b, "   ") || append_snippet(&b, s, on, off, 1, NULL, NULL) ||
             bl_buf_append_str(&b, "\n"))
             goto fail;
     }
@@ -242,4 +315,36 @@ int bl_output_text_summary(FILE *f, uint64_t hits, uint32_t shown, double elapse
         n = fprintf(f, "%llu matching %s (%.1f ms)\n", (unsigned long long)hits, noun,
                     elapsed_ms);
     return n < 0 ? bl_error_set(BL_EIO, "cannot write results") : 0;
+}
+
+int bl_output_json_error(FILE *f, const char *query, size_t len, const char *message)
+{
+    json_t *o = json_object();
+    int bad = !o;
+    put_sticky(o, "query", json_text(query, len), &bad);
+    put_sticky(o, "error", json_text(message, message ? strlen(message) : 0), &bad);
+    if (bad) {
+        json_decref(o);
+        return bl_error_set(BL_ENOMEM, "out of memory building JSON");
+    }
+    return write_json_line(f, o);
+}
+
+int bl_output_count_line(FILE *f, const uint64_t *count, const char *query, size_t len)
+{
+    char num[32];
+    bl_buf b;
+    int rc = 0;
+    if (count)
+        snprintf(num, sizeof num, "%llu\t", (unsigned long long)*count);
+    else
+        snprintf(num, sizeof num, "error\t");
+    bl_buf_init(&b);
+    if (bl_buf_append_str(&b, num) || append_clean(&b, query, query ? len : 0, 1) ||
+        bl_buf_append_str(&b, "\n"))
+        rc = bl_error_set(BL_ENOMEM, "out of memory printing results");
+    else if (fwrite(b.data, 1, b.len, f) != b.len)
+        rc = bl_error_set(BL_EIO, "cannot write results");
+    bl_buf_release(&b);
+    return rc;
 }

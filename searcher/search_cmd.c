@@ -26,7 +26,8 @@
 typedef struct {
     const char *index_dir;
     size_t k;
-    int json, count, any, stats, color;
+    int json, count, any, stats;
+    unsigned style; /* BL_OUT_BOLD, BL_OUT_MARKS */
     const char *queries_file;
     bl_bm25 bm25;
     size_t window;
@@ -57,8 +58,14 @@ static void usage(FILE *f)
           "      --any              words side by side mean OR (ranked retrieval)\n"
           "      --json             one JSON object per hit, then a summary object\n"
           "      --count            print only the number of matching documents\n"
-          "      --color WHEN       highlight with ANSI bold: auto, always, never\n"
-          "      --queries FILE     answer one query per line of FILE\n"
+          "      --color WHEN       highlight with ANSI bold: auto (on a terminal),\n"
+          "                         always, never (plain text)\n"
+          "      --marks            highlight with **markers** (text and JSON)\n"
+          "      --queries FILE     answer one query per line of FILE (blank lines and\n"
+          "                         lines starting with # are skipped); one record per\n"
+          "                         query: with --count \"COUNT<TAB>QUERY\" (or\n"
+          "                         \"error<TAB>QUERY\"), with --json a summary (or\n"
+          "                         {\"query\", \"error\"}), else \"## QUERY\" and results\n"
           "      --stats            print latency percentiles on stderr\n"
           "      --k1 X, --b X      BM25 parameters (default 1.2 and 0.75)\n"
           "      --snippet-words N  snippet length in words (default 30)\n"
@@ -84,11 +91,13 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 
 static int parse_args(int argc, char **argv, search_opts *o, char **query)
 {
-    enum { O_JSON = 256, O_COUNT, O_COLOR, O_ANY, O_QUERIES, O_STATS, O_K1, O_B, O_WORDS };
+    enum { O_JSON = 256, O_COUNT, O_COLOR, O_MARKS, O_ANY, O_QUERIES, O_STATS, O_K1, O_B,
+           O_WORDS };
     static const struct option longs[] = {
         {"index", required_argument, 0, 'i'},  {"json", no_argument, 0, O_JSON},
         {"count", no_argument, 0, O_COUNT},    {"color", required_argument, 0, O_COLOR},
-        {"colour", required_argument, 0, O_COLOR}, {"any", no_argument, 0, O_ANY},
+        {"colour", required_argument, 0, O_COLOR}, {"marks", no_argument, 0, O_MARKS},
+        {"any", no_argument, 0, O_ANY},
         {"queries", required_argument, 0, O_QUERIES}, {"stats", no_argument, 0, O_STATS},
         {"k1", required_argument, 0, O_K1},    {"b", required_argument, 0, O_B},
         {"snippet-words", required_argument, 0, O_WORDS}, {"help", no_argument, 0, 'h'},
@@ -117,6 +126,7 @@ static int parse_args(int argc, char **argv, search_opts *o, char **query)
         case O_JSON: o->json = 1; break;
         case O_COUNT: o->count = 1; break;
         case O_COLOR: color = optarg; break;
+        case O_MARKS: o->style |= BL_OUT_MARKS; break;
         case O_ANY: o->any = 1; break;
         case O_QUERIES: o->queries_file = optarg; break;
         case O_STATS: o->stats = 1; break;
@@ -140,14 +150,13 @@ static int parse_args(int argc, char **argv, search_opts *o, char **query)
         default: usage(stderr); return EXIT_USAGE;
         }
     }
-    if (strcmp(color, "always") == 0)
-        o->color = 1;
-    else if (strcmp(color, "never") == 0)
-        o->color = 0;
-    else if (strcmp(color, "auto") == 0) {
+    if (strcmp(color, "always") == 0) {
+        o->style |= BL_OUT_BOLD;
+    } else if (strcmp(color, "auto") == 0) {
         const char *term = getenv("TERM");
-        o->color = isatty(1) && !getenv("NO_COLOR") && term && strcmp(term, "dumb") != 0;
-    } else {
+        if (isatty(1) && !getenv("NO_COLOR") && term && strcmp(term, "dumb") != 0)
+            o->style |= BL_OUT_BOLD;
+    } else if (strcmp(color, "never") != 0) {
         fprintf(stderr, "byline search: --color wants auto, always or never\n");
         return EXIT_USAGE;
     }
@@ -207,13 +216,17 @@ static size_t columns(const char *s, size_t n)
     return c;
 }
 
-static void report_query_error(const char *query, size_t pos, const char *where)
+/* Reports a malformed query on stderr; msg[0..cap) gets its one-line
+ * message (without where), for the query's record in a --queries run. */
+static void report_query_error(const char *query, size_t pos, const char *where, char *msg,
+                               size_t cap)
 {
     size_t len = strlen(query);
     if (pos > len)
         pos = len;
-    bl_termsafe_printf(stderr, "byline search: %smalformed query at column %zu: %s\n", where,
-                       columns(query, pos) + 1, bl_error_detail());
+    snprintf(msg, cap, "malformed query at column %zu: %s", columns(query, pos) + 1,
+             bl_error_detail());
+    bl_termsafe_printf(stderr, "byline search: %s%s\n", where, msg);
     /* Echo the query with a caret under the offending character (a long
      * query is shown around the position only). */
     size_t from = pos > 60 ? pos - 40 : 0;
@@ -256,14 +269,17 @@ static int print_hit(searcher *s, const bl_qnode *q, const bl_scored_doc *sd, ui
     if ((rc = bl_snippet_make(s->analyzer, q, text, text_len, s->o->window, &snip)) != 0)
         return rc;
     bl_hit h = {rank, sd->score, &doc, &snip};
-    rc = s->o->json ? bl_output_json_hit(stdout, &h) : bl_output_text_hit(stdout, &h, s->o->color);
+    rc = s->o->json ? bl_output_json_hit(stdout, &h, s->o->style)
+                    : bl_output_text_hit(stdout, &h, s->o->style);
     bl_snippet_release(&snip);
     return rc;
 }
 
 /* Answers one query. Returns 0 with *hits set, EXIT_USAGE for a malformed
- * query (already reported), or a negative BL_E code. */
-static int answer(searcher *s, const char *query, const char *where, uint64_t *hits)
+ * query (reported on stderr; its message in msg[0..cap)), or a negative
+ * BL_E code. */
+static int answer(searcher *s, const char *query, const char *where, uint64_t *hits, char *msg,
+                  size_t cap)
 {
     double t0 = now_ms();
     bl_qnode *q = NULL;
@@ -271,7 +287,7 @@ static int answer(searcher *s, const char *query, const char *where, uint64_t *h
     bl_query_opts qo = {s->o->any};
     int rc = bl_query_parse(query, s->analyzer, &qo, &q, &pos);
     if (rc == BL_EQUERY) {
-        report_query_error(query, pos, where);
+        report_query_error(query, pos, where, msg, cap);
         return EXIT_USAGE;
     }
     if (rc)
@@ -279,7 +295,8 @@ static int answer(searcher *s, const char *query, const char *where, uint64_t *h
     bl_results r;
     rc = bl_search(s->idx, q, s->o->count ? 0 : s->o->k, &s->o->bm25, &r);
     if (rc == BL_EQUERY) {
-        bl_termsafe_printf(stderr, "byline search: %s%s\n", where, bl_error_detail());
+        snprintf(msg, cap, "%s", bl_error_detail());
+        bl_termsafe_printf(stderr, "byline search: %s%s\n", where, msg);
         bl_qnode_free(q);
         return EXIT_USAGE;
     }
@@ -288,7 +305,9 @@ static int answer(searcher *s, const char *query, const char *where, uint64_t *h
     double ms = now_ms() - t0;
     if (!rc) {
         *hits = r.total;
-        if (s->o->count && !s->o->json)
+        if (s->o->count && !s->o->json && s->o->queries_file)
+            rc = bl_output_count_line(stdout, &r.total, query, strlen(query));
+        else if (s->o->count && !s->o->json)
             printf("%llu\n", (unsigned long long)r.total);
         else if (s->o->json)
             rc = bl_output_json_summary(stdout, query, r.total, (uint32_t)r.nhits, ms);
@@ -323,12 +342,27 @@ static void print_stats(searcher *s)
     double sum = 0;
     for (size_t i = 0; i < s->nlat; i++)
         sum += s->latencies[i];
-    fprintf(stderr,
-            "queries: %zu  latency ms: p50 %.3f  p95 %.3f  p99 %.3f  max %.3f  mean %.3f\n",
-            s->nlat, percentile(s->latencies, s->nlat, 50), percentile(s->latencies, s->nlat, 95),
-            percentile(s->latencies, s->nlat, 99), s->latencies[s->nlat - 1], sum / s->nlat);
+    fprintf(stderr, "%zu %s; latency ms: p50 %.3f  p95 %.3f  p99 %.3f  max %.3f  mean %.3f\n",
+            s->nlat, s->nlat == 1 ? "query" : "queries", percentile(s->latencies, s->nlat, 50),
+            percentile(s->latencies, s->nlat, 95), percentile(s->latencies, s->nlat, 99),
+            s->latencies[s->nlat - 1], sum / s->nlat);
 }
 
+/* The record of a query of a --queries run that could not be answered:
+ * what stands in place of its results in each output mode. */
+static int print_failed(searcher *s, const char *query, size_t len, const char *msg)
+{
+    if (s->o->json)
+        return bl_output_json_error(stdout, query, len, msg);
+    if (s->o->count)
+        return bl_output_count_line(stdout, NULL, query, len);
+    if (printf("error: %s\n", msg) < 0)
+        return bl_error_set(BL_EIO, "cannot write results");
+    return 0;
+}
+
+/* Answers each query of the file, one record each, in order; blank lines
+ * and lines starting with # are not queries and print nothing. */
 static int run_batch(searcher *s, uint64_t *total_hits, int *bad)
 {
     FILE *f = fopen(s->o->queries_file, "r");
@@ -345,21 +379,21 @@ static int run_batch(searcher *s, uint64_t *total_hits, int *bad)
             line[--len] = 0;
         if (len == 0 || line[0] == '#' || strspn(line, " \t") == (size_t)len)
             continue;
-        if (strlen(line) != (size_t)len) {
-            bl_termsafe_printf(stderr, "byline search: %s:%lu: NUL byte in query\n",
-                               s->o->queries_file, lineno);
-            *bad = 1;
-            continue;
-        }
-        char where[512];
+        char where[512], msg[512];
         snprintf(where, sizeof where, "%s:%lu: ", s->o->queries_file, lineno);
         if (!s->o->json && !s->o->count)
             bl_termsafe_printf(stdout, "## %s\n", line);
         uint64_t hits = 0;
-        rc = answer(s, line, where, &hits);
+        if (strlen(line) != (size_t)len) {
+            snprintf(msg, sizeof msg, "NUL byte in query");
+            bl_termsafe_printf(stderr, "byline search: %s%s\n", where, msg);
+            rc = EXIT_USAGE;
+        } else {
+            rc = answer(s, line, where, &hits, msg, sizeof msg);
+        }
         if (rc == EXIT_USAGE) {
             *bad = 1;
-            rc = 0;
+            rc = print_failed(s, line, (size_t)len, msg);
         }
         *total_hits += hits;
     }
@@ -394,7 +428,8 @@ int bl_cmd_search(int argc, char **argv)
         if (!rc)
             exit_code = bad ? EXIT_USAGE : 0;
     } else {
-        rc = answer(&s, query, "", &hits);
+        char msg[512];
+        rc = answer(&s, query, "", &hits, msg, sizeof msg);
         if (rc == EXIT_USAGE) {
             exit_code = EXIT_USAGE;
             rc = 0;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utf8proc.h>
 
 #include "analyzer.h"
 #include "error.h"
@@ -318,4 +319,25 @@ int bl_test_byline_v(char **out, char **err, const char *fmt, va_list ap)
     cr_assert(!bl_test_sanitizer_report(*err), "byline %s: sanitizer report:\n%s", args, *err);
     cr_assert(*out && *err, "byline %s: output not captured", args);
     return rc;
+}
+
+size_t bl_test_cp_slice(const char *s, size_t len, size_t from, size_t to, size_t *start)
+{
+    cr_assert(from <= to, "code point range [%zu, %zu) is reversed", from, to);
+    size_t at = 0, cp = 0, begin = 0;
+    while (cp < to) {
+        if (cp == from)
+            begin = at;
+        cr_assert(at < len, "code point %zu is past the end of \"%.*s\"", cp, (int)len, s);
+        utf8proc_int32_t c;
+        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + at,
+                                              (utf8proc_ssize_t)(len - at), &c);
+        cr_assert(n > 0, "not UTF-8 at byte %zu of \"%.*s\"", at, (int)len, s);
+        at += (size_t)n;
+        cp++;
+    }
+    if (from == to)
+        begin = at;
+    *start = begin;
+    return at - begin;
 }

@@ -72,6 +72,12 @@ int bl_test_copy_dir(const char *src, const char *dst);
  * captured. Returns the exit status. */
 int bl_test_byline_v(char **out, char **err, const char *fmt, va_list ap);
 
+/* The bytes of code points [from, to) of the UTF-8 string s[0..len), as a
+ * JSON user slices it (Python's s[from:to], jq's .[from:to]): *start gets
+ * the byte offset, the return value the byte length. Fails the current
+ * test if s is not UTF-8 or the range is out of s. */
+size_t bl_test_cp_slice(const char *s, size_t len, size_t from, size_t to, size_t *start);
+
 /* Path of bin/byline for end-to-end tests ($BYLINE_BIN, else bin/byline). */
 const char *bl_test_byline(void);
 

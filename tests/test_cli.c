@@ -116,11 +116,13 @@ static size_t split_lines(char *s, char **lines, size_t max)
     return n;
 }
 
-/* Parses one JSON line; fails the test with the line if it is not JSON. */
+/* Parses one JSON line (\u0000 allowed: JSON has it, and a query line
+ * with a NUL byte is echoed with it); fails the test with the line if it is
+ * not JSON. */
 static json_t *parse_line(const char *line)
 {
     json_error_t e;
-    json_t *j = json_loads(line, 0, &e);
+    json_t *j = json_loads(line, JSON_ALLOW_NUL, &e);
     cr_assert(j, "not JSON (%s at column %d): %s", e.text, e.column, line);
     return j;
 }
@@ -142,8 +144,8 @@ static int spells(const char *hl, size_t n, const char *word)
 }
 
 /* Checks one hit object: its keys in the documented order and types, and
- * that every highlight is a byte range of the snippet spelling `word` (any
- * case). Returns the number of highlights. */
+ * that every highlight is a code point range of the snippet spelling `word`
+ * (any case). Returns the number of highlights. */
 static size_t check_hit(json_t *hit, uint32_t want_rank, const char *word)
 {
     static const char *keys[] = {"rank", "score", "id", "title", "source", "date", "url",
@@ -173,12 +175,11 @@ static size_t check_hit(json_t *hit, uint32_t want_rank, const char *word)
         cr_assert(json_is_array(r) && json_array_size(r) == 2, "highlight %zu is not [s,e]", i);
         json_int_t s = json_integer_value(json_array_get(r, 0));
         json_int_t e = json_integer_value(json_array_get(r, 1));
-        cr_assert(0 <= s && s < e && (size_t)e <= snip_len,
-                  "highlight [%lld,%lld] outside the snippet (%zu bytes): %s", (long long)s,
-                  (long long)e, snip_len, snip);
-        cr_expect(spells(snip + s, (size_t)(e - s), word),
-                  "highlight [%lld,%lld] is '%.*s', want '%s'", (long long)s, (long long)e,
-                  (int)(e - s), snip + s, word);
+        cr_assert(0 <= s && s < e, "highlight [%lld,%lld] is empty or reversed", (long long)s,
+                  (long long)e);
+        size_t at, n = bl_test_cp_slice(snip, snip_len, (size_t)s, (size_t)e, &at);
+        cr_expect(spells(snip + at, n, word), "highlight [%lld,%lld] is '%.*s', want '%s'",
+                  (long long)s, (long long)e, (int)n, snip + at, word);
     }
     return json_array_size(hl);
 }
@@ -387,12 +388,67 @@ Test(cli, color_always_and_never)
     cr_assert_eq(run("search -i '%s' --color always wagner", idx), 0);
     cr_expect(strstr(out, "\033[1m"), "--color always shows no ANSI bold: %s", out);
     cr_expect(!strstr(out, "**"), "--color always still shows ** markers");
+    /* never: plain text, no markup at all. */
     cr_assert_eq(run("search -i '%s' --color never wagner", idx), 0);
-    cr_expect(strstr(out, "**"), "--color never shows no ** markers: %s", out);
+    cr_expect(strstr(out, "Wagner"), "%s", out);
+    cr_expect(!strstr(out, "**"), "--color never shows ** markers: %s", out);
     cr_expect(!strchr(out, '\033'), "--color never printed an escape");
-    /* Output to a file is not a terminal: auto means no color. */
+    /* Output to a file is not a terminal: auto means plain. */
     cr_assert_eq(run("search -i '%s' wagner", idx), 0);
     cr_expect(!strchr(out, '\033'), "--color auto colored a file");
+    cr_expect(!strstr(out, "**"), "--color auto marked a file: %s", out);
+}
+
+Test(cli, marks_put_stars_around_highlights)
+{
+    cr_assert_eq(run("search -i '%s' --marks wagner", idx), 0);
+    cr_expect(strstr(out, "**Wagner**"), "--marks shows no ** markers: %s", out);
+    cr_expect(!strchr(out, '\033'), "--marks alone printed an escape");
+    cr_assert_eq(run("search -i '%s' --marks --color always wagner", idx), 0);
+    cr_expect(strstr(out, "**\033[1mWagner\033[0m**"), "marks and bold together: %s", out);
+    /* JSON: the snippet carries ** only when asked, and the highlights
+     * still slice out the word. */
+    cr_assert_eq(run("search -i '%s' --json --color always wagner", idx), 0);
+    cr_expect(!strstr(out, "**") && !strchr(out, '\033'), "plain JSON has markup: %s", out);
+    cr_assert_eq(run("search -i '%s' --json --marks wagner", idx), 0);
+    cr_expect(strstr(out, "**Wagner**"), "--json --marks: %s", out);
+    cr_expect_eq(check_json_output(out, "wagner", "Wagner"), 2);
+}
+
+/* An article whose snippet has non-ASCII text before the word. */
+static const char ZE_ARTICLE[] =
+    "Kyiv visit\n\nZelenskyy\xE2\x80\x99s aide \xE2\x80\x94 na\xC3\xAFve \xE2\x80\x9Cquotes\xE2\x80\x9D \xE2\x80\x94 "
+    "says Z\xC3\xA9lensky met the envoy; Z\xC3\xA9lensky left.\n";
+
+Test(cli, json_highlights_slice_by_code_points)
+{
+    char dir[4300];
+    snprintf(dir, sizeof dir, "%s/ze", tmp);
+    cr_assert(mkdir(dir, 0755) == 0);
+    put("ze/a.txt", ZE_ARTICLE);
+    char zidx[4300];
+    snprintf(zidx, sizeof zidx, "%s/ze.idx", tmp);
+    cr_assert_eq(run("index -q -o '%s' '%s'", zidx, dir), 0, "%s", err);
+    for (int marks = 0; marks < 2; marks++) {
+        cr_assert_eq(run("search -i '%s' --json %s zelensky", zidx, marks ? "--marks" : ""), 0,
+                     "%s", err);
+        char *lines[4];
+        cr_assert_eq(split_lines(out, lines, 4), 2, "%s", out);
+        json_t *hit = parse_line(lines[0]);
+        const char *snip = json_string_value(json_object_get(hit, "snippet"));
+        json_t *hl = json_object_get(hit, "highlights");
+        cr_assert_eq(json_array_size(hl), 2, "%s", lines[0]);
+        for (size_t i = 0; i < 2; i++) {
+            json_t *r = json_array_get(hl, i);
+            size_t at, n = bl_test_cp_slice(snip, strlen(snip),
+                                            (size_t)json_integer_value(json_array_get(r, 0)),
+                                            (size_t)json_integer_value(json_array_get(r, 1)), &at);
+            cr_expect(n == strlen("Z\xC3\xA9lensky") && !memcmp(snip + at, "Z\xC3\xA9lensky", n),
+                      "highlight %zu slices '%.*s' out of %s", i, (int)n, snip + at, snip);
+        }
+        cr_expect(!marks == !strstr(snip, "**Z\xC3\xA9lensky**"), "marks %d: %s", marks, snip);
+        json_decref(hit);
+    }
 }
 
 Test(cli, queries_file_with_stats)
@@ -439,6 +495,126 @@ Test(cli, queries_file_with_a_malformed_line)
     /* Text mode, too: every query is echoed, the good ones answered. */
     cr_expect_eq(run("search -i '%s' --queries '%s'", idx, qfile), 2);
     cr_expect(strstr(out, "## wagner") && strstr(out, "## patriot"), "%s", out);
+}
+
+/* A query file with comments, blank lines, a malformed query and one with
+ * a NUL byte; its queries in order. */
+static const char BATCH[] = "# a comment\nwagner\n\n\"north korea\n   \npatriot\nmi\0ne\n"
+                            "nosuchwordzzz\n#patriot\n";
+#define Q(s) {s, sizeof s - 1}
+static const struct {
+    const char *text;
+    size_t len;
+} BATCH_QUERIES[] = {Q("wagner"), Q("\"north korea"), Q("patriot"), Q("mi\0ne"),
+                     Q("nosuchwordzzz")};
+#undef Q
+#define BATCH_N 5
+
+static const char *put_batch(void)
+{
+    static char path[4200];
+    snprintf(path, sizeof path, "%s/batch.txt", tmp);
+    cr_assert(bl_test_write_file(path, BATCH, sizeof BATCH - 1) == 0);
+    return path;
+}
+
+Test(cli, queries_count_one_line_per_query)
+{
+    const char *qf = put_batch();
+    cr_expect_eq(run("search -i '%s' --count --queries '%s'", idx, qf), 2, "%s", err);
+    cr_expect_str_eq(out, "2\twagner\n"
+                          "error\t\"north korea\n"
+                          "1\tpatriot\n"
+                          "error\tmi ne\n"
+                          "0\tnosuchwordzzz\n");
+    cr_expect(strstr(err, "batch.txt:4: malformed query") && strstr(err, "quote"), "%s", err);
+    cr_expect(strstr(err, "batch.txt:7: NUL byte"), "%s", err);
+    /* A file of good queries: exit 0, even when one matches nothing. */
+    qf = put("good.txt", "wagner\nnosuchwordzzz\n");
+    cr_expect_eq(run("search -i '%s' --count --queries '%s'", idx, qf), 0, "%s", err);
+    cr_expect_str_eq(out, "2\twagner\n0\tnosuchwordzzz\n");
+}
+
+Test(cli, queries_json_one_summary_or_error_per_query)
+{
+    const char *qf = put_batch();
+    for (int count = 0; count < 2; count++) {
+        cr_expect_eq(run("search -i '%s' --json %s --queries '%s'", idx, count ? "--count" : "",
+                         qf), 2, "%s", err);
+        char *lines[64];
+        size_t n = split_lines(out, lines, 64), q = 0;
+        for (size_t i = 0; i < n; i++) {
+            json_t *j = parse_line(lines[i]);
+            json_t *query = json_object_get(j, "query");
+            if (query) {
+                cr_assert(q < BATCH_N, "more records than queries: %s", lines[i]);
+                size_t len = BATCH_QUERIES[q].len;
+                cr_expect(json_string_length(query) == len &&
+                              !memcmp(json_string_value(query), BATCH_QUERIES[q].text, len),
+                          "record %zu is for '%s'", q, json_string_value(query));
+                int failed = q == 1 || q == 3;
+                cr_expect(!failed == !json_object_get(j, "error"), "record %zu: %s", q, lines[i]);
+                cr_expect(!failed == !!json_object_get(j, "hits"), "record %zu: %s", q, lines[i]);
+                if (failed)
+                    cr_expect_eq(json_object_size(j), 2, "%s", lines[i]);
+                q++;
+            } else {
+                cr_expect(!count, "--count printed a hit: %s", lines[i]);
+            }
+            json_decref(j);
+        }
+        cr_expect_eq(q, BATCH_N, "%zu records for %d queries", q, BATCH_N);
+    }
+    cr_assert_eq(run("search -i '%s' --json --count --queries '%s'", idx, qf), 2);
+    char *lines[8];
+    cr_expect_eq(split_lines(out, lines, 8), BATCH_N, "%s", out);
+    json_t *e = parse_line(lines[1]);
+    const char *msg = json_string_value(json_object_get(e, "error"));
+    cr_expect(msg && strstr(msg, "quote"), "%s", lines[1]);
+    json_decref(e);
+}
+
+Test(cli, queries_text_block_per_query)
+{
+    const char *qf = put_batch();
+    cr_expect_eq(run("search -i '%s' --queries '%s'", idx, qf), 2, "%s", err);
+    /* Each header, in order, and what ends each block. */
+    static const char *const want[] = {
+        "## wagner\n", "\n2 matching documents",
+        "\n## \"north korea\nerror: malformed query at column 1: ", "\n## patriot\n",
+        "\n1 matching document (", "\n## mi", "\nerror: NUL byte in query",
+        "\n## nosuchwordzzz\n0 matching documents ("};
+    const char *at = out;
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        const char *next = strstr(at, want[i]);
+        cr_assert(next, "'%s' missing or out of order in: %s", want[i], out);
+        at = next + strlen(want[i]);
+    }
+    cr_expect(!strstr(out, "comment") && !strstr(out, "## #"), "a comment was a query: %s", out);
+}
+
+Test(cli, summaries_say_one_or_many)
+{
+    cr_assert_eq(run("search -i '%s' --stats patriot", idx), 0);
+    cr_expect(strstr(out, "\n1 matching document ("), "%s", out);
+    cr_expect(strstr(err, "1 query;") && !strstr(err, "queries"), "%s", err);
+    cr_assert_eq(run("search -i '%s' --stats -k 1 wagner", idx), 0);
+    cr_expect(strstr(out, "\n2 matching documents, 1 shown ("), "%s", out);
+    const char *qf = put("two.txt", "wagner\npatriot\n");
+    cr_assert_eq(run("search -i '%s' --stats --count --queries '%s'", idx, qf), 0);
+    cr_expect(strstr(err, "2 queries;"), "%s", err);
+    /* check: one segment, one document, one term. */
+    char one[4300];
+    snprintf(one, sizeof one, "%s/one", tmp);
+    cr_assert(mkdir(one, 0755) == 0);
+    put("one/a.txt", "Quokka\n\nquokka\n");
+    char oidx[4300];
+    snprintf(oidx, sizeof oidx, "%s/one.idx", tmp);
+    cr_assert_eq(run("index -q -o '%s' '%s'", oidx, one), 0, "%s", err);
+    cr_assert_eq(run("check -i '%s'", oidx), 0, "%s", err);
+    cr_expect(strstr(out, " 1 segment, 1 document, 1 distinct term,"), "%s", out);
+    cr_assert_eq(run("check -i '%s'", idx), 0, "%s", err);
+    cr_expect(strstr(out, " 1 segment, 2 documents, "), "%s", out);
 }
 
 Test(cli, queries_file_missing)
@@ -728,7 +904,7 @@ Test(cli, dotted_abbreviations_are_words)
               "highlight [%lld,%lld] of '%s'", (long long)b, (long long)e, snip);
     json_decref(hit);
     /* Its final period too. */
-    cr_assert_eq(run("search -i '%s' --color never ussr", dir), 0, "%s", err);
+    cr_assert_eq(run("search -i '%s' --color never --marks ussr", dir), 0, "%s", err);
     cr_expect(strstr(out, "**U.S.S.R.**"), "%s", out);
 }
 

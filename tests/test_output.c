@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analyzer.h"
+#include "helpers.h"
 #include "output.h"
 #include "query.h"
 #include "snippet.h"
@@ -91,7 +92,7 @@ Test(output, json_hit_keys_in_order)
     bl_hit h = {.rank = 3, .score = 12.34567, .doc = &d, .snippet = &sn};
     capture c;
     cap_open(&c);
-    cr_assert_eq(bl_output_json_hit(c.f, &h), 0);
+    cr_assert_eq(bl_output_json_hit(c.f, &h, 0), 0);
     cap_close(&c);
     cr_assert_eq(count_lines(&c), 1);
 
@@ -118,7 +119,8 @@ Test(output, json_hit_keys_in_order)
     const char *snip = json_string_value(json_object_get(j, "snippet"));
     cr_assert_str_eq(snip, sn.text);
 
-    /* Highlights are byte ranges inside the snippet string. */
+    /* Highlights are ranges inside the snippet string (ASCII here, so
+     * code points and bytes agree). */
     json_t *hl = json_object_get(j, "highlights");
     cr_assert(json_is_array(hl));
     cr_assert_eq(json_array_size(hl), 2);
@@ -144,7 +146,7 @@ Test(output, json_escapes_and_invalid_utf8)
     bl_hit h = {.rank = 1, .score = 0.1, .doc = &d, .snippet = NULL};
     capture c;
     cap_open(&c);
-    cr_assert_eq(bl_output_json_hit(c.f, &h), 0);
+    cr_assert_eq(bl_output_json_hit(c.f, &h, 0), 0);
     cap_close(&c);
     cr_assert_eq(count_lines(&c), 1, "raw newline leaked: %s", c.data);
     cr_assert_not_null(strstr(c.data, "\"score\":0.1,"), "%s", c.data);
@@ -171,7 +173,7 @@ Test(output, json_nul_and_nonfinite_score)
     bl_hit h = {.rank = 2, .score = NAN, .doc = &d, .snippet = NULL};
     capture c;
     cap_open(&c);
-    cr_assert_eq(bl_output_json_hit(c.f, &h), 0);
+    cr_assert_eq(bl_output_json_hit(c.f, &h, 0), 0);
     cap_close(&c);
     json_t *j = json_line(&c, 0);
     json_t *t = json_object_get(j, "title");
@@ -217,22 +219,28 @@ Test(output, text_hit_markers)
     snippet_of("budget", "The budget grew.\nAnother budget line.", &sn);
     bl_hit h = {.rank = 1, .score = 3.14159265, .doc = &d, .snippet = &sn};
 
-    capture c;
-    cap_open(&c);
-    cr_assert_eq(bl_output_text_hit(c.f, &h, 0), 0);
-    cap_close(&c);
-    cr_assert_str_eq(c.data, "1. Budget talks  (score 3.1416)\n"
-                             "   AP  2024-01-05\n"
-                             "   The **budget** grew. Another **budget** line.\n"
-                             "\n");
-    free(c.data);
-
-    cap_open(&c);
-    cr_assert_eq(bl_output_text_hit(c.f, &h, 1), 0);
-    cap_close(&c);
-    cr_assert_not_null(strstr(c.data, "The \033[1mbudget\033[0m grew."), "%s", c.data);
-    cr_assert_null(strstr(c.data, "**"));
-    free(c.data);
+    /* Each style, and style 0 (--color never) plain, with no markup. */
+    static const struct {
+        unsigned style;
+        const char *snippet;
+    } want[] = {
+        {0, "The budget grew. Another budget line."},
+        {BL_OUT_MARKS, "The **budget** grew. Another **budget** line."},
+        {BL_OUT_BOLD, "The \033[1mbudget\033[0m grew. Another \033[1mbudget\033[0m line."},
+        {BL_OUT_BOLD | BL_OUT_MARKS,
+         "The **\033[1mbudget\033[0m** grew. Another **\033[1mbudget\033[0m** line."},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        char expect[256];
+        snprintf(expect, sizeof expect,
+                 "1. Budget talks  (score 3.1416)\n   AP  2024-01-05\n   %s\n\n", want[i].snippet);
+        capture c;
+        cap_open(&c);
+        cr_assert_eq(bl_output_text_hit(c.f, &h, want[i].style), 0);
+        cap_close(&c);
+        cr_expect_str_eq(c.data, expect, "style %u", want[i].style);
+        free(c.data);
+    }
     bl_snippet_release(&sn);
 }
 
@@ -270,5 +278,143 @@ Test(output, text_summary)
                              "1234 matching documents, 10 shown (12.0 ms)\n"
                              "1 matching document (0.5 ms)\n"
                              "0 matching documents (0.5 ms)\n");
+    free(c.data);
+}
+
+/* The text of highlight i of a parsed JSON hit, sliced from its snippet by
+ * code points as Python or jq would; an owned string. */
+static char *highlight_text(json_t *hit, size_t i)
+{
+    json_t *snip = json_object_get(hit, "snippet");
+    json_t *pair = json_array_get(json_object_get(hit, "highlights"), i);
+    cr_assert(json_is_string(snip) && json_array_size(pair) == 2);
+    json_int_t s = json_integer_value(json_array_get(pair, 0));
+    json_int_t e = json_integer_value(json_array_get(pair, 1));
+    cr_assert(0 <= s && s < e, "highlight [%lld, %lld]", (long long)s, (long long)e);
+    size_t at, n = bl_test_cp_slice(json_string_value(snip), json_string_length(snip), (size_t)s,
+                                    (size_t)e, &at);
+    return strndup(json_string_value(snip) + at, n);
+}
+
+/* Non-ASCII text before the highlight: byte and code point offsets differ,
+ * and the code point slice is the word. */
+static const char ZE_TEXT[] = "Zelenskyy\xE2\x80\x99s aide \xE2\x80\x94 says Z\xC3\xA9lensky, "
+                              "and \xE2\x80\x9CZ\xC3\xA9lensky\xE2\x80\x9D again.";
+
+Test(output, json_highlights_are_code_points)
+{
+    bl_stored_doc d = doc_of("z", "Z", "", "");
+    bl_snippet sn;
+    snippet_of("zelensky", ZE_TEXT, &sn);
+    cr_assert_eq(sn.nhighlights, 2, "the test needs two highlights in: %s", sn.text);
+    bl_hit h = {.rank = 1, .score = 1, .doc = &d, .snippet = &sn};
+    capture c;
+    cap_open(&c);
+    cr_assert_eq(bl_output_json_hit(c.f, &h, 0), 0);
+    cap_close(&c);
+    json_t *j = json_line(&c, 0);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "snippet")), sn.text);
+    cr_assert_eq(json_array_size(json_object_get(j, "highlights")), 2);
+    for (size_t i = 0; i < 2; i++) {
+        char *word = highlight_text(j, i);
+        cr_expect_str_eq(word, "Z\xC3\xA9lensky", "highlight %zu", i);
+        free(word);
+        /* Bytes would be further right: the test does see the difference. */
+        json_int_t s = json_integer_value(json_array_get(json_array_get(json_object_get(j, "highlights"), i), 0));
+        cr_expect_lt((size_t)s, sn.highlights[i].start);
+    }
+    json_decref(j);
+    free(c.data);
+    bl_snippet_release(&sn);
+}
+
+Test(output, json_marks_put_stars_in_the_snippet)
+{
+    bl_stored_doc d = doc_of("z", "Z", "", "");
+    bl_snippet sn;
+    snippet_of("zelensky", ZE_TEXT, &sn);
+    bl_hit h = {.rank = 1, .score = 1, .doc = &d, .snippet = &sn};
+    capture c;
+    cap_open(&c);
+    cr_assert_eq(bl_output_json_hit(c.f, &h, BL_OUT_MARKS | BL_OUT_BOLD), 0);
+    cr_assert_eq(bl_output_json_hit(c.f, &h, BL_OUT_BOLD), 0);
+    cap_close(&c);
+    cr_assert_null(strchr(c.data, '\033'), "JSON never carries ANSI: %s", c.data);
+
+    json_t *j = json_line(&c, 0);
+    const char *snip = json_string_value(json_object_get(j, "snippet"));
+    cr_expect_str_eq(snip, "Zelenskyy\xE2\x80\x99s aide \xE2\x80\x94 says **Z\xC3\xA9lensky**, "
+                           "and \xE2\x80\x9C**Z\xC3\xA9lensky**\xE2\x80\x9D again.");
+    cr_assert_eq(json_array_size(json_object_get(j, "highlights")), 2);
+    for (size_t i = 0; i < 2; i++) {
+        char *word = highlight_text(j, i);
+        cr_expect_str_eq(word, "Z\xC3\xA9lensky", "highlight %zu of %s", i, snip);
+        free(word);
+    }
+    json_decref(j);
+
+    j = json_line(&c, 1);
+    cr_expect_str_eq(json_string_value(json_object_get(j, "snippet")), sn.text,
+                     "no ** without BL_OUT_MARKS");
+    json_decref(j);
+    free(c.data);
+    bl_snippet_release(&sn);
+}
+
+Test(output, json_bad_spans_are_left_out)
+{
+    char text[] = "alpha beta gamma";
+    bl_span spans[] = {{6, 10}, {2, 4}, {11, 99}, {11, 16}};
+    bl_snippet sn = {.text = text, .len = strlen(text), .highlights = spans, .nhighlights = 4};
+    bl_hit h = {.rank = 1, .score = 1, .doc = NULL, .snippet = &sn};
+    capture c;
+    cap_open(&c);
+    cr_assert_eq(bl_output_json_hit(c.f, &h, 0), 0);
+    cap_close(&c);
+    json_t *j = json_line(&c, 0);
+    cr_assert_eq(json_array_size(json_object_get(j, "highlights")), 2, "%s", c.data);
+    char *w0 = highlight_text(j, 0), *w1 = highlight_text(j, 1);
+    cr_expect_str_eq(w0, "beta");
+    cr_expect_str_eq(w1, "gamma");
+    free(w0);
+    free(w1);
+    json_decref(j);
+    free(c.data);
+}
+
+Test(output, json_error_record)
+{
+    capture c;
+    cap_open(&c);
+    cr_assert_eq(bl_output_json_error(c.f, "\"north korea", 12, "unbalanced quote"), 0);
+    cr_assert_eq(bl_output_json_error(c.f, "a\0b", 3, "NUL byte in query"), 0);
+    cap_close(&c);
+    cr_assert_eq(count_lines(&c), 2);
+    cr_expect_eq(strncmp(c.data, "{\"query\":", 9), 0, "query comes first: %s", c.data);
+    json_t *j = json_line(&c, 0);
+    cr_expect_eq(json_object_size(j), 2);
+    cr_expect_str_eq(json_string_value(json_object_get(j, "query")), "\"north korea");
+    cr_expect_str_eq(json_string_value(json_object_get(j, "error")), "unbalanced quote");
+    json_decref(j);
+    j = json_line(&c, 1);
+    json_t *q = json_object_get(j, "query");
+    cr_expect(json_string_length(q) == 3 && memcmp(json_string_value(q), "a\0b", 3) == 0);
+    json_decref(j);
+    free(c.data);
+}
+
+Test(output, count_lines)
+{
+    uint64_t two = 2, zero = 0;
+    capture c;
+    cap_open(&c);
+    cr_assert_eq(bl_output_count_line(c.f, &two, "wagner", 6), 0);
+    cr_assert_eq(bl_output_count_line(c.f, NULL, "\"north korea", 12), 0);
+    const char odd[] = "tab\there \033[2J \xFF";
+    cr_assert_eq(bl_output_count_line(c.f, &zero, odd, strlen(odd)), 0);
+    cap_close(&c);
+    cr_expect_str_eq(c.data, "2\twagner\n"
+                             "error\t\"north korea\n"
+                             "0\ttab here  [2J \xC3\xBF\n");
     free(c.data);
 }
