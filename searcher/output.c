@@ -22,9 +22,13 @@
 #define BOLD_OFF "\033[0m"
 #define MARK "**"
 
+/* C0 and C1 controls, line separators, and the bidi embeddings, overrides
+ * and isolates (U+202A-E, U+2066-9), which could make a terminal show text
+ * in an order it does not have. */
 static int is_control(uint32_t c)
 {
-    return c < 0x20 || (c >= 0x7F && c < 0xA0);
+    return c < 0x20 || (c >= 0x7F && c < 0xA0) || (c >= 0x2028 && c <= 0x202E) ||
+           (c >= 0x2066 && c <= 0x2069);
 }
 
 /* Appends s[0..len) to b with bytes that are not UTF-8 read as Windows-1252

@@ -96,6 +96,9 @@ static int is_blank(uint32_t c)
     case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F:
     case 0x3000:
         return 1;
+    case 0x202A: case 0x202B: case 0x202C: case 0x202D: case 0x202E:
+    case 0x2066: case 0x2067: case 0x2068: case 0x2069:
+        return 1; /* bidi controls: a snippet must not reorder the terminal */
     default:
         return 0;
     }

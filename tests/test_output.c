@@ -263,6 +263,15 @@ Test(output, text_hit_untitled_and_controls)
     cap_close(&c);
     cr_assert_str_eq(c.data, "12. Evil [2J title \xC3\xBF  (score 0.5000)\n   Src \n\n");
     free(c.data);
+
+    /* Nor can bidi overrides and isolates (U+202E, U+2066) reorder it. */
+    bl_stored_doc g = doc_of("a4", "gpj.\xE2\x80\xAE" "exe", "x\xE2\x81\xA6y.txt", "");
+    h.doc = &g;
+    cap_open(&c);
+    cr_assert_eq(bl_output_text_hit(c.f, &h, 0), 0);
+    cap_close(&c);
+    cr_assert_str_eq(c.data, "12. gpj. exe  (score 0.5000)\n   x y.txt\n\n");
+    free(c.data);
 }
 
 Test(output, text_summary)
