@@ -121,7 +121,9 @@ int bl_output_json_hit(FILE *f, const bl_hit *h)
     }
     if (put_key(o, "rank", json_integer(h->rank)) ||
         put_key(o, "score", json_number(h->score)) ||
-        put_key(o, "id", json_text(d->id, d->id_len)) ||
+        /* Indexes built before ids were filled in store some empty. */
+        put_key(o, "id", d->id_len ? json_text(d->id, d->id_len)
+                                   : json_text(d->source, d->source_len)) ||
         put_key(o, "title", json_text(d->title, d->title_len)) ||
         put_key(o, "source", json_text(d->source, d->source_len)) ||
         put_key(o, "date", json_text(d->date, d->date_len)) ||

@@ -9,8 +9,8 @@
  * a blank line. Control characters in stored fields print as spaces (so a
  * stored title cannot drive the terminal) and bytes that are not UTF-8 as
  * their Windows-1252 characters, as the tokenizer read them.
- * JSON: one object per hit, keys in this order: rank, score, id, title,
- * source, date, url, snippet, highlights ([[start, end], ...] byte ranges in the
+ * JSON: one object per hit, keys in this order: rank, score, id (the
+ * source when the stored id is empty), title, source, date, url, snippet, highlights ([[start, end], ...] byte ranges in the
  * snippet string); then one summary object: query, hits (the exact number
  * of matching documents), returned, elapsed_ms. Every line is valid JSON
  * (compact, UTF-8 not escaped, reals with up to 15 significant digits, a
