@@ -301,8 +301,8 @@ static int walk(bl_load_ctx *lc, const char *dir, int depth)
         /* The system would refuse it (ENAMETOOLONG): say so once, go on. */
         if (len > PATH_MAX) {
             rc = drop_with_warning(bl_load_warning(
-                lc, BL_ETOOBIG, ", skipped", "%.*s/%.40s...: path longer than %d bytes",
-                (int)dlen, dir, names[i], PATH_MAX));
+                lc, BL_ETOOBIG, ", skipped", "%.200s.../%.40s: path longer than %d bytes",
+                dir, names[i], PATH_MAX));
             continue;
         }
         path = malloc(len);
