@@ -50,7 +50,7 @@
  *
  * Warnings: these are reported and loading goes on: a file with no byte
  * other than whitespace (skipped); an article with neither title nor text
- * (skipped; indexed if it has its own id, such as Reuters NEWID 12793); a
+ * (skipped; handed over if it has its own id, as Reuters NEWID 12793); a
  * NUL character (\u0000) in a JSON string (read as a space); a directory
  * nested deeper than 64 levels or a path longer than PATH_MAX (skipped).
  * Each is one line through opts->warn, naming the file and line, counted in
@@ -178,8 +178,7 @@ typedef struct bl_load_stats {
 
 /* Loads a file or a directory tree, calling fn for each article. stats is
  * added to (not reset), so one struct can span several paths; opts and
- * stats may be NULL (defaults; no counts kept). Standard input ("-") can
- * be read only once per process.
+ * stats may be NULL (defaults; no counts kept).
  * Errors: BL_EIO (unreadable path), BL_EFORMAT (bad input, see above),
  * BL_ETOOBIG (a limit above), BL_EINVAL (unknown extension on an
  * explicitly named file without opts->format, "-" without opts->format, a

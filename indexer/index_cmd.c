@@ -284,7 +284,7 @@ static int ensure_dir(const char *dir, int *created)
     return bl_fsync_dir(parent);
 }
 
-/* Reports a usage error (with the help) and returns EXIT_USAGE. */
+/* Reports a usage error in one line and returns EXIT_USAGE. */
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
     va_list ap;
@@ -293,7 +293,6 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-    usage(stderr);
     return EXIT_USAGE;
 }
 
@@ -302,10 +301,11 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 static int check_inputs(int argc, char **argv, const index_opts *o)
 {
     int from_stdin = o->files_from && strcmp(o->files_from, BL_LOAD_STDIN) == 0;
-    if (!o->out_dir)
-        return usage_error("missing -o INDEX");
-    if (optind >= argc && !o->files_from)
-        return usage_error("no PATH to index");
+    if (!o->out_dir || (optind >= argc && !o->files_from)) {
+        usage_error("%s", !o->out_dir ? "missing -o INDEX" : "no PATH to index");
+        usage(stderr);
+        return EXIT_USAGE;
+    }
     for (int i = optind; i < argc; i++) {
         if (strcmp(argv[i], BL_LOAD_STDIN) != 0)
             continue;
