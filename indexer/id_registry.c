@@ -1,9 +1,11 @@
 /* id_registry.c: see id_registry.h.
  *
- * Arena entry: varint id length, varint source code (0: no source, 1: the
- * source is the id, n + 2: a source of n bytes), the id's bytes, the
- * source's bytes. An entry never spans chunks; one longer than a chunk gets
- * a chunk of its own.
+ * Arena entry: varint id length, varint source code, the id's bytes, then
+ * by code: 0: no source; 1: the source is the id; 2: "FILE:LINE", as
+ * varint file number and varint line (the file names are arena entries of
+ * their own, varint length and bytes, so a million records of one file
+ * store its name once); n + 3: a source of n bytes, its bytes. An entry
+ * never spans chunks; one longer than a chunk gets a chunk of its own.
  *
  * Table slot (uint64_t): 0 is empty; else the entry's reference (chunk
  * number << 20 | offset in chunk) + 1 in the high 44 bits and the top 20
@@ -13,6 +15,7 @@
 #include "id_registry.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -27,7 +30,7 @@
 /* References must fit the slot's 44 bits with the +1. */
 #define MAX_CHUNKS (((uint64_t)1 << (64 - TAG_BITS - CHUNK_BITS)) - 1)
 
-enum { SOURCE_NONE = 0, SOURCE_IS_ID = 1, SOURCE_LEN_BIAS = 2 };
+enum { SOURCE_NONE = 0, SOURCE_IS_ID = 1, SOURCE_FILE_LINE = 2, SOURCE_LEN_BIAS = 3 };
 
 typedef struct {
     uint8_t *data;
@@ -41,14 +44,18 @@ struct bl_id_registry {
     size_t mask;   /* table size - 1 (a power of two) */
     size_t count;
     size_t arena_bytes;
+    uint64_t *files; /* arena references of the FILE parts of sources */
+    size_t nfiles, files_cap;
+    bl_buf text;     /* a source written out, or a message's source */
 };
 
 /* A decoded arena entry. */
 typedef struct {
     const char *id;
     size_t id_len;
-    const char *source; /* NULL: none */
-    size_t source_len;
+    uint64_t code;
+    const char *source; /* code >= SOURCE_LEN_BIAS: the raw source */
+    uint64_t file, line; /* SOURCE_FILE_LINE */
 } entry;
 
 static uint64_t hash_of(const char *id, size_t len)
@@ -74,28 +81,68 @@ static const uint8_t *get_varint(const uint8_t *p, uint64_t *v)
     return p;
 }
 
+/* The bytes at an arena reference. */
+static const uint8_t *at_ref(const bl_id_registry *r, uint64_t ref)
+{
+    return r->chunks[ref >> CHUNK_BITS].data + (ref & (CHUNK_SIZE - 1));
+}
+
 static entry decode(const bl_id_registry *r, uint64_t ref)
 {
-    const chunk *c = &r->chunks[ref >> CHUNK_BITS];
-    const uint8_t *p = c->data + (ref & (CHUNK_SIZE - 1));
-    uint64_t id_len, code;
-    entry e;
+    const uint8_t *p = at_ref(r, ref);
+    uint64_t id_len;
+    entry e = {0};
 
     p = get_varint(p, &id_len);
-    p = get_varint(p, &code);
+    p = get_varint(p, &e.code);
     e.id = (const char *)p;
     e.id_len = (size_t)id_len;
-    if (code == SOURCE_NONE) {
-        e.source = NULL;
-        e.source_len = 0;
-    } else if (code == SOURCE_IS_ID) {
-        e.source = e.id;
-        e.source_len = e.id_len;
-    } else {
-        e.source = e.id + e.id_len;
-        e.source_len = (size_t)(code - SOURCE_LEN_BIAS);
+    p += id_len;
+    if (e.code == SOURCE_FILE_LINE) {
+        p = get_varint(p, &e.file);
+        get_varint(p, &e.line);
+    } else if (e.code >= SOURCE_LEN_BIAS) {
+        e.source = (const char *)p;
     }
     return e;
+}
+
+/* A file name stored in the arena. */
+static void file_name(const bl_id_registry *r, uint64_t file, const char **p, size_t *n)
+{
+    uint64_t len;
+    const uint8_t *q = get_varint(at_ref(r, r->files[file]), &len);
+
+    *p = (const char *)q;
+    *n = (size_t)len;
+}
+
+/* The source of e, written into r->text when it must be put together.
+ * *p is NULL when e has no source. Errors: BL_ENOMEM. */
+static int source_of(bl_id_registry *r, const entry *e, const char **p, size_t *n)
+{
+    const char *name;
+    size_t len;
+    char line[24];
+
+    *p = NULL;
+    *n = 0;
+    if (e->code == SOURCE_IS_ID) {
+        *p = e->id;
+        *n = e->id_len;
+    } else if (e->code >= SOURCE_LEN_BIAS) {
+        *p = e->source;
+        *n = (size_t)(e->code - SOURCE_LEN_BIAS);
+    } else if (e->code == SOURCE_FILE_LINE) {
+        file_name(r, e->file, &name, &len);
+        snprintf(line, sizeof line, ":%llu", (unsigned long long)e->line);
+        bl_buf_clear(&r->text);
+        if (bl_buf_append(&r->text, name, len) || bl_buf_append_str(&r->text, line))
+            return bl_error_set(BL_ENOMEM, "id registry: out of memory");
+        *p = (const char *)r->text.data;
+        *n = r->text.len;
+    }
+    return 0;
 }
 
 int bl_id_registry_new(bl_id_registry **out)
@@ -123,6 +170,8 @@ void bl_id_registry_free(bl_id_registry *r)
         free(r->chunks[i].data);
     free(r->chunks);
     free(r->slots);
+    free(r->files);
+    bl_buf_release(&r->text);
     free(r);
 }
 
@@ -203,28 +252,106 @@ static int arena_reserve(bl_id_registry *r, size_t n, uint64_t *ref)
     return 0;
 }
 
-/* Copies a new entry into the arena and points slot i at it. */
-static int insert(bl_id_registry *r, size_t i, uint64_t h, const char *id, size_t id_len,
-                  const char *source, size_t source_len, uint64_t code)
+/* Copies bytes head, then a, then b into the arena as one entry; returns
+ * its reference. */
+static int arena_put(bl_id_registry *r, const uint8_t *head, size_t head_len, const void *a,
+                     size_t a_len, const void *b, size_t b_len, uint64_t *ref)
 {
-    uint8_t head[2 * BL_VARINT_MAX];
-    size_t head_len = bl_varint_encode(head, id_len);
-    size_t src_bytes = code >= SOURCE_LEN_BIAS ? source_len : 0;
-    uint64_t ref = 0;
+    int rc = arena_reserve(r, head_len + a_len + b_len, ref);
     chunk *c;
-    int rc;
 
-    head_len += bl_varint_encode(head + head_len, code);
-    rc = arena_reserve(r, head_len + id_len + src_bytes, &ref);
     if (rc)
         return rc;
     c = &r->chunks[r->nchunks - 1];
     memcpy(c->data + c->used, head, head_len);
-    if (id_len)
-        memcpy(c->data + c->used + head_len, id, id_len);
-    if (src_bytes)
-        memcpy(c->data + c->used + head_len + id_len, source, src_bytes);
-    c->used += head_len + id_len + src_bytes;
+    if (a_len)
+        memcpy(c->data + c->used + head_len, a, a_len);
+    if (b_len)
+        memcpy(c->data + c->used + head_len + a_len, b, b_len);
+    c->used += head_len + a_len + b_len;
+    return 0;
+}
+
+/* Splits "FILE:LINE" (LINE plain decimal, no leading zero); 0 if source
+ * is not of that form. */
+static int split_file_line(const char *source, size_t len, size_t *file_len, uint64_t *line)
+{
+    size_t i = len, digits;
+
+    while (i > 0 && source[i - 1] >= '0' && source[i - 1] <= '9')
+        i--;
+    digits = len - i;
+    if (i < 2 || source[i - 1] != ':' || digits == 0 || digits > 19 ||
+        (digits > 1 && source[i] == '0'))
+        return 0;
+    *line = 0;
+    for (size_t k = i; k < len; k++)
+        *line = *line * 10 + (uint64_t)(source[k] - '0');
+    *file_len = i - 1;
+    return 1;
+}
+
+/* The number of file name [p, p + n): the last one stored if it is the
+ * same (records of one file come in a row), else a new one. */
+static int file_number(bl_id_registry *r, const char *p, size_t n, uint64_t *out)
+{
+    uint8_t head[BL_VARINT_MAX];
+    uint64_t ref = 0;
+    const char *last;
+    size_t last_len;
+    int rc;
+
+    if (r->nfiles) {
+        file_name(r, r->nfiles - 1, &last, &last_len);
+        if (last_len == n && memcmp(last, p, n) == 0) {
+            *out = r->nfiles - 1;
+            return 0;
+        }
+    }
+    if (r->nfiles == r->files_cap) {
+        size_t ncap = r->files_cap ? r->files_cap * 2 : 16;
+        uint64_t *grown = realloc(r->files, ncap * sizeof *grown);
+        if (!grown)
+            return bl_error_set(BL_ENOMEM, "id registry: out of memory");
+        r->files = grown;
+        r->files_cap = ncap;
+    }
+    rc = arena_put(r, head, bl_varint_encode(head, n), p, n, NULL, 0, &ref);
+    if (rc)
+        return rc;
+    r->files[r->nfiles] = ref;
+    *out = r->nfiles++;
+    return 0;
+}
+
+/* Copies a new entry into the arena and points slot i at it. */
+static int insert(bl_id_registry *r, size_t i, uint64_t h, const char *id, size_t id_len,
+                  const char *source, size_t source_len, uint64_t code)
+{
+    uint8_t head[2 * BL_VARINT_MAX], tail[2 * BL_VARINT_MAX];
+    size_t head_len = bl_varint_encode(head, id_len), tail_len = 0, file_len;
+    uint64_t ref = 0, file = 0, line = 0;
+    const void *raw = NULL;
+    int rc;
+
+    if (code == SOURCE_FILE_LINE) {
+        if (!split_file_line(source, source_len, &file_len, &line))
+            code = SOURCE_LEN_BIAS + (uint64_t)source_len;
+        else if ((rc = file_number(r, source, file_len, &file)) != 0)
+            return rc;
+    }
+    if (code == SOURCE_FILE_LINE) {
+        tail_len = bl_varint_encode(tail, file);
+        tail_len += bl_varint_encode(tail + tail_len, line);
+        raw = tail;
+    } else if (code >= SOURCE_LEN_BIAS) {
+        raw = source;
+        tail_len = source_len;
+    }
+    head_len += bl_varint_encode(head + head_len, code);
+    rc = arena_put(r, head, head_len, id, id_len, raw, tail_len, &ref);
+    if (rc)
+        return rc;
     r->slots[i] = (ref + 1) << TAG_BITS | tag_of(h);
     r->count++;
     return 0;
@@ -255,7 +382,9 @@ static int shown(size_t len)
 int bl_id_registry_add(bl_id_registry *r, const char *id, size_t id_len,
                        const char *source, size_t source_len)
 {
-    uint64_t code = SOURCE_LEN_BIAS + (uint64_t)source_len;
+    uint64_t code = SOURCE_FILE_LINE; /* or raw bytes, if it is not FILE:LINE */
+    const char *first;
+    size_t first_len;
     int found, rc;
     size_t i;
     entry e;
@@ -266,12 +395,13 @@ int bl_id_registry_add(bl_id_registry *r, const char *id, size_t id_len,
     if (rc || !found)
         return rc;
     e = decode(r, (r->slots[i] >> TAG_BITS) - 1);
-    if (!e.source)
+    if ((rc = source_of(r, &e, &first, &first_len)) != 0)
+        return rc;
+    if (!first)
         return bl_error_set(BL_EFORMAT, "%.*s: duplicate id \"%.*s\" (already in the index)",
                             shown(source_len), source, shown(id_len), id);
     return bl_error_set(BL_EFORMAT, "%.*s: duplicate id \"%.*s\" (first seen at %.*s)",
-                        shown(source_len), source, shown(id_len), id, shown(e.source_len),
-                        e.source);
+                        shown(source_len), source, shown(id_len), id, shown(first_len), first);
 }
 
 int bl_id_registry_add_existing(bl_id_registry *r, const char *id, size_t id_len)
@@ -282,19 +412,23 @@ int bl_id_registry_add_existing(bl_id_registry *r, const char *id, size_t id_len
     return add(r, id, id_len, NULL, 0, SOURCE_NONE, &found, &i);
 }
 
-int bl_id_registry_find(const bl_id_registry *r, const char *id, size_t id_len,
+int bl_id_registry_find(bl_id_registry *r, const char *id, size_t id_len,
                         const char **source, size_t *source_len)
 {
-    size_t i = probe(r, id, id_len, hash_of(id, id_len));
+    size_t i = probe(r, id, id_len, hash_of(id, id_len)), n;
+    const char *p;
     entry e;
+    int rc;
 
     if (r->slots[i] == 0)
         return BL_ENOTFOUND;
     e = decode(r, (r->slots[i] >> TAG_BITS) - 1);
+    if ((rc = source_of(r, &e, &p, &n)) != 0)
+        return rc;
     if (source)
-        *source = e.source;
+        *source = p;
     if (source_len)
-        *source_len = e.source_len;
+        *source_len = n;
     return 0;
 }
 
@@ -306,5 +440,5 @@ size_t bl_id_registry_count(const bl_id_registry *r)
 size_t bl_id_registry_memory(const bl_id_registry *r)
 {
     return sizeof *r + r->arena_bytes + r->chunks_cap * sizeof *r->chunks +
-           (r->mask + 1) * sizeof *r->slots;
+           (r->mask + 1) * sizeof *r->slots + r->files_cap * sizeof *r->files + r->text.cap;
 }

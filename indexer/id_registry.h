@@ -3,11 +3,12 @@
  * with the same id is caught and both places can be named.
  *
  * Ids and sources are byte strings of any content and length. They are
- * copied into an arena of 1 MiB chunks (a source equal to its id is not
- * stored twice); an open-addressing hash table (XXH3, linear probing) of
- * 8-byte slots points into it. An id costs its length, its source's length
- * (unless they are the same) and 2 bytes of arena, and 11 to 21 bytes of
- * table. Messages show at most 200 bytes of an id or a source.
+ * copied into an arena of 1 MiB chunks; an open-addressing hash table
+ * (XXH3, linear probing) of 8-byte slots points into it. A source equal to
+ * its id is not stored twice, and a "FILE:LINE" source stores FILE once for
+ * all the records of that file in a row, so an id costs its length and
+ * about 2 to 8 bytes of arena, and 11 to 21 bytes of table. Messages show
+ * at most 200 bytes of an id or a source.
  */
 #ifndef BL_ID_REGISTRY_H
 #define BL_ID_REGISTRY_H
@@ -36,9 +37,10 @@ int bl_id_registry_add(bl_id_registry *r, const char *id, size_t id_len,
 int bl_id_registry_add_existing(bl_id_registry *r, const char *id, size_t id_len);
 
 /* Looks id up: 0 and its first source in *source, *source_len (borrowed
- * until the next add or free; NULL, 0 for an id added without a source),
- * or BL_ENOTFOUND (no detail set). Either out pointer may be NULL. */
-int bl_id_registry_find(const bl_id_registry *r, const char *id, size_t id_len,
+ * until the next call on r; NULL, 0 for an id added without a source),
+ * or BL_ENOTFOUND (no detail set). Either out pointer may be NULL.
+ * Errors: BL_ENOMEM (writing out a FILE:LINE source). */
+int bl_id_registry_find(bl_id_registry *r, const char *id, size_t id_len,
                         const char **source, size_t *source_len);
 
 /* Number of distinct ids added. */
