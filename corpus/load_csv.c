@@ -3,9 +3,12 @@
  *
  * The columns are named by the first row, or by opts->csv_columns when set
  * (then every row is data). Names are matched without regard to case:
- * id, title, body|text|description, date, url; the first column with a
+ * id, title, body|text|description, date, url, or for a field that
+ * opts->fields maps, only the name it gives; the first column with a
  * name wins and other columns are ignored. A short row reads its missing
- * fields as empty; extra fields are ignored. libcsv runs in its tolerant
+ * fields as empty; a row with more fields than there are names is bad if
+ * an extra field holds text (a comma too many would drop it silently),
+ * and fine if they are all empty (a trailing comma). libcsv runs in its tolerant
  * mode (a stray quote inside a field is kept); the one quote error caught
  * is a quoted field still open at the end of the file, reported at the
  * line where its row starts.
@@ -21,7 +24,9 @@
 #include "error.h"
 #include "load_internal.h"
 
-enum { COL_ID, COL_TITLE, COL_TEXT, COL_DATE, COL_URL, NCOLS };
+/* The roles are the bl_field values. */
+enum { COL_ID = BL_FIELD_ID, COL_TITLE = BL_FIELD_TITLE, COL_TEXT = BL_FIELD_TEXT,
+       COL_DATE = BL_FIELD_DATE, COL_URL = BL_FIELD_URL, NCOLS = BL_FIELD_COUNT };
 
 typedef struct {
     size_t off, len;
@@ -32,6 +37,7 @@ typedef struct {
     const char *path;
     long col[NCOLS];    /* field index of each role, -1 if none */
     int have_columns;   /* col[] is set (header read, or csv_columns) */
+    size_t ncolumns;    /* columns named by the header or csv_columns */
     bl_buf row;         /* the fields of the current row, back to back */
     bl_buf source;      /* "PATH:LINE" of the current row */
     span *fields;
@@ -41,7 +47,13 @@ typedef struct {
     int rc;             /* sticky: once set, callbacks do nothing */
 } csv_state;
 
-static int role_of(const char *name, size_t len)
+static int same_name(const char *name, size_t len, const char *want)
+{
+    return strlen(want) == len && strncasecmp(name, want, len) == 0;
+}
+
+/* The role of a column named [name, name + len), or -1. */
+static int role_of(const csv_state *s, const char *name, size_t len)
 {
     static const struct {
         const char *name;
@@ -52,19 +64,34 @@ static int role_of(const char *name, size_t len)
         {"description", COL_TEXT}, {"date", COL_DATE},
         {"url", COL_URL},
     };
+    const bl_field_map *map = s->lc->opts->fields;
+
     bl_load_trim(&name, &len);
+    for (int role = 0; map && role < NCOLS; role++)
+        if (map->name[role] && same_name(name, len, map->name[role]))
+            return role;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strlen(names[i].name) == len && strncasecmp(name, names[i].name, len) == 0)
+        if ((!map || !map->name[names[i].role]) && same_name(name, len, names[i].name))
             return names[i].role;
     return -1;
 }
 
 static void name_column(csv_state *s, long index, const char *name, size_t len)
 {
-    int role = role_of(name, len);
+    int role = role_of(s, name, len);
 
     if (role >= 0 && s->col[role] < 0)
         s->col[role] = index;
+    s->ncolumns = (size_t)index + 1;
+}
+
+/* What a title and a text column may be called, for messages. */
+static void wanted_names(const csv_state *s, const char **title, const char **text)
+{
+    const bl_field_map *map = s->lc->opts->fields;
+
+    *title = map && map->name[COL_TITLE] ? map->name[COL_TITLE] : "title";
+    *text = map && map->name[COL_TEXT] ? map->name[COL_TEXT] : "body/text/description";
 }
 
 /* Sets the roles from opts->csv_columns ("class,title,body"). */
@@ -80,10 +107,13 @@ static int columns_from_option(csv_state *s, const char *spec)
             break;
         p = comma + 1;
     }
-    if (s->col[COL_TITLE] < 0 && s->col[COL_TEXT] < 0)
+    if (s->col[COL_TITLE] < 0 && s->col[COL_TEXT] < 0) {
+        const char *title, *text;
+        wanted_names(s, &title, &text);
         return bl_error_set(BL_EINVAL,
-                            "csv_columns \"%s\" names no title or body column",
-                            spec);
+                            "csv_columns \"%s\" names no %s or %s column",
+                            spec, title, text);
+    }
     s->have_columns = 1;
     return 0;
 }
@@ -108,6 +138,19 @@ static void field_of(const csv_state *s, int role, const char **p, size_t *n)
     bl_load_trim(p, n);
 }
 
+/* Does the row have fields past the named columns that hold text? */
+static int extra_text(const csv_state *s)
+{
+    for (size_t i = s->ncolumns; i < s->nfields; i++) {
+        const char *p = field_at(s, i);
+        size_t n = s->fields[i].len;
+        bl_load_trim(&p, &n);
+        if (n)
+            return 1;
+    }
+    return 0;
+}
+
 /* A whole row has been parsed: the header, or an article. */
 static int end_row(csv_state *s)
 {
@@ -117,11 +160,14 @@ static int end_row(csv_state *s)
     if (!s->have_columns) {
         for (size_t i = 0; i < s->nfields; i++)
             name_column(s, (long)i, field_at(s, i), s->fields[i].len);
-        if (s->col[COL_TITLE] < 0 && s->col[COL_TEXT] < 0)
+        if (s->col[COL_TITLE] < 0 && s->col[COL_TEXT] < 0) {
+            const char *title, *text;
+            wanted_names(s, &title, &text);
             return bl_error_set(BL_EFORMAT,
-                                "%s:%llu: CSV header names no title or "
-                                "body/text/description column",
-                                s->path, (unsigned long long)s->row_line);
+                                "%s:%llu: CSV header names no %s or %s column",
+                                s->path, (unsigned long long)s->row_line,
+                                title, text);
+        }
         s->have_columns = 1;
         return 0;
     }
@@ -131,18 +177,23 @@ static int end_row(csv_state *s)
                                                s->path,
                                                (unsigned long long)s->row_line,
                                                BL_LOAD_MAX_RECORD >> 20));
+    if (extra_text(s))
+        return bl_load_bad(s->lc, bl_error_set(BL_EFORMAT,
+                                               "%s:%llu: CSV row has %zu fields, "
+                                               "but %s names %zu columns",
+                                               s->path,
+                                               (unsigned long long)s->row_line,
+                                               s->nfields,
+                                               s->lc->opts->csv_columns
+                                                   ? "--csv-columns"
+                                                   : "the header",
+                                               s->ncolumns));
     memset(&a, 0, sizeof a);
     field_of(s, COL_ID, &a.id, &a.id_len);
     field_of(s, COL_TITLE, &a.title, &a.title_len);
     field_of(s, COL_TEXT, &a.text, &a.text_len);
     field_of(s, COL_DATE, &a.date, &a.date_len);
     field_of(s, COL_URL, &a.url, &a.url_len);
-    if (a.title_len == 0 && a.text_len == 0)
-        return bl_load_bad(s->lc, bl_error_set(BL_EFORMAT,
-                                               "%s:%llu: CSV row has neither "
-                                               "title nor text",
-                                               s->path,
-                                               (unsigned long long)s->row_line));
     rc = bl_load_source(&s->source, s->path, s->row_line, &a);
     return rc ? rc : bl_load_emit(s->lc, &a);
 }

@@ -12,6 +12,25 @@
 
 #include "error.h"
 
+/* Finishes opening fd (owned from here on) as in->path. */
+static int open_fd(bl_input *in, int fd)
+{
+    in->chunk = malloc(BL_INPUT_CHUNK);
+    if (!in->chunk) {
+        close(fd);
+        return bl_error_set(BL_ENOMEM, "%s: out of memory", in->path);
+    }
+    in->gz = gzdopen(fd, "rb");
+    if (!in->gz) {
+        close(fd);
+        free(in->chunk);
+        in->chunk = NULL;
+        return bl_error_set(BL_ENOMEM, "%s: out of memory", in->path);
+    }
+    gzbuffer(in->gz, 128 * 1024);
+    return 0;
+}
+
 int bl_input_open(bl_input *in, const char *path)
 {
     struct stat st;
@@ -32,20 +51,22 @@ int bl_input_open(bl_input *in, const char *path)
         return bl_error_set(BL_EIO, "%s: not a regular file", path);
     }
     in->size = (uint64_t)st.st_size;
-    in->chunk = malloc(BL_INPUT_CHUNK);
-    if (!in->chunk) {
-        close(fd);
-        return bl_error_set(BL_ENOMEM, "%s: out of memory", path);
-    }
-    in->gz = gzdopen(fd, "rb");
-    if (!in->gz) {
-        close(fd);
-        free(in->chunk);
-        in->chunk = NULL;
-        return bl_error_set(BL_ENOMEM, "%s: out of memory", path);
-    }
-    gzbuffer(in->gz, 128 * 1024);
-    return 0;
+    return open_fd(in, fd);
+}
+
+int bl_input_open_stdin(bl_input *in)
+{
+    struct stat st;
+    /* A copy, so that closing the input leaves descriptor 0 alone. */
+    int fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+
+    memset(in, 0, sizeof *in);
+    in->path = "stdin";
+    if (fd < 0)
+        return bl_error_set(BL_EIO, "stdin: cannot read: %s", strerror(errno));
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        in->size = (uint64_t)st.st_size;
+    return open_fd(in, fd);
 }
 
 /* Turns zlib's error state after a short or failed read into a code. */

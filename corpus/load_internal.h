@@ -7,9 +7,10 @@
  *
  * A format loader returns 0 or a BL_E* code with its detail set. It reports
  * a bad record through bl_load_bad() and goes on if that returns 0 (the
- * record was skipped). It never reports an empty file itself: the caller
- * does, from bl_input.seen_text, so a loader given only whitespace simply
- * returns 0 without calling bl_load_emit().
+ * record was skipped), and a warning through bl_load_warning(). It never
+ * reports an empty file itself: the caller does, from bl_input.seen_text,
+ * so a loader given only whitespace simply returns 0 without calling
+ * bl_load_emit().
  */
 #ifndef BL_LOAD_INTERNAL_H
 #define BL_LOAD_INTERNAL_H
@@ -43,6 +44,11 @@ typedef struct {
  * Errors: BL_EIO (cannot open, not a regular file), BL_ENOMEM. */
 int bl_input_open(bl_input *in, const char *path);
 
+/* Opens standard input the same way (a pipe or a file; in->path is
+ * "stdin"; in->size is 0 unless it is a regular file). Standard input
+ * itself stays open. Errors: BL_EIO, BL_ENOMEM. */
+int bl_input_open_stdin(bl_input *in);
+
 /* Reads the next chunk: *p is borrowed until the next call, *n is 0 at the
  * end of the file. A UTF-8 byte-order mark at the start is dropped.
  * Errors: BL_EFORMAT (NUL byte, corrupt or truncated gzip), BL_EIO. */
@@ -75,6 +81,15 @@ int bl_load_emit(bl_load_ctx *lc, const bl_article *a);
  * skip_bad a BL_EFORMAT, BL_ETOOBIG or BL_EIO is warned about, counted in
  * stats->skipped and forgotten (returns 0); anything else is returned. */
 int bl_load_bad(bl_load_ctx *lc, int code);
+
+/* Reports a warning (see loader.h): a one-line printf-style message naming
+ * the file and line, then outcome (", skipped"). Returns 0 after warning:
+ * the caller goes on as outcome says. Under opts->strict the message
+ * (without outcome) is instead a bad record of the given code (BL_EFORMAT,
+ * BL_ETOOBIG) passed to bl_load_bad: returns its error, or 1 if skip_bad
+ * skipped it; either way the caller drops what the warning is about. */
+int bl_load_warning(bl_load_ctx *lc, int code, const char *outcome, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Writes "PATH:LINE" into b and sets a->source to it (borrowed from b).
  * Errors: BL_ENOMEM. */

@@ -3,10 +3,12 @@
  * most BL_LOAD_MAX_RECORD bytes) is held at once.
  *
  * Fields: "title", "body" (or "text" when "body" is absent or empty),
- * "id" (string or number), "date", "url"; other keys are ignored; null is
- * the same as absent. A line is bad if it is not JSON, not an object, has
- * a used field of the wrong type or holding \u0000, or has neither title
- * nor text. Blank lines are skipped. */
+ * "id" (string or number), "date", "url", or the keys opts->fields names
+ * instead (a key with dots, "meta.date", is looked up as written, then as a
+ * path through nested objects); other keys are ignored; null is the same
+ * as absent. A line is bad if it is not JSON, not an object, or has a used
+ * field of the wrong type. A \u0000 in a used string becomes a space, with
+ * a warning. Blank lines are skipped. */
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +22,9 @@ typedef struct {
     const char *path;
     bl_buf line;     /* the current line, when it spans chunks */
     bl_buf source;   /* "PATH:LINE" of the current line */
+    bl_buf nul_free[BL_FIELD_COUNT]; /* copies of strings that held \u0000 */
+    const char *keys[BL_FIELD_COUNT];  /* the key of each field */
+    const char *text_fallback;         /* read when the text key is empty */
     uint64_t lineno; /* 1-based number of the current line */
     int overlong;    /* the current line passed BL_LOAD_MAX_RECORD */
 } jsonl;
@@ -39,45 +44,89 @@ static int bad_line(jsonl *j, const char *fmt, ...)
                                            (unsigned long long)j->lineno, msg));
 }
 
-/* Borrows the string at obj[key] into *p, *n (n = 0 when absent or null).
- * Returns 1 if the value is not a string, 2 if it holds a NUL. */
-static int get_string(json_t *obj, const char *key, const char **p, size_t *n)
+/* obj[key], or for a key with dots that obj lacks, the value at that path
+ * through nested objects; NULL if absent. */
+static json_t *lookup(json_t *obj, const char *key)
 {
     json_t *v = json_object_get(obj, key);
+    const char *p = key, *dot;
+
+    if (v || !strchr(key, '.'))
+        return v;
+    while ((dot = strchr(p, '.')) != NULL && json_is_object(obj)) {
+        obj = json_object_getn(obj, p, (size_t)(dot - p));
+        p = dot + 1;
+    }
+    return json_is_object(obj) && !dot ? json_object_get(obj, p) : NULL;
+}
+
+/* Reads field f (a string) into *p, *n, trimmed (n = 0 when absent or
+ * null); a \u0000 in it becomes a space, in a copy, with a warning.
+ * Returns 0, or non-zero (after bad_line or the warning's error) when the
+ * line must be dropped, with *rc what to return for it. */
+static int take(jsonl *j, json_t *obj, bl_field f, const char *key,
+                const char **p, size_t *n, int *rc)
+{
+    json_t *v = lookup(obj, key);
+    bl_buf *copy = &j->nul_free[f];
 
     *p = NULL;
     *n = 0;
     if (!v || json_is_null(v))
         return 0;
-    if (!json_is_string(v))
+    if (!json_is_string(v)) {
+        *rc = bad_line(j, "\"%s\" is not a string", key);
         return 1;
+    }
     *p = json_string_value(v);
     *n = json_string_length(v);
-    if (memchr(*p, 0, *n))
-        return 2;
+    if (memchr(*p, 0, *n)) {
+        int w = bl_load_warning(j->lc, BL_EFORMAT, ", read as a space",
+                                "%s:%llu: \"%s\" holds a NUL character (\\u0000)",
+                                j->path, (unsigned long long)j->lineno, key);
+        if (w) {
+            *rc = w < 0 ? w : 0;
+            return 1;
+        }
+        bl_buf_clear(copy);
+        if (bl_buf_append(copy, *p, *n)) {
+            *rc = bl_error_set(BL_ENOMEM, "%s: out of memory", j->path);
+            return 1;
+        }
+        for (size_t i = 0; i < *n; i++)
+            if (copy->data[i] == 0)
+                copy->data[i] = ' ';
+        *p = (const char *)copy->data;
+    }
     bl_load_trim(p, n);
     return 0;
 }
 
-/* Fills one field of the article; returns non-zero (after bad_line) when
- * the line must be dropped. */
-static int take(jsonl *j, json_t *obj, const char *key, const char **p,
-                size_t *n, int *rc)
+/* The id: a string or a number (written out into idbuf, 40 bytes). */
+static int take_id(jsonl *j, json_t *obj, char *idbuf, bl_article *a, int *rc)
 {
-    int r = get_string(obj, key, p, n);
+    const char *key = j->keys[BL_FIELD_ID];
+    json_t *id = lookup(obj, key);
 
-    if (r == 1)
-        *rc = bad_line(j, "\"%s\" is not a string", key);
-    else if (r == 2)
-        *rc = bad_line(j, "\"%s\" holds a NUL character (\\u0000)", key);
-    return r;
+    if (json_is_integer(id)) {
+        a->id_len = (size_t)snprintf(idbuf, 40, "%" JSON_INTEGER_FORMAT,
+                                     json_integer_value(id));
+        a->id = idbuf;
+        return 0;
+    }
+    if (json_is_real(id)) {
+        a->id_len = (size_t)snprintf(idbuf, 40, "%.17g", json_real_value(id));
+        a->id = idbuf;
+        return 0;
+    }
+    return take(j, obj, BL_FIELD_ID, key, &a->id, &a->id_len, rc);
 }
 
 static int parse_line(jsonl *j, const char *p, size_t n)
 {
     char idbuf[40];
     json_error_t err;
-    json_t *obj, *id;
+    json_t *obj;
     bl_article a;
     int rc = 0;
     size_t i;
@@ -97,30 +146,14 @@ static int parse_line(jsonl *j, const char *p, size_t n)
         rc = bad_line(j, "not a JSON object");
         goto out;
     }
-    if (take(j, obj, "title", &a.title, &a.title_len, &rc) ||
-        take(j, obj, "body", &a.text, &a.text_len, &rc) ||
-        (a.text_len == 0 && take(j, obj, "text", &a.text, &a.text_len, &rc)) ||
-        take(j, obj, "date", &a.date, &a.date_len, &rc) ||
-        take(j, obj, "url", &a.url, &a.url_len, &rc))
+    if (take(j, obj, BL_FIELD_TITLE, j->keys[BL_FIELD_TITLE], &a.title, &a.title_len, &rc) ||
+        take(j, obj, BL_FIELD_TEXT, j->keys[BL_FIELD_TEXT], &a.text, &a.text_len, &rc) ||
+        (a.text_len == 0 && j->text_fallback &&
+         take(j, obj, BL_FIELD_TEXT, j->text_fallback, &a.text, &a.text_len, &rc)) ||
+        take(j, obj, BL_FIELD_DATE, j->keys[BL_FIELD_DATE], &a.date, &a.date_len, &rc) ||
+        take(j, obj, BL_FIELD_URL, j->keys[BL_FIELD_URL], &a.url, &a.url_len, &rc) ||
+        take_id(j, obj, idbuf, &a, &rc))
         goto out;
-
-    id = json_object_get(obj, "id");
-    if (json_is_integer(id)) {
-        a.id_len = (size_t)snprintf(idbuf, sizeof idbuf, "%" JSON_INTEGER_FORMAT,
-                                    json_integer_value(id));
-        a.id = idbuf;
-    } else if (json_is_real(id)) {
-        a.id_len = (size_t)snprintf(idbuf, sizeof idbuf, "%.17g", json_real_value(id));
-        a.id = idbuf;
-    } else if (id && !json_is_null(id) &&
-               take(j, obj, "id", &a.id, &a.id_len, &rc)) {
-        goto out;
-    }
-
-    if (a.title_len == 0 && a.text_len == 0) {
-        rc = bad_line(j, "object has neither \"title\" nor \"body\"/\"text\"");
-        goto out;
-    }
     rc = bl_load_source(&j->source, j->path, j->lineno, &a);
     if (rc == 0)
         rc = bl_load_emit(j->lc, &a);
@@ -148,6 +181,17 @@ static int end_line(jsonl *j, const char *p, size_t n)
     return rc;
 }
 
+/* The key of each field: opts->fields, else the defaults. */
+static void choose_keys(jsonl *j, const bl_field_map *fields)
+{
+    static const char *const defaults[BL_FIELD_COUNT] = {"id", "title", "body",
+                                                         "date", "url"};
+
+    for (int f = 0; f < BL_FIELD_COUNT; f++)
+        j->keys[f] = fields && fields->name[f] ? fields->name[f] : defaults[f];
+    j->text_fallback = fields && fields->name[BL_FIELD_TEXT] ? NULL : "text";
+}
+
 int bl_load_jsonl(bl_load_ctx *lc, bl_input *in)
 {
     jsonl j = {.lc = lc, .path = in->path, .lineno = 1};
@@ -157,6 +201,9 @@ int bl_load_jsonl(bl_load_ctx *lc, bl_input *in)
 
     bl_buf_init(&j.line);
     bl_buf_init(&j.source);
+    for (int f = 0; f < BL_FIELD_COUNT; f++)
+        bl_buf_init(&j.nul_free[f]);
+    choose_keys(&j, lc->opts->fields);
     for (;;) {
         rc = bl_input_read(in, &p, &n);
         if (rc || n == 0)
@@ -191,5 +238,7 @@ int bl_load_jsonl(bl_load_ctx *lc, bl_input *in)
 done:
     bl_buf_release(&j.line);
     bl_buf_release(&j.source);
+    for (int f = 0; f < BL_FIELD_COUNT; f++)
+        bl_buf_release(&j.nul_free[f]);
     return rc;
 }

@@ -12,7 +12,9 @@
  * the article's text. The file is read whole (up to BL_LOAD_MAX_FILE).
  * Entities are decoded; bytes that are not entities pass through as they
  * are, invalid UTF-8 included. A record with no </REUTERS> before the next
- * <REUTERS> or the end of the file is bad, reported at its first line. */
+ * <REUTERS> or the end of the file is bad, reported at its first line; so
+ * is one whose DATE, TEXT, TITLE, DATELINE or BODY is not closed inside it
+ * (its text would be lost without a word). */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -89,6 +91,35 @@ static int element(const char *p, const char *end, const char *name,
     content->p = gt + 1;
     content->end = stop;
     return 1;
+}
+
+/* Is there a start tag "<NAME" in [p, end) without its '>' or its
+ * "</NAME>" after it? */
+static int unclosed(const char *p, const char *end, const char *name)
+{
+    range content;
+    const char *open = find_open(p, end, name);
+
+    return open && !element(open, end, name, NULL, &content);
+}
+
+/* The first element of the record [p, end) that is opened but not closed
+ * (TITLE, DATELINE and BODY inside TEXT), or NULL. */
+static const char *unclosed_element(const char *p, const char *end)
+{
+    static const char *const outer[] = {"DATE", "TEXT"};
+    static const char *const inner[] = {"TITLE", "DATELINE", "BODY"};
+    range attrs, text;
+
+    for (size_t i = 0; i < sizeof outer / sizeof outer[0]; i++)
+        if (unclosed(p, end, outer[i]))
+            return outer[i];
+    if (!element(p, end, "TEXT", &attrs, &text))
+        return NULL;
+    for (size_t i = 0; i < sizeof inner / sizeof inner[0]; i++)
+        if (unclosed(text.p, text.end, inner[i]))
+            return inner[i];
+    return NULL;
 }
 
 /* Finds attribute NAME (any case) in an attribute list; its value is
@@ -313,6 +344,7 @@ static int record(sgml *g, const char *rec, const char *close, uint64_t line)
     char iso[20];
     bl_article a;
     const char *gt = memchr(rec, '>', (size_t)(close - rec));
+    const char *open;
     int brief = 0, unproc = 0;
 
     if (!gt)
@@ -320,6 +352,13 @@ static int record(sgml *g, const char *rec, const char *close, uint64_t line)
                                                "%s:%llu: <REUTERS> tag not closed "
                                                "by '>'",
                                                g->path, (unsigned long long)line));
+    open = unclosed_element(gt + 1, close);
+    if (open)
+        return bl_load_bad(g->lc, bl_error_set(BL_EFORMAT,
+                                               "%s:%llu: <%s> not closed by </%s> "
+                                               "inside its record",
+                                               g->path, (unsigned long long)line,
+                                               open, open));
     bl_buf_clear(&g->out);
     if (bl_buf_reserve(&g->out, 256)) /* so data is never NULL below */
         goto nomem;
@@ -351,14 +390,8 @@ static int record(sgml *g, const char *rec, const char *close, uint64_t line)
             goto nomem;
         }
     }
-    /* A well-formed record with a NEWID is an article even when its TEXT is
-     * empty (NEWID 12793 is one): the corpus counts it, and ids stay dense. */
-    if (t_len == 0 && x_len == 0 && id_len == 0)
-        return bl_load_bad(g->lc, bl_error_set(BL_EFORMAT,
-                                               "%s:%llu: record has no NEWID, "
-                                               "no title and no text",
-                                               g->path, (unsigned long long)line));
-
+    /* A record with a NEWID and an empty TEXT (NEWID 12793) is still an
+     * article: bl_load_emit warns about it and keeps it for its id. */
     memset(&a, 0, sizeof a);
     a.id = (const char *)g->out.data + id_off;
     a.id_len = id_len;

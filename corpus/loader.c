@@ -1,10 +1,13 @@
-/* loader.c: bl_load_path. Walks a directory tree in byte order of names,
- * picks each file's format from its name, opens it through load_input.c,
- * hands it to the format's loader and applies opts->skip_bad. */
+/* loader.c: bl_load_path and bl_load_list. Walks a directory tree in byte
+ * order of names, picks each file's format from its name (or opts->format),
+ * opens it through load_input.c, hands it to the format's loader, and
+ * applies opts->skip_bad and opts->strict. */
 #include "loader.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +81,15 @@ int bl_load_emit(bl_load_ctx *lc, const bl_article *a)
 {
     int rc;
 
+    /* Nothing to search: an own id still makes it worth keeping (Reuters
+     * NEWID 12793 has an empty TEXT; the corpus counts it). */
+    if (a->title_len == 0 && a->text_len == 0) {
+        rc = bl_load_warning(lc, BL_EFORMAT, a->id_len ? " (kept for its id)" : ", skipped",
+                             "%.*s: article has no title and no text",
+                             (int)a->source_len, a->source);
+        if (rc || a->id_len == 0)
+            return rc < 0 ? rc : 0;
+    }
     lc->stats->articles++;
     rc = lc->fn(lc->fn_ctx, a);
     if (rc)
@@ -98,6 +110,28 @@ int bl_load_bad(bl_load_ctx *lc, int code)
     return 0;
 }
 
+int bl_load_warning(bl_load_ctx *lc, int code, const char *outcome, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (lc->opts->strict) {
+        rc = bl_load_bad(lc, bl_error_set(code, "%s", msg));
+        return rc ? rc : 1;
+    }
+    if (lc->opts->warn) {
+        size_t n = strlen(msg);
+        snprintf(msg + n, sizeof msg - n, "%s", outcome);
+        lc->opts->warn(lc->opts->warn_ctx, msg);
+    }
+    lc->stats->warnings++;
+    return 0;
+}
+
 int bl_load_source(bl_buf *b, const char *path, uint64_t line, bl_article *a)
 {
     size_t cap = strlen(path) + 24; /* ':' and 20 digits at most */
@@ -112,12 +146,13 @@ int bl_load_source(bl_buf *b, const char *path, uint64_t line, bl_article *a)
     return 0;
 }
 
-static int load_file(bl_load_ctx *lc, const char *path, bl_format format)
+static int load_file(bl_load_ctx *lc, const char *path, bl_format format,
+                     int from_stdin)
 {
     bl_input in;
     int rc;
 
-    rc = bl_input_open(&in, path);
+    rc = from_stdin ? bl_input_open_stdin(&in) : bl_input_open(&in, path);
     if (rc)
         return rc;
     lc->stats->files++;
@@ -127,17 +162,23 @@ static int load_file(bl_load_ctx *lc, const char *path, bl_format format)
     case BL_FORMAT_JSONL: rc = bl_load_jsonl(lc, &in); break;
     case BL_FORMAT_CSV: rc = bl_load_csv(lc, &in); break;
     case BL_FORMAT_SGML: rc = bl_load_sgml(lc, &in); break;
-    default: rc = bl_error_set(BL_EINVAL, "%s: no format", path); break;
+    default: rc = bl_error_set(BL_EINVAL, "%s: no format", in.path); break;
     }
-    if (rc == 0 && !in.seen_text)
-        rc = bl_error_set(BL_EFORMAT, "%s: empty file", path);
+    if (in.size == 0) /* a pipe: count what came through it */
+        lc->stats->bytes += in.offset;
+    if (rc == 0 && !in.seen_text) {
+        rc = bl_load_warning(lc, BL_EFORMAT, ", skipped", "%s: empty file", in.path);
+        if (rc > 0)
+            rc = 0; /* skipped as a bad file under strict + skip_bad */
+    }
     return bl_input_close(&in, rc);
 }
 
 /* Loads one file, skipping it under skip_bad, then reports progress. */
-static int visit_file(bl_load_ctx *lc, const char *path, bl_format format)
+static int visit_file(bl_load_ctx *lc, const char *path, bl_format format,
+                      int from_stdin)
 {
-    int rc = load_file(lc, path, format);
+    int rc = load_file(lc, path, format, from_stdin);
 
     if (rc && !lc->stopped)
         rc = bl_load_bad(lc, rc);
@@ -219,14 +260,20 @@ static int visit_entry(bl_load_ctx *lc, const char *path, int depth)
                                             path, strerror(errno)));
     if (S_ISDIR(st.st_mode))
         return walk(lc, path, depth + 1);
-    format = S_ISREG(st.st_mode) ? format_of_name(path) : BL_FORMAT_AUTO;
-    if (format == BL_FORMAT_AUTO) {
+    format = lc->opts->format;
+    if (format == BL_FORMAT_AUTO)
+        format = format_of_name(path);
+    if (!S_ISREG(st.st_mode) || format == BL_FORMAT_AUTO) {
         lc->stats->files_ignored++;
         return 0;
     }
-    if (lc->opts->format != BL_FORMAT_AUTO)
-        format = lc->opts->format;
-    return visit_file(lc, path, format);
+    return visit_file(lc, path, format, 0);
+}
+
+/* A warning that drops what it is about: returns 0 or an error. */
+static int drop_with_warning(int rc)
+{
+    return rc < 0 ? rc : 0;
 }
 
 /* Loads every article file under dir. Problems with dir itself go through
@@ -238,24 +285,34 @@ static int walk(bl_load_ctx *lc, const char *dir, int depth)
     size_t dlen = strlen(dir);
     int rc;
 
-    if (depth > MAX_DEPTH) {
-        rc = bl_error_set(BL_ETOOBIG, "%s: directories nested deeper than %d",
-                          dir, MAX_DEPTH);
-        return bl_load_bad(lc, rc);
-    }
+    if (depth > MAX_DEPTH)
+        return drop_with_warning(bl_load_warning(
+            lc, BL_ETOOBIG, ", skipped", "%s: directories nested deeper than %d levels",
+            dir, MAX_DEPTH));
     rc = list_dir(dir, &names, &count);
     if (rc)
         return depth ? bl_load_bad(lc, rc) : rc;
     if (dlen && dir[dlen - 1] == '/')
         dlen--;
     for (i = 0; i < count && rc == 0; i++) {
-        size_t len = dlen + 1 + strlen(names[i]) + 1;
-        char *path = malloc(len);
+        size_t nlen = strlen(names[i]), len = dlen + 1 + nlen + 1;
+        char *path;
+
+        /* The system would refuse it (ENAMETOOLONG): say so once, go on. */
+        if (len > PATH_MAX) {
+            rc = drop_with_warning(bl_load_warning(
+                lc, BL_ETOOBIG, ", skipped", "%.200s.../%.40s: path longer than %d bytes",
+                dir, names[i], PATH_MAX));
+            continue;
+        }
+        path = malloc(len);
         if (!path) {
             rc = bl_error_set(BL_ENOMEM, "%s: out of memory", dir);
             break;
         }
-        snprintf(path, len, "%.*s/%s", (int)dlen, dir, names[i]);
+        memcpy(path, dir, dlen);
+        path[dlen] = '/';
+        memcpy(path + dlen + 1, names[i], nlen + 1);
         rc = visit_entry(lc, path, depth);
         free(path);
     }
@@ -265,31 +322,34 @@ static int walk(bl_load_ctx *lc, const char *dir, int depth)
     return rc;
 }
 
-int bl_load_path(const char *path, const bl_load_opts *opts, bl_article_fn fn,
-                 void *ctx, bl_load_stats *stats)
+/* Sets up lc for one bl_load_path or bl_load_list call. */
+static int start(bl_load_ctx *lc, const bl_load_opts *opts, bl_article_fn fn,
+                 void *ctx, bl_load_stats *stats, bl_load_stats *scratch)
 {
     static const bl_load_opts defaults;
-    bl_load_stats scratch = {0};
-    bl_load_ctx lc;
-    struct stat st;
+
+    lc->opts = opts ? opts : &defaults;
+    lc->fn = fn;
+    lc->fn_ctx = ctx;
+    lc->stats = stats ? stats : scratch;
+    lc->stopped = 0;
+    if (!fn)
+        return bl_error_set(BL_EINVAL, "bl_load_path: no callback");
+    if ((unsigned)lc->opts->format > BL_FORMAT_SGML)
+        return bl_error_set(BL_EINVAL, "bl_load_path: bad format %d",
+                            (int)lc->opts->format);
+    return 0;
+}
+
+/* Loads a path the caller named (st is its stat): a directory tree, or a
+ * file whose format the options or its name give. */
+static int load_named(bl_load_ctx *lc, const char *path, const struct stat *st)
+{
     bl_format format;
 
-    if (!path || !fn)
-        return bl_error_set(BL_EINVAL, "bl_load_path: no path or callback");
-    lc.opts = opts ? opts : &defaults;
-    lc.fn = fn;
-    lc.fn_ctx = ctx;
-    lc.stats = stats ? stats : &scratch;
-    lc.stopped = 0;
-    if ((unsigned)lc.opts->format > BL_FORMAT_SGML)
-        return bl_error_set(BL_EINVAL, "bl_load_path: bad format %d",
-                            (int)lc.opts->format);
-
-    if (stat(path, &st) != 0)
-        return bl_error_set(BL_EIO, "%s: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return walk(&lc, path, 0);
-    format = lc.opts->format;
+    if (S_ISDIR(st->st_mode))
+        return walk(lc, path, 0);
+    format = lc->opts->format;
     if (format == BL_FORMAT_AUTO)
         format = format_of_name(path);
     if (format == BL_FORMAT_AUTO)
@@ -298,5 +358,92 @@ int bl_load_path(const char *path, const bl_load_opts *opts, bl_article_fn fn,
                             ".ndjson .csv .sgm .sgml, optionally + .gz), and "
                             "no format given",
                             path);
-    return visit_file(&lc, path, format);
+    return visit_file(lc, path, format, 0);
+}
+
+int bl_load_path(const char *path, const bl_load_opts *opts, bl_article_fn fn,
+                 void *ctx, bl_load_stats *stats)
+{
+    bl_load_stats scratch = {0};
+    bl_load_ctx lc;
+    struct stat st;
+    int rc;
+
+    if (!path)
+        return bl_error_set(BL_EINVAL, "bl_load_path: no path");
+    rc = start(&lc, opts, fn, ctx, stats, &scratch);
+    if (rc)
+        return rc;
+    if (strcmp(path, BL_LOAD_STDIN) == 0) {
+        if (lc.opts->format == BL_FORMAT_AUTO)
+            return bl_error_set(BL_EINVAL, "stdin: reading standard input "
+                                           "needs a format (--format)");
+        return visit_file(&lc, "stdin", lc.opts->format, 1);
+    }
+    if (stat(path, &st) != 0)
+        return bl_error_set(BL_EIO, "%s: %s", path, strerror(errno));
+    return load_named(&lc, path, &st);
+}
+
+/* Loads one path of a list; a missing one is a bad record at LIST:LINE. */
+static int load_listed(bl_load_ctx *lc, const char *path, const char *list,
+                       uint64_t line)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0)
+        return bl_load_bad(lc, bl_error_set(BL_EIO, "%s:%llu: %s: %s", list,
+                                            (unsigned long long)line, path,
+                                            strerror(errno)));
+    return load_named(lc, path, &st);
+}
+
+int bl_load_list(const char *list, int nul_separated, const bl_load_opts *opts,
+                 bl_article_fn fn, void *ctx, bl_load_stats *stats)
+{
+    bl_load_stats scratch = {0};
+    bl_load_ctx lc;
+    int from_stdin, rc;
+    const char *name;
+    FILE *f;
+    char *entry = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    uint64_t line = 0;
+
+    if (!list)
+        return bl_error_set(BL_EINVAL, "bl_load_list: no list");
+    rc = start(&lc, opts, fn, ctx, stats, &scratch);
+    if (rc)
+        return rc;
+    from_stdin = strcmp(list, BL_LOAD_STDIN) == 0;
+    name = from_stdin ? "stdin" : list;
+    f = from_stdin ? stdin : fopen(list, "r");
+    if (!f)
+        return bl_error_set(BL_EIO, "%s: cannot open: %s", list, strerror(errno));
+    while (rc == 0 && (got = getdelim(&entry, &cap, nul_separated ? '\0' : '\n', f)) > 0) {
+        size_t n = (size_t)got;
+
+        line++;
+        if (entry[n - 1] == (nul_separated ? '\0' : '\n'))
+            n--;
+        if (!nul_separated && n && entry[n - 1] == '\r')
+            n--;
+        entry[n] = '\0';
+        if (n == 0)
+            continue;
+        if (strlen(entry) != n) /* a NUL in a line: names cut short */
+            rc = bl_load_bad(&lc, bl_error_set(BL_EFORMAT,
+                                               "%s:%llu: NUL byte in a path "
+                                               "(a NUL-separated list needs -0)",
+                                               name, (unsigned long long)line));
+        else
+            rc = load_listed(&lc, entry, name, line);
+    }
+    if (rc == 0 && ferror(f))
+        rc = bl_error_set(BL_EIO, "%s: cannot read: %s", name, strerror(errno));
+    free(entry);
+    if (!from_stdin)
+        fclose(f);
+    return rc;
 }

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "analyzer.h"
 #include "error.h"
 #include "filefmt.h"
+#include "id_registry.h"
 #include "inverter.h"
 #include "loader.h"
 #include "manifest.h"
@@ -37,10 +39,22 @@ typedef struct {
     const char *lang;
     bl_format format;
     const char *csv_columns;
+    bl_title_mode title;
+    const bl_field_map *fields; /* NULL: default names */
+    const char *files_from;     /* --files-from LIST, or NULL */
+    int nul_list;               /* -0: LIST is NUL-separated */
     int skip_bad;
+    int strict;
     int quiet;
     size_t memory_budget;
 } index_opts;
+
+/* What a run allocates beyond its options; bl_cmd_index frees it whatever
+ * the outcome. */
+typedef struct {
+    bl_field_map fields;
+    bl_id_registry *ids; /* every id of this run, with where it was first seen */
+} run_resources;
 
 typedef struct {
     const index_opts *opts;
@@ -49,11 +63,21 @@ typedef struct {
     bl_inverter *inv;
     bl_manifest_segment *done; /* finished segments not yet committed */
     size_t ndone;
+    bl_id_registry *ids;
     uint64_t articles, tokens, invalid_bytes;
+    uint64_t duplicates_skipped; /* under --skip-bad */
     bl_load_stats *stats;
     double started, last_progress;
     int show_progress;
 } run_state;
+
+/* "1 file", "2 files": n and the word that fits it, written into buf (64
+ * bytes). */
+static const char *counted(char *buf, uint64_t n, const char *one, const char *many)
+{
+    snprintf(buf, 64, "%llu %s", (unsigned long long)n, n == 1 ? one : many);
+    return buf;
+}
 
 static double now(void)
 {
@@ -66,16 +90,26 @@ static void usage(FILE *f)
 {
     fputs("usage: byline index -o INDEX [options] PATH...\n"
           "\n"
-          "Indexes the articles in each PATH (a file or a directory tree) into the\n"
-          "index directory INDEX, creating it, or adding a segment if it exists.\n"
+          "Indexes the articles in each PATH (a file or a directory tree; '-' is\n"
+          "standard input, which needs --format) into the index directory INDEX,\n"
+          "creating it, or adding a segment if it exists.\n"
           "\n"
           "  -o, --output DIR       index directory (required)\n"
           "  -l, --lang LANG        Snowball stemming language (default english;\n"
           "                         'none' disables stemming; see --list-langs)\n"
-          "  -f, --format FMT       txt, jsonl, csv or sgml (default: from extension)\n"
+          "  -f, --format FMT       txt, jsonl, csv or sgml (default: from extension);\n"
+          "                         with it, every file of a directory is read as FMT\n"
+          "      --files-from LIST  also index the paths listed in LIST, one a line\n"
+          "                         ('-': standard input)\n"
+          "  -0                     LIST is NUL-separated (find -print0)\n"
+          "      --fields MAP       JSONL keys / CSV columns of the fields, e.g.\n"
+          "                         title=headline,text=content,date=meta.date,id=uuid\n"
           "      --csv-columns COLS names of the CSV columns when the file has no\n"
           "                         header row, e.g. class,title,body (AG News)\n"
+          "      --title MODE       txt title: first-line (default), none (the whole\n"
+          "                         file is the text) or filename\n"
           "      --skip-bad         warn about and skip bad records instead of stopping\n"
+          "      --strict           warnings (empty file, empty article, ...) are errors\n"
           "  -m, --memory MB        memory per segment before it is written (default 256)\n"
           "  -q, --quiet            no progress or summary\n"
           "      --list-langs       print the stemming languages and exit\n"
@@ -134,10 +168,32 @@ static int finish_segment(run_state *s)
     return 0;
 }
 
-static int add_article(void *ctx, const bl_article *a)
+/* Every article needs an id, unique in the run: its own, else its source.
+ * Returns 0 with *out filled in, 1 for a duplicate skipped under
+ * --skip-bad, or an error. */
+static int identify(run_state *s, const bl_article *a, bl_article *out)
+{
+    *out = *a;
+    if (out->id_len == 0) {
+        out->id = a->source;
+        out->id_len = a->source_len;
+    }
+    int rc = bl_id_registry_add(s->ids, out->id, out->id_len, a->source, a->source_len);
+    if (rc != BL_EFORMAT || !s->opts->skip_bad)
+        return rc;
+    warn(NULL, bl_error_detail());
+    bl_error_clear();
+    s->duplicates_skipped++;
+    return 1;
+}
+
+static int add_article(void *ctx, const bl_article *in)
 {
     run_state *s = ctx;
-    int rc;
+    bl_article art, *a = &art;
+    int rc = identify(s, in, &art);
+    if (rc)
+        return rc < 0 ? rc : 0;
     if (!s->inv &&
         (rc = bl_inverter_new(&s->inv, s->opts->out_dir, s->manifest->next_segment++,
                               s->analyzer)) != 0)
@@ -303,20 +359,61 @@ static int open_and_lock(const char *dir, made_dirs *made, int *lock)
     return bl_error_set(BL_ELOCKED, "%s: the directory keeps being removed by other writers", dir);
 }
 
-static int parse_args(int argc, char **argv, index_opts *o)
+/* Reports a usage error in one line and returns EXIT_USAGE. */
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("byline index: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return EXIT_USAGE;
+}
+
+/* The checks that need every option: standard input read once and only
+ * with a format; --title only for text. */
+static int check_inputs(int argc, char **argv, const index_opts *o)
+{
+    int from_stdin = o->files_from && strcmp(o->files_from, BL_LOAD_STDIN) == 0;
+    if (!o->out_dir || (optind >= argc && !o->files_from)) {
+        usage_error("%s", !o->out_dir ? "missing -o INDEX" : "no PATH to index");
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    for (int i = optind; i < argc; i++) {
+        if (strcmp(argv[i], BL_LOAD_STDIN) != 0)
+            continue;
+        if (o->format == BL_FORMAT_AUTO)
+            return usage_error("'-' (standard input) needs --format (txt, jsonl, csv or sgml)");
+        if (from_stdin++)
+            return usage_error("standard input can be read only once ('-' and "
+                               "--files-from -)");
+    }
+    if (o->nul_list && !o->files_from)
+        return usage_error("-0 goes with --files-from");
+    if (o->title != BL_TITLE_FIRST_LINE && o->format != BL_FORMAT_AUTO &&
+        o->format != BL_FORMAT_TXT)
+        return usage_error("--title is for txt input; it does not go with this --format");
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, index_opts *o, run_resources *res)
 {
     static const struct option longs[] = {
         {"output", required_argument, 0, 'o'}, {"lang", required_argument, 0, 'l'},
         {"format", required_argument, 0, 'f'}, {"csv-columns", required_argument, 0, 'C'},
         {"skip-bad", no_argument, 0, 'S'},     {"memory", required_argument, 0, 'm'},
         {"quiet", no_argument, 0, 'q'},        {"list-langs", no_argument, 0, 'L'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0},
+        {"help", no_argument, 0, 'h'},         {"title", required_argument, 0, 'T'},
+        {"fields", required_argument, 0, 'F'}, {"strict", no_argument, 0, 's'},
+        {"files-from", required_argument, 0, 'I'}, {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->memory_budget = 256u << 20;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "o:l:f:m:qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:l:f:m:qh0", longs, NULL)) != -1) {
         switch (c) {
         case 'o': o->out_dir = optarg; break;
         case 'l': o->lang = optarg; break;
@@ -329,6 +426,20 @@ static int parse_args(int argc, char **argv, index_opts *o)
             break;
         case 'C': o->csv_columns = optarg; break;
         case 'S': o->skip_bad = 1; break;
+        case 's': o->strict = 1; break;
+        case 'I': o->files_from = optarg; break;
+        case '0': o->nul_list = 1; break;
+        case 'T':
+            if (bl_title_mode_parse(optarg, &o->title))
+                return usage_error("%s", bl_error_detail());
+            break;
+        case 'F':
+            if (o->fields)
+                return usage_error("--fields given twice");
+            if (bl_field_map_parse(&res->fields, optarg))
+                return usage_error("%s", bl_error_detail());
+            o->fields = &res->fields;
+            break;
         case 'm': {
             char *end;
             unsigned long mb = strtoul(optarg, &end, 10);
@@ -348,12 +459,7 @@ static int parse_args(int argc, char **argv, index_opts *o)
         default: usage(stderr); return EXIT_USAGE;
         }
     }
-    if (!o->out_dir || optind >= argc) {
-        fprintf(stderr, "byline index: %s\n", !o->out_dir ? "missing -o INDEX" : "no PATH to index");
-        usage(stderr);
-        return EXIT_USAGE;
-    }
-    return 0;
+    return check_inputs(argc, argv, o);
 }
 
 /* Reads the existing manifest, or starts a new one; checks the language. */
@@ -388,16 +494,16 @@ static int load_manifest(const index_opts *o, bl_manifest *m)
     return 0;
 }
 
-int bl_cmd_index(int argc, char **argv)
+static int index_main(int argc, char **argv, run_resources *res)
 {
     index_opts o;
-    int rc = parse_args(argc, argv, &o);
+    int rc = parse_args(argc, argv, &o, res);
     if (rc)
         return rc < 0 ? 0 : rc;
 
     bl_manifest m = {0};
     bl_load_stats stats = {0};
-    run_state s = {.opts = &o, .manifest = &m, .stats = &stats};
+    run_state s = {.opts = &o, .manifest = &m, .stats = &stats, .ids = res->ids};
     s.started = now();
     s.show_progress = !o.quiet && isatty(2);
     int lock = -1, exit_code = 0;
@@ -410,17 +516,21 @@ int bl_cmd_index(int argc, char **argv)
     remove_orphans(o.out_dir, m.next_segment);
 
     bl_load_opts lo = {
-        .format = o.format, .csv_columns = o.csv_columns, .skip_bad = o.skip_bad,
+        .format = o.format, .csv_columns = o.csv_columns, .title = o.title,
+        .fields = o.fields, .skip_bad = o.skip_bad, .strict = o.strict,
         .warn = warn, .progress = progress, .progress_ctx = &s,
     };
     for (int i = optind; i < argc; i++)
         if ((rc = bl_load_path(argv[i], &lo, add_article, &s, &stats)) != 0)
             goto fail;
+    if (o.files_from &&
+        (rc = bl_load_list(o.files_from, o.nul_list, &lo, add_article, &s, &stats)) != 0)
+        goto fail;
     if ((rc = finish_segment(&s)) != 0)
         goto fail;
     if (s.articles == 0) {
         rc = bl_error_set(BL_EFORMAT, "no articles found in the given paths (%llu files read, "
-                          "%llu ignored for their extension)",
+                          "%llu ignored for their extension: see --format)",
                           (unsigned long long)stats.files, (unsigned long long)stats.files_ignored);
         goto fail;
     }
@@ -443,22 +553,29 @@ int bl_cmd_index(int argc, char **argv)
         fputs("\r\033[K", stderr);
     if (!o.quiet) {
         uint64_t index_bytes = 0, terms = 0;
+        char n1[64], n2[64], n3[64], n4[64], n5[64], n6[64], n7[64];
         count_terms(&o, &s, &terms);
         for (size_t i = 0; i < s.ndone; i++)
             index_bytes += bl_segment_bytes(o.out_dir, s.done[i].id);
-        fprintf(stderr,
-                "indexed %llu articles, %llu tokens, %llu distinct terms, %zu segment%s; read %llu "
-                "bytes in %llu files; wrote %llu index bytes; %.2f s",
-                (unsigned long long)s.articles, (unsigned long long)s.tokens,
-                (unsigned long long)terms, s.ndone,
-                s.ndone == 1 ? "" : "s", (unsigned long long)stats.bytes,
-                (unsigned long long)stats.files, (unsigned long long)index_bytes,
-                now() - s.started);
-        if (stats.skipped)
-            fprintf(stderr, "; skipped %llu bad records", (unsigned long long)stats.skipped);
+        fprintf(stderr, "indexed %s, %s, %s, %s; read %s in %s; wrote %s; %.2f s",
+                counted(n1, s.articles, "article", "articles"),
+                counted(n2, s.tokens, "token", "tokens"),
+                counted(n3, terms, "distinct term", "distinct terms"),
+                counted(n4, s.ndone, "segment", "segments"),
+                counted(n5, stats.bytes, "byte", "bytes"),
+                counted(n6, stats.files, "file", "files"),
+                counted(n7, index_bytes, "index byte", "index bytes"), now() - s.started);
+        if (stats.files_ignored)
+            fprintf(stderr, "; %s (unknown extension; see --format)",
+                    counted(n1, stats.files_ignored, "file ignored", "files ignored"));
+        if (stats.warnings)
+            fprintf(stderr, "; %s", counted(n1, stats.warnings, "warning", "warnings"));
+        if (stats.skipped + s.duplicates_skipped)
+            fprintf(stderr, "; skipped %s",
+                    counted(n1, stats.skipped + s.duplicates_skipped, "bad record", "bad records"));
         if (s.invalid_bytes)
-            fprintf(stderr, "; %llu invalid UTF-8 bytes read as Windows-1252",
-                    (unsigned long long)s.invalid_bytes);
+            fprintf(stderr, "; %s read as Windows-1252",
+                    counted(n1, s.invalid_bytes, "invalid UTF-8 byte", "invalid UTF-8 bytes"));
         fputc('\n', stderr);
     }
     free(s.done);
@@ -490,4 +607,17 @@ fail:
                                o.out_dir);
     }
     return rc == BL_EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+}
+
+int bl_cmd_index(int argc, char **argv)
+{
+    run_resources res = {0};
+    if (bl_id_registry_new(&res.ids) != 0) {
+        fprintf(stderr, "byline index: %s\n", bl_error_detail());
+        return EXIT_RUNTIME;
+    }
+    int code = index_main(argc, argv, &res);
+    bl_id_registry_free(res.ids);
+    bl_field_map_release(&res.fields);
+    return code;
 }

@@ -214,7 +214,9 @@ int bl_output_json_hit(FILE *f, const bl_hit *h, unsigned style)
     json_snippet(s, (style & BL_OUT_MARKS) != 0, &snip, &spans);
     put_sticky(o, "rank", json_integer(h->rank), &bad);
     put_sticky(o, "score", json_number(h->score), &bad);
-    put_sticky(o, "id", json_text(d->id, d->id_len), &bad);
+    /* Indexes built before ids were filled in store some empty. */
+    put_sticky(o, "id", d->id_len ? json_text(d->id, d->id_len) : json_text(d->source, d->source_len),
+               &bad);
     put_sticky(o, "title", json_text(d->title, d->title_len), &bad);
     put_sticky(o, "source", json_text(d->source, d->source_len), &bad);
     put_sticky(o, "date", json_text(d->date, d->date_len), &bad);

@@ -13,7 +13,8 @@
  * in stored fields print as spaces (so a stored title cannot drive the
  * terminal) and bytes that are not UTF-8 as their Windows-1252 characters,
  * as the tokenizer read them.
- * JSON: one object per hit, keys in this order: rank, score, id, title,
+ * JSON: one object per hit, keys in this order: rank, score, id (the source
+ * when the stored id is empty), title,
  * source, date, url, snippet, highlights ([[start, end], ...]: Unicode code
  * point offsets into the snippet string as printed, "**" markers included
  * when asked for, each range covering the highlighted word without its

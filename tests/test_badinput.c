@@ -124,7 +124,9 @@ static const char *put_str(const char *name, const char *text)
 
 Test(badinput, empty_txt)
 {
+    /* Alone, an empty file leaves no article; with --strict it is an error. */
     expect_rejected("", put_str("empty.txt", ""), "empty.txt");
+    expect_rejected("--strict", put_str("empty.txt", ""), "empty.txt: empty file");
 }
 
 Test(badinput, binary_file_named_txt)
@@ -226,7 +228,7 @@ Test(badinput, bad_file_after_several_segments)
         snprintf(name, sizeof name, "many/a%05d.txt", i);
         put_str(name, text);
     }
-    put_str("many/zz_last.txt", "");
+    put("many/zz_last.txt", "Title\n\0\0", 8); /* binary: an error */
     int rc = run("index -m 1 -o '%s' '%s'", idx, dir);
     cr_expect_eq(rc, 3, "exit %d: %s", rc, err);
     cr_expect(strstr(err, "zz_last.txt"), "%s", err);

@@ -317,18 +317,59 @@ Test(loaders, jsonl_bad_records)
     write_str(p, "[1, 2]\n"
                  "{\"id\": 3, \"url\": \"u\"}\n"
                  "{\"title\": 5}\n"
-                 "{\"title\": \"t\", \"body\": \"a\\u0000b\"}\n"
+                 "{\"url\": \"only a url\"}\n"
                  "{\"title\": \"fine\"}\n");
     cr_assert_eq(load(p, &o), BL_EFORMAT);
     assert_detail_has(":1: not a JSON object");
     cr_assert_eq(nrecs, 0);
 
+    /* Lines 1 and 3 are bad; 2 and 4 have neither title nor text: a
+     * warning each, and line 2 is kept for its id. */
     o = opts(1);
     cr_assert_eq(load(p, &o), 0, "%s", bl_error_detail());
-    cr_assert_eq(st.skipped, 4);
+    cr_assert_eq(st.skipped, 2);
+    cr_assert_eq(st.warnings, 2);
+    cr_assert_eq(nwarn, 4);
+    cr_assert_eq(nrecs, 2);
+    cr_assert_str_eq(recs[0].id, "3");
+    cr_assert_str_eq(recs[0].url, "u");
+    cr_assert_str_eq(recs[1].title, "fine");
+    cr_assert(strstr(last_warn, ":4: article has no title and no text, skipped") != NULL,
+              "%s", last_warn);
+}
+
+Test(loaders, jsonl_nul_character_is_a_space)
+{
+    const char *p = tp("nul.jsonl");
+    char want[PATH_MAX + 64];
+    bl_load_opts o = opts(0);
+
+    write_str(p, "{\"title\": \"t\\u0000u\", \"body\": \"a\\u0000b\"}\n"
+                 "{\"title\": \"next\"}\n");
+    cr_assert_eq(load(p, &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 2);
+    cr_assert_str_eq(recs[0].title, "t u");
+    cr_assert_str_eq(recs[0].text, "a b");
+    cr_assert_eq(st.warnings, 2); /* one line for each field */
+    cr_assert_eq(nwarn, 2);
+    snprintf(want, sizeof want, "%s:1: \"body\" holds a NUL character (\\u0000), read as a space",
+             p);
+    cr_assert_str_eq(last_warn, want);
+
+    /* Strict: an error naming the line; the article never arrives. */
+    o.strict = 1;
+    cr_assert_eq(load(p, &o), BL_EFORMAT);
+    snprintf(want, sizeof want, "%s:1: \"title\" holds a NUL character", p);
+    assert_detail_has(want);
+    cr_assert_eq(nrecs, 0);
+    cr_assert_eq(st.warnings, 0);
+
+    /* Strict and skip_bad: the record is skipped as bad. */
+    o.skip_bad = 1;
+    cr_assert_eq(load(p, &o), 0, "%s", bl_error_detail());
     cr_assert_eq(nrecs, 1);
-    cr_assert_str_eq(recs[0].title, "fine");
-    cr_assert(strstr(last_warn, ":4: \"body\" holds a NUL") != NULL, "%s", last_warn);
+    cr_assert_str_eq(recs[0].title, "next");
+    cr_assert_eq(st.skipped, 1);
 }
 
 Test(loaders, jsonl_overlong_line)
@@ -431,17 +472,56 @@ Test(loaders, csv_unbalanced_quote)
     cr_assert_eq(nwarn, 1);
 }
 
-Test(loaders, csv_empty_row_is_bad)
+Test(loaders, csv_empty_row_is_a_warning)
 {
     const char *p = tp("e.csv");
-    bl_load_opts o = opts(1);
+    bl_load_opts o = opts(0);
 
-    write_str(p, "title,body\n,\nx,y\n");
+    write_str(p, "id,title,body\n,,\n7,,\nx,y,z\n");
     cr_assert_eq(load(p, &o), 0, "%s", bl_error_detail());
-    cr_assert_eq(nrecs, 1);
-    cr_assert_eq(st.skipped, 1);
-    cr_assert(strstr(last_warn, ":2: CSV row has neither title nor text") != NULL,
+    cr_assert_eq(nrecs, 2); /* row 3 has an id: kept */
+    cr_assert_str_eq(recs[0].id, "7");
+    cr_assert_str_eq(recs[1].title, "y");
+    cr_assert_eq(st.skipped, 0);
+    cr_assert_eq(st.warnings, 2);
+    cr_assert(strstr(last_warn, ":3: article has no title and no text (kept for its id)") != NULL,
               "%s", last_warn);
+
+    o.strict = 1;
+    cr_assert_eq(load(p, &o), BL_EFORMAT);
+    assert_detail_has(":2: article has no title and no text");
+    cr_assert(strstr(bl_error_detail(), "skipped") == NULL, "%s", bl_error_detail());
+}
+
+Test(loaders, csv_extra_fields_are_bad)
+{
+    const char *p = tp("x.csv");
+    char want[PATH_MAX + 64];
+    bl_load_opts o = opts(0);
+
+    /* Row 3 has an unquoted comma: its text would be cut at it. Row 4 only
+     * has a trailing comma: nothing is lost. */
+    write_str(p, "title,body\n"
+                 "a,b\n"
+                 "c,d, and the rest\n"
+                 "e,f,\n");
+    cr_assert_eq(load(p, &o), BL_EFORMAT);
+    snprintf(want, sizeof want, "%s:3: CSV row has 3 fields, but the header names 2 columns", p);
+    assert_detail_has(want);
+    cr_assert_eq(nrecs, 1);
+
+    o = opts(1);
+    cr_assert_eq(load(p, &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 2);
+    cr_assert_str_eq(recs[1].text, "f");
+    cr_assert_eq(st.skipped, 1);
+
+    /* The same count holds for names given by csv_columns. */
+    write_str(p, "1,t,b\n2,t,b,more\n");
+    o = opts(0);
+    o.csv_columns = "class,title,body";
+    cr_assert_eq(load(p, &o), BL_EFORMAT);
+    assert_detail_has(":2: CSV row has 4 fields, but --csv-columns names 3 columns");
 }
 
 static const char sgml_doc[] =
@@ -536,6 +616,49 @@ Test(loaders, sgml_unterminated_record)
     cr_assert_eq(st.skipped, 2);
     snprintf(want, sizeof want, "%s:5: unterminated", p);
     cr_assert(strstr(last_warn, want) != NULL, "%s", last_warn);
+}
+
+Test(loaders, sgml_unclosed_element)
+{
+    const char *p = tp("t.sgm");
+    char want[PATH_MAX + 64];
+    bl_load_opts o = opts(0);
+
+    /* Record 2's TITLE never closes: its title and body would be lost. */
+    write_str(p, "<REUTERS NEWID=\"1\"><TEXT><TITLE>one</TITLE></TEXT></REUTERS>\n"
+                 "<REUTERS NEWID=\"2\">\n"
+                 "<TEXT><TITLE>COFFEE PRICES\n"
+                 "<DATELINE>SAO PAULO</DATELINE><BODY>Prices rose.</BODY></TEXT>\n"
+                 "</REUTERS>\n"
+                 "<REUTERS NEWID=\"3\"><DATE>1-MAR-1987\n<TEXT><BODY>x</BODY></TEXT></REUTERS>\n"
+                 "<REUTERS NEWID=\"4\"><TEXT><TITLE>four</TITLE><BODY>y</TEXT></REUTERS>\n"
+                 "<REUTERS NEWID=\"5\"><TEXT><TITLE>five</TITLE></REUTERS>\n");
+    cr_assert_eq(load(p, &o), BL_EFORMAT);
+    snprintf(want, sizeof want, "%s:2: <TITLE> not closed by </TITLE>", p);
+    assert_detail_has(want);
+    cr_assert_eq(nrecs, 1);
+
+    o = opts(1);
+    cr_assert_eq(load(p, &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 1);
+    cr_assert_eq(st.skipped, 4);
+    cr_assert(strstr(last_warn, ":9: <TEXT> not closed") != NULL, "%s", last_warn);
+}
+
+Test(loaders, sgml_record_without_text)
+{
+    const char *p = tp("e.sgm");
+    bl_load_opts o = opts(0);
+
+    write_str(p, "<REUTERS NEWID=\"12793\"><TEXT>&#2;\n</TEXT></REUTERS>\n"
+                 "<REUTERS><TEXT> </TEXT></REUTERS>\n"
+                 "<REUTERS NEWID=\"3\"><TEXT><TITLE>t</TITLE></TEXT></REUTERS>\n");
+    cr_assert_eq(load(p, &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 2);
+    cr_assert_str_eq(recs[0].id, "12793");
+    cr_assert_eq(st.warnings, 2);
+    cr_assert(strstr(last_warn, ":3: article has no title and no text, skipped") != NULL,
+              "%s", last_warn);
 }
 
 Test(loaders, sgml_without_records)
@@ -662,22 +785,35 @@ Test(loaders, empty_files)
 
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const char *p = tp(names[i]);
-        char want[PATH_MAX + 16];
+        char want[PATH_MAX + 32];
         if (names[i][0] == 'w')
             write_str(p, " \n\t\r\n  \n");
         else if (strstr(names[i], ".gz"))
             write_gz(p, "", 0);
         else
             write_str(p, "");
+        /* A warning: skipped, loading goes on. */
+        o = opts(0);
+        cr_assert_eq(load(p, &o), 0, "%s: %s", names[i], bl_error_detail());
+        cr_assert_eq(nrecs, 0);
+        cr_assert_eq(st.files, 1);
+        cr_assert_eq(st.warnings, 1);
+        cr_assert_eq(st.skipped, 0);
+        snprintf(want, sizeof want, "%s: empty file, skipped", p);
+        cr_assert_str_eq(last_warn, want);
+        /* Strict: an error. */
+        o.strict = 1;
         cr_assert_eq(load(p, &o), BL_EFORMAT, "%s", names[i]);
         snprintf(want, sizeof want, "%s: empty file", p);
         cr_assert_str_eq(bl_error_detail(), want);
+        cr_assert_eq(nwarn, 0);
     }
 
     o = opts(1);
+    o.strict = 1;
     cr_assert_eq(load(tp("e.txt"), &o), 0);
     cr_assert_eq(st.skipped, 1);
-    cr_assert_eq(st.files, 1);
+    cr_assert_eq(st.warnings, 0);
     cr_assert_eq(nwarn, 1);
     cr_assert(strstr(last_warn, "empty file") != NULL, "%s", last_warn);
 }
@@ -773,14 +909,43 @@ Test(loaders, directory_walk)
     cr_assert_eq(st.files_ignored, 3);
     cr_assert_eq(nprogress, 6);
 
-    /* A forced format applies to the files the walk picks, not to others. */
+    /* A forced format reads every regular file, whatever its name; hidden
+     * ones stay out. */
     write_str(tp("d/sub/c.jsonl"), "Plain title\n");
     write_str(tp("d/sub/a.sgml"), "Plain too\n");
     write_str(tp("d/z.csv.gz"), "And this\n");
     o.format = BL_FORMAT_TXT;
     cr_assert_eq(load(tp("d"), &o), 0, "%s", bl_error_detail());
-    cr_assert_eq(nrecs, 6);
-    cr_assert_eq(st.files_ignored, 3);
+    cr_assert_eq(nrecs, 9);
+    cr_assert_eq(st.files_ignored, 0);
+    const char *forced[] = {"B/x", "upper case: ignored", "a", "b", "ignored", "Plain too",
+                            "Plain title", "ignored: no extension", "And this"};
+    for (size_t i = 0; i < 9; i++)
+        cr_assert_str_eq(recs[i].title, forced[i]);
+}
+
+/* 20 Newsgroups keeps one message a file, named by number, no extension. */
+Test(loaders, format_reads_files_without_extension)
+{
+    bl_load_opts o = opts(0);
+    char want[PATH_MAX];
+
+    cr_assert_eq(mkdir(tp("ng"), 0755), 0);
+    cr_assert_eq(mkdir(tp("ng/sci.space"), 0755), 0);
+    write_str(tp("ng/sci.space/60150"), "Subject: Shuttle launch\n\nThe shuttle flew.\n");
+    write_str(tp("ng/sci.space/60151"), "Subject: Moon base\n\nA base on the moon.\n");
+    write_str(tp("ng/sci.space/.overview"), "hidden\n");
+    cr_assert_eq(load(tp("ng"), &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 0);
+    cr_assert_eq(st.files_ignored, 2); /* without a format, as before */
+
+    o.format = BL_FORMAT_TXT;
+    cr_assert_eq(load(tp("ng"), &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 2);
+    cr_assert_str_eq(recs[0].title, "Subject: Shuttle launch");
+    fmt_path(want, "%s/sci.space/60151", tp("ng"));
+    cr_assert_str_eq(recs[1].source, want);
+    cr_assert_eq(st.files_ignored, 0);
 }
 
 Test(loaders, directory_skip_bad_goes_on)
@@ -791,18 +956,21 @@ Test(loaders, directory_skip_bad_goes_on)
     write_str(tp("d/1.txt"), "one\n");
     write_str(tp("d/2.txt"), "");
     write_str(tp("d/3.jsonl"), "{\"title\": \"three\"}\n{broken\n");
-    write_str(tp("d/4.txt"), "four\n");
+    write_bytes(tp("d/4.txt"), "\x01\x02\x00 binary\n", 11);
+    write_str(tp("d/5.txt"), "five\n");
     cr_assert_eq(load(tp("d"), &o), BL_EFORMAT);
-    assert_detail_has("2.txt: empty file");
-    cr_assert_eq(nrecs, 1);
+    assert_detail_has("3.jsonl:2: invalid JSON");
+    cr_assert_eq(nrecs, 2);
+    cr_assert_eq(st.warnings, 1); /* 2.txt, empty */
 
     o = opts(1);
     cr_assert_eq(load(tp("d"), &o), 0, "%s", bl_error_detail());
     cr_assert_eq(nrecs, 3);
     cr_assert_eq(st.skipped, 2);
-    cr_assert_eq(nwarn, 2);
-    cr_assert_eq(st.files, 4);
-    cr_assert_eq(nprogress, 4);
+    cr_assert_eq(st.warnings, 1);
+    cr_assert_eq(nwarn, 3);
+    cr_assert_eq(st.files, 5);
+    cr_assert_eq(nprogress, 5);
 }
 
 static int stop_at_second(void *ctx, const bl_article *a)
@@ -840,6 +1008,409 @@ Test(loaders, stats_add_up_and_null_args)
     cr_assert_eq(sum.articles, 2);
     cr_assert_eq(sum.bytes, 4);
     cr_assert_eq(bl_load_path(a, NULL, NULL, NULL, NULL), BL_EINVAL);
+}
+
+/* ---- txt titles ---- */
+
+/* Reuter 50/50 stories start with their first paragraph, not a headline. */
+static const char story[] = "  The Bank of Japan left rates unchanged on Tuesday, as "
+                            "expected.\nAnalysts had forecast no move.\n";
+
+Test(loaders, title_modes)
+{
+    const char *p = tp("412369newsML.txt");
+    bl_load_opts o = opts(0);
+    bl_title_mode m;
+
+    write_str(p, story);
+    cr_assert_eq(load(p, &o), 0, "%s", bl_error_detail());
+    cr_assert_str_eq(recs[0].title, "The Bank of Japan left rates unchanged on Tuesday, as expected.");
+    cr_assert_str_eq(recs[0].text, "Analysts had forecast no move.");
+
+    cr_assert_eq(bl_title_mode_parse("none", &m), 0);
+    o.title = m;
+    cr_assert_eq(load(p, &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 1);
+    cr_assert_str_eq(recs[0].title, "");
+    cr_assert_str_eq(recs[0].text, "The Bank of Japan left rates unchanged on Tuesday, as "
+                                   "expected.\nAnalysts had forecast no move.");
+
+    cr_assert_eq(bl_title_mode_parse("FILENAME", &m), 0);
+    o.title = m;
+    cr_assert_eq(load(p, &o), 0, "%s", bl_error_detail());
+    cr_assert_str_eq(recs[0].title, "412369newsML");
+    cr_assert_str_eq(recs[0].text, "The Bank of Japan left rates unchanged on Tuesday, as "
+                                   "expected.\nAnalysts had forecast no move.");
+
+    /* The base name loses ".gz" and one extension, no more. */
+    write_gz(tp("a.b.txt.gz"), story, strlen(story));
+    cr_assert_eq(load(tp("a.b.txt.gz"), &o), 0, "%s", bl_error_detail());
+    cr_assert_str_eq(recs[0].title, "a.b");
+    write_str(tp("53068"), "x\n");
+    o.format = BL_FORMAT_TXT;
+    cr_assert_eq(load(tp("53068"), &o), 0, "%s", bl_error_detail());
+    cr_assert_str_eq(recs[0].title, "53068");
+    cr_assert_str_eq(recs[0].text, "x");
+
+    /* Whitespace only is still an empty file in every mode. */
+    write_str(p, " \n\n");
+    cr_assert_eq(load(p, &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 0);
+    cr_assert_eq(st.warnings, 1);
+
+    cr_assert_eq(bl_title_mode_parse("first", &m), BL_EINVAL);
+    assert_detail_has("first-line, none or filename");
+}
+
+/* ---- --fields ---- */
+
+Test(loaders, field_map_parse)
+{
+    bl_field_map m;
+
+    cr_assert_eq(bl_field_map_parse(&m, "title=headline,body=content,date=meta.date,"
+                                        "id=uuid,url=link"), 0, "%s", bl_error_detail());
+    cr_assert_str_eq(m.name[BL_FIELD_TITLE], "headline");
+    cr_assert_str_eq(m.name[BL_FIELD_TEXT], "content");
+    cr_assert_str_eq(m.name[BL_FIELD_DATE], "meta.date");
+    cr_assert_str_eq(m.name[BL_FIELD_ID], "uuid");
+    cr_assert_str_eq(m.name[BL_FIELD_URL], "link");
+    bl_field_map_release(&m);
+    cr_assert_null(m.name[BL_FIELD_TITLE]);
+
+    cr_assert_eq(bl_field_map_parse(&m, "text=content"), 0);
+    cr_assert_null(m.name[BL_FIELD_TITLE]);
+    bl_field_map_release(&m);
+
+    static const struct {
+        const char *spec, *says;
+    } bad[] = {
+        {"", "empty"},
+        {"headline", "\"headline\" is not TARGET=NAME"},
+        {"title=", "\"title=\" is not TARGET=NAME"},
+        {"=headline", "is not TARGET=NAME"},
+        {"title=a,", "\"\" is not TARGET=NAME"},
+        {"title=a,,text=b", "is not TARGET=NAME"},
+        {"author=byline", "unknown field \"author\""},
+        {"Title=x", "unknown field \"Title\""},
+        {"title=a,title=b", "title is named twice"},
+        {"body=a,text=b", "text is named twice"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        bl_error_clear();
+        cr_assert_eq(bl_field_map_parse(&m, bad[i].spec), BL_EINVAL, "\"%s\"", bad[i].spec);
+        assert_detail_has(bad[i].says);
+        for (int f = 0; f < BL_FIELD_COUNT; f++)
+            cr_assert_null(m.name[f]);
+    }
+}
+
+Test(loaders, fields_jsonl)
+{
+    const char *p = tp("dump.jsonl");
+    bl_field_map m;
+    bl_load_opts o = opts(0);
+
+    write_str(p, "{\"uuid\": \"a-1\", \"headline\": \"Rates\", \"content\": \"Held.\", "
+                 "\"published_at\": \"2024-05-01\", \"link\": \"http://x/1\", "
+                 "\"title\": \"ignored\", \"id\": 99}\n"
+                 "{\"uuid\": 42, \"headline\": \"Nested\", \"content\": \"\", \"text\": \"not used\","
+                 " \"meta\": {\"published_at\": \"2024-05-02\"}}\n"
+                 "{\"uuid\": \"a-3\", \"headline\": \"Literal key\", \"meta.published_at\": \"lit\","
+                 " \"meta\": {\"published_at\": \"nested\"}}\n"
+                 "{\"uuid\": \"a-4\", \"headline\": \"No meta\", \"meta\": \"flat\"}\n");
+    cr_assert_eq(bl_field_map_parse(&m, "title=headline,text=content,date=published_at,"
+                                        "id=uuid,url=link"), 0);
+    o.fields = &m;
+    cr_assert_eq(load(p, &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 4);
+    cr_assert_str_eq(recs[0].id, "a-1");
+    cr_assert_str_eq(recs[0].title, "Rates");
+    cr_assert_str_eq(recs[0].text, "Held.");
+    cr_assert_str_eq(recs[0].date, "2024-05-01");
+    cr_assert_str_eq(recs[0].url, "http://x/1");
+    cr_assert_str_eq(recs[1].id, "42");
+    cr_assert_str_eq(recs[1].text, ""); /* a renamed text has no fallback */
+    cr_assert_str_eq(recs[1].date, ""); /* no dots in the name: no nesting */
+    bl_field_map_release(&m);
+
+    cr_assert_eq(bl_field_map_parse(&m, "title=headline,date=meta.published_at"), 0);
+    o.fields = &m;
+    cr_assert_eq(load(p, &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 4);
+    cr_assert_str_eq(recs[0].id, "99"); /* id keeps its default name */
+    cr_assert_str_eq(recs[1].date, "2024-05-02");
+    cr_assert_str_eq(recs[1].text, "not used"); /* body/text defaults apply */
+    cr_assert_str_eq(recs[2].date, "lit");
+    cr_assert_str_eq(recs[3].date, "");
+
+    /* A renamed field of the wrong type is bad, named by its key. */
+    write_str(p, "{\"headline\": \"x\", \"meta\": {\"published_at\": 5}}\n");
+    cr_assert_eq(load(p, &o), BL_EFORMAT);
+    assert_detail_has(":1: \"meta.published_at\" is not a string");
+    bl_field_map_release(&m);
+}
+
+Test(loaders, fields_csv)
+{
+    const char *p = tp("dump.csv");
+    bl_field_map m;
+    bl_load_opts o = opts(0);
+
+    write_str(p, "uuid,Headline,content,title,published_at\n"
+                 "u1,Rates held,The bank waited.,not this one,2024-05-01\n");
+    cr_assert_eq(bl_field_map_parse(&m, "title=headline,text=content,date=published_at,id=uuid"),
+                 0);
+    o.fields = &m;
+    cr_assert_eq(load(p, &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 1);
+    cr_assert_str_eq(recs[0].id, "u1");
+    cr_assert_str_eq(recs[0].title, "Rates held");
+    cr_assert_str_eq(recs[0].text, "The bank waited.");
+    cr_assert_str_eq(recs[0].date, "2024-05-01");
+    bl_field_map_release(&m);
+
+    /* A header without the renamed columns says what it looked for. */
+    cr_assert_eq(bl_field_map_parse(&m, "title=heading,text=story"), 0);
+    cr_assert_eq(load(p, &o), BL_EFORMAT);
+    assert_detail_has(":1: CSV header names no heading or story column");
+    bl_field_map_release(&m);
+}
+
+/* ---- standard input and lists of paths ---- */
+
+/* Makes path the process's standard input (each Criterion test runs in a
+ * process of its own). */
+static void stdin_from(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(dup2(fd, STDIN_FILENO), STDIN_FILENO);
+    close(fd);
+}
+
+/* Feeds data to standard input through a pipe, as `zcat | byline` does. */
+static void stdin_pipe(const void *data, size_t n)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    cr_assert(n < 60000, "keep it under the pipe's buffer");
+    cr_assert_eq(write(fds[1], data, n), (ssize_t)n);
+    close(fds[1]);
+    cr_assert_eq(dup2(fds[0], STDIN_FILENO), STDIN_FILENO);
+    close(fds[0]);
+}
+
+Test(loaders, stdin_needs_a_format)
+{
+    bl_load_opts o = opts(0);
+
+    cr_assert_eq(load("-", &o), BL_EINVAL);
+    assert_detail_has("stdin: reading standard input needs a format");
+}
+
+Test(loaders, stdin_jsonl_through_a_pipe)
+{
+    bl_load_opts o = opts(0);
+
+    stdin_pipe(jsonl_good, strlen(jsonl_good));
+    o.format = BL_FORMAT_JSONL;
+    cr_assert_eq(load("-", &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 3);
+    cr_assert_str_eq(recs[1].source, "stdin:3");
+    cr_assert_eq(st.files, 1);
+    cr_assert_eq(st.bytes, strlen(jsonl_good));
+}
+
+Test(loaders, stdin_gzip_is_told_by_its_magic)
+{
+    const char *gz = tp("feed.gz");
+    bl_load_opts o = opts(0);
+    unsigned char *data;
+    size_t n;
+    FILE *f;
+
+    write_gz(gz, jsonl_broken, strlen(jsonl_broken));
+    data = malloc(4096);
+    f = fopen(gz, "rb");
+    cr_assert(data && f);
+    n = fread(data, 1, 4096, f);
+    fclose(f);
+    stdin_pipe(data, n);
+    free(data);
+    o.format = BL_FORMAT_JSONL;
+    cr_assert_eq(load("-", &o), BL_EFORMAT);
+    assert_detail_has("stdin:3: invalid JSON");
+    cr_assert_eq(nrecs, 2);
+    cr_assert_str_eq(recs[1].title, "L2");
+}
+
+Test(loaders, stdin_txt_is_one_article)
+{
+    const char *p = tp("in.txt");
+    bl_load_opts o = opts(0);
+
+    write_str(p, "Headline\n\nBody.\n");
+    stdin_from(p);
+    o.format = BL_FORMAT_TXT;
+    cr_assert_eq(load("-", &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 1);
+    cr_assert_str_eq(recs[0].source, "stdin");
+    cr_assert_str_eq(recs[0].title, "Headline");
+    cr_assert_eq(st.bytes, (uint64_t)file_size(p));
+}
+
+/* Loads a list file afresh into recs/st. */
+static int load_list(const char *list, int nul, const bl_load_opts *o)
+{
+    forget();
+    bl_error_clear();
+    return bl_load_list(list, nul, o, collect, NULL, &st);
+}
+
+Test(loaders, list_of_paths)
+{
+    bl_load_opts o = opts(0);
+    char list[3 * PATH_MAX];
+    int n;
+
+    cr_assert_eq(mkdir(tp("d"), 0755), 0);
+    write_str(tp("d/x.txt"), "x\n");
+    write_str(tp("d/y.txt"), "y\n");
+    write_str(tp("a.jsonl"), "{\"title\": \"a\"}\n");
+    write_str(tp("-"), "dash\n"); /* in a list, "-" is a file named "-" */
+    n = snprintf(list, sizeof list, "%s\r\n\n%s\n-\n", tp("a.jsonl"), tp("d"));
+    cr_assert(n > 0 && (size_t)n < sizeof list);
+    write_str(tp("list.txt"), list);
+    cr_assert_eq(chdir(tmp), 0);
+    o.format = BL_FORMAT_AUTO;
+    cr_assert_eq(load_list(tp("list.txt"), 0, &o), BL_EINVAL); /* "-": no extension */
+    o.format = BL_FORMAT_TXT;
+    write_str(tp("a.jsonl"), "a\n");
+    cr_assert_eq(load_list(tp("list.txt"), 0, &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 4);
+    cr_assert_str_eq(recs[0].title, "a");
+    cr_assert_str_eq(recs[1].title, "x");
+    cr_assert_str_eq(recs[2].title, "y");
+    cr_assert_str_eq(recs[3].title, "dash");
+    cr_assert_eq(st.files, 4);
+}
+
+Test(loaders, list_nul_separated_from_stdin)
+{
+    bl_load_opts o = opts(0);
+    char list[3 * PATH_MAX];
+    size_t n = 0;
+
+    write_str(tp("odd\nname.txt"), "odd\n");
+    write_str(tp("b.txt"), "b\n");
+    n += (size_t)snprintf(list + n, sizeof list - n, "%s", tp("odd\nname.txt")) + 1;
+    n += (size_t)snprintf(list + n, sizeof list - n, "%s", tp("b.txt")) + 1;
+    stdin_pipe(list, n);
+    cr_assert_eq(load_list("-", 1, &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 2);
+    cr_assert_str_eq(recs[0].title, "odd");
+    cr_assert_str_eq(recs[1].title, "b");
+}
+
+Test(loaders, list_names_a_missing_path)
+{
+    bl_load_opts o = opts(0);
+    char list[3 * PATH_MAX], want[PATH_MAX + 64];
+
+    write_str(tp("a.txt"), "a\n");
+    snprintf(list, sizeof list, "%s\n%s\n%s\n", tp("a.txt"), tp("gone.txt"), tp("a.txt"));
+    write_str(tp("list"), list);
+    cr_assert_eq(load_list(tp("list"), 0, &o), BL_EIO);
+    snprintf(want, sizeof want, "%s:2: %s: No such file", tp("list"), tp("gone.txt"));
+    assert_detail_has(want);
+    cr_assert_eq(nrecs, 1);
+
+    o = opts(1);
+    cr_assert_eq(load_list(tp("list"), 0, &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 2);
+    cr_assert_eq(st.skipped, 1);
+    cr_assert(strstr(last_warn, want) != NULL, "%s", last_warn);
+
+    /* A NUL-separated list read as lines. */
+    write_bytes(tp("list0"), "a.txt\0b.txt\0", 12);
+    o = opts(0);
+    cr_assert_eq(load_list(tp("list0"), 0, &o), BL_EFORMAT);
+    assert_detail_has("list0:1: NUL byte in a path (a NUL-separated list needs -0)");
+    cr_assert_eq(load_list(tp("no-list"), 0, &o), BL_EIO);
+    assert_detail_has("no-list: cannot open");
+}
+
+/* ---- paths the walker will not follow ---- */
+
+Test(loaders, directories_too_deep_are_a_warning)
+{
+    bl_load_opts o = opts(0);
+    char path[PATH_MAX];
+    size_t n;
+
+    n = (size_t)snprintf(path, sizeof path, "%s/deep", tmp);
+    cr_assert_eq(mkdir(path, 0755), 0);
+    write_str(tp("deep/top.txt"), "top\n");
+    for (int i = 0; i < 66; i++) {
+        n += (size_t)snprintf(path + n, sizeof path - n, "/d");
+        cr_assert_eq(mkdir(path, 0755), 0);
+    }
+    snprintf(path + n, sizeof path - n, "/bottom.txt");
+    write_str(path, "bottom\n");
+
+    cr_assert_eq(load(tp("deep"), &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 1);
+    cr_assert_str_eq(recs[0].title, "top");
+    cr_assert_eq(st.warnings, 1);
+    cr_assert(strstr(last_warn, "directories nested deeper than 64 levels, skipped"), "%s",
+              last_warn);
+
+    o.strict = 1;
+    cr_assert_eq(load(tp("deep"), &o), BL_ETOOBIG);
+    assert_detail_has("directories nested deeper than 64 levels");
+}
+
+Test(loaders, paths_too_long_are_a_warning)
+{
+    bl_load_opts o = opts(0);
+    char name[251], cmd[PATH_MAX + 32];
+    int dir;
+
+    memset(name, 'n', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    cr_assert_eq(mkdir(tp("long"), 0755), 0);
+    write_str(tp("long/short.txt"), "short\n");
+    /* 17 levels of 250-byte names: past PATH_MAX, built with *at() calls
+     * since no single path may be that long. */
+    dir = open(tp("long"), O_RDONLY | O_DIRECTORY);
+    cr_assert_geq(dir, 0);
+    for (int i = 0; i < 17; i++) {
+        int next;
+        cr_assert_eq(mkdirat(dir, name, 0755), 0);
+        next = openat(dir, name, O_RDONLY | O_DIRECTORY);
+        cr_assert_geq(next, 0);
+        close(dir);
+        dir = next;
+    }
+    int fd = openat(dir, "deep.txt", O_CREAT | O_WRONLY, 0644);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, "deep\n", 5), 5);
+    close(fd);
+    close(dir);
+
+    cr_assert_eq(load(tp("long"), &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 1);
+    cr_assert_str_eq(recs[0].title, "short");
+    cr_assert_eq(st.warnings, 1);
+    cr_assert(strstr(last_warn, "bytes, skipped"), "%s", last_warn);
+    cr_assert(strstr(last_warn, "path longer than"), "%s", last_warn);
+    o.strict = 1;
+    cr_assert_eq(load(tp("long"), &o), BL_ETOOBIG);
+
+    /* The fixture's rmtree cannot reach that far down; rm can. */
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tp("long"));
+    cr_assert_eq(system(cmd), 0);
 }
 
 /* ---- damaged input never crashes ---- */
@@ -923,8 +1494,9 @@ Test(loaders, mutated_inputs_never_crash, .timeout = 120)
             cr_assert(nrecs == strict_n && st.skipped == 0, "seed %llu, %s",
                       (unsigned long long)seed, name);
         else
-            cr_assert(st.skipped > 0 && nwarn == (int)st.skipped, "seed %llu, %s",
-                      (unsigned long long)seed, name);
+            cr_assert(st.skipped > 0, "seed %llu, %s", (unsigned long long)seed, name);
+        cr_assert(nwarn == (int)(st.skipped + st.warnings), "seed %llu, %s",
+                  (unsigned long long)seed, name);
         unlink(p);
     }
     free(buf);

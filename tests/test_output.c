@@ -138,6 +138,23 @@ Test(output, json_hit_keys_in_order)
     bl_snippet_release(&sn);
 }
 
+/* Indexes made before ids were filled in store empty ones: the id shown
+ * is then the source, so a JSON id is never empty. */
+Test(output, json_id_falls_back_to_the_source)
+{
+    bl_stored_doc d = doc_of("", "Old article", "news/old.txt", "");
+    bl_hit h = {.rank = 1, .score = 1.0, .doc = &d, .snippet = NULL};
+    capture c;
+    cap_open(&c);
+    cr_assert_eq(bl_output_json_hit(c.f, &h, 0), 0);
+    cap_close(&c);
+    json_t *j = json_line(&c, 0);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "id")), "news/old.txt");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "source")), "news/old.txt");
+    json_decref(j);
+    free(c.data);
+}
+
 Test(output, json_escapes_and_invalid_utf8)
 {
     const char title[] = "He said \"no\" \\ then\nleft\t\x01\x1f \xFF M\xFCnchen \xE2\x82 \xC3\xA9t\xC3\xA9 \xF0\x9F\x93\xB0";
