@@ -23,6 +23,7 @@
 #include "error.h"
 #include "filefmt.h"
 #include "id_registry.h"
+#include "index.h"
 #include "inverter.h"
 #include "loader.h"
 #include "manifest.h"
@@ -64,6 +65,7 @@ typedef struct {
     bl_manifest_segment *done; /* finished segments not yet committed */
     size_t ndone;
     bl_id_registry *ids;
+    bl_index *existing; /* the committed segments, for their ids; NULL if none */
     uint64_t articles, tokens, invalid_bytes;
     uint64_t duplicates_skipped; /* under --skip-bad */
     bl_load_stats *stats;
@@ -168,7 +170,29 @@ static int finish_segment(run_state *s)
     return 0;
 }
 
-/* Every article needs an id, unique in the run: its own, else its source.
+/* An id already in a committed segment is a duplicate too: ids are unique
+ * across the index, since updates and deletes will key on them. Each
+ * segment's id map answers by a binary search in its mapping. */
+static int find_in_index(run_state *s, const bl_article *a, const bl_article *orig)
+{
+    for (size_t i = 0; s->existing && i < bl_index_segment_count(s->existing); i++) {
+        bl_segment *seg = bl_index_segment(s->existing, i);
+        uint32_t doc;
+        bl_stored_doc d;
+        int rc = bl_segment_find_id(seg, a->id, a->id_len, &doc);
+        if (rc == BL_ENOTFOUND)
+            continue;
+        if (rc || (rc = bl_docstore_get(bl_segment_docstore(seg), doc, &d)) != 0)
+            return rc;
+        return bl_error_set(BL_EFORMAT, "%.*s: duplicate id \"%.*s\" (already in the index, "
+                            "from %.*s)", (int)(orig->source_len > 200 ? 200 : orig->source_len),
+                            orig->source, (int)(a->id_len > 200 ? 200 : a->id_len), a->id,
+                            (int)(d.source_len > 200 ? 200 : d.source_len), d.source);
+    }
+    return 0;
+}
+
+/* Every article needs an id, unique in the index: its own, else its source.
  * Returns 0 with *out filled in, 1 for a duplicate skipped under
  * --skip-bad, or an error. */
 static int identify(run_state *s, const bl_article *a, bl_article *out)
@@ -178,7 +202,9 @@ static int identify(run_state *s, const bl_article *a, bl_article *out)
         out->id = a->source;
         out->id_len = a->source_len;
     }
-    int rc = bl_id_registry_add(s->ids, out->id, out->id_len, a->source, a->source_len);
+    int rc = find_in_index(s, out, a);
+    if (!rc)
+        rc = bl_id_registry_add(s->ids, out->id, out->id_len, a->source, a->source_len);
     if (rc != BL_EFORMAT || !s->opts->skip_bad)
         return rc;
     warn(NULL, bl_error_detail());
@@ -514,6 +540,8 @@ static int index_main(int argc, char **argv, run_resources *res)
     /* A stored name like "en" becomes the canonical "english". */
     snprintf(m.lang, sizeof m.lang, "%s", bl_analyzer_language(s.analyzer));
     remove_orphans(o.out_dir, m.next_segment);
+    if (m.nsegments && (rc = bl_index_open(&s.existing, o.out_dir, 0)) != 0)
+        goto fail;
 
     bl_load_opts lo = {
         .format = o.format, .csv_columns = o.csv_columns, .title = o.title,
@@ -528,6 +556,16 @@ static int index_main(int argc, char **argv, run_resources *res)
         goto fail;
     if ((rc = finish_segment(&s)) != 0)
         goto fail;
+    if (s.articles == 0 && s.duplicates_skipped > 0) {
+        /* Re-running over a folder with --skip-bad to pick up new files,
+         * and there are none: nothing to do is not a failure. */
+        if (!o.quiet)
+            fprintf(stderr, "nothing to add: the %llu article%s read %s already in the index; "
+                    "%s is unchanged\n", (unsigned long long)s.duplicates_skipped,
+                    s.duplicates_skipped == 1 ? "" : "s",
+                    s.duplicates_skipped == 1 ? "is" : "are", o.out_dir);
+        goto done;
+    }
     if (s.articles == 0) {
         rc = bl_error_set(BL_EFORMAT, "no articles found in the given paths (%llu files read, "
                           "%llu ignored for their extension: see --format)",
@@ -578,8 +616,10 @@ static int index_main(int argc, char **argv, run_resources *res)
                     counted(n1, s.invalid_bytes, "invalid UTF-8 byte", "invalid UTF-8 bytes"));
         fputc('\n', stderr);
     }
+done:
     free(s.done);
     bl_analyzer_free(s.analyzer);
+    bl_index_close(s.existing);
     bl_manifest_release(&m);
     bl_manifest_unlock(lock);
     return exit_code;
@@ -591,6 +631,7 @@ fail:
     discard_new_segments(&s);
     free(s.done);
     bl_analyzer_free(s.analyzer);
+    bl_index_close(s.existing);
     bl_manifest_release(&m);
     bl_termsafe_printf(stderr, "byline index: %s\n",
                        bl_error_detail()[0] ? bl_error_detail() : bl_strerror(rc));

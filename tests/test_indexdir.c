@@ -313,3 +313,38 @@ Test(indexdir, older_format_is_refused_with_rebuild_advice)
     cr_expect_eq(run("search -i '%s' wagner", idx), 3, "%s", err);
     cr_expect(strstr(err, "older byline") && strstr(err, "index the articles again"), "%s", err);
 }
+
+/* Ids are unique across the index, not just within one run: indexing the
+ * same files again is refused (index unchanged); with --skip-bad only the
+ * new articles go in, and nothing new is not a failure. */
+Test(indexdir, ids_unique_across_runs)
+{
+    static const char *const not_lock[] = {"LOCK", NULL};
+    char idx[4200], extra[4200];
+    sample_index(idx);
+    size_t before_len, after_len;
+    char *before = bl_test_dir_snapshot(idx, not_lock, &before_len);
+    char seed[4200];
+    snprintf(seed, sizeof seed, "%s/corpus/sample", bl_test_root());
+    cr_assert_eq(run("index -q -o '%s' '%s'", idx, seed), 3, "%s", err);
+    cr_expect(strstr(err, "duplicate id") && strstr(err, "already in the index"), "%s", err);
+    char *after = bl_test_dir_snapshot(idx, not_lock, &after_len);
+    cr_assert(before && after && before_len == after_len && memcmp(before, after, before_len) == 0,
+              "the index changed");
+    free(before);
+    free(after);
+
+    cr_assert_eq(run("index -o '%s' --skip-bad '%s'", idx, seed), 0, "%s", err);
+    cr_expect(strstr(err, "nothing to add"), "%s", err);
+
+    snprintf(extra, sizeof extra, "%s/extra", tmp);
+    cr_assert(mkdir(extra, 0755) == 0);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/new.txt", extra);
+    const char *text = "Fresh\n\nA fresh article about wagner.\n";
+    cr_assert(bl_test_write_file(path, text, strlen(text)) == 0);
+    cr_assert_eq(run("index -q -o '%s' --skip-bad '%s' '%s'", idx, seed, extra), 0, "%s", err);
+    run("search -i '%s' --count wagner", idx);
+    cr_expect_eq(atoi(out), 3, "wagner: %s", out);
+    cr_assert_eq(run("check -i '%s'", idx), 0, "%s", out);
+}
