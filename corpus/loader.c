@@ -248,6 +248,12 @@ fail:
 
 static int walk(bl_load_ctx *lc, const char *dir, int depth);
 
+static int excluded(const bl_load_ctx *lc, const struct stat *st)
+{
+    return lc->opts->exclude_set && (unsigned long long)st->st_dev == lc->opts->exclude_dev &&
+           (unsigned long long)st->st_ino == lc->opts->exclude_ino;
+}
+
 /* Visits one entry of a directory: a subdirectory, an article file or an
  * ignored file. */
 static int visit_entry(bl_load_ctx *lc, const char *path, int depth)
@@ -259,7 +265,7 @@ static int visit_entry(bl_load_ctx *lc, const char *path, int depth)
         return bl_load_bad(lc, bl_error_set(BL_EIO, "%s: cannot stat: %s",
                                             path, strerror(errno)));
     if (S_ISDIR(st.st_mode))
-        return walk(lc, path, depth + 1);
+        return excluded(lc, &st) ? 0 : walk(lc, path, depth + 1);
     format = lc->opts->format;
     if (format == BL_FORMAT_AUTO)
         format = format_of_name(path);
@@ -348,7 +354,7 @@ static int load_named(bl_load_ctx *lc, const char *path, const struct stat *st)
     bl_format format;
 
     if (S_ISDIR(st->st_mode))
-        return walk(lc, path, 0);
+        return excluded(lc, st) ? 0 : walk(lc, path, 0);
     format = lc->opts->format;
     if (format == BL_FORMAT_AUTO)
         format = format_of_name(path);

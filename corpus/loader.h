@@ -162,6 +162,11 @@ typedef struct {
      * so far (progress display); may be NULL. */
     void (*progress)(void *ctx, const struct bl_load_stats *stats);
     void *progress_ctx;
+    /* A directory never read (the index being written, so that `byline
+     * index -o idx --format txt .` does not read its own files), as its
+     * st_dev and st_ino; ignored when exclude_set is 0. */
+    int exclude_set;
+    unsigned long long exclude_dev, exclude_ino;
 } bl_load_opts;
 
 typedef struct bl_load_stats {

@@ -548,6 +548,12 @@ static int index_main(int argc, char **argv, run_resources *res)
         .fields = o.fields, .skip_bad = o.skip_bad, .strict = o.strict,
         .warn = warn, .progress = progress, .progress_ctx = &s,
     };
+    struct stat self;
+    if (stat(o.out_dir, &self) == 0) {
+        lo.exclude_set = 1;
+        lo.exclude_dev = (unsigned long long)self.st_dev;
+        lo.exclude_ino = (unsigned long long)self.st_ino;
+    }
     for (int i = optind; i < argc; i++)
         if ((rc = bl_load_path(argv[i], &lo, add_article, &s, &stats)) != 0)
             goto fail;

@@ -348,3 +348,20 @@ Test(indexdir, ids_unique_across_runs)
     cr_expect_eq(atoi(out), 3, "wagner: %s", out);
     cr_assert_eq(run("check -i '%s'", idx), 0, "%s", out);
 }
+
+/* An index inside the folder being indexed is never read as articles. */
+Test(indexdir, index_inside_the_input_folder_is_not_read)
+{
+    char dir[4200], idx[4300], path[4300];
+    snprintf(dir, sizeof dir, "%s/folder", tmp);
+    snprintf(idx, sizeof idx, "%s/idx", dir);
+    snprintf(path, sizeof path, "%s/note", dir);
+    cr_assert(mkdir(dir, 0755) == 0);
+    const char *text = "Note\n\nA note about wagner.\n";
+    cr_assert(bl_test_write_file(path, text, strlen(text)) == 0);
+    cr_assert_eq(run("index -q -o '%s' --format txt '%s'", idx, dir), 0, "%s", err);
+    cr_assert_eq(run("index -o '%s' --format txt --skip-bad '%s'", idx, dir), 0, "%s", err);
+    cr_expect(!strstr(err, "seg_") && !strstr(err, "MANIFEST"), "read its own files: %s", err);
+    run("search -i '%s' --count wagner", idx);
+    cr_expect_eq(atoi(out), 1, "%s", out);
+}
