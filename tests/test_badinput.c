@@ -251,7 +251,11 @@ Test(badinput, index_locked_by_another_writer)
     cr_expect(rc == 0 && !strcmp(out, "2\n"), "search while locked: %d %s%s", rc, out, err);
     close(fd);
     expect_index_unchanged("a locked index");
-    rc = run("index -q -o '%s' '%s'", idx, sample);
+    char fresh[4300];
+    snprintf(fresh, sizeof fresh, "%s/fresh.txt", tmp);
+    const char *text = "Fresh\n\nA fresh article.\n";
+    cr_assert(bl_test_write_file(fresh, text, strlen(text)) == 0);
+    rc = run("index -q -o '%s' '%s'", idx, fresh);
     cr_expect_eq(rc, 0, "after the lock is gone: %s", err);
 }
 

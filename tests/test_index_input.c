@@ -314,15 +314,20 @@ Test(index_input, warnings_are_counted_and_strict_makes_them_errors)
     cr_expect(strstr(err, "c.jsonl:2: article has no title and no text, skipped\n"), "%s", err);
     cr_expect(strstr(err, "indexed 2 articles") && strstr(err, "; 3 warnings"), "%s", err);
 
+    /* --strict on an existing index (of other articles: ids are unique in
+     * an index) fails at the first warning and leaves it as it was. */
+    cr_assert(mkdir(at("other"), 0755) == 0);
+    put("other/z.txt", "Wombat\n\nA wombat dug.\n");
+    cr_assert_eq(run("index -q -o '%s' '%s'", at("x.idx"), at("other")), 0, "%s", err);
     size_t len;
-    char *before = bl_test_dir_snapshot(at("w.idx"), NOT_LOCK, &len);
+    char *before = bl_test_dir_snapshot(at("x.idx"), NOT_LOCK, &len);
     cr_assert(before);
-    rc = run("index -o '%s' --strict '%s'", at("w.idx"), at("in"));
+    rc = run("index -o '%s' --strict '%s'", at("x.idx"), at("in"));
     cr_expect_eq(rc, 3, "%s", err);
     cr_expect(strstr(err, "b.txt: empty file") && !strstr(err, "warning"), "%s", err);
     cr_expect(strstr(err, "is unchanged"), "%s", err);
     size_t len2;
-    char *after = bl_test_dir_snapshot(at("w.idx"), NOT_LOCK, &len2);
+    char *after = bl_test_dir_snapshot(at("x.idx"), NOT_LOCK, &len2);
     cr_expect(after && len == len2 && memcmp(before, after, len) == 0, "the index changed");
     free(before);
     free(after);
