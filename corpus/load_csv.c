@@ -151,6 +151,86 @@ static int extra_text(const csv_state *s)
     return 0;
 }
 
+/* Whether a trimmed field is a number (digits, maybe signed or with a
+ * decimal point): a header row never names a column "3". */
+static int is_number(const char *p, size_t n)
+{
+    size_t digits = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] >= '0' && p[i] <= '9')
+            digits++;
+        else if (!((p[i] == '-' || p[i] == '+') && i == 0) && p[i] != '.')
+            return 0;
+    }
+    return digits > 0;
+}
+
+/* A first row that names no known column is a header of unknown names,
+ * or no header at all. It is data if a field is a number or longer than
+ * any column name would be (AG News: "3","Fears for T N pension ...",
+ * "Unions representing workers ..."). */
+static int looks_like_data(const csv_state *s)
+{
+    if (s->lc->opts->fields || s->nfields < 2)
+        return 0; /* names were given: a mismatch is the user's to fix */
+    for (size_t i = 0; i < s->nfields; i++) {
+        const char *p = field_at(s, i);
+        size_t n = s->fields[i].len;
+        bl_load_trim(&p, &n);
+        if (is_number(p, n) || n > 40)
+            return 1;
+    }
+    return 0;
+}
+
+/* No header: the longest field of the first row is the text (the last of
+ * the longest), and the
+ * nearest field before it that is not a number (else after it) the title.
+ * Says so in a warning, so the guess is never silent (and --strict refuses
+ * it). Returns 0 with the roles set, 1 if the warning dropped the file, or
+ * an error. */
+static int guess_columns(csv_state *s)
+{
+    size_t text = 0, best = 0;
+    long title = -1;
+    for (size_t i = 0; i < s->nfields; i++) {
+        const char *p = field_at(s, i);
+        size_t n = s->fields[i].len;
+        bl_load_trim(&p, &n);
+        if (n >= best) { /* on a tie the later column: the text follows the title */
+            best = n;
+            text = i;
+        }
+    }
+    for (size_t k = 1; k < s->nfields && title < 0; k++) {
+        size_t cand[2] = {text - k, text + k}; /* before, then after */
+        for (int j = 0; j < 2 && title < 0; j++) {
+            if (cand[j] >= s->nfields) /* also catches text - k wrapping below 0 */
+                continue;
+            const char *p = field_at(s, cand[j]);
+            size_t n = s->fields[cand[j]].len;
+            bl_load_trim(&p, &n);
+            if (n && !is_number(p, n))
+                title = (long)cand[j];
+        }
+    }
+    int rc;
+    if (title >= 0)
+        rc = bl_load_warning(s->lc, BL_EFORMAT, "", "%s: no CSV header row; reading column %ld "
+                             "as the title and column %zu as the text (--csv-columns names "
+                             "the columns)", s->path, title + 1, text + 1);
+    else
+        rc = bl_load_warning(s->lc, BL_EFORMAT, "", "%s: no CSV header row; reading column %zu "
+                             "as the text (--csv-columns names the columns)", s->path, text + 1);
+    if (rc)
+        return rc < 0 ? rc : 1;
+    s->col[COL_TEXT] = (long)text;
+    s->col[COL_TITLE] = title;
+    s->ncolumns = s->nfields;
+    s->have_columns = 1;
+    return 0;
+}
+
 /* A whole row has been parsed: the header, or an article. */
 static int end_row(csv_state *s)
 {
@@ -161,15 +241,23 @@ static int end_row(csv_state *s)
         for (size_t i = 0; i < s->nfields; i++)
             name_column(s, (long)i, field_at(s, i), s->fields[i].len);
         if (s->col[COL_TITLE] < 0 && s->col[COL_TEXT] < 0) {
-            const char *title, *text;
-            wanted_names(s, &title, &text);
-            return bl_error_set(BL_EFORMAT,
-                                "%s:%llu: CSV header names no %s or %s column",
-                                s->path, (unsigned long long)s->row_line,
-                                title, text);
+            if (looks_like_data(s)) {
+                rc = guess_columns(s);
+                if (rc)
+                    return rc < 0 ? rc : 0;
+            } else {
+                const char *title, *text;
+                wanted_names(s, &title, &text);
+                return bl_error_set(BL_EFORMAT,
+                                    "%s:%llu: CSV header names no %s or %s column "
+                                    "(--csv-columns or --fields names them)",
+                                    s->path, (unsigned long long)s->row_line,
+                                    title, text);
+            }
+        } else {
+            s->have_columns = 1;
+            return 0;
         }
-        s->have_columns = 1;
-        return 0;
     }
     if (s->row.len > BL_LOAD_MAX_RECORD)
         return bl_load_bad(s->lc, bl_error_set(BL_ETOOBIG,

@@ -24,7 +24,12 @@
  *                   names (any case): id, title, body|text|description,
  *                   date, url, or those opts->fields gives. Other columns
  *                   are ignored. A short row reads its missing fields as
- *                   empty. Streamed: any file size.
+ *                   empty. A first row that names no known column but
+ *                   holds a number or a field over 40 bytes is no header
+ *                   (unless opts->fields is set): it is data, the last of
+ *                   its longest fields is the text and the nearest other
+ *                   non-numeric field the title, which a warning says.
+ *                   Streamed: any file size.
  *   .sgm .sgml      Reuters-21578: one <REUTERS ...> record per article;
  *                   NEWID is the id, TITLE the title, DATELINE + " " + BODY
  *                   the text (or the raw TEXT of TYPE="UNPROC" records;

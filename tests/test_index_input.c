@@ -414,3 +414,28 @@ Test(index_input, summary_says_one_in_the_singular)
     cr_expect(strstr(err, " in 1 file;"), "%s", err);
     cr_expect(!strstr(err, " 1 articles") && !strstr(err, " 1 files"), "%s", err);
 }
+
+/* A CSV without a header row (AG News) is read with guessed columns, and
+ * says so; a header of unknown names is still an error; --strict refuses
+ * to guess. */
+Test(index_input, headerless_csv_columns_are_guessed_aloud)
+{
+    const char *csv = put("ag.csv", "\"3\",\"Fears for pension after talks\",\"Unions representing "
+                                    "workers at Turner Newall say they are disappointed.\"\n"
+                                    "\"4\",\"Quokka found\",\"A quokka was found smiling near the "
+                                    "river on Tuesday morning.\"\n");
+    cr_assert_eq(run("index -o '%s' '%s'", at("ag.idx"), csv), 0, "%s", err);
+    cr_expect(strstr(err, "no CSV header row; reading column 2 as the title and column 3 as the "
+                          "text") && strstr(err, "indexed 2 articles"), "%s", err);
+    cr_assert_eq(run("search -i '%s' --json quokka", at("ag.idx")), 0, "%s", err);
+    cr_expect(strstr(out, "\"title\": \"Quokka found\"") || strstr(out, "\"title\":\"Quokka found\""),
+              "%s", out);
+    cr_assert_eq(run("search -i '%s' --count pension", at("ag.idx")), 0, "%s", err);
+
+    const char *named = put("named.csv", "headline,content\nRates,Held steady\n");
+    cr_expect_eq(run("index -o '%s' '%s'", at("n.idx"), named), 3, "%s", err);
+    cr_expect(strstr(err, "named.csv:1: CSV header names no title"), "%s", err);
+
+    cr_expect_eq(run("index -o '%s' --strict '%s'", at("s.idx"), csv), 3, "%s", err);
+    cr_expect(strstr(err, "no CSV header row"), "%s", err);
+}

@@ -440,10 +440,15 @@ Test(loaders, csv_columns_option)
     cr_assert_str_eq(recs[0].text, "Unions said \"no\".");
     cr_assert_str_eq(recs[1].id, "");
 
-    /* Without the option the first row is a header naming nothing useful. */
+    /* Without the option, a first row holding a number is data: the
+     * columns are guessed (the longest field is the text, the field before
+     * it the title), with a warning. */
     o.csv_columns = NULL;
-    cr_assert_eq(load(p, &o), BL_EFORMAT);
-    assert_detail_has(":1: CSV header names no title");
+    cr_assert_eq(load(p, &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 2);
+    cr_assert_str_eq(recs[0].title, "Fears for pension");
+    cr_assert_str_eq(recs[0].text, "Unions said \"no\".");
+    cr_assert_str_eq(recs[1].title, "Second");
 
     o.csv_columns = "class,label";
     cr_assert_eq(load(p, &o), BL_EINVAL);
