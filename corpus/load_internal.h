@@ -64,6 +64,9 @@ int bl_input_slurp(bl_input *in, bl_buf *out);
  * BL_EFORMAT for a gzip stream that ended early, BL_EIO. */
 int bl_input_close(bl_input *in, int rc);
 
+/* Directories nested deeper than this are skipped with a warning. */
+#define BL_LOAD_MAX_DEPTH 64
+
 /* The state of one bl_load_path call. */
 typedef struct {
     const bl_load_opts *opts; /* never NULL */
@@ -71,6 +74,10 @@ typedef struct {
     void *fn_ctx;
     bl_load_stats *stats;     /* never NULL */
     int stopped;              /* fn returned non-zero: pass it up, skip nothing */
+    /* The directories being walked, outermost first, as (st_dev, st_ino):
+     * a directory met again among its own ancestors is a symlink loop. */
+    unsigned long long walking[BL_LOAD_MAX_DEPTH + 2][2];
+    int nwalking;
 } bl_load_ctx;
 
 /* Hands a to the callback and counts it. Returns the callback's result;

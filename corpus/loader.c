@@ -17,8 +17,9 @@
 #include "error.h"
 #include "load_internal.h"
 
-/* Deeper directory trees are refused: a symlink loop ends here. */
-#define MAX_DEPTH 64
+/* Deeper directory trees are skipped with a warning (symlink loops are
+ * caught before, by walking's ancestor list). */
+#define MAX_DEPTH BL_LOAD_MAX_DEPTH
 
 int bl_format_parse(const char *name, bl_format *out)
 {
@@ -295,9 +296,22 @@ static int walk(bl_load_ctx *lc, const char *dir, int depth)
         return drop_with_warning(bl_load_warning(
             lc, BL_ETOOBIG, ", skipped", "%s: directories nested deeper than %d levels",
             dir, MAX_DEPTH));
+    struct stat st;
+    memset(&st, 0, sizeof st);
+    if (stat(dir, &st) == 0) {
+        for (int k = 0; k < lc->nwalking; k++)
+            if (lc->walking[k][0] == (unsigned long long)st.st_dev &&
+                lc->walking[k][1] == (unsigned long long)st.st_ino)
+                return drop_with_warning(bl_load_warning(
+                    lc, BL_EFORMAT, ", skipped",
+                    "%s: a symbolic link loop (the directory holds itself)", dir));
+    }
     rc = list_dir(dir, &names, &count);
     if (rc)
         return depth ? bl_load_bad(lc, rc) : rc;
+    lc->walking[lc->nwalking][0] = (unsigned long long)st.st_dev;
+    lc->walking[lc->nwalking][1] = (unsigned long long)st.st_ino;
+    lc->nwalking++;
     if (dlen && dir[dlen - 1] == '/')
         dlen--;
     for (i = 0; i < count && rc == 0; i++) {
@@ -322,6 +336,7 @@ static int walk(bl_load_ctx *lc, const char *dir, int depth)
         rc = visit_entry(lc, path, depth);
         free(path);
     }
+    lc->nwalking--;
     for (i = 0; i < count; i++)
         free(names[i]);
     free(names);
@@ -339,6 +354,7 @@ static int start(bl_load_ctx *lc, const bl_load_opts *opts, bl_article_fn fn,
     lc->fn_ctx = ctx;
     lc->stats = stats ? stats : scratch;
     lc->stopped = 0;
+    lc->nwalking = 0;
     if (!fn)
         return bl_error_set(BL_EINVAL, "bl_load_path: no callback");
     if ((unsigned)lc->opts->format > BL_FORMAT_SGML)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -438,4 +439,15 @@ Test(index_input, headerless_csv_columns_are_guessed_aloud)
 
     cr_expect_eq(run("index -o '%s' --strict '%s'", at("s.idx"), csv), 3, "%s", err);
     cr_expect(strstr(err, "no CSV header row"), "%s", err);
+}
+
+/* A symlink back up the tree is walked once, not 64 levels deep. */
+Test(index_input, symlink_loop_is_walked_once)
+{
+    put("loop.txt", "Loop\n\nAn article about a numbat.\n");
+    cr_assert(mkdir(at("tree"), 0755) == 0 && mkdir(at("tree/a"), 0755) == 0);
+    put("tree/a/n.txt", "Numbat\n\nA numbat in a tree.\n");
+    cr_assert(symlink("..", at("tree/a/up")) == 0);
+    cr_assert_eq(run("index -o '%s' '%s'", at("t.idx"), at("tree")), 0, "%s", err);
+    cr_expect(strstr(err, "symbolic link loop") && strstr(err, "indexed 1 article,"), "%s", err);
 }
