@@ -3,6 +3,7 @@
  * indexes split into several segments. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -541,6 +542,52 @@ Test(search, article_without_tokens)
     bl_qnode_free(q);
     bl_analyzer_free(a);
     bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+}
+
+/* ---- the command line -------------------------------------------------- */
+
+/* Runs `byline ARGS` into *out and *err (see bl_test_byline_v). */
+__attribute__((format(printf, 3, 4))) static int byline(char **out, char **err,
+                                                         const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = bl_test_byline_v(out, err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* A small index of three articles in a fresh directory (owned path). */
+static char *small_index(void)
+{
+    bl_article arts[3] = {
+        {.title = "a", .title_len = 1, .text = "oil prices rose", .text_len = 15},
+        {.title = "b", .title_len = 1, .text = "gold prices fell", .text_len = 16},
+        {.title = "c", .title_len = 1, .text = "the white house said", .text_len = 20},
+    };
+    char *dir = bl_test_tmpdir();
+    cr_assert_not_null(dir);
+    cr_assert_eq(bl_test_build_index(dir, arts, 3, "english", 3), 0, "%s", bl_error_detail());
+    return dir;
+}
+
+/* getopt reads "-oil" as options -o -i -l: the message must show how to
+ * search for it. */
+Test(search_cli, query_starting_with_minus_names_double_dash)
+{
+    char *dir = small_index(), *out = NULL, *err = NULL;
+    cr_assert_eq(byline(&out, &err, "search -i '%s' -oil prices", dir), 2);
+    cr_expect(strstr(err, "'--' ends the options"), "stderr: %s", err);
+    cr_expect(strstr(err, "-i INDEX -- -oil prices"), "stderr: %s", err);
+    /* and the advice works */
+    cr_assert_eq(byline(&out, &err, "search -i '%s' --count -- -oil prices", dir), 0, "%s", err);
+    cr_expect_str_eq(out, "1\n");
+    cr_assert_eq(byline(&out, &err, "search -i '%s' -k", dir), 2);
+    cr_expect(strstr(err, "'-k' needs a value"), "stderr: %s", err);
+    free(out);
+    free(err);
     bl_test_rmtree(dir);
     free(dir);
 }
