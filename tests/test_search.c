@@ -16,6 +16,7 @@
 #include "postings.h"
 #include "query.h"
 #include "segment.h"
+#include "snippet.h"
 
 /* Words chosen so that some share stems (sanction/sanctions/sanctioned) and
  * prefixes (mar*, war*). */
@@ -544,6 +545,113 @@ Test(search, article_without_tokens)
     bl_index_close(idx);
     bl_test_rmtree(dir);
     free(dir);
+}
+
+/* ---- query size ---------------------------------------------------------- */
+
+/* Word i of a synthetic vocabulary: "qx" and i in base 26, distinct words. */
+static void synthetic_word(uint32_t i, char *w)
+{
+    size_t n = 0;
+    w[n++] = 'q';
+    w[n++] = 'x';
+    do {
+        w[n++] = (char)('a' + i % 26);
+        i /= 26;
+    } while (i);
+    w[n] = 0;
+}
+
+/* Articles of words drawn from nwords synthetic words (owned). */
+static bl_article *synthetic_articles(bl_rng *r, size_t ndocs, uint32_t nwords, size_t per_doc)
+{
+    bl_article *arts = calloc(ndocs, sizeof *arts);
+    for (size_t i = 0; i < ndocs; i++) {
+        char *text = malloc(per_doc * 12 + 1), w[16];
+        size_t len = 0;
+        for (size_t k = 0; k < per_doc; k++) {
+            synthetic_word(bl_rng_below(r, nwords), w);
+            len += (size_t)sprintf(text + len, "%s%s", k ? " " : "", w);
+        }
+        arts[i] = (bl_article){.title = strdup("t"), .title_len = 1, .text = text,
+                               .text_len = len};
+    }
+    return arts;
+}
+
+static void free_articles(bl_article *arts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((char *)arts[i].title);
+        free((char *)arts[i].text);
+    }
+    free(arts);
+}
+
+/* Parses, searches and makes the snippets of the k best hits, as the
+ * search command does. Returns the number of matches. */
+static uint64_t search_with_snippets(bl_index *idx, bl_analyzer *a, const char *qs, int any)
+{
+    bl_qnode *q;
+    size_t pos;
+    bl_query_opts qo = {any};
+    cr_assert_eq(bl_query_parse(qs, a, &qo, &q, &pos), 0, "%s at %zu", bl_error_detail(), pos);
+    bl_results res;
+    bl_bm25 p = BL_BM25_DEFAULT;
+    cr_assert_eq(bl_search(idx, q, 10, &p, &res), 0, "%s", bl_error_detail());
+    for (size_t i = 0; i < res.nhits; i++) {
+        size_t seg;
+        uint32_t local;
+        bl_stored_doc d;
+        bl_snippet snip;
+        cr_assert_eq(bl_index_locate(idx, res.hits[i].doc, &seg, &local), 0);
+        cr_assert_eq(bl_docstore_get(bl_segment_docstore(bl_index_segment(idx, seg)), local, &d), 0);
+        cr_assert_eq(bl_snippet_make(a, q, d.text, d.text_len, 0, &snip), 0);
+        cr_assert_gt(snip.nhighlights, 0, "hit %zu has no highlight", i);
+        bl_snippet_release(&snip);
+    }
+    uint64_t total = res.total;
+    bl_results_release(&res);
+    bl_qnode_free(q);
+    return total;
+}
+
+/* An OR of 20,000 words used to take seconds per hit (its snippets compared
+ * every query word with every other, then every text token with every query
+ * word); parsing, evaluation and snippets must stay near linear in the
+ * query's size. The timeout is far above what the linear code needs, even
+ * under the sanitizers, and far below what the quadratic code took. */
+Test(search, or_of_20000_words_is_fast, .timeout = 20)
+{
+    enum { NWORDS = 20000, NDOCS = 2000 };
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("search.or_of_20000_words"));
+    bl_article *arts = synthetic_articles(&r, NDOCS, NWORDS, 40);
+    char *dir = bl_test_tmpdir();
+    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS / 2), 0, "%s",
+                 bl_error_detail());
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
+    bl_analyzer *a;
+    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+
+    char *or = malloc(NWORDS * 12), *any = malloc(NWORDS * 12), w[16];
+    size_t lo = 0, la = 0;
+    for (uint32_t i = 0; i < NWORDS; i++) {
+        synthetic_word(i, w);
+        lo += (size_t)sprintf(or + lo, "%s%s", i ? " OR " : "", w);
+        la += (size_t)sprintf(any + la, "%s%s", i ? " " : "", w);
+    }
+    /* Every document holds some of the words. */
+    cr_expect_eq(search_with_snippets(idx, a, or, 0), NDOCS);
+    cr_expect_eq(search_with_snippets(idx, a, any, 1), NDOCS);
+    free(or);
+    free(any);
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+    free_articles(arts, NDOCS);
 }
 
 /* ---- the command line -------------------------------------------------- */
