@@ -131,7 +131,9 @@ static int is_blank(uint32_t c)
 
 static int same_leaf(const bl_qnode *x, const bl_qnode *y)
 {
-    if (x->kind != y->kind || x->nterms != y->nterms)
+    if (x->kind != y->kind || x->nterms != y->nterms || x->prefix_last != y->prefix_last ||
+        !x->last_stem != !y->last_stem ||
+        (x->last_stem && strcmp(x->last_stem, y->last_stem) != 0))
         return 0;
     for (size_t i = 0; i < x->nterms; i++) {
         if (strcmp(x->terms[i], y->terms[i]) != 0)
@@ -144,7 +146,7 @@ static int same_leaf(const bl_qnode *x, const bl_qnode *y)
 
 static uint64_t leaf_hash(const bl_qnode *n)
 {
-    uint64_t h = (uint64_t)n->kind * 0x9E3779B97F4A7C15u;
+    uint64_t h = ((uint64_t)n->kind * 2 + (n->prefix_last != 0)) * 0x9E3779B97F4A7C15u;
     for (size_t i = 0; i < n->nterms; i++) {
         h = (h ^ XXH3_64bits(n->terms[i], strlen(n->terms[i]))) * 0x100000001B3u;
         if (n->kind == BL_Q_PHRASE)
@@ -218,7 +220,7 @@ static int collect_leaves(scratch *sc, const bl_qnode *n)
         if (seen_add(sc, sc->nleaves))
             return BL_ENOMEM;
         sc->nleaves++;
-        if (n->kind == BL_Q_PREFIX)
+        if (n->kind == BL_Q_PREFIX || n->prefix_last)
             sc->need_norm = 1;
         return 0;
     }
@@ -293,6 +295,15 @@ static size_t find_pos(const scratch *sc, uint64_t pos)
     return lo < sc->ntoks && sc->toks[lo].pos == pos ? lo : SIZE_MAX;
 }
 
+/* Does token t match prefix (normalised, unstemmed) or, exactly, stem
+ * (NULL if none)? */
+static int prefix_matches(const scratch *sc, const tok *t, const char *prefix, const char *stem)
+{
+    return starts_with(sc->pool.data + t->norm, t->norm_len, prefix) ||
+           starts_with(sc->pool.data + t->term, t->term_len, prefix) ||
+           (stem && term_is(sc, t, stem));
+}
+
 /* Does leaf l match starting at token i? Sets the covered token range. */
 static int leaf_matches(const scratch *sc, const bl_qnode *l, size_t i,
                         size_t *first, size_t *last)
@@ -304,9 +315,7 @@ static int leaf_matches(const scratch *sc, const bl_qnode *l, size_t i,
         return term_is(sc, t, l->terms[0]);
     case BL_Q_PREFIX:
         /* terms[1], when present, is the prefix word's stem: an exact term. */
-        return starts_with(sc->pool.data + t->norm, t->norm_len, l->terms[0]) ||
-               starts_with(sc->pool.data + t->term, t->term_len, l->terms[0]) ||
-               (l->nterms > 1 && term_is(sc, t, l->terms[1]));
+        return prefix_matches(sc, t, l->terms[0], l->nterms > 1 ? l->terms[1] : NULL);
     case BL_Q_PHRASE:
         if (!term_is(sc, t, l->terms[0]))
             return 0;
@@ -316,7 +325,10 @@ static int leaf_matches(const scratch *sc, const bl_qnode *l, size_t i,
             if (want < 0)
                 return 0;
             size_t j = find_pos(sc, (uint64_t)want);
-            if (j == SIZE_MAX || !term_is(sc, &sc->toks[j], l->terms[k]))
+            int prefix = l->prefix_last && k + 1 == l->nterms;
+            if (j == SIZE_MAX ||
+                !(prefix ? prefix_matches(sc, &sc->toks[j], l->terms[k], l->last_stem)
+                         : term_is(sc, &sc->toks[j], l->terms[k])))
                 return 0;
             if (j < *first) *first = j;
             if (j > *last) *last = j;
