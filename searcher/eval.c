@@ -431,25 +431,38 @@ static scorer *new_and(scorer **pos, size_t npos, scorer **neg, size_t nneg)
 
 /* ---- OR ----------------------------------------------------------------- */
 
+static void free_scorers(scorer **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        bl_docset_free(&v[i]->ds);
+    free(v);
+}
+
 /* The kids form a min-heap on their current doc, so moving on costs
  * O(log n) per kid that moves, not O(n) per doc: a prefix may have
- * thousands of kids. */
+ * thousands of kids. Each heap entry keeps its kid's doc beside the
+ * pointer, so sifting compares without visiting the kids. */
+typedef struct {
+    uint32_t doc;
+    scorer *s;
+} or_kid;
+
 typedef struct {
     scorer base;
-    scorer **heap;
+    or_kid *heap;
     size_t n;
 } or_scorer;
 
-static void or_sift_down(scorer **h, size_t n, size_t i)
+static void or_sift_down(or_kid *h, size_t n, size_t i)
 {
-    scorer *x = h[i];
+    or_kid x = h[i];
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= n)
             break;
-        if (c + 1 < n && h[c + 1]->ds.doc < h[c]->ds.doc)
+        if (c + 1 < n && h[c + 1].doc < h[c].doc)
             c++;
-        if (h[c]->ds.doc >= x->ds.doc)
+        if (h[c].doc >= x.doc)
             break;
         h[i] = h[c];
         i = c;
@@ -463,28 +476,28 @@ static uint32_t or_next(bl_docset *s)
     uint32_t d = s->doc;
     if (d == BL_DOC_END)
         return d;
-    while (o->heap[0]->ds.doc == d) {
-        s_next(o->heap[0]);
+    while (o->heap[0].doc == d) {
+        o->heap[0].doc = s_next(o->heap[0].s);
         or_sift_down(o->heap, o->n, 0);
     }
-    return s->doc = o->heap[0]->ds.doc;
+    return s->doc = o->heap[0].doc;
 }
 
 static uint32_t or_seek(bl_docset *s, uint32_t t)
 {
     or_scorer *o = (or_scorer *)s;
-    while (o->heap[0]->ds.doc < t) {
-        s_seek(o->heap[0], t);
+    while (o->heap[0].doc < t) {
+        o->heap[0].doc = s_seek(o->heap[0].s, t);
         or_sift_down(o->heap, o->n, 0);
     }
-    return s->doc = o->heap[0]->ds.doc;
+    return s->doc = o->heap[0].doc;
 }
 
 static void or_free(bl_docset *s)
 {
     or_scorer *o = (or_scorer *)s;
     for (size_t i = 0; i < o->n; i++)
-        bl_docset_free(&o->heap[i]->ds);
+        bl_docset_free(&o->heap[i].s->ds);
     free(o->heap);
     free(o);
 }
@@ -492,11 +505,11 @@ static const bl_docset_ops or_ops = {or_next, or_seek, or_free};
 
 /* Sums the kids on doc: they are the root's subtree of nodes on doc (a
  * node's children are never on a smaller doc), so the walk stops early. */
-static double or_sum(scorer **h, size_t n, size_t i, uint32_t doc)
+static double or_sum(or_kid *h, size_t n, size_t i, uint32_t doc)
 {
-    if (i >= n || h[i]->ds.doc != doc)
+    if (i >= n || h[i].doc != doc)
         return 0;
-    return h[i]->score(h[i]) + or_sum(h, n, 2 * i + 1, doc) + or_sum(h, n, 2 * i + 2, doc);
+    return h[i].s->score(h[i].s) + or_sum(h, n, 2 * i + 1, doc) + or_sum(h, n, 2 * i + 2, doc);
 }
 
 static double or_score(scorer *s)
@@ -505,24 +518,42 @@ static double or_score(scorer *s)
     return or_sum(o->heap, o->n, 0, s->ds.doc);
 }
 
-/* Takes ownership of kids and the scorers in it. */
+/* On success takes ownership of kids and the scorers in it; on failure
+ * (NULL) leaves them to the caller. Kids that match nothing (a word
+ * missing from the segment) are freed at once rather than kept in the
+ * heap. */
 static scorer *new_or(scorer **kids, size_t n)
 {
-    if (n == 0) {
-        free(kids);
-        return new_empty();
+    size_t live = 0;
+    for (size_t i = 0; i < n; i++)
+        live += kids[i]->ds.doc != BL_DOC_END;
+    if (live == 0) {
+        scorer *e = new_empty();
+        if (e)
+            free_scorers(kids, n);
+        return e;
     }
     or_scorer *o = calloc(1, sizeof *o);
-    if (!o)
+    or_kid *heap = o ? malloc(live * sizeof *heap) : NULL;
+    if (!heap) {
+        free(o);
         return NULL;
-    o->heap = kids;
-    o->n = n;
+    }
     uint64_t cost = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (kids[i]->ds.doc == BL_DOC_END) {
+            bl_docset_free(&kids[i]->ds);
+            continue;
+        }
+        heap[k++] = (or_kid){kids[i]->ds.doc, kids[i]};
         cost += kids[i]->ds.cost;
-    for (size_t i = n / 2; i-- > 0;)
-        or_sift_down(kids, n, i);
-    o->base.ds = (bl_docset){&or_ops, kids[0]->ds.doc, cost, 0};
+    }
+    free(kids);
+    o->heap = heap;
+    o->n = live;
+    for (size_t i = live / 2; i-- > 0;)
+        or_sift_down(heap, live, i);
+    o->base.ds = (bl_docset){&or_ops, heap[0].doc, cost, 0};
     o->base.score = or_score;
     return &o->base;
 }
@@ -712,13 +743,6 @@ static int push_scorer(scorer ***v, size_t *n, size_t *cap, scorer *s)
     }
     (*v)[(*n)++] = s;
     return 0;
-}
-
-static void free_scorers(scorer **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        bl_docset_free(&v[i]->ds);
-    free(v);
 }
 
 /* Calls fn for every term a prefix stands for in this segment: those
