@@ -1071,6 +1071,9 @@ static int build_all_but(build_ctx *c, const bl_qnode *kid, scorer **out)
     return rc;
 }
 
+/* From how many NOT kids on an AND checks them as one union. */
+#define NEG_UNION_MIN 16
+
 static int build_and(build_ctx *c, const bl_qnode *q, scorer **out)
 {
     scorer **pos = NULL, **neg = NULL;
@@ -1090,8 +1093,9 @@ static int build_and(build_ctx *c, const bl_qnode *q, scorer **out)
         rc = all ? push_scorer(&pos, &np, &pc, all) : BL_ENOMEM;
     }
     /* Many exclusions are checked as one union (a heap): a candidate then
-     * costs O(log n), not a seek in each of them. */
-    if (!rc && nn > 1) {
+     * costs O(log n), not a seek in each of them. A few are cheaper to try
+     * in turn, stopping at the first that holds the candidate. */
+    if (!rc && nn > NEG_UNION_MIN) {
         scorer *any = new_or(neg, nn); /* owns neg once made */
         scorer **one = any ? malloc(sizeof *one) : NULL;
         if (!any) {

@@ -555,6 +555,20 @@ Test(search, oracle_prefixes_with_many_expansions, .timeout = 120)
             cr_assert_geq(n, 0, "query [%s] did not parse: %s", fixed[i], bl_error_detail());
         }
     cr_expect_gt(oracle_compare(&e, "qx*", 0, 5), 1500);
+    /* ANDs with more exclusions than are tried one by one (a union) */
+    char many[2048] = "qx*", none[2048] = "";
+    for (uint32_t i = 0; i < 40; i++) {
+        strcat(many, " -");
+        strcat(many, words[i]);
+    }
+    for (size_t i = 0; i < NBASE; i++) {
+        strcat(none, " NOT ");
+        strcat(none, base_vocab[i]);
+    }
+    for (int any = 0; any < 2; any++) {
+        cr_expect_gt(oracle_compare(&e, many, any, 10), 100);
+        cr_expect_gt(oracle_compare(&e, none, any, 10), 100);
+    }
     /* each base word followed by any synthetic word: real work, however
      * the random texts fell */
     long phrases = 0;
