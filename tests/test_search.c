@@ -897,3 +897,32 @@ Test(search_cli, query_starting_with_minus_names_double_dash)
     bl_test_rmtree(dir);
     free(dir);
 }
+
+/* A query past the size limit is refused as malformed, with the limit and
+ * the column where the query passes it. */
+Test(search_cli, oversized_query_is_refused)
+{
+    char *dir = small_index(), *out = NULL, *err = NULL, path[4200];
+    snprintf(path, sizeof path, "%s/queries", dir);
+    size_t n = (size_t)BL_QUERY_MAX_BYTES + 10;
+    char *q = malloc(n + 1);
+    memset(q, ' ', n);
+    memcpy(q, "oil", 3);
+    q[n] = '\n';
+    cr_assert_eq(bl_test_write_file(path, q, n + 1), 0);
+    cr_assert_eq(byline(&out, &err, "search -i '%s' --count --queries '%s'", dir, path), 2);
+    cr_expect(strstr(err, "longer than 1048576 bytes"), "stderr: %.300s", err);
+    cr_expect(strstr(err, "column 1048577"), "stderr: %.300s", err);
+    /* the same query within the limit is answered */
+    q[BL_QUERY_MAX_BYTES - 1] = '\n';
+    cr_assert_eq(bl_test_write_file(path, q, BL_QUERY_MAX_BYTES), 0);
+    cr_assert_eq(byline(&out, &err, "search -i '%s' --count --queries '%s'", dir, path), 0,
+                 "%.300s", err);
+    cr_expect_str_eq(out, "1\n");
+    free(q);
+    free(out);
+    free(err);
+    bl_test_rmtree(dir);
+    free(dir);
+}
+
