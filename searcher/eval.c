@@ -1071,6 +1071,133 @@ static int build_all_but(build_ctx *c, const bl_qnode *kid, scorer **out)
     return rc;
 }
 
+/* ---- identical kids ------------------------------------------------------ */
+
+/* A kid written n times ("the the the ...") is built once and its score
+ * counted n times: n copies of the same list would cost n times the
+ * work for the same documents. */
+typedef struct {
+    scorer base;
+    scorer *in;
+    double weight;
+} weighted_scorer;
+
+static uint32_t weighted_next(bl_docset *s)
+{
+    return s->doc = s_next(((weighted_scorer *)s)->in);
+}
+static uint32_t weighted_seek(bl_docset *s, uint32_t t)
+{
+    return s->doc = s_seek(((weighted_scorer *)s)->in, t);
+}
+static void weighted_free(bl_docset *s)
+{
+    bl_docset_free(&((weighted_scorer *)s)->in->ds);
+    free(s);
+}
+static const bl_docset_ops weighted_ops = {weighted_next, weighted_seek, weighted_free};
+
+static double weighted_score(scorer *s)
+{
+    weighted_scorer *w = (weighted_scorer *)s;
+    return w->weight * w->in->score(w->in);
+}
+
+/* in weighted by n (n > 1), or NULL (in left to the caller). */
+static scorer *new_weighted(scorer *in, uint32_t n)
+{
+    weighted_scorer *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->in = in;
+    w->weight = n;
+    w->base.ds = (bl_docset){&weighted_ops, in->ds.doc, in->ds.cost, 0};
+    w->base.score = weighted_score;
+    return &w->base;
+}
+
+static int is_leaf(const bl_qnode *n)
+{
+    return n->kind == BL_Q_TERM || n->kind == BL_Q_PHRASE || n->kind == BL_Q_PREFIX;
+}
+
+/* Leaves, and NOTs of leaves, compare by content; other nodes only with
+ * themselves. */
+static int same_node(const bl_qnode *a, const bl_qnode *b)
+{
+    if (a == b)
+        return 1;
+    if (a->kind != b->kind)
+        return 0;
+    if (a->kind == BL_Q_NOT)
+        return is_leaf(a->kids[0]) && same_node(a->kids[0], b->kids[0]);
+    if (!is_leaf(a) || a->nterms != b->nterms || a->prefix_last != b->prefix_last ||
+        !a->last_stem != !b->last_stem || (a->last_stem && strcmp(a->last_stem, b->last_stem)))
+        return 0;
+    for (size_t i = 0; i < a->nterms; i++)
+        if (strcmp(a->terms[i], b->terms[i]) != 0 ||
+            (a->positions && a->positions[i] != b->positions[i]))
+            return 0;
+    return 1;
+}
+
+static uint64_t node_hash(const bl_qnode *n)
+{
+    if (n->kind == BL_Q_NOT && is_leaf(n->kids[0]))
+        return ~node_hash(n->kids[0]);
+    if (!is_leaf(n))
+        return XXH3_64bits(&n, sizeof n);
+    uint64_t h = (uint64_t)n->kind * 0x9E3779B97F4A7C15u;
+    for (size_t i = 0; i < n->nterms; i++)
+        h = (h ^ XXH3_64bits(n->terms[i], strlen(n->terms[i]))) * 0x100000001B3u;
+    return h;
+}
+
+/* (*copies)[i] (owned array) is how many kids of q are identical to kid i
+ * if i is the first of them, 0 if it repeats an earlier one. */
+static int count_copies(const bl_qnode *q, uint32_t **copies)
+{
+    size_t n = q->nkids, cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    uint32_t *c = calloc(n, sizeof *c);
+    size_t *slot = calloc(cap, sizeof *slot); /* kid index + 1, 0 empty */
+    if (!c || !slot) {
+        free(c);
+        free(slot);
+        return BL_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t j = node_hash(q->kids[i]) & (cap - 1);
+        while (slot[j] && !same_node(q->kids[slot[j] - 1], q->kids[i]))
+            j = (j + 1) & (cap - 1);
+        if (slot[j]) {
+            c[slot[j] - 1]++;
+        } else {
+            slot[j] = i + 1;
+            c[i] = 1;
+        }
+    }
+    free(slot);
+    *copies = c;
+    return 0;
+}
+
+/* Builds kid (written copies times) of an AND or OR. */
+static int build_kid(build_ctx *c, const bl_qnode *kid, uint32_t copies, scorer **out)
+{
+    int rc = build(c, kid, out);
+    if (rc || copies <= 1)
+        return rc;
+    scorer *w = new_weighted(*out, copies);
+    if (!w) {
+        bl_docset_free(&(*out)->ds);
+        return BL_ENOMEM;
+    }
+    *out = w;
+    return 0;
+}
+
 /* From how many NOT kids on an AND checks them as one union. */
 #define NEG_UNION_MIN 16
 
@@ -1078,11 +1205,17 @@ static int build_and(build_ctx *c, const bl_qnode *q, scorer **out)
 {
     scorer **pos = NULL, **neg = NULL;
     size_t np = 0, pc = 0, nn = 0, nc = 0;
-    int rc = 0;
+    uint32_t *copies = NULL;
+    int rc = count_copies(q, &copies);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < q->nkids && !rc; i++) {
         const bl_qnode *k = q->kids[i];
         scorer *s;
-        if ((rc = build(c, k->kind == BL_Q_NOT ? k->kids[0] : k, &s)) != 0)
+        if (!copies[i])
+            continue;
+        if ((rc = k->kind == BL_Q_NOT ? build(c, k->kids[0], &s)
+                                      : build_kid(c, k, copies[i], &s)) != 0)
             break;
         rc = k->kind == BL_Q_NOT ? push_scorer(&neg, &nn, &nc, s) : push_scorer(&pos, &np, &pc, s);
         if (rc)
@@ -1117,6 +1250,7 @@ static int build_and(build_ctx *c, const bl_qnode *q, scorer **out)
         free_scorers(pos, np);
         free_scorers(neg, nn);
     }
+    free(copies);
     return rc;
 }
 
@@ -1124,10 +1258,13 @@ static int build_or(build_ctx *c, const bl_qnode *q, scorer **out)
 {
     scorer **kids = NULL;
     size_t n = 0, cap = 0;
-    int rc = 0;
+    uint32_t *copies = NULL;
+    int rc = count_copies(q, &copies);
     for (size_t i = 0; i < q->nkids && !rc; i++) {
         scorer *s;
-        rc = build(c, q->kids[i], &s);
+        if (!copies[i])
+            continue;
+        rc = build_kid(c, q->kids[i], copies[i], &s);
         if (!rc && (rc = push_scorer(&kids, &n, &cap, s)) != 0)
             bl_docset_free(&s->ds);
     }
@@ -1135,6 +1272,7 @@ static int build_or(build_ctx *c, const bl_qnode *q, scorer **out)
         rc = BL_ENOMEM;
     if (rc)
         free_scorers(kids, n);
+    free(copies);
     return rc;
 }
 

@@ -7,7 +7,10 @@
  * union when there are several), OR walks the union from a heap of its
  * children, a prefix is the OR of the terms it expands to (and of the
  * prefix word's stem), and a phrase whose last word is a prefix is the OR
- * of the phrases it expands to. Every matching document is scored with
+ * of the phrases it expands to. A kid that an AND or OR holds several
+ * times ("the the the") is built once and its score counted as often, so
+ * the work grows with the distinct parts of a query, not its length. Every
+ * matching document is scored with
  * BM25 using statistics of the whole index and offered to a top-k heap, so
  * the number of matches is exact.
  *

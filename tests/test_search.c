@@ -852,6 +852,67 @@ Test(search, or_of_20000_words_is_fast, .timeout = 20)
     free_articles(arts, NDOCS);
 }
 
+/* The best hit of qs (asserts there is one). */
+static bl_scored_doc best_hit(bl_index *idx, bl_analyzer *a, const char *qs, int any,
+                              uint64_t *total)
+{
+    bl_qnode *q;
+    size_t pos;
+    bl_query_opts qo = {any};
+    cr_assert_eq(bl_query_parse(qs, a, &qo, &q, &pos), 0, "%s", bl_error_detail());
+    bl_results res;
+    bl_bm25 p = BL_BM25_DEFAULT;
+    cr_assert_eq(bl_search(idx, q, 1, &p, &res), 0, "%s", bl_error_detail());
+    cr_assert_eq(res.nhits, 1);
+    bl_scored_doc best = res.hits[0];
+    *total = res.total;
+    bl_results_release(&res);
+    bl_qnode_free(q);
+    return best;
+}
+
+/* A word written 30,000 times is one list read once, its score counted
+ * 30,000 times; it used to be 30,000 copies of the list, in a heap. */
+Test(search, repeated_word_is_read_once, .timeout = 10)
+{
+    enum { NDOCS = 3000, TIMES = 30000 };
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("search.repeated_word"));
+    bl_article *arts = synthetic_articles(&r, NDOCS, 500, 10);
+    for (size_t i = 0; i < NDOCS; i += 2) {
+        free((char *)arts[i].title);
+        arts[i].title = strdup("oil prices");
+        arts[i].title_len = 10;
+    }
+    char *dir = bl_test_tmpdir();
+    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS), 0, "%s",
+                 bl_error_detail());
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
+    bl_analyzer *a;
+    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    char *q = malloc(4 * TIMES + 1);
+    for (size_t i = 0; i < TIMES; i++)
+        memcpy(q + 4 * i, "oil ", 4);
+    q[4 * TIMES] = 0;
+    uint64_t once_total, total;
+    bl_scored_doc once = best_hit(idx, a, "oil", 0, &once_total);
+    cr_assert_eq(once_total, NDOCS / 2);
+    for (int any = 0; any < 2; any++) {
+        bl_scored_doc many = best_hit(idx, a, q, any, &total);
+        cr_expect_eq(total, once_total);
+        cr_expect_eq(many.doc, once.doc);
+        cr_expect(fabs(many.score - TIMES * once.score) < 1e-9 * TIMES * once.score,
+                  "score %.12f, want %d x %.12f", many.score, TIMES, once.score);
+    }
+    free(q);
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+    free_articles(arts, NDOCS);
+}
+
 /* ---- the command line -------------------------------------------------- */
 
 /* Runs `byline ARGS` into *out and *err (see bl_test_byline_v). */
