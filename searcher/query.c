@@ -492,10 +492,10 @@ static int word_leaf(parser *p, bl_qnode **out)
                            p->tok.pos, out);
 }
 
+/* The first '*' in the query's bytes [from, to), or NULL. */
 static const char *find_star(const parser *p, size_t from, size_t to)
 {
-    const char *star = memchr(p->q + from, '*', to - from);
-    return star;
+    return memchr(p->q + from, '*', to - from);
 }
 
 /* Checks the '*'s of the phrase in p->tok against its analysis t: there
