@@ -236,7 +236,26 @@ typedef struct {
     uint32_t freq;         /* phrase occurrences in the current doc */
     const bl_segment *seg;
     double idf, k1, b, avgdl;
+    /* With record set, the position of terms[0] in every occurrence found
+     * is appended to starts (for a phrase that ends in a prefix). */
+    int record;
+    uint32_t *starts;
+    size_t nstarts, starts_cap;
 } phrase_scorer;
+
+static int push_start(phrase_scorer *p, uint32_t pos)
+{
+    if (p->nstarts == p->starts_cap) {
+        size_t cap = p->starts_cap ? p->starts_cap * 2 : 64;
+        uint32_t *v = realloc(p->starts, cap * sizeof *v);
+        if (!v)
+            return BL_ENOMEM;
+        p->starts = v;
+        p->starts_cap = cap;
+    }
+    p->starts[p->nstarts++] = pos;
+    return 0;
+}
 
 /* Counts occurrences of the phrase in the doc all iterators are on. */
 static uint32_t phrase_freq(phrase_scorer *p)
@@ -260,6 +279,8 @@ static uint32_t phrase_freq(phrase_scorer *p)
             ok = cursor[k] < nk && posk[cursor[k]] == want;
         }
         freq += ok;
+        if (ok && p->record && !p->base.ds.err && push_start(p, start) != 0)
+            p->base.ds.err = BL_ENOMEM;
     }
     return freq;
 }
@@ -302,6 +323,7 @@ static void phrase_free(bl_docset *s)
     phrase_scorer *p = (phrase_scorer *)s;
     free(p->its);
     free(p->rel);
+    free(p->starts);
     free(p);
 }
 static const bl_docset_ops phrase_ops = {phrase_next, phrase_seek, phrase_free};
@@ -409,25 +431,38 @@ static scorer *new_and(scorer **pos, size_t npos, scorer **neg, size_t nneg)
 
 /* ---- OR ----------------------------------------------------------------- */
 
+static void free_scorers(scorer **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        bl_docset_free(&v[i]->ds);
+    free(v);
+}
+
 /* The kids form a min-heap on their current doc, so moving on costs
  * O(log n) per kid that moves, not O(n) per doc: a prefix may have
- * thousands of kids. */
+ * thousands of kids. Each heap entry keeps its kid's doc beside the
+ * pointer, so sifting compares without visiting the kids. */
+typedef struct {
+    uint32_t doc;
+    scorer *s;
+} or_kid;
+
 typedef struct {
     scorer base;
-    scorer **heap;
+    or_kid *heap;
     size_t n;
 } or_scorer;
 
-static void or_sift_down(scorer **h, size_t n, size_t i)
+static void or_sift_down(or_kid *h, size_t n, size_t i)
 {
-    scorer *x = h[i];
+    or_kid x = h[i];
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= n)
             break;
-        if (c + 1 < n && h[c + 1]->ds.doc < h[c]->ds.doc)
+        if (c + 1 < n && h[c + 1].doc < h[c].doc)
             c++;
-        if (h[c]->ds.doc >= x->ds.doc)
+        if (h[c].doc >= x.doc)
             break;
         h[i] = h[c];
         i = c;
@@ -441,28 +476,28 @@ static uint32_t or_next(bl_docset *s)
     uint32_t d = s->doc;
     if (d == BL_DOC_END)
         return d;
-    while (o->heap[0]->ds.doc == d) {
-        s_next(o->heap[0]);
+    while (o->heap[0].doc == d) {
+        o->heap[0].doc = s_next(o->heap[0].s);
         or_sift_down(o->heap, o->n, 0);
     }
-    return s->doc = o->heap[0]->ds.doc;
+    return s->doc = o->heap[0].doc;
 }
 
 static uint32_t or_seek(bl_docset *s, uint32_t t)
 {
     or_scorer *o = (or_scorer *)s;
-    while (o->heap[0]->ds.doc < t) {
-        s_seek(o->heap[0], t);
+    while (o->heap[0].doc < t) {
+        o->heap[0].doc = s_seek(o->heap[0].s, t);
         or_sift_down(o->heap, o->n, 0);
     }
-    return s->doc = o->heap[0]->ds.doc;
+    return s->doc = o->heap[0].doc;
 }
 
 static void or_free(bl_docset *s)
 {
     or_scorer *o = (or_scorer *)s;
     for (size_t i = 0; i < o->n; i++)
-        bl_docset_free(&o->heap[i]->ds);
+        bl_docset_free(&o->heap[i].s->ds);
     free(o->heap);
     free(o);
 }
@@ -470,11 +505,11 @@ static const bl_docset_ops or_ops = {or_next, or_seek, or_free};
 
 /* Sums the kids on doc: they are the root's subtree of nodes on doc (a
  * node's children are never on a smaller doc), so the walk stops early. */
-static double or_sum(scorer **h, size_t n, size_t i, uint32_t doc)
+static double or_sum(or_kid *h, size_t n, size_t i, uint32_t doc)
 {
-    if (i >= n || h[i]->ds.doc != doc)
+    if (i >= n || h[i].doc != doc)
         return 0;
-    return h[i]->score(h[i]) + or_sum(h, n, 2 * i + 1, doc) + or_sum(h, n, 2 * i + 2, doc);
+    return h[i].s->score(h[i].s) + or_sum(h, n, 2 * i + 1, doc) + or_sum(h, n, 2 * i + 2, doc);
 }
 
 static double or_score(scorer *s)
@@ -483,26 +518,128 @@ static double or_score(scorer *s)
     return or_sum(o->heap, o->n, 0, s->ds.doc);
 }
 
-/* Takes ownership of kids and the scorers in it. */
+/* On success takes ownership of kids and the scorers in it; on failure
+ * (NULL) leaves them to the caller. Kids that match nothing (a word
+ * missing from the segment) are freed at once rather than kept in the
+ * heap. */
 static scorer *new_or(scorer **kids, size_t n)
 {
-    if (n == 0) {
-        free(kids);
-        return new_empty();
+    size_t live = 0;
+    for (size_t i = 0; i < n; i++)
+        live += kids[i]->ds.doc != BL_DOC_END;
+    if (live == 0) {
+        scorer *e = new_empty();
+        if (e)
+            free_scorers(kids, n);
+        return e;
     }
     or_scorer *o = calloc(1, sizeof *o);
-    if (!o)
+    or_kid *heap = o ? malloc(live * sizeof *heap) : NULL;
+    if (!heap) {
+        free(o);
         return NULL;
-    o->heap = kids;
-    o->n = n;
+    }
     uint64_t cost = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (kids[i]->ds.doc == BL_DOC_END) {
+            bl_docset_free(&kids[i]->ds);
+            continue;
+        }
+        heap[k++] = (or_kid){kids[i]->ds.doc, kids[i]};
         cost += kids[i]->ds.cost;
-    for (size_t i = n / 2; i-- > 0;)
-        or_sift_down(kids, n, i);
-    o->base.ds = (bl_docset){&or_ops, kids[0]->ds.doc, cost, 0};
+    }
+    free(kids);
+    o->heap = heap;
+    o->n = live;
+    for (size_t i = live / 2; i-- > 0;)
+        or_sift_down(heap, live, i);
+    o->base.ds = (bl_docset){&or_ops, heap[0].doc, cost, 0};
     o->base.score = or_score;
     return &o->base;
+}
+
+/* ---- documents gathered in advance ------------------------------------- */
+
+/* The documents of many posting lists, walked once each and gathered into
+ * a bitset with each document's summed score: memory is bounded by the
+ * segment's size however many lists went in, where an iterator per list
+ * would cost a decoded block each. Used for the rarer expansions of a
+ * prefix and for the phrases a phrase ending in a prefix expands to. */
+typedef struct {
+    scorer base;
+    uint64_t *bits;
+    double *scores; /* by doc; meaningful where the bit is set */
+    uint32_t n;     /* doc_count */
+} acc_scorer;
+
+static uint32_t acc_from(const acc_scorer *a, uint32_t t)
+{
+    if (t >= a->n)
+        return BL_DOC_END;
+    size_t w = t >> 6, nw = ((size_t)a->n + 63) >> 6;
+    uint64_t word = a->bits[w] & (~(uint64_t)0 << (t & 63));
+    while (!word) {
+        if (++w == nw)
+            return BL_DOC_END;
+        word = a->bits[w];
+    }
+    return (uint32_t)(w << 6) + (uint32_t)__builtin_ctzll(word);
+}
+
+static uint32_t acc_next(bl_docset *s)
+{
+    return s->doc = s->doc == BL_DOC_END ? BL_DOC_END : acc_from((acc_scorer *)s, s->doc + 1);
+}
+static uint32_t acc_seek(bl_docset *s, uint32_t t) { return s->doc = acc_from((acc_scorer *)s, t); }
+static void acc_free(bl_docset *s)
+{
+    acc_scorer *a = (acc_scorer *)s;
+    free(a->bits);
+    free(a->scores);
+    free(a);
+}
+static const bl_docset_ops acc_ops = {acc_next, acc_seek, acc_free};
+
+static double acc_score(scorer *s)
+{
+    acc_scorer *a = (acc_scorer *)s;
+    return a->scores[s->ds.doc];
+}
+
+/* An empty gathering for a segment of n documents (not yet positioned). */
+static acc_scorer *acc_new(uint32_t n)
+{
+    acc_scorer *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->n = n;
+    a->bits = calloc(((size_t)n + 63) >> 6 ? ((size_t)n + 63) >> 6 : 1, sizeof *a->bits);
+    a->scores = calloc(n ? n : 1, sizeof *a->scores);
+    if (!a->bits || !a->scores) {
+        free(a->bits);
+        free(a->scores);
+        free(a);
+        return NULL;
+    }
+    a->base.ds = (bl_docset){&acc_ops, BL_DOC_END, 0, 0};
+    a->base.score = acc_score;
+    return a;
+}
+
+static void acc_add(acc_scorer *a, uint32_t doc, double score)
+{
+    a->bits[doc >> 6] |= (uint64_t)1 << (doc & 63);
+    a->scores[doc] += score;
+}
+
+/* Positions a on its first doc once everything is gathered. */
+static void acc_start(acc_scorer *a)
+{
+    uint64_t cost = 0;
+    for (size_t w = 0; w < ((size_t)a->n + 63) >> 6; w++)
+        cost += (uint64_t)__builtin_popcountll(a->bits[w]);
+    a->base.ds.cost = cost;
+    a->base.ds.doc = acc_from(a, 0);
 }
 
 /* ---- building a segment's tree ----------------------------------------- */
@@ -529,32 +666,36 @@ static int build_term(build_ctx *c, const char *term, scorer **out)
     return new_term(c, &ti, df, out);
 }
 
-static int build_phrase(build_ctx *c, const bl_qnode *q, scorer **out)
+/* A phrase scorer over terms[0..n) at relative positions rel (NULL:
+ * consecutive). *out is NULL when a term is missing from the segment (no
+ * document can match). */
+static int new_phrase(build_ctx *c, char *const *terms, const uint32_t *rel, size_t n,
+                      phrase_scorer **out)
 {
-    if (q->nterms > 64)
-        return bl_error_set(BL_EQUERY, "phrase of %zu words; at most 64", q->nterms);
+    *out = NULL;
+    if (n > 64)
+        return bl_error_set(BL_EQUERY, "phrase of %zu words; at most 64", n);
     phrase_scorer *p = calloc(1, sizeof *p);
     if (!p)
         return BL_ENOMEM;
-    p->its = calloc(q->nterms, sizeof *p->its);
-    p->rel = calloc(q->nterms, sizeof *p->rel);
+    p->its = calloc(n, sizeof *p->its);
+    p->rel = calloc(n, sizeof *p->rel);
     int rc = p->its && p->rel ? 0 : BL_ENOMEM;
-    for (size_t k = 0; k < q->nterms && !rc; k++) {
+    for (size_t k = 0; k < n && !rc; k++) {
         bl_terminfo ti;
         uint64_t df;
-        rc = lookup(c, q->terms[k], &ti);
+        rc = lookup(c, terms[k], &ti);
         if (rc == BL_ENOTFOUND) {
             phrase_free(&p->base.ds);
-            *out = new_empty();
-            return *out ? 0 : BL_ENOMEM;
+            return 0;
         }
         if (!rc)
-            rc = doc_freq(c, q->terms[k], strlen(q->terms[k]), &df);
+            rc = doc_freq(c, terms[k], strlen(terms[k]), &df);
         if (!rc)
             rc = open_iter(c, &ti, &p->its[k]);
         if (!rc) {
             p->idf += idf_of(df, bl_index_doc_count(c->idx));
-            p->rel[k] = q->positions ? q->positions[k] : (uint32_t)k;
+            p->rel[k] = rel ? rel[k] : (uint32_t)k;
             if (bl_posting_iter_docset(p->its[k])->cost <
                 bl_posting_iter_docset(p->its[p->lead])->cost)
                 p->lead = k;
@@ -564,25 +705,31 @@ static int build_phrase(build_ctx *c, const bl_qnode *q, scorer **out)
         phrase_free(&p->base.ds);
         return rc;
     }
-    p->n = q->nterms;
+    p->n = n;
     p->seg = c->seg;
     p->k1 = c->bm25.k1;
     p->b = c->bm25.b;
     p->avgdl = c->avgdl;
     p->base.ds = (bl_docset){&phrase_ops, 0, bl_posting_iter_docset(p->its[p->lead])->cost, 0};
     p->base.score = phrase_score;
+    *out = p;
+    return 0;
+}
+
+static int build_phrase(build_ctx *c, const bl_qnode *q, scorer **out)
+{
+    phrase_scorer *p;
+    int rc = new_phrase(c, q->terms, q->positions, q->nterms, &p);
+    if (rc)
+        return rc;
+    if (!p) {
+        *out = new_empty();
+        return *out ? 0 : BL_ENOMEM;
+    }
     p->base.ds.doc = phrase_align(p, 0);
     *out = &p->base;
     return 0;
 }
-
-typedef struct {
-    build_ctx *c;
-    scorer **kids;
-    size_t n, cap;
-    int rc;
-    const char *prefix;
-} prefix_walk;
 
 static int push_scorer(scorer ***v, size_t *n, size_t *cap, scorer *s)
 {
@@ -598,60 +745,309 @@ static int push_scorer(scorer ***v, size_t *n, size_t *cap, scorer *s)
     return 0;
 }
 
-static int visit_prefix(void *ctx, const char *term, size_t len, const bl_terminfo *ti)
+/* Calls fn for every term a prefix stands for in this segment: those
+ * starting with word, then stem (NULL if none) exactly unless the walk
+ * already met it. The stem is one exact term, not a second prefix:
+ * "running*" must not find "runner". */
+static int walk_expansions(build_ctx *c, const char *word, const char *stem,
+                           bl_termdict_visit_fn fn, void *ctx)
 {
-    prefix_walk *w = ctx;
-    if (w->n >= BL_PREFIX_MAX_TERMS)
-        return bl_error_set(BL_EQUERY, "'%s*' matches more than %d terms; make the prefix longer",
-                            w->prefix, BL_PREFIX_MAX_TERMS);
-    uint64_t df;
-    scorer *s;
-    int rc = doc_freq(w->c, term, len, &df);
-    if (!rc)
-        rc = new_term(w->c, ti, df, &s);
-    if (!rc && (rc = push_scorer(&w->kids, &w->n, &w->cap, s)) != 0)
-        bl_docset_free(&s->ds);
-    return rc;
-}
-
-static void free_scorers(scorer **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        bl_docset_free(&v[i]->ds);
-    free(v);
-}
-
-/* The OR of every term starting with the prefix word, and of the word's
- * stem itself (terms[1], when the parser found one: the dictionary holds
- * stems, so "stories*" must find "stori"). The stem is one exact term, not
- * a second prefix: "running*" must not find "runner". */
-static int build_prefix(build_ctx *c, const bl_qnode *q, scorer **out)
-{
-    const char *word = q->terms[0], *stem = q->nterms > 1 ? q->terms[1] : NULL;
-    prefix_walk w = {c, NULL, 0, 0, 0, word};
-    int rc = bl_termdict_prefix(bl_segment_termdict(c->seg), word, strlen(word), visit_prefix,
-                                &w);
+    const bl_termdict *d = bl_segment_termdict(c->seg);
+    int rc = bl_termdict_prefix(d, word, strlen(word), fn, ctx);
     if (!rc && stem && strncmp(stem, word, strlen(word)) != 0) {
         bl_terminfo ti;
-        rc = bl_termdict_lookup(bl_segment_termdict(c->seg), stem, strlen(stem), &ti);
+        rc = bl_termdict_lookup(d, stem, strlen(stem), &ti);
         if (rc == BL_ENOTFOUND)
             rc = 0;
         else if (!rc)
-            rc = visit_prefix(&w, stem, strlen(stem), &ti);
+            rc = fn(ctx, stem, strlen(stem), &ti);
     }
+    return rc;
+}
+
+/* ---- prefix ------------------------------------------------------------- */
+
+/* A prefix is the OR of its expansions. The BL_PREFIX_ITERS expansions with
+ * the most documents in the segment get iterators (they are where seeking
+ * past documents pays); every other one is walked once, at build time, into
+ * an acc_scorer, so a prefix of any number of expansions costs at most
+ * BL_PREFIX_ITERS iterators and one bitset and score per document. */
+typedef struct {
+    bl_terminfo ti;
+    uint64_t df; /* index-wide */
+} expansion;
+
+typedef struct {
+    build_ctx *c;
+    expansion top[BL_PREFIX_ITERS]; /* min-heap on ti.doc_freq */
+    size_t ntop;
+    acc_scorer *acc;
+} prefix_walk;
+
+static void top_sift_down(expansion *h, size_t n, size_t i)
+{
+    expansion x = h[i];
+    for (;;) {
+        size_t k = 2 * i + 1;
+        if (k >= n)
+            break;
+        if (k + 1 < n && h[k + 1].ti.doc_freq < h[k].ti.doc_freq)
+            k++;
+        if (h[k].ti.doc_freq >= x.ti.doc_freq)
+            break;
+        h[i] = h[k];
+        i = k;
+    }
+    h[i] = x;
+}
+
+static void top_push(expansion *h, size_t *n, expansion e)
+{
+    size_t i = (*n)++;
+    for (; i > 0 && h[(i - 1) / 2].ti.doc_freq > e.ti.doc_freq; i = (i - 1) / 2)
+        h[i] = h[(i - 1) / 2];
+    h[i] = e;
+}
+
+/* Adds every document of e's list, with e's BM25 there, to w->acc. */
+static int gather(prefix_walk *w, const expansion *e)
+{
+    build_ctx *c = w->c;
+    if (!w->acc && !(w->acc = acc_new(bl_segment_info(c->seg)->doc_count)))
+        return BL_ENOMEM;
+    bl_posting_iter *it;
+    int rc = bl_posting_iter_new(bl_segment_postings(c->seg), &e->ti, &it);
+    if (rc)
+        return rc;
+    bl_docset *ds = bl_posting_iter_docset(it);
+    double idf = idf_of(e->df, bl_index_doc_count(c->idx));
+    for (uint32_t d = ds->doc; d != BL_DOC_END; d = bl_docset_next(ds))
+        acc_add(w->acc, d, bm25(idf, bl_posting_iter_freq(it), bl_segment_doc_len(c->seg, d),
+                                c->bm25.k1, c->bm25.b, c->avgdl));
+    rc = ds->err;
+    bl_docset_free(ds);
+    return rc;
+}
+
+static int visit_prefix(void *ctx, const char *term, size_t len, const bl_terminfo *ti)
+{
+    prefix_walk *w = ctx;
+    expansion e = {*ti, 0};
+    int rc = doc_freq(w->c, term, len, &e.df);
+    if (rc)
+        return rc;
+    if (w->ntop < BL_PREFIX_ITERS) {
+        top_push(w->top, &w->ntop, e);
+        return 0;
+    }
+    if (e.ti.doc_freq > w->top[0].ti.doc_freq) {
+        expansion out = w->top[0];
+        w->top[0] = e;
+        top_sift_down(w->top, w->ntop, 0);
+        e = out;
+    }
+    return gather(w, &e);
+}
+
+static int build_prefix(build_ctx *c, const bl_qnode *q, scorer **out)
+{
+    prefix_walk w = {.c = c};
+    scorer **kids = NULL;
+    size_t n = 0, cap = 0;
+    int rc = walk_expansions(c, q->terms[0], q->nterms > 1 ? q->terms[1] : NULL, visit_prefix,
+                             &w);
+    for (size_t i = 0; i < w.ntop && !rc; i++) {
+        scorer *s;
+        rc = new_term(c, &w.top[i].ti, w.top[i].df, &s);
+        if (!rc && (rc = push_scorer(&kids, &n, &cap, s)) != 0)
+            bl_docset_free(&s->ds);
+    }
+    if (!rc && w.acc) {
+        acc_start(w.acc);
+        rc = push_scorer(&kids, &n, &cap, &w.acc->base);
+        if (!rc)
+            w.acc = NULL;
+    }
+    if (!rc && !(*out = new_or(kids, n)))
+        rc = BL_ENOMEM;
     if (rc) {
-        free_scorers(w.kids, w.n);
+        free_scorers(kids, n);
+        if (w.acc)
+            acc_free(&w.acc->base.ds);
+    }
+    return rc;
+}
+
+/* ---- phrase ending in a prefix ------------------------------------------ */
+
+/* "white hou*" is the OR of the phrases it expands to ("white house",
+ * "white houses", ...), each scored as a phrase. Built in two passes, so
+ * that memory does not grow with the number of expansions: the phrase
+ * without its last word (the head) is run over the segment once, keeping
+ * the documents it occurs in and where the last word must then be; then
+ * each expansion's list is walked once against those documents, and the
+ * phrase occurrences found are scored into an acc_scorer. */
+typedef struct {
+    build_ctx *c;
+    uint32_t *docs;     /* documents where the head occurs, increasing */
+    size_t *first;      /* ndocs + 1 indexes into want */
+    size_t ndocs;
+    const uint32_t *want; /* per document, increasing: where the last word must be */
+    double head_idf;
+    acc_scorer *acc;
+} phrase_prefix_walk;
+
+/* Occurrences of want[0..n) among pos[0..m) (both increasing). */
+static uint32_t count_common(const uint32_t *want, size_t n, const uint32_t *pos, uint32_t m)
+{
+    uint32_t freq = 0;
+    for (size_t i = 0, j = 0; i < n && j < m;) {
+        if (want[i] < pos[j])
+            i++;
+        else if (want[i] > pos[j])
+            j++;
+        else
+            freq++, i++, j++;
+    }
+    return freq;
+}
+
+/* First k in [lo, n) with docs[k] >= d, n if none (galloping). */
+static size_t doc_lower_bound(const uint32_t *docs, size_t lo, size_t n, uint32_t d)
+{
+    size_t hi = lo, step = 1;
+    while (hi < n && docs[hi] < d) {
+        lo = hi + 1;
+        hi += step;
+        step <<= 1;
+    }
+    if (hi > n)
+        hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (docs[mid] < d)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int visit_phrase_prefix(void *ctx, const char *term, size_t len, const bl_terminfo *ti)
+{
+    phrase_prefix_walk *w = ctx;
+    build_ctx *c = w->c;
+    uint64_t df;
+    bl_posting_iter *it;
+    int rc = doc_freq(c, term, len, &df);
+    if (rc || (rc = bl_posting_iter_new(bl_segment_postings(c->seg), ti, &it)) != 0)
+        return rc;
+    bl_docset *ds = bl_posting_iter_docset(it);
+    double idf = w->head_idf + idf_of(df, bl_index_doc_count(c->idx));
+    /* Leapfrog between the head's documents and the expansion's. */
+    for (size_t k = 0; k < w->ndocs && ds->doc != BL_DOC_END && !rc;) {
+        uint32_t d = ds->doc;
+        if (d < w->docs[k]) {
+            bl_docset_seek(ds, w->docs[k]);
+            continue;
+        }
+        if (d > w->docs[k]) {
+            k = doc_lower_bound(w->docs, k, w->ndocs, d);
+            continue;
+        }
+        const uint32_t *pos;
+        uint32_t m;
+        if ((rc = bl_posting_iter_positions(it, &pos, &m)) != 0)
+            break;
+        uint32_t freq = count_common(w->want + w->first[k], w->first[k + 1] - w->first[k], pos, m);
+        if (freq)
+            acc_add(w->acc, d, bm25(idf, freq, bl_segment_doc_len(c->seg, d), c->bm25.k1,
+                                    c->bm25.b, c->avgdl));
+        k++;
+        bl_docset_next(ds);
+    }
+    if (!rc)
+        rc = ds->err;
+    bl_docset_free(ds);
+    return rc;
+}
+
+static int grow_head(phrase_prefix_walk *w, size_t *cap)
+{
+    size_t nc = *cap ? *cap * 2 : 64;
+    uint32_t *docs = realloc(w->docs, nc * sizeof *docs);
+    if (!docs)
+        return BL_ENOMEM;
+    w->docs = docs;
+    size_t *first = realloc(w->first, (nc + 1) * sizeof *first);
+    if (!first)
+        return BL_ENOMEM;
+    w->first = first;
+    *cap = nc;
+    return 0;
+}
+
+/* Runs the head phrase p over the segment into w: its documents, and per
+ * document the positions where the last word (at relative position last)
+ * must be. */
+static int collect_head(phrase_scorer *p, uint32_t last, phrase_prefix_walk *w)
+{
+    size_t cap = 0;
+    int rc = 0;
+    p->record = 1;
+    for (uint32_t d = phrase_align(p, 0); d != BL_DOC_END && !rc;
+         d = d + 1 == BL_DOC_END ? BL_DOC_END : phrase_align(p, d + 1)) {
+        if (w->ndocs == cap && (rc = grow_head(w, &cap)) != 0)
+            break;
+        if (w->ndocs == 0)
+            w->first[0] = 0;
+        w->docs[w->ndocs++] = d;
+        w->first[w->ndocs] = p->nstarts;
+        rc = p->base.ds.err;
+    }
+    /* Positions stay below UINT32_MAX, so a want that would pass it can
+     * match nothing: saturating keeps the lists increasing. */
+    for (size_t i = 0; i < p->nstarts; i++)
+        p->starts[i] = p->starts[i] > UINT32_MAX - last ? UINT32_MAX : p->starts[i] + last;
+    for (size_t k = 0; k < p->n && !rc; k++)
+        rc = bl_posting_iter_docset(p->its[k])->err;
+    w->want = p->starts;
+    return rc;
+}
+
+static int build_phrase_prefix(build_ctx *c, const bl_qnode *q, scorer **out)
+{
+    size_t n = q->nterms;
+    phrase_scorer *head;
+    phrase_prefix_walk w = {.c = c};
+    *out = NULL;
+    /* The head is terms[0..n-1); positions are relative to terms[0]. */
+    int rc = new_phrase(c, q->terms, q->positions, n - 1, &head);
+    if (!rc && head)
+        rc = collect_head(head, q->positions[n - 1], &w);
+    if (!rc && w.ndocs) {
+        w.head_idf = head->idf;
+        if (!(w.acc = acc_new(bl_segment_info(c->seg)->doc_count)))
+            rc = BL_ENOMEM;
+        if (!rc)
+            rc = walk_expansions(c, q->terms[n - 1], q->last_stem, visit_phrase_prefix, &w);
+    }
+    if (head)
+        phrase_free(&head->base.ds);
+    free(w.docs);
+    free(w.first);
+    if (rc) {
+        if (w.acc)
+            acc_free(&w.acc->base.ds);
         return rc;
     }
-    if (w.n == 0) {
-        free(w.kids);
+    if (!w.acc) {
         *out = new_empty();
-    } else {
-        *out = new_or(w.kids, w.n);
-        if (!*out)
-            free_scorers(w.kids, w.n);
+        return *out ? 0 : BL_ENOMEM;
     }
-    return *out ? 0 : BL_ENOMEM;
+    acc_start(w.acc);
+    *out = &w.acc->base;
+    return 0;
 }
 
 /* "everything but kid": AND(all documents, NOT kid). */
@@ -675,15 +1071,151 @@ static int build_all_but(build_ctx *c, const bl_qnode *kid, scorer **out)
     return rc;
 }
 
+/* ---- identical kids ------------------------------------------------------ */
+
+/* A kid written n times ("the the the ...") is built once and its score
+ * counted n times: n copies of the same list would cost n times the
+ * work for the same documents. */
+typedef struct {
+    scorer base;
+    scorer *in;
+    double weight;
+} weighted_scorer;
+
+static uint32_t weighted_next(bl_docset *s)
+{
+    return s->doc = s_next(((weighted_scorer *)s)->in);
+}
+static uint32_t weighted_seek(bl_docset *s, uint32_t t)
+{
+    return s->doc = s_seek(((weighted_scorer *)s)->in, t);
+}
+static void weighted_free(bl_docset *s)
+{
+    bl_docset_free(&((weighted_scorer *)s)->in->ds);
+    free(s);
+}
+static const bl_docset_ops weighted_ops = {weighted_next, weighted_seek, weighted_free};
+
+static double weighted_score(scorer *s)
+{
+    weighted_scorer *w = (weighted_scorer *)s;
+    return w->weight * w->in->score(w->in);
+}
+
+/* in weighted by n (n > 1), or NULL (in left to the caller). */
+static scorer *new_weighted(scorer *in, uint32_t n)
+{
+    weighted_scorer *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->in = in;
+    w->weight = n;
+    w->base.ds = (bl_docset){&weighted_ops, in->ds.doc, in->ds.cost, 0};
+    w->base.score = weighted_score;
+    return &w->base;
+}
+
+static int is_leaf(const bl_qnode *n)
+{
+    return n->kind == BL_Q_TERM || n->kind == BL_Q_PHRASE || n->kind == BL_Q_PREFIX;
+}
+
+/* Leaves, and NOTs of leaves, compare by content; other nodes only with
+ * themselves. */
+static int same_node(const bl_qnode *a, const bl_qnode *b)
+{
+    if (a == b)
+        return 1;
+    if (a->kind != b->kind)
+        return 0;
+    if (a->kind == BL_Q_NOT)
+        return is_leaf(a->kids[0]) && same_node(a->kids[0], b->kids[0]);
+    if (!is_leaf(a) || a->nterms != b->nterms || a->prefix_last != b->prefix_last ||
+        !a->last_stem != !b->last_stem || (a->last_stem && strcmp(a->last_stem, b->last_stem)))
+        return 0;
+    for (size_t i = 0; i < a->nterms; i++)
+        if (strcmp(a->terms[i], b->terms[i]) != 0 ||
+            (a->positions && a->positions[i] != b->positions[i]))
+            return 0;
+    return 1;
+}
+
+static uint64_t node_hash(const bl_qnode *n)
+{
+    if (n->kind == BL_Q_NOT && is_leaf(n->kids[0]))
+        return ~node_hash(n->kids[0]);
+    if (!is_leaf(n))
+        return XXH3_64bits(&n, sizeof n);
+    uint64_t h = (uint64_t)n->kind * 0x9E3779B97F4A7C15u;
+    for (size_t i = 0; i < n->nterms; i++)
+        h = (h ^ XXH3_64bits(n->terms[i], strlen(n->terms[i]))) * 0x100000001B3u;
+    return h;
+}
+
+/* (*copies)[i] (owned array) is how many kids of q are identical to kid i
+ * if i is the first of them, 0 if it repeats an earlier one. */
+static int count_copies(const bl_qnode *q, uint32_t **copies)
+{
+    size_t n = q->nkids, cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    uint32_t *c = calloc(n, sizeof *c);
+    size_t *slot = calloc(cap, sizeof *slot); /* kid index + 1, 0 empty */
+    if (!c || !slot) {
+        free(c);
+        free(slot);
+        return BL_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t j = node_hash(q->kids[i]) & (cap - 1);
+        while (slot[j] && !same_node(q->kids[slot[j] - 1], q->kids[i]))
+            j = (j + 1) & (cap - 1);
+        if (slot[j]) {
+            c[slot[j] - 1]++;
+        } else {
+            slot[j] = i + 1;
+            c[i] = 1;
+        }
+    }
+    free(slot);
+    *copies = c;
+    return 0;
+}
+
+/* Builds kid (written copies times) of an AND or OR. */
+static int build_kid(build_ctx *c, const bl_qnode *kid, uint32_t copies, scorer **out)
+{
+    int rc = build(c, kid, out);
+    if (rc || copies <= 1)
+        return rc;
+    scorer *w = new_weighted(*out, copies);
+    if (!w) {
+        bl_docset_free(&(*out)->ds);
+        return BL_ENOMEM;
+    }
+    *out = w;
+    return 0;
+}
+
+/* From how many NOT kids on an AND checks them as one union. */
+#define NEG_UNION_MIN 16
+
 static int build_and(build_ctx *c, const bl_qnode *q, scorer **out)
 {
     scorer **pos = NULL, **neg = NULL;
     size_t np = 0, pc = 0, nn = 0, nc = 0;
-    int rc = 0;
+    uint32_t *copies = NULL;
+    int rc = count_copies(q, &copies);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < q->nkids && !rc; i++) {
         const bl_qnode *k = q->kids[i];
         scorer *s;
-        if ((rc = build(c, k->kind == BL_Q_NOT ? k->kids[0] : k, &s)) != 0)
+        if (!copies[i])
+            continue;
+        if ((rc = k->kind == BL_Q_NOT ? build(c, k->kids[0], &s)
+                                      : build_kid(c, k, copies[i], &s)) != 0)
             break;
         rc = k->kind == BL_Q_NOT ? push_scorer(&neg, &nn, &nc, s) : push_scorer(&pos, &np, &pc, s);
         if (rc)
@@ -693,12 +1225,32 @@ static int build_and(build_ctx *c, const bl_qnode *q, scorer **out)
         scorer *all = new_all(bl_segment_info(c->seg)->doc_count);
         rc = all ? push_scorer(&pos, &np, &pc, all) : BL_ENOMEM;
     }
+    /* Many exclusions are checked as one union (a heap): a candidate then
+     * costs O(log n), not a seek in each of them. A few are cheaper to try
+     * in turn, stopping at the first that holds the candidate. */
+    if (!rc && nn > NEG_UNION_MIN) {
+        scorer *any = new_or(neg, nn); /* owns neg once made */
+        scorer **one = any ? malloc(sizeof *one) : NULL;
+        if (!any) {
+            rc = BL_ENOMEM;
+        } else if (!one) {
+            bl_docset_free(&any->ds);
+            neg = NULL;
+            nn = 0;
+            rc = BL_ENOMEM;
+        } else {
+            one[0] = any;
+            neg = one;
+            nn = nc = 1;
+        }
+    }
     if (!rc && !(*out = new_and(pos, np, neg, nn)))
         rc = BL_ENOMEM;
     if (rc) {
         free_scorers(pos, np);
         free_scorers(neg, nn);
     }
+    free(copies);
     return rc;
 }
 
@@ -706,10 +1258,13 @@ static int build_or(build_ctx *c, const bl_qnode *q, scorer **out)
 {
     scorer **kids = NULL;
     size_t n = 0, cap = 0;
-    int rc = 0;
+    uint32_t *copies = NULL;
+    int rc = count_copies(q, &copies);
     for (size_t i = 0; i < q->nkids && !rc; i++) {
         scorer *s;
-        rc = build(c, q->kids[i], &s);
+        if (!copies[i])
+            continue;
+        rc = build_kid(c, q->kids[i], copies[i], &s);
         if (!rc && (rc = push_scorer(&kids, &n, &cap, s)) != 0)
             bl_docset_free(&s->ds);
     }
@@ -717,6 +1272,7 @@ static int build_or(build_ctx *c, const bl_qnode *q, scorer **out)
         rc = BL_ENOMEM;
     if (rc)
         free_scorers(kids, n);
+    free(copies);
     return rc;
 }
 
@@ -725,6 +1281,8 @@ static int build(build_ctx *c, const bl_qnode *q, scorer **out)
     switch (q->kind) {
     case BL_Q_TERM: return build_term(c, q->terms[0], out);
     case BL_Q_PHRASE:
+        if (q->prefix_last && q->nterms > 1)
+            return build_phrase_prefix(c, q, out);
         if (q->nterms == 1)
             return build_term(c, q->terms[0], out);
         return build_phrase(c, q, out);

@@ -17,7 +17,10 @@
  *   - A quote is '"', U+201C or U+201D; any of the three opens a phrase and
  *     any of them closes it (smart-quote keyboards mix them up). PHRASE is
  *     every byte up to the closing quote, operators and '*' included; it is
- *     analysed as one piece of text.
+ *     analysed as one piece of text. A '*' in it must directly follow the
+ *     phrase's last token with only blanks after it: that token is then a
+ *     prefix ("white hou*"). Any other '*' in a phrase is an error, never
+ *     silently dropped.
  *   - WORD is a run of bytes other than whitespace, parentheses and quotes.
  *     "AND", "OR" and "NOT" written in upper case as a whole word are
  *     operators; in any other case they are words.
@@ -41,6 +44,11 @@
  *   - Double negation cancels: "NOT NOT x", "NOT -x" and "-(-x)" are x.
  *   - Parentheses nest at most BL_QUERY_MAX_DEPTH deep, so the recursion
  *     (and bl_qnode_free/describe) stays shallow on hostile input.
+ *   - A query over BL_QUERY_MAX_BYTES is refused before it is read; words
+ *     and prefixes are counted as leaves are made, and the first one past
+ *     BL_QUERY_MAX_WORDS or BL_QUERY_MAX_PREFIXES is an error. Every step
+ *     is linear in the query (flattening moves a kid at most once per
+ *     level of parentheses), so a refusal or a parse takes milliseconds.
  */
 #include "query.h"
 
@@ -82,6 +90,7 @@ typedef struct {
     bl_analyzer *a;
     int any;
     unsigned depth;
+    size_t nwords, nprefixes; /* counted against the size limits */
     size_t err_pos;
 } parser;
 
@@ -229,6 +238,7 @@ void bl_qnode_free(bl_qnode *n)
         free(n->terms[i]);
     free(n->terms);
     free(n->positions);
+    free(n->last_stem);
     for (size_t i = 0; i < n->nkids; i++)
         bl_qnode_free(n->kids[i]);
     free(n->kids);
@@ -359,6 +369,9 @@ typedef struct {
     char **terms;
     uint32_t *positions;
     size_t n, cap;
+    /* the last token: where it ends in the text, its normalised form */
+    size_t last_end;
+    char last_norm[BL_TOKEN_MAX_BYTES + 1];
 } termlist;
 
 static void terms_release(termlist *t)
@@ -410,6 +423,11 @@ static int analyse(parser *p, size_t start, size_t end, int norm, termlist *t)
                   : terms_push(t, occ.term, occ.term_len, occ.position);
         if (rc < 0)
             return rc;
+        /* The tokenizer drops longer tokens; the check below refuses them. */
+        size_t nl = occ.norm_len < BL_TOKEN_MAX_BYTES ? occ.norm_len : BL_TOKEN_MAX_BYTES;
+        memcpy(t->last_norm, occ.norm, nl);
+        t->last_norm[nl] = '\0';
+        t->last_end = occ.end;
     }
     if (rc < 0)
         return rc;
@@ -443,6 +461,20 @@ static int leaf_from_terms(termlist *t, bl_qkind kind, size_t offset,
     return 0;
 }
 
+/* Counts the words and prefixes of the leaf being made from p->tok against
+ * the query's limits. */
+static int count_leaf(parser *p, size_t words, int prefix)
+{
+    p->nwords += words;
+    p->nprefixes += prefix != 0;
+    if (p->nwords > BL_QUERY_MAX_WORDS)
+        return qerr(p, p->tok.pos, "query has more than %d words", BL_QUERY_MAX_WORDS);
+    if (p->nprefixes > BL_QUERY_MAX_PREFIXES)
+        return qerr(p, p->tok.pos, "query has more than %d prefixes (word*)",
+                    BL_QUERY_MAX_PREFIXES);
+    return 0;
+}
+
 /* A WORD or PHRASE token: TERM, PHRASE or nothing (*out = NULL). */
 static int word_leaf(parser *p, bl_qnode **out)
 {
@@ -450,12 +482,99 @@ static int word_leaf(parser *p, bl_qnode **out)
     int rc = analyse(p, p->tok.start, p->tok.end, 0, &t);
 
     *out = NULL;
+    if (rc == 0)
+        rc = count_leaf(p, t.n, 0);
     if (rc < 0 || t.n == 0) {
         terms_release(&t);
         return rc;
     }
     return leaf_from_terms(&t, t.n == 1 ? BL_Q_TERM : BL_Q_PHRASE,
                            p->tok.pos, out);
+}
+
+/* The first '*' in the query's bytes [from, to), or NULL. */
+static const char *find_star(const parser *p, size_t from, size_t to)
+{
+    return memchr(p->q + from, '*', to - from);
+}
+
+/* Checks the '*'s of the phrase in p->tok against its analysis t: there
+ * must be one, right after the last token, with only blanks after it. */
+static int check_phrase_star(parser *p, const termlist *t, size_t star)
+{
+    size_t start = p->tok.start, end = p->tok.end;
+    int ok = t->n > 0 && start + t->last_end == star;
+    for (size_t i = star + 1; ok && i < end; i++)
+        ok = is_space(p->q[i]);
+    if (ok)
+        return 0;
+    /* The caret goes under the first '*' that is not right after the last
+     * word (else under the only one, which something follows). */
+    size_t bad = star;
+    if (t->n > 0 && start + t->last_end == star) {
+        const char *next = find_star(p, star + 1, end);
+        if (next)
+            bad = (size_t)(next - p->q);
+    }
+    return qerr(p, bad, "in a phrase, '*' may only end the last word");
+}
+
+/* The prefix word of a phrase or PREFIX token, once analysed into t (its
+ * last term stemmed): the word normalised, then its stem when that differs
+ * (the dictionary holds stems, so "stories*" must also find "stori"). The
+ * stem goes into *stem (owned, or NULL). */
+static int split_prefix(termlist *t, char **stem)
+{
+    char *last = t->terms[t->n - 1];
+    *stem = NULL;
+    if (strcmp(last, t->last_norm) != 0) {
+        size_t len = strlen(t->last_norm);
+        char *norm = malloc(len + 1);
+        if (!norm)
+            return BL_ENOMEM;
+        memcpy(norm, t->last_norm, len + 1);
+        *stem = last;
+        t->terms[t->n - 1] = norm;
+    }
+    return 0;
+}
+
+/* A PHRASE token: as word_leaf, unless a '*' ends its last word: then a
+ * PHRASE with prefix_last, or a PREFIX for a one-word phrase. */
+static int phrase_leaf(parser *p, bl_qnode **out)
+{
+    const char *star = find_star(p, p->tok.start, p->tok.end);
+    termlist t = {0};
+    char *stem = NULL;
+    int rc;
+
+    *out = NULL;
+    if (!star)
+        return word_leaf(p, out);
+    if ((rc = analyse(p, p->tok.start, p->tok.end, 0, &t)) == 0 &&
+        (rc = check_phrase_star(p, &t, (size_t)(star - p->q))) == 0 &&
+        (rc = count_leaf(p, t.n, 1)) == 0)
+        rc = split_prefix(&t, &stem);
+    int single = t.n == 1;
+    if (rc == 0 && single && stem) {
+        rc = terms_push(&t, stem, strlen(stem), 0);
+        free(stem);
+        stem = NULL;
+    }
+    if (rc < 0) {
+        terms_release(&t);
+        free(stem);
+        return rc;
+    }
+    if (single)
+        return leaf_from_terms(&t, BL_Q_PREFIX, p->tok.pos, out);
+    if ((rc = leaf_from_terms(&t, BL_Q_PHRASE, p->tok.pos, out)) < 0) {
+        free(stem);
+        return rc;
+    }
+    (*out)->prefix_last = 1;
+    (*out)->last_stem = stem;
+    return 0;
 }
 
 /* A PREFIX token: exactly one token, kept unstemmed, plus its stem when
@@ -471,6 +590,8 @@ static int prefix_leaf(parser *p, bl_qnode **out)
         rc = qerr(p, p->tok.pos, "prefix needs a word before '*'");
     else if (rc == 0 && t.n > 1)
         rc = qerr(p, p->tok.pos, "prefix must be a single word");
+    if (rc == 0)
+        rc = count_leaf(p, 1, 1);
     if (rc == 0)
         rc = analyse(p, p->tok.start, p->tok.end, 0, &stem);
     if (rc == 0 && stem.n == 1 && strcmp(stem.terms[0], t.terms[0]) != 0)
@@ -528,7 +649,9 @@ static int parse_primary(parser *p, bl_qnode **out)
     case T_WORD:
     case T_PHRASE:
     case T_PREFIX:
-        rc = p->tok.kind == T_PREFIX ? prefix_leaf(p, out) : word_leaf(p, out);
+        rc = p->tok.kind == T_PREFIX ? prefix_leaf(p, out)
+             : p->tok.kind == T_PHRASE ? phrase_leaf(p, out)
+                                       : word_leaf(p, out);
         if (rc == 0 && (rc = advance(p)) < 0) {
             bl_qnode_free(*out);
             *out = NULL;
@@ -725,7 +848,12 @@ int bl_query_parse(const char *query, bl_analyzer *a, const bl_query_opts *opts,
     *out = NULL;
     if (!query || !a)
         return bl_error_set(BL_EINVAL, "bl_query_parse: query or analyzer is NULL");
-    p.len = strlen(query);
+    /* strnlen: a huge query is refused without reading all of it. */
+    p.len = strnlen(query, (size_t)BL_QUERY_MAX_BYTES + 1);
+    if (p.len > BL_QUERY_MAX_BYTES) {
+        rc = qerr(&p, BL_QUERY_MAX_BYTES, "query longer than %d bytes", BL_QUERY_MAX_BYTES);
+        goto fail;
+    }
     if ((rc = advance(&p)) < 0)
         goto fail;
     if (p.tok.kind == T_END) {
@@ -774,8 +902,14 @@ static void describe_phrase(writer *w, const bl_qnode *n)
 
     puts_(w, "(PHRASE");
     for (size_t i = 0; i < n->nterms; i++) {
-        puts_(w, " ");
+        int prefix = n->prefix_last && i + 1 == n->nterms;
+        puts_(w, prefix ? " (PREFIX " : " ");
         puts_(w, n->terms[i]);
+        if (prefix && n->last_stem) {
+            puts_(w, " ");
+            puts_(w, n->last_stem);
+        }
+        puts_(w, prefix ? ")" : "");
         if (i > 0 && n->positions[i] != n->positions[i - 1] + 1) {
             snprintf(at, sizeof at, "@%u", (unsigned)n->positions[i]);
             puts_(w, at);

@@ -25,7 +25,11 @@
  *
  * Details (query.c repeats them at the top):
  *  - '"', U+201C and U+201D all open and close a phrase; inside one,
- *    operators are plain words and '*' is punctuation.
+ *    operators are plain words. A '*' right after the phrase's last word
+ *    (only blanks may follow it before the closing quote) makes that word a
+ *    prefix, as in FTS5: "white hou*" matches "white house" and "white
+ *    houses". A '*' anywhere else in a phrase is an error; a phrase of one
+ *    word with '*' is a plain PREFIX.
  *  - "-" negates only at the start of a token and only when something other
  *    than whitespace or ")" follows it; what follows is never an operator
  *    ("-OR" excludes the word "or"). A lone "-" is punctuation.
@@ -34,6 +38,10 @@
  *  - Double negation cancels: "NOT NOT x", "NOT -x" and "-(-x)" give x.
  *  - Words that analyse to nothing are dropped with their operator:
  *    "a OR !!!" is a.
+ *  - Size limits, so that a query is either answered in bounded time and
+ *    memory or refused at once: at most BL_QUERY_MAX_BYTES bytes, at most
+ *    BL_QUERY_MAX_WORDS words (every word of a phrase counts) and at most
+ *    BL_QUERY_MAX_PREFIXES prefixes (each may stand for thousands of terms).
  */
 #ifndef BL_QUERY_H
 #define BL_QUERY_H
@@ -47,9 +55,18 @@
  * which bounds the recursion of the parser, bl_qnode_free and describe. */
 #define BL_QUERY_MAX_DEPTH 100
 
+/* Longest query bl_query_parse accepts, in bytes. */
+#define BL_QUERY_MAX_BYTES (1 << 20)
+
+/* Most words (after analysis; a phrase counts each of its words) and most
+ * prefixes (word*, or a phrase ending in one) in one query. */
+#define BL_QUERY_MAX_WORDS 65536
+#define BL_QUERY_MAX_PREFIXES 64
+
 typedef enum {
     BL_Q_TERM,   /* terms[0] */
-    BL_Q_PHRASE, /* terms[0..nterms) at relative positions positions[] */
+    BL_Q_PHRASE, /* terms[0..nterms) at relative positions positions[]; with
+                    prefix_last, terms[nterms-1] is a prefix */
     BL_Q_PREFIX, /* terms[0] the prefix (normalised, unstemmed); terms[1] its stem */
     BL_Q_AND,    /* all kids; kids of kind BL_Q_NOT exclude */
     BL_Q_OR,     /* any kid */
@@ -64,6 +81,12 @@ typedef struct bl_qnode {
     struct bl_qnode **kids; /* AND/OR/NOT: owned */
     size_t nkids;
     size_t offset;        /* byte offset of the node's text in the query */
+    /* PHRASE only: its last word is a prefix ("white hou*"). Then
+     * terms[nterms-1] is that word normalised but unstemmed (terms starting
+     * with it match there), and last_stem (owned, or NULL) is its stem when
+     * that differs, matched exactly, as terms[1] of a PREFIX. */
+    int prefix_last;
+    char *last_stem;
 } bl_qnode;
 
 typedef struct {
@@ -77,7 +100,9 @@ typedef struct {
  * a one-line detail (bl_error_detail) such as "unbalanced quote",
  * "missing closing parenthesis", "OR needs a term on its right", "empty
  * query", "query has no searchable words", "a word longer than 64 bytes is
- * not indexed"; BL_ENOMEM; BL_EINVAL if query, a
+ * not indexed", "in a phrase, '*' may only end the last word", a size limit
+ * passed (for BL_QUERY_MAX_BYTES *err_pos is the first byte past it; the
+ * query is refused without being read further); BL_ENOMEM; BL_EINVAL if query, a
  * or out is NULL. *err_pos (err_pos may be NULL) is 0 for the two
  * whole-query errors ("empty query", "no searchable words") and for errors
  * other than BL_EQUERY; it is always <= strlen(query). query may hold any bytes (invalid UTF-8 is
@@ -91,7 +116,8 @@ void bl_qnode_free(bl_qnode *n);
 /* Writes a canonical S-expression of n into buf (at most cap bytes, always
  * NUL-terminated): (AND wagner (PHRASE north korea) (NOT patriot) (PREFIX tax)).
  * A TERM prints as its term; a PHRASE term that does not directly follow the
- * previous one prints with its relative position: (PHRASE north korea@2).
+ * previous one prints with its relative position: (PHRASE north korea@2); a
+ * phrase's prefix prints like a PREFIX: (PHRASE white (PREFIX houses hous)).
  * Returns the length it needed, like snprintf. For tests and --explain. */
 size_t bl_qnode_describe(const bl_qnode *n, char *buf, size_t cap);
 

@@ -112,8 +112,10 @@ static int parse_args(int argc, char **argv, search_opts *o, char **query)
     int c;
     double v;
     /* "+": options stop at the first query word, so that a later "-word"
-     * is a query exclusion, not an unknown option. */
-    while ((c = getopt_long(argc, argv, "+i:k:h", longs, NULL)) != -1) {
+     * is a query exclusion, not an unknown option. ":": we word the errors,
+     * naming the argument getopt stopped at (argv[at]). */
+    int at = optind;
+    while ((c = getopt_long(argc, argv, "+:i:k:h", longs, NULL)) != -1) {
         switch (c) {
         case 'i': o->index_dir = optarg; break;
         case 'k':
@@ -147,8 +149,21 @@ static int parse_args(int argc, char **argv, search_opts *o, char **query)
             o->window = (size_t)v;
             break;
         case 'h': usage(stdout); return -1;
-        default: usage(stderr); return EXIT_USAGE;
+        case ':':
+            fprintf(stderr, "byline search: option '%s' needs a value\n", argv[at]);
+            usage(stderr);
+            return EXIT_USAGE;
+        default:
+            /* Most often a query that starts with '-' ("-oil"). */
+            fprintf(stderr, "byline search: unknown option '%s'; '--' ends the options, so a "
+                            "query starting with '-' goes after it: byline search -i INDEX --",
+                    argv[at]);
+            for (int i = at; i < argc; i++)
+                fprintf(stderr, " %s", argv[i]);
+            fputc('\n', stderr);
+            return EXIT_USAGE;
         }
+        at = optind;
     }
     if (strcmp(color, "always") == 0) {
         o->style |= BL_OUT_BOLD;
@@ -193,15 +208,19 @@ static int parse_args(int argc, char **argv, search_opts *o, char **query)
         size_t len = 0;
         for (int i = optind; i < argc; i++)
             len += strlen(argv[i]) + 1;
-        char *q = malloc(len + 1);
+        char *q = malloc(len + 1), *end = q;
         if (!q)
             return EXIT_RUNTIME;
-        q[0] = 0;
+        /* Appending at a moving end, not strcat: a query of thousands of
+         * words must not cost their number squared. */
         for (int i = optind; i < argc; i++) {
+            size_t n = strlen(argv[i]);
             if (i > optind)
-                strcat(q, " ");
-            strcat(q, argv[i]);
+                *end++ = ' ';
+            memcpy(end, argv[i], n);
+            end += n;
         }
+        *end = 0;
         *query = q;
     }
     return 0;

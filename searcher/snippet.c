@@ -2,10 +2,13 @@
  *
  * Steps, once per call:
  *  1. collect the positive leaves of the query (TERM, PHRASE, PREFIX not
- *     under a NOT), dropping duplicates;
+ *     under a NOT), dropping duplicates (a hash set, so a query of 20,000
+ *     words costs 20,000 steps, not 20,000 squared);
  *  2. analyse the text once into an array of tokens (term and normalised
  *     form kept in one string pool, only when a leaf needs them);
- *  3. mark matches: each is a range of tokens [first, last] and a leaf;
+ *  3. mark matches: each is a range of tokens [first, last] and a leaf; the
+ *     leaves are indexed by the term a match must start with (and prefixes
+ *     by their text), so each token looks at its few candidates only;
  *  4. sweep every window start once, keeping per-leaf match counts, and keep
  *     the start with the most distinct leaves, then the most matches, then
  *     the earliest; then slide it (without losing a covered match) so that
@@ -20,6 +23,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <xxhash.h>
 
 #include "buf.h"
 #include "error.h"
@@ -53,9 +58,30 @@ typedef struct {
     size_t key, m;
 } event;
 
+/* An open-addressing multimap from a borrowed string to leaf indexes: the
+ * key a token must equal (or, for prefixes, start with) for the leaf to be
+ * able to match there. */
+typedef struct {
+    const char *key; /* NULL: empty slot */
+    size_t len, leaf;
+} slot;
+
+typedef struct {
+    slot *v;
+    size_t cap, n; /* cap is a power of two, or 0 */
+} leafmap;
+
 typedef struct {
     const bl_qnode **leaves;
     size_t nleaves, capleaves;
+    size_t *seen;           /* hash set of leaf indexes + 1 (0 empty), for dedup */
+    size_t seen_cap;
+    leafmap exact;          /* first term of TERM/PHRASE, stem of PREFIX */
+    leafmap prefix;         /* the word of PREFIX */
+    uint8_t *prefix_lens;   /* prefix_lens[n]: some prefix is n bytes long */
+    size_t max_prefix_len;
+    size_t *cands;          /* scratch: candidate leaves of one token */
+    size_t ncands, capcands;
     int need_norm;
     tok *toks;
     size_t ntoks, captoks;
@@ -108,7 +134,9 @@ static int is_blank(uint32_t c)
 
 static int same_leaf(const bl_qnode *x, const bl_qnode *y)
 {
-    if (x->kind != y->kind || x->nterms != y->nterms)
+    if (x->kind != y->kind || x->nterms != y->nterms || x->prefix_last != y->prefix_last ||
+        !x->last_stem != !y->last_stem ||
+        (x->last_stem && strcmp(x->last_stem, y->last_stem) != 0))
         return 0;
     for (size_t i = 0; i < x->nterms; i++) {
         if (strcmp(x->terms[i], y->terms[i]) != 0)
@@ -117,6 +145,54 @@ static int same_leaf(const bl_qnode *x, const bl_qnode *y)
             return 0;
     }
     return 1;
+}
+
+static uint64_t leaf_hash(const bl_qnode *n)
+{
+    uint64_t h = ((uint64_t)n->kind * 2 + (n->prefix_last != 0)) * 0x9E3779B97F4A7C15u;
+    for (size_t i = 0; i < n->nterms; i++) {
+        h = (h ^ XXH3_64bits(n->terms[i], strlen(n->terms[i]))) * 0x100000001B3u;
+        if (n->kind == BL_Q_PHRASE)
+            h = (h ^ n->positions[i]) * 0x100000001B3u;
+    }
+    return h;
+}
+
+static void seen_insert(size_t *set, size_t cap, const scratch *sc, size_t i)
+{
+    size_t j = leaf_hash(sc->leaves[i]) & (cap - 1);
+    while (set[j])
+        j = (j + 1) & (cap - 1);
+    set[j] = i + 1;
+}
+
+/* Adds leaf index i (the newest leaf) to the dedup set. */
+static int seen_add(scratch *sc, size_t i)
+{
+    if ((i + 1) * 2 > sc->seen_cap) {
+        size_t cap = sc->seen_cap ? sc->seen_cap * 2 : 64;
+        size_t *v = calloc(cap, sizeof *v);
+        if (!v)
+            return BL_ENOMEM;
+        for (size_t k = 0; k < i; k++)
+            seen_insert(v, cap, sc, k);
+        free(sc->seen);
+        sc->seen = v;
+        sc->seen_cap = cap;
+    }
+    seen_insert(sc->seen, sc->seen_cap, sc, i);
+    return 0;
+}
+
+static int seen_has(const scratch *sc, const bl_qnode *n)
+{
+    if (!sc->seen_cap)
+        return 0;
+    for (size_t j = leaf_hash(n) & (sc->seen_cap - 1); sc->seen[j];
+         j = (j + 1) & (sc->seen_cap - 1))
+        if (same_leaf(sc->leaves[sc->seen[j] - 1], n))
+            return 1;
+    return 0;
 }
 
 static int collect_leaves(scratch *sc, const bl_qnode *n)
@@ -138,14 +214,16 @@ static int collect_leaves(scratch *sc, const bl_qnode *n)
         if (n->nterms == 0 || (n->kind == BL_Q_PHRASE && !n->positions) ||
             (n->kind == BL_Q_PREFIX && n->terms[0][0] == '\0'))
             return 0;
-        for (size_t i = 0; i < sc->nleaves; i++)
-            if (same_leaf(sc->leaves[i], n))
-                return 0;
+        if (seen_has(sc, n))
+            return 0;
         if (grow((void **)&sc->leaves, &sc->capleaves, sc->nleaves + 1,
                  sizeof *sc->leaves))
             return BL_ENOMEM;
-        sc->leaves[sc->nleaves++] = n;
-        if (n->kind == BL_Q_PREFIX)
+        sc->leaves[sc->nleaves] = n;
+        if (seen_add(sc, sc->nleaves))
+            return BL_ENOMEM;
+        sc->nleaves++;
+        if (n->kind == BL_Q_PREFIX || n->prefix_last)
             sc->need_norm = 1;
         return 0;
     }
@@ -220,6 +298,15 @@ static size_t find_pos(const scratch *sc, uint64_t pos)
     return lo < sc->ntoks && sc->toks[lo].pos == pos ? lo : SIZE_MAX;
 }
 
+/* Does token t match prefix (normalised, unstemmed) or, exactly, stem
+ * (NULL if none)? */
+static int prefix_matches(const scratch *sc, const tok *t, const char *prefix, const char *stem)
+{
+    return starts_with(sc->pool.data + t->norm, t->norm_len, prefix) ||
+           starts_with(sc->pool.data + t->term, t->term_len, prefix) ||
+           (stem && term_is(sc, t, stem));
+}
+
 /* Does leaf l match starting at token i? Sets the covered token range. */
 static int leaf_matches(const scratch *sc, const bl_qnode *l, size_t i,
                         size_t *first, size_t *last)
@@ -231,9 +318,7 @@ static int leaf_matches(const scratch *sc, const bl_qnode *l, size_t i,
         return term_is(sc, t, l->terms[0]);
     case BL_Q_PREFIX:
         /* terms[1], when present, is the prefix word's stem: an exact term. */
-        return starts_with(sc->pool.data + t->norm, t->norm_len, l->terms[0]) ||
-               starts_with(sc->pool.data + t->term, t->term_len, l->terms[0]) ||
-               (l->nterms > 1 && term_is(sc, t, l->terms[1]));
+        return prefix_matches(sc, t, l->terms[0], l->nterms > 1 ? l->terms[1] : NULL);
     case BL_Q_PHRASE:
         if (!term_is(sc, t, l->terms[0]))
             return 0;
@@ -243,7 +328,10 @@ static int leaf_matches(const scratch *sc, const bl_qnode *l, size_t i,
             if (want < 0)
                 return 0;
             size_t j = find_pos(sc, (uint64_t)want);
-            if (j == SIZE_MAX || !term_is(sc, &sc->toks[j], l->terms[k]))
+            int prefix = l->prefix_last && k + 1 == l->nterms;
+            if (j == SIZE_MAX ||
+                !(prefix ? prefix_matches(sc, &sc->toks[j], l->terms[k], l->last_stem)
+                         : term_is(sc, &sc->toks[j], l->terms[k])))
                 return 0;
             if (j < *first) *first = j;
             if (j > *last) *last = j;
@@ -254,11 +342,128 @@ static int leaf_matches(const scratch *sc, const bl_qnode *l, size_t i,
     }
 }
 
+/* ---- candidate leaves of a token ------------------------------------ */
+
+static int map_put(leafmap *m, const char *key, size_t leaf)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        slot *v = calloc(cap, sizeof *v);
+        if (!v)
+            return BL_ENOMEM;
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->v[i].key)
+                continue;
+            size_t j = XXH3_64bits(m->v[i].key, m->v[i].len) & (cap - 1);
+            while (v[j].key)
+                j = (j + 1) & (cap - 1);
+            v[j] = m->v[i];
+        }
+        free(m->v);
+        m->v = v;
+        m->cap = cap;
+    }
+    size_t len = strlen(key);
+    size_t j = XXH3_64bits(key, len) & (m->cap - 1);
+    while (m->v[j].key)
+        j = (j + 1) & (m->cap - 1);
+    m->v[j] = (slot){key, len, leaf};
+    m->n++;
+    return 0;
+}
+
+/* Appends to sc->cands every leaf filed under key[0..len). */
+static int map_get(scratch *sc, const leafmap *m, const uint8_t *key, size_t len)
+{
+    if (!m->cap)
+        return 0;
+    for (size_t j = XXH3_64bits(key, len) & (m->cap - 1); m->v[j].key;
+         j = (j + 1) & (m->cap - 1)) {
+        const slot *e = &m->v[j];
+        if (e->len != len || memcmp(e->key, key, len) != 0)
+            continue;
+        if (grow((void **)&sc->cands, &sc->capcands, sc->ncands + 1, sizeof *sc->cands))
+            return BL_ENOMEM;
+        sc->cands[sc->ncands++] = e->leaf;
+    }
+    return 0;
+}
+
+/* Files every leaf under the term a match of it must start with. */
+static int index_leaves(scratch *sc)
+{
+    for (size_t l = 0; l < sc->nleaves; l++) {
+        const bl_qnode *n = sc->leaves[l];
+        if (n->kind == BL_Q_PREFIX && strlen(n->terms[0]) > sc->max_prefix_len)
+            sc->max_prefix_len = strlen(n->terms[0]);
+    }
+    if (sc->max_prefix_len && !(sc->prefix_lens = calloc(sc->max_prefix_len + 1, 1)))
+        return BL_ENOMEM;
+    for (size_t l = 0; l < sc->nleaves; l++) {
+        const bl_qnode *n = sc->leaves[l];
+        int rc = 0;
+        if (n->kind != BL_Q_PREFIX) {
+            rc = map_put(&sc->exact, n->terms[0], l);
+        } else {
+            sc->prefix_lens[strlen(n->terms[0])] = 1;
+            rc = map_put(&sc->prefix, n->terms[0], l);
+            if (!rc && n->nterms > 1)
+                rc = map_put(&sc->exact, n->terms[1], l);
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Appends the prefix leaves that s[0..n) starts with. */
+static int prefix_cands(scratch *sc, const uint8_t *s, size_t n)
+{
+    for (size_t k = 1; k <= n && k <= sc->max_prefix_len; k++) {
+        int rc = sc->prefix_lens[k] ? map_get(sc, &sc->prefix, s, k) : 0;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int cmp_size(const void *x, const void *y)
+{
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Leaves that may match at token t, in increasing order, each once. */
+static int token_cands(scratch *sc, const tok *t)
+{
+    int rc;
+    sc->ncands = 0;
+    if ((rc = map_get(sc, &sc->exact, sc->pool.data + t->term, t->term_len)) != 0)
+        return rc;
+    if (sc->prefix.n) {
+        if ((rc = prefix_cands(sc, sc->pool.data + t->norm, t->norm_len)) != 0 ||
+            (rc = prefix_cands(sc, sc->pool.data + t->term, t->term_len)) != 0)
+            return rc;
+    }
+    if (sc->ncands > 1) {
+        qsort(sc->cands, sc->ncands, sizeof *sc->cands, cmp_size);
+        size_t w = 1;
+        for (size_t i = 1; i < sc->ncands; i++)
+            if (sc->cands[i] != sc->cands[w - 1])
+                sc->cands[w++] = sc->cands[i];
+        sc->ncands = w;
+    }
+    return 0;
+}
+
 static int find_matches(scratch *sc)
 {
-    for (size_t i = 0; i < sc->ntoks; i++) {
-        for (size_t l = 0; l < sc->nleaves; l++) {
-            size_t first, last;
+    int rc = index_leaves(sc);
+    for (size_t i = 0; i < sc->ntoks && !rc; i++) {
+        if ((rc = token_cands(sc, &sc->toks[i])) != 0)
+            break;
+        for (size_t c = 0; c < sc->ncands; c++) {
+            size_t l = sc->cands[c], first, last;
             if (!leaf_matches(sc, sc->leaves[l], i, &first, &last))
                 continue;
             if (grow((void **)&sc->matches, &sc->capmatches, sc->nmatches + 1,
@@ -267,7 +472,7 @@ static int find_matches(scratch *sc)
             sc->matches[sc->nmatches++] = (match){first, last, l};
         }
     }
-    return 0;
+    return rc;
 }
 
 /* ---- the window ---------------------------------------------------- */
@@ -649,6 +854,11 @@ fail:
     bl_snippet_release(out);
 done:
     free(sc.leaves);
+    free(sc.seen);
+    free(sc.exact.v);
+    free(sc.prefix.v);
+    free(sc.prefix_lens);
+    free(sc.cands);
     free(sc.toks);
     free(sc.matches);
     bl_buf_release(&sc.pool);

@@ -199,8 +199,7 @@ Test(query, phrases)
     ok("\"a OR b\"", "(PHRASE a or b)");
     ok("\"NOT a\"", "(PHRASE not a)");
     ok("\"(a b)\"", "(PHRASE a b)");
-    ok("\"tax*\"", "tax");
-    ok("\"*\" a", "a");
+    ok("\"tax*\"", "(PREFIX tax)");
     ok("\"\" a", "a");
     ok("a\"b c\"d", "(AND a (PHRASE b c) d)");
     ok("\"a b\" OR \"c d\"", "(OR (PHRASE a b) (PHRASE c d))");
@@ -240,7 +239,36 @@ Test(query, prefixes)
     ok("Z\xc3\xa9lensk*", "(PREFIX zelensk)");    /* folded and unaccented */
     ok("(tax*)", "(PREFIX tax)");
     ok("tax* OR tariffs", "(OR (PREFIX tax) tariff)");
-    ok("\"tax*\" tax*", "(AND tax (PREFIX tax))");
+    ok("\"tax*\" tax*", "(AND (PREFIX tax) (PREFIX tax))");
+}
+
+/* As in FTS5, a '*' ending the last word of a phrase makes it a prefix. */
+Test(query, prefix_ends_a_phrase)
+{
+    ok("\"white hou*\"", "(PHRASE white (PREFIX hou))");
+    ok("\"White Houses*\"", "(PHRASE white (PREFIX houses hous))");
+    ok("\"white hou*  \"", "(PHRASE white (PREFIX hou))");
+    ok("\"the white hou*\" OR senate", "(OR (PHRASE the white (PREFIX hou)) senat)");
+    ok("-\"white hou*\" oil", "(AND (NOT (PHRASE white (PREFIX hou))) oil)");
+    ok("\"thomas-gr*\"", "(PHRASE thoma (PREFIX gr))");
+    ok("\xe2\x80\x9cwhite hou*\xe2\x80\x9d", "(PHRASE white (PREFIX hou))");
+    /* one word: a plain prefix, its stem included */
+    ok("\"stories*\"", "(PREFIX stories stori)");
+    ok("\"  Resign* \"", "(PREFIX resign)");
+}
+
+/* A '*' that is not right after a phrase's last word used to vanish as
+ * punctuation: refused, with the caret under it. */
+Test(query, star_elsewhere_in_a_phrase_is_refused)
+{
+    bad("\"wh* house\"", 3, "'*' may only end the last word");
+    bad("a \"white * house\"", 9, "'*' may only end the last word");
+    bad("\"*\"", 1, "'*' may only end the last word");
+    bad("\"*\" a", 1, "'*' may only end the last word");
+    bad("\"hou**\"", 5, "'*' may only end the last word");
+    bad("\"hou*.\"", 4, "'*' may only end the last word");
+    bad("\"a*b c\"", 2, "'*' may only end the last word");
+    bad("\"white hou *\"", 11, "'*' may only end the last word");
 }
 
 Test(query, words_without_letters_are_dropped)
@@ -414,12 +442,14 @@ static void check_shape(const bl_qnode *n, int parent_kind)
         cr_assert(n->nterms == 1 || (n->kind == BL_Q_PREFIX && n->nterms == 2));
         cr_assert_gt(strlen(n->terms[0]), 0);
         cr_assert_eq(n->nkids, 0);
+        cr_assert(!n->prefix_last && !n->last_stem);
         break;
     case BL_Q_PHRASE:
         cr_assert_geq(n->nterms, 2);
         cr_assert_eq(n->positions[0], 0);
         for (size_t i = 1; i < n->nterms; i++)
             cr_assert_gt(n->positions[i], n->positions[i - 1]);
+        cr_assert(n->prefix_last || !n->last_stem, "a stem without a prefix");
         break;
     case BL_Q_AND:
     case BL_Q_OR:
@@ -458,7 +488,7 @@ static void render(const bl_qnode *n, char *buf, size_t cap)
             snprintf(buf + len, cap - len, "%s%s", i ? " " : "", n->terms[i]);
         }
         len = strlen(buf);
-        snprintf(buf + len, cap - len, "\"");
+        snprintf(buf + len, cap - len, "%s\"", n->prefix_last ? "*" : "");
         break;
     case BL_Q_NOT:
         snprintf(buf + len, cap - len, "-(");
@@ -496,7 +526,7 @@ static uint32_t rnd(uint64_t *s)
     return (uint32_t)(*s >> 33);
 }
 
-/* Drops the stems prefixes carry (terms[1]): a re-parse with the plain
+/* Drops the stems prefixes carry (terms[1], last_stem): a re-parse with the plain
  * analyzer cannot derive them again. */
 static void drop_prefix_stems(bl_qnode *n)
 {
@@ -504,6 +534,8 @@ static void drop_prefix_stems(bl_qnode *n)
         free(n->terms[1]);
         n->nterms = 1;
     }
+    free(n->last_stem);
+    n->last_stem = NULL;
     for (size_t i = 0; i < n->nkids; i++)
         drop_prefix_stems(n->kids[i]);
 }
@@ -614,5 +646,66 @@ Test(query, large_hostile_inputs)
         bl_qnode_free(n);
         n = NULL;
     }
+    free(q);
+}
+
+/* Many repetitions of unit (NUL-terminated, owned). */
+static char *repeat(const char *unit, size_t times)
+{
+    size_t n = strlen(unit);
+    char *q = malloc(n * times + 1);
+    cr_assert_not_null(q);
+    for (size_t i = 0; i < times; i++)
+        memcpy(q + i * n, unit, n);
+    q[n * times] = '\0';
+    return q;
+}
+
+/* The documented limits hold exactly, and a query past them is refused
+ * at once, whatever its size. */
+Test(query, size_limits)
+{
+    bl_qnode *n = NULL;
+    size_t pos;
+
+    char *q = repeat("a ", BL_QUERY_MAX_WORDS);
+    cr_assert_eq(bl_query_parse(q, an, NULL, &n, &pos), 0, "%s", bl_error_detail());
+    cr_expect_eq(n->nkids, BL_QUERY_MAX_WORDS);
+    bl_qnode_free(n);
+    free(q);
+    q = repeat("a ", BL_QUERY_MAX_WORDS + 1);
+    bad(q, 2 * (size_t)BL_QUERY_MAX_WORDS, "more than 65536 words");
+    free(q);
+    /* every word of a phrase counts */
+    q = repeat("\"a b\" ", BL_QUERY_MAX_WORDS / 2 + 1);
+    bad(q, 6 * (size_t)(BL_QUERY_MAX_WORDS / 2), "more than 65536 words");
+    free(q);
+
+    q = repeat("a* ", BL_QUERY_MAX_PREFIXES);
+    cr_assert_eq(bl_query_parse(q, an, NULL, &n, &pos), 0, "%s", bl_error_detail());
+    bl_qnode_free(n);
+    free(q);
+    q = repeat("a* ", BL_QUERY_MAX_PREFIXES + 1);
+    bad(q, 3 * (size_t)BL_QUERY_MAX_PREFIXES, "more than 64 prefixes");
+    free(q);
+    q = repeat("\"b a*\" ", BL_QUERY_MAX_PREFIXES + 1);
+    bad(q, 7 * (size_t)BL_QUERY_MAX_PREFIXES, "more than 64 prefixes");
+    free(q);
+
+    /* Exactly the byte limit parses; one byte more, or 64 MiB, is refused
+     * at the first byte past the limit, in far less than a second. */
+    q = repeat(" ", BL_QUERY_MAX_BYTES);
+    q[0] = 'a';
+    cr_assert_eq(bl_query_parse(q, an, NULL, &n, &pos), 0, "%s", bl_error_detail());
+    bl_qnode_free(n);
+    free(q);
+    q = repeat("a ", BL_QUERY_MAX_BYTES / 2 + 1);
+    bad(q, BL_QUERY_MAX_BYTES, "longer than 1048576 bytes");
+    free(q);
+    q = repeat("a ", 32u << 20);
+    clock_t t0 = clock();
+    bad(q, BL_QUERY_MAX_BYTES, "longer than 1048576 bytes");
+    double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    cr_expect_lt(secs, 0.25, "refusing a 64 MiB query took %.3f s", secs);
     free(q);
 }

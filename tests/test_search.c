@@ -3,6 +3,7 @@
  * indexes split into several segments. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,15 +16,34 @@
 #include "postings.h"
 #include "query.h"
 #include "segment.h"
+#include "snippet.h"
 
 /* Words chosen so that some share stems (sanction/sanctions/sanctioned) and
  * prefixes (mar*, war*). */
-static const char *vocab[] = {
+static const char *base_vocab[] = {
     "war", "warn", "warning", "ward", "market", "marks", "mars", "march", "sanction",
     "sanctions", "sanctioned", "oil", "opec", "price", "prices", "the", "of", "north", "korea",
     "wagner", "group", "bank", "banks", "rate", "rates", "cut", "gold", "silver", "trade", "deficit",
 };
-#define NVOCAB (sizeof vocab / sizeof *vocab)
+#define NBASE (sizeof base_vocab / sizeof *base_vocab)
+
+/* The words random texts and queries are made of: base_vocab, or that
+ * followed by many synthetic words sharing prefixes. */
+static const char **vocab = base_vocab;
+static uint32_t nvocab = NBASE;
+
+/* Word i of a synthetic vocabulary: "qx" and i in base 26, distinct words. */
+static void synthetic_word(uint32_t i, char *w)
+{
+    size_t n = 0;
+    w[n++] = 'q';
+    w[n++] = 'x';
+    do {
+        w[n++] = (char)('a' + i % 26);
+        i /= 26;
+    } while (i);
+    w[n] = 0;
+}
 
 typedef struct {
     char **terms; /* analysed terms, by position order */
@@ -50,7 +70,7 @@ static char *random_text(bl_rng *r, size_t max_words)
     s[0] = 0;
     for (size_t i = 0; i < n; i++) {
         /* Skewed: low indices are more frequent. */
-        uint32_t a = bl_rng_below(r, NVOCAB), b = bl_rng_below(r, NVOCAB);
+        uint32_t a = bl_rng_below(r, nvocab), b = bl_rng_below(r, nvocab);
         const char *w = vocab[a < b ? a : b];
         len += (size_t)snprintf(s + len, cap - len, "%s%s", i ? (bl_rng_below(r, 8) ? " " : ", ") : "", w);
     }
@@ -71,12 +91,31 @@ static void analyse_into(bl_analyzer *a, odoc *d, const char *text, uint32_t fir
     *next = bl_analyzer_next_position(a);
 }
 
+/* Where t is in the sorted dictionary, or where it would go (*found 0). */
+static size_t dict_find(const corpus *c, const char *t, int *found)
+{
+    size_t lo = 0, hi = c->ndict;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(c->dict[mid], t);
+        if (cmp == 0) {
+            *found = 1;
+            return mid;
+        }
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = 0;
+    return lo;
+}
+
 static int dict_index(const corpus *c, const char *t)
 {
-    for (size_t i = 0; i < c->ndict; i++)
-        if (strcmp(c->dict[i], t) == 0)
-            return (int)i;
-    return -1;
+    int found;
+    size_t i = dict_find(c, t, &found);
+    return found ? (int)i : -1;
 }
 
 static void build_oracle(corpus *c, bl_analyzer *a, const bl_article *arts, size_t n)
@@ -98,13 +137,16 @@ static void build_oracle(corpus *c, bl_analyzer *a, const bl_article *arts, size
                 seen |= strcmp(d->terms[j], d->terms[k]) == 0;
             if (seen)
                 continue;
-            int di = dict_index(c, d->terms[k]);
-            if (di < 0) {
+            int found;
+            size_t di = dict_find(c, d->terms[k], &found);
+            if (!found) {
                 c->dict = realloc(c->dict, (c->ndict + 1) * sizeof *c->dict);
                 c->df = realloc(c->df, (c->ndict + 1) * sizeof *c->df);
-                c->dict[c->ndict] = d->terms[k];
-                c->df[c->ndict] = 0;
-                di = (int)c->ndict++;
+                memmove(c->dict + di + 1, c->dict + di, (c->ndict - di) * sizeof *c->dict);
+                memmove(c->df + di + 1, c->df + di, (c->ndict - di) * sizeof *c->df);
+                c->dict[di] = d->terms[k];
+                c->df[di] = 0;
+                c->ndict++;
             }
             c->df[di]++;
         }
@@ -157,6 +199,53 @@ static int has_term_at(const odoc *d, const char *t, uint64_t pos)
     return 0;
 }
 
+/* Does term t stand for a prefix (normalised word) with stem (or NULL)? */
+static int o_expands(const char *t, const char *prefix, const char *stem)
+{
+    return strncmp(t, prefix, strlen(prefix)) == 0 || (stem && strcmp(t, stem) == 0);
+}
+
+/* Is the k-th occurrence the first of its term in d? */
+static int o_first_occurrence(const odoc *d, size_t k)
+{
+    for (size_t j = 0; j < k; j++)
+        if (strcmp(d->terms[j], d->terms[k]) == 0)
+            return 0;
+    return 1;
+}
+
+/* A phrase whose last word is a prefix: the OR of the phrases it expands
+ * to, each scored as a phrase (idf of the head's terms plus the expansion's). */
+static int o_phrase_prefix(const corpus *c, const odoc *d, const bl_qnode *q, const bl_bm25 *p,
+                           double *score)
+{
+    size_t last = q->nterms - 1;
+    double head_idf = 0;
+    for (size_t k = 0; k < last; k++)
+        head_idf += o_idf(c, q->terms[k]);
+    int any = 0;
+    /* each distinct expansion e in d: count the phrase occurrences ending in e */
+    for (size_t e = 0; e < d->n; e++) {
+        if (!o_expands(d->terms[e], q->terms[last], q->last_stem) || !o_first_occurrence(d, e))
+            continue;
+        uint32_t freq = 0;
+        for (size_t i = 0; i < d->n; i++) {
+            if (strcmp(d->terms[i], q->terms[0]) != 0)
+                continue;
+            int ok = 1;
+            for (size_t k = 1; k <= last && ok; k++)
+                ok = has_term_at(d, k == last ? d->terms[e] : q->terms[k],
+                                 (uint64_t)d->pos[i] + q->positions[k] - q->positions[0]);
+            freq += ok;
+        }
+        if (freq) {
+            any = 1;
+            *score += o_bm25(c, head_idf + o_idf(c, d->terms[e]), freq, d, p);
+        }
+    }
+    return any;
+}
+
 /* Returns whether d matches q; adds its BM25 contribution to *score. */
 static int o_eval(const corpus *c, const odoc *d, const bl_qnode *q, const bl_bm25 *p,
                   double *score)
@@ -169,6 +258,8 @@ static int o_eval(const corpus *c, const odoc *d, const bl_qnode *q, const bl_bm
         return tf > 0;
     }
     case BL_Q_PHRASE: {
+        if (q->prefix_last)
+            return o_phrase_prefix(c, d, q, p, score);
         uint32_t freq = 0;
         for (size_t i = 0; i < d->n; i++) {
             if (strcmp(d->terms[i], q->terms[0]) != 0)
@@ -187,18 +278,16 @@ static int o_eval(const corpus *c, const odoc *d, const bl_qnode *q, const bl_bm
         return freq > 0;
     }
     case BL_Q_PREFIX: {
-        /* Terms starting with the word, and its stem (terms[1]) exactly. */
+        /* Terms starting with the word, and its stem (terms[1]) exactly:
+         * each distinct one in d adds its own BM25. */
         int any = 0;
-        for (size_t i = 0; i < c->ndict; i++) {
-            int hit = strncmp(c->dict[i], q->terms[0], strlen(q->terms[0])) == 0 ||
-                      (q->nterms > 1 && strcmp(c->dict[i], q->terms[1]) == 0);
-            if (!hit)
+        for (size_t k = 0; k < d->n; k++) {
+            const char *t = d->terms[k];
+            if (!o_expands(t, q->terms[0], q->nterms > 1 ? q->terms[1] : NULL) ||
+                !o_first_occurrence(d, k))
                 continue;
-            uint32_t tf = o_tf(d, c->dict[i]);
-            if (tf) {
-                any = 1;
-                *score += o_bm25(c, o_idf(c, c->dict[i]), tf, d, p);
-            }
+            any = 1;
+            *score += o_bm25(c, o_idf(c, t), o_tf(d, t), d, p);
         }
         return any;
     }
@@ -230,13 +319,21 @@ static int o_eval(const corpus *c, const odoc *d, const bl_qnode *q, const bl_bm
     return 0;
 }
 
-static const char *random_word(bl_rng *r) { return vocab[bl_rng_below(r, NVOCAB)]; }
+static const char *random_word(bl_rng *r) { return vocab[bl_rng_below(r, nvocab)]; }
 
 /* Appends a random query expression of the given depth to buf. */
 static void random_query(bl_rng *r, char *buf, size_t cap, int depth)
 {
     size_t len = strlen(buf);
-    uint32_t pick = bl_rng_below(r, depth > 0 ? 9 : 5);
+    uint32_t pick = bl_rng_below(r, depth > 0 ? 11 : 7);
+    if (pick >= 5 && pick < 7) {
+        /* a phrase ending in a prefix, of two or three words */
+        const char *w = random_word(r);
+        snprintf(buf + len, cap - len, "\"%s%s%s %.*s*\"", random_word(r), pick == 6 ? " " : "",
+                 pick == 6 ? random_word(r) : "", 1 + (int)bl_rng_below(r, 4), w);
+        return;
+    }
+    pick = pick >= 7 ? pick - 2 : pick;
     switch (pick) {
     case 0:
     case 1:
@@ -247,7 +344,7 @@ static void random_query(bl_rng *r, char *buf, size_t cap, int depth)
         break;
     case 3: {
         const char *w = random_word(r);
-        snprintf(buf + len, cap - len, "%.*s*", 2 + (int)bl_rng_below(r, 3), w);
+        snprintf(buf + len, cap - len, "%.*s*", 1 + (int)bl_rng_below(r, 4), w);
         break;
     }
     case 4:
@@ -279,90 +376,121 @@ static int cmp_oscored(const void *x, const void *y)
     return (a->doc > b->doc) - (a->doc < b->doc);
 }
 
+/* A random corpus indexed in several segments, with its oracle. */
+typedef struct {
+    uint64_t seed;
+    size_t ndocs;
+    bl_article *arts;
+    char *dir;
+    bl_index *idx;
+    bl_analyzer *a;
+    corpus c;
+    oscored *expect;
+} oracle_env;
+
+static void oracle_open(oracle_env *e, bl_rng *r, uint64_t seed, size_t ndocs, size_t per_segment)
+{
+    memset(e, 0, sizeof *e);
+    e->seed = seed;
+    e->ndocs = ndocs;
+    e->arts = calloc(ndocs, sizeof *e->arts);
+    for (size_t i = 0; i < ndocs; i++) {
+        char *t = random_text(r, 4), *x = random_text(r, 80);
+        e->arts[i].title = t;
+        e->arts[i].title_len = strlen(t);
+        e->arts[i].text = x;
+        e->arts[i].text_len = strlen(x);
+        e->arts[i].source = "random";
+        e->arts[i].source_len = 6;
+    }
+    e->dir = bl_test_tmpdir();
+    cr_assert_not_null(e->dir);
+    int rc = bl_test_build_index(e->dir, e->arts, ndocs, "english", per_segment);
+    cr_assert_eq(rc, 0, "build failed: %s", bl_error_detail());
+    cr_assert_eq(bl_index_open(&e->idx, e->dir, 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_index_doc_count(e->idx), ndocs);
+    cr_assert_eq(bl_analyzer_new(&e->a, "english"), 0);
+    build_oracle(&e->c, e->a, e->arts, ndocs);
+    cr_assert_float_eq(bl_index_avg_doc_len(e->idx), e->c.avgdl, 1e-9);
+    e->expect = malloc(ndocs * sizeof *e->expect);
+}
+
+static void oracle_close(oracle_env *e)
+{
+    free(e->expect);
+    bl_analyzer_free(e->a);
+    bl_index_close(e->idx);
+    bl_test_rmtree(e->dir);
+    free(e->dir);
+    free_corpus(e->arts, &e->c, e->ndocs);
+}
+
+/* Runs qs through the engine and the oracle and compares the counts and
+ * the k best hits. Returns the number of matches, or -1 if qs does not
+ * parse. */
+static long oracle_compare(oracle_env *e, const char *qs, int any, size_t k)
+{
+    bl_qnode *q;
+    size_t pos;
+    bl_query_opts qo = {any};
+    int rc = bl_query_parse(qs, e->a, &qo, &q, &pos);
+    if (rc == BL_EQUERY)
+        return -1; /* e.g. a group whose words all vanished */
+    cr_assert_eq(rc, 0);
+    bl_bm25 params = BL_BM25_DEFAULT;
+    bl_results res;
+    rc = bl_search(e->idx, q, k, &params, &res);
+    cr_assert_eq(rc, 0, "query %s: %s", qs, bl_error_detail());
+    size_t nexp = 0;
+    for (size_t d = 0; d < e->ndocs; d++) {
+        double sc = 0;
+        if (o_eval(&e->c, &e->c.docs[d], q, &params, &sc))
+            e->expect[nexp++] = (oscored){(uint32_t)d, sc};
+    }
+    qsort(e->expect, nexp, sizeof *e->expect, cmp_oscored);
+    char desc[4096];
+    bl_qnode_describe(q, desc, sizeof desc);
+    unsigned long long seed = (unsigned long long)e->seed;
+    cr_assert_eq(res.total, nexp, "seed %llu query [%s] = %s: engine %llu matches, oracle %zu",
+                 seed, qs, desc, (unsigned long long)res.total, nexp);
+    cr_assert_eq(res.nhits, nexp < k ? nexp : k);
+    for (size_t i = 0; i < res.nhits; i++) {
+        /* Equal scores may legitimately differ in the last bits. */
+        cr_assert(fabs(res.hits[i].score - e->expect[i].score) < 1e-9,
+                  "seed %llu query [%s] rank %zu: engine %.12f oracle %.12f", seed, qs, i,
+                  res.hits[i].score, e->expect[i].score);
+        double sc = 0;
+        cr_assert(o_eval(&e->c, &e->c.docs[res.hits[i].doc], q, &params, &sc),
+                  "seed %llu query [%s]: engine returned non-matching doc %u", seed, qs,
+                  res.hits[i].doc);
+        cr_assert(fabs(sc - res.hits[i].score) < 1e-9);
+    }
+    bl_results_release(&res);
+    bl_qnode_free(q);
+    return (long)nexp;
+}
+
 static void run_oracle_round(uint64_t seed, size_t ndocs, size_t per_segment, int nqueries)
 {
     bl_rng r;
     bl_rng_init(&r, seed);
-    bl_article *arts = calloc(ndocs, sizeof *arts);
-    for (size_t i = 0; i < ndocs; i++) {
-        char *t = random_text(&r, 4), *x = random_text(&r, 80);
-        arts[i].title = t;
-        arts[i].title_len = strlen(t);
-        arts[i].text = x;
-        arts[i].text_len = strlen(x);
-        arts[i].source = "random";
-        arts[i].source_len = 6;
-    }
-    char *dir = bl_test_tmpdir();
-    cr_assert_not_null(dir);
-    int rc = bl_test_build_index(dir, arts, ndocs, "english", per_segment);
-    cr_assert_eq(rc, 0, "build failed: %s", bl_error_detail());
-
-    bl_index *idx;
-    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
-    cr_assert_eq(bl_index_doc_count(idx), ndocs);
-    bl_analyzer *a;
-    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
-    corpus c;
-    build_oracle(&c, a, arts, ndocs);
-    cr_assert_float_eq(bl_index_avg_doc_len(idx), c.avgdl, 1e-9);
-
-    bl_bm25 params = BL_BM25_DEFAULT;
-    oscored *expect = malloc(ndocs * sizeof *expect);
+    oracle_env e;
+    oracle_open(&e, &r, seed, ndocs, per_segment);
     int parsed = 0, nonempty = 0;
     for (int qi = 0; qi < nqueries; qi++) {
         char qs[2048] = "";
         random_query(&r, qs, sizeof qs, 3);
-        bl_qnode *q;
-        size_t pos;
-        bl_query_opts qo = {(int)bl_rng_below(&r, 2)};
-        rc = bl_query_parse(qs, a, &qo, &q, &pos);
-        if (rc == BL_EQUERY)
-            continue; /* e.g. a group whose words all vanished */
-        cr_assert_eq(rc, 0);
-        parsed++;
-        size_t k = 1 + bl_rng_below(&r, 20);
-        bl_results res;
-        rc = bl_search(idx, q, k, &params, &res);
-        cr_assert_eq(rc, 0, "query %s: %s", qs, bl_error_detail());
-        size_t nexp = 0;
-        for (size_t d = 0; d < ndocs; d++) {
-            double s = 0;
-            if (o_eval(&c, &c.docs[d], q, &params, &s))
-                expect[nexp++] = (oscored){(uint32_t)d, s};
-        }
-        qsort(expect, nexp, sizeof *expect, cmp_oscored);
-        nonempty += nexp > 0;
-        char desc[4096];
-        bl_qnode_describe(q, desc, sizeof desc);
-        cr_assert_eq(res.total, nexp, "seed %llu query [%s] = %s: engine %llu matches, oracle %zu",
-                     (unsigned long long)seed, qs, desc, (unsigned long long)res.total, nexp);
-        cr_assert_eq(res.nhits, nexp < k ? nexp : k);
-        for (size_t i = 0; i < res.nhits; i++) {
-            /* Equal scores may legitimately differ in the last bits. */
-            cr_assert(fabs(res.hits[i].score - expect[i].score) < 1e-9,
-                      "seed %llu query [%s] rank %zu: engine %.12f oracle %.12f",
-                      (unsigned long long)seed, qs, i, res.hits[i].score, expect[i].score);
-            double s = 0;
-            cr_assert(o_eval(&c, &c.docs[res.hits[i].doc], q, &params, &s),
-                      "seed %llu query [%s]: engine returned non-matching doc %u",
-                      (unsigned long long)seed, qs, res.hits[i].doc);
-            cr_assert(fabs(s - res.hits[i].score) < 1e-9);
-        }
-        bl_results_release(&res);
-        bl_qnode_free(q);
+        int any = (int)bl_rng_below(&r, 2);
+        long n = oracle_compare(&e, qs, any, 1 + bl_rng_below(&r, 20));
+        parsed += n >= 0;
+        nonempty += n > 0;
     }
     /* The oracle must have compared real work, not skipped it. */
     cr_assert(parsed >= nqueries * 9 / 10, "only %d of %d random queries parsed", parsed, nqueries);
     if (ndocs >= 20)
         cr_assert(nonempty >= parsed / 4, "only %d of %d queries matched anything", nonempty, parsed);
     fprintf(stderr, "  %zu docs: %d queries compared, %d with matches\n", ndocs, parsed, nonempty);
-    free(expect);
-    bl_analyzer_free(a);
-    bl_index_close(idx);
-    bl_test_rmtree(dir);
-    free(dir);
-    free_corpus(arts, &c, ndocs);
+    oracle_close(&e);
 }
 
 Test(search, oracle_small_corpora_many_segments)
@@ -378,6 +506,91 @@ Test(search, oracle_multi_block_lists)
      * seeks cross skip entries. */
     uint64_t seed = bl_test_seed("search.oracle_blocks");
     run_oracle_round(seed, 1500, 700, 150);
+}
+
+static int count_term(void *ctx, const char *term, size_t len, const bl_terminfo *ti)
+{
+    (void)term, (void)len, (void)ti;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+/* Prefixes with many expansions: "qx*" stands for more terms in one
+ * segment than the 4096 that used to be refused, "qxa*" for hundreds, all
+ * far more than BL_PREFIX_ITERS, so most expansions are gathered in advance
+ * and the rest read through iterators. Counts and scores must still be the
+ * oracle's, alone, in phrases and under AND, OR and NOT. */
+Test(search, oracle_prefixes_with_many_expansions, .timeout = 120)
+{
+    enum { NSYNTH = 12000 };
+    static char words[NSYNTH][16];
+    static const char *mixed[NBASE + NSYNTH];
+    for (size_t i = 0; i < NBASE; i++)
+        mixed[i] = base_vocab[i];
+    for (uint32_t i = 0; i < NSYNTH; i++) {
+        synthetic_word(i, words[i]);
+        mixed[NBASE + i] = words[i];
+    }
+    vocab = mixed;
+    nvocab = NBASE + NSYNTH;
+    uint64_t seed = bl_test_seed("search.oracle_many_expansions");
+    bl_rng r;
+    bl_rng_init(&r, seed);
+    oracle_env e;
+    oracle_open(&e, &r, seed, 1600, 800);
+
+    size_t expansions = 0;
+    bl_segment *seg = bl_index_segment(e.idx, 0);
+    cr_assert_eq(bl_termdict_prefix(bl_segment_termdict(seg), "qx", 2, count_term, &expansions), 0);
+    cr_assert_gt(expansions, 4096, "qx* has only %zu expansions in segment 0", expansions);
+
+    static const char *const fixed[] = {
+        "qx*", "q*", "qxa*", "qxb* qxc*", "qx* -qxa*", "qx* AND war", "qxa* OR oil",
+        "war -qx*", "NOT qxa*", "(qxa* OR qxb*) -(qxab* OR the)", "\"the qx*\"",
+        "\"war qxa*\"", "\"qxab qx*\"", "\"war qx*\" OR qxa*",
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        for (int any = 0; any < 2; any++) {
+            long n = oracle_compare(&e, fixed[i], any, 15);
+            cr_assert_geq(n, 0, "query [%s] did not parse: %s", fixed[i], bl_error_detail());
+        }
+    cr_expect_gt(oracle_compare(&e, "qx*", 0, 5), 1500);
+    /* ANDs with more exclusions than are tried one by one (a union) */
+    char many[2048] = "qx*", none[2048] = "";
+    for (uint32_t i = 0; i < 40; i++) {
+        strcat(many, " -");
+        strcat(many, words[i]);
+    }
+    for (size_t i = 0; i < NBASE; i++) {
+        strcat(none, " NOT ");
+        strcat(none, base_vocab[i]);
+    }
+    for (int any = 0; any < 2; any++) {
+        cr_expect_gt(oracle_compare(&e, many, any, 10), 100);
+        cr_expect_gt(oracle_compare(&e, none, any, 10), 100);
+    }
+    /* each base word followed by any synthetic word: real work, however
+     * the random texts fell */
+    long phrases = 0;
+    for (size_t i = 0; i < NBASE; i++) {
+        char qs[64];
+        snprintf(qs, sizeof qs, "\"%s qx*\"", base_vocab[i]);
+        phrases += oracle_compare(&e, qs, 0, 5);
+    }
+    cr_expect_gt(phrases, 100, "only %ld phrase matches", phrases);
+
+    int parsed = 0, nonempty = 0;
+    for (int qi = 0; qi < 100; qi++) {
+        char qs[2048] = "";
+        random_query(&r, qs, sizeof qs, 3);
+        long n = oracle_compare(&e, qs, (int)bl_rng_below(&r, 2), 1 + bl_rng_below(&r, 20));
+        parsed += n >= 0;
+        nonempty += n > 0;
+    }
+    cr_assert(nonempty >= parsed / 4, "only %d of %d queries matched anything", nonempty, parsed);
+    oracle_close(&e);
+    vocab = base_vocab;
+    nvocab = NBASE;
 }
 
 Test(search, top_k_zero_only_counts)
@@ -544,3 +757,233 @@ Test(search, article_without_tokens)
     bl_test_rmtree(dir);
     free(dir);
 }
+
+/* ---- query size ---------------------------------------------------------- */
+
+/* Articles of words drawn from nwords synthetic words (owned). */
+static bl_article *synthetic_articles(bl_rng *r, size_t ndocs, uint32_t nwords, size_t per_doc)
+{
+    bl_article *arts = calloc(ndocs, sizeof *arts);
+    for (size_t i = 0; i < ndocs; i++) {
+        char *text = malloc(per_doc * 12 + 1), w[16];
+        size_t len = 0;
+        for (size_t k = 0; k < per_doc; k++) {
+            synthetic_word(bl_rng_below(r, nwords), w);
+            len += (size_t)sprintf(text + len, "%s%s", k ? " " : "", w);
+        }
+        arts[i] = (bl_article){.title = strdup("t"), .title_len = 1, .text = text,
+                               .text_len = len};
+    }
+    return arts;
+}
+
+static void free_articles(bl_article *arts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((char *)arts[i].title);
+        free((char *)arts[i].text);
+    }
+    free(arts);
+}
+
+/* Parses, searches and makes the snippets of the k best hits, as the
+ * search command does. Returns the number of matches. */
+static uint64_t search_with_snippets(bl_index *idx, bl_analyzer *a, const char *qs, int any)
+{
+    bl_qnode *q;
+    size_t pos;
+    bl_query_opts qo = {any};
+    cr_assert_eq(bl_query_parse(qs, a, &qo, &q, &pos), 0, "%s at %zu", bl_error_detail(), pos);
+    bl_results res;
+    bl_bm25 p = BL_BM25_DEFAULT;
+    cr_assert_eq(bl_search(idx, q, 10, &p, &res), 0, "%s", bl_error_detail());
+    for (size_t i = 0; i < res.nhits; i++) {
+        size_t seg;
+        uint32_t local;
+        bl_stored_doc d;
+        bl_snippet snip;
+        cr_assert_eq(bl_index_locate(idx, res.hits[i].doc, &seg, &local), 0);
+        cr_assert_eq(bl_docstore_get(bl_segment_docstore(bl_index_segment(idx, seg)), local, &d), 0);
+        cr_assert_eq(bl_snippet_make(a, q, d.text, d.text_len, 0, &snip), 0);
+        cr_assert_gt(snip.nhighlights, 0, "hit %zu has no highlight", i);
+        bl_snippet_release(&snip);
+    }
+    uint64_t total = res.total;
+    bl_results_release(&res);
+    bl_qnode_free(q);
+    return total;
+}
+
+/* An OR of 20,000 words used to take seconds per hit (its snippets compared
+ * every query word with every other, then every text token with every query
+ * word); parsing, evaluation and snippets must stay near linear in the
+ * query's size. The timeout is far above what the linear code needs, even
+ * under the sanitizers, and far below what the quadratic code took. */
+Test(search, or_of_20000_words_is_fast, .timeout = 20)
+{
+    enum { NWORDS = 20000, NDOCS = 2000 };
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("search.or_of_20000_words"));
+    bl_article *arts = synthetic_articles(&r, NDOCS, NWORDS, 40);
+    char *dir = bl_test_tmpdir();
+    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS / 2), 0, "%s",
+                 bl_error_detail());
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
+    bl_analyzer *a;
+    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+
+    char *or = malloc(NWORDS * 12), *any = malloc(NWORDS * 12), w[16];
+    size_t lo = 0, la = 0;
+    for (uint32_t i = 0; i < NWORDS; i++) {
+        synthetic_word(i, w);
+        lo += (size_t)sprintf(or + lo, "%s%s", i ? " OR " : "", w);
+        la += (size_t)sprintf(any + la, "%s%s", i ? " " : "", w);
+    }
+    /* Every document holds some of the words. */
+    cr_expect_eq(search_with_snippets(idx, a, or, 0), NDOCS);
+    cr_expect_eq(search_with_snippets(idx, a, any, 1), NDOCS);
+    free(or);
+    free(any);
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+    free_articles(arts, NDOCS);
+}
+
+/* The best hit of qs (asserts there is one). */
+static bl_scored_doc best_hit(bl_index *idx, bl_analyzer *a, const char *qs, int any,
+                              uint64_t *total)
+{
+    bl_qnode *q;
+    size_t pos;
+    bl_query_opts qo = {any};
+    cr_assert_eq(bl_query_parse(qs, a, &qo, &q, &pos), 0, "%s", bl_error_detail());
+    bl_results res;
+    bl_bm25 p = BL_BM25_DEFAULT;
+    cr_assert_eq(bl_search(idx, q, 1, &p, &res), 0, "%s", bl_error_detail());
+    cr_assert_eq(res.nhits, 1);
+    bl_scored_doc best = res.hits[0];
+    *total = res.total;
+    bl_results_release(&res);
+    bl_qnode_free(q);
+    return best;
+}
+
+/* A word written 30,000 times is one list read once, its score counted
+ * 30,000 times; it used to be 30,000 copies of the list, in a heap. */
+Test(search, repeated_word_is_read_once, .timeout = 10)
+{
+    enum { NDOCS = 3000, TIMES = 30000 };
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("search.repeated_word"));
+    bl_article *arts = synthetic_articles(&r, NDOCS, 500, 10);
+    for (size_t i = 0; i < NDOCS; i += 2) {
+        free((char *)arts[i].title);
+        arts[i].title = strdup("oil prices");
+        arts[i].title_len = 10;
+    }
+    char *dir = bl_test_tmpdir();
+    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS), 0, "%s",
+                 bl_error_detail());
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
+    bl_analyzer *a;
+    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    char *q = malloc(4 * TIMES + 1);
+    for (size_t i = 0; i < TIMES; i++)
+        memcpy(q + 4 * i, "oil ", 4);
+    q[4 * TIMES] = 0;
+    uint64_t once_total, total;
+    bl_scored_doc once = best_hit(idx, a, "oil", 0, &once_total);
+    cr_assert_eq(once_total, NDOCS / 2);
+    for (int any = 0; any < 2; any++) {
+        bl_scored_doc many = best_hit(idx, a, q, any, &total);
+        cr_expect_eq(total, once_total);
+        cr_expect_eq(many.doc, once.doc);
+        cr_expect(fabs(many.score - TIMES * once.score) < 1e-9 * TIMES * once.score,
+                  "score %.12f, want %d x %.12f", many.score, TIMES, once.score);
+    }
+    free(q);
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+    free_articles(arts, NDOCS);
+}
+
+/* ---- the command line -------------------------------------------------- */
+
+/* Runs `byline ARGS` into *out and *err (see bl_test_byline_v). */
+__attribute__((format(printf, 3, 4))) static int byline(char **out, char **err,
+                                                         const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = bl_test_byline_v(out, err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* A small index of three articles in a fresh directory (owned path). */
+static char *small_index(void)
+{
+    bl_article arts[3] = {
+        {.title = "a", .title_len = 1, .text = "oil prices rose", .text_len = 15},
+        {.title = "b", .title_len = 1, .text = "gold prices fell", .text_len = 16},
+        {.title = "c", .title_len = 1, .text = "the white house said", .text_len = 20},
+    };
+    char *dir = bl_test_tmpdir();
+    cr_assert_not_null(dir);
+    cr_assert_eq(bl_test_build_index(dir, arts, 3, "english", 3), 0, "%s", bl_error_detail());
+    return dir;
+}
+
+/* getopt reads "-oil" as options -o -i -l: the message must show how to
+ * search for it. */
+Test(search_cli, query_starting_with_minus_names_double_dash)
+{
+    char *dir = small_index(), *out = NULL, *err = NULL;
+    cr_assert_eq(byline(&out, &err, "search -i '%s' -oil prices", dir), 2);
+    cr_expect(strstr(err, "'--' ends the options"), "stderr: %s", err);
+    cr_expect(strstr(err, "-i INDEX -- -oil prices"), "stderr: %s", err);
+    /* and the advice works */
+    cr_assert_eq(byline(&out, &err, "search -i '%s' --count -- -oil prices", dir), 0, "%s", err);
+    cr_expect_str_eq(out, "1\n");
+    cr_assert_eq(byline(&out, &err, "search -i '%s' -k", dir), 2);
+    cr_expect(strstr(err, "'-k' needs a value"), "stderr: %s", err);
+    free(out);
+    free(err);
+    bl_test_rmtree(dir);
+    free(dir);
+}
+
+/* A query past the size limit is refused as malformed, with the limit and
+ * the column where the query passes it. */
+Test(search_cli, oversized_query_is_refused)
+{
+    char *dir = small_index(), *out = NULL, *err = NULL, path[4200];
+    snprintf(path, sizeof path, "%s/queries", dir);
+    size_t n = (size_t)BL_QUERY_MAX_BYTES + 10;
+    char *q = malloc(n + 1);
+    memset(q, ' ', n);
+    memcpy(q, "oil", 3);
+    q[n] = '\n';
+    cr_assert_eq(bl_test_write_file(path, q, n + 1), 0);
+    cr_assert_eq(byline(&out, &err, "search -i '%s' --count --queries '%s'", dir, path), 2);
+    cr_expect(strstr(err, "longer than 1048576 bytes"), "stderr: %.300s", err);
+    cr_expect(strstr(err, "column 1048577"), "stderr: %.300s", err);
+    /* the same query within the limit is answered */
+    q[BL_QUERY_MAX_BYTES - 1] = '\n';
+    cr_assert_eq(bl_test_write_file(path, q, BL_QUERY_MAX_BYTES), 0);
+    cr_assert_eq(byline(&out, &err, "search -i '%s' --count --queries '%s'", dir, path), 0,
+                 "%.300s", err);
+    cr_expect_str_eq(out, "1\n");
+    free(q);
+    free(out);
+    free(err);
+    bl_test_rmtree(dir);
+    free(dir);
+}
+

@@ -174,6 +174,26 @@ Test(snippet, prefix_matches)
     bl_snippet_release(&sn);
 }
 
+/* "white hou*": the whole phrase is one highlight, whichever expansion
+ * ends it; "white horse" is not one of them. */
+Test(snippet, phrase_ending_in_a_prefix)
+{
+    const char *text = "The White House and the white houses; a white horse, white hounds.";
+    bl_snippet sn = make("\"white hou*\"", text, strlen(text), 0);
+    cr_assert_eq(sn.nhighlights, 3, "%zu", sn.nhighlights);
+    cr_assert_str_eq(hl(&sn, 0), "White House");
+    cr_assert_str_eq(hl(&sn, 1), "white houses");
+    cr_assert_str_eq(hl(&sn, 2), "white hounds");
+    bl_snippet_release(&sn);
+    /* the prefix word's stem matches exactly: "stories*" finds "story" */
+    text = "Short stories and a story, stored.";
+    sn = make("\"short stories*\" OR \"a stories*\"", text, strlen(text), 0);
+    cr_assert_eq(sn.nhighlights, 2, "%zu", sn.nhighlights);
+    cr_assert_str_eq(hl(&sn, 0), "Short stories");
+    cr_assert_str_eq(hl(&sn, 1), "a story");
+    bl_snippet_release(&sn);
+}
+
 Test(snippet, not_terms_are_not_highlighted)
 {
     const char *text = "The budget deficit grew while the budget shrank.";
