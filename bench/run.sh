@@ -1,8 +1,9 @@
 #!/bin/sh
 # `make bench`: the posting-loop benchmark on synthetic lists, then, when the
 # Reuters-21578 corpus is beside the project, on that corpus's index, an
-# end-to-end run of the dev queries through `byline search --stats`, and
-# `--count --queries` over a 100,000-line query file against one-shot runs.
+# end-to-end run of the dev queries through `byline search --stats`,
+# `--count --queries` over a 100,000-line query file against one-shot runs,
+# and ORs of 5,000 and 20,000 words.
 set -e
 BIN=${BIN:-bin}
 REUTERS=${REUTERS:-../shared/corpora/reuters21578}
@@ -79,11 +80,35 @@ bench_batch_count() {
                  batch <= shot ? "ok, not slower" : "SLOWER than one-shot" }'
 }
 
+# Long queries: ORs of 5,000 and 20,000 distinct words of the corpus (the
+# first words of its sorted vocabulary, so the input repeats), top 10 with
+# snippets; cost per 1,000 words should not grow with the query's length.
+bench_long_queries() {
+    vocab=build/bench-vocab.txt
+    cat "$REUTERS"/reut2-00*.sgm | LC_ALL=C tr -cs 'A-Za-z' '\n' | LC_ALL=C tr 'A-Z' 'a-z' |
+        awk 'length($0) > 2' | LC_ALL=C sort -u | head -n 20000 >"$vocab"
+    echo
+    echo "long queries over $INDEX (top 10 with snippets; one run each after a warm-up)"
+    for n in 5000 20000; do
+        # One line in a file: 20,000 words pass the kernel's limit on one argument.
+        qf=build/bench-or-$n.txt
+        head -n "$n" "$vocab" | awk 'NR > 1 { printf " OR " } { printf "%s", $0 } END { print "" }' >"$qf"
+        search -i "$INDEX" --queries "$qf" >/dev/null
+        t0=$(now_ns)
+        search -i "$INDEX" --queries "$qf" >/dev/null
+        t1=$(now_ns)
+        awk -v n="$n" -v ns="$((t1 - t0))" 'BEGIN {
+            printf "  OR of %5d words: %8.1f ms, %.2f ms per 1000 words\n", n, ns / 1e6,
+                   ns / 1e6 / (n / 1000) }'
+    done
+}
+
 if [ ! -d "$REUTERS" ]; then
     echo "bench: $REUTERS is absent; synthetic lists only"
     exec "$BIN/byline-bench"
 fi
-if [ ! -f "$INDEX/MANIFEST" ]; then
+# An index of another format version (an older build) is made again.
+if ! "$BIN/byline" check -i "$INDEX" >/dev/null 2>&1; then
     rm -rf "$INDEX"
     "$BIN/byline" index -o "$INDEX" "$REUTERS"/reut2-*.sgm
 fi
@@ -97,3 +122,4 @@ if [ -f "$QUERIES" ]; then
     "$BIN/byline" search -i "$INDEX" --queries "$QUERIES" --stats --count >/dev/null
     bench_batch_count
 fi
+bench_long_queries
