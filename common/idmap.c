@@ -132,7 +132,8 @@ int bl_idmap_check(const bl_idmap *m)
         else if (seen[d / 8] >> (d % 8) & 1)
             rc = bl_error_set(BL_ECORRUPT, "%s: offset %zu: document %u listed twice", m->m.path,
                               off + 8, d);
-        seen[d / 8] |= (uint8_t)(1u << (d % 8));
+        else
+            seen[d / 8] |= (uint8_t)(1u << (d % 8));
         prev_hash = h;
         prev_doc = d;
     }

@@ -103,3 +103,28 @@ Test(idmap, segment_finds_articles_by_id)
     cr_assert(bl_segment_find_id(bl_index_segment(idx, 0), "bet", 3, &doc) == BL_ENOTFOUND);
     bl_index_close(idx);
 }
+
+/* An entry naming a document past the count (even 2^32-1) is reported by
+ * check, never written through; find skips it. */
+Test(idmap, document_past_the_count_is_caught)
+{
+    uint64_t hashes[3] = {10, 20, 30};
+    char path[4300];
+    snprintf(path, sizeof path, "%s/z.ids", tmp);
+    cr_assert(bl_idmap_write(path, hashes, 3) == 0);
+    size_t len;
+    char *data = bl_test_read_file(path, &len);
+    cr_assert(data && len == 3 * 12 + 32);
+    memset(data + 12 + 8, 0xff, 4); /* entry 1: document 0xffffffff */
+    cr_assert(bl_test_write_file(path, data, len) == 0);
+    free(data);
+    bl_idmap *m;
+    cr_assert(bl_idmap_open(&m, path, 3, 0) == 0);
+    cr_assert(bl_idmap_check(m) == BL_ECORRUPT);
+    cr_assert(strstr(bl_error_detail(), "offset 20: document 4294967295 of 3"), "%s",
+              bl_error_detail());
+    size_t first;
+    cr_assert_eq(bl_idmap_find(m, 20, &first), 1);
+    cr_assert_eq(bl_idmap_doc(m, first), UINT32_MAX);
+    bl_idmap_close(m);
+}
