@@ -1,6 +1,7 @@
 /* manifest.c: reading and atomically committing the segment list. */
 #include "manifest.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -120,7 +121,8 @@ int bl_manifest_read(const char *dir, bl_manifest *out)
     int rc = manifest_path(path, sizeof path, dir, BL_MANIFEST_NAME);
     if (rc)
         return rc;
-    if (access(path, F_OK) != 0) {
+    struct stat st;
+    if (lstat(path, &st) != 0) { /* lstat: a dangling symlink is no missing manifest */
         if (errno == ENOENT)
             return bl_error_set(BL_ENOTFOUND, "%s: no index here (no %s file)", dir,
                                 BL_MANIFEST_NAME);
@@ -275,4 +277,17 @@ void bl_manifest_unlock_remove(const char *dir, int fd)
     if (fd >= 0 && manifest_path(path, sizeof path, dir, "LOCK") == 0)
         unlink(path);
     bl_manifest_unlock(fd);
+}
+
+int bl_manifest_dir_has_segments(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d)) != NULL)
+        found = strncmp(e->d_name, "seg_", 4) == 0;
+    closedir(d);
+    return found;
 }

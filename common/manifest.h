@@ -101,6 +101,11 @@ void bl_manifest_unlock(int fd);
  * call it; writers that opened the old file notice and retry. */
 void bl_manifest_unlock_remove(const char *dir, int fd);
 
+/* Whether dir holds any segment file (seg_*). Byline writes a MANIFEST
+ * before any segment file, so segment files without one are damage, not
+ * an empty index. */
+int bl_manifest_dir_has_segments(const char *dir);
+
 /* Writes the path of segment file `ext` ("tdi", "doc", ...) into buf.
  * Errors: BL_ETOOBIG if it does not fit in cap. */
 int bl_segment_path(char *buf, size_t cap, const char *dir, uint64_t id,

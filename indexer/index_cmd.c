@@ -262,6 +262,16 @@ static void remove_orphans(const char *dir, uint64_t next_segment)
     closedir(d);
 }
 
+/* Undoes a first run's empty manifest (we hold the lock, and no commit of
+ * ours followed it), so a failed first run leaves no index behind. */
+static void remove_empty_manifest(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/" BL_MANIFEST_NAME, dir) < (int)sizeof path &&
+        unlink(path) == 0)
+        bl_fsync_dir(dir);
+}
+
 /* Whether dir holds a committed manifest. */
 static int index_exists(const char *dir)
 {
@@ -489,11 +499,20 @@ static int parse_args(int argc, char **argv, index_opts *o, run_resources *res)
 }
 
 /* Reads the existing manifest, or starts a new one; checks the language. */
-static int load_manifest(const index_opts *o, bl_manifest *m)
+static int load_manifest(const index_opts *o, bl_manifest *m, int *fresh)
 {
     int rc = bl_manifest_read(o->out_dir, m);
+    *fresh = 0;
     if (rc == BL_ENOTFOUND) {
+        /* A first run writes its MANIFEST before any segment file, so
+         * segment files without one are a damaged index: starting afresh
+         * would delete them as orphans. */
+        if (bl_manifest_dir_has_segments(o->out_dir))
+            return bl_error_set(BL_ECORRUPT, "%s: holds segment files but no " BL_MANIFEST_NAME
+                                ": a damaged index (byline check says more); index into a new "
+                                "directory", o->out_dir);
         bl_error_clear();
+        *fresh = 1;
         memset(m, 0, sizeof *m);
         m->next_segment = 1;
         m->analyzer_version = BL_ANALYZER_VERSION;
@@ -532,13 +551,22 @@ static int index_main(int argc, char **argv, run_resources *res)
     run_state s = {.opts = &o, .manifest = &m, .stats = &stats, .ids = res->ids};
     s.started = now();
     s.show_progress = !o.quiet && isatty(2);
-    int lock = -1, exit_code = 0;
+    int lock = -1, exit_code = 0, fresh = 0, wrote_empty = 0;
     made_dirs made = {.n = 0};
     if ((rc = open_and_lock(o.out_dir, &made, &lock)) ||
-        (rc = load_manifest(&o, &m)) || (rc = bl_analyzer_new(&s.analyzer, m.lang)))
+        (rc = load_manifest(&o, &m, &fresh)) || (rc = bl_analyzer_new(&s.analyzer, m.lang)))
         goto fail;
     /* A stored name like "en" becomes the canonical "english". */
     snprintf(m.lang, sizeof m.lang, "%s", bl_analyzer_language(s.analyzer));
+    if (fresh) {
+        /* An empty MANIFEST (generation 0) first, so that no segment file
+         * ever exists without one; a failed first run removes it again. */
+        int renamed = 0;
+        rc = bl_manifest_commit(o.out_dir, &m, &renamed);
+        wrote_empty = renamed;
+        if (rc)
+            goto fail;
+    }
     remove_orphans(o.out_dir, m.next_segment);
     if (m.nsegments && (rc = bl_index_open(&s.existing, o.out_dir, 0)) != 0)
         goto fail;
@@ -641,6 +669,8 @@ fail:
     bl_manifest_release(&m);
     bl_termsafe_printf(stderr, "byline index: %s\n",
                        bl_error_detail()[0] ? bl_error_detail() : bl_strerror(rc));
+    if (wrote_empty)
+        remove_empty_manifest(o.out_dir);
     if (lock >= 0 && made.n > 0 && !index_exists(o.out_dir)) {
         /* We made the directory and hold its lock, and no run committed
          * into it: leave no trace of a failed first run. LOCK goes while

@@ -26,19 +26,6 @@ static void usage(FILE *f)
           f);
 }
 
-static int has_segment_files(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    struct dirent *e;
-    int found = 0;
-    while (!found && (e = readdir(d)) != NULL)
-        found = strncmp(e->d_name, "seg_", 4) == 0;
-    closedir(d);
-    return found;
-}
-
 int bl_cmd_check(int argc, char **argv)
 {
     static const struct option longs[] = {
@@ -66,7 +53,7 @@ int bl_cmd_check(int argc, char **argv)
     if (rc) {
         /* No index at all is a wrong path (usage); segments without their
          * manifest are damage. */
-        if (rc == BL_ENOTFOUND && !has_segment_files(dir)) {
+        if (rc == BL_ENOTFOUND && !bl_manifest_dir_has_segments(dir)) {
             bl_termsafe_printf(stderr, "byline check: %s\n", bl_error_detail());
             return 2;
         }

@@ -365,3 +365,61 @@ Test(indexdir, index_inside_the_input_folder_is_not_read)
     run("search -i '%s' --count wagner", idx);
     cr_expect_eq(atoi(out), 1, "%s", out);
 }
+
+/* Segment files without a MANIFEST are a damaged index, never orphans to
+ * delete: index refuses to touch them. */
+Test(indexdir, segments_without_manifest_are_left_alone)
+{
+    static const char *const none[] = {NULL};
+    char idx[4200], path[4400];
+    two_segment_index(idx);
+    snprintf(path, sizeof path, "%s/MANIFEST", idx);
+    cr_assert(unlink(path) == 0);
+    size_t before_len, after_len;
+    char *before = bl_test_dir_snapshot(idx, none, &before_len);
+    char fresh[4300];
+    snprintf(fresh, sizeof fresh, "%s/c.txt", tmp);
+    const char *text = "Gamma\n\nA third article.\n";
+    cr_assert(bl_test_write_file(fresh, text, strlen(text)) == 0);
+    cr_assert_eq(run("index -q -o '%s' '%s'", idx, fresh), 3, "%s", err);
+    cr_expect(strstr(err, "segment files but no MANIFEST"), "%s", err);
+    char *after = bl_test_dir_snapshot(idx, none, &after_len);
+    cr_expect(before && after && before_len == after_len && !memcmp(before, after, before_len),
+              "segment files were touched");
+    free(before);
+    free(after);
+    cr_expect_eq(run("check -i '%s'", idx), 1, "%s", out);
+}
+
+/* What a first run killed mid-way leaves: an empty (generation 0) MANIFEST
+ * and orphan segment files. The next writer removes the orphans and
+ * indexes; a first run that fails removes its empty MANIFEST too. */
+Test(indexdir, first_run_killed_midway_is_recovered)
+{
+    char idx[4200], orphan[4400], fresh[4300];
+    snprintf(idx, sizeof idx, "%s/idx", tmp);
+    cr_assert(mkdir(idx, 0755) == 0);
+    bl_manifest m = {.next_segment = 1, .analyzer_version = BL_ANALYZER_VERSION};
+    snprintf(m.lang, sizeof m.lang, "english");
+    int renamed;
+    cr_assert(bl_manifest_commit(idx, &m, &renamed) == 0);
+    snprintf(orphan, sizeof orphan, "%s/seg_00000001.sto", idx);
+    cr_assert(bl_test_write_file(orphan, "partial", 7) == 0);
+    snprintf(fresh, sizeof fresh, "%s/c.txt", tmp);
+    const char *text = "Gamma\n\nA third article about wagner.\n";
+    cr_assert(bl_test_write_file(fresh, text, strlen(text)) == 0);
+    cr_assert_eq(run("index -q -o '%s' '%s'", idx, fresh), 0, "%s", err);
+    cr_assert_eq(run("check -i '%s'", idx), 0, "%s", out);
+    run("search -i '%s' --count wagner", idx);
+    cr_expect_eq(atoi(out), 1, "%s", out);
+
+    /* A failed first run into an existing empty directory leaves it empty. */
+    char empty[4300], bad[4300], manifest[4400];
+    snprintf(empty, sizeof empty, "%s/empty", tmp);
+    snprintf(bad, sizeof bad, "%s/bad.jsonl", tmp);
+    snprintf(manifest, sizeof manifest, "%s/MANIFEST", empty);
+    cr_assert(mkdir(empty, 0755) == 0 && bl_test_write_file(bad, "{broken\n", 8) == 0);
+    cr_assert_eq(run("index -q -o '%s' '%s'", empty, bad), 3, "%s", err);
+    struct stat st;
+    cr_expect(lstat(manifest, &st) != 0, "the failed first run left a MANIFEST");
+}
