@@ -139,6 +139,14 @@ void bl_docstore_writer_abort(bl_docstore_writer *w)
     free_writer(w);
 }
 
+void bl_docstore_writer_forget(bl_docstore_writer *w)
+{
+    if (!w)
+        return;
+    bl_filewriter_forget(w->fw);
+    free_writer(w);
+}
+
 static int flush_block(bl_docstore_writer *w)
 {
     if (w->block_docs == 0)

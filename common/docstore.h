@@ -53,6 +53,10 @@ int bl_docstore_writer_finish(bl_docstore_writer *w);
 /* Removes the partial file and frees w; NULL does nothing. */
 void bl_docstore_writer_abort(bl_docstore_writer *w);
 
+/* Closes and frees w, leaving the partial file where it is (for a writer
+ * that may no longer delete by path); NULL does nothing. */
+void bl_docstore_writer_forget(bl_docstore_writer *w);
+
 typedef struct bl_docstore bl_docstore;
 
 /* Maps and opens a store; verify != 0 also checks the checksum. Errors:

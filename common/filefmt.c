@@ -132,6 +132,14 @@ int bl_filewriter_commit(bl_filewriter *w)
     return rc;
 }
 
+void bl_filewriter_forget(bl_filewriter *w)
+{
+    if (!w)
+        return;
+    close(w->fd);
+    free_writer(w);
+}
+
 void bl_filewriter_abort(bl_filewriter *w)
 {
     if (!w)

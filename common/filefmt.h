@@ -62,6 +62,9 @@ int bl_filewriter_commit(bl_filewriter *w);
 /* Closes and removes the partial file and frees w; NULL does nothing. */
 void bl_filewriter_abort(bl_filewriter *w);
 
+/* Closes the file without removing it and frees w; NULL does nothing. */
+void bl_filewriter_forget(bl_filewriter *w);
+
 /* A read-only mapping of a framed file. */
 typedef struct {
     const uint8_t *data; /* the body */

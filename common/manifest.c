@@ -291,3 +291,11 @@ int bl_manifest_dir_has_segments(const char *dir)
     closedir(d);
     return found;
 }
+
+int bl_manifest_lock_holds(const char *dir, int fd)
+{
+    char path[4096];
+    struct stat held, named;
+    return fd >= 0 && manifest_path(path, sizeof path, dir, "LOCK") == 0 && fstat(fd, &held) == 0 &&
+           lstat(path, &named) == 0 && held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+}

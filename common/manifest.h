@@ -96,6 +96,12 @@ int bl_manifest_lock(const char *dir, int *fd);
 /* Releases the writer lock. */
 void bl_manifest_unlock(int fd);
 
+/* Whether the lock held through fd is still dir/LOCK: false once the
+ * directory was moved away or replaced while a writer ran. A writer checks
+ * it before it commits or deletes anything, since both go through paths
+ * that may now name someone else's index. */
+int bl_manifest_lock_holds(const char *dir, int fd);
+
 /* Unlinks dir/LOCK, then releases the lock held through fd: for a writer
  * that leaves no trace of a failed first run. Only the lock's holder may
  * call it; writers that opened the old file notice and retry. */

@@ -610,6 +610,11 @@ static int index_main(int argc, char **argv, run_resources *res)
         if ((rc = bl_manifest_add_segment(&m, &s.done[i])) != 0)
             goto fail;
     m.generation++;
+    if (!bl_manifest_lock_holds(o.out_dir, lock)) {
+        rc = bl_error_set(BL_EIO, "%s: the index directory was moved or replaced while indexing; "
+                          "nothing was committed", o.out_dir);
+        goto fail;
+    }
     int renamed = 0;
     if ((rc = bl_manifest_commit(o.out_dir, &m, &renamed)) != 0) {
         if (!renamed)
@@ -661,17 +666,25 @@ fail:
     if (s.show_progress)
         fputs("\r\033[K", stderr);
     /* Only files this run created go; a writer that lost the lock race
-     * (lock < 0) created nothing and removes nothing. */
-    discard_new_segments(&s);
+     * (lock < 0) created nothing and removes nothing, and one whose
+     * directory was moved or replaced meanwhile touches nothing more: its
+     * paths may now name another writer's index. */
+    int ours = lock >= 0 && bl_manifest_lock_holds(o.out_dir, lock);
+    if (ours) {
+        discard_new_segments(&s);
+    } else {
+        bl_inverter_forget(s.inv);
+        s.inv = NULL;
+    }
     free(s.done);
     bl_analyzer_free(s.analyzer);
     bl_index_close(s.existing);
     bl_manifest_release(&m);
     bl_termsafe_printf(stderr, "byline index: %s\n",
                        bl_error_detail()[0] ? bl_error_detail() : bl_strerror(rc));
-    if (wrote_empty)
+    if (wrote_empty && ours)
         remove_empty_manifest(o.out_dir);
-    if (lock >= 0 && made.n > 0 && !index_exists(o.out_dir)) {
+    if (ours && made.n > 0 && !index_exists(o.out_dir)) {
         /* We made the directory and hold its lock, and no run committed
          * into it: leave no trace of a failed first run. LOCK goes while
          * still held, so nobody can lock it after we have let go. */

@@ -425,6 +425,14 @@ int bl_inverter_finish(bl_inverter *inv, bl_manifest_segment *out)
     return rc;
 }
 
+void bl_inverter_forget(bl_inverter *inv)
+{
+    if (!inv)
+        return;
+    bl_docstore_writer_forget(inv->store);
+    free_inverter(inv);
+}
+
 void bl_inverter_abort(bl_inverter *inv)
 {
     if (!inv)

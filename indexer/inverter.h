@@ -48,4 +48,9 @@ int bl_inverter_finish(bl_inverter *inv, bl_manifest_segment *out);
 /* Removes the segment's files and frees inv; NULL does nothing. */
 void bl_inverter_abort(bl_inverter *inv);
 
+/* Frees inv and closes its files without removing any: for a writer whose
+ * directory was moved or replaced, where its paths may name another
+ * writer's files. NULL does nothing. */
+void bl_inverter_forget(bl_inverter *inv);
+
 #endif

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -422,4 +423,70 @@ Test(indexdir, first_run_killed_midway_is_recovered)
     cr_assert_eq(run("index -q -o '%s' '%s'", empty, bad), 3, "%s", err);
     struct stat st;
     cr_expect(lstat(manifest, &st) != 0, "the failed first run left a MANIFEST");
+}
+
+/* Writer A holds the lock on DIR and is still reading articles from its
+ * stdin when DIR is moved away and writer B makes a new index at the same
+ * path. Whether A then fails (a broken last line) or succeeds, it must not
+ * delete B's files nor commit into B's index. */
+static void writer_outlived_by_its_directory(int a_fails)
+{
+    char idx[4200], moved[4200], lock[4400], b_in[4300];
+    snprintf(idx, sizeof idx, "%s/idx", tmp);
+    snprintf(moved, sizeof moved, "%s/idx.old", tmp);
+    snprintf(lock, sizeof lock, "%s/LOCK", idx);
+    int pipefd[2];
+    cr_assert(pipe(pipefd) == 0);
+    pid_t a = fork();
+    cr_assert(a >= 0);
+    if (a == 0) {
+        dup2(pipefd[0], 0);
+        close(pipefd[1]);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(bl_test_byline(), "byline", "index", "-q", "-o", idx, "--format", "jsonl", "-",
+              (char *)NULL);
+        _exit(127);
+    }
+    close(pipefd[0]);
+    const char *first = "{\"id\": \"a1\", \"title\": \"Alpha\", \"body\": \"first numbat\"}\n";
+    cr_assert(write(pipefd[1], first, strlen(first)) == (ssize_t)strlen(first));
+    /* Wait until A holds the lock (and so has started its segment). */
+    for (int i = 0; i < 2000; i++) {
+        int fd = open(lock, O_RDONLY);
+        int held = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0;
+        if (fd >= 0)
+            close(fd);
+        if (held)
+            break;
+        usleep(5000);
+    }
+    cr_assert(rename(idx, moved) == 0, "rename: %s", strerror(errno));
+    snprintf(b_in, sizeof b_in, "%s/b.txt", tmp);
+    const char *text = "Beta\n\nThe second writer's quokka.\n";
+    cr_assert(bl_test_write_file(b_in, text, strlen(text)) == 0);
+    cr_assert_eq(run("index -q -o '%s' '%s'", idx, b_in), 0, "%s", err);
+    const char *last = a_fails ? "{broken\n"
+                               : "{\"id\": \"a2\", \"title\": \"Alpha 2\", \"body\": \"numbat\"}\n";
+    cr_assert(write(pipefd[1], last, strlen(last)) == (ssize_t)strlen(last));
+    close(pipefd[1]);
+    int status;
+    cr_assert(waitpid(a, &status, 0) == a && WIFEXITED(status));
+    cr_expect_eq(WEXITSTATUS(status), 3, "A committed into a directory that is no longer its own");
+    cr_assert_eq(run("check -i '%s'", idx), 0, "B's index was damaged: %s", out);
+    run("search -i '%s' --count quokka", idx);
+    cr_expect_eq(atoi(out), 1, "%s", out);
+    run("search -i '%s' --count numbat", idx);
+    cr_expect_eq(atoi(out), 0, "A's articles went into B's index: %s", out);
+}
+
+Test(indexdir, failing_writer_whose_directory_was_replaced)
+{
+    writer_outlived_by_its_directory(1);
+}
+
+Test(indexdir, succeeding_writer_whose_directory_was_replaced)
+{
+    writer_outlived_by_its_directory(0);
 }
