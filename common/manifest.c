@@ -71,7 +71,7 @@ static int parse(const bl_mapped *m, bl_manifest *out)
         bl_reader_u8(&r, &lang_len) || lang_len >= sizeof out->lang ||
         bl_reader_bytes(&r, lang_len, &lang) ||
         bl_reader_u32le(&r, &out->analyzer_version) || bl_reader_u32le(&r, &out->nsegments) ||
-        out->nsegments > MAX_SEGMENTS)
+        out->nsegments > MAX_SEGMENTS || out->next_segment > BL_MAX_SEGMENT_ID)
         return bl_error_set(BL_ECORRUPT, "%s: offset %zu: bad manifest header", m->path,
                             bl_reader_offset(&r));
     memcpy(out->lang, lang, lang_len);

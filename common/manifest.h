@@ -37,6 +37,10 @@
  * are one token, "U.S." is us where it was u, s). */
 #define BL_ANALYZER_VERSION 3
 
+/* Segment ids stay below this; a manifest whose next id passes it is
+ * damaged (and a writer stops before it, never wrapping around). */
+#define BL_MAX_SEGMENT_ID ((uint64_t)1 << 48)
+
 /* Number of files in a segment (segment.h lists them). */
 #define BL_SEGMENT_FILES 7
 

@@ -160,8 +160,10 @@ static int finish_segment(run_state *s)
     s->invalid_bytes += bl_inverter_invalid_bytes(inv);
     bl_manifest_segment seg;
     int rc = bl_inverter_finish(inv, &seg);
-    if (rc)
+    if (rc) {
+        s->inv = inv; /* for the failure path to abort or forget */
         return rc;
+    }
     bl_manifest_segment *d = realloc(s->done, (s->ndone + 1) * sizeof *d);
     if (!d)
         return BL_ENOMEM;
@@ -220,6 +222,8 @@ static int add_article(void *ctx, const bl_article *in)
     int rc = identify(s, in, &art);
     if (rc)
         return rc < 0 ? rc : 0;
+    if (!s->inv && s->manifest->next_segment >= BL_MAX_SEGMENT_ID)
+        return bl_error_set(BL_ETOOBIG, "%s: segment ids exhausted", s->opts->out_dir);
     if (!s->inv &&
         (rc = bl_inverter_new(&s->inv, s->opts->out_dir, s->manifest->next_segment++,
                               s->analyzer)) != 0)
@@ -300,15 +304,17 @@ static void count_terms(const index_opts *o, const run_state *s, uint64_t *terms
     bl_error_clear();
 }
 
-/* Directories this run made (deepest last), so that a failed first run can
- * leave no trace, as if it had never started. */
+/* Directories this run made, so that a failed first run can leave no
+ * trace, as if it had never started. Each is a prefix of the index path,
+ * kept as its length (deepest last). */
 typedef struct {
-    char paths[8][4096];
+    const char *dir; /* the index path */
+    size_t len[512];
     int n;
 } made_dirs;
 
-/* Makes the directory path[0..len), which the caller knows to be missing
- * or racing with another writer's mkdir. */
+/* Makes the directory path, which the caller found missing; another writer
+ * may be making (or removing) it at the same moment. */
 static int make_one_dir(const char *path, made_dirs *made)
 {
     if (mkdir(path, 0755) != 0) {
@@ -316,10 +322,13 @@ static int make_one_dir(const char *path, made_dirs *made)
         /* Another writer may have made it since we looked: that is fine. */
         if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
             return 0;
+        /* A parent went away under us: a failed first run cleaning up. */
+        if (errno == ENOENT)
+            return bl_error_set(BL_ENOTFOUND, "%s: a parent directory vanished", path);
         return bl_error_set(BL_EIO, "%s: cannot create: %s", path, strerror(errno));
     }
-    if (made->n < (int)(sizeof made->paths / sizeof made->paths[0]))
-        snprintf(made->paths[made->n++], sizeof made->paths[0], "%s", path);
+    if (made->n < (int)(sizeof made->len / sizeof made->len[0]))
+        made->len[made->n++] = strlen(path);
     /* The new directory's own entry must be durable too. */
     char parent[4096];
     size_t n = strlen(path);
@@ -373,21 +382,23 @@ static int ensure_dir(const char *dir, made_dirs *made)
  * that is no longer empty (another writer may have moved in). */
 static void remove_made_dirs(const made_dirs *made)
 {
+    char path[4096];
     for (int i = made->n - 1; i >= 0; i--)
-        if (rmdir(made->paths[i]) != 0)
+        if (snprintf(path, sizeof path, "%.*s", (int)made->len[i], made->dir) >= (int)sizeof path ||
+            rmdir(path) != 0)
             break;
 }
 
 /* Takes the writer lock, making the directory first. A writer whose failed
- * first run removes the directory may do so between our mkdir and our
- * lock: then make it again. */
+ * first run removes the directory (or its new parents) may do so between
+ * our mkdir and our lock: then make them again. */
 static int open_and_lock(const char *dir, made_dirs *made, int *lock)
 {
     int rc = 0;
+    made->dir = dir;
     for (int attempt = 0; attempt < 100; attempt++) {
-        if ((rc = ensure_dir(dir, made)) != 0)
-            return rc;
-        rc = bl_manifest_lock(dir, lock);
+        if ((rc = ensure_dir(dir, made)) == 0)
+            rc = bl_manifest_lock(dir, lock);
         if (rc != BL_ENOTFOUND)
             return rc;
         bl_error_clear();

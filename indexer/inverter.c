@@ -420,9 +420,9 @@ int bl_inverter_finish(bl_inverter *inv, bl_manifest_segment *out)
     if (!rc)
         rc = bl_segment_fingerprint(inv->dir, out);
     if (rc)
-        bl_segment_remove_some_files(inv->dir, inv->seg_id, inv->created);
+        return rc; /* the caller aborts or forgets inv */
     free_inverter(inv);
-    return rc;
+    return 0;
 }
 
 void bl_inverter_forget(bl_inverter *inv)

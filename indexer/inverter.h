@@ -41,8 +41,9 @@ uint64_t bl_inverter_terms(const bl_inverter *inv);
 uint64_t bl_inverter_invalid_bytes(const bl_inverter *inv);
 
 /* Writes the remaining files and fsyncs them all, fills *out for the
- * manifest, and frees inv whatever the outcome (on failure the segment's
- * files are removed). Errors: BL_EIO, BL_ENOMEM. */
+ * manifest, and frees inv. On failure inv stays: the caller removes the
+ * files it made with bl_inverter_abort, or, if it may no longer delete by
+ * path, leaves them with bl_inverter_forget. Errors: BL_EIO, BL_ENOMEM. */
 int bl_inverter_finish(bl_inverter *inv, bl_manifest_segment *out);
 
 /* Removes the segment's files and frees inv; NULL does nothing. */

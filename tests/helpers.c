@@ -87,8 +87,11 @@ int bl_test_build_index(const char *dir, const bl_article *arts, size_t n, const
             bl_inverter_abort(inv);
             break;
         }
-        if ((rc = bl_inverter_finish(inv, &seg)) == 0)
-            rc = bl_manifest_add_segment(&m, &seg);
+        if ((rc = bl_inverter_finish(inv, &seg)) != 0) {
+            bl_inverter_abort(inv);
+            break;
+        }
+        rc = bl_manifest_add_segment(&m, &seg);
     }
     m.generation++;
     if (!rc)
