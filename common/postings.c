@@ -430,23 +430,20 @@ static uint32_t iter_next(bl_docset *s)
     return next_block(it);
 }
 
-/* First b in [lo, n) with last[b] >= target, n if none: gallop from lo,
- * then binary search the last doubling step. Near blocks cost a compare or
- * two; far ones log(distance). */
-static uint32_t find_block(const uint32_t *last, uint32_t lo, uint32_t n, uint32_t target)
+size_t bl_gallop_u32(const uint32_t *a, size_t lo, size_t n, uint32_t target)
 {
-    uint32_t hi = lo, step = 1;
-    while (hi < n && last[hi] < target) {
+    size_t hi = lo, step = 1;
+    while (hi < n && a[hi] < target) {
         lo = hi + 1;
         hi += step;
         step <<= 1;
     }
     if (hi > n)
         hi = n;
-    /* last[0..lo) < target; hi == n or last[hi] >= target */
+    /* a[0..lo) < target; hi == n or a[hi] >= target */
     while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (last[mid] < target)
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < target)
             lo = mid + 1;
         else
             hi = mid;
@@ -474,7 +471,7 @@ static uint32_t iter_seek(bl_docset *s, uint32_t target)
         return s->doc; /* also covers BL_DOC_END */
     uint32_t from = it->i + 1;
     if (target > it->docs[it->m - 1]) {
-        uint32_t b = find_block(it->last, it->block + 1, it->nblocks, target);
+        uint32_t b = (uint32_t)bl_gallop_u32(it->last, it->block + 1, it->nblocks, target);
         if (b >= it->nblocks)
             return set_end(it);
         if (load_block(it, b))

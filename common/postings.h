@@ -145,4 +145,9 @@ int bl_postings_check_term(const bl_postings *p, const bl_terminfo *info,
 int bl_postings_read_docs(const bl_postings *p, const bl_terminfo *info,
                           uint32_t *docs, uint32_t *tfs);
 
+/* First i in [lo, n) with a[i] >= target in the ascending array a, or n:
+ * gallops from lo (a near answer costs a compare or two, a far one the log
+ * of its distance), then binary-searches the last doubling step. */
+size_t bl_gallop_u32(const uint32_t *a, size_t lo, size_t n, uint32_t target);
+
 #endif

@@ -912,27 +912,6 @@ static uint32_t count_common(const uint32_t *want, size_t n, const uint32_t *pos
     return freq;
 }
 
-/* First k in [lo, n) with docs[k] >= d, n if none (galloping). */
-static size_t doc_lower_bound(const uint32_t *docs, size_t lo, size_t n, uint32_t d)
-{
-    size_t hi = lo, step = 1;
-    while (hi < n && docs[hi] < d) {
-        lo = hi + 1;
-        hi += step;
-        step <<= 1;
-    }
-    if (hi > n)
-        hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (docs[mid] < d)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 static int visit_phrase_prefix(void *ctx, const char *term, size_t len, const bl_terminfo *ti)
 {
     phrase_prefix_walk *w = ctx;
@@ -952,7 +931,7 @@ static int visit_phrase_prefix(void *ctx, const char *term, size_t len, const bl
             continue;
         }
         if (d > w->docs[k]) {
-            k = doc_lower_bound(w->docs, k, w->ndocs, d);
+            k = bl_gallop_u32(w->docs, k, w->ndocs, d);
             continue;
         }
         const uint32_t *pos;
