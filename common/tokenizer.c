@@ -188,6 +188,11 @@ static size_t char_len(const uint8_t *text, size_t len, size_t p)
     return decode(text + p, len - p, &cp, &bad);
 }
 
+static inline int is_ascii_alnum(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
 /* If a dotted abbreviation ("U.S.", "e.g.", "U.S.S.R") starts at the letter
  * text[p], returns the offset just past it, its last period included;
  * otherwise 0. It is two or more single letters (a letter and its marks,
@@ -199,6 +204,10 @@ static size_t abbreviation_end(const uint8_t *text, size_t len, size_t p)
     size_t end = 0, letters = 0;
     int k;
 
+    /* Most words start with two ASCII letters or digits: no abbreviation,
+     * and no need to decode and classify the second character. */
+    if (p + 1 < len && text[p] < 0x80 && is_ascii_alnum(text[p + 1]))
+        return 0;
     while (class_at(text, len, p) == K_LETTER) {
         p += char_len(text, len, p);
         while ((k = class_at(text, len, p)) == K_MARK)
