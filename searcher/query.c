@@ -586,6 +586,14 @@ static int prefix_leaf(parser *p, bl_qnode **out)
     int rc = analyse(p, p->tok.start, p->tok.end, 1, &t);
 
     *out = NULL;
+    if (rc == 0 && t.n > 1) {
+        /* "white-hou*": a hyphenated word is a phrase, so this is a phrase
+         * ending in a prefix, as "white hou*" in quotes. The token ends
+         * before its '*'; the phrase's text takes it in. */
+        terms_release(&t);
+        p->tok.end++;
+        return phrase_leaf(p, out);
+    }
     if (rc == 0 && t.n == 0)
         rc = qerr(p, p->tok.pos, "prefix needs a word before '*'");
     else if (rc == 0 && t.n > 1)

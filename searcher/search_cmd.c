@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,8 +62,8 @@ static void usage(FILE *f)
           "      --color WHEN       highlight with ANSI bold: auto (on a terminal),\n"
           "                         always, never (plain text)\n"
           "      --marks            highlight with **markers** (text and JSON)\n"
-          "      --queries FILE     answer one query per line of FILE (blank lines and\n"
-          "                         lines starting with # are skipped); one record per\n"
+          "      --queries FILE     answer one query per line of FILE ('-': stdin; blank\n"
+          "                         lines and lines starting with # are skipped); one record per\n"
           "                         query: with --count \"COUNT<TAB>QUERY\" (or\n"
           "                         \"error<TAB>QUERY\"), with --json a summary (or\n"
           "                         {\"query\", \"error\"}), else \"## QUERY\" and results\n"
@@ -384,9 +385,17 @@ static int print_failed(searcher *s, const char *query, size_t len, const char *
  * and lines starting with # are not queries and print nothing. */
 static int run_batch(searcher *s, uint64_t *total_hits, int *bad)
 {
-    FILE *f = fopen(s->o->queries_file, "r");
+    int from_stdin = strcmp(s->o->queries_file, "-") == 0;
+    FILE *f = from_stdin ? stdin : fopen(s->o->queries_file, "r");
     if (!f)
         return bl_error_set(BL_EIO, "%s: cannot open: %m", s->o->queries_file);
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (!from_stdin)
+            fclose(f);
+        return bl_error_set(BL_EIO, "%s: is a directory, not a file of queries",
+                            s->o->queries_file);
+    }
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -416,8 +425,12 @@ static int run_batch(searcher *s, uint64_t *total_hits, int *bad)
         }
         *total_hits += hits;
     }
+    /* getline's -1 is also a read error: never take one for the end. */
+    if (!rc && ferror(f))
+        rc = bl_error_set(BL_EIO, "%s: read error after line %lu", s->o->queries_file, lineno);
     free(line);
-    fclose(f);
+    if (!from_stdin)
+        fclose(f);
     return rc;
 }
 

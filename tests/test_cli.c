@@ -518,6 +518,17 @@ static const char *put_batch(void)
     return path;
 }
 
+/* --queries - reads standard input; a directory is refused, not read as
+ * an empty file of queries. */
+Test(cli, queries_from_stdin_and_not_from_a_directory)
+{
+    const char *qf = put("good2.txt", "wagner\npatriot\n");
+    cr_expect_eq(run("search -i '%s' --count --queries - < '%s'", idx, qf), 0, "%s", err);
+    cr_expect_str_eq(out, "2\twagner\n1\tpatriot\n");
+    cr_expect_eq(run("search -i '%s' --count --queries '%s'", idx, tmp), 3, "%s", out);
+    cr_expect(strstr(err, "is a directory"), "%s", err);
+}
+
 Test(cli, queries_count_one_line_per_query)
 {
     const char *qf = put_batch();

@@ -255,6 +255,9 @@ Test(query, prefix_ends_a_phrase)
     /* one word: a plain prefix, its stem included */
     ok("\"stories*\"", "(PREFIX stories stori)");
     ok("\"  Resign* \"", "(PREFIX resign)");
+    /* unquoted, a hyphenated word is a phrase, so its '*' ends a phrase */
+    ok("white-hou*", "(PHRASE white (PREFIX hou))");
+    ok("oil thomas-gr*", "(AND oil (PHRASE thoma (PREFIX gr)))");
 }
 
 /* A '*' that is not right after a phrase's last word used to vanish as
@@ -402,7 +405,7 @@ Test(query, bad_prefixes)
     bad("a**", 1, "only allowed at the end");
     bad("tax*es", 3, "only allowed at the end");
     bad("*tax", 0, "only allowed at the end");
-    bad("e-mail*", 0, "prefix must be a single word");
+    ok("e-mail*", "(PHRASE e (PREFIX mail))"); /* a phrase prefix, as "e-mail*" */
     bad("x -*", 3, "needs a word");
 }
 
