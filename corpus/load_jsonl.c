@@ -102,29 +102,30 @@ static int take(jsonl *j, json_t *obj, bl_field f, const char *key,
     return 0;
 }
 
-/* The id: a string or a number (written out into idbuf, 40 bytes). */
-static int take_id(jsonl *j, json_t *obj, char *idbuf, bl_article *a, int *rc)
+/* A field that may be a string or a number (an id, or a date given as
+ * epoch seconds): a number is written out into buf (40 bytes). */
+static int take_scalar(jsonl *j, json_t *obj, bl_field f, char *buf, const char **p, size_t *n,
+                       int *rc)
 {
-    const char *key = j->keys[BL_FIELD_ID];
-    json_t *id = lookup(obj, key);
+    const char *key = j->keys[f];
+    json_t *v = lookup(obj, key);
 
-    if (json_is_integer(id)) {
-        a->id_len = (size_t)snprintf(idbuf, 40, "%" JSON_INTEGER_FORMAT,
-                                     json_integer_value(id));
-        a->id = idbuf;
+    if (json_is_integer(v)) {
+        *n = (size_t)snprintf(buf, 40, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        *p = buf;
         return 0;
     }
-    if (json_is_real(id)) {
-        a->id_len = (size_t)snprintf(idbuf, 40, "%.17g", json_real_value(id));
-        a->id = idbuf;
+    if (json_is_real(v)) {
+        *n = (size_t)snprintf(buf, 40, "%.17g", json_real_value(v));
+        *p = buf;
         return 0;
     }
-    return take(j, obj, BL_FIELD_ID, key, &a->id, &a->id_len, rc);
+    return take(j, obj, f, key, p, n, rc);
 }
 
 static int parse_line(jsonl *j, const char *p, size_t n)
 {
-    char idbuf[40];
+    char idbuf[40], datebuf[40];
     json_error_t err;
     json_t *obj;
     bl_article a;
@@ -150,9 +151,9 @@ static int parse_line(jsonl *j, const char *p, size_t n)
         take(j, obj, BL_FIELD_TEXT, j->keys[BL_FIELD_TEXT], &a.text, &a.text_len, &rc) ||
         (a.text_len == 0 && j->text_fallback &&
          take(j, obj, BL_FIELD_TEXT, j->text_fallback, &a.text, &a.text_len, &rc)) ||
-        take(j, obj, BL_FIELD_DATE, j->keys[BL_FIELD_DATE], &a.date, &a.date_len, &rc) ||
+        take_scalar(j, obj, BL_FIELD_DATE, datebuf, &a.date, &a.date_len, &rc) ||
         take(j, obj, BL_FIELD_URL, j->keys[BL_FIELD_URL], &a.url, &a.url_len, &rc) ||
-        take_id(j, obj, idbuf, &a, &rc))
+        take_scalar(j, obj, BL_FIELD_ID, idbuf, &a.id, &a.id_len, &rc))
         goto out;
     rc = bl_load_source(&j->source, j->path, j->lineno, &a);
     if (rc == 0)

@@ -13,7 +13,7 @@
  *                   the whole file the text.
  *   .jsonl .ndjson  one JSON object per line: "title", "body" or "text"
  *                   ("text" when "body" is absent or empty), optional "id",
- *                   "date", "url" (strings; numbers accepted for id; null
+ *                   "date", "url" (strings; numbers accepted for id and date; null
  *                   is absent). opts->fields renames any of them; a renamed
  *                   key with dots ("meta.date") is looked up as written,
  *                   then as a path through nested objects. Blank lines are

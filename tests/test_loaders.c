@@ -279,6 +279,21 @@ Test(loaders, jsonl_fields)
     cr_assert_str_eq(recs[2].source, src);
 }
 
+/* Dumps often give dates as epoch seconds: a number is kept as written,
+ * not refused as "not a string". */
+Test(loaders, jsonl_numeric_date)
+{
+    const char *p = tp("n.jsonl");
+    bl_load_opts o = opts(0);
+
+    write_str(p, "{\"title\": \"T\", \"date\": 1700000000}\n"
+                 "{\"title\": \"U\", \"date\": 1.5}\n");
+    cr_assert_eq(load(p, &o), 0, "%s", bl_error_detail());
+    cr_assert_eq(nrecs, 2);
+    cr_assert_str_eq(recs[0].date, "1700000000");
+    cr_assert_str_eq(recs[1].date, "1.5");
+}
+
 static const char jsonl_broken[] =
     "{\"title\": \"L1\"}\n"
     "{\"title\": \"L2\"}\n"
@@ -1150,7 +1165,7 @@ Test(loaders, fields_jsonl)
     cr_assert_str_eq(recs[3].date, "");
 
     /* A renamed field of the wrong type is bad, named by its key. */
-    write_str(p, "{\"headline\": \"x\", \"meta\": {\"published_at\": 5}}\n");
+    write_str(p, "{\"headline\": \"x\", \"meta\": {\"published_at\": [5]}}\n");
     cr_assert_eq(load(p, &o), BL_EFORMAT);
     assert_detail_has(":1: \"meta.published_at\" is not a string");
     bl_field_map_release(&m);
