@@ -466,7 +466,7 @@ static int cmp_top(const void *a, const void *b)
 static int bench_index(const bench_opts *o)
 {
     bl_index *idx;
-    int rc = bl_index_open(&idx, o->index_dir, 1);
+    int rc = bl_index_open(&idx, o->index_dir, 0);
     if (rc) {
         fprintf(stderr, "byline-bench: %s\n", bl_error_detail());
         return 1;

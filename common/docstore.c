@@ -298,6 +298,9 @@ static int load_index(bl_docstore *s)
         return corrupt(s, 0, "body of %zu bytes is shorter than the %d-byte tail", m->len,
                        TAIL_BYTES);
     uint64_t tail_off = m->len - TAIL_BYTES;
+    int rc = bl_mapped_touch(m, tail_off, TAIL_BYTES);
+    if (rc)
+        return rc;
     const uint8_t *t = m->data + tail_off;
     s->index_offset = bl_get_u64le(t);
     s->nblocks = bl_get_u32le(t + 8);
@@ -315,6 +318,8 @@ static int load_index(bl_docstore *s)
                            s->ndocs, (unsigned long long)tail_off);
         return 0;
     }
+    if ((rc = bl_mapped_touch(m, s->index_offset, index_len)) != 0)
+        return rc;
     s->blocks = calloc(s->nblocks, sizeof *s->blocks);
     if (!s->blocks)
         return BL_ENOMEM;
@@ -430,6 +435,9 @@ static int load_block(bl_docstore *s, uint32_t b)
         return bl_error_set(BL_ENOMEM, "%s: no memory for a block of %u bytes", s->m.path,
                             br->usize);
 
+    int rc = bl_mapped_touch(&s->m, br->off, br->csize);
+    if (rc)
+        return rc;
     if (inflateReset(&s->zs) != Z_OK)
         return bl_error_set(BL_ENOMEM, "%s: inflateReset failed", s->m.path);
     s->zs.next_in = s->m.data + br->off;

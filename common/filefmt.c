@@ -14,18 +14,25 @@
 #include "error.h"
 
 #define END_MAGIC BL_FOURCC('B', 'Y', 'L', '1')
-#define WBUF_BYTES (256 * 1024)
+#define PAGE_BYTES ((size_t)1 << BL_PAGE_SHIFT)
+/* A multiple of the page size, so each full buffer holds whole pages. */
+#define WBUF_BYTES (64 * PAGE_BYTES)
 
 struct bl_filewriter {
     int fd;
     uint32_t kind;
     int failed;
-    uint64_t written;
-    XXH3_state_t *hash;
-    size_t fill;
+    uint64_t written;    /* body bytes accepted */
+    size_t fill;         /* bytes in buf; buf starts at a page boundary */
+    bl_buf sums;         /* the pagesums table so far */
     char *path;
     uint8_t buf[WBUF_BYTES];
 };
+
+static uint32_t page_sum(const uint8_t *p, size_t n)
+{
+    return (uint32_t)XXH3_64bits(p, n);
+}
 
 static int write_all(bl_filewriter *w, const uint8_t *p, size_t n)
 {
@@ -44,8 +51,17 @@ static int write_all(bl_filewriter *w, const uint8_t *p, size_t n)
     return 0;
 }
 
+/* Sums the buffer's pages (the last may be partial only at commit) and
+ * writes the buffer out. */
 static int flush_buf(bl_filewriter *w)
 {
+    for (size_t at = 0; at < w->fill; at += PAGE_BYTES) {
+        size_t n = w->fill - at < PAGE_BYTES ? w->fill - at : PAGE_BYTES;
+        if (bl_buf_put_u32le(&w->sums, page_sum(w->buf + at, n))) {
+            w->failed = 1;
+            return bl_error_set(BL_ENOMEM, "%s: no memory for page checksums", w->path);
+        }
+    }
     int rc = write_all(w, w->buf, w->fill);
     w->fill = 0;
     return rc;
@@ -56,21 +72,17 @@ int bl_filewriter_open(bl_filewriter **out, const char *path, uint32_t kind)
     bl_filewriter *w = calloc(1, sizeof *w);
     if (!w)
         return BL_ENOMEM;
+    bl_buf_init(&w->sums);
     w->path = strdup(path);
-    w->hash = XXH3_createState();
-    if (!w->path || !w->hash) {
-        free(w->path);
-        XXH3_freeState(w->hash);
+    if (!w->path) {
         free(w);
         return BL_ENOMEM;
     }
-    XXH3_64bits_reset(w->hash);
     w->kind = kind;
     w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (w->fd < 0) {
         int rc = bl_error_set(BL_EIO, "%s: cannot create: %s", path, strerror(errno));
         free(w->path);
-        XXH3_freeState(w->hash);
         free(w);
         return rc;
     }
@@ -82,17 +94,17 @@ int bl_filewriter_write(bl_filewriter *w, const void *p, size_t n)
 {
     if (w->failed)
         return BL_EIO;
-    XXH3_64bits_update(w->hash, p, n);
-    w->written += n;
     const uint8_t *s = p;
-    if (w->fill + n > WBUF_BYTES) {
-        if (flush_buf(w))
+    w->written += n;
+    while (n) {
+        size_t k = WBUF_BYTES - w->fill < n ? WBUF_BYTES - w->fill : n;
+        memcpy(w->buf + w->fill, s, k);
+        w->fill += k;
+        s += k;
+        n -= k;
+        if (w->fill == WBUF_BYTES && flush_buf(w))
             return BL_EIO;
-        if (n >= WBUF_BYTES)
-            return write_all(w, s, n);
     }
-    memcpy(w->buf + w->fill, s, n);
-    w->fill += n;
     return 0;
 }
 
@@ -100,27 +112,25 @@ uint64_t bl_filewriter_offset(const bl_filewriter *w) { return w->written; }
 
 static void free_writer(bl_filewriter *w)
 {
-    XXH3_freeState(w->hash);
+    bl_buf_release(&w->sums);
     free(w->path);
     free(w);
 }
 
 int bl_filewriter_commit(bl_filewriter *w)
 {
-    uint8_t f[BL_FOOTER_BYTES];
-    bl_put_u32le(f, w->kind);
-    bl_put_u32le(f + 4, BL_FORMAT_VERSION);
-    bl_put_u64le(f + 8, w->written);
-    bl_put_u64le(f + 16, XXH3_64bits_digest(w->hash));
-    bl_put_u32le(f + 24, 0);
-    bl_put_u32le(f + 28, END_MAGIC);
-    int rc = w->failed ? BL_EIO : 0;
-    if (!rc && w->fill + sizeof f > WBUF_BYTES)
-        rc = flush_buf(w);
+    int rc = w->failed ? BL_EIO : flush_buf(w);
+    if (!rc)
+        rc = write_all(w, w->sums.data, w->sums.len);
     if (!rc) {
-        memcpy(w->buf + w->fill, f, sizeof f);
-        w->fill += sizeof f;
-        rc = flush_buf(w);
+        uint8_t f[BL_FOOTER_BYTES];
+        bl_put_u32le(f, w->kind);
+        bl_put_u32le(f + 4, BL_FORMAT_VERSION);
+        bl_put_u64le(f + 8, w->written);
+        bl_put_u64le(f + 16, XXH3_64bits(w->sums.data, w->sums.len));
+        bl_put_u32le(f + 24, BL_PAGE_SHIFT);
+        bl_put_u32le(f + 28, END_MAGIC);
+        rc = write_all(w, f, sizeof f);
     }
     if (!rc && fsync(w->fd) != 0)
         rc = bl_error_set(BL_EIO, "%s: fsync failed: %s", w->path, strerror(errno));
@@ -157,6 +167,44 @@ static int version_error(const char *path, uint32_t version)
                             "directory", path, version, BL_FORMAT_VERSION);
     return bl_error_set(BL_EVERSION, "%s: format version %u, this byline reads version %d", path,
                         version, BL_FORMAT_VERSION);
+}
+
+/* Checks the footer of the mapping in m (map, map_len, path set) and fills
+ * the rest of m. */
+static int check_footer(bl_mapped *m, uint32_t kind)
+{
+    size_t size = m->map_len, foff = size - BL_FOOTER_BYTES;
+    const uint8_t *f = (const uint8_t *)m->map + foff;
+    const char *path = m->path;
+    if (bl_get_u32le(f + 28) != END_MAGIC)
+        return bl_error_set(BL_ECORRUPT, "%s: offset %zu: bad footer magic", path, foff + 28);
+    if (bl_get_u32le(f) != kind)
+        return bl_error_set(BL_ECORRUPT, "%s: offset %zu: wrong file kind %.4s", path, foff,
+                            (const char *)f);
+    if (bl_get_u32le(f + 4) != BL_FORMAT_VERSION)
+        return version_error(path, bl_get_u32le(f + 4));
+    uint32_t flags = bl_get_u32le(f + 24);
+    if (flags < 9 || flags > 24)
+        return bl_error_set(BL_ECORRUPT, "%s: offset %zu: bad footer flags %08x", path,
+                            foff + 24, flags);
+    unsigned shift = flags;
+    uint64_t body = bl_get_u64le(f + 8);
+    uint64_t npages = body ? ((body - 1) >> shift) + 1 : 0;
+    if (body > foff || npages * 4 != foff - body)
+        return bl_error_set(BL_ECORRUPT, "%s: offset %zu: footer says the body is %llu bytes, "
+                            "which does not fit a file of %zu bytes", path, foff + 8,
+                            (unsigned long long)body, size);
+    m->verified = calloc((size_t)(npages >> 6) + 1, sizeof *m->verified);
+    if (!m->verified)
+        return bl_error_set(BL_ENOMEM, "%s: no memory for page flags", path);
+    m->data = m->map;
+    m->len = (size_t)body;
+    m->kind = kind;
+    m->checksum = bl_get_u64le(f + 16);
+    m->pagesums = (const uint8_t *)m->map + body;
+    m->page_shift = shift;
+    m->npages = (size_t)npages;
+    return 0;
 }
 
 int bl_file_map(bl_mapped *out, const char *path, uint32_t kind, int verify)
@@ -198,30 +246,10 @@ int bl_file_map(bl_mapped *out, const char *path, uint32_t kind, int verify)
         bl_file_unmap(out);
         return BL_ENOMEM;
     }
-    const uint8_t *f = (const uint8_t *)map + size - BL_FOOTER_BYTES;
-    size_t foff = size - BL_FOOTER_BYTES;
-    int rc = 0;
-    if (bl_get_u32le(f + 28) != END_MAGIC)
-        rc = bl_error_set(BL_ECORRUPT, "%s: offset %zu: bad footer magic", path, foff + 28);
-    else if (bl_get_u32le(f) != kind)
-        rc = bl_error_set(BL_ECORRUPT, "%s: offset %zu: wrong file kind %.4s", path, foff,
-                          (const char *)f);
-    else if (bl_get_u32le(f + 4) != BL_FORMAT_VERSION)
-        rc = version_error(path, bl_get_u32le(f + 4));
-    else if (bl_get_u64le(f + 8) != foff)
-        rc = bl_error_set(BL_ECORRUPT, "%s: offset %zu: footer says body is %llu bytes, file holds %zu",
-                          path, foff + 8, (unsigned long long)bl_get_u64le(f + 8), foff);
-    else if (bl_get_u32le(f + 24) != 0)
-        rc = bl_error_set(BL_ECORRUPT, "%s: offset %zu: unknown footer flags", path, foff + 24);
+    int rc = check_footer(out, kind);
+    if (!rc && verify)
+        rc = bl_file_verify(out);
     if (rc) {
-        bl_file_unmap(out);
-        return rc;
-    }
-    out->data = map;
-    out->len = foff;
-    out->kind = kind;
-    out->checksum = bl_get_u64le(f + 16);
-    if (verify && (rc = bl_file_verify(out)) != 0) {
         bl_file_unmap(out);
         return rc;
     }
@@ -230,12 +258,41 @@ int bl_file_map(bl_mapped *out, const char *path, uint32_t kind, int verify)
 
 int bl_file_verify(const bl_mapped *m)
 {
-    uint64_t h = XXH3_64bits(m->data, m->len);
+    size_t table = m->npages * 4;
+    uint64_t h = XXH3_64bits(m->pagesums, table);
     if (h != m->checksum)
         return bl_error_set(BL_ECORRUPT,
-                            "%s: checksum mismatch over bytes 0..%zu (stored %016llx, computed %016llx)",
+                            "%s: offset %zu: page checksum table does not match the footer "
+                            "(stored %016llx, computed %016llx)",
                             m->path, m->len, (unsigned long long)m->checksum,
                             (unsigned long long)h);
+    return bl_mapped_touch_pages(m, 0, m->len);
+}
+
+int bl_mapped_touch_pages(const bl_mapped *m, uint64_t off, uint64_t len)
+{
+    if (len == 0)
+        return 0;
+    if (off > m->len || len > m->len - off)
+        return bl_error_set(BL_ECORRUPT, "%s: offset %llu: %llu bytes read past the end of the "
+                            "body (%zu bytes)", m->path, (unsigned long long)off,
+                            (unsigned long long)len, m->len);
+    size_t page = (size_t)1 << m->page_shift;
+    for (uint64_t p = off >> m->page_shift; p <= (off + len - 1) >> m->page_shift; p++) {
+        _Atomic uint64_t *word = &m->verified[p >> 6];
+        uint64_t bit = (uint64_t)1 << (p & 63);
+        if (atomic_load_explicit(word, memory_order_acquire) & bit)
+            continue;
+        size_t at = (size_t)p * page;
+        size_t n = m->len - at < page ? m->len - at : page;
+        uint32_t want = bl_get_u32le(m->pagesums + 4 * p);
+        uint32_t got = page_sum(m->data + at, n);
+        if (got != want)
+            return bl_error_set(BL_ECORRUPT, "%s: offset %zu: page checksum mismatch over bytes "
+                                "%zu..%zu (stored %08x, computed %08x)", m->path, at, at,
+                                at + n, want, got);
+        atomic_fetch_or_explicit(word, bit, memory_order_release);
+    }
     return 0;
 }
 
@@ -244,6 +301,7 @@ void bl_file_unmap(bl_mapped *m)
     if (m->map)
         munmap(m->map, m->map_len);
     free(m->path);
+    free((void *)m->verified);
     memset(m, 0, sizeof *m);
 }
 

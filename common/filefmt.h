@@ -1,35 +1,52 @@
 /* filefmt.h: how every Byline index file is framed and written durably.
  *
- * Each file is a body followed by a 32-byte footer (all integers
- * little-endian):
+ * Each file is a body, a table of page checksums and a 32-byte footer (all
+ * integers little-endian):
  *
- *   file   := body footer
- *   footer := kind:u32 version:u32 body_len:u64 checksum:u64 flags:u32 end:u32
+ *   file     := body pagesums footer
+ *   pagesums := sum:u32{npages}        npages = ceil(body_len / page_size)
+ *   footer   := kind:u32 version:u32 body_len:u64 checksum:u64 flags:u32 end:u32
  *
+ *   body      the file kind's own data (each module documents its grammar)
+ *   sum       low 32 bits of XXH3-64 (seed 0) of one page of the body: bytes
+ *             [i * page_size, min((i + 1) * page_size, body_len))
  *   kind      four ASCII bytes naming the file kind (BL_KIND_*)
  *   version   BL_FORMAT_VERSION of the writer. Readers refuse any other
  *             version: a newer one as unknown, an older one with a message
  *             to rebuild the index (until a release promises more, the
  *             format moves on and old indexes are rebuilt, never misread).
  *             Version 2 added the .inf segment file and the manifest's file
- *             fingerprints.
- *   body_len  bytes before the footer (must equal file size - 32)
- *   checksum  XXH3-64 (seed 0) of the body
- *   flags     0 in version 1
+ *             fingerprints; version 3 the page checksums, bit-packed
+ *             postings and skip data read in place.
+ *   body_len  bytes of the body
+ *   checksum  XXH3-64 (seed 0) of the pagesums table: it covers the whole
+ *             body through the page sums, and fingerprints the file
+ *   flags     log2(page_size) in the low 8 bits (12: 4 KiB pages in
+ *             version 3); the other bits are 0
  *   end       the bytes "BYL1"
  *
- * A writer streams the body, then the footer, then fsyncs; a file is never
- * rewritten in place. Readers map the file read-only and check the footer
- * before trusting any offset in it.
+ * The file's size must be body_len + 4 * npages + 32.
+ *
+ * Why pages: a reader maps a file and checks only its footer, so opening
+ * an index costs the same whatever its size. Each page is verified the
+ * first time a reader touches it (bl_mapped_touch), so a flipped byte still
+ * fails cleanly, naming the file and offset, and a query pays for checking
+ * only the pages it reads. bl_file_verify checks everything (byline check).
+ *
+ * A writer streams the body, then the table and the footer, then fsyncs;
+ * a file is never rewritten in place.
  */
 #ifndef BL_FILEFMT_H
 #define BL_FILEFMT_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
-#define BL_FORMAT_VERSION 2
+#define BL_FORMAT_VERSION 3
 #define BL_FOOTER_BYTES 32
+/* Bytes per checksummed page of a body (as log2), written by this version. */
+#define BL_PAGE_SHIFT 12
 
 #define BL_FOURCC(a, b, c, d) \
     ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
@@ -70,23 +87,52 @@ typedef struct {
     const uint8_t *data; /* the body */
     size_t len;          /* body length */
     uint32_t kind;
-    uint64_t checksum;   /* from the footer */
+    uint64_t checksum;   /* from the footer: the fingerprint of the file */
     char *path;          /* owned copy, for error messages */
-    void *map;           /* whole mapping (body + footer) */
+    void *map;           /* whole mapping (body + pagesums + footer) */
     size_t map_len;
+    const uint8_t *pagesums;    /* the table of page checksums */
+    unsigned page_shift;
+    size_t npages;
+    /* One bit per page, set once the page matched its sum. Atomic so that
+     * threads sharing a mapping may verify pages concurrently. */
+    _Atomic uint64_t *verified;
 } bl_mapped;
 
-/* Maps path and checks its footer: size, kind, version, end magic; and the
- * checksum if verify is non-zero. Only a regular file is opened: a FIFO,
- * device or symlink in its place is BL_ECORRUPT at once, never a hang.
- * Errors: BL_EIO (cannot open/map), BL_ECORRUPT (short file, bad footer,
- * wrong kind, checksum mismatch, not a regular file; the detail names the
- * file and offset), BL_EVERSION, BL_ENOMEM. */
+/* Maps path and checks its footer: size, kind, version, page size, end
+ * magic; and every checksum if verify is non-zero. Without verify nothing
+ * but the footer is read, so the cost does not grow with the file. Only a
+ * regular file is opened: a FIFO, device or symlink in its place is
+ * BL_ECORRUPT at once, never a hang. Errors: BL_EIO (cannot open/map),
+ * BL_ECORRUPT (short file, bad footer, wrong kind, checksum mismatch, not a
+ * regular file; the detail names the file and offset), BL_EVERSION,
+ * BL_ENOMEM. */
 int bl_file_map(bl_mapped *out, const char *path, uint32_t kind, int verify);
 
-/* Recomputes the body checksum and compares it with the footer's.
- * Errors: BL_ECORRUPT with a detail naming the file. */
+/* Checks the whole file: the pagesums table against the footer's checksum
+ * and every page against its sum. Errors: BL_ECORRUPT with a detail naming
+ * the file and the offset of the first bad page. */
 int bl_file_verify(const bl_mapped *m);
+
+/* Slow path of bl_mapped_touch: verifies the not yet verified pages that
+ * overlap body bytes [off, off + len). */
+int bl_mapped_touch_pages(const bl_mapped *m, uint64_t off, uint64_t len);
+
+/* Makes sure body bytes [off, off + len) are intact before a reader trusts
+ * them: each page they overlap is checked against its sum the first time
+ * any reader of this mapping touches it; later touches cost one bit test.
+ * A range reaching past the body is BL_ECORRUPT (callers bound their
+ * offsets first; this is a second line). len 0 always succeeds.
+ * Errors: BL_ECORRUPT, detail "PATH: offset N: page checksum mismatch". */
+static inline int bl_mapped_touch(const bl_mapped *m, uint64_t off, uint64_t len)
+{
+    uint64_t first = off >> m->page_shift;
+    if (len && off + len <= m->len && first == (off + len - 1) >> m->page_shift &&
+        (atomic_load_explicit(&m->verified[first >> 6], memory_order_acquire) >>
+         (first & 63) & 1))
+        return 0;
+    return bl_mapped_touch_pages(m, off, len);
+}
 
 /* Unmaps m and frees its path; safe on a zeroed or already-unmapped struct. */
 void bl_file_unmap(bl_mapped *m);

@@ -87,21 +87,32 @@ static uint64_t hash_at(const bl_idmap *m, size_t i)
     return bl_get_u64le(m->m.data + i * BL_IDMAP_ENTRY_BYTES);
 }
 
-size_t bl_idmap_find(const bl_idmap *m, uint64_t hash, size_t *first)
+static int touch_entry(const bl_idmap *m, size_t i)
+{
+    return bl_mapped_touch(&m->m, (uint64_t)i * BL_IDMAP_ENTRY_BYTES, BL_IDMAP_ENTRY_BYTES);
+}
+
+int bl_idmap_find(const bl_idmap *m, uint64_t hash, size_t *first, size_t *n)
 {
     size_t lo = 0, hi = m->count; /* first entry with hash_at >= hash */
+    int rc = 0;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
+        if ((rc = touch_entry(m, mid)) != 0)
+            return rc;
         if (hash_at(m, mid) < hash)
             lo = mid + 1;
         else
             hi = mid;
     }
     size_t end = lo;
-    while (end < m->count && hash_at(m, end) == hash)
+    while (end < m->count && !(rc = touch_entry(m, end)) && hash_at(m, end) == hash)
         end++;
+    if (rc)
+        return rc;
     *first = lo;
-    return end - lo;
+    *n = end - lo;
+    return 0;
 }
 
 uint32_t bl_idmap_doc(const bl_idmap *m, size_t i)

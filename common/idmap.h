@@ -42,9 +42,11 @@ void bl_idmap_close(bl_idmap *m);
  * bl_idmap_close. */
 const bl_mapped *bl_idmap_file(const bl_idmap *m);
 
-/* The entries whose hash is hash are entries *first .. *first + n - 1;
- * returns n (0: no document has an id with that hash). */
-size_t bl_idmap_find(const bl_idmap *m, uint64_t hash, size_t *first);
+/* Sets *first and *n so that the entries whose hash is hash are entries
+ * *first .. *first + *n - 1 (*n = 0: no document has an id with that hash).
+ * Every entry it reads is checked against its page checksum first, and the
+ * returned entries are too. Errors: BL_ECORRUPT (detail names the file). */
+int bl_idmap_find(const bl_idmap *m, uint64_t hash, size_t *first, size_t *n);
 
 /* Entry i (i < the document count): its document, or UINT32_MAX when the
  * entry names a document past the count (a damaged file). */

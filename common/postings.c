@@ -365,6 +365,12 @@ static int decode_block_into(const bl_posting_iter *it, uint32_t b, uint32_t *do
     size_t avail = (size_t)(it->doc_off[b + 1] - off);
     const uint8_t *in = f->data + off;
     size_t c1, c2;
+    /* A single-block list runs to the end of the file as far as the skip
+     * table knows; its block takes at most two full codec runs. */
+    size_t most = 2 * bl_codec_max_bytes(m);
+    int rc = bl_mapped_touch(f, off, avail < most ? avail : most);
+    if (rc)
+        return rc;
 
     if (bl_codec_decode(in, avail, docs, m, &c1))
         return corrupt(f, off, "block %u: doc gaps do not decode", b);
@@ -507,6 +513,11 @@ static int read_skips(bl_posting_iter *it, const bl_terminfo *info)
     r.p += info->postings_offset;
     uint64_t prev = 0, doc_end = 0, pos_end = info->positions_offset;
     uint32_t *last = (uint32_t *)it->last;
+    uint64_t most = (uint64_t)it->nblocks * 5 * BL_VARINT_MAX;
+    uint64_t room = df->len - info->postings_offset;
+    int rc = bl_mapped_touch(df, info->postings_offset, most < room ? most : room);
+    if (rc)
+        return rc;
     for (uint32_t b = 0; b < it->nblocks; b++) {
         uint64_t at = bl_reader_offset(&r), gap, db, pb;
         uint32_t mt, ml;
@@ -652,7 +663,10 @@ static int decode_positions(bl_posting_iter *it)
         it->pos = np;
         it->pos_cap = cap;
     }
-    size_t used;
+    size_t used, most = bl_codec_max_bytes((size_t)count);
+    int rc = bl_mapped_touch(f, off, avail < most ? avail : most);
+    if (rc)
+        return rc;
     if (bl_codec_decode(f->data + off, avail, it->pos, (size_t)count, &used))
         return corrupt(f, off, "block %u: positions do not decode", b);
     if (it->nblocks > 1 && used != avail)

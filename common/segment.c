@@ -1,6 +1,7 @@
 /* segment.c: opening a segment's five files together; document lengths. */
 #include "segment.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ struct bl_segment {
     bl_docstore *store;
     bl_mapped lens;
     bl_idmap *ids;
+    _Atomic int lens_failed; /* a length's page failed its checksum */
 };
 
 /* Order matters: it is the order of the manifest's file fingerprints. */
@@ -255,12 +257,32 @@ bl_docstore *bl_segment_docstore(bl_segment *s) { return s->store; }
 
 uint32_t bl_segment_doc_len(const bl_segment *s, uint32_t doc)
 {
+    if (bl_mapped_touch(&s->lens, (uint64_t)doc * 4, 4) != 0) {
+        /* Sticky, reported by bl_segment_error; the segment is otherwise
+         * immutable, and the flag is only ever set. */
+        atomic_store_explicit(&((bl_segment *)s)->lens_failed, 1, memory_order_relaxed);
+        return 0;
+    }
     return bl_get_u32le(s->lens.data + (size_t)doc * 4);
+}
+
+int bl_segment_error(const bl_segment *s)
+{
+    if (!atomic_load_explicit(&((bl_segment *)s)->lens_failed, memory_order_relaxed))
+        return 0;
+    uint32_t n = s->info.doc_count;
+    /* Name the first bad page again, for the detail. */
+    int rc = bl_mapped_touch(&s->lens, 0, (uint64_t)n * 4);
+    return rc ? rc : bl_error_set(BL_ECORRUPT, "%s: document lengths failed their checksum",
+                                  s->lens.path);
 }
 
 int bl_segment_find_id(bl_segment *s, const char *id, size_t len, uint32_t *doc)
 {
-    size_t first, n = bl_idmap_find(s->ids, bl_idmap_hash(id, len), &first);
+    size_t first, n;
+    int frc = bl_idmap_find(s->ids, bl_idmap_hash(id, len), &first, &n);
+    if (frc)
+        return frc;
     for (size_t i = first; i < first + n; i++) {
         uint32_t cand = bl_idmap_doc(s->ids, i);
         bl_stored_doc d;

@@ -66,8 +66,15 @@ bl_docstore *bl_segment_docstore(bl_segment *s);
  * id; no detail set), BL_ECORRUPT, BL_ENOMEM. */
 int bl_segment_find_id(bl_segment *s, const char *id, size_t len, uint32_t *doc);
 
-/* Length in tokens of doc (doc < doc_count, unchecked). */
+/* Length in tokens of doc (doc < doc_count, unchecked). Its page of the
+ * .len file is verified on first use; if that fails the length reads as 0
+ * and the failure sticks, for bl_segment_error: scoring loops call this per
+ * document and check once at the end. */
 uint32_t bl_segment_doc_len(const bl_segment *s, uint32_t doc);
+
+/* 0, or BL_ECORRUPT (detail names the .len file and the bad page) if a
+ * bl_segment_doc_len call met a damaged page. */
+int bl_segment_error(const bl_segment *s);
 
 /* Deep check: every term's postings, the dictionary, the store, and that
  * the lengths add up to the manifest's total. Errors: BL_ECORRUPT with a

@@ -276,9 +276,13 @@ typedef struct {
     uint8_t term[BL_TERM_MAX_BYTES + 1]; /* NUL-terminated */
 } cursor;
 
-static void cursor_start(const bl_termdict *d, cursor *c, uint64_t b)
+/* Errors: BL_ECORRUPT if the block's pages fail their checksums. */
+static int cursor_start(const bl_termdict *d, cursor *c, uint64_t b)
 {
     const block_ref *br = &d->blocks[b];
+    int rc = bl_mapped_touch(&d->m, br->off, br->end - br->off);
+    if (rc)
+        return rc;
     c->r.base = d->m.data;
     c->r.p = d->m.data + br->off;
     c->r.end = d->m.data + br->end;
@@ -286,6 +290,7 @@ static void cursor_start(const bl_termdict *d, cursor *c, uint64_t b)
     c->block = b;
     c->len = 0;
     c->term[0] = 0;
+    return 0;
 }
 
 /* bl_reader gets with the common one-byte case inlined. */
@@ -375,6 +380,9 @@ static int load_index(bl_termdict *d)
         return corrupt(d, 0, "body of %zu bytes is shorter than the %d-byte tail", m->len,
                        TAIL_BYTES);
     uint64_t tail_off = m->len - TAIL_BYTES;
+    int rc = bl_mapped_touch(m, tail_off, TAIL_BYTES);
+    if (rc)
+        return rc;
     const uint8_t *t = m->data + tail_off;
     d->index_offset = bl_get_u64le(t);
     d->nterms = bl_get_u64le(t + 8);
@@ -395,6 +403,8 @@ static int load_index(bl_termdict *d)
                            (unsigned long long)d->nterms, (unsigned long long)tail_off);
         return 0;
     }
+    if ((rc = bl_mapped_touch(m, d->index_offset, index_len)) != 0)
+        return rc;
     d->blocks = calloc((size_t)d->nblocks, sizeof *d->blocks);
     if (!d->blocks)
         return BL_ENOMEM;
@@ -505,6 +515,9 @@ int bl_termdict_lookup(const bl_termdict *d, const char *term, size_t len,
     if (b < 0)
         return BL_ENOTFOUND;
     const block_ref *br = &d->blocks[b];
+    int rc = bl_mapped_touch(&d->m, br->off, br->end - br->off);
+    if (rc)
+        return rc;
     bl_reader r = {d->m.data, d->m.data + br->off, d->m.data + br->end};
 
     /* The scan never rebuilds a term. While the previous term sorts before
@@ -530,7 +543,7 @@ int bl_termdict_lookup(const bl_termdict *d, const char *term, size_t len,
             get_varint(&r, &dq))
             return corrupt(d, info_at, "bad or truncated varint in term info (block %lld)",
                            (long long)b);
-        int rc = fill_info(d, info_at, &cur, i == 0, df, extra, dp, dq);
+        rc = fill_info(d, info_at, &cur, i == 0, df, extra, dp, dq);
         if (rc)
             return rc;
         prev_len = (size_t)shared + slen;
@@ -570,9 +583,11 @@ int bl_termdict_prefix(const bl_termdict *d, const char *prefix, size_t len,
         start = 0;
     cursor c;
     for (uint64_t b = (uint64_t)start; b < d->nblocks; b++) {
-        cursor_start(d, &c, b);
+        int rc = cursor_start(d, &c, b);
+        if (rc)
+            return rc;
         while (c.left) {
-            int rc = cursor_next(d, &c);
+            rc = cursor_next(d, &c);
             if (rc)
                 return rc;
             if (c.len >= len && (len == 0 || memcmp(c.term, p, len) == 0)) {
@@ -599,8 +614,11 @@ int bl_termdict_iter_new(const bl_termdict *d, bl_termdict_iter **out)
     if (!it)
         return BL_ENOMEM;
     it->d = d;
-    if (d->nblocks)
-        cursor_start(d, &it->c, 0);
+    int rc = d->nblocks ? cursor_start(d, &it->c, 0) : 0;
+    if (rc) {
+        free(it);
+        return rc;
+    }
     *out = it;
     return 0;
 }
@@ -611,7 +629,9 @@ int bl_termdict_iter_next(bl_termdict_iter *it, const char **term, size_t *len,
     while (it->c.left == 0) {
         if (it->block + 1 >= it->d->nblocks)
             return 0;
-        cursor_start(it->d, &it->c, ++it->block);
+        int rc = cursor_start(it->d, &it->c, ++it->block);
+        if (rc)
+            return rc;
     }
     int rc = cursor_next(it->d, &it->c);
     if (rc)
@@ -687,10 +707,12 @@ int bl_termdict_check(const bl_termdict *d, uint64_t docs_bytes, uint64_t positi
     cursor c;
     for (uint64_t b = 0; b < d->nblocks; b++) {
         const block_ref *br = &d->blocks[b];
-        cursor_start(d, &c, b);
+        int rc = cursor_start(d, &c, b);
+        if (rc)
+            return rc;
         while (c.left) {
             uint64_t at = bl_reader_offset(&c.r);
-            int rc = cursor_next(d, &c);
+            rc = cursor_next(d, &c);
             if (rc)
                 return rc;
             if (c.left + 1 == br->count &&

@@ -91,7 +91,8 @@ int bl_termdict_prefix(const bl_termdict *d, const char *prefix, size_t len,
  * dictionaries can be walked side by side, which a callback cannot do). */
 typedef struct bl_termdict_iter bl_termdict_iter;
 
-/* Starts a walk over d, which must outlive it. Errors: BL_ENOMEM. */
+/* Starts a walk over d, which must outlive it. Errors: BL_ENOMEM,
+ * BL_ECORRUPT (the first block fails its page checksums). */
 int bl_termdict_iter_new(const bl_termdict *d, bl_termdict_iter **out);
 
 /* Moves to the next term: returns 1 and sets *term (NUL-terminated,

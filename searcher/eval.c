@@ -1345,6 +1345,8 @@ int bl_search(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25 *p
             }
             for (size_t i = 0; i < c.niters && !rc; i++)
                 rc = bl_posting_iter_docset(c.iters[i])->err;
+            if (!rc)
+                rc = bl_segment_error(c.seg);
             bl_docset_free(&root->ds);
         }
         for (size_t i = 0; i < c.niters; i++)

@@ -444,7 +444,7 @@ int bl_cmd_search(int argc, char **argv)
     searcher s = {.o = &o};
     int exit_code = 0, bad = 0;
     uint64_t hits = 0;
-    if ((rc = bl_index_open(&s.idx, o.index_dir, 1)) != 0)
+    if ((rc = bl_index_open(&s.idx, o.index_dir, 0)) != 0)
         goto done;
     /* Queries must be analysed as the text was, or words silently miss. */
     if (bl_index_manifest(s.idx)->analyzer_version != BL_ANALYZER_VERSION) {

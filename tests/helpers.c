@@ -12,8 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <utf8proc.h>
+#include <xxhash.h>
 
 #include "analyzer.h"
+#include "buf.h"
+#include "filefmt.h"
 #include "error.h"
 #include "inverter.h"
 #include "manifest.h"
@@ -343,4 +346,25 @@ size_t bl_test_cp_slice(const char *s, size_t len, size_t from, size_t to, size_
         begin = at;
     *start = begin;
     return at - begin;
+}
+
+int bl_test_reseal(uint8_t *data, size_t len)
+{
+    if (len < BL_FOOTER_BYTES)
+        return -1;
+    uint8_t *f = data + len - BL_FOOTER_BYTES;
+    uint64_t body = bl_get_u64le(f + 8);
+    unsigned shift = bl_get_u32le(f + 24) & 0xff;
+    if (shift < 9 || shift > 24 || body > len - BL_FOOTER_BYTES)
+        return -1;
+    size_t page = (size_t)1 << shift, npages = body ? (size_t)((body - 1) >> shift) + 1 : 0;
+    if (body + 4 * npages + BL_FOOTER_BYTES != len)
+        return -1;
+    uint8_t *sums = data + body;
+    for (size_t i = 0; i < npages; i++) {
+        size_t at = i * page, n = body - at < page ? (size_t)body - at : page;
+        bl_put_u32le(sums + 4 * i, (uint32_t)XXH3_64bits(data + at, n));
+    }
+    bl_put_u64le(f + 16, XXH3_64bits(sums, 4 * npages));
+    return 0;
 }

@@ -36,6 +36,12 @@ int bl_test_build_index(const char *dir, const bl_article *arts, size_t n,
 /* Writes data to path (creating it). Returns 0 or -1. */
 int bl_test_write_file(const char *path, const void *data, size_t len);
 
+/* Re-seals a framed index file (filefmt.h) after its body was changed in
+ * place: recomputes every page checksum and the footer's checksum, so only
+ * structural checks can see the damage. Returns 0, or -1 if data[0..len)
+ * does not end in a footer whose sizes fit len. */
+int bl_test_reseal(uint8_t *data, size_t len);
+
 /* Reads a whole file; returns an owned NUL-terminated buffer or NULL. */
 char *bl_test_read_file(const char *path, size_t *len);
 

@@ -22,6 +22,7 @@
 #include <xxhash.h>
 #include <zlib.h>
 
+#include "buf.h"
 #include "helpers.h"
 
 static const char *const NOT_LOCK[] = {"LOCK", NULL};
@@ -392,18 +393,61 @@ static const char *fresh_copy(void)
     return copy;
 }
 
-/* check must report the damage naming the file; search must fail with 3
- * and say why. `what` describes the damage for messages. */
-static void expect_damage_reported(const char *copy, const char *name, const char *what)
+/* Cuts the " (1.8 ms)" timing off text summary lines, in place. */
+static void strip_timing(char *s)
+{
+    char *w = s;
+    for (char *line = s; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        size_t keep = n;
+        if (n > 4 && memcmp(line + n - 4, " ms)", 4) == 0)
+            for (size_t i = n; i-- > 0;)
+                if (line[i] == '(' && i > 0 && line[i - 1] == ' ') {
+                    keep = i - 1;
+                    break;
+                }
+        memmove(w, line, keep);
+        w += keep;
+        if (nl)
+            *w++ = '\n';
+        line += n + (nl != NULL);
+    }
+    *w = 0;
+}
+
+/* A query that reads the dictionary, doc lists, positions, lengths and the
+ * store (for snippets). */
+#define PROBE_QUERY "'\"north korea\" OR wagner OR sanction*'"
+
+/* check must report the damage naming the file. search must not give a
+ * wrong answer: with strict it must fail with 3 and say why (damage found
+ * at open); otherwise it may also answer exactly as the undamaged index
+ * does, since pages are verified only when a query reads them. `what`
+ * describes the damage for messages. */
+static void expect_damage_reported(const char *copy, const char *name, const char *what,
+                                   int strict)
 {
     int rc = run("check -i '%s'", copy);
     cr_expect_eq(rc, 1, "%s: check exit %d, want 1: %s%s", what, rc, out, err);
     cr_expect(strstr(out, name) || strstr(err, name), "%s: check does not name %s: %s%s", what,
               name, out, err);
-    rc = run("search -i '%s' wagner", copy);
-    cr_expect_eq(rc, 3, "%s: search exit %d, want 3: %s", what, rc, err);
-    cr_expect(strstr(err, name) || strstr(err, "corrupt") || strstr(err, "checksum"),
-              "%s: search's message says nothing of the damage: %s", what, err);
+    rc = run("search -i '%s' " PROBE_QUERY, idx);
+    cr_assert_eq(rc, 0, "search of the clean index: exit %d: %s", rc, err);
+    char *want = out;
+    out = NULL;
+    strip_timing(want);
+    rc = run("search -i '%s' " PROBE_QUERY, copy);
+    if (rc == 0 && !strict) {
+        strip_timing(out);
+        cr_expect_str_eq(out, want, "%s: search answered differently from the clean index",
+                         what);
+    } else {
+        cr_expect_eq(rc, 3, "%s: search exit %d, want 3: %s", what, rc, err);
+        cr_expect(strstr(err, name) || strstr(err, "corrupt") || strstr(err, "checksum"),
+                  "%s: search's message says nothing of the damage: %s", what, err);
+    }
+    free(want);
 }
 
 Test(badinput, flipped_bytes_in_every_file, .timeout = 300)
@@ -433,9 +477,58 @@ Test(badinput, flipped_bytes_in_every_file, .timeout = 300)
             free(data);
             char what[400];
             snprintf(what, sizeof what, "%s byte %zu of %zu flipped", names[f], offsets[k], size);
-            expect_damage_reported(copy, names[f], what);
+            /* A flipped footer is seen at open; a flipped body byte or page
+             * sum only when a query reads that page. */
+            expect_damage_reported(copy, names[f], what, offsets[k] >= size - 32);
         }
     }
+}
+
+/* Pages are verified when a query first reads them, not at open: damage
+ * in the middle of a larger store stops the queries that read it, with the
+ * file named, and no other. */
+Test(badinput, damaged_page_fails_only_the_queries_that_read_it, .timeout = 60)
+{
+    /* 400 articles of pseudo-random words: a store of several pages. */
+    char dir[4300], big[4400];
+    snprintf(dir, sizeof dir, "%s/big", tmp);
+    cr_assert(mkdir(dir, 0755) == 0);
+    bl_rng rng;
+    bl_rng_init(&rng, 7);
+    for (int a = 0; a < 400; a++) {
+        char name[4500], text[4096];
+        int w = snprintf(text, sizeof text, "Title %d\n\n%s ", a, a == 0 ? "aardvark" : "news");
+        for (int i = 0; i < 150; i++)
+            w += snprintf(text + w, sizeof text - (size_t)w, "w%u ", bl_rng_below(&rng, 100000));
+        snprintf(name, sizeof name, "%s/a%03d.txt", dir, a);
+        cr_assert(bl_test_write_file(name, text, (size_t)w) == 0);
+    }
+    snprintf(big, sizeof big, "%s/big.idx", tmp);
+    int rc = run("index -q -o '%s' '%s'", big, dir);
+    cr_assert_eq(rc, 0, "%s", err);
+    char sto[4500];
+    snprintf(sto, sizeof sto, "%s/seg_00000001.sto", big);
+    size_t len;
+    char *data = bl_test_read_file(sto, &len);
+    cr_assert(data && len > 5 * 4096, "store of %zu bytes, want several pages", len);
+    size_t body = (size_t)bl_get_u64le((const uint8_t *)data + len - 24);
+    data[body / 2] ^= 0x20;
+    cr_assert(bl_test_write_file(sto, data, len) == 0);
+    free(data);
+
+    rc = run("search -i '%s' aardvark", big);
+    cr_expect_eq(rc, 0, "the first article's page is intact: exit %d: %s", rc, err);
+    cr_expect(strstr(out, "Title 0"), "%s", out);
+    rc = run("search -i '%s' --count news", big);
+    cr_expect_eq(rc, 0, "counting reads no stored text: exit %d: %s", rc, err);
+    cr_expect(strstr(out, "399"), "%s", out);
+    rc = run("search -i '%s' -k 400 news", big);
+    cr_expect_eq(rc, 3, "snippets of every article read the damaged page: exit %d", rc);
+    cr_expect(strstr(err, "seg_00000001.sto") && strstr(err, "checksum"), "%s", err);
+    rc = run("check -i '%s'", big);
+    cr_expect_eq(rc, 1, "check reads everything: exit %d: %s", rc, out);
+    cr_expect(strstr(out, "seg_00000001.sto") || strstr(err, "seg_00000001.sto"), "%s%s", out,
+              err);
 }
 
 Test(badinput, truncated_files, .timeout = 120)
@@ -457,7 +550,7 @@ Test(badinput, truncated_files, .timeout = 120)
             free(data);
             char what[400];
             snprintf(what, sizeof what, "%s cut from %zu to %zu bytes", names[f], len, keep);
-            expect_damage_reported(copy, names[f], what);
+            expect_damage_reported(copy, names[f], what, 1);
         }
     }
 }
@@ -474,7 +567,7 @@ Test(badinput, deleted_files, .timeout = 120)
         cr_assert(unlink(victim) == 0);
         char what[400];
         snprintf(what, sizeof what, "%s deleted", names[f]);
-        expect_damage_reported(copy, names[f], what);
+        expect_damage_reported(copy, names[f], what, 1);
     }
 }
 
@@ -504,15 +597,6 @@ Test(badinput, damaged_index_is_not_extended)
     free(after);
 }
 
-/* Re-seals a framed file after its body was changed: writes the body's
- * XXH3-64 into the footer, so only structural checks can see the damage. */
-static void reseal(char *data, size_t len)
-{
-    uint64_t h = XXH3_64bits(data, len - 32);
-    for (int i = 0; i < 8; i++)
-        data[len - 16 + i] = (char)(h >> (8 * i));
-}
-
 /* FTS5-style: damage the body of each file and fix its checksum. Whatever
  * the bytes say, byline must answer with a status, never a crash or a
  * sanitizer report; check may find the damage (1) or not (0), and when it
@@ -532,7 +616,7 @@ Test(badinput, resealed_damage_never_crashes, .timeout = 600)
         snprintf(path, sizeof path, "%s/%s", idx, names[f]);
         struct stat st;
         cr_assert(stat(path, &st) == 0);
-        size_t size = (size_t)st.st_size, body = size - 32;
+        size_t size = (size_t)st.st_size, body = 0;
         for (int round = 0; round < 12; round++) {
             const char *copy = fresh_copy();
             char victim[4400];
@@ -540,6 +624,7 @@ Test(badinput, resealed_damage_never_crashes, .timeout = 600)
             size_t len;
             char *data = bl_test_read_file(victim, &len);
             cr_assert(data && len == size);
+            body = (size_t)bl_get_u64le((const uint8_t *)data + len - 24); /* footer body_len */
             /* One to four damaged bytes, sometimes all-ones or zero. */
             int nflip = 1 + (int)bl_rng_below(&rng, 4);
             char what[400];
@@ -552,7 +637,7 @@ Test(badinput, resealed_damage_never_crashes, .timeout = 600)
                 if (w < (int)sizeof what - 24)
                     w += snprintf(what + w, sizeof what - (size_t)w, " %zu", off);
             }
-            reseal(data, len);
+            cr_assert(bl_test_reseal((uint8_t *)data, len) == 0);
             cr_assert(bl_test_write_file(victim, data, len) == 0);
             free(data);
             int crc = run("check -i '%s'", copy);
@@ -591,7 +676,7 @@ Test(badinput, manifest_next_segment_behind)
     cr_assert(data && len > 48);
     cr_assert_eq(data[8], 2, "the sample index should have next_segment 2");
     data[8] = 1;
-    reseal(data, len);
+    cr_assert(bl_test_reseal((uint8_t *)data, len) == 0);
     cr_assert(bl_test_write_file(victim, data, len) == 0);
     free(data);
     int rc = run("check -i '%s'", copy);
@@ -624,7 +709,7 @@ Test(badinput, manifest_unknown_language)
     cr_assert(data && len > 48);
     cr_assert(memcmp(data + 16, "\x07" "english", 8) == 0, "lang expected at body offset 16");
     data[23] = 'x'; /* "englisx" */
-    reseal(data, len);
+    cr_assert(bl_test_reseal((uint8_t *)data, len) == 0);
     cr_assert(bl_test_write_file(victim, data, len) == 0);
     free(data);
     int rc = run("check -i '%s'", copy);
@@ -650,7 +735,7 @@ Test(badinput, other_analyzer_version)
     /* body: generation u64, next_segment u64, lang_len u8, lang, analyzer_version u32 */
     size_t at = 17 + (unsigned char)data[16];
     data[at] = 2;
-    reseal(data, len);
+    cr_assert(bl_test_reseal((uint8_t *)data, len) == 0);
     cr_assert(bl_test_write_file(victim, data, len) == 0);
     free(data);
     int rc = run("search -i '%s' wagner", copy);

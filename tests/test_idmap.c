@@ -43,7 +43,8 @@ Test(idmap, every_document_found_under_its_hash)
     cr_assert(bl_idmap_open(&m, path, N, 1) == 0, "%s", bl_error_detail());
     cr_assert(bl_idmap_check(m) == 0, "%s", bl_error_detail());
     for (uint32_t d = 0; d < N; d++) {
-        size_t first, n = bl_idmap_find(m, hashes[d], &first);
+        size_t first, n;
+        cr_assert_eq(bl_idmap_find(m, hashes[d], &first, &n), 0);
         int found = 0;
         for (size_t i = first; i < first + n; i++) {
             cr_assert_eq(bl_idmap_entry_hash(m, i), hashes[d]);
@@ -52,7 +53,9 @@ Test(idmap, every_document_found_under_its_hash)
         cr_assert(found, "document %u not under its hash", d);
     }
     size_t first;
-    cr_assert_eq(bl_idmap_find(m, 0x1234567, &first), 0);
+    size_t n;
+    cr_assert_eq(bl_idmap_find(m, 0x1234567, &first, &n), 0);
+    cr_assert_eq(n, 0);
     bl_idmap_close(m);
     cr_assert(bl_idmap_open(&m, path, N + 1, 0) == BL_ECORRUPT, "wrong count accepted");
 }
@@ -66,11 +69,12 @@ Test(idmap, check_catches_disorder_and_repeats)
     cr_assert(bl_idmap_write(path, hashes, 4) == 0);
     size_t len;
     char *data = bl_test_read_file(path, &len);
-    cr_assert(data && len == 4 * 12 + 32);
+    cr_assert(data && len == 4 * 12 + 4 + 32);
     char first[12];
     memcpy(first, data, 12);
     memcpy(data, data + 12, 12);
     memcpy(data + 12, first, 12);
+    cr_assert(bl_test_reseal((uint8_t *)data, len) == 0);
     cr_assert(bl_test_write_file(path, data, len) == 0);
     free(data);
     bl_idmap *m;
@@ -114,8 +118,9 @@ Test(idmap, document_past_the_count_is_caught)
     cr_assert(bl_idmap_write(path, hashes, 3) == 0);
     size_t len;
     char *data = bl_test_read_file(path, &len);
-    cr_assert(data && len == 3 * 12 + 32);
+    cr_assert(data && len == 3 * 12 + 4 + 32);
     memset(data + 12 + 8, 0xff, 4); /* entry 1: document 0xffffffff */
+    cr_assert(bl_test_reseal((uint8_t *)data, len) == 0);
     cr_assert(bl_test_write_file(path, data, len) == 0);
     free(data);
     bl_idmap *m;
@@ -124,7 +129,9 @@ Test(idmap, document_past_the_count_is_caught)
     cr_assert(strstr(bl_error_detail(), "offset 20: document 4294967295 of 3"), "%s",
               bl_error_detail());
     size_t first;
-    cr_assert_eq(bl_idmap_find(m, 20, &first), 1);
+    size_t n;
+    cr_assert_eq(bl_idmap_find(m, 20, &first, &n), 0);
+    cr_assert_eq(n, 1);
     cr_assert_eq(bl_idmap_doc(m, first), UINT32_MAX);
     bl_idmap_close(m);
 }

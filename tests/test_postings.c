@@ -13,6 +13,7 @@
 #include "codec.h"
 #include "error.h"
 #include "filefmt.h"
+#include "helpers.h"
 #include "postings.h"
 
 /* ------------------------------------------------------------ randomness */
@@ -550,8 +551,10 @@ Test(postings, empty_term_and_sizes)
     size_t dlen, plen;
     free(slurp(t.doc, &dlen));
     free(slurp(t.pos, &plen));
-    CHECK(bl_postings_docs_bytes(p) == dlen - BL_FOOTER_BYTES, "");
-    CHECK(bl_postings_positions_bytes(p) == plen - BL_FOOTER_BYTES, "");
+    /* body + one 4-byte sum per 4 KiB page + footer */
+    uint64_t db = bl_postings_docs_bytes(p), pb = bl_postings_positions_bytes(p);
+    CHECK(db + 4 * ((db + 4095) / 4096) + BL_FOOTER_BYTES == dlen, "");
+    CHECK(pb + 4 * ((pb + 4095) / 4096) + BL_FOOTER_BYTES == plen, "");
     bl_terminfo none = {0, 0, 0, 0};
     bl_posting_iter *it;
     CHECK(bl_posting_iter_new(p, &none, &it) == 0, "");
@@ -679,7 +682,8 @@ Test(postings, corrupt_files_never_crash, .timeout = 300)
     size_t dlen, plen;
     uint8_t *dorig = slurp(t.doc, &dlen), *porig = slurp(t.pos, &plen);
     uint8_t *dcur = malloc(dlen), *pcur = malloc(plen);
-    size_t dbody = dlen - BL_FOOTER_BYTES, pbody = plen - BL_FOOTER_BYTES;
+    size_t dbody = (size_t)bl_get_u64le(dorig + dlen - 24);
+    size_t pbody = (size_t)bl_get_u64le(porig + plen - 24);
     int errors = 0;
     for (int trial = 0; trial < 300; trial++) {
         memcpy(dcur, dorig, dlen);
@@ -691,6 +695,8 @@ Test(postings, corrupt_files_never_crash, .timeout = 300)
             size_t at = (size_t)rnd(in_pos ? pbody : dbody);
             b[at] = rnd(2) ? (uint8_t)(b[at] ^ (1u << rnd(8))) : (uint8_t)rnd64();
         }
+        /* structural checks alone must cope */
+        CHECK(bl_test_reseal(dcur, dlen) == 0 && bl_test_reseal(pcur, plen) == 0, "");
         spit(t.doc, dcur, dlen);
         spit(t.pos, pcur, plen);
         bl_postings *p = open_postings(&t, 0);
@@ -772,10 +778,11 @@ Test(postings, check_term_detects_flipped_doc_block_byte, .timeout = 300)
         const bl_terminfo *info = &lists[i].info;
         size_t start = (size_t)info->postings_offset + skip_table_bytes(orig, dlen, info);
         size_t end = i + 1 < NT ? (size_t)lists[i + 1].info.postings_offset
-                                : dlen - BL_FOOTER_BYTES;
+                                : (size_t)bl_get_u64le(orig + dlen - 24);
         size_t at = start + (size_t)rnd(end - start);
         memcpy(cur, orig, dlen);
         cur[at] ^= (uint8_t)(rnd(2) ? 1u << rnd(8) : 1 + rnd(255));
+        CHECK(bl_test_reseal(cur, dlen) == 0, "");
         spit(t.doc, cur, dlen);
         bl_postings *p = open_postings(&t, 0);
         bl_error_clear();
@@ -789,7 +796,11 @@ Test(postings, check_term_detects_flipped_doc_block_byte, .timeout = 300)
                                          lists[i + 1].docs[lists[i + 1].n - 1] + 1) == 0,
                   "%s", bl_error_detail());
         bl_postings_close(p);
-        /* and the checksum catches it too */
+        /* and, unresealed, the page checksum catches it too */
+        memcpy(cur + (dlen - BL_FOOTER_BYTES), orig + (dlen - BL_FOOTER_BYTES), BL_FOOTER_BYTES);
+        memcpy(cur + bl_get_u64le(orig + dlen - 24), orig + bl_get_u64le(orig + dlen - 24),
+               dlen - BL_FOOTER_BYTES - bl_get_u64le(orig + dlen - 24));
+        spit(t.doc, cur, dlen);
         bl_postings *q;
         CHECK(bl_postings_open(&q, t.doc, t.pos, BL_DOC_END, 1) == BL_ECORRUPT, "");
     }
@@ -806,6 +817,7 @@ Test(postings, check_term_detects_flipped_doc_block_byte, .timeout = 300)
         cr_assert(orig[at] >= 1 && orig[at] <= 50);
         memcpy(cur, orig, dlen);
         cur[at] ^= 1;
+        CHECK(bl_test_reseal(cur, dlen) == 0, "");
         spit(t.doc, cur, dlen);
         bl_postings *p = open_postings(&t, 0);
         CHECK(bl_postings_check_term(p, info, lists[1].docs[lists[1].n - 1] + 1) == BL_ECORRUPT,
