@@ -1,6 +1,9 @@
-/* codec.c: v1 block codec: LEB128 varints, scalar. */
+/* codec.c: the codec table: 1 varint (LEB128), 2 bitpack (bitpack.h). */
 #include "codec.h"
 
+#include <string.h>
+
+#include "bitpack.h"
 #include "error.h"
 
 size_t bl_codec_encode(const uint32_t *in, size_t n, uint8_t *out)
@@ -63,4 +66,142 @@ int bl_delta_decode(uint32_t *v, size_t n, uint32_t base)
         v[i] = (uint32_t)cur;
     }
     return 0;
+}
+
+/* ---- codec 1: varint ---------------------------------------------------- */
+
+static size_t varint_max_bytes(size_t n) { return bl_codec_max_bytes(n); }
+
+static int varint_decode_delta1(const uint8_t *in, size_t avail, uint32_t base, uint32_t *out,
+                                size_t n, size_t *used)
+{
+    if (bl_codec_decode(in, avail, out, n, used))
+        return BL_ECORRUPT;
+    return bl_delta_decode(out, n, base);
+}
+
+static int varint_run_bytes(const uint8_t *in, size_t avail, size_t n, size_t *bytes)
+{
+    size_t i = 0, seen = 0; /* bytes read, values ended */
+    while (seen < n) {
+        if (i == avail)
+            return BL_ECORRUPT;
+        seen += !(in[i++] & 0x80);
+    }
+    *bytes = i;
+    return 0;
+}
+
+static const bl_codec varint_codec = {
+    BL_CODEC_VARINT, "varint", varint_max_bytes, bl_codec_encode, bl_codec_decode,
+    varint_decode_delta1, varint_run_bytes, NULL,
+};
+
+/* ---- codec 2: bitpack --------------------------------------------------- */
+
+static size_t bitpack_max_bytes(size_t n) { return 1 + 4 * n; }
+
+static inline size_t packed_bytes(size_t n, unsigned bits)
+{
+    return n == BL_PACK_BLOCK ? bl_pack128_bytes(bits) : bl_pack_tail_bytes(n, bits);
+}
+
+static size_t bitpack_encode(const uint32_t *in, size_t n, uint8_t *out)
+{
+    unsigned bits = bl_bits_needed(in, n);
+    out[0] = (uint8_t)bits;
+    if (n == BL_PACK_BLOCK) {
+        bl_pack128(in, bits, out + 1);
+        return 1 + bl_pack128_bytes(bits);
+    }
+    return 1 + bl_pack_tail(in, n, bits, out + 1);
+}
+
+/* Reads the width byte and checks the run fits; sets *bits and *bytes
+ * (the whole run, width byte included). */
+static inline int run_header(const uint8_t *in, size_t avail, size_t n, unsigned *bits,
+                             size_t *bytes)
+{
+    if (avail == 0 || in[0] > BL_PACK_MAX_BITS || n > BL_PACK_BLOCK)
+        return BL_ECORRUPT;
+    *bits = in[0];
+    *bytes = 1 + packed_bytes(n, *bits);
+    return *bytes <= avail ? 0 : BL_ECORRUPT;
+}
+
+/* A tail's unused high bits are written as 0, and its width is the one
+ * its largest value needs: requiring both keeps every bit meaningful, so a
+ * damaged byte never decodes as if intact. (A full block's width sets its
+ * size, which the skip data checks.) */
+static inline int tail_canonical(const uint8_t *in, size_t used, size_t n, unsigned bits,
+                                 const uint32_t *out)
+{
+    unsigned spare = (unsigned)((n * bits) % 8);
+    return (spare == 0 || (in[used - 1] >> spare) == 0) && bl_bits_needed(out, n) == bits;
+}
+
+static int bitpack_decode(const uint8_t *in, size_t avail, uint32_t *out, size_t n,
+                          size_t *used)
+{
+    unsigned bits;
+    if (run_header(in, avail, n, &bits, used))
+        return BL_ECORRUPT;
+    if (n == BL_PACK_BLOCK) {
+        bl_unpack128(in + 1, bits, out);
+        return 0;
+    }
+    bl_unpack_tail(in + 1, n, bits, out);
+    return tail_canonical(in, *used, n, bits, out) ? 0 : BL_ECORRUPT;
+}
+
+static int bitpack_decode_delta1(const uint8_t *in, size_t avail, uint32_t base, uint32_t *out,
+                                 size_t n, size_t *used)
+{
+    unsigned bits;
+    if (run_header(in, avail, n, &bits, used))
+        return BL_ECORRUPT;
+    if (n == BL_PACK_BLOCK)
+        return bl_unpack128_delta1(in + 1, bits, base, out);
+    bl_unpack_tail(in + 1, n, bits, out);
+    if (!tail_canonical(in, *used, n, bits, out))
+        return BL_ECORRUPT;
+    return bl_prefix_sum1(out, n, base);
+}
+
+static int bitpack_run_bytes(const uint8_t *in, size_t avail, size_t n, size_t *bytes)
+{
+    unsigned bits;
+    return run_header(in, avail, n, &bits, bytes);
+}
+
+static uint32_t bitpack_get(const uint8_t *in, size_t n, size_t i)
+{
+    return n == BL_PACK_BLOCK ? bl_unpack128_get(in + 1, in[0], (unsigned)i)
+                              : bl_unpack_tail_get(in + 1, in[0], i);
+}
+
+static const bl_codec bitpack_codec = {
+    BL_CODEC_BITPACK, "bitpack", bitpack_max_bytes, bitpack_encode, bitpack_decode,
+    bitpack_decode_delta1, bitpack_run_bytes, bitpack_get,
+};
+
+const bl_codec *bl_codec_get(uint32_t id)
+{
+    switch (id) {
+    case BL_CODEC_VARINT:
+        return &varint_codec;
+    case BL_CODEC_BITPACK:
+        return &bitpack_codec;
+    default:
+        return NULL;
+    }
+}
+
+const bl_codec *bl_codec_by_name(const char *name)
+{
+    if (strcmp(name, varint_codec.name) == 0)
+        return &varint_codec;
+    if (strcmp(name, bitpack_codec.name) == 0)
+        return &bitpack_codec;
+    return NULL;
 }

@@ -2,26 +2,31 @@
  *
  * The on-disk grammar is at the top of postings.h. In short, per term:
  *
- *   .doc:  [skip{nblocks}] block{nblocks}     skips only when nblocks > 1
- *          skip  := last_doc_gap doc_bytes pos_bytes max_tf min_len (varints)
- *          block := doc_gaps:codec[m] tf_minus_1:codec[m]
- *   .pos:  per block, one codec run of sum(tf) position gaps
+ *   .doc:  [last_doc:u32{nb} entry{nb}] block{nb}     skip data when nb > 1
+ *          entry := doc_end:u32 pos_end:u32 max_tf:u32 min_len:u32
+ *          block := doc_gaps:run[m] tf_minus_1:run[m]
+ *   .pos:  per block, its positions as runs of 128 (the last shorter)
  *
- * The writer buffers one term's skips, blocks and positions in bl_bufs and
- * hands them to the two bl_filewriters. The reader maps both files; an
- * iterator decodes the skip table once into arrays (last doc, absolute .doc
- * and .pos offsets of every block, max_tf, min_len) and one block of doc ids
- * and tfs at a time. seek() gallops over the last-doc array, so any block
- * is reached without decoding the blocks before it. Positions are decoded
- * per block on first use, with prefix sums of tf giving each doc's slice.
+ * Runs are written by the segment's codec (codec.h). The writer buffers one
+ * term's skip data, blocks and positions in bl_bufs and hands them to the
+ * two bl_filewriters. The reader maps both files and reads the skip data in
+ * place: an iterator holds pointers into the mapping, never a decoded copy,
+ * so opening one costs the same for ten postings or ten million. seek()
+ * gallops over the mapped last-doc array, so any block is reached without
+ * decoding the blocks before it. Positions are decoded per document: the
+ * runs before the document's first position are hopped over (a bitpack run
+ * gives its size in its first byte), and only the runs holding its
+ * positions are decoded.
  *
  * Every byte comes from a mapping of a file that may be damaged: each
- * decode is bounded by the region the skip table (or the end of the file)
- * gives it, and each offset is checked against the body size.
+ * region is bounded by the skip data (or the file's end) before it is read,
+ * touched (page checksums, filefmt.h) before it is trusted, and each block
+ * is checked against its skip entry as it is decoded.
  */
 #include "postings.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +36,18 @@
 #include "error.h"
 #include "filefmt.h"
 
+#define ENTRY_BYTES 16  /* doc_end pos_end max_tf min_len */
+#define SKIP_BYTES 20   /* per block: last_doc + entry */
+
 /* ---------------------------------------------------------------- writer */
 
 struct bl_postings_writer {
     bl_filewriter *docs;
     bl_filewriter *pos;
+    const bl_codec *codec;
     int failed;          /* sticky: first I/O error; only finish/abort after */
-    bl_buf skips;        /* one term's skip table */
+    bl_buf lasts;        /* one term's last-doc array */
+    bl_buf entries;      /* one term's skip entries */
     bl_buf blocks;       /* one term's doc blocks */
     bl_buf positions;    /* one term's position runs */
     uint32_t *gaps;      /* position gaps of one block */
@@ -45,12 +55,17 @@ struct bl_postings_writer {
 };
 
 int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
-                           const char *pos_path)
+                           const char *pos_path, uint32_t codec)
 {
+    const bl_codec *c = bl_codec_get(codec);
+    if (!c)
+        return bl_error_set(BL_EINVAL, "postings writer: unknown codec %u", codec);
     bl_postings_writer *w = calloc(1, sizeof *w);
     if (!w)
         return BL_ENOMEM;
-    bl_buf_init(&w->skips);
+    w->codec = c;
+    bl_buf_init(&w->lasts);
+    bl_buf_init(&w->entries);
     bl_buf_init(&w->blocks);
     bl_buf_init(&w->positions);
     int rc = bl_filewriter_open(&w->docs, doc_path, BL_KIND_DOCS);
@@ -69,7 +84,8 @@ fail:
 
 static void writer_free(bl_postings_writer *w)
 {
-    bl_buf_release(&w->skips);
+    bl_buf_release(&w->lasts);
+    bl_buf_release(&w->entries);
     bl_buf_release(&w->blocks);
     bl_buf_release(&w->positions);
     free(w->gaps);
@@ -107,16 +123,47 @@ static int validate_input(const uint32_t *docs, const uint32_t *tfs, uint32_t nd
     return 0;
 }
 
-/* Encodes the whole list into w->skips, w->blocks and w->positions. */
-static int encode_list(bl_postings_writer *w, const uint32_t *docs, const uint32_t *tfs,
-                       uint32_t ndocs, const uint32_t *positions, const uint32_t *doc_lens)
+/* Appends n values as runs of at most BL_BLOCK_SIZE to b. */
+static int put_runs(const bl_codec *c, bl_buf *b, const uint32_t *v, uint64_t n)
 {
+    for (uint64_t at = 0; at < n; at += BL_BLOCK_SIZE) {
+        size_t k = n - at < BL_BLOCK_SIZE ? (size_t)(n - at) : BL_BLOCK_SIZE;
+        if (bl_buf_reserve(b, c->max_bytes(k)))
+            return BL_ENOMEM;
+        b->len += c->encode(v + at, k, b->data + b->len);
+    }
+    return 0;
+}
+
+/* Makes w->gaps hold at least n values. */
+static int reserve_gaps(bl_postings_writer *w, uint64_t n)
+{
+    if (n <= w->gaps_cap)
+        return 0;
+    size_t cap = w->gaps_cap ? w->gaps_cap : 1024;
+    while (cap < n)
+        cap *= 2;
+    uint32_t *g = realloc(w->gaps, cap * sizeof *g);
+    if (!g)
+        return BL_ENOMEM;
+    w->gaps = g;
+    w->gaps_cap = cap;
+    return 0;
+}
+
+/* Encodes the whole list into w's buffers; sets the term-wide bounds. */
+static int encode_list(bl_postings_writer *w, const uint32_t *docs, const uint32_t *tfs,
+                       uint32_t ndocs, const uint32_t *positions, const uint32_t *doc_lens,
+                       bl_terminfo *info)
+{
+    const bl_codec *c = w->codec;
     uint32_t tmp[BL_BLOCK_SIZE];
     uint32_t nblocks = (uint32_t)(((uint64_t)ndocs + BL_BLOCK_SIZE - 1) / BL_BLOCK_SIZE);
     const uint32_t *pos = positions;
-    uint32_t prev_last = 0;
+    uint32_t prev_last = 0, term_max_tf = 0, term_min_len = UINT32_MAX;
 
-    bl_buf_clear(&w->skips);
+    bl_buf_clear(&w->lasts);
+    bl_buf_clear(&w->entries);
     bl_buf_clear(&w->blocks);
     bl_buf_clear(&w->positions);
     for (uint32_t b = 0; b < nblocks; b++) {
@@ -124,60 +171,49 @@ static int encode_list(bl_postings_writer *w, const uint32_t *docs, const uint32
         uint32_t m = ndocs - start < BL_BLOCK_SIZE ? ndocs - start : BL_BLOCK_SIZE;
         const uint32_t *d = docs + start, *f = tfs + start;
 
-        /* doc gaps and tf - 1 */
-        if (bl_buf_reserve(&w->blocks, 2 * bl_codec_max_bytes(m)))
-            return BL_ENOMEM;
-        size_t before = w->blocks.len;
         memcpy(tmp, d, m * sizeof *tmp);
         bl_delta_encode(tmp, m, b ? prev_last + 1 : 0);
-        w->blocks.len += bl_codec_encode(tmp, m, w->blocks.data + w->blocks.len);
+        if (put_runs(c, &w->blocks, tmp, m))
+            return BL_ENOMEM;
         uint32_t max_tf = 0, min_len = UINT32_MAX;
         uint64_t npos = 0;
         for (uint32_t j = 0; j < m; j++) {
             tmp[j] = f[j] - 1;
             npos += f[j];
-            if (f[j] > max_tf)
-                max_tf = f[j];
+            max_tf = f[j] > max_tf ? f[j] : max_tf;
             uint32_t len = doc_lens ? doc_lens[d[j]] : 0;
-            if (len < min_len)
-                min_len = len;
+            min_len = len < min_len ? len : min_len;
         }
-        w->blocks.len += bl_codec_encode(tmp, m, w->blocks.data + w->blocks.len);
-        size_t doc_bytes = w->blocks.len - before;
+        if (put_runs(c, &w->blocks, tmp, m))
+            return BL_ENOMEM;
 
-        /* positions: one codec run of the block's gaps */
-        if (npos > w->gaps_cap) {
-            size_t cap = w->gaps_cap ? w->gaps_cap : 1024;
-            while (cap < npos)
-                cap *= 2;
-            uint32_t *g = realloc(w->gaps, cap * sizeof *g);
-            if (!g)
-                return BL_ENOMEM;
-            w->gaps = g;
-            w->gaps_cap = cap;
-        }
+        /* positions: each doc's as gaps, the block's as runs of 128 */
+        if (reserve_gaps(w, npos))
+            return BL_ENOMEM;
         memcpy(w->gaps, pos, npos * sizeof *pos);
         for (uint64_t k = 0, j = 0; j < m; k += f[j], j++)
             bl_delta_encode(w->gaps + k, f[j], 0);
         pos += npos;
-        if (bl_buf_reserve(&w->positions, bl_codec_max_bytes(npos)))
+        if (put_runs(c, &w->positions, w->gaps, npos))
             return BL_ENOMEM;
-        size_t pos_bytes = bl_codec_encode(w->gaps, npos, w->positions.data + w->positions.len);
-        w->positions.len += pos_bytes;
 
+        if (w->blocks.len > UINT32_MAX || w->positions.len > UINT32_MAX)
+            return bl_error_set(BL_ETOOBIG, "postings writer: a list of %u documents takes "
+                                "over 4 GiB", ndocs);
         uint32_t last = d[m - 1];
-        if (nblocks > 1) {
-            uint8_t e[5 * BL_VARINT_MAX], *q = e;
-            q += bl_varint_encode(q, last - (b ? prev_last : 0));
-            q += bl_varint_encode(q, doc_bytes);
-            q += bl_varint_encode(q, pos_bytes);
-            q += bl_varint_encode(q, max_tf);
-            q += bl_varint_encode(q, min_len);
-            if (bl_buf_append(&w->skips, e, (size_t)(q - e)))
-                return BL_ENOMEM;
-        }
+        uint8_t e[ENTRY_BYTES];
+        bl_put_u32le(e, (uint32_t)w->blocks.len);
+        bl_put_u32le(e + 4, (uint32_t)w->positions.len);
+        bl_put_u32le(e + 8, max_tf);
+        bl_put_u32le(e + 12, min_len);
+        if (bl_buf_put_u32le(&w->lasts, last) || bl_buf_append(&w->entries, e, sizeof e))
+            return BL_ENOMEM;
         prev_last = last;
+        term_max_tf = max_tf > term_max_tf ? max_tf : term_max_tf;
+        term_min_len = min_len < term_min_len ? min_len : term_min_len;
     }
+    info->max_tf = term_max_tf;
+    info->min_len = term_min_len;
     return 0;
 }
 
@@ -192,17 +228,23 @@ int bl_postings_writer_add(bl_postings_writer *w, const uint32_t *docs,
     int rc = validate_input(docs, tfs, ndocs, positions, &total);
     if (rc)
         return rc;
-    rc = encode_list(w, docs, tfs, ndocs, positions, doc_lens);
-    if (rc)
+    bl_terminfo ti = {0};
+    rc = encode_list(w, docs, tfs, ndocs, positions, doc_lens, &ti);
+    if (rc == BL_ENOMEM)
         return bl_error_set(rc, "postings writer: out of memory encoding %u docs", ndocs);
+    if (rc)
+        return rc;
 
     uint64_t doc_off = bl_filewriter_offset(w->docs);
     uint64_t pos_off = bl_filewriter_offset(w->pos);
-    if (w->skips.len)
-        rc = bl_filewriter_write(w->docs, w->skips.data, w->skips.len);
+    if (ndocs > BL_BLOCK_SIZE) {
+        rc = bl_filewriter_write(w->docs, w->lasts.data, w->lasts.len);
+        if (!rc)
+            rc = bl_filewriter_write(w->docs, w->entries.data, w->entries.len);
+    }
     if (!rc)
         rc = bl_filewriter_write(w->docs, w->blocks.data, w->blocks.len);
-    if (!rc && w->positions.len)
+    if (!rc)
         rc = bl_filewriter_write(w->pos, w->positions.data, w->positions.len);
     if (rc) {
         w->failed = rc;
@@ -212,6 +254,8 @@ int bl_postings_writer_add(bl_postings_writer *w, const uint32_t *docs,
     info->total_freq = total;
     info->postings_offset = doc_off;
     info->positions_offset = pos_off;
+    info->max_tf = ti.max_tf;
+    info->min_len = ti.min_len;
     return 0;
 }
 
@@ -247,16 +291,22 @@ void bl_postings_writer_abort(bl_postings_writer *w)
 struct bl_postings {
     bl_mapped docs;
     bl_mapped pos;
+    const bl_codec *codec;
     uint32_t doc_count; /* every doc id must be below it */
 };
 
 int bl_postings_open(bl_postings **out, const char *doc_path, const char *pos_path,
-                     uint32_t doc_count, int verify)
+                     uint32_t doc_count, uint32_t codec, int verify)
 {
+    const bl_codec *c = bl_codec_get(codec);
+    if (!c)
+        return bl_error_set(BL_EVERSION, "%s: written with block codec %u, which this byline "
+                            "does not know", doc_path, codec);
     bl_postings *p = calloc(1, sizeof *p);
     if (!p)
         return BL_ENOMEM;
     p->doc_count = doc_count;
+    p->codec = c;
     int rc = bl_file_map(&p->docs, doc_path, BL_KIND_DOCS, verify);
     if (!rc)
         rc = bl_file_map(&p->pos, pos_path, BL_KIND_POSITIONS, verify);
@@ -270,6 +320,7 @@ int bl_postings_open(bl_postings **out, const char *doc_path, const char *pos_pa
 
 const bl_mapped *bl_postings_docs_file(const bl_postings *p) { return &p->docs; }
 const bl_mapped *bl_postings_positions_file(const bl_postings *p) { return &p->pos; }
+const bl_codec *bl_postings_codec(const bl_postings *p) { return p->codec; }
 
 void bl_postings_close(bl_postings *p)
 {
@@ -283,10 +334,6 @@ void bl_postings_close(bl_postings *p)
 uint64_t bl_postings_docs_bytes(const bl_postings *p) { return p->docs.len; }
 uint64_t bl_postings_positions_bytes(const bl_postings *p) { return p->pos.len; }
 
-/* Most values a codec run of `bytes` bytes can hold: v1 spends at least one
- * byte a value. Bounds allocations driven by tfs read from disk. */
-static inline uint64_t codec_max_values(uint64_t bytes) { return bytes; }
-
 #define NO_BLOCK UINT32_MAX
 
 struct bl_posting_iter {
@@ -296,24 +343,32 @@ struct bl_posting_iter {
     uint32_t m;             /* postings in the current block (0 at the end) */
     uint32_t block;         /* current block */
     uint32_t nblocks;
-    const uint32_t *last;   /* last doc of every block */
+    const uint8_t *lasts;   /* mapped last-doc array (nblocks > 1), or NULL */
     uint32_t docs[BL_BLOCK_SIZE];
     uint32_t tfs[BL_BLOCK_SIZE];
     /* cold: block decoding, positions, block-max data */
     const bl_postings *p;
+    const bl_codec *codec;
+    const uint8_t *entries; /* mapped skip entries (nblocks > 1) */
+    uint64_t blocks_at;     /* .doc offset of block 0 */
+    uint64_t pos_at;        /* .pos offset of the term's positions */
     uint32_t last_m;        /* postings in the last block */
-    uint32_t pos_block;     /* block whose positions pos[] holds, NO_BLOCK if none */
-    uint64_t *doc_off;      /* nblocks + 1 absolute .doc offsets of blocks */
-    uint64_t *pos_off;      /* nblocks + 1 absolute .pos offsets of blocks */
-    uint32_t *max_tf;
-    uint32_t *min_len;
-    uint32_t *pos;          /* decoded positions of block pos_block */
-    size_t pos_cap;
+    uint32_t term_max_tf, term_min_len;
+    /* the current block: its regions and block-max data */
+    uint64_t doc_lo, doc_hi;    /* .doc bytes of the block */
+    uint64_t pos_lo, pos_hi;    /* .pos bytes of its positions */
+    uint32_t blk_max_tf, blk_min_len;
+    /* positions of the current block, decoded per document */
+    uint32_t pos_block;     /* block pos_start[] belongs to, NO_BLOCK if none */
     uint32_t pos_start[BL_BLOCK_SIZE + 1]; /* prefix sums of tfs */
-    /* the skip arrays of a single-block list (no skip table on disk) */
-    uint64_t one_doc_off[2], one_pos_off[2];
-    uint32_t one_last, one_max_tf, one_min_len;
-    /* for nblocks > 1 the skip arrays follow the struct (one allocation) */
+    uint64_t hop_run;       /* a run whose start is known ... */
+    uint64_t hop_off;       /* ... at this .pos offset */
+    size_t hop_bytes;       /* its size once checked, else 0 */
+    int full_decode;        /* decode whole runs (check: every bit checked) */
+    uint64_t run_cached;    /* run whose values run_vals holds, UINT64_MAX if none */
+    uint32_t run_vals[BL_BLOCK_SIZE];
+    uint32_t *pos;          /* the current doc's positions */
+    size_t pos_cap;
 };
 
 /* Records a corruption detail "PATH: offset N: ..." and returns BL_ECORRUPT. */
@@ -353,37 +408,79 @@ static inline uint32_t block_len(const bl_posting_iter *it, uint32_t b)
     return b + 1 < it->nblocks ? BL_BLOCK_SIZE : it->last_m;
 }
 
-/* Decodes block b's doc ids and tfs into docs/tfs (room for BL_BLOCK_SIZE).
- * Checks the bytes used against the skip table and the last doc against it.
- * Errors: BL_ECORRUPT with detail. */
-static int decode_block_into(const bl_posting_iter *it, uint32_t b, uint32_t *docs,
-                             uint32_t *tfs)
+static inline uint32_t last_doc(const bl_posting_iter *it, uint32_t b)
 {
-    const bl_mapped *f = &it->p->docs;
-    uint32_t m = block_len(it, b);
-    uint64_t off = it->doc_off[b];
-    size_t avail = (size_t)(it->doc_off[b + 1] - off);
-    const uint8_t *in = f->data + off;
-    size_t c1, c2;
-    /* A single-block list runs to the end of the file as far as the skip
-     * table knows; its block takes at most two full codec runs. */
-    size_t most = 2 * bl_codec_max_bytes(m);
-    int rc = bl_mapped_touch(f, off, avail < most ? avail : most);
+    return bl_get_u32le(it->lasts + 4 * (size_t)b);
+}
+
+/* Skip entry field k (0 doc_end, 1 pos_end, 2 max_tf, 3 min_len) of b. */
+static inline uint32_t entry(const bl_posting_iter *it, uint32_t b, int k)
+{
+    return bl_get_u32le(it->entries + ENTRY_BYTES * (size_t)b + 4 * (size_t)k);
+}
+
+/* Finds and checks the .doc and .pos regions of block b of a multi-block
+ * list from its skip entry (and the one before). */
+static int block_regions(bl_posting_iter *it, uint32_t b)
+{
+    const bl_mapped *df = &it->p->docs, *pf = &it->p->pos;
+    uint64_t dlo, dhi, plo, phi;
+    uint64_t at = (uint64_t)(it->entries - df->data) + ENTRY_BYTES * (uint64_t)b;
+    uint64_t prev = b ? at - ENTRY_BYTES : at;
+    int rc = bl_mapped_touch(df, prev, at + ENTRY_BYTES - prev);
     if (rc)
         return rc;
+    dlo = b ? entry(it, b - 1, 0) : 0;
+    dhi = entry(it, b, 0);
+    plo = b ? entry(it, b - 1, 1) : 0;
+    phi = entry(it, b, 1);
+    if (dhi <= dlo || it->blocks_at + dhi > df->len)
+        return corrupt(df, at, "skip entry %u: block bytes %llu..%llu do not fit the file", b,
+                       (unsigned long long)dlo, (unsigned long long)dhi);
+    if (phi <= plo || it->pos_at + phi > pf->len)
+        return corrupt(df, at, "skip entry %u: position bytes %llu..%llu do not fit %s", b,
+                       (unsigned long long)plo, (unsigned long long)phi, pf->path);
+    it->doc_lo = it->blocks_at + dlo;
+    it->doc_hi = it->blocks_at + dhi;
+    it->pos_lo = it->pos_at + plo;
+    it->pos_hi = it->pos_at + phi;
+    it->blk_max_tf = entry(it, b, 2);
+    it->blk_min_len = entry(it, b, 3);
+    return 0;
+}
 
-    if (bl_codec_decode(in, avail, docs, m, &c1))
+/* Decodes block b's doc ids and tfs into docs/tfs (room for BL_BLOCK_SIZE),
+ * from the regions block_regions set (for a single-block list: from the
+ * list's start to the file's end). Checks the bytes used against the skip
+ * entry and the last doc against it. Errors: BL_ECORRUPT with detail. */
+static int decode_block_into(bl_posting_iter *it, uint32_t b, uint32_t *docs, uint32_t *tfs)
+{
+    const bl_mapped *f = &it->p->docs;
+    const bl_codec *c = it->codec;
+    uint32_t m = block_len(it, b);
+    int rc;
+    if (it->lasts && (rc = block_regions(it, b)) != 0)
+        return rc;
+    uint64_t off = it->doc_lo;
+    size_t avail = (size_t)(it->doc_hi - off);
+    /* A single-block list runs to the end of the file as far as anything
+     * says; its block takes at most two runs. */
+    size_t most = 2 * c->max_bytes(m);
+    if ((rc = bl_mapped_touch(f, off, avail < most ? avail : most)) != 0)
+        return rc;
+    const uint8_t *in = f->data + off;
+    uint32_t base = b ? last_doc(it, b - 1) + 1 : 0;
+    size_t c1, c2;
+    if (c->decode_delta1(in, avail, base, docs, m, &c1))
         return corrupt(f, off, "block %u: doc gaps do not decode", b);
-    if (bl_codec_decode(in + c1, avail - c1, tfs, m, &c2))
+    if (c->decode(in + c1, avail - c1, tfs, m, &c2))
         return corrupt(f, off + c1, "block %u: term frequencies do not decode", b);
-    if (it->nblocks > 1 && c1 + c2 != avail)
-        return corrupt(f, off, "block %u holds %zu bytes, skip table says %zu", b, c1 + c2,
+    if (it->lasts && c1 + c2 != avail)
+        return corrupt(f, off, "block %u holds %zu bytes, skip entry says %zu", b, c1 + c2,
                        avail);
-    if (bl_delta_decode(docs, m, b ? it->last[b - 1] + 1 : 0))
-        return corrupt(f, off, "block %u: doc id overflows", b);
-    if (it->nblocks > 1 && docs[m - 1] != it->last[b])
-        return corrupt(f, off, "block %u ends at doc %u, skip table says %u", b, docs[m - 1],
-                       it->last[b]);
+    if (it->lasts && docs[m - 1] != last_doc(it, b))
+        return corrupt(f, off, "block %u ends at doc %u, skip data says %u", b, docs[m - 1],
+                       last_doc(it, b));
     /* Ids index per-document arrays (lengths, stored docs): one compare per
      * block keeps a damaged list from reading outside them. */
     if (docs[m - 1] >= it->p->doc_count)
@@ -397,6 +494,8 @@ static int decode_block_into(const bl_posting_iter *it, uint32_t b, uint32_t *do
     }
     if (bad)
         return corrupt(f, off + c1, "block %u: term frequency overflows", b);
+    if (!it->lasts)
+        it->doc_hi = off + c1 + c2; /* now known */
     return 0;
 }
 
@@ -457,6 +556,28 @@ size_t bl_gallop_u32(const uint32_t *a, size_t lo, size_t n, uint32_t target)
     return lo;
 }
 
+/* bl_gallop_u32 over the mapped little-endian last-doc array: the first
+ * block b in [lo, nblocks) whose last doc is >= target, or nblocks. */
+static uint32_t gallop_lasts(const bl_posting_iter *it, uint32_t lo, uint32_t target)
+{
+    uint32_t n = it->nblocks, hi = lo, step = 1;
+    while (hi < n && last_doc(it, hi) < target) {
+        lo = hi + 1;
+        hi += step;
+        step <<= 1;
+    }
+    if (hi > n)
+        hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (last_doc(it, mid) < target)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* Index of the first of v[0..n) >= target; v[n-1] >= target, n >= 1.
  * Branchless: the same number of steps whatever the data. */
 static inline uint32_t lower_bound(const uint32_t *v, uint32_t n, uint32_t target)
@@ -477,7 +598,9 @@ static uint32_t iter_seek(bl_docset *s, uint32_t target)
         return s->doc; /* also covers BL_DOC_END */
     uint32_t from = it->i + 1;
     if (target > it->docs[it->m - 1]) {
-        uint32_t b = (uint32_t)bl_gallop_u32(it->last, it->block + 1, it->nblocks, target);
+        if (!it->lasts)
+            return set_end(it);
+        uint32_t b = gallop_lasts(it, it->block + 1, target);
         if (b >= it->nblocks)
             return set_end(it);
         if (load_block(it, b))
@@ -503,56 +626,25 @@ static void iter_free(bl_docset *s)
 
 static const bl_docset_ops iter_ops = {iter_next, iter_seek, iter_free};
 
-/* Reads the skip table of a multi-block list into the iterator's arrays and
- * turns byte counts into absolute offsets, checking them all. */
-static int read_skips(bl_posting_iter *it, const bl_terminfo *info)
+/* Points the iterator at a multi-block list's skip data in the mapping and
+ * checks what it can without reading the entries one by one: that the
+ * data fits the file and that the lists' last block ends inside it. */
+static int map_skips(bl_posting_iter *it, const bl_terminfo *info)
 {
-    const bl_mapped *df = &it->p->docs, *pf = &it->p->pos;
-    bl_reader r;
-    bl_reader_init(&r, df->data, df->len);
-    r.p += info->postings_offset;
-    uint64_t prev = 0, doc_end = 0, pos_end = info->positions_offset;
-    uint32_t *last = (uint32_t *)it->last;
-    uint64_t most = (uint64_t)it->nblocks * 5 * BL_VARINT_MAX;
-    uint64_t room = df->len - info->postings_offset;
-    int rc = bl_mapped_touch(df, info->postings_offset, most < room ? most : room);
+    const bl_mapped *df = &it->p->docs;
+    uint64_t skip_bytes = (uint64_t)it->nblocks * SKIP_BYTES;
+    if (skip_bytes > df->len - info->postings_offset)
+        return corrupt(df, info->postings_offset,
+                       "doc_freq %u needs %llu bytes of skip data, more than the file holds",
+                       info->doc_freq, (unsigned long long)skip_bytes);
+    /* The last-doc array is searched by every seek: touched whole, once.
+     * Entries are touched a block at a time, as blocks are loaded. */
+    int rc = bl_mapped_touch(df, info->postings_offset, skip_bytes);
     if (rc)
         return rc;
-    for (uint32_t b = 0; b < it->nblocks; b++) {
-        uint64_t at = bl_reader_offset(&r), gap, db, pb;
-        uint32_t mt, ml;
-        if (bl_reader_varint(&r, &gap) || bl_reader_varint(&r, &db) ||
-            bl_reader_varint(&r, &pb) || bl_reader_varint32(&r, &mt) ||
-            bl_reader_varint32(&r, &ml))
-            return corrupt(df, at, "skip entry %u of %u does not decode", b, it->nblocks);
-        /* block b holds m docs, all above the previous block's last */
-        uint64_t need = block_len(it, b) - (b ? 0 : 1);
-        if (gap < need || gap >= UINT32_MAX || prev + gap >= UINT32_MAX)
-            return corrupt(df, at, "skip entry %u: bad last-doc gap %llu", b,
-                           (unsigned long long)gap);
-        prev += gap;
-        last[b] = (uint32_t)prev;
-        if (db > df->len || pb > pf->len)
-            return corrupt(df, at, "skip entry %u: block sizes %llu/%llu exceed the files", b,
-                           (unsigned long long)db, (unsigned long long)pb);
-        it->doc_off[b + 1] = db; /* sizes for now */
-        it->max_tf[b] = mt;
-        it->min_len[b] = ml;
-        pos_end += pb;
-        it->pos_off[b + 1] = pos_end;
-        if (pos_end > pf->len)
-            return corrupt(df, at, "skip entry %u: positions run past the end of %s (%zu bytes)",
-                           b, pf->path, pf->len);
-    }
-    doc_end = bl_reader_offset(&r);
-    it->doc_off[0] = doc_end;
-    for (uint32_t b = 0; b < it->nblocks; b++) {
-        doc_end += it->doc_off[b + 1];
-        if (doc_end > df->len)
-            return corrupt(df, it->doc_off[b], "block %u runs past the end of the file", b);
-        it->doc_off[b + 1] = doc_end;
-    }
-    it->pos_off[0] = info->positions_offset;
+    it->lasts = df->data + info->postings_offset;
+    it->entries = it->lasts + 4 * (size_t)it->nblocks;
+    it->blocks_at = info->postings_offset + skip_bytes;
     return 0;
 }
 
@@ -569,63 +661,45 @@ int bl_posting_iter_new(const bl_postings *p, const bl_terminfo *info,
     if (n && info->positions_offset >= pf->len)
         return corrupt(pf, info->positions_offset,
                        "term's positions start past the end of the file (%zu bytes)", pf->len);
-    /* each skip entry takes at least 5 bytes: bound the allocation */
-    if (nblocks > 1 && (uint64_t)nblocks * 5 > df->len - info->postings_offset)
-        return corrupt(df, info->postings_offset,
-                       "doc_freq %u needs a longer skip table than the file holds", n);
 
-    size_t extra = 0;
-    if (nblocks > 1)
-        extra = (size_t)(nblocks + 1) * 2 * sizeof(uint64_t) +
-                (size_t)nblocks * 3 * sizeof(uint32_t);
-    bl_posting_iter *it = malloc(sizeof *it + extra);
+    bl_posting_iter *it = malloc(sizeof *it);
     if (!it)
         return bl_error_set(BL_ENOMEM, "postings: no memory for an iterator of %u docs", n);
-    memset(it, 0, sizeof *it);
+    memset(it, 0, offsetof(bl_posting_iter, run_vals));
+    it->pos = NULL;
+    it->pos_cap = 0;
     it->ds.ops = &iter_ops;
     it->ds.cost = n;
     it->p = p;
+    it->codec = p->codec;
     it->nblocks = nblocks;
     it->last_m = n - (nblocks ? (nblocks - 1) * BL_BLOCK_SIZE : 0);
     it->pos_block = NO_BLOCK;
+    it->run_cached = UINT64_MAX;
+    it->pos_at = info->positions_offset;
+    /* 0 means "not recorded": no bound then (UINT32_MAX / 0 are safe). */
+    it->term_max_tf = info->max_tf ? info->max_tf : UINT32_MAX;
+    it->term_min_len = info->max_tf ? info->min_len : 0;
     if (nblocks == 0) {
         set_end(it);
         *out = it;
         return 0;
     }
-
     int rc;
     if (nblocks > 1) {
-        uint64_t *o = (uint64_t *)(it + 1);
-        it->doc_off = o;
-        it->pos_off = o + nblocks + 1;
-        uint32_t *u = (uint32_t *)(o + 2 * ((size_t)nblocks + 1));
-        it->last = u;
-        it->max_tf = u + nblocks;
-        it->min_len = u + 2 * (size_t)nblocks;
-        if ((rc = read_skips(it, info)) != 0)
-            goto fail;
-        if ((rc = load_block(it, 0)) != 0)
+        if ((rc = map_skips(it, info)) != 0)
             goto fail;
     } else {
-        it->doc_off = it->one_doc_off;
-        it->pos_off = it->one_pos_off;
-        it->last = &it->one_last;
-        it->max_tf = &it->one_max_tf;
-        it->min_len = &it->one_min_len;
-        it->doc_off[0] = info->postings_offset;
-        it->doc_off[1] = df->len;
-        it->pos_off[0] = info->positions_offset;
-        it->pos_off[1] = pf->len;
-        if ((rc = load_block(it, 0)) != 0)
-            goto fail;
-        uint32_t mt = 0;
-        for (uint32_t j = 0; j < it->m; j++)
-            mt = it->tfs[j] > mt ? it->tfs[j] : mt;
-        it->one_last = it->docs[it->m - 1];
-        it->one_max_tf = mt;
-        it->one_min_len = 0; /* not stored for single-block lists */
+        it->blocks_at = info->postings_offset;
+        it->doc_lo = info->postings_offset;
+        it->doc_hi = df->len;
+        it->pos_lo = info->positions_offset;
+        it->pos_hi = pf->len;
+        it->blk_max_tf = it->term_max_tf;
+        it->blk_min_len = it->term_min_len;
     }
+    if ((rc = load_block(it, 0)) != 0)
+        goto fail;
     *out = it;
     return 0;
 fail:
@@ -635,47 +709,146 @@ fail:
 
 uint32_t bl_posting_iter_freq(const bl_posting_iter *it) { return it->tfs[it->i]; }
 
-/* Decodes the positions of the current block into it->pos and fills
- * pos_start. Errors: BL_ECORRUPT (detail), BL_ENOMEM. */
-static int decode_positions(bl_posting_iter *it)
+/* Prepares per-document access to the current block's positions: prefix
+ * sums of tfs, and the start of its first run. Errors: BL_ECORRUPT. */
+static int start_positions(bl_posting_iter *it)
 {
     const bl_mapped *f = &it->p->pos;
-    uint32_t b = it->block, m = it->m;
-    uint64_t off = it->pos_off[b];
-    size_t avail = (size_t)(it->pos_off[b + 1] - off);
     uint64_t count = 0;
-    for (uint32_t j = 0; j < m; j++) {
+    for (uint32_t j = 0; j < it->m; j++) {
         it->pos_start[j] = (uint32_t)count;
         count += it->tfs[j];
-        if (count > codec_max_values(avail) || count > UINT32_MAX)
-            return corrupt(f, off, "block %u: %llu+ positions cannot fit in %zu bytes", b,
-                           (unsigned long long)count, avail);
     }
-    it->pos_start[m] = (uint32_t)count;
-    if (count > it->pos_cap) {
-        size_t cap = it->pos_cap ? it->pos_cap * 2 : 1024;
-        if (cap < count)
-            cap = (size_t)count;
+    /* a run of 128 values takes at least a byte: bounds counts read from a
+     * damaged file before they size anything */
+    if (count > UINT32_MAX || count > (it->pos_hi - it->pos_lo) * BL_BLOCK_SIZE)
+        return corrupt(f, it->pos_lo, "block %u: %llu positions cannot fit in %llu bytes",
+                       it->block, (unsigned long long)count,
+                       (unsigned long long)(it->pos_hi - it->pos_lo));
+    it->pos_start[it->m] = (uint32_t)count;
+    it->pos_block = it->block;
+    it->hop_run = 0;
+    it->hop_off = it->pos_lo;
+    it->hop_bytes = 0;
+    it->run_cached = UINT64_MAX;
+    return 0;
+}
+
+/* Values in run r of the current block's positions. */
+static inline size_t run_len(const bl_posting_iter *it, uint64_t r)
+{
+    uint64_t total = it->pos_start[it->m], left = total - r * BL_BLOCK_SIZE;
+    return left < BL_BLOCK_SIZE ? (size_t)left : BL_BLOCK_SIZE;
+}
+
+/* Finds run r of the current block's positions: hops over the runs before
+ * it (from the last known run start, when that is not past r) and checks
+ * r's own header, leaving hop_run = r, hop_off at its start and hop_bytes
+ * its size. Errors: BL_ECORRUPT. */
+static int locate_run(bl_posting_iter *it, uint64_t r)
+{
+    const bl_mapped *f = &it->p->pos;
+    const bl_codec *c = it->codec;
+    if (r < it->hop_run) {
+        it->hop_run = 0;
+        it->hop_off = it->pos_lo;
+        it->hop_bytes = 0;
+    } else if (r == it->hop_run && it->hop_bytes) {
+        return 0;
+    }
+    for (;;) {
+        size_t n = run_len(it, it->hop_run), avail = (size_t)(it->pos_hi - it->hop_off), bytes;
+        size_t most = c->max_bytes(n);
+        int rc = bl_mapped_touch(f, it->hop_off, avail < most ? avail : most);
+        if (rc)
+            return rc;
+        if (c->run_bytes(f->data + it->hop_off, avail, n, &bytes))
+            return corrupt(f, it->hop_off, "block %u: position run %llu runs past its end",
+                           it->block, (unsigned long long)it->hop_run);
+        if (it->hop_run == r) {
+            it->hop_bytes = bytes;
+            return 0;
+        }
+        it->hop_off += bytes;
+        it->hop_run++;
+    }
+}
+
+/* Decodes run r of the current block's positions into run_vals. Errors:
+ * BL_ECORRUPT. */
+static int load_run(bl_posting_iter *it, uint64_t r)
+{
+    const bl_mapped *f = &it->p->pos;
+    int rc = locate_run(it, r);
+    if (rc)
+        return rc;
+    size_t n = run_len(it, r), used;
+    if (it->codec->decode(f->data + it->hop_off, it->hop_bytes, it->run_vals, n, &used))
+        return corrupt(f, it->hop_off, "block %u: position run %llu does not decode",
+                       it->block, (unsigned long long)r);
+    /* the last run must end the block's positions exactly */
+    if (it->lasts && (r + 1) * BL_BLOCK_SIZE >= it->pos_start[it->m] &&
+        it->hop_off + used != it->pos_hi)
+        return corrupt(f, it->hop_off, "block %u: positions end at %llu, skip entry says %llu",
+                       it->block, (unsigned long long)(it->hop_off + used),
+                       (unsigned long long)it->pos_hi);
+    it->run_cached = r;
+    return 0;
+}
+
+/* Fewer values than this from one run are read one by one (a bitpack run
+ * gives random access) instead of decoding the run's 128. */
+#define FEW_VALUES 8
+
+/* Copies values [at, at + k) of run r (all inside it) to out. */
+static int read_run_values(bl_posting_iter *it, uint64_t r, size_t at, size_t k, uint32_t *out)
+{
+    int rc;
+    if (r != it->run_cached && k < FEW_VALUES && it->codec->get && !it->full_decode) {
+        if ((rc = locate_run(it, r)) != 0)
+            return rc;
+        const uint8_t *run = it->p->pos.data + it->hop_off;
+        size_t n = run_len(it, r);
+        for (size_t j = 0; j < k; j++)
+            out[j] = it->codec->get(run, n, at + j);
+        return 0;
+    }
+    if (r != it->run_cached && (rc = load_run(it, r)) != 0)
+        return rc;
+    memcpy(out, it->run_vals + at, k * sizeof *out);
+    return 0;
+}
+
+/* Decodes the positions of the current doc into it->pos: only the runs
+ * that hold them, and only its values of each. */
+static int decode_doc_positions(bl_posting_iter *it, uint32_t *n)
+{
+    const bl_mapped *f = &it->p->pos;
+    uint32_t first = it->pos_start[it->i], tf = it->tfs[it->i];
+    if (tf > it->pos_cap) {
+        size_t cap = it->pos_cap ? it->pos_cap * 2 : 64;
+        while (cap < tf)
+            cap *= 2;
         uint32_t *np = realloc(it->pos, cap * sizeof *np);
         if (!np)
-            return bl_error_set(BL_ENOMEM, "postings: no memory for %llu positions",
-                                (unsigned long long)count);
+            return bl_error_set(BL_ENOMEM, "postings: no memory for %u positions", tf);
         it->pos = np;
         it->pos_cap = cap;
     }
-    size_t used, most = bl_codec_max_bytes((size_t)count);
-    int rc = bl_mapped_touch(f, off, avail < most ? avail : most);
-    if (rc)
-        return rc;
-    if (bl_codec_decode(f->data + off, avail, it->pos, (size_t)count, &used))
-        return corrupt(f, off, "block %u: positions do not decode", b);
-    if (it->nblocks > 1 && used != avail)
-        return corrupt(f, off, "block %u: positions hold %zu bytes, skip table says %zu", b,
-                       used, avail);
-    for (uint32_t j = 0; j < m; j++)
-        if (bl_delta_decode(it->pos + it->pos_start[j], it->tfs[j], 0))
-            return corrupt(f, off, "block %u: position overflows in doc %u", b, it->docs[j]);
-    it->pos_block = b;
+    uint64_t at = first, end = (uint64_t)first + tf;
+    while (at < end) {
+        uint64_t r = at / BL_BLOCK_SIZE, run_end = (r + 1) * BL_BLOCK_SIZE;
+        size_t k = (size_t)((end < run_end ? end : run_end) - at);
+        int rc = read_run_values(it, r, (size_t)(at - r * BL_BLOCK_SIZE), k,
+                                 it->pos + (at - first));
+        if (rc)
+            return rc;
+        at += k;
+    }
+    if (bl_delta_decode(it->pos, tf, 0))
+        return corrupt(f, it->pos_lo, "block %u: position overflows in doc %u", it->block,
+                       it->docs[it->i]);
+    *n = tf;
     return 0;
 }
 
@@ -685,30 +858,67 @@ int bl_posting_iter_positions(bl_posting_iter *it, const uint32_t **pos, uint32_
     *n = 0;
     if (it->ds.doc == BL_DOC_END)
         return it->ds.err;
-    if (it->pos_block != it->block) {
-        int rc = decode_positions(it);
-        if (rc) {
-            fail_iter(it, rc);
-            return rc;
-        }
+    int rc = 0;
+    if (it->pos_block != it->block)
+        rc = start_positions(it);
+    if (!rc)
+        rc = decode_doc_positions(it, n);
+    if (rc) {
+        *n = 0;
+        fail_iter(it, rc);
+        return rc;
     }
-    *pos = it->pos + it->pos_start[it->i];
-    *n = it->tfs[it->i];
+    *pos = it->pos;
     return 0;
 }
 
-void bl_posting_iter_block_info(const bl_posting_iter *it, uint32_t *last_doc,
+void bl_posting_iter_block_info(const bl_posting_iter *it, uint32_t *last,
                                 uint32_t *max_tf, uint32_t *min_len)
 {
     if (it->ds.doc == BL_DOC_END) {
-        *last_doc = BL_DOC_END;
+        *last = BL_DOC_END;
         *max_tf = 0;
         *min_len = 0;
         return;
     }
-    *last_doc = it->last[it->block];
-    *max_tf = it->max_tf[it->block];
-    *min_len = it->min_len[it->block];
+    *last = it->docs[it->m - 1];
+    *max_tf = it->blk_max_tf;
+    *min_len = it->blk_min_len;
+}
+
+void bl_posting_iter_term_bound(const bl_posting_iter *it, uint32_t *max_tf, uint32_t *min_len)
+{
+    *max_tf = it->term_max_tf;
+    *min_len = it->term_min_len;
+}
+
+void bl_posting_iter_shallow(const bl_posting_iter *it, uint32_t target, uint32_t *block_last,
+                             uint32_t *max_tf, uint32_t *min_len)
+{
+    if (it->ds.doc == BL_DOC_END || target > (it->lasts ? last_doc(it, it->nblocks - 1)
+                                                        : it->docs[it->m - 1])) {
+        *block_last = BL_DOC_END;
+        *max_tf = 0;
+        *min_len = 0;
+        return;
+    }
+    if (target <= it->docs[it->m - 1]) {
+        bl_posting_iter_block_info(it, block_last, max_tf, min_len);
+        return;
+    }
+    uint32_t b = gallop_lasts(it, it->block + 1, target);
+    const bl_mapped *df = &it->p->docs;
+    uint64_t at = (uint64_t)(it->entries - df->data) + ENTRY_BYTES * (uint64_t)b;
+    if (bl_mapped_touch(df, at, ENTRY_BYTES) != 0) {
+        /* No bound can be trusted; the block's load will report it. */
+        *block_last = last_doc(it, b);
+        *max_tf = UINT32_MAX;
+        *min_len = 0;
+        return;
+    }
+    *block_last = last_doc(it, b);
+    *max_tf = entry(it, b, 2);
+    *min_len = entry(it, b, 3);
 }
 
 int bl_postings_read_docs(const bl_postings *p, const bl_terminfo *info, uint32_t *docs,
@@ -742,6 +952,8 @@ int bl_postings_check_term(const bl_postings *p, const bl_terminfo *info,
     if (rc)
         return rc;
     uint64_t total = 0;
+    uint32_t term_max_tf = 0;
+    it->full_decode = 1;
     for (uint32_t b = 0; b < it->nblocks; b++) {
         if (b && (rc = load_block(it, b)) != 0)
             goto done;
@@ -750,24 +962,34 @@ int bl_postings_check_term(const bl_postings *p, const bl_terminfo *info,
             mt = it->tfs[j] > mt ? it->tfs[j] : mt;
             total += it->tfs[j];
         }
+        term_max_tf = mt > term_max_tf ? mt : term_max_tf;
         if (it->docs[it->m - 1] >= doc_count) {
-            rc = corrupt(df, it->doc_off[b], "block %u: doc %u is not below doc count %u", b,
+            rc = corrupt(df, it->doc_lo, "block %u: doc %u is not below doc count %u", b,
                          it->docs[it->m - 1], doc_count);
             goto done;
         }
-        if (it->nblocks > 1 && mt != it->max_tf[b]) {
-            rc = corrupt(df, it->doc_off[b], "block %u: max tf is %u, skip table says %u", b,
-                         mt, it->max_tf[b]);
+        if (it->nblocks > 1 && mt != it->blk_max_tf) {
+            rc = corrupt(df, it->doc_lo, "block %u: max tf is %u, skip entry says %u", b, mt,
+                         it->blk_max_tf);
             goto done;
         }
-        /* decoding checks the byte count and that positions increase */
-        if ((rc = decode_positions(it)) != 0)
-            goto done;
+        /* every doc's positions decode, increase, and the runs end where
+         * the skip entry says */
+        for (it->i = 0; it->i < it->m; it->i++) {
+            const uint32_t *pp;
+            uint32_t n;
+            if ((rc = bl_posting_iter_positions(it, &pp, &n)) != 0)
+                goto done;
+        }
+        it->i = 0;
     }
     if (total != info->total_freq)
         rc = corrupt(df, info->postings_offset,
                      "term frequencies add up to %llu, dictionary says %llu",
                      (unsigned long long)total, (unsigned long long)info->total_freq);
+    else if (info->max_tf && term_max_tf != info->max_tf)
+        rc = corrupt(df, info->postings_offset, "highest term frequency is %u, dictionary "
+                     "says %u", term_max_tf, info->max_tf);
 done:
     iter_free(&it->ds);
     return rc;

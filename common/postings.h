@@ -3,35 +3,37 @@
  *
  * A term's list is cut into blocks of BL_BLOCK_SIZE postings (the last may
  * be shorter). Its layout in the .doc file, at bl_terminfo.postings_offset,
- * with n = doc_freq and nblocks = ceil(n / 128), known from the dictionary:
+ * with n = doc_freq and nb = ceil(n / 128), known from the dictionary (u32
+ * little-endian; run = one run of the segment's codec, codec.h):
  *
- *   list      := [skips] block{nblocks}
- *   skips     := skip{nblocks}                 only when nblocks > 1
- *   skip      := last_doc_gap:varint doc_bytes:varint pos_bytes:varint
- *                max_tf:varint min_len:varint
- *   block     := doc_gaps:codec[m] tf_minus_1:codec[m]     m = postings in block
+ *   list    := [skip] block{nb}
+ *   skip    := last_doc:u32{nb} entry{nb}          only when nb > 1
+ *   entry   := doc_end:u32 pos_end:u32 max_tf:u32 min_len:u32
+ *   block   := doc_gaps:run[m] tf_minus_1:run[m]    m = postings in block
  *
- *   last_doc_gap  last doc of the block minus the previous block's last doc
- *                 (the first block: its last doc itself)
- *   doc_bytes     bytes of this block in the .doc file
- *   pos_bytes     bytes of this block's positions in the .pos file
- *   max_tf        highest term frequency in the block    } what block-max
- *   min_len       shortest document length in the block  } pruning needs
- *   doc_gaps      bl_delta_encode of the block's doc ids with base = previous
- *                 block's last doc + 1 (0 for the first block)
- *   codec[m]      m values written by bl_codec_encode (codec.h)
+ *   last_doc   last doc id of each block, strictly increasing: a seek
+ *              searches this array in place
+ *   doc_end    end of block b, in bytes from the start of block 0 (block b
+ *              starts where block b-1 ends, block 0 right after skip)
+ *   pos_end    end of block b's positions, in bytes from the term's
+ *              bl_terminfo.positions_offset
+ *   max_tf     highest term frequency in the block    } block-max data
+ *   min_len    shortest document length in the block  } for pruning
+ *   doc_gaps   the block's doc ids as minus-one gaps from base = the
+ *              previous block's last doc + 1 (0 for block 0): g[0] = d[0] -
+ *              base, g[i] = d[i] - d[i-1] - 1
  *
- * Positions, at bl_terminfo.positions_offset in the .pos file, block by
- * block in the same order: for each block, one codec run of sum(tf) values:
- * for each doc of the block, its tf positions as gaps (the first position
- * as is, then p[i] - p[i-1] - 1; positions strictly increase in a doc).
- * A reader skipping whole blocks adds up pos_bytes to find a block's start.
+ * Positions, at bl_terminfo.positions_offset in the .pos file, block after
+ * block: a block's positions are the sum(tf) values, doc after doc, of each
+ * document's positions as gaps (the first as is, then p[i] - p[i-1] - 1),
+ * cut into runs of 128 values (the last run shorter). A reader reaches one
+ * document's positions by hopping over the runs before them.
  *
- * Doc ids are below BL_DOC_END and positions below UINT32_MAX. A list of
- * one block has no skip table: the block ends where its two codec runs end,
- * and a reader takes its last doc and max_tf from the block itself (its
- * min_len is unknown and reported as 0). The reader checks every block
- * against its skip entry (last doc, doc_bytes, pos_bytes) as it decodes it.
+ * A list of one block has no skip data: its block ends where its two runs
+ * end, its positions where its runs do; its max_tf and min_len are the
+ * term's, in the dictionary (bl_terminfo). Doc ids are below BL_DOC_END and
+ * positions below UINT32_MAX; a list's blocks and positions each take less
+ * than 4 GiB (the writer refuses more).
  */
 #ifndef BL_POSTINGS_H
 #define BL_POSTINGS_H
@@ -39,24 +41,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec.h"
 #include "docset.h"
 #include "termdict.h"
 
 typedef struct bl_postings_writer bl_postings_writer;
 
-/* Creates the .doc and .pos files. Errors: BL_EIO, BL_ENOMEM. */
+/* Creates the .doc and .pos files, to be written with codec id codec
+ * (codec.h). Errors: BL_EINVAL (unknown codec), BL_EIO, BL_ENOMEM. */
 int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
-                           const char *pos_path);
+                           const char *pos_path, uint32_t codec);
 
 /* Writes one term's list. docs[0..ndocs) strictly increasing, each below
  * BL_DOC_END; tfs[i] >= 1; positions holds, doc after doc, tfs[i] strictly
  * increasing positions below UINT32_MAX (sum(tfs) values in all);
  * doc_lens[d] is the length (tokens) of doc d, indexed by doc id, or NULL
  * (every min_len is then written as 0, a safe bound for pruning). Fills
- * *info (doc_freq, total_freq and both offsets). Nothing is written when
- * the input is rejected, and w stays usable. Errors: BL_EINVAL (unsorted
- * input, ndocs == 0, NULL arrays; detail set), BL_ENOMEM, BL_EIO (after
- * which w only accepts finish or abort, and finish fails). */
+ * *info (doc_freq, total_freq, both offsets, max_tf and min_len). Nothing
+ * is written when the input is rejected, and w stays usable. Errors:
+ * BL_EINVAL (unsorted input, ndocs == 0, NULL arrays; detail set),
+ * BL_ETOOBIG (over 4 GiB for one list), BL_ENOMEM, BL_EIO (after which w
+ * only accepts finish or abort, and finish fails). */
 int bl_postings_writer_add(bl_postings_writer *w, const uint32_t *docs,
                            const uint32_t *tfs, uint32_t ndocs,
                            const uint32_t *positions, const uint32_t *doc_lens,
@@ -72,12 +77,17 @@ void bl_postings_writer_abort(bl_postings_writer *w);
 /* The two mapped files of a segment. */
 typedef struct bl_postings bl_postings;
 
-/* Maps both files of a segment of doc_count documents; verify != 0 checks
- * their checksums. Iterators report a doc id >= doc_count as corruption,
- * so ids can safely index per-document arrays (pass BL_DOC_END when there
- * are none). Errors: BL_EIO, BL_ECORRUPT, BL_EVERSION, BL_ENOMEM. */
+/* Maps both files of a segment of doc_count documents written with codec
+ * id codec; verify != 0 checks all their checksums now (otherwise pages are
+ * checked as iterators first read them). Iterators report a doc id >=
+ * doc_count as corruption, so ids can safely index per-document arrays
+ * (pass BL_DOC_END when there are none). Errors: BL_EIO, BL_ECORRUPT,
+ * BL_EVERSION (unknown codec), BL_ENOMEM. */
 int bl_postings_open(bl_postings **out, const char *doc_path,
-                     const char *pos_path, uint32_t doc_count, int verify);
+                     const char *pos_path, uint32_t doc_count, uint32_t codec, int verify);
+
+/* The codec the segment's lists are read with. */
+const struct bl_codec *bl_postings_codec(const bl_postings *p);
 
 /* Unmaps and frees p; NULL does nothing. */
 void bl_postings_close(bl_postings *p);
@@ -97,12 +107,12 @@ uint64_t bl_postings_positions_bytes(const bl_postings *p);
 typedef struct bl_posting_iter bl_posting_iter;
 
 /* Creates an iterator for the term described by info (from this segment's
- * dictionary). p must outlive it. Decodes the skip table eagerly (checking
- * every offset against the file sizes) and the first block; later blocks
- * lazily. doc_freq == 0 gives an empty iterator. One allocation, plus one
- * growable positions array on first use of positions. Errors: BL_ENOMEM,
- * BL_ECORRUPT (offsets outside the file, bad skip table or first block;
- * detail names the file and offset). Free with
+ * dictionary). p must outlive it. Reads the skip data in place (it is
+ * never copied or decoded whole) and decodes the first block; later blocks
+ * as they are reached. doc_freq == 0 gives an empty iterator. One
+ * allocation, plus one growable positions array on first use of positions.
+ * Errors: BL_ENOMEM, BL_ECORRUPT (offsets outside the file, skip data or
+ * first block damaged; detail names the file and offset). Free with
  * bl_docset_free((bl_docset *)it). */
 int bl_posting_iter_new(const bl_postings *p, const bl_terminfo *info,
                         bl_posting_iter **out);
@@ -116,24 +126,39 @@ static inline bl_docset *bl_posting_iter_docset(bl_posting_iter *it)
 uint32_t bl_posting_iter_freq(const bl_posting_iter *it);
 
 /* Positions of the term in the current doc, increasing; *pos is borrowed
- * until the iterator moves. Decodes the block's positions on first use.
+ * until the iterator moves or this is called again. Decodes only the runs
+ * holding this doc's positions.
  * At BL_DOC_END gives *n = 0 and returns the docset's err. Errors:
  * BL_ECORRUPT, BL_ENOMEM (also recorded in the docset's err, and the
  * iterator ends). */
 int bl_posting_iter_positions(bl_posting_iter *it, const uint32_t **pos,
                               uint32_t *n);
 
-/* Block-max data of the block holding the current doc (for pruning later):
- * its last doc, highest tf and shortest document length. A single-block
- * list has no skip table: max_tf is computed from the block and min_len is
- * 0 (a safe bound). At BL_DOC_END: BL_DOC_END, 0, 0. Never decodes. */
+/* Block-max data of the block holding the current doc: its last doc,
+ * highest tf and shortest document length (a single block has the term's).
+ * At BL_DOC_END: BL_DOC_END, 0, 0. Never decodes. */
 void bl_posting_iter_block_info(const bl_posting_iter *it, uint32_t *last_doc,
                                 uint32_t *max_tf, uint32_t *min_len);
 
+/* Highest tf and shortest document length over the whole list, from the
+ * dictionary (UINT32_MAX and 0, bounds that prune nothing, when the
+ * dictionary recorded none). */
+void bl_posting_iter_term_bound(const bl_posting_iter *it, uint32_t *max_tf,
+                                uint32_t *min_len);
+
+/* Block-max data of the block that would hold target: the first block,
+ * from the current one on, whose last doc is >= target. Neither decodes it
+ * nor moves the iterator. BL_DOC_END, 0, 0 past the end; if the skip entry
+ * fails its checksum, the block's last doc with UINT32_MAX and 0 (no
+ * pruning; loading the block reports the damage). */
+void bl_posting_iter_shallow(const bl_posting_iter *it, uint32_t target, uint32_t *block_last,
+                             uint32_t *max_tf, uint32_t *min_len);
+
 /* Walks one whole list checking every block decodes, doc ids increase and
- * stay below doc_count, the skip table's last docs, block sizes, position
+ * stay below doc_count, the skip data's last docs, block sizes, position
  * sizes and max_tf match the blocks (min_len needs the doc lengths: not
- * checked), positions increase, and the tfs add up to total_freq.
+ * checked), every document's positions decode, and the tfs add up to
+ * total_freq and their maximum to the dictionary's max_tf.
  * Errors: BL_ECORRUPT (detail names the file and offset), BL_ENOMEM. */
 int bl_postings_check_term(const bl_postings *p, const bl_terminfo *info,
                            uint32_t doc_count);

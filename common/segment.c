@@ -190,11 +190,11 @@ int bl_segment_open(bl_segment **out, const char *dir, const bl_manifest *m, siz
     s->info = *info;
     char p1[4096], p2[4096];
     int rc;
-    if (info->codec != BL_CODEC_VARINT) {
+    if (!bl_codec_get(info->codec)) {
         /* The codec number comes from the manifest, so that is the file named. */
         rc = bl_error_set(BL_EVERSION, "%s/" BL_MANIFEST_NAME ": segment %llu was written with "
-                          "block codec %u; this byline reads codec %d", dir,
-                          (unsigned long long)info->id, info->codec, BL_CODEC_VARINT);
+                          "block codec %u, which this byline does not know", dir,
+                          (unsigned long long)info->id, info->codec);
         goto fail;
     }
     if ((rc = check_seginfo(dir, m, info)) != 0)
@@ -205,7 +205,8 @@ int bl_segment_open(bl_segment **out, const char *dir, const bl_manifest *m, siz
         goto fail;
     if ((rc = bl_segment_path(p1, sizeof p1, dir, info->id, "doc")) ||
         (rc = bl_segment_path(p2, sizeof p2, dir, info->id, "pos")) ||
-        (rc = bl_postings_open(&s->postings, p1, p2, info->doc_count, verify)) ||
+        (rc = bl_postings_open(&s->postings, p1, p2, info->doc_count, info->codec,
+                                          verify)) ||
         (rc = check_bound(bl_postings_docs_file(s->postings), info, EXT_DOC)) ||
         (rc = check_bound(bl_postings_positions_file(s->postings), info, EXT_POS)))
         goto fail;

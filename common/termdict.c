@@ -323,6 +323,8 @@ static int fill_info(const bl_termdict *d, uint64_t at, bl_terminfo *info, int f
         return corrupt(d, at, "total_freq overflows");
     info->doc_freq = (uint32_t)df;
     info->total_freq = df + extra;
+    info->max_tf = 0; /* not recorded yet */
+    info->min_len = 0;
     if (first) {
         info->postings_offset = dp;
         info->positions_offset = dq;
@@ -529,7 +531,7 @@ int bl_termdict_lookup(const bl_termdict *d, const char *term, size_t len,
      *                key, upwards (terms increase): it sorts after key, stop;
      *   shared == m  compare its suffix with key[m..). */
     size_t m = 0, prev_len = 0;
-    bl_terminfo cur = {0, 0, 0, 0};
+    bl_terminfo cur = {0};
     for (uint32_t i = 0; i < br->count; i++) {
         uint64_t at = bl_reader_offset(&r);
         uint8_t shared, slen;
@@ -702,7 +704,7 @@ int bl_termdict_check(const bl_termdict *d, uint64_t docs_bytes, uint64_t positi
 {
     uint8_t prev[BL_TERM_MAX_BYTES];
     size_t prev_len = 0;
-    bl_terminfo prev_info = {0, 0, 0, 0};
+    bl_terminfo prev_info = {0};
     uint64_t seen = 0;
     cursor c;
     for (uint64_t b = 0; b < d->nblocks; b++) {

@@ -29,6 +29,8 @@ typedef struct {
     uint64_t total_freq;        /* occurrences in all documents (>= doc_freq) */
     uint64_t postings_offset;   /* where the term's list starts in the .doc file */
     uint64_t positions_offset;  /* where its positions start in the .pos file */
+    uint32_t max_tf;            /* highest tf in the list (0: unknown) */
+    uint32_t min_len;           /* shortest length of a doc holding the term */
 } bl_terminfo;
 
 typedef struct bl_termdict_writer bl_termdict_writer;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "analyzer.h"
+#include "codec.h"
 #include "error.h"
 #include "filefmt.h"
 #include "id_registry.h"
@@ -48,6 +49,7 @@ typedef struct {
     int strict;
     int quiet;
     size_t memory_budget;
+    uint32_t codec;             /* of new segments' postings */
 } index_opts;
 
 /* What a run allocates beyond its options; bl_cmd_index frees it whatever
@@ -113,6 +115,8 @@ static void usage(FILE *f)
           "      --skip-bad         warn about and skip bad records instead of stopping\n"
           "      --strict           warnings (empty file, empty article, ...) are errors\n"
           "  -m, --memory MB        memory per segment before it is written (default 256)\n"
+          "      --codec NAME       posting codec of new segments: bitpack (default) or\n"
+          "                         varint (for comparisons; both are read)\n"
           "  -q, --quiet            no progress or summary\n"
           "      --list-langs       print the stemming languages and exit\n"
           "  -h, --help             this help\n"
@@ -225,8 +229,9 @@ static int add_article(void *ctx, const bl_article *in)
     if (!s->inv && s->manifest->next_segment >= BL_MAX_SEGMENT_ID)
         return bl_error_set(BL_ETOOBIG, "%s: segment ids exhausted", s->opts->out_dir);
     if (!s->inv &&
-        (rc = bl_inverter_new(&s->inv, s->opts->out_dir, s->manifest->next_segment++,
-                              s->analyzer)) != 0)
+        ((rc = bl_inverter_new(&s->inv, s->opts->out_dir, s->manifest->next_segment++,
+                               s->analyzer)) != 0 ||
+         (rc = bl_inverter_set_codec(s->inv, s->opts->codec)) != 0))
         return rc;
     if ((rc = bl_inverter_add(s->inv, a)) != 0)
         return rc;
@@ -454,10 +459,12 @@ static int parse_args(int argc, char **argv, index_opts *o, run_resources *res)
         {"quiet", no_argument, 0, 'q'},        {"list-langs", no_argument, 0, 'L'},
         {"help", no_argument, 0, 'h'},         {"title", required_argument, 0, 'T'},
         {"fields", required_argument, 0, 'F'}, {"strict", no_argument, 0, 's'},
-        {"files-from", required_argument, 0, 'I'}, {0, 0, 0, 0},
+        {"files-from", required_argument, 0, 'I'}, {"codec", required_argument, 0, 'K'},
+        {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->memory_budget = 256u << 20;
+    o->codec = BL_CODEC_DEFAULT;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "o:l:f:m:qh0", longs, NULL)) != -1) {
@@ -475,6 +482,13 @@ static int parse_args(int argc, char **argv, index_opts *o, run_resources *res)
         case 'S': o->skip_bad = 1; break;
         case 's': o->strict = 1; break;
         case 'I': o->files_from = optarg; break;
+        case 'K': {
+            const bl_codec *codec = bl_codec_by_name(optarg);
+            if (!codec)
+                return usage_error("unknown codec '%s' (bitpack, varint)", optarg);
+            o->codec = codec->id;
+            break;
+        }
         case '0': o->nul_list = 1; break;
         case 'T':
             if (bl_title_mode_parse(optarg, &o->title))

@@ -39,6 +39,7 @@ struct bl_inverter {
     char *dir;
     uint64_t seg_id;
     bl_analyzer *analyzer;
+    uint32_t codec;      /* of the .doc and .pos files */
     bl_docstore_writer *store;
     /* Files of this segment the inverter itself created (bit i: extension
      * bl_segment_exts[i]): the only ones a failure may remove, so that a
@@ -71,6 +72,7 @@ int bl_inverter_new(bl_inverter **out, const char *dir, uint64_t seg_id, bl_anal
     }
     inv->seg_id = seg_id;
     inv->analyzer = a;
+    inv->codec = BL_CODEC_DEFAULT;
     inv->nslots = 1u << 14;
     inv->slots = calloc(inv->nslots, sizeof *inv->slots);
     char path[4096];
@@ -217,6 +219,14 @@ static int flush_occurrences(bl_inverter *inv, uint32_t doc)
     return 0;
 }
 
+int bl_inverter_set_codec(bl_inverter *inv, uint32_t codec)
+{
+    if (!bl_codec_get(codec))
+        return bl_error_set(BL_EINVAL, "unknown block codec %u", codec);
+    inv->codec = codec;
+    return 0;
+}
+
 int bl_inverter_add(bl_inverter *inv, const bl_article *art)
 {
     if (inv->ndocs >= (1u << 31))
@@ -345,7 +355,7 @@ static int write_postings(bl_inverter *inv, unsigned *created)
     bl_postings_writer *pw = NULL;
     bl_termdict_writer *tw = NULL;
     u32vec docs = {0}, tfs = {0}, pos = {0};
-    if ((rc = bl_postings_writer_new(&pw, dpath, ppath)) != 0)
+    if ((rc = bl_postings_writer_new(&pw, dpath, ppath, inv->codec)) != 0)
         goto fail;
     *created |= bl_segment_ext_bit("doc") | bl_segment_ext_bit("pos");
     if ((rc = bl_termdict_writer_new(&tw, tpath)) != 0)
@@ -411,7 +421,7 @@ int bl_inverter_finish(bl_inverter *inv, bl_manifest_segment *out)
     out->id = inv->seg_id;
     out->doc_count = inv->ndocs;
     out->total_tokens = inv->tokens;
-    out->codec = BL_CODEC_VARINT;
+    out->codec = inv->codec;
     if (!rc)
         rc = bl_segment_path(path, sizeof path, inv->dir, inv->seg_id, "inf");
     if (!rc && (rc = bl_seginfo_write(path, out, bl_analyzer_language(inv->analyzer),

@@ -24,6 +24,10 @@ typedef struct bl_inverter bl_inverter;
 int bl_inverter_new(bl_inverter **out, const char *dir, uint64_t seg_id,
                     bl_analyzer *a);
 
+/* Chooses the codec (codec.h) of the segment's .doc and .pos files before
+ * any article is added; BL_CODEC_DEFAULT otherwise. Errors: BL_EINVAL. */
+int bl_inverter_set_codec(bl_inverter *inv, uint32_t codec);
+
 /* Analyses and adds one article (title, then text one position further on,
  * so that no phrase spans the two). Errors: BL_ENOMEM, BL_EIO, BL_ETOOBIG
  * (segment full: 2^31 documents; a field over the store's 1 GiB limit). */

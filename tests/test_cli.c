@@ -17,6 +17,8 @@
 #include <utf8proc.h>
 #include <zlib.h>
 
+#include "buf.h"
+#include "codec.h"
 #include "helpers.h"
 
 #define DOC_A "000_97fc659374a10e1e.txt"
@@ -725,6 +727,59 @@ Test(cli, memory_budget_splits_one_run_into_segments)
     cr_expect(strstr(out, "600 documents") && !strstr(out, " 1 segments"), "check: %s", out);
     cr_assert_eq(run("search -i '%s' --json -k 1000 dispatch", big), 0);
     cr_expect_eq(check_json_output(out, "dispatch", "dispatch"), 600);
+}
+
+/* Drops the "elapsed_ms" values of JSON summaries, in place. */
+static void drop_elapsed(char *s)
+{
+    char *w = s;
+    for (const char *r = s; *r;) {
+        if (strncmp(r, "\"elapsed_ms\":", 13) == 0) {
+            r += 13;
+            while (*r && *r != ',' && *r != '}')
+                r++;
+            continue;
+        }
+        *w++ = *r++;
+    }
+    *w = 0;
+}
+
+/* Segments written by different codecs live in one index: each is read
+ * with its own, and answers equal those of an index of one codec. */
+Test(cli, segments_of_both_codecs_answer_alike)
+{
+    char first[4300], second[4300], mixed[4300], plain[4300], queries[4300];
+    snprintf(first, sizeof first, "%s", many_articles("part1", 150, 7));
+    snprintf(second, sizeof second, "%s", many_articles("part2", 150, 8));
+    snprintf(mixed, sizeof mixed, "%s/mixed", tmp);
+    snprintf(plain, sizeof plain, "%s/plain", tmp);
+    cr_assert_eq(run("index -q --codec varint -o '%s' '%s'", mixed, first), 0, "%s", err);
+    cr_assert_eq(run("index -q --codec bitpack -o '%s' '%s'", mixed, second), 0, "%s", err);
+    cr_assert_eq(run("index -q -o '%s' '%s'", plain, first), 0, "%s", err);
+    cr_assert_eq(run("index -q -o '%s' '%s'", plain, second), 0, "%s", err);
+    cr_assert_eq(run("check -i '%s'", mixed), 0, "%s%s", out, err);
+    char man[4400];
+    snprintf(man, sizeof man, "%s/seg_00000001.inf", mixed);
+    size_t len;
+    char *inf = bl_test_read_file(man, &len);
+    cr_assert(inf && len > 28);
+    cr_expect_eq(bl_get_u32le((const uint8_t *)inf + 20), BL_CODEC_VARINT, "segment 1's codec");
+    free(inf);
+    snprintf(queries, sizeof queries, "%s/q.txt", tmp);
+    const char *q = "dispatch\nw1*\n\"by dispatch\"\nw17 OR w230 OR w5\n\"dispatch 14\" "
+                    "OR \"dispatch 140\"\nw1 w2 -w3\n";
+    cr_assert(bl_test_write_file(queries, q, strlen(q)) == 0);
+    cr_assert_eq(run("search -i '%s' --json -k 50 --queries '%s'", mixed, queries), 0, "%s", err);
+    char *want = out;
+    out = NULL;
+    cr_assert_eq(run("search -i '%s' --json -k 50 --queries '%s'", plain, queries), 0, "%s", err);
+    drop_elapsed(want);
+    drop_elapsed(out);
+    cr_expect_str_eq(out, want, "a varint segment answers differently");
+    free(want);
+    cr_expect_eq(run("index -o '%s' --codec zip '%s'", mixed, first), 2);
+    cr_expect(strstr(err, "zip"), "%s", err);
 }
 
 /* ---- input formats end to end ---- */

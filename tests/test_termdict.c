@@ -366,7 +366,7 @@ Test(termdict, writer_rejects_bad_input)
     tmp_path(path, sizeof path, "bad.tdi");
     bl_termdict_writer *w;
     cr_assert_eq(bl_termdict_writer_new(&w, path), 0);
-    bl_terminfo ok = {2, 5, 100, 200};
+    bl_terminfo ok = {2, 5, 100, 200, 1, 1};
     cr_assert_eq(bl_termdict_writer_add(w, "b", 1, &ok), 0);
     cr_assert_eq(bl_termdict_writer_add(w, "a", 1, &ok), BL_EINVAL, "unsorted");
     cr_assert_eq(bl_termdict_writer_add(w, "b", 1, &ok), BL_EINVAL, "duplicate");
@@ -374,13 +374,13 @@ Test(termdict, writer_rejects_bad_input)
     char longt[BL_TERM_MAX_BYTES + 1];
     memset(longt, 'z', sizeof longt);
     cr_assert_eq(bl_termdict_writer_add(w, longt, sizeof longt, &ok), BL_EINVAL, "too long");
-    bl_terminfo bad = {0, 0, 100, 200};
+    bl_terminfo bad = {0, 0, 100, 200, 1, 1};
     cr_assert_eq(bl_termdict_writer_add(w, "c", 1, &bad), BL_EINVAL, "doc_freq 0");
-    bad = (bl_terminfo){3, 2, 100, 200};
+    bad = (bl_terminfo){3, 2, 100, 200, 1, 1};
     cr_assert_eq(bl_termdict_writer_add(w, "c", 1, &bad), BL_EINVAL, "total < doc_freq");
-    bad = (bl_terminfo){1, 1, 99, 200};
+    bad = (bl_terminfo){1, 1, 99, 200, 1, 1};
     cr_assert_eq(bl_termdict_writer_add(w, "c", 1, &bad), BL_EINVAL, "postings backwards");
-    bad = (bl_terminfo){1, 1, 100, 199};
+    bad = (bl_terminfo){1, 1, 100, 199, 1, 1};
     cr_assert_eq(bl_termdict_writer_add(w, "c", 1, &bad), BL_EINVAL, "positions backwards");
     cr_assert_eq(bl_termdict_writer_add(w, "ba", 2, &ok), 0, "the writer stays usable");
     cr_assert_eq(bl_termdict_writer_add(w, longt, BL_TERM_MAX_BYTES, &ok), 0, "255 bytes is fine");
@@ -477,7 +477,7 @@ Test(termdict, corrupt_bytes)
             t[m++] = t[i];
     n = m;
     for (size_t i = 0; i < n; i++)
-        t[i].info = (bl_terminfo){1 + (uint32_t)i, 2 + 2 * i, 10 * i, 20 * i};
+        t[i].info = (bl_terminfo){1 + (uint32_t)i, 2 + 2 * i, 10 * i, 20 * i, 1, 1};
     char good[128], bad[128];
     tmp_path(good, sizeof good, "good.tdi");
     tmp_path(bad, sizeof bad, "bad.tdi");
