@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "analyzer.h"
+#include "bench_bitpack.h"
 #include "error.h"
 #include "eval.h"
 #include "filefmt.h"
@@ -30,6 +31,7 @@ typedef struct {
     uint32_t universe;
     const char *index_dir;
     int top_terms;
+    int bitpack;
 } bench_opts;
 
 static double now_s(void)
@@ -516,11 +518,12 @@ static int bench_index(const bench_opts *o)
 
 int main(int argc, char **argv)
 {
-    bench_opts o = {7, 42, 4000000, NULL, 50};
+    bench_opts o = {7, 42, 4000000, NULL, 50, 0};
     static const struct option longs[] = {
         {"runs", required_argument, 0, 'r'},  {"seed", required_argument, 0, 's'},
         {"universe", required_argument, 0, 'u'}, {"index", required_argument, 0, 'i'},
-        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0},
+        {"help", no_argument, 0, 'h'},        {"bitpack", no_argument, 0, 'b'},
+        {0, 0, 0, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "r:s:u:i:h", longs, NULL)) != -1) {
@@ -529,15 +532,19 @@ int main(int argc, char **argv)
         case 's': o.seed = strtoull(optarg, NULL, 10); break;
         case 'u': o.universe = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'i': o.index_dir = optarg; break;
+        case 'b': o.bitpack = 1; break;
         case 'h':
-            printf("usage: byline-bench [--runs N] [--seed S] [--universe DOCS] [--index DIR]\n"
+            printf("usage: byline-bench [--runs N] [--seed S] [--universe DOCS] [--index DIR] [--bitpack]\n"
                    "Benchmarks the posting-merge loop (decode, intersect, union, phrase) on\n"
                    "synthetic Zipf lists and, with --index, on the most frequent terms of an\n"
-                   "index; every figure is a median of N runs beside memcpy of the same bytes.\n");
+                   "index; every figure is a median of N runs beside memcpy of the same bytes.\n"
+                   "--bitpack instead times codec 2's bit packing (ns/int per width and path).\n");
             return 0;
         default: return 2;
         }
     }
+    if (o.bitpack)
+        return bench_bitpack(o.runs, o.seed);
     printf("byline-bench: median of %d runs; \"x memcpy time\" = loop time / memcpy time of the "
            "same encoded bytes\n",
            o.runs);

@@ -1,0 +1,588 @@
+/* bitpack.c: codec 2's bit packing (layout in bitpack.h).
+ *
+ * Each path (scalar, SSE4.1, AVX2) writes one generic kernel per operation
+ * as an always-inline function of the width; BL_EACH_WIDTH stamps out one
+ * copy per width 0..32, in which the compiler unrolls the 32 steps of a lane
+ * and folds every shift count and row offset into constants. The SIMD
+ * kernels carry __attribute__((target)), so this file needs no special
+ * compiler flags and runs on any x86-64: a table of function pointers per
+ * path is chosen once, on first use.
+ */
+#include "bitpack.h"
+
+#include <assert.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define BL_X86 1
+#include <immintrin.h>
+#endif
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+/* Unrolling is what turns the per-step shift counts into immediates. */
+#define UNROLL_32 _Pragma("GCC unroll 32")
+
+#define BL_EACH_WIDTH(X)                                                                  \
+    X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)  \
+    X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25) X(26) X(27) X(28) X(29)   \
+    X(30) X(31) X(32)
+
+#define NWIDTHS (BL_PACK_MAX_BITS + 1)
+
+static ALWAYS_INLINE uint32_t low_mask(unsigned bits)
+{
+    return bits >= 32 ? UINT32_MAX : (1u << bits) - 1;
+}
+
+static ALWAYS_INLINE uint32_t load_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static ALWAYS_INLINE void store_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+/* Word w of lane j (see the layout in bitpack.h). */
+static ALWAYS_INLINE const uint8_t *word_at(const uint8_t *block, unsigned w, unsigned j)
+{
+    return block + 16 * w + 4 * j;
+}
+
+/* ---- scalar ------------------------------------------------------------ */
+
+static ALWAYS_INLINE void scalar_pack_body(const uint32_t *restrict in, const unsigned b,
+                                           uint8_t *restrict out)
+{
+    const uint32_t mask = low_mask(b);
+    for (unsigned j = 0; j < 4; j++) {
+        uint32_t acc = 0;
+        UNROLL_32
+        for (unsigned k = 0; k < 32; k++) {
+            unsigned t = k * b, w = t / 32, s = t % 32;
+            uint32_t v = in[4 * k + j] & mask;
+            acc |= v << s;
+            if (s + b >= 32) { /* word w is full */
+                store_le32(out + 16 * w + 4 * j, acc);
+                acc = s + b > 32 ? v >> (32 - s) : 0;
+            }
+        }
+    }
+}
+
+static ALWAYS_INLINE void scalar_unpack_body(const uint8_t *restrict in, const unsigned b,
+                                             uint32_t *restrict out)
+{
+    if (b == 0) {
+        memset(out, 0, BL_PACK_BLOCK * sizeof *out);
+        return;
+    }
+    const uint32_t mask = low_mask(b);
+    for (unsigned j = 0; j < 4; j++) {
+        UNROLL_32
+        for (unsigned k = 0; k < 32; k++) {
+            unsigned t = k * b, w = t / 32, s = t % 32;
+            uint32_t v = load_le32(word_at(in, w, j)) >> s;
+            if (s + b > 32)
+                v |= load_le32(word_at(in, w + 1, j)) << (32 - s);
+            out[4 * k + j] = v & mask;
+        }
+    }
+}
+
+/* v[0..n) from gaps to values, modulo 2^32 (the caller checks for a wrap). */
+static void scalar_prefix1(uint32_t *v, size_t n, uint32_t base)
+{
+    uint32_t cur = base - 1; /* wraps for base 0; the first +1 undoes it */
+    for (size_t i = 0; i < n; i++) {
+        cur += v[i] + 1;
+        v[i] = cur;
+    }
+}
+
+static uint32_t scalar_or_all(const uint32_t *v, size_t n)
+{
+    uint32_t acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= v[i];
+    return acc;
+}
+
+#define SCALAR_KERNELS(b)                                                                 \
+    static void scalar_pack_##b(const uint32_t *restrict in, uint8_t *restrict out)       \
+    {                                                                                     \
+        scalar_pack_body(in, b, out);                                                     \
+    }                                                                                     \
+    static void scalar_unpack_##b(const uint8_t *restrict in, uint32_t *restrict out)     \
+    {                                                                                     \
+        scalar_unpack_body(in, b, out);                                                   \
+    }                                                                                     \
+    static void scalar_delta_##b(const uint8_t *restrict in, uint32_t base,               \
+                                 uint32_t *restrict out)                                  \
+    {                                                                                     \
+        scalar_unpack_body(in, b, out);                                                   \
+        scalar_prefix1(out, BL_PACK_BLOCK, base);                                         \
+    }
+BL_EACH_WIDTH(SCALAR_KERNELS)
+
+/* ---- SSE4.1 ------------------------------------------------------------ */
+
+#ifdef BL_X86
+#define SSE41 __attribute__((target("sse4.1")))
+
+static ALWAYS_INLINE SSE41 __m128i sse_load_row(const uint8_t *block, unsigned r)
+{
+    return _mm_loadu_si128((const __m128i *)(const void *)(block + 16 * r));
+}
+
+/* One register holds word k of the four lanes, so step k of the loop
+ * handles values 4k..4k+3 at once, in the order they sit in memory. */
+static ALWAYS_INLINE SSE41 void sse_pack_body(const uint32_t *restrict in, const unsigned b,
+                                              uint8_t *restrict out)
+{
+    if (b == 0)
+        return;
+    const __m128i mask = _mm_set1_epi32((int)low_mask(b));
+    __m128i acc = _mm_setzero_si128();
+    UNROLL_32
+    for (unsigned k = 0; k < 32; k++) {
+        unsigned t = k * b, w = t / 32, s = t % 32;
+        __m128i v = _mm_and_si128(_mm_loadu_si128((const __m128i *)(const void *)(in + 4 * k)),
+                                  mask);
+        acc = _mm_or_si128(acc, _mm_slli_epi32(v, (int)s));
+        if (s + b >= 32) {
+            _mm_storeu_si128((__m128i *)(void *)(out + 16 * w), acc);
+            acc = s + b > 32 ? _mm_srli_epi32(v, (int)(32 - s)) : _mm_setzero_si128();
+        }
+    }
+}
+
+/* Adds one to each gap and sums the four in the register: lane i gets
+ * g[0]+...+g[i] + i + 1. */
+static ALWAYS_INLINE SSE41 __m128i sse_local_sum1(__m128i g)
+{
+    g = _mm_add_epi32(g, _mm_set1_epi32(1));
+    g = _mm_add_epi32(g, _mm_slli_si128(g, 4));
+    return _mm_add_epi32(g, _mm_slli_si128(g, 8));
+}
+
+/* Unpacks, and with `delta` turns gaps into values on the fly: carry holds
+ * the last value so far (base - 1 at the start), broadcast. */
+static ALWAYS_INLINE SSE41 void sse_unpack_body(const uint8_t *restrict in, const unsigned b,
+                                                const int delta, uint32_t base,
+                                                uint32_t *restrict out)
+{
+    const __m128i mask = _mm_set1_epi32((int)low_mask(b));
+    __m128i carry = _mm_set1_epi32((int)(base - 1));
+    __m128i cur = b ? sse_load_row(in, 0) : _mm_setzero_si128();
+    UNROLL_32
+    for (unsigned k = 0; k < 32; k++) {
+        unsigned t = k * b, w = t / 32, s = t % 32;
+        __m128i v = _mm_srli_epi32(cur, (int)s);
+        if (s + b >= 32 && w + 1 < b) {
+            cur = sse_load_row(in, w + 1);
+            if (s + b > 32)
+                v = _mm_or_si128(v, _mm_slli_epi32(cur, (int)(32 - s)));
+        }
+        if (b < 32)
+            v = _mm_and_si128(v, mask);
+        if (delta) {
+            v = sse_local_sum1(v);
+            __m128i total = _mm_shuffle_epi32(v, 0xff);
+            v = _mm_add_epi32(v, carry);
+            carry = _mm_add_epi32(carry, total);
+        }
+        _mm_storeu_si128((__m128i *)(void *)(out + 4 * k), v);
+    }
+}
+
+static SSE41 void sse_prefix1(uint32_t *v, size_t n, uint32_t base)
+{
+    __m128i carry = _mm_set1_epi32((int)(base - 1));
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m128i g = sse_local_sum1(_mm_loadu_si128((const __m128i *)(const void *)(v + i)));
+        __m128i total = _mm_shuffle_epi32(g, 0xff);
+        _mm_storeu_si128((__m128i *)(void *)(v + i), _mm_add_epi32(g, carry));
+        carry = _mm_add_epi32(carry, total);
+    }
+    if (i < n)
+        scalar_prefix1(v + i, n - i, (uint32_t)_mm_cvtsi128_si32(carry) + 1);
+}
+
+static SSE41 uint32_t sse_or_all(const uint32_t *v, size_t n)
+{
+    __m128i acc = _mm_setzero_si128();
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        acc = _mm_or_si128(acc, _mm_loadu_si128((const __m128i *)(const void *)(v + i)));
+    acc = _mm_or_si128(acc, _mm_shuffle_epi32(acc, 0x4e));
+    acc = _mm_or_si128(acc, _mm_shuffle_epi32(acc, 0xb1));
+    return (uint32_t)_mm_cvtsi128_si32(acc) | scalar_or_all(v + i, n - i);
+}
+
+#define SSE_KERNELS(b)                                                                    \
+    static SSE41 void sse_pack_##b(const uint32_t *restrict in, uint8_t *restrict out)    \
+    {                                                                                     \
+        sse_pack_body(in, b, out);                                                        \
+    }                                                                                     \
+    static SSE41 void sse_unpack_##b(const uint8_t *restrict in, uint32_t *restrict out)  \
+    {                                                                                     \
+        sse_unpack_body(in, b, 0, 0, out);                                                \
+    }                                                                                     \
+    static SSE41 void sse_delta_##b(const uint8_t *restrict in, uint32_t base,            \
+                                    uint32_t *restrict out)                               \
+    {                                                                                     \
+        sse_unpack_body(in, b, 1, base, out);                                             \
+    }
+BL_EACH_WIDTH(SSE_KERNELS)
+
+/* ---- AVX2 -------------------------------------------------------------- */
+
+#define AVX2 __attribute__((target("avx2")))
+
+/* Row lo in the low 128 bits, row hi in the high 128 bits. */
+static ALWAYS_INLINE AVX2 __m256i avx_load_rows(const uint8_t *block, unsigned lo, unsigned hi)
+{
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(block + 16 * lo));
+    __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(block + 16 * hi));
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(a), c, 1);
+}
+
+/* The layout is 4 lanes wide; a 256-bit register takes steps k and k+1 of
+ * the four lanes, i.e. values 4k..4k+7, each half with its own row and
+ * shift (variable shifts). A half whose value does not spill into the next
+ * word shifts its spill row by 32, which AVX2 defines as giving 0; that row
+ * must still lie inside the block, hence the min() below. */
+static ALWAYS_INLINE AVX2 __m256i avx_unpack_pair(const uint8_t *in, const unsigned b,
+                                                  unsigned k)
+{
+    if (b == 0)
+        return _mm256_setzero_si256();
+    unsigned t0 = k * b, w0 = t0 / 32, s0 = t0 % 32;
+    unsigned t1 = t0 + b, w1 = t1 / 32, s1 = t1 % 32;
+    __m256i v = _mm256_srlv_epi32(avx_load_rows(in, w0, w1),
+                                  _mm256_setr_epi32((int)s0, (int)s0, (int)s0, (int)s0,
+                                                    (int)s1, (int)s1, (int)s1, (int)s1));
+    int spill0 = s0 + b > 32, spill1 = s1 + b > 32;
+    if (spill0 || spill1) {
+        unsigned r0 = w0 + 1 < b ? w0 + 1 : w0, r1 = w1 + 1 < b ? w1 + 1 : w1;
+        int l0 = spill0 ? (int)(32 - s0) : 32, l1 = spill1 ? (int)(32 - s1) : 32;
+        __m256i hi = _mm256_sllv_epi32(avx_load_rows(in, r0, r1),
+                                       _mm256_setr_epi32(l0, l0, l0, l0, l1, l1, l1, l1));
+        v = _mm256_or_si256(v, hi);
+    }
+    if (b < 32)
+        v = _mm256_and_si256(v, _mm256_set1_epi32((int)low_mask(b)));
+    return v;
+}
+
+/* Adds one to each of 8 gaps and sums them in the register. */
+static ALWAYS_INLINE AVX2 __m256i avx_local_sum1(__m256i g)
+{
+    g = _mm256_add_epi32(g, _mm256_set1_epi32(1));
+    g = _mm256_add_epi32(g, _mm256_slli_si256(g, 4)); /* within each 128-bit half */
+    g = _mm256_add_epi32(g, _mm256_slli_si256(g, 8));
+    /* The low half's total, moved to the high half (0x08: low half zeroed). */
+    __m256i t = _mm256_shuffle_epi32(g, 0xff);
+    __m256i low_total = _mm256_permute2x128_si256(t, t, 0x08);
+    return _mm256_add_epi32(g, low_total);
+}
+
+static ALWAYS_INLINE AVX2 void avx_unpack_body(const uint8_t *restrict in, const unsigned b,
+                                               const int delta, uint32_t base,
+                                               uint32_t *restrict out)
+{
+    __m256i carry = _mm256_set1_epi32((int)(base - 1));
+    const __m256i last = _mm256_set1_epi32(7);
+    UNROLL_32
+    for (unsigned k = 0; k < 32; k += 2) {
+        __m256i v = avx_unpack_pair(in, b, k);
+        if (delta) {
+            v = avx_local_sum1(v);
+            __m256i total = _mm256_permutevar8x32_epi32(v, last);
+            v = _mm256_add_epi32(v, carry);
+            carry = _mm256_add_epi32(carry, total);
+        }
+        _mm256_storeu_si256((__m256i *)(void *)(out + 4 * k), v);
+    }
+}
+
+static AVX2 void avx_prefix1(uint32_t *v, size_t n, uint32_t base)
+{
+    __m256i carry = _mm256_set1_epi32((int)(base - 1));
+    const __m256i last = _mm256_set1_epi32(7);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i g = avx_local_sum1(_mm256_loadu_si256((const __m256i *)(const void *)(v + i)));
+        __m256i total = _mm256_permutevar8x32_epi32(g, last);
+        _mm256_storeu_si256((__m256i *)(void *)(v + i), _mm256_add_epi32(g, carry));
+        carry = _mm256_add_epi32(carry, total);
+    }
+    if (i < n)
+        scalar_prefix1(v + i, n - i, (uint32_t)_mm256_cvtsi256_si32(carry) + 1);
+}
+
+static AVX2 uint32_t avx_or_all(const uint32_t *v, size_t n)
+{
+    __m256i acc = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        acc = _mm256_or_si256(acc, _mm256_loadu_si256((const __m256i *)(const void *)(v + i)));
+    __m128i x = _mm_or_si128(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+    x = _mm_or_si128(x, _mm_shuffle_epi32(x, 0x4e));
+    x = _mm_or_si128(x, _mm_shuffle_epi32(x, 0xb1));
+    return (uint32_t)_mm_cvtsi128_si32(x) | scalar_or_all(v + i, n - i);
+}
+
+#define AVX_KERNELS(b)                                                                    \
+    static AVX2 void avx_unpack_##b(const uint8_t *restrict in, uint32_t *restrict out)   \
+    {                                                                                     \
+        avx_unpack_body(in, b, 0, 0, out);                                                \
+    }                                                                                     \
+    static AVX2 void avx_delta_##b(const uint8_t *restrict in, uint32_t base,             \
+                                   uint32_t *restrict out)                                \
+    {                                                                                     \
+        avx_unpack_body(in, b, 1, base, out);                                             \
+    }
+BL_EACH_WIDTH(AVX_KERNELS)
+#endif /* BL_X86 */
+
+/* ---- the paths --------------------------------------------------------- */
+
+typedef void (*pack_fn)(const uint32_t *restrict in, uint8_t *restrict out);
+typedef void (*unpack_fn)(const uint8_t *restrict in, uint32_t *restrict out);
+typedef void (*delta_fn)(const uint8_t *restrict in, uint32_t base, uint32_t *restrict out);
+
+typedef struct {
+    const char *name;
+    int (*supported)(void);
+    pack_fn pack[NWIDTHS];
+    unpack_fn unpack[NWIDTHS];
+    delta_fn delta[NWIDTHS];
+    void (*prefix1)(uint32_t *v, size_t n, uint32_t base);
+    uint32_t (*or_all)(const uint32_t *v, size_t n);
+} bitpack_path;
+
+#define ENTRY(prefix, b) prefix##_##b,
+#define SCALAR_PACK(b) ENTRY(scalar_pack, b)
+#define SCALAR_UNPACK(b) ENTRY(scalar_unpack, b)
+#define SCALAR_DELTA(b) ENTRY(scalar_delta, b)
+
+static int always(void) { return 1; }
+
+static const bitpack_path scalar_path = {
+    "scalar", always,
+    {BL_EACH_WIDTH(SCALAR_PACK)}, {BL_EACH_WIDTH(SCALAR_UNPACK)}, {BL_EACH_WIDTH(SCALAR_DELTA)},
+    scalar_prefix1, scalar_or_all,
+};
+
+#ifdef BL_X86
+#define SSE_PACK(b) ENTRY(sse_pack, b)
+#define SSE_UNPACK(b) ENTRY(sse_unpack, b)
+#define SSE_DELTA(b) ENTRY(sse_delta, b)
+#define AVX_UNPACK(b) ENTRY(avx_unpack, b)
+#define AVX_DELTA(b) ENTRY(avx_delta, b)
+
+static int has_sse41(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("sse4.1");
+}
+
+static int has_avx2(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
+}
+
+static const bitpack_path sse41_path = {
+    "sse41", has_sse41,
+    {BL_EACH_WIDTH(SSE_PACK)}, {BL_EACH_WIDTH(SSE_UNPACK)}, {BL_EACH_WIDTH(SSE_DELTA)},
+    sse_prefix1, sse_or_all,
+};
+
+static const bitpack_path avx2_path = {
+    "avx2", has_avx2,
+    {BL_EACH_WIDTH(SSE_PACK)}, {BL_EACH_WIDTH(AVX_UNPACK)}, {BL_EACH_WIDTH(AVX_DELTA)},
+    avx_prefix1, avx_or_all,
+};
+#endif
+
+/* Best first. */
+static const bitpack_path *const all_paths[] = {
+#ifdef BL_X86
+    &avx2_path,
+    &sse41_path,
+#endif
+    &scalar_path,
+};
+#define NPATHS (sizeof all_paths / sizeof all_paths[0])
+
+static const bitpack_path *find_path(const char *name)
+{
+    for (size_t i = 0; i < NPATHS; i++)
+        if (name ? strcmp(all_paths[i]->name, name) == 0 : all_paths[i]->supported())
+            return all_paths[i]->supported() ? all_paths[i] : NULL;
+    return NULL;
+}
+
+/* Set once by the first call; threads racing on it all compute the same
+ * answer, so a plain atomic store is enough. */
+static _Atomic(const bitpack_path *) current;
+
+static const bitpack_path *path(void)
+{
+    const bitpack_path *p = atomic_load_explicit(&current, memory_order_acquire);
+    if (!p) {
+        const char *env = getenv("BYLINE_SIMD");
+        p = env && *env ? find_path(env) : NULL;
+        if (!p)
+            p = find_path(NULL);
+        atomic_store_explicit(&current, p, memory_order_release);
+    }
+    return p;
+}
+
+const char *bl_bitpack_impl(void) { return path()->name; }
+
+int bl_bitpack_select(const char *name)
+{
+    const bitpack_path *p = find_path(name);
+    if (!p)
+        return BL_EINVAL;
+    atomic_store_explicit(&current, p, memory_order_release);
+    return 0;
+}
+
+/* ---- blocks ------------------------------------------------------------ */
+
+unsigned bl_bits_needed(const uint32_t *v, size_t n)
+{
+    uint32_t all = path()->or_all(v, n);
+    return all ? 32 - (unsigned)__builtin_clz(all) : 0;
+}
+
+void bl_pack128(const uint32_t *in, unsigned bits, uint8_t *out)
+{
+    assert(bits <= BL_PACK_MAX_BITS);
+    path()->pack[bits](in, out);
+}
+
+void bl_unpack128(const uint8_t *in, unsigned bits, uint32_t *out)
+{
+    assert(bits <= BL_PACK_MAX_BITS);
+    path()->unpack[bits](in, out);
+}
+
+/* Non-zero if the true (unbounded) sums behind v[0..n), computed modulo
+ * 2^32 from gaps of at most gap_bits bits, reached UINT32_MAX. The true
+ * sums increase strictly, so a wrap shows as a value not above the one
+ * before (or the first below base), and only the last can be exactly
+ * UINT32_MAX without a wrap after it. When the gaps plus n-1 sum below
+ * 2^32 (gap_bits <= 25 for n <= 128), there was at most one wrap and the
+ * last value alone tells. */
+static int sums_overflowed(const uint32_t *v, size_t n, uint32_t base, unsigned gap_bits)
+{
+    if (n == 0)
+        return 0;
+    if (gap_bits <= 25 && n <= BL_PACK_BLOCK)
+        return v[n - 1] < base || v[n - 1] == UINT32_MAX;
+    if (v[0] < base)
+        return 1;
+    for (size_t i = 1; i < n; i++)
+        if (v[i] <= v[i - 1])
+            return 1;
+    return v[n - 1] == UINT32_MAX;
+}
+
+int bl_unpack128_delta1(const uint8_t *in, unsigned bits, uint32_t base, uint32_t *out)
+{
+    assert(bits <= BL_PACK_MAX_BITS);
+    path()->delta[bits](in, base, out);
+    return sums_overflowed(out, BL_PACK_BLOCK, base, bits) ? BL_ECORRUPT : 0;
+}
+
+int bl_prefix_sum1(uint32_t *v, size_t n, uint32_t base)
+{
+    const bitpack_path *p = path();
+    for (size_t at = 0; at < n; at += BL_PACK_BLOCK) {
+        size_t len = n - at < BL_PACK_BLOCK ? n - at : BL_PACK_BLOCK;
+        uint32_t all = p->or_all(v + at, len);
+        unsigned bits = all ? 32 - (unsigned)__builtin_clz(all) : 0;
+        p->prefix1(v + at, len, base);
+        if (sums_overflowed(v + at, len, base, bits))
+            return BL_ECORRUPT;
+        base = v[at + len - 1] + 1; /* < UINT32_MAX: checked just above */
+    }
+    return 0;
+}
+
+uint32_t bl_unpack128_get(const uint8_t *in, unsigned bits, unsigned i)
+{
+    assert(bits <= BL_PACK_MAX_BITS && i < BL_PACK_BLOCK);
+    if (bits == 0)
+        return 0;
+    unsigned j = i % 4, t = i / 4 * bits, w = t / 32, s = t % 32;
+    uint32_t v = load_le32(word_at(in, w, j)) >> s;
+    if (s + bits > 32)
+        v |= load_le32(word_at(in, w + 1, j)) << (32 - s);
+    return v & low_mask(bits);
+}
+
+/* ---- tails ------------------------------------------------------------- */
+
+size_t bl_pack_tail(const uint32_t *in, size_t n, unsigned bits, uint8_t *out)
+{
+    assert(bits <= BL_PACK_MAX_BITS);
+    const uint32_t mask = low_mask(bits);
+    uint8_t *p = out;
+    uint64_t acc = 0; /* pending bits, fewer than 8 + 32 */
+    unsigned have = 0;
+    for (size_t i = 0; i < n; i++) {
+        acc |= (uint64_t)(in[i] & mask) << have;
+        for (have += bits; have >= 8; have -= 8, acc >>= 8)
+            *p++ = (uint8_t)acc;
+    }
+    if (have)
+        *p++ = (uint8_t)acc;
+    return (size_t)(p - out);
+}
+
+void bl_unpack_tail(const uint8_t *in, size_t n, unsigned bits, uint32_t *out)
+{
+    assert(bits <= BL_PACK_MAX_BITS);
+    const uint32_t mask = low_mask(bits);
+    uint64_t acc = 0;
+    unsigned have = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* Only the bytes this value needs: the tail may end the mapping. */
+        for (; have < bits; have += 8)
+            acc |= (uint64_t)*in++ << have;
+        out[i] = (uint32_t)acc & mask;
+        acc >>= bits;
+        have -= bits;
+    }
+}
+
+uint32_t bl_unpack_tail_get(const uint8_t *in, unsigned bits, size_t i)
+{
+    assert(bits <= BL_PACK_MAX_BITS);
+    if (bits == 0)
+        return 0;
+    size_t t = i * bits;
+    unsigned s = (unsigned)(t % 8);
+    const uint8_t *p = in + t / 8;
+    uint64_t acc = 0;
+    for (unsigned k = 0; k * 8 < s + bits; k++)
+        acc |= (uint64_t)p[k] << (8 * k);
+    return (uint32_t)(acc >> s) & low_mask(bits);
+}
