@@ -107,9 +107,11 @@ static int validate_input(const uint32_t *docs, const uint32_t *tfs, uint32_t nd
     return 0;
 }
 
-/* Encodes the whole list into w->skips, w->blocks and w->positions. */
+/* Encodes the whole list into w->skips, w->blocks and w->positions, and
+ * the list's max_tf and min_len into info. */
 static int encode_list(bl_postings_writer *w, const uint32_t *docs, const uint32_t *tfs,
-                       uint32_t ndocs, const uint32_t *positions, const uint32_t *doc_lens)
+                       uint32_t ndocs, const uint32_t *positions, const uint32_t *doc_lens,
+                       bl_terminfo *info)
 {
     uint32_t tmp[BL_BLOCK_SIZE];
     uint32_t nblocks = (uint32_t)(((uint64_t)ndocs + BL_BLOCK_SIZE - 1) / BL_BLOCK_SIZE);
@@ -119,6 +121,7 @@ static int encode_list(bl_postings_writer *w, const uint32_t *docs, const uint32
     bl_buf_clear(&w->skips);
     bl_buf_clear(&w->blocks);
     bl_buf_clear(&w->positions);
+    info->max_tf = 0, info->min_len = UINT32_MAX;
     for (uint32_t b = 0; b < nblocks; b++) {
         uint32_t start = b * BL_BLOCK_SIZE;
         uint32_t m = ndocs - start < BL_BLOCK_SIZE ? ndocs - start : BL_BLOCK_SIZE;
@@ -144,6 +147,8 @@ static int encode_list(bl_postings_writer *w, const uint32_t *docs, const uint32
         }
         w->blocks.len += bl_codec_encode(tmp, m, w->blocks.data + w->blocks.len);
         size_t doc_bytes = w->blocks.len - before;
+        info->max_tf = max_tf > info->max_tf ? max_tf : info->max_tf;
+        info->min_len = min_len < info->min_len ? min_len : info->min_len;
 
         /* positions: one codec run of the block's gaps */
         if (npos > w->gaps_cap) {
@@ -192,7 +197,7 @@ int bl_postings_writer_add(bl_postings_writer *w, const uint32_t *docs,
     int rc = validate_input(docs, tfs, ndocs, positions, &total);
     if (rc)
         return rc;
-    rc = encode_list(w, docs, tfs, ndocs, positions, doc_lens);
+    rc = encode_list(w, docs, tfs, ndocs, positions, doc_lens, info);
     if (rc)
         return bl_error_set(rc, "postings writer: out of memory encoding %u docs", ndocs);
 
@@ -764,6 +769,7 @@ int bl_postings_check_term(const bl_postings *p, const bl_terminfo *info,
         if ((rc = decode_positions(it)) != 0)
             goto done;
     }
+    /* TODO: check info->max_tf and info->min_len against the blocks. */
     if (total != info->total_freq)
         rc = corrupt(df, info->postings_offset,
                      "term frequencies add up to %llu, dictionary says %llu",

@@ -53,7 +53,8 @@ int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
  * increasing positions below UINT32_MAX (sum(tfs) values in all);
  * doc_lens[d] is the length (tokens) of doc d, indexed by doc id, or NULL
  * (every min_len is then written as 0, a safe bound for pruning). Fills
- * *info (doc_freq, total_freq and both offsets). Nothing is written when
+ * *info (doc_freq, total_freq, both offsets, and the list's max_tf and
+ * min_len). Nothing is written when
  * the input is rejected, and w stays usable. Errors: BL_EINVAL (unsorted
  * input, ndocs == 0, NULL arrays; detail set), BL_ENOMEM, BL_EIO (after
  * which w only accepts finish or abort, and finish fails). */

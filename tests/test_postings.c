@@ -555,7 +555,7 @@ Test(postings, empty_term_and_sizes)
     uint64_t db = bl_postings_docs_bytes(p), pb = bl_postings_positions_bytes(p);
     CHECK(db + 4 * ((db + 4095) / 4096) + BL_FOOTER_BYTES == dlen, "");
     CHECK(pb + 4 * ((pb + 4095) / 4096) + BL_FOOTER_BYTES == plen, "");
-    bl_terminfo none = {0, 0, 0, 0};
+    bl_terminfo none = {0};
     bl_posting_iter *it;
     CHECK(bl_posting_iter_new(p, &none, &it) == 0, "");
     bl_docset *ds = bl_posting_iter_docset(it);
