@@ -44,10 +44,11 @@
  *
  * A reader maps the file and reads the tail only: what it can check there
  * in O(1) (the counts against the body's size) it checks at open. A lookup
- * binary-searches the offsets in place: each probe reads two neighbouring
- * offsets (the block's start and end) and the block's first term, and
- * checks what it read (start 0 for block 0, start < end <= blocks_end,
- * room for the block's entries, a whole first entry inside the block);
+ * binary-searches the offsets in place: each probe reads the block's
+ * offset and its neighbours' (the next one is where the block ends) and
+ * the block's first term, and checks what it read (block 0 at 0, offsets
+ * below blocks_end and increasing, room for the block's entries, a whole
+ * first entry inside the block);
  * then it scans one block, comparing suffixes against the key without
  * rebuilding terms. A prefix walk rebuilds each term in a stack buffer.
  * Neither allocates. Every byte is touched (page checksum) before it is
@@ -347,33 +348,36 @@ static uint32_t block_count(const bl_termdict *d, uint64_t b)
     return b + 1 == d->nblocks ? d->last_count : d->block_terms;
 }
 
-/* Where block b (< nblocks) starts and ends, from its offset and the next
- * one (or blocks_end): checked against each other, the blocks' area and
- * the room the block's entries need. */
+/* Where block b (< nblocks) starts and ends. Reads the offsets of blocks
+ * b - 1, b and b + 1 (those that exist; the last block ends at blocks_end)
+ * and checks each against the blocks' area (block 0 at 0) and each pair
+ * for order, naming the entry at fault (for a pair, the later one), then
+ * that the block has room for its entries. */
 static int block_bounds(const bl_termdict *d, uint64_t b, uint64_t *start, uint64_t *end)
 {
-    uint64_t at = d->blocks_end + OFFSET_BYTES * b;
-    int last = b + 1 == d->nblocks;
-    int rc = bl_mapped_touch(&d->m, at, last ? OFFSET_BYTES : 2 * OFFSET_BYTES);
+    uint64_t lo = b ? b - 1 : 0, hi = b + 1 < d->nblocks ? b + 1 : b;
+    uint64_t base = d->blocks_end, v[3];
+    int rc = bl_mapped_touch(&d->m, base + OFFSET_BYTES * lo, OFFSET_BYTES * (hi - lo + 1));
     if (rc)
         return rc;
-    uint64_t s = bl_get_u64le(d->m.data + at);
-    uint64_t e = last ? d->blocks_end : bl_get_u64le(d->m.data + at + OFFSET_BYTES);
-    if (b == 0 && s != 0)
-        return corrupt(d, at, "block 0 starts at %llu, not 0", (unsigned long long)s);
-    if (s >= d->blocks_end)
-        return corrupt(d, at, "block %llu starts at %llu, past the blocks' end %llu",
-                       (unsigned long long)b, (unsigned long long)s,
-                       (unsigned long long)d->blocks_end);
-    if (e > d->blocks_end || e <= s)
-        return corrupt(d, at + OFFSET_BYTES, "block %llu starts at %llu, not between %llu "
-                       "(block %llu's start) and the blocks' end %llu",
-                       (unsigned long long)b + 1, (unsigned long long)e,
-                       (unsigned long long)s, (unsigned long long)b,
-                       (unsigned long long)d->blocks_end);
+    for (uint64_t i = lo; i <= hi; i++) {
+        uint64_t at = base + OFFSET_BYTES * i;
+        v[i - lo] = bl_get_u64le(d->m.data + at);
+        if (i == 0 && v[0] != 0)
+            return corrupt(d, at, "block 0 starts at %llu, not 0", (unsigned long long)v[0]);
+        if (v[i - lo] >= d->blocks_end)
+            return corrupt(d, at, "block %llu starts at %llu, past the blocks' end %llu",
+                           (unsigned long long)i, (unsigned long long)v[i - lo],
+                           (unsigned long long)d->blocks_end);
+        if (i > lo && v[i - lo] <= v[i - lo - 1])
+            return corrupt(d, at, "block %llu starts at %llu, not after block %llu (at %llu)",
+                           (unsigned long long)i, (unsigned long long)v[i - lo],
+                           (unsigned long long)i - 1, (unsigned long long)v[i - lo - 1]);
+    }
+    uint64_t s = v[b - lo], e = b < hi ? v[b + 1 - lo] : d->blocks_end;
     uint32_t count = block_count(d, b);
     if ((e - s) / MIN_ENTRY_BYTES < count)
-        return corrupt(d, at, "block %llu of %llu bytes cannot hold %u terms",
+        return corrupt(d, base + OFFSET_BYTES * b, "block %llu of %llu bytes cannot hold %u terms",
                        (unsigned long long)b, (unsigned long long)(e - s), count);
     *start = s;
     *end = e;

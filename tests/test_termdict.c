@@ -14,7 +14,9 @@
 #include "buf.h"
 #include "error.h"
 #include "filefmt.h"
+#include "analyzer.h"
 #include "helpers.h"
+#include "index.h"
 #include "termdict.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -675,4 +677,399 @@ Test(termdict, iterator_and_union_count)
     free(in_any);
     free(all);
     remove_tmpdir();
+}
+
+/* ---- constant-time open ------------------------------------------------ */
+
+/* Pages of m whose checksum has been verified so far: what readers read. */
+static size_t verified_pages(const bl_mapped *m)
+{
+    size_t n = 0;
+    for (size_t p = 0; p < m->npages; p++)
+        n += atomic_load(&m->verified[p >> 6]) >> (p & 63) & 1;
+    return n;
+}
+
+/* Opening reads the tail only, whatever the size: a dictionary of a few
+ * hundred pages and one of a single page both verify at most the two pages
+ * the tail may straddle. A lookup then reads O(log blocks) pages, not the
+ * block index. (Structural, not timed: the count of pages a reader had to
+ * touch is what grows with the file when open is not constant-time.) */
+Test(termdict, open_reads_only_the_tail)
+{
+    seed_rng("open_reads_only_the_tail");
+    make_tmpdir();
+    size_t sizes[] = {40, 150000};
+    for (int k = 0; k < 2; k++) {
+        term *t = malloc(sizes[k] * sizeof *t);
+        cr_assert_not_null(t);
+        size_t n = gen_terms(t, sizes[k]);
+        char path[128];
+        tmp_path(path, sizeof path, k ? "big.tdi" : "small.tdi");
+        write_dict(path, t, n);
+        bl_termdict *d;
+        cr_assert_eq(bl_termdict_open(&d, path, 0), 0, "%s", bl_error_detail());
+        const bl_mapped *m = bl_termdict_file(d);
+        cr_assert(k == 0 || m->npages > 200, "big dictionary: only %zu pages", m->npages);
+        cr_assert(verified_pages(m) <= 2, "open of %zu pages verified %zu", m->npages,
+                  verified_pages(m));
+        cr_assert_eq(bl_termdict_count(d), n);
+
+        /* Each probe: its offsets (<= 2 pages) and first term (<= 2);
+         * then the block scanned. */
+        size_t blocks = (n + BL_TERMDICT_BLOCK - 1) / BL_TERMDICT_BLOCK, probes = 1;
+        while ((size_t)1 << probes < blocks + 1)
+            probes++;
+        const term *want = &t[below(n)];
+        bl_terminfo info;
+        cr_assert_eq(bl_termdict_lookup(d, (const char *)want->b, want->len, &info), 0, "%s",
+                     bl_error_detail());
+        cr_assert(info_eq(&info, &want->info));
+        size_t after = verified_pages(m);
+        cr_assert(after <= 2 + 4 * probes + 6, "lookup verified %zu of %zu pages (%zu probes)",
+                  after, m->npages, probes);
+        cr_assert(k == 0 || after < m->npages / 4, "lookup verified %zu of %zu pages", after,
+                  m->npages);
+        bl_termdict_close(d);
+        free(t);
+    }
+    remove_tmpdir();
+}
+
+/* ---- a damaged block offset -------------------------------------------- */
+
+/* 20 blocks of short terms (the last one partial). */
+#define DAMAGE_BLOCKS 20
+
+static size_t damage_terms(term *t)
+{
+    size_t want = DAMAGE_BLOCKS * BL_TERMDICT_BLOCK - 10, n = 0;
+    /* Distinct by construction: a 4-letter base-26 counter, spread out. */
+    for (size_t i = 0; i < want; i++) {
+        size_t v = i * 7 + below(7);
+        t[n].len = 4;
+        for (int k = 3; k >= 0; k--, v /= 26)
+            t[n].b[k] = (uint8_t)('a' + v % 26);
+        t[n].info = (bl_terminfo){.doc_freq = 1 + (uint32_t)below(9), .postings_offset = 3 * i,
+                                  .positions_offset = 5 * i, .max_tf = 1,
+                                  .min_len = (uint32_t)below(100)};
+        t[n].info.total_freq = t[n].info.doc_freq;
+        n++;
+    }
+    return n;
+}
+
+/* Writes orig with block k's offset replaced by value, resealed. */
+static void write_with_offset(const char *path, const uint8_t *orig, size_t len, size_t k,
+                              uint64_t value)
+{
+    uint8_t *copy = malloc(len);
+    cr_assert_not_null(copy);
+    memcpy(copy, orig, len);
+    uint64_t body_len = bl_get_u64le(copy + len - BL_FOOTER_BYTES + 8);
+    uint64_t blocks_end = bl_get_u64le(copy + body_len - 28);
+    bl_put_u64le(copy + blocks_end + 8 * k, value);
+    cr_assert_eq(bl_test_reseal(copy, len), 0);
+    write_file(path, copy, len);
+    free(copy);
+}
+
+static int detail_names(const char *path, uint64_t off)
+{
+    char want[64];
+    snprintf(want, sizeof want, ": offset %llu: ", (unsigned long long)off);
+    const char *detail = bl_error_detail();
+    return strstr(detail, path) && strstr(detail, want);
+}
+
+/* A dictionary whose block offsets are damaged in the middle (and resealed,
+ * so the page checksums pass) still opens; lookups whose binary search
+ * stays away from the damage succeed; one that probes it, and check, report
+ * BL_ECORRUPT naming the file and the offset of the damaged entry; no
+ * lookup answers wrongly. */
+Test(termdict, damaged_block_offset_is_found_where_read)
+{
+    seed_rng("damaged_block_offset_is_found_where_read");
+    make_tmpdir();
+    term *t = malloc(DAMAGE_BLOCKS * BL_TERMDICT_BLOCK * sizeof *t);
+    cr_assert_not_null(t);
+    size_t n = damage_terms(t);
+    char good[128], bad[128];
+    tmp_path(good, sizeof good, "good.tdi");
+    tmp_path(bad, sizeof bad, "bad.tdi");
+    write_dict(good, t, n);
+    size_t len;
+    uint8_t *orig = read_file(good, &len);
+    uint64_t body_len = bl_get_u64le(orig + len - BL_FOOTER_BYTES + 8);
+    uint64_t blocks_end = bl_get_u64le(orig + body_len - 28);
+    cr_assert_eq(bl_get_u64le(orig + body_len - 12), DAMAGE_BLOCKS);
+
+    const size_t k = DAMAGE_BLOCKS - 5;
+    const uint64_t entry_at = blocks_end + 8 * k;
+    uint64_t prev_start = bl_get_u64le(orig + entry_at - 8);
+    /* Past the blocks, then equal to the previous block's start. */
+    uint64_t values[] = {blocks_end + 12345, prev_start};
+    for (int v = 0; v < 2; v++) {
+        write_with_offset(bad, orig, len, k, values[v]);
+        bl_termdict *d;
+        cr_assert_eq(bl_termdict_open(&d, bad, 1), 0, "%s", bl_error_detail());
+        bl_termdict_close(d);
+        cr_assert_eq(bl_termdict_open(&d, bad, 0), 0, "%s", bl_error_detail());
+        cr_assert_eq(bl_termdict_count(d), n);
+
+        /* A binary search for a term of the first blocks only probes
+         * blocks below the middle, far from block k. */
+        size_t intact = (DAMAGE_BLOCKS / 2 - 1) * BL_TERMDICT_BLOCK;
+        size_t failed = 0;
+        for (size_t i = 0; i < n; i++) {
+            bl_terminfo info;
+            int rc = bl_termdict_lookup(d, (const char *)t[i].b, t[i].len, &info);
+            if (i < intact)
+                cr_assert_eq(rc, 0, "term %zu (block %zu): rc %d: %s", i,
+                             i / BL_TERMDICT_BLOCK, rc, bl_error_detail());
+            if (rc == 0) {
+                cr_assert(info_eq(&info, &t[i].info), "term %zu: wrong info", i);
+            } else {
+                cr_assert_eq(rc, BL_ECORRUPT, "term %zu: rc %d", i, rc);
+                cr_assert(detail_names(bad, entry_at), "term %zu: '%s'", i, bl_error_detail());
+                failed++;
+            }
+        }
+        /* Finding block k's first term needs block k's first term. */
+        bl_terminfo info;
+        const term *first = &t[k * BL_TERMDICT_BLOCK];
+        cr_assert_eq(bl_termdict_lookup(d, (const char *)first->b, first->len, &info),
+                     BL_ECORRUPT);
+        cr_assert(detail_names(bad, entry_at), "'%s'", bl_error_detail());
+        cr_assert_eq(bl_termdict_check(d, UINT64_MAX, UINT64_MAX), BL_ECORRUPT);
+        cr_assert(detail_names(bad, entry_at), "check: '%s'", bl_error_detail());
+        size_t count = 0;
+        cr_assert_eq(bl_termdict_prefix(d, "", 0, any_visit, &count), BL_ECORRUPT);
+        cr_assert(detail_names(bad, entry_at), "walk: '%s'", bl_error_detail());
+        cr_assert_eq(count, (k - 1) * BL_TERMDICT_BLOCK, "the walk stops before block %zu - 1",
+                     k);
+        fprintf(stderr, "termdict.damaged_block_offset: damage %d: %zu of %zu lookups "
+                "reported it\n", v, failed, n);
+        bl_termdict_close(d);
+    }
+    free(orig);
+    free(t);
+    remove_tmpdir();
+}
+
+/* ---- max_tf and min_len ------------------------------------------------ */
+
+/* A dictionary of one term whose stored max_tf is replaced (resealed): the
+ * reader refuses values that cannot describe the list. */
+Test(termdict, inconsistent_max_tf_is_corrupt)
+{
+    make_tmpdir();
+    char path[128];
+    tmp_path(path, sizeof path, "one.tdi");
+    bl_terminfo ok = {.doc_freq = 2, .total_freq = 5, .postings_offset = 100,
+                      .positions_offset = 200, .max_tf = 3, .min_len = 7};
+    bl_termdict_writer *w;
+    cr_assert_eq(bl_termdict_writer_new(&w, path), 0);
+    cr_assert_eq(bl_termdict_writer_add(w, "a", 1, &ok), 0);
+    cr_assert_eq(bl_termdict_writer_finish(w), 0);
+    size_t len;
+    uint8_t *orig = read_file(path, &len);
+    /* shared 0, suffix_len 1, 'a', then varints 2, 3, 100, 200 (2 bytes),
+     * max_tf 3, min_len 7. */
+    static const uint8_t entry[] = {0, 1, 'a', 2, 3, 100, 0xc8, 0x01, 3, 7};
+    cr_assert(memcmp(orig, entry, sizeof entry) == 0, "unexpected entry bytes");
+    const size_t max_tf_at = 8, info_at = 3;
+    uint8_t values[] = {0, 2, 5, 4, 3};   /* 4 and 3 are valid (5 = 4 + 1) */
+    for (size_t v = 0; v < sizeof values; v++) {
+        uint8_t *copy = malloc(len);
+        memcpy(copy, orig, len);
+        copy[max_tf_at] = values[v];
+        cr_assert_eq(bl_test_reseal(copy, len), 0);
+        char bad[128];
+        tmp_path(bad, sizeof bad, "bad.tdi");
+        write_file(bad, copy, len);
+        free(copy);
+        bl_termdict *d;
+        cr_assert_eq(bl_termdict_open(&d, bad, 1), 0, "%s", bl_error_detail());
+        bl_terminfo info;
+        int rc = bl_termdict_lookup(d, "a", 1, &info);
+        if (values[v] >= 3 && values[v] <= 4) {
+            cr_assert_eq(rc, 0, "max_tf %u: %s", values[v], bl_error_detail());
+            cr_assert_eq(info.max_tf, values[v]);
+            cr_assert_eq(info.min_len, 7);
+        } else {
+            cr_assert_eq(rc, BL_ECORRUPT, "max_tf %u: rc %d", values[v], rc);
+            cr_assert(detail_names(bad, info_at), "max_tf %u: '%s'", values[v],
+                      bl_error_detail());
+            cr_assert_eq(bl_termdict_check(d, UINT64_MAX, UINT64_MAX), BL_ECORRUPT);
+        }
+        bl_termdict_close(d);
+    }
+    free(orig);
+    remove_tmpdir();
+}
+
+/* One (document, term) pair of the oracle: the term's frequency in the
+ * document and the document's length. */
+typedef struct {
+    char *term;
+    uint32_t tf, doc_len;
+} occ_rec;
+
+static int occ_cmp(const void *x, const void *y)
+{
+    const occ_rec *a = x, *b = y;
+    return term_cmp((const uint8_t *)a->term, strlen(a->term), (const uint8_t *)b->term,
+                    strlen(b->term));
+}
+
+static int str_qcmp(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Appends the (term, tf, length) pairs of one article, analysed as the
+ * inverter does (title, then text one position further on). */
+static void oracle_doc(bl_analyzer *a, const bl_article *art, occ_rec **recs, size_t *n)
+{
+    char **terms = NULL;
+    size_t nt = 0;
+    const char *fields[2] = {art->title, art->text};
+    size_t lens[2] = {art->title_len, art->text_len};
+    uint32_t next = 0;
+    for (int f = 0; f < 2; f++) {
+        bl_analyzer_reset(a, fields[f], lens[f], f == 0 ? 0 : next ? next + 1 : 0);
+        bl_term_occ o;
+        while (bl_analyzer_next(a, &o) == 1) {
+            terms = realloc(terms, (nt + 1) * sizeof *terms);
+            terms[nt++] = strdup(o.term);
+        }
+        next = bl_analyzer_next_position(a);
+    }
+    if (nt)
+        qsort(terms, nt, sizeof *terms, str_qcmp);
+    for (size_t i = 0; i < nt;) {
+        size_t j = i;
+        while (j < nt && strcmp(terms[j], terms[i]) == 0)
+            j++;
+        *recs = realloc(*recs, (*n + 1) * sizeof **recs);
+        (*recs)[(*n)++] = (occ_rec){strdup(terms[i]), (uint32_t)(j - i), (uint32_t)nt};
+        i = j;
+    }
+    for (size_t i = 0; i < nt; i++)
+        free(terms[i]);
+    free(terms);
+}
+
+typedef struct {
+    const occ_rec *recs; /* sorted by term */
+    size_t n, at;        /* at: first record of the next term expected */
+    size_t terms;
+} oracle_walk;
+
+/* Checks one dictionary term against the brute-force max and min over the
+ * records of that term. */
+static int oracle_visit(void *ctx, const char *word, size_t len, const bl_terminfo *info)
+{
+    oracle_walk *w = ctx;
+    cr_assert(w->at < w->n, "dictionary term '%s' not in the articles", word);
+    const occ_rec *r = &w->recs[w->at];
+    cr_assert(strlen(r->term) == len && memcmp(r->term, word, len) == 0,
+              "dictionary term '%s', articles' next term '%s'", word, r->term);
+    uint32_t max_tf = 0, min_len = UINT32_MAX, df = 0;
+    uint64_t total = 0;
+    for (; w->at < w->n && strcmp(w->recs[w->at].term, r->term) == 0; w->at++) {
+        const occ_rec *o = &w->recs[w->at];
+        max_tf = o->tf > max_tf ? o->tf : max_tf;
+        min_len = o->doc_len < min_len ? o->doc_len : min_len;
+        total += o->tf;
+        df++;
+    }
+    cr_assert_eq(info->doc_freq, df, "'%s'", word);
+    cr_assert_eq(info->total_freq, total, "'%s'", word);
+    cr_assert_eq(info->max_tf, max_tf, "'%s': max_tf %u, expected %u", word, info->max_tf,
+                 max_tf);
+    cr_assert_eq(info->min_len, min_len, "'%s': min_len %u, expected %u", word, info->min_len,
+                 min_len);
+    w->terms++;
+    return 0;
+}
+
+/* Builds a real index (two segments, lists long enough for several
+ * postings blocks) and checks every term's max_tf and min_len, as the
+ * dictionary gives them, against a brute-force count over the articles. */
+Test(termdict, max_tf_and_min_len_from_a_real_index)
+{
+    uint64_t seed = bl_test_seed("termdict.max_tf_and_min_len_from_a_real_index");
+    bl_rng r;
+    bl_rng_init(&r, seed);
+    static const char *const vocab[] = {
+        "market", "oil", "price", "bank", "wheat", "shares", "dollar", "trade", "tonnes",
+        "profit", "quarter", "export", "grain", "coffee", "gold", "yen", "rate", "loss",
+        "merger", "dividend", "crude", "barrel", "tariff", "copper", "sugar", "cocoa"};
+    const size_t nvocab = sizeof vocab / sizeof *vocab, ndocs = 420, per_segment = 300;
+    bl_article *arts = calloc(ndocs, sizeof *arts);
+    cr_assert_not_null(arts);
+    for (size_t i = 0; i < ndocs; i++) {
+        char *f[2];
+        for (int k = 0; k < 2; k++) {
+            size_t words = bl_rng_below(&r, k ? 60 : 4), cap = words * 12 + 1, len = 0;
+            f[k] = malloc(cap);
+            f[k][0] = 0;
+            for (size_t w = 0; w < words; w++) {
+                /* Skewed, so the first words appear in most documents,
+                 * often several times. */
+                uint32_t a = bl_rng_below(&r, (uint32_t)nvocab);
+                uint32_t b = bl_rng_below(&r, (uint32_t)nvocab);
+                len += (size_t)snprintf(f[k] + len, cap - len, "%s%s", w ? " " : "",
+                                        vocab[a < b ? a : b]);
+            }
+        }
+        arts[i] = (bl_article){.title = f[0], .title_len = strlen(f[0]), .text = f[1],
+                               .text_len = strlen(f[1]), .source = "gen", .source_len = 3};
+    }
+    char *dir = bl_test_tmpdir();
+    cr_assert_not_null(dir);
+    cr_assert_eq(bl_test_build_index(dir, arts, ndocs, "english", per_segment), 0, "%s",
+                 bl_error_detail());
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_index_segment_count(idx), 2);
+    bl_analyzer *a;
+    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    size_t multi_block = 0;
+    for (size_t s = 0; s < 2; s++) {
+        size_t from = s * per_segment, to = from + per_segment < ndocs ? from + per_segment
+                                                                      : ndocs;
+        occ_rec *recs = NULL;
+        size_t nrec = 0;
+        for (size_t i = from; i < to; i++)
+            oracle_doc(a, &arts[i], &recs, &nrec);
+        qsort(recs, nrec, sizeof *recs, occ_cmp); /* stable enough: ties agree on term */
+        oracle_walk w = {recs, nrec, 0, 0};
+        const bl_termdict *d = bl_segment_termdict(bl_index_segment(idx, s));
+        cr_assert_eq(bl_termdict_prefix(d, "", 0, oracle_visit, &w), 0, "%s",
+                     bl_error_detail());
+        cr_assert_eq(w.at, nrec, "segment %zu: articles hold terms the dictionary lacks", s);
+        cr_assert_eq(w.terms, bl_termdict_count(d));
+        /* Lookups give the same as the walk. */
+        for (size_t i = 0; i < nrec; i++) {
+            bl_terminfo info;
+            cr_assert_eq(bl_termdict_lookup(d, recs[i].term, strlen(recs[i].term), &info), 0);
+            multi_block += info.doc_freq > 128 && (i == 0 || occ_cmp(&recs[i - 1], &recs[i]));
+        }
+        for (size_t i = 0; i < nrec; i++)
+            free(recs[i].term);
+        free(recs);
+    }
+    cr_assert(multi_block > 0, "no list spans several postings blocks");
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+    for (size_t i = 0; i < ndocs; i++) {
+        free((char *)arts[i].title);
+        free((char *)arts[i].text);
+    }
+    free(arts);
 }
