@@ -4,18 +4,18 @@
  * The body of the file (filefmt.h frames it with the footer) is, with u8,
  * u32 and u64 little-endian and varint = LEB128 as in buf.h:
  *
- *   body        := block{nblocks} index tail
- *   block       := entry{count}                  count from the block's index entry
- *   entry       := shared:u8 suffix_len:u8 suffix:bytes[suffix_len]
- *                  doc_freq:varint extra_freq:varint
- *                  postings:varint positions:varint
- *   index       := index_entry{nblocks}
- *   index_entry := first_len:u8 first:bytes[first_len]
- *                  block_offset:varint count:varint
- *   tail        := index_offset:u64 term_count:u64 nblocks:u64 block_terms:u32
+ *   body     := block{nblocks} offsets tail
+ *   block    := entry{count}
+ *   entry    := shared:u8 suffix_len:u8 suffix:bytes[suffix_len]
+ *               doc_freq:varint extra_freq:varint
+ *               postings:varint positions:varint
+ *               max_tf:varint min_len:varint
+ *   offsets  := block_offset:u64{nblocks}
+ *   tail     := blocks_end:u64 term_count:u64 nblocks:u64 block_terms:u32
  *
  *   shared      bytes the term shares with the previous term of its block;
- *               0 for the first entry of a block (which is stored whole).
+ *               0 for the first entry of a block, so a block starts with
+ *               its first term whole: 0, len, bytes[len].
  *               The term is prev[0..shared) + suffix; 1..255 bytes.
  *   suffix_len  >= 1 (terms are distinct and sorted, so a term is never a
  *               prefix of the one before it)
@@ -24,28 +24,35 @@
  *   postings    postings_offset minus the previous entry's in the block;
  *   positions   positions_offset likewise; both absolute in the first
  *               entry of a block (offsets never decrease, so deltas >= 0)
- *   first       the first term of the block, whole (equal to the term its
- *               first entry decodes to)
- *   block_offset  body offset of the block: 0 for the first block, strictly
+ *   max_tf      1..2^32-1, at most extra_freq + 1, and doc_freq * max_tf
+ *               >= total_freq
+ *   min_len     0..2^32-1 (0: unknown)
+ *   count       block_terms for every block but the last, which holds the
+ *               rest: term_count - (nblocks - 1) * block_terms, 1..block_terms
+ *   block_offset  body offset of a block: 0 for the first, strictly
  *               increasing; a block ends where the next starts, the last
- *               one at index_offset
- *   count       terms in the block, 1..block_terms (the writer fills every
- *               block but the last to block_terms = BL_TERMDICT_BLOCK)
- *   index_offset  body offset of index; the tail is the last 28 bytes of
- *               the body and index runs exactly up to it
- *   term_count  sum of all counts
- *   nblocks     number of blocks (0 for an empty dictionary, whose body is
- *               the tail alone with index_offset = 0)
- *   block_terms most terms a block may hold, 1..65535
+ *               at blocks_end
+ *   blocks_end  body offset of offsets, which is exactly 8 * nblocks bytes
+ *               long and followed by the tail, the last 28 bytes of the body
+ *   term_count  number of terms
+ *   nblocks     ceil(term_count / block_terms) (0 for an empty dictionary,
+ *               whose body is the tail alone with blocks_end = 0)
+ *   block_terms terms per block, 1..65535 (the writer uses BL_TERMDICT_BLOCK)
  *
  * Terms are strictly increasing in memcmp order (shorter first on a tie)
- * across the whole file, so the first terms in the index are too.
+ * across the whole file, so the blocks' first terms are too.
  *
- * A reader maps the file, reads the tail, checks the index against it and
- * keeps one small struct per block in memory, pointing at the first term in
- * the mapping. A lookup binary-searches those first terms and scans one
- * block, comparing suffixes against the key without rebuilding terms; a
- * prefix walk rebuilds each term in a stack buffer. Neither allocates.
+ * A reader maps the file and reads the tail only: what it can check there
+ * in O(1) (the counts against the body's size) it checks at open. A lookup
+ * binary-searches the offsets in place: each probe reads the block's
+ * offset and its neighbours' (the next one is where the block ends) and
+ * the block's first term, and checks what it read (block 0 at 0, offsets
+ * below blocks_end and increasing, room for the block's entries, a whole
+ * first entry inside the block);
+ * then it scans one block, comparing suffixes against the key without
+ * rebuilding terms. A prefix walk rebuilds each term in a stack buffer.
+ * Neither allocates. Every byte is touched (page checksum) before it is
+ * read. bl_termdict_check walks everything.
  */
 #include "termdict.h"
 
@@ -59,12 +66,11 @@
 #include "filefmt.h"
 
 #define TAIL_BYTES 28
+#define OFFSET_BYTES 8
 #define MAX_BLOCK_TERMS 65535
-/* Smallest encodings, used to bound counts before trusting them:
- * entry: shared, suffix_len, 1 suffix byte, four 1-byte varints;
- * index entry: first_len, 1 byte of first, two 1-byte varints. */
-#define MIN_ENTRY_BYTES 7
-#define MIN_INDEX_ENTRY_BYTES 4
+/* Smallest encoding of an entry (shared, suffix_len, 1 suffix byte, six
+ * 1-byte varints), used to bound counts against sizes before trusting them. */
+#define MIN_ENTRY_BYTES 9
 
 /* ---- shared helpers ---------------------------------------------------- */
 
@@ -77,12 +83,21 @@ static int term_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen
     return alen < blen ? -1 : alen > blen;
 }
 
+/* Whether frequencies can describe one list: doc_freq documents, each
+ * holding the term 1..max_tf times, total_freq times in all. */
+static int freqs_consistent(uint64_t doc_freq, uint64_t total_freq, uint64_t max_tf)
+{
+    return doc_freq >= 1 && doc_freq <= UINT32_MAX && total_freq >= doc_freq &&
+           max_tf >= 1 && max_tf <= UINT32_MAX && max_tf - 1 <= total_freq - doc_freq &&
+           total_freq / doc_freq + (total_freq % doc_freq != 0) <= max_tf;
+}
+
 /* ---- writer ------------------------------------------------------------ */
 
 struct bl_termdict_writer {
     bl_filewriter *fw;
     bl_buf block;        /* encoded entries of the open block */
-    bl_buf index;        /* encoded index entries so far */
+    bl_buf offsets;      /* block_offset:u64 of every block so far */
     uint8_t prev[BL_TERM_MAX_BYTES];
     size_t prev_len;     /* 0 before the first term */
     bl_terminfo prev_info;
@@ -98,7 +113,7 @@ int bl_termdict_writer_new(bl_termdict_writer **out, const char *path)
     if (!w)
         return BL_ENOMEM;
     bl_buf_init(&w->block);
-    bl_buf_init(&w->index);
+    bl_buf_init(&w->offsets);
     int rc = bl_filewriter_open(&w->fw, path, BL_KIND_TERMDICT);
     if (rc) {
         free(w);
@@ -111,7 +126,7 @@ int bl_termdict_writer_new(bl_termdict_writer **out, const char *path)
 static void free_writer(bl_termdict_writer *w)
 {
     bl_buf_release(&w->block);
-    bl_buf_release(&w->index);
+    bl_buf_release(&w->offsets);
     free(w);
 }
 
@@ -127,9 +142,7 @@ static int flush_block(bl_termdict_writer *w)
 {
     if (w->in_block == 0)
         return 0;
-    int rc = bl_buf_put_varint(&w->index, w->in_block);
-    if (!rc)
-        rc = bl_filewriter_write(w->fw, w->block.data, w->block.len);
+    int rc = bl_filewriter_write(w->fw, w->block.data, w->block.len);
     if (rc) {
         w->failed = 1;
         return rc;
@@ -140,63 +153,67 @@ static int flush_block(bl_termdict_writer *w)
     return 0;
 }
 
+static int check_input(const bl_termdict_writer *w, const uint8_t *t, size_t len,
+                       const bl_terminfo *info)
+{
+    if (!t || len == 0 || len > BL_TERM_MAX_BYTES)
+        return bl_error_set(BL_EINVAL, "termdict writer: term of %zu bytes (must be 1..%d)",
+                            len, BL_TERM_MAX_BYTES);
+    if (!freqs_consistent(info->doc_freq, info->total_freq, info->max_tf))
+        return bl_error_set(BL_EINVAL,
+                            "termdict writer: term '%.*s': doc_freq %u, total_freq %llu, "
+                            "max_tf %u do not describe a list",
+                            (int)len, (const char *)t, info->doc_freq,
+                            (unsigned long long)info->total_freq, info->max_tf);
+    if (w->terms == 0)
+        return 0;
+    if (term_cmp(w->prev, w->prev_len, t, len) >= 0)
+        return bl_error_set(BL_EINVAL, "termdict writer: term '%.*s' does not sort after '%.*s'",
+                            (int)len, (const char *)t, (int)w->prev_len,
+                            (const char *)w->prev);
+    if (info->postings_offset < w->prev_info.postings_offset ||
+        info->positions_offset < w->prev_info.positions_offset)
+        return bl_error_set(BL_EINVAL, "termdict writer: term '%.*s': offsets go backwards",
+                            (int)len, (const char *)t);
+    return 0;
+}
+
 int bl_termdict_writer_add(bl_termdict_writer *w, const char *term, size_t len,
                            const bl_terminfo *info)
 {
     const uint8_t *t = (const uint8_t *)term;
     if (w->failed)
         return BL_EIO;
-    if (!term || len == 0 || len > BL_TERM_MAX_BYTES)
-        return bl_error_set(BL_EINVAL, "termdict writer: term of %zu bytes (must be 1..%d)",
-                            len, BL_TERM_MAX_BYTES);
-    if (info->doc_freq == 0 || info->total_freq < info->doc_freq)
-        return bl_error_set(BL_EINVAL,
-                            "termdict writer: term '%.*s': doc_freq %u, total_freq %llu",
-                            (int)len, term, info->doc_freq,
-                            (unsigned long long)info->total_freq);
-    if (w->terms > 0) {
-        if (term_cmp(w->prev, w->prev_len, t, len) >= 0)
-            return bl_error_set(BL_EINVAL,
-                                "termdict writer: term '%.*s' does not sort after '%.*s'",
-                                (int)len, term, (int)w->prev_len, (const char *)w->prev);
-        if (info->postings_offset < w->prev_info.postings_offset ||
-            info->positions_offset < w->prev_info.positions_offset)
-            return bl_error_set(BL_EINVAL,
-                                "termdict writer: term '%.*s': offsets go backwards",
-                                (int)len, term);
-    }
+    int rc = check_input(w, t, len, info);
+    if (rc)
+        return rc;
 
-    int rc = 0;
     size_t shared = 0;
+    uint64_t dp = info->postings_offset, dq = info->positions_offset;
     if (w->in_block == 0) {
         /* The block starts at the current file offset: writes only happen
          * when a block is flushed. */
-        if ((rc = bl_buf_put_u8(&w->index, (uint8_t)len)) ||
-            (rc = bl_buf_append(&w->index, t, len)) ||
-            (rc = bl_buf_put_varint(&w->index, bl_filewriter_offset(w->fw))))
+        if ((rc = bl_buf_put_u64le(&w->offsets, bl_filewriter_offset(w->fw))))
             goto fail;
     } else {
         size_t n = w->prev_len < len ? w->prev_len : len;
         while (shared < n && w->prev[shared] == t[shared])
             shared++;
-    }
-    uint64_t dp = info->postings_offset, dq = info->positions_offset;
-    if (w->in_block) {
         dp -= w->prev_info.postings_offset;
         dq -= w->prev_info.positions_offset;
     }
-    uint8_t head[2 + 4 * BL_VARINT_MAX];
-    size_t h = 0;
-    head[h++] = (uint8_t)shared;
-    head[h++] = (uint8_t)(len - shared);
-    if ((rc = bl_buf_reserve(&w->block, sizeof head + len)))
+    uint8_t head[6 * BL_VARINT_MAX];
+    if ((rc = bl_buf_reserve(&w->block, 2 + len + sizeof head)))
         goto fail;
-    bl_buf_append(&w->block, head, h);
+    uint8_t lens[2] = {(uint8_t)shared, (uint8_t)(len - shared)};
+    bl_buf_append(&w->block, lens, 2);
     bl_buf_append(&w->block, t + shared, len - shared);
-    h = bl_varint_encode(head, info->doc_freq);
+    size_t h = bl_varint_encode(head, info->doc_freq);
     h += bl_varint_encode(head + h, info->total_freq - info->doc_freq);
     h += bl_varint_encode(head + h, dp);
     h += bl_varint_encode(head + h, dq);
+    h += bl_varint_encode(head + h, info->max_tf);
+    h += bl_varint_encode(head + h, info->min_len);
     bl_buf_append(&w->block, head, h);
 
     memcpy(w->prev, t, len);
@@ -214,12 +231,12 @@ fail:
 int bl_termdict_writer_finish(bl_termdict_writer *w)
 {
     int rc = w->failed ? BL_EIO : flush_block(w);
-    uint64_t index_offset = bl_filewriter_offset(w->fw);
-    if (!rc && w->index.len)
-        rc = bl_filewriter_write(w->fw, w->index.data, w->index.len);
+    uint64_t blocks_end = bl_filewriter_offset(w->fw);
+    if (!rc && w->offsets.len)
+        rc = bl_filewriter_write(w->fw, w->offsets.data, w->offsets.len);
     if (!rc) {
         uint8_t tail[TAIL_BYTES];
-        bl_put_u64le(tail, index_offset);
+        bl_put_u64le(tail, blocks_end);
         bl_put_u64le(tail + 8, w->terms);
         bl_put_u64le(tail + 16, w->blocks);
         bl_put_u32le(tail + 24, BL_TERMDICT_BLOCK);
@@ -234,23 +251,15 @@ int bl_termdict_writer_finish(bl_termdict_writer *w)
     return rc;
 }
 
-/* ---- reader ------------------------------------------------------------ */
-
-typedef struct {
-    const uint8_t *first; /* first term, in the mapping */
-    uint32_t first_len;
-    uint32_t count;
-    uint64_t off;         /* body offset of the block */
-    uint64_t end;         /* one past its last byte */
-} block_ref;
+/* ---- reader: open and the block offsets -------------------------------- */
 
 struct bl_termdict {
     bl_mapped m;
-    block_ref *blocks;
-    uint64_t nblocks;
     uint64_t nterms;
-    uint64_t index_offset;
+    uint64_t nblocks;
+    uint64_t blocks_end;  /* body offset of the block offsets array */
     uint32_t block_terms;
+    uint32_t last_count;  /* terms in the last block */
 };
 
 /* Records "PATH: offset N: what" as a BL_ECORRUPT detail. */
@@ -266,32 +275,164 @@ static int corrupt(const bl_termdict *d, uint64_t off, const char *fmt, ...)
                         (unsigned long long)off, what);
 }
 
-/* A position inside one block, and the entry last decoded there. */
-typedef struct {
-    bl_reader r;       /* over the block; base = start of the body */
-    uint32_t left;     /* entries not yet decoded */
-    uint64_t block;    /* block number, for messages */
-    size_t len;        /* length of term */
-    bl_terminfo info;
-    uint8_t term[BL_TERM_MAX_BYTES + 1]; /* NUL-terminated */
-} cursor;
-
-/* Errors: BL_ECORRUPT if the block's pages fail their checksums. */
-static int cursor_start(const bl_termdict *d, cursor *c, uint64_t b)
+/* Reads the tail and checks, in O(1), that its counts fit the body's size.
+ * Nothing else of the file is read. */
+static int read_tail(bl_termdict *d)
 {
-    const block_ref *br = &d->blocks[b];
-    int rc = bl_mapped_touch(&d->m, br->off, br->end - br->off);
+    const bl_mapped *m = &d->m;
+    if (m->len < TAIL_BYTES)
+        return corrupt(d, 0, "body of %zu bytes is shorter than the %d-byte tail", m->len,
+                       TAIL_BYTES);
+    uint64_t tail_off = m->len - TAIL_BYTES;
+    int rc = bl_mapped_touch(m, tail_off, TAIL_BYTES);
     if (rc)
         return rc;
-    c->r.base = d->m.data;
-    c->r.p = d->m.data + br->off;
-    c->r.end = d->m.data + br->end;
-    c->left = br->count;
-    c->block = b;
-    c->len = 0;
-    c->term[0] = 0;
+    const uint8_t *t = m->data + tail_off;
+    d->blocks_end = bl_get_u64le(t);
+    d->nterms = bl_get_u64le(t + 8);
+    d->nblocks = bl_get_u64le(t + 16);
+    d->block_terms = bl_get_u32le(t + 24);
+    if (d->block_terms == 0 || d->block_terms > MAX_BLOCK_TERMS)
+        return corrupt(d, tail_off + 24, "block size of %u terms (must be 1..%d)",
+                       d->block_terms, MAX_BLOCK_TERMS);
+    uint64_t want_blocks = d->nterms / d->block_terms + (d->nterms % d->block_terms != 0);
+    if (d->nblocks != want_blocks)
+        return corrupt(d, tail_off + 16, "%llu blocks, but %llu terms need %llu",
+                       (unsigned long long)d->nblocks, (unsigned long long)d->nterms,
+                       (unsigned long long)want_blocks);
+    if (d->nblocks > tail_off / OFFSET_BYTES ||
+        d->blocks_end != tail_off - OFFSET_BYTES * d->nblocks)
+        return corrupt(d, tail_off, "blocks end at %llu, but %llu block offsets end at %llu",
+                       (unsigned long long)d->blocks_end, (unsigned long long)d->nblocks,
+                       (unsigned long long)tail_off);
+    if (d->nterms > d->blocks_end / MIN_ENTRY_BYTES)
+        return corrupt(d, tail_off + 8, "%llu terms cannot fit %llu bytes of blocks",
+                       (unsigned long long)d->nterms, (unsigned long long)d->blocks_end);
+    if (d->nblocks == 0 && d->blocks_end != 0)
+        return corrupt(d, tail_off, "no terms, but %llu bytes of blocks",
+                       (unsigned long long)d->blocks_end);
+    d->last_count = d->nblocks ? (uint32_t)(d->nterms - (d->nblocks - 1) * d->block_terms) : 0;
     return 0;
 }
+
+int bl_termdict_open(bl_termdict **out, const char *path, int verify)
+{
+    bl_termdict *d = calloc(1, sizeof *d);
+    if (!d)
+        return BL_ENOMEM;
+    int rc = bl_file_map(&d->m, path, BL_KIND_TERMDICT, verify);
+    if (!rc)
+        rc = read_tail(d);
+    if (rc) {
+        bl_termdict_close(d);
+        return rc;
+    }
+    *out = d;
+    return 0;
+}
+
+const bl_mapped *bl_termdict_file(const bl_termdict *d) { return &d->m; }
+
+void bl_termdict_close(bl_termdict *d)
+{
+    if (!d)
+        return;
+    bl_file_unmap(&d->m);
+    free(d);
+}
+
+uint64_t bl_termdict_count(const bl_termdict *d) { return d->nterms; }
+
+static uint32_t block_count(const bl_termdict *d, uint64_t b)
+{
+    return b + 1 == d->nblocks ? d->last_count : d->block_terms;
+}
+
+/* Where block b (< nblocks) starts and ends. Reads the offsets of blocks
+ * b - 1, b and b + 1 (those that exist; the last block ends at blocks_end)
+ * and checks each against the blocks' area (block 0 at 0) and each pair
+ * for order, naming the entry at fault (for a pair, the later one), then
+ * that the block has room for its entries. */
+static int block_bounds(const bl_termdict *d, uint64_t b, uint64_t *start, uint64_t *end)
+{
+    uint64_t lo = b ? b - 1 : 0, hi = b + 1 < d->nblocks ? b + 1 : b;
+    uint64_t base = d->blocks_end, v[3];
+    int rc = bl_mapped_touch(&d->m, base + OFFSET_BYTES * lo, OFFSET_BYTES * (hi - lo + 1));
+    if (rc)
+        return rc;
+    for (uint64_t i = lo; i <= hi; i++) {
+        uint64_t at = base + OFFSET_BYTES * i;
+        v[i - lo] = bl_get_u64le(d->m.data + at);
+        if (i == 0 && v[0] != 0)
+            return corrupt(d, at, "block 0 starts at %llu, not 0", (unsigned long long)v[0]);
+        if (v[i - lo] >= d->blocks_end)
+            return corrupt(d, at, "block %llu starts at %llu, past the blocks' end %llu",
+                           (unsigned long long)i, (unsigned long long)v[i - lo],
+                           (unsigned long long)d->blocks_end);
+        if (i > lo && v[i - lo] <= v[i - lo - 1])
+            return corrupt(d, at, "block %llu starts at %llu, not after block %llu (at %llu)",
+                           (unsigned long long)i, (unsigned long long)v[i - lo],
+                           (unsigned long long)i - 1, (unsigned long long)v[i - lo - 1]);
+    }
+    uint64_t s = v[b - lo], e = b < hi ? v[b + 1 - lo] : d->blocks_end;
+    uint32_t count = block_count(d, b);
+    if ((e - s) / MIN_ENTRY_BYTES < count)
+        return corrupt(d, base + OFFSET_BYTES * b, "block %llu of %llu bytes cannot hold %u terms",
+                       (unsigned long long)b, (unsigned long long)(e - s), count);
+    *start = s;
+    *end = e;
+    return 0;
+}
+
+/* Block b's first term, stored whole at its start (a first entry shares
+ * nothing); *first points into the mapping. Also returns the bounds. */
+static int first_term(const bl_termdict *d, uint64_t b, const uint8_t **first, size_t *len,
+                      uint64_t *start, uint64_t *end)
+{
+    int rc = block_bounds(d, b, start, end);
+    if (!rc)
+        rc = bl_mapped_touch(&d->m, *start, 2);
+    if (rc)
+        return rc;
+    const uint8_t *p = d->m.data + *start;
+    if (p[0] != 0 || p[1] == 0 || 2 + (uint64_t)p[1] > *end - *start)
+        return corrupt(d, *start, "block %llu does not start with a whole term "
+                       "(shares %u bytes, %u-byte suffix)",
+                       (unsigned long long)b, p[0], p[1]);
+    if ((rc = bl_mapped_touch(&d->m, *start + 2, p[1])) != 0)
+        return rc;
+    *first = p + 2;
+    *len = p[1];
+    return 0;
+}
+
+/* The last block whose first term is <= key (*b = -1 if key sorts before
+ * every block), and that block's bounds. Probes O(log nblocks) blocks, each
+ * checked as it is read. */
+static int find_block(const bl_termdict *d, const uint8_t *key, size_t len, int64_t *b,
+                      uint64_t *start, uint64_t *end)
+{
+    uint64_t lo = 0, hi = d->nblocks; /* answer in [lo, hi) after the loop: lo - 1 */
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2, s = 0, e = 0;
+        const uint8_t *first = NULL;
+        size_t flen = 0;
+        int rc = first_term(d, mid, &first, &flen, &s, &e);
+        if (rc)
+            return rc;
+        if (term_cmp(first, flen, key, len) <= 0) {
+            lo = mid + 1;
+            *start = s; /* the answer is the last block that went this way */
+            *end = e;
+        } else {
+            hi = mid;
+        }
+    }
+    *b = (int64_t)lo - 1;
+    return 0;
+}
+
+/* ---- reader: decoding entries ------------------------------------------ */
 
 /* bl_reader gets with the common one-byte case inlined. */
 static inline int get_u8(bl_reader *r, uint8_t *out)
@@ -312,200 +453,104 @@ static inline int get_varint(bl_reader *r, uint64_t *out)
     return bl_reader_varint(r, out);
 }
 
-/* Turns an entry's four numbers into info, given the previous entry's info
- * (unless first). at is the offset of the numbers, for messages. */
-static int fill_info(const bl_termdict *d, uint64_t at, bl_terminfo *info, int first,
-                     uint64_t df, uint64_t extra, uint64_t dp, uint64_t dq)
+/* Decodes an entry's six numbers into info, given the previous entry's
+ * info of the block (unless first). */
+static int read_info(const bl_termdict *d, bl_reader *r, uint64_t block, bl_terminfo *info,
+                     int first)
 {
-    if (df == 0 || df > UINT32_MAX)
-        return corrupt(d, at, "doc_freq %llu out of range", (unsigned long long)df);
-    if (extra > UINT64_MAX - df)
-        return corrupt(d, at, "total_freq overflows");
+    uint64_t at = bl_reader_offset(r);
+    uint64_t df, extra, dp, dq, max_tf, min_len;
+    if (get_varint(r, &df) || get_varint(r, &extra) || get_varint(r, &dp) ||
+        get_varint(r, &dq) || get_varint(r, &max_tf) || get_varint(r, &min_len))
+        return corrupt(d, at, "bad or truncated varint in term info (block %llu)",
+                       (unsigned long long)block);
+    if (extra > UINT64_MAX - df || !freqs_consistent(df, df + extra, max_tf))
+        return corrupt(d, at, "doc_freq %llu, total_freq %llu + %llu, max_tf %llu do not "
+                       "describe a list", (unsigned long long)df, (unsigned long long)df,
+                       (unsigned long long)extra, (unsigned long long)max_tf);
+    if (min_len > UINT32_MAX)
+        return corrupt(d, at, "min_len %llu out of range", (unsigned long long)min_len);
+    if (!first && (dp > UINT64_MAX - info->postings_offset ||
+                   dq > UINT64_MAX - info->positions_offset))
+        return corrupt(d, at, "offset delta overflows");
     info->doc_freq = (uint32_t)df;
     info->total_freq = df + extra;
-    info->max_tf = 0; /* not recorded yet */
-    info->min_len = 0;
-    if (first) {
-        info->postings_offset = dp;
-        info->positions_offset = dq;
-    } else {
-        if (dp > UINT64_MAX - info->postings_offset ||
-            dq > UINT64_MAX - info->positions_offset)
-            return corrupt(d, at, "offset delta overflows");
-        info->postings_offset += dp;
-        info->positions_offset += dq;
-    }
+    info->postings_offset = first ? dp : info->postings_offset + dp;
+    info->positions_offset = first ? dq : info->positions_offset + dq;
+    info->max_tf = (uint32_t)max_tf;
+    info->min_len = (uint32_t)min_len;
+    return 0;
+}
+
+/* Reads an entry's term bytes: shared (<= prev_len, the previous term's
+ * length, 0 for a block's first entry) and the suffix. */
+static int read_term(const bl_termdict *d, bl_reader *r, uint64_t block, size_t prev_len,
+                     uint8_t *shared, uint8_t *slen, const uint8_t **suffix)
+{
+    uint64_t at = bl_reader_offset(r);
+    if (get_u8(r, shared) || get_u8(r, slen))
+        return corrupt(d, at, "term entry runs past the end of block %llu",
+                       (unsigned long long)block);
+    if (*shared > prev_len)
+        return corrupt(d, at, "term shares %u bytes with a previous term of %zu bytes",
+                       *shared, prev_len);
+    if (*slen == 0 || (size_t)*shared + *slen > BL_TERM_MAX_BYTES)
+        return corrupt(d, at, "term of %u + %u bytes (must be 1..%d)", *shared, *slen,
+                       BL_TERM_MAX_BYTES);
+    if (bl_reader_bytes(r, *slen, suffix))
+        return corrupt(d, at, "term suffix runs past the end of block %llu",
+                       (unsigned long long)block);
+    return 0;
+}
+
+/* A position inside one block, and the entry last decoded there. */
+typedef struct {
+    bl_reader r;       /* over the block; base = start of the body */
+    uint32_t left;     /* entries not yet decoded */
+    uint64_t block;    /* block number, for messages */
+    size_t len;        /* length of term */
+    bl_terminfo info;
+    uint8_t term[BL_TERM_MAX_BYTES + 1]; /* NUL-terminated */
+} cursor;
+
+/* Errors: BL_ECORRUPT if the block's offsets are damaged or its pages fail
+ * their checksums. */
+static int cursor_start(const bl_termdict *d, cursor *c, uint64_t b)
+{
+    uint64_t start, end;
+    int rc = block_bounds(d, b, &start, &end);
+    if (!rc)
+        rc = bl_mapped_touch(&d->m, start, end - start);
+    if (rc)
+        return rc;
+    c->r.base = d->m.data;
+    c->r.p = d->m.data + start;
+    c->r.end = d->m.data + end;
+    c->left = block_count(d, b);
+    c->block = b;
+    c->len = 0;
+    c->term[0] = 0;
     return 0;
 }
 
 /* Decodes the next entry of the block (the caller checks c->left first). */
 static int cursor_next(const bl_termdict *d, cursor *c)
 {
-    bl_reader *r = &c->r;
-    uint64_t at = bl_reader_offset(r);
-    int first = c->len == 0;
     uint8_t shared, slen;
     const uint8_t *suffix;
-    if (get_u8(r, &shared) || get_u8(r, &slen))
-        return corrupt(d, at, "term entry runs past the end of block %llu",
-                       (unsigned long long)c->block);
-    if (shared > c->len)
-        return corrupt(d, at, "term shares %u bytes with a previous term of %zu bytes",
-                       shared, c->len);
-    if (slen == 0 || (size_t)shared + slen > BL_TERM_MAX_BYTES)
-        return corrupt(d, at, "term of %u + %u bytes (must be 1..%d)", shared, slen,
-                       BL_TERM_MAX_BYTES);
-    if (bl_reader_bytes(r, slen, &suffix))
-        return corrupt(d, at, "term suffix runs past the end of block %llu",
-                       (unsigned long long)c->block);
+    int rc = read_term(d, &c->r, c->block, c->len, &shared, &slen, &suffix);
+    if (!rc)
+        rc = read_info(d, &c->r, c->block, &c->info, c->len == 0);
+    if (rc)
+        return rc;
     memcpy(c->term + shared, suffix, slen);
     c->len = (size_t)shared + slen;
     c->term[c->len] = 0;
-
-    uint64_t df, extra, dp, dq;
-    at = bl_reader_offset(r);
-    if (get_varint(r, &df) || get_varint(r, &extra) || get_varint(r, &dp) ||
-        get_varint(r, &dq))
-        return corrupt(d, at, "bad or truncated varint in term info (block %llu)",
-                       (unsigned long long)c->block);
-    int rc = fill_info(d, at, &c->info, first, df, extra, dp, dq);
-    if (rc)
-        return rc;
     c->left--;
     return 0;
 }
 
-static int load_index(bl_termdict *d)
-{
-    const bl_mapped *m = &d->m;
-    if (m->len < TAIL_BYTES)
-        return corrupt(d, 0, "body of %zu bytes is shorter than the %d-byte tail", m->len,
-                       TAIL_BYTES);
-    uint64_t tail_off = m->len - TAIL_BYTES;
-    int rc = bl_mapped_touch(m, tail_off, TAIL_BYTES);
-    if (rc)
-        return rc;
-    const uint8_t *t = m->data + tail_off;
-    d->index_offset = bl_get_u64le(t);
-    d->nterms = bl_get_u64le(t + 8);
-    d->nblocks = bl_get_u64le(t + 16);
-    d->block_terms = bl_get_u32le(t + 24);
-    if (d->index_offset > tail_off)
-        return corrupt(d, tail_off, "index offset %llu past the tail",
-                       (unsigned long long)d->index_offset);
-    if (d->block_terms == 0 || d->block_terms > MAX_BLOCK_TERMS)
-        return corrupt(d, tail_off + 24, "block size of %u terms", d->block_terms);
-    uint64_t index_len = tail_off - d->index_offset;
-    if (d->nblocks > index_len / MIN_INDEX_ENTRY_BYTES)
-        return corrupt(d, tail_off + 16, "%llu blocks cannot fit an index of %llu bytes",
-                       (unsigned long long)d->nblocks, (unsigned long long)index_len);
-    if (d->nblocks == 0) {
-        if (d->index_offset != 0 || index_len != 0 || d->nterms != 0)
-            return corrupt(d, tail_off, "no blocks, but %llu terms and %llu bytes of data",
-                           (unsigned long long)d->nterms, (unsigned long long)tail_off);
-        return 0;
-    }
-    if ((rc = bl_mapped_touch(m, d->index_offset, index_len)) != 0)
-        return rc;
-    d->blocks = calloc((size_t)d->nblocks, sizeof *d->blocks);
-    if (!d->blocks)
-        return BL_ENOMEM;
-
-    bl_reader r = {m->data, m->data + d->index_offset, m->data + tail_off};
-    uint64_t terms = 0;
-    for (uint64_t b = 0; b < d->nblocks; b++) {
-        block_ref *br = &d->blocks[b];
-        uint64_t at = bl_reader_offset(&r);
-        uint8_t flen;
-        uint64_t off, count;
-        if (bl_reader_u8(&r, &flen) || bl_reader_bytes(&r, flen, &br->first) ||
-            bl_reader_varint(&r, &off) || bl_reader_varint(&r, &count))
-            return corrupt(d, at, "block index entry %llu runs past the tail",
-                           (unsigned long long)b);
-        if (flen == 0)
-            return corrupt(d, at, "block %llu has an empty first term", (unsigned long long)b);
-        br->first_len = flen;
-        if (count == 0 || count > d->block_terms)
-            return corrupt(d, at, "block %llu holds %llu terms (must be 1..%u)",
-                           (unsigned long long)b, (unsigned long long)count, d->block_terms);
-        br->count = (uint32_t)count;
-        terms += count;
-        if (b == 0 ? off != 0 : off <= d->blocks[b - 1].off)
-            return corrupt(d, at, "block %llu at offset %llu is out of order",
-                           (unsigned long long)b, (unsigned long long)off);
-        if (off >= d->index_offset)
-            return corrupt(d, at, "block %llu at offset %llu starts past the index",
-                           (unsigned long long)b, (unsigned long long)off);
-        br->off = off;
-        if (b > 0) {
-            block_ref *pb = &d->blocks[b - 1];
-            pb->end = off;
-            if (term_cmp(pb->first, pb->first_len, br->first, br->first_len) >= 0)
-                return corrupt(d, at, "first term of block %llu does not sort after block %llu's",
-                               (unsigned long long)b, (unsigned long long)b - 1);
-        }
-    }
-    d->blocks[d->nblocks - 1].end = d->index_offset;
-    if (bl_reader_left(&r) != 0)
-        return corrupt(d, bl_reader_offset(&r), "%zu stray bytes after the block index",
-                       bl_reader_left(&r));
-    if (terms != d->nterms)
-        return corrupt(d, tail_off + 8, "blocks hold %llu terms, tail says %llu",
-                       (unsigned long long)terms, (unsigned long long)d->nterms);
-    for (uint64_t b = 0; b < d->nblocks; b++) {
-        const block_ref *br = &d->blocks[b];
-        if ((br->end - br->off) / MIN_ENTRY_BYTES < br->count)
-            return corrupt(d, br->off, "block %llu of %llu bytes cannot hold %u terms",
-                           (unsigned long long)b, (unsigned long long)(br->end - br->off),
-                           br->count);
-    }
-    return 0;
-}
-
-int bl_termdict_open(bl_termdict **out, const char *path, int verify)
-{
-    bl_termdict *d = calloc(1, sizeof *d);
-    if (!d)
-        return BL_ENOMEM;
-    int rc = bl_file_map(&d->m, path, BL_KIND_TERMDICT, verify);
-    if (!rc)
-        rc = load_index(d);
-    if (rc) {
-        bl_termdict_close(d);
-        return rc;
-    }
-    *out = d;
-    return 0;
-}
-
-const bl_mapped *bl_termdict_file(const bl_termdict *d) { return &d->m; }
-
-void bl_termdict_close(bl_termdict *d)
-{
-    if (!d)
-        return;
-    bl_file_unmap(&d->m);
-    free(d->blocks);
-    free(d);
-}
-
-uint64_t bl_termdict_count(const bl_termdict *d) { return d->nterms; }
-
-/* The last block whose first term is <= key, or -1 if key sorts before
- * every block. */
-static int64_t find_block(const bl_termdict *d, const uint8_t *key, size_t len)
-{
-    uint64_t lo = 0, hi = d->nblocks; /* answer in [lo, hi) after the loop: lo - 1 */
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        const block_ref *br = &d->blocks[mid];
-        if (term_cmp(br->first, br->first_len, key, len) <= 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return (int64_t)lo - 1;
-}
+/* ---- reader: lookups and walks ----------------------------------------- */
 
 int bl_termdict_lookup(const bl_termdict *d, const char *term, size_t len,
                        bl_terminfo *info)
@@ -513,14 +558,16 @@ int bl_termdict_lookup(const bl_termdict *d, const char *term, size_t len,
     const uint8_t *key = (const uint8_t *)term;
     if (len == 0 || len > BL_TERM_MAX_BYTES || d->nblocks == 0)
         return BL_ENOTFOUND;
-    int64_t b = find_block(d, key, len);
-    if (b < 0)
-        return BL_ENOTFOUND;
-    const block_ref *br = &d->blocks[b];
-    int rc = bl_mapped_touch(&d->m, br->off, br->end - br->off);
+    int64_t b;
+    uint64_t start = 0, end = 0;
+    int rc = find_block(d, key, len, &b, &start, &end);
     if (rc)
         return rc;
-    bl_reader r = {d->m.data, d->m.data + br->off, d->m.data + br->end};
+    if (b < 0)
+        return BL_ENOTFOUND;
+    if ((rc = bl_mapped_touch(&d->m, start, end - start)) != 0)
+        return rc;
+    bl_reader r = {d->m.data, d->m.data + start, d->m.data + end};
 
     /* The scan never rebuilds a term. While the previous term sorts before
      * key, m is the length of their common prefix; for the next term, which
@@ -532,21 +579,12 @@ int bl_termdict_lookup(const bl_termdict *d, const char *term, size_t len,
      *   shared == m  compare its suffix with key[m..). */
     size_t m = 0, prev_len = 0;
     bl_terminfo cur = {0};
-    for (uint32_t i = 0; i < br->count; i++) {
-        uint64_t at = bl_reader_offset(&r);
+    uint32_t count = block_count(d, (uint64_t)b);
+    for (uint32_t i = 0; i < count; i++) {
         uint8_t shared, slen;
         const uint8_t *suffix;
-        uint64_t df, extra, dp, dq;
-        if (get_u8(&r, &shared) || get_u8(&r, &slen) || shared > prev_len || slen == 0 ||
-            (size_t)shared + slen > BL_TERM_MAX_BYTES || bl_reader_bytes(&r, slen, &suffix))
-            return corrupt(d, at, "bad term entry %u in block %lld", i, (long long)b);
-        uint64_t info_at = bl_reader_offset(&r);
-        if (get_varint(&r, &df) || get_varint(&r, &extra) || get_varint(&r, &dp) ||
-            get_varint(&r, &dq))
-            return corrupt(d, info_at, "bad or truncated varint in term info (block %lld)",
-                           (long long)b);
-        rc = fill_info(d, info_at, &cur, i == 0, df, extra, dp, dq);
-        if (rc)
+        if ((rc = read_term(d, &r, (uint64_t)b, prev_len, &shared, &slen, &suffix)) != 0 ||
+            (rc = read_info(d, &r, (uint64_t)b, &cur, i == 0)) != 0)
             return rc;
         prev_len = (size_t)shared + slen;
         if (shared > m)
@@ -580,7 +618,13 @@ int bl_termdict_prefix(const bl_termdict *d, const char *prefix, size_t len,
         return 0;
     /* Terms with the prefix form one run that starts in the last block whose
      * first term is <= prefix (or in block 0). */
-    int64_t start = len ? find_block(d, p, len) : 0;
+    int64_t start = 0;
+    uint64_t s, e;
+    if (len) {
+        int rc = find_block(d, p, len, &start, &s, &e);
+        if (rc)
+            return rc;
+    }
     if (start < 0)
         start = 0;
     cursor c;
@@ -700,6 +744,34 @@ int bl_termdict_count_union(const bl_termdict *const *d, size_t n, uint64_t *out
     return rc;
 }
 
+/* ---- check ------------------------------------------------------------- */
+
+/* Checks one decoded entry against the one before it (if any) and the
+ * sizes of the files its offsets point into. */
+static int check_entry(const bl_termdict *d, uint64_t at, uint64_t seen, const cursor *c,
+                       const uint8_t *prev, size_t prev_len, const bl_terminfo *prev_info,
+                       uint64_t docs_bytes, uint64_t positions_bytes)
+{
+    if (seen > 0) {
+        if (term_cmp(prev, prev_len, c->term, c->len) >= 0)
+            return corrupt(d, at, "term %llu does not sort after the one before it",
+                           (unsigned long long)seen);
+        if (c->info.postings_offset < prev_info->postings_offset ||
+            c->info.positions_offset < prev_info->positions_offset)
+            return corrupt(d, at, "term %llu: offsets go backwards", (unsigned long long)seen);
+    }
+    if (c->info.postings_offset >= docs_bytes)
+        return corrupt(d, at, "term %llu: postings offset %llu past the %llu-byte postings file",
+                       (unsigned long long)seen, (unsigned long long)c->info.postings_offset,
+                       (unsigned long long)docs_bytes);
+    if (c->info.positions_offset >= positions_bytes)
+        return corrupt(d, at,
+                       "term %llu: positions offset %llu past the %llu-byte positions file",
+                       (unsigned long long)seen, (unsigned long long)c->info.positions_offset,
+                       (unsigned long long)positions_bytes);
+    return 0;
+}
+
 int bl_termdict_check(const bl_termdict *d, uint64_t docs_bytes, uint64_t positions_bytes)
 {
     uint8_t prev[BL_TERM_MAX_BYTES];
@@ -707,39 +779,19 @@ int bl_termdict_check(const bl_termdict *d, uint64_t docs_bytes, uint64_t positi
     bl_terminfo prev_info = {0};
     uint64_t seen = 0;
     cursor c;
+    /* Each block's bounds come from its offset and the next one, and each
+     * block must be exactly its entries: together these cover the blocks'
+     * area from 0 to blocks_end with no gap, overlap or stray byte. */
     for (uint64_t b = 0; b < d->nblocks; b++) {
-        const block_ref *br = &d->blocks[b];
         int rc = cursor_start(d, &c, b);
         if (rc)
             return rc;
         while (c.left) {
             uint64_t at = bl_reader_offset(&c.r);
-            rc = cursor_next(d, &c);
-            if (rc)
+            if ((rc = cursor_next(d, &c)) != 0 ||
+                (rc = check_entry(d, at, seen, &c, prev, prev_len, &prev_info, docs_bytes,
+                                  positions_bytes)) != 0)
                 return rc;
-            if (c.left + 1 == br->count &&
-                term_cmp(c.term, c.len, br->first, br->first_len) != 0)
-                return corrupt(d, at, "block %llu starts with a term other than its index says",
-                               (unsigned long long)b);
-            if (seen > 0) {
-                if (term_cmp(prev, prev_len, c.term, c.len) >= 0)
-                    return corrupt(d, at, "term %llu does not sort after the one before it",
-                                   (unsigned long long)seen);
-                if (c.info.postings_offset < prev_info.postings_offset ||
-                    c.info.positions_offset < prev_info.positions_offset)
-                    return corrupt(d, at, "term %llu: offsets go backwards",
-                                   (unsigned long long)seen);
-            }
-            if (c.info.postings_offset >= docs_bytes)
-                return corrupt(d, at, "term %llu: postings offset %llu past the %llu-byte postings file",
-                               (unsigned long long)seen,
-                               (unsigned long long)c.info.postings_offset,
-                               (unsigned long long)docs_bytes);
-            if (c.info.positions_offset >= positions_bytes)
-                return corrupt(d, at, "term %llu: positions offset %llu past the %llu-byte positions file",
-                               (unsigned long long)seen,
-                               (unsigned long long)c.info.positions_offset,
-                               (unsigned long long)positions_bytes);
             memcpy(prev, c.term, c.len);
             prev_len = c.len;
             prev_info = c.info;

@@ -11,8 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "error.h"
 #include "filefmt.h"
+#include "analyzer.h"
+#include "helpers.h"
+#include "index.h"
 #include "termdict.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -86,7 +90,23 @@ static int info_eq(const bl_terminfo *a, const bl_terminfo *b)
 {
     return a->doc_freq == b->doc_freq && a->total_freq == b->total_freq &&
            a->postings_offset == b->postings_offset &&
-           a->positions_offset == b->positions_offset;
+           a->positions_offset == b->positions_offset && a->max_tf == b->max_tf &&
+           a->min_len == b->min_len;
+}
+
+/* Random frequencies that describe some list, extremes included: total_freq
+ * lies between doc_freq + max_tf - 1 (one document holds the term max_tf
+ * times, the others once) and doc_freq * max_tf. */
+static void gen_freqs(bl_terminfo *in)
+{
+    in->doc_freq = below(50) == 0 ? UINT32_MAX : 1 + (uint32_t)below(1000);
+    in->max_tf = below(50) == 0 ? UINT32_MAX : 1 + (uint32_t)below(below(2) ? 3 : 1000);
+    uint64_t least = (uint64_t)in->doc_freq + in->max_tf - 1;
+    uint64_t span = (uint64_t)(in->doc_freq - 1) * (in->max_tf - 1);
+    uint64_t pick = below(3);
+    in->total_freq = least + (pick == 0 ? 0 : pick == 1 ? span : below(span + 1));
+    pick = below(10);
+    in->min_len = pick == 0 ? 0 : pick == 1 ? UINT32_MAX : (uint32_t)below(5000);
 }
 
 static const uint8_t small_alpha[] = {0x00, 0x01, 'a', 'b', 'c', 0x7f, 0x80, 0xfe, 0xff};
@@ -120,11 +140,7 @@ static size_t gen_terms(term *t, size_t want)
     uint64_t po = below(1000), qo = below(1000);
     for (size_t i = 0; i < n; i++) {
         bl_terminfo *in = &t[i].info;
-        in->doc_freq = below(50) == 0 ? UINT32_MAX : 1 + (uint32_t)below(1000);
-        uint64_t extra = below(3) == 0 ? 0 : below(100000);
-        if (below(100) == 0)
-            extra = UINT64_MAX - in->doc_freq;
-        in->total_freq = in->doc_freq + extra;
+        gen_freqs(in);
         if (below(4))
             po += below(100) == 0 ? (uint64_t)1 << 40 : below(5000);
         if (below(4))
@@ -366,7 +382,8 @@ Test(termdict, writer_rejects_bad_input)
     tmp_path(path, sizeof path, "bad.tdi");
     bl_termdict_writer *w;
     cr_assert_eq(bl_termdict_writer_new(&w, path), 0);
-    bl_terminfo ok = {2, 5, 100, 200, 1, 1};
+    bl_terminfo ok = {.doc_freq = 2, .total_freq = 5, .postings_offset = 100,
+                      .positions_offset = 200, .max_tf = 3, .min_len = 7};
     cr_assert_eq(bl_termdict_writer_add(w, "b", 1, &ok), 0);
     cr_assert_eq(bl_termdict_writer_add(w, "a", 1, &ok), BL_EINVAL, "unsorted");
     cr_assert_eq(bl_termdict_writer_add(w, "b", 1, &ok), BL_EINVAL, "duplicate");
@@ -374,13 +391,24 @@ Test(termdict, writer_rejects_bad_input)
     char longt[BL_TERM_MAX_BYTES + 1];
     memset(longt, 'z', sizeof longt);
     cr_assert_eq(bl_termdict_writer_add(w, longt, sizeof longt, &ok), BL_EINVAL, "too long");
-    bl_terminfo bad = {0, 0, 100, 200, 1, 1};
+    bl_terminfo bad = ok;
+    bad.doc_freq = 0;
     cr_assert_eq(bl_termdict_writer_add(w, "c", 1, &bad), BL_EINVAL, "doc_freq 0");
-    bad = (bl_terminfo){3, 2, 100, 200, 1, 1};
+    bad = ok;
+    bad.total_freq = 1;
     cr_assert_eq(bl_termdict_writer_add(w, "c", 1, &bad), BL_EINVAL, "total < doc_freq");
-    bad = (bl_terminfo){1, 1, 99, 200, 1, 1};
+    bad = ok;
+    bad.max_tf = 0;
+    cr_assert_eq(bl_termdict_writer_add(w, "c", 1, &bad), BL_EINVAL, "max_tf 0");
+    bad.max_tf = 5; /* 2 docs, 5 occurrences: the other doc would have none */
+    cr_assert_eq(bl_termdict_writer_add(w, "c", 1, &bad), BL_EINVAL, "max_tf too high");
+    bad.max_tf = 2; /* 2 docs of at most 2 cannot hold 5 */
+    cr_assert_eq(bl_termdict_writer_add(w, "c", 1, &bad), BL_EINVAL, "max_tf too low");
+    bad = ok;
+    bad.postings_offset = 99;
     cr_assert_eq(bl_termdict_writer_add(w, "c", 1, &bad), BL_EINVAL, "postings backwards");
-    bad = (bl_terminfo){1, 1, 100, 199, 1, 1};
+    bad = ok;
+    bad.positions_offset = 199;
     cr_assert_eq(bl_termdict_writer_add(w, "c", 1, &bad), BL_EINVAL, "positions backwards");
     cr_assert_eq(bl_termdict_writer_add(w, "ba", 2, &ok), 0, "the writer stays usable");
     cr_assert_eq(bl_termdict_writer_add(w, longt, BL_TERM_MAX_BYTES, &ok), 0, "255 bytes is fine");
@@ -453,31 +481,73 @@ static void expect_corrupt_or(int rc, int ok1, int ok2, const char *path, const 
                        bl_error_detail());
 }
 
+/* Short terms over a small alphabet: several blocks in a small file. */
+static size_t small_terms(term *t, size_t want)
+{
+    for (size_t i = 0; i < want; i++) {
+        t[i].len = (uint16_t)(1 + below(6));
+        for (size_t k = 0; k < t[i].len; k++)
+            t[i].b[k] = small_alpha[below(sizeof small_alpha)];
+    }
+    qsort(t, want, sizeof *t, term_qcmp);
+    size_t n = 0;
+    for (size_t i = 0; i < want; i++)
+        if (n == 0 || term_qcmp(&t[n - 1], &t[i]) != 0)
+            t[n++] = t[i];
+    for (size_t i = 0; i < n; i++)
+        t[i].info = (bl_terminfo){.doc_freq = 1 + (uint32_t)i, .total_freq = 2 + 2 * i,
+                                  .postings_offset = 10 * i, .positions_offset = 20 * i,
+                                  .max_tf = 2, .min_len = 5 + (uint32_t)i};
+    return n;
+}
+
+/* Runs every reader entry point on a damaged dictionary opened without
+ * verify: none may crash, and each error must name the file. Returns
+ * whether bl_termdict_check failed. */
+static int exercise_damaged(const bl_termdict *d, const term *t, size_t n, const char *path,
+                            size_t at)
+{
+    for (size_t k = 0; k < n; k++) {
+        bl_terminfo info;
+        int rc = bl_termdict_lookup(d, (const char *)t[k].b, t[k].len, &info);
+        expect_corrupt_or(rc, 0, BL_ENOTFOUND, path, "lookup", at);
+    }
+    size_t count = 0;
+    int rc = bl_termdict_prefix(d, "", 0, any_visit, &count);
+    expect_corrupt_or(rc, 0, 0, path, "prefix", at);
+    cr_assert(count <= bl_termdict_count(d));
+    for (size_t k = 0; k < sizeof small_alpha; k++) {
+        rc = bl_termdict_prefix(d, (const char *)&small_alpha[k], 1, any_visit, &count);
+        expect_corrupt_or(rc, 0, 0, path, "prefix", at);
+    }
+    bl_termdict_iter *it;
+    rc = bl_termdict_iter_new(d, &it);
+    expect_corrupt_or(rc, 0, 0, path, "iter_new", at);
+    if (rc == 0) {
+        const char *s;
+        size_t len;
+        bl_terminfo info;
+        while ((rc = bl_termdict_iter_next(it, &s, &len, &info)) == 1)
+            ;
+        expect_corrupt_or(rc, 0, 0, path, "iter_next", at);
+        bl_termdict_iter_free(it);
+    }
+    rc = bl_termdict_check(d, UINT64_MAX, UINT64_MAX);
+    expect_corrupt_or(rc, 0, 0, path, "check", at);
+    return rc != 0;
+}
+
+/* Flips every byte of a dictionary: as is (the page checksums must catch
+ * every flip with verify, and readers without verify must fail cleanly),
+ * then resealed (bl_test_reseal), so that only the structural checks of
+ * open, the readers and check stand between a damaged body and a crash. */
 Test(termdict, corrupt_bytes)
 {
     seed_rng("corrupt_bytes");
     make_tmpdir();
-    term *t = malloc(300 * sizeof *t);
+    term *t = malloc(150 * sizeof *t);
     cr_assert_not_null(t);
-    /* Short terms over a small alphabet: several blocks in a small file. */
-    size_t n = 0;
-    while (n < 150) {
-        uint8_t b[6];
-        size_t len = 1 + below(sizeof b);
-        for (size_t k = 0; k < len; k++)
-            b[k] = small_alpha[below(sizeof small_alpha)];
-        memcpy(t[n].b, b, len);
-        t[n].len = (uint16_t)len;
-        n++;
-    }
-    qsort(t, n, sizeof *t, term_qcmp);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (m == 0 || term_qcmp(&t[m - 1], &t[i]) != 0)
-            t[m++] = t[i];
-    n = m;
-    for (size_t i = 0; i < n; i++)
-        t[i].info = (bl_terminfo){1 + (uint32_t)i, 2 + 2 * i, 10 * i, 20 * i, 1, 1};
+    size_t n = small_terms(t, 150);
     char good[128], bad[128];
     tmp_path(good, sizeof good, "good.tdi");
     tmp_path(bad, sizeof bad, "bad.tdi");
@@ -486,49 +556,64 @@ Test(termdict, corrupt_bytes)
     uint8_t *orig = read_file(good, &len);
     uint8_t *copy = malloc(len);
     cr_assert_not_null(copy);
-    size_t version_at = len - BL_FOOTER_BYTES + 4;
-    size_t opened = 0, check_failed = 0;
+    size_t version_at = len - BL_FOOTER_BYTES + 4, flags_at = len - 8;
+    uint64_t body_len = bl_get_u64le(orig + len - BL_FOOTER_BYTES + 8);
+    uint64_t blocks_end = bl_get_u64le(orig + body_len - 28);
+    cr_assert(blocks_end > 0 && blocks_end < body_len);
+    size_t opened = 0, check_failed = 0, sealed = 0, sealed_opened = 0, sealed_caught = 0;
 
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < len; i++) {
+    for (int pass = 0; pass < 3; pass++) {
+        int reseal = pass == 2;
+        size_t end = reseal ? (size_t)body_len : len;
+        for (size_t i = 0; i < end; i++) {
             memcpy(copy, orig, len);
             copy[i] ^= pass == 0 ? 0xff : (uint8_t)(1u << below(8));
+            if (reseal)
+                cr_assert_eq(bl_test_reseal(copy, len), 0);
             write_file(bad, copy, len);
 
             bl_termdict *d = NULL;
             int rc = bl_termdict_open(&d, bad, 1);
-            if (i >= version_at && i < version_at + 4)
+            if (reseal) {
+                sealed++;
+                cr_assert(rc == 0 || rc == BL_ECORRUPT, "byte %zu: resealed: rc %d", i, rc);
+                bl_termdict_close(d);
+            } else if (i >= version_at && i < version_at + 4) {
                 cr_assert_eq(rc, BL_EVERSION, "byte %zu: rc %d", i, rc);
-            else
+            } else if (rc == 0 && i >= flags_at && i < flags_at + 4) {
+                /* The page size is not checksummed: another one that cuts
+                 * this small body into the same single page goes unseen. */
+                uint32_t flags = bl_get_u32le(copy + flags_at);
+                cr_assert(flags >= 9 && flags <= 24 && (body_len - 1) >> flags == 0,
+                          "byte %zu: flags %08x accepted", i, flags);
+                bl_termdict_close(d);
+            } else {
                 cr_assert_eq(rc, BL_ECORRUPT, "byte %zu: verify=1 gave rc %d", i, rc);
+            }
 
             rc = bl_termdict_open(&d, bad, 0);
             if (rc) {
                 cr_assert(rc == BL_ECORRUPT || rc == BL_EVERSION, "byte %zu: rc %d", i, rc);
+                expect_corrupt_or(rc, BL_EVERSION, BL_EVERSION, bad, "open", i);
+                sealed_caught += reseal;
                 continue;
             }
-            opened++;
-            for (size_t k = 0; k < n; k++) {
-                bl_terminfo info;
-                rc = bl_termdict_lookup(d, (const char *)t[k].b, t[k].len, &info);
-                expect_corrupt_or(rc, 0, BL_ENOTFOUND, bad, "lookup", i);
-            }
-            size_t count = 0;
-            rc = bl_termdict_prefix(d, "", 0, any_visit, &count);
-            expect_corrupt_or(rc, 0, 0, bad, "prefix", i);
-            cr_assert(count <= bl_termdict_count(d));
-            for (size_t k = 0; k < sizeof small_alpha; k++) {
-                rc = bl_termdict_prefix(d, (const char *)&small_alpha[k], 1, any_visit, &count);
-                expect_corrupt_or(rc, 0, 0, bad, "prefix", i);
-            }
-            rc = bl_termdict_check(d, UINT64_MAX, UINT64_MAX);
-            expect_corrupt_or(rc, 0, 0, bad, "check", i);
-            check_failed += rc != 0;
+            int failed = exercise_damaged(d, t, n, bad, i);
+            opened += !reseal;
+            check_failed += !reseal && failed;
+            sealed_opened += reseal;
+            sealed_caught += reseal && failed;
+            /* The block offsets and the tail are covered end to end: a
+             * flip there that open lets through, check reports. */
+            if (reseal && i >= blocks_end)
+                cr_assert(failed, "byte %zu (block offsets/tail): resealed flip not caught", i);
             bl_termdict_close(d);
         }
     }
-    fprintf(stderr, "termdict.corrupt_bytes: %zu-byte file, %zu flips opened without "
-            "verify, check caught %zu of them\n", len, opened, check_failed);
+    fprintf(stderr, "termdict.corrupt_bytes: %zu-byte file; flips as is: %zu opened "
+            "without verify, check caught %zu of them; %zu resealed flips: %zu opened, "
+            "%zu caught by open or check\n", len, opened, check_failed, sealed, sealed_opened,
+            sealed_caught);
     free(copy);
     free(orig);
     free(t);
@@ -592,4 +677,399 @@ Test(termdict, iterator_and_union_count)
     free(in_any);
     free(all);
     remove_tmpdir();
+}
+
+/* ---- constant-time open ------------------------------------------------ */
+
+/* Pages of m whose checksum has been verified so far: what readers read. */
+static size_t verified_pages(const bl_mapped *m)
+{
+    size_t n = 0;
+    for (size_t p = 0; p < m->npages; p++)
+        n += atomic_load(&m->verified[p >> 6]) >> (p & 63) & 1;
+    return n;
+}
+
+/* Opening reads the tail only, whatever the size: a dictionary of a few
+ * hundred pages and one of a single page both verify at most the two pages
+ * the tail may straddle. A lookup then reads O(log blocks) pages, not the
+ * block index. (Structural, not timed: the count of pages a reader had to
+ * touch is what grows with the file when open is not constant-time.) */
+Test(termdict, open_reads_only_the_tail)
+{
+    seed_rng("open_reads_only_the_tail");
+    make_tmpdir();
+    size_t sizes[] = {40, 150000};
+    for (int k = 0; k < 2; k++) {
+        term *t = malloc(sizes[k] * sizeof *t);
+        cr_assert_not_null(t);
+        size_t n = gen_terms(t, sizes[k]);
+        char path[128];
+        tmp_path(path, sizeof path, k ? "big.tdi" : "small.tdi");
+        write_dict(path, t, n);
+        bl_termdict *d;
+        cr_assert_eq(bl_termdict_open(&d, path, 0), 0, "%s", bl_error_detail());
+        const bl_mapped *m = bl_termdict_file(d);
+        cr_assert(k == 0 || m->npages > 200, "big dictionary: only %zu pages", m->npages);
+        cr_assert(verified_pages(m) <= 2, "open of %zu pages verified %zu", m->npages,
+                  verified_pages(m));
+        cr_assert_eq(bl_termdict_count(d), n);
+
+        /* Each probe: its offsets (<= 2 pages) and first term (<= 2);
+         * then the block scanned. */
+        size_t blocks = (n + BL_TERMDICT_BLOCK - 1) / BL_TERMDICT_BLOCK, probes = 1;
+        while ((size_t)1 << probes < blocks + 1)
+            probes++;
+        const term *want = &t[below(n)];
+        bl_terminfo info;
+        cr_assert_eq(bl_termdict_lookup(d, (const char *)want->b, want->len, &info), 0, "%s",
+                     bl_error_detail());
+        cr_assert(info_eq(&info, &want->info));
+        size_t after = verified_pages(m);
+        cr_assert(after <= 2 + 4 * probes + 6, "lookup verified %zu of %zu pages (%zu probes)",
+                  after, m->npages, probes);
+        cr_assert(k == 0 || after < m->npages / 4, "lookup verified %zu of %zu pages", after,
+                  m->npages);
+        bl_termdict_close(d);
+        free(t);
+    }
+    remove_tmpdir();
+}
+
+/* ---- a damaged block offset -------------------------------------------- */
+
+/* 20 blocks of short terms (the last one partial). */
+#define DAMAGE_BLOCKS 20
+
+static size_t damage_terms(term *t)
+{
+    size_t want = DAMAGE_BLOCKS * BL_TERMDICT_BLOCK - 10, n = 0;
+    /* Distinct by construction: a 4-letter base-26 counter, spread out. */
+    for (size_t i = 0; i < want; i++) {
+        size_t v = i * 7 + below(7);
+        t[n].len = 4;
+        for (int k = 3; k >= 0; k--, v /= 26)
+            t[n].b[k] = (uint8_t)('a' + v % 26);
+        t[n].info = (bl_terminfo){.doc_freq = 1 + (uint32_t)below(9), .postings_offset = 3 * i,
+                                  .positions_offset = 5 * i, .max_tf = 1,
+                                  .min_len = (uint32_t)below(100)};
+        t[n].info.total_freq = t[n].info.doc_freq;
+        n++;
+    }
+    return n;
+}
+
+/* Writes orig with block k's offset replaced by value, resealed. */
+static void write_with_offset(const char *path, const uint8_t *orig, size_t len, size_t k,
+                              uint64_t value)
+{
+    uint8_t *copy = malloc(len);
+    cr_assert_not_null(copy);
+    memcpy(copy, orig, len);
+    uint64_t body_len = bl_get_u64le(copy + len - BL_FOOTER_BYTES + 8);
+    uint64_t blocks_end = bl_get_u64le(copy + body_len - 28);
+    bl_put_u64le(copy + blocks_end + 8 * k, value);
+    cr_assert_eq(bl_test_reseal(copy, len), 0);
+    write_file(path, copy, len);
+    free(copy);
+}
+
+static int detail_names(const char *path, uint64_t off)
+{
+    char want[64];
+    snprintf(want, sizeof want, ": offset %llu: ", (unsigned long long)off);
+    const char *detail = bl_error_detail();
+    return strstr(detail, path) && strstr(detail, want);
+}
+
+/* A dictionary whose block offsets are damaged in the middle (and resealed,
+ * so the page checksums pass) still opens; lookups whose binary search
+ * stays away from the damage succeed; one that probes it, and check, report
+ * BL_ECORRUPT naming the file and the offset of the damaged entry; no
+ * lookup answers wrongly. */
+Test(termdict, damaged_block_offset_is_found_where_read)
+{
+    seed_rng("damaged_block_offset_is_found_where_read");
+    make_tmpdir();
+    term *t = malloc(DAMAGE_BLOCKS * BL_TERMDICT_BLOCK * sizeof *t);
+    cr_assert_not_null(t);
+    size_t n = damage_terms(t);
+    char good[128], bad[128];
+    tmp_path(good, sizeof good, "good.tdi");
+    tmp_path(bad, sizeof bad, "bad.tdi");
+    write_dict(good, t, n);
+    size_t len;
+    uint8_t *orig = read_file(good, &len);
+    uint64_t body_len = bl_get_u64le(orig + len - BL_FOOTER_BYTES + 8);
+    uint64_t blocks_end = bl_get_u64le(orig + body_len - 28);
+    cr_assert_eq(bl_get_u64le(orig + body_len - 12), DAMAGE_BLOCKS);
+
+    const size_t k = DAMAGE_BLOCKS - 5;
+    const uint64_t entry_at = blocks_end + 8 * k;
+    uint64_t prev_start = bl_get_u64le(orig + entry_at - 8);
+    /* Past the blocks, then equal to the previous block's start. */
+    uint64_t values[] = {blocks_end + 12345, prev_start};
+    for (int v = 0; v < 2; v++) {
+        write_with_offset(bad, orig, len, k, values[v]);
+        bl_termdict *d;
+        cr_assert_eq(bl_termdict_open(&d, bad, 1), 0, "%s", bl_error_detail());
+        bl_termdict_close(d);
+        cr_assert_eq(bl_termdict_open(&d, bad, 0), 0, "%s", bl_error_detail());
+        cr_assert_eq(bl_termdict_count(d), n);
+
+        /* A binary search for a term of the first blocks only probes
+         * blocks below the middle, far from block k. */
+        size_t intact = (DAMAGE_BLOCKS / 2 - 1) * BL_TERMDICT_BLOCK;
+        size_t failed = 0;
+        for (size_t i = 0; i < n; i++) {
+            bl_terminfo info;
+            int rc = bl_termdict_lookup(d, (const char *)t[i].b, t[i].len, &info);
+            if (i < intact)
+                cr_assert_eq(rc, 0, "term %zu (block %zu): rc %d: %s", i,
+                             i / BL_TERMDICT_BLOCK, rc, bl_error_detail());
+            if (rc == 0) {
+                cr_assert(info_eq(&info, &t[i].info), "term %zu: wrong info", i);
+            } else {
+                cr_assert_eq(rc, BL_ECORRUPT, "term %zu: rc %d", i, rc);
+                cr_assert(detail_names(bad, entry_at), "term %zu: '%s'", i, bl_error_detail());
+                failed++;
+            }
+        }
+        /* Finding block k's first term needs block k's first term. */
+        bl_terminfo info;
+        const term *first = &t[k * BL_TERMDICT_BLOCK];
+        cr_assert_eq(bl_termdict_lookup(d, (const char *)first->b, first->len, &info),
+                     BL_ECORRUPT);
+        cr_assert(detail_names(bad, entry_at), "'%s'", bl_error_detail());
+        cr_assert_eq(bl_termdict_check(d, UINT64_MAX, UINT64_MAX), BL_ECORRUPT);
+        cr_assert(detail_names(bad, entry_at), "check: '%s'", bl_error_detail());
+        size_t count = 0;
+        cr_assert_eq(bl_termdict_prefix(d, "", 0, any_visit, &count), BL_ECORRUPT);
+        cr_assert(detail_names(bad, entry_at), "walk: '%s'", bl_error_detail());
+        cr_assert_eq(count, (k - 1) * BL_TERMDICT_BLOCK, "the walk stops before block %zu - 1",
+                     k);
+        fprintf(stderr, "termdict.damaged_block_offset: damage %d: %zu of %zu lookups "
+                "reported it\n", v, failed, n);
+        bl_termdict_close(d);
+    }
+    free(orig);
+    free(t);
+    remove_tmpdir();
+}
+
+/* ---- max_tf and min_len ------------------------------------------------ */
+
+/* A dictionary of one term whose stored max_tf is replaced (resealed): the
+ * reader refuses values that cannot describe the list. */
+Test(termdict, inconsistent_max_tf_is_corrupt)
+{
+    make_tmpdir();
+    char path[128];
+    tmp_path(path, sizeof path, "one.tdi");
+    bl_terminfo ok = {.doc_freq = 2, .total_freq = 5, .postings_offset = 100,
+                      .positions_offset = 200, .max_tf = 3, .min_len = 7};
+    bl_termdict_writer *w;
+    cr_assert_eq(bl_termdict_writer_new(&w, path), 0);
+    cr_assert_eq(bl_termdict_writer_add(w, "a", 1, &ok), 0);
+    cr_assert_eq(bl_termdict_writer_finish(w), 0);
+    size_t len;
+    uint8_t *orig = read_file(path, &len);
+    /* shared 0, suffix_len 1, 'a', then varints 2, 3, 100, 200 (2 bytes),
+     * max_tf 3, min_len 7. */
+    static const uint8_t entry[] = {0, 1, 'a', 2, 3, 100, 0xc8, 0x01, 3, 7};
+    cr_assert(memcmp(orig, entry, sizeof entry) == 0, "unexpected entry bytes");
+    const size_t max_tf_at = 8, info_at = 3;
+    uint8_t values[] = {0, 2, 5, 4, 3};   /* 4 and 3 are valid (5 = 4 + 1) */
+    for (size_t v = 0; v < sizeof values; v++) {
+        uint8_t *copy = malloc(len);
+        memcpy(copy, orig, len);
+        copy[max_tf_at] = values[v];
+        cr_assert_eq(bl_test_reseal(copy, len), 0);
+        char bad[128];
+        tmp_path(bad, sizeof bad, "bad.tdi");
+        write_file(bad, copy, len);
+        free(copy);
+        bl_termdict *d;
+        cr_assert_eq(bl_termdict_open(&d, bad, 1), 0, "%s", bl_error_detail());
+        bl_terminfo info;
+        int rc = bl_termdict_lookup(d, "a", 1, &info);
+        if (values[v] >= 3 && values[v] <= 4) {
+            cr_assert_eq(rc, 0, "max_tf %u: %s", values[v], bl_error_detail());
+            cr_assert_eq(info.max_tf, values[v]);
+            cr_assert_eq(info.min_len, 7);
+        } else {
+            cr_assert_eq(rc, BL_ECORRUPT, "max_tf %u: rc %d", values[v], rc);
+            cr_assert(detail_names(bad, info_at), "max_tf %u: '%s'", values[v],
+                      bl_error_detail());
+            cr_assert_eq(bl_termdict_check(d, UINT64_MAX, UINT64_MAX), BL_ECORRUPT);
+        }
+        bl_termdict_close(d);
+    }
+    free(orig);
+    remove_tmpdir();
+}
+
+/* One (document, term) pair of the oracle: the term's frequency in the
+ * document and the document's length. */
+typedef struct {
+    char *term;
+    uint32_t tf, doc_len;
+} occ_rec;
+
+static int occ_cmp(const void *x, const void *y)
+{
+    const occ_rec *a = x, *b = y;
+    return term_cmp((const uint8_t *)a->term, strlen(a->term), (const uint8_t *)b->term,
+                    strlen(b->term));
+}
+
+static int str_qcmp(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Appends the (term, tf, length) pairs of one article, analysed as the
+ * inverter does (title, then text one position further on). */
+static void oracle_doc(bl_analyzer *a, const bl_article *art, occ_rec **recs, size_t *n)
+{
+    char **terms = NULL;
+    size_t nt = 0;
+    const char *fields[2] = {art->title, art->text};
+    size_t lens[2] = {art->title_len, art->text_len};
+    uint32_t next = 0;
+    for (int f = 0; f < 2; f++) {
+        bl_analyzer_reset(a, fields[f], lens[f], f == 0 ? 0 : next ? next + 1 : 0);
+        bl_term_occ o;
+        while (bl_analyzer_next(a, &o) == 1) {
+            terms = realloc(terms, (nt + 1) * sizeof *terms);
+            terms[nt++] = strdup(o.term);
+        }
+        next = bl_analyzer_next_position(a);
+    }
+    if (nt)
+        qsort(terms, nt, sizeof *terms, str_qcmp);
+    for (size_t i = 0; i < nt;) {
+        size_t j = i;
+        while (j < nt && strcmp(terms[j], terms[i]) == 0)
+            j++;
+        *recs = realloc(*recs, (*n + 1) * sizeof **recs);
+        (*recs)[(*n)++] = (occ_rec){strdup(terms[i]), (uint32_t)(j - i), (uint32_t)nt};
+        i = j;
+    }
+    for (size_t i = 0; i < nt; i++)
+        free(terms[i]);
+    free(terms);
+}
+
+typedef struct {
+    const occ_rec *recs; /* sorted by term */
+    size_t n, at;        /* at: first record of the next term expected */
+    size_t terms;
+} oracle_walk;
+
+/* Checks one dictionary term against the brute-force max and min over the
+ * records of that term. */
+static int oracle_visit(void *ctx, const char *word, size_t len, const bl_terminfo *info)
+{
+    oracle_walk *w = ctx;
+    cr_assert(w->at < w->n, "dictionary term '%s' not in the articles", word);
+    const occ_rec *r = &w->recs[w->at];
+    cr_assert(strlen(r->term) == len && memcmp(r->term, word, len) == 0,
+              "dictionary term '%s', articles' next term '%s'", word, r->term);
+    uint32_t max_tf = 0, min_len = UINT32_MAX, df = 0;
+    uint64_t total = 0;
+    for (; w->at < w->n && strcmp(w->recs[w->at].term, r->term) == 0; w->at++) {
+        const occ_rec *o = &w->recs[w->at];
+        max_tf = o->tf > max_tf ? o->tf : max_tf;
+        min_len = o->doc_len < min_len ? o->doc_len : min_len;
+        total += o->tf;
+        df++;
+    }
+    cr_assert_eq(info->doc_freq, df, "'%s'", word);
+    cr_assert_eq(info->total_freq, total, "'%s'", word);
+    cr_assert_eq(info->max_tf, max_tf, "'%s': max_tf %u, expected %u", word, info->max_tf,
+                 max_tf);
+    cr_assert_eq(info->min_len, min_len, "'%s': min_len %u, expected %u", word, info->min_len,
+                 min_len);
+    w->terms++;
+    return 0;
+}
+
+/* Builds a real index (two segments, lists long enough for several
+ * postings blocks) and checks every term's max_tf and min_len, as the
+ * dictionary gives them, against a brute-force count over the articles. */
+Test(termdict, max_tf_and_min_len_from_a_real_index)
+{
+    uint64_t seed = bl_test_seed("termdict.max_tf_and_min_len_from_a_real_index");
+    bl_rng r;
+    bl_rng_init(&r, seed);
+    static const char *const vocab[] = {
+        "market", "oil", "price", "bank", "wheat", "shares", "dollar", "trade", "tonnes",
+        "profit", "quarter", "export", "grain", "coffee", "gold", "yen", "rate", "loss",
+        "merger", "dividend", "crude", "barrel", "tariff", "copper", "sugar", "cocoa"};
+    const size_t nvocab = sizeof vocab / sizeof *vocab, ndocs = 420, per_segment = 300;
+    bl_article *arts = calloc(ndocs, sizeof *arts);
+    cr_assert_not_null(arts);
+    for (size_t i = 0; i < ndocs; i++) {
+        char *f[2];
+        for (int k = 0; k < 2; k++) {
+            size_t words = bl_rng_below(&r, k ? 60 : 4), cap = words * 12 + 1, len = 0;
+            f[k] = malloc(cap);
+            f[k][0] = 0;
+            for (size_t w = 0; w < words; w++) {
+                /* Skewed, so the first words appear in most documents,
+                 * often several times. */
+                uint32_t a = bl_rng_below(&r, (uint32_t)nvocab);
+                uint32_t b = bl_rng_below(&r, (uint32_t)nvocab);
+                len += (size_t)snprintf(f[k] + len, cap - len, "%s%s", w ? " " : "",
+                                        vocab[a < b ? a : b]);
+            }
+        }
+        arts[i] = (bl_article){.title = f[0], .title_len = strlen(f[0]), .text = f[1],
+                               .text_len = strlen(f[1]), .source = "gen", .source_len = 3};
+    }
+    char *dir = bl_test_tmpdir();
+    cr_assert_not_null(dir);
+    cr_assert_eq(bl_test_build_index(dir, arts, ndocs, "english", per_segment), 0, "%s",
+                 bl_error_detail());
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_index_segment_count(idx), 2);
+    bl_analyzer *a;
+    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    size_t multi_block = 0;
+    for (size_t s = 0; s < 2; s++) {
+        size_t from = s * per_segment, to = from + per_segment < ndocs ? from + per_segment
+                                                                      : ndocs;
+        occ_rec *recs = NULL;
+        size_t nrec = 0;
+        for (size_t i = from; i < to; i++)
+            oracle_doc(a, &arts[i], &recs, &nrec);
+        qsort(recs, nrec, sizeof *recs, occ_cmp); /* stable enough: ties agree on term */
+        oracle_walk w = {recs, nrec, 0, 0};
+        const bl_termdict *d = bl_segment_termdict(bl_index_segment(idx, s));
+        cr_assert_eq(bl_termdict_prefix(d, "", 0, oracle_visit, &w), 0, "%s",
+                     bl_error_detail());
+        cr_assert_eq(w.at, nrec, "segment %zu: articles hold terms the dictionary lacks", s);
+        cr_assert_eq(w.terms, bl_termdict_count(d));
+        /* Lookups give the same as the walk. */
+        for (size_t i = 0; i < nrec; i++) {
+            bl_terminfo info;
+            cr_assert_eq(bl_termdict_lookup(d, recs[i].term, strlen(recs[i].term), &info), 0);
+            multi_block += info.doc_freq > 128 && (i == 0 || occ_cmp(&recs[i - 1], &recs[i]));
+        }
+        for (size_t i = 0; i < nrec; i++)
+            free(recs[i].term);
+        free(recs);
+    }
+    cr_assert(multi_block > 0, "no list spans several postings blocks");
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+    for (size_t i = 0; i < ndocs; i++) {
+        free((char *)arts[i].title);
+        free((char *)arts[i].text);
+    }
+    free(arts);
 }
