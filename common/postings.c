@@ -344,9 +344,11 @@ struct bl_posting_iter {
     uint32_t block;         /* current block */
     uint32_t nblocks;
     const uint8_t *lasts;   /* mapped last-doc array (nblocks > 1), or NULL */
+    uint32_t tfs_block;     /* block whose tfs tfs[] holds, NO_BLOCK if none */
     uint32_t docs[BL_BLOCK_SIZE];
     uint32_t tfs[BL_BLOCK_SIZE];
     /* cold: block decoding, positions, block-max data */
+    uint64_t tf_off;        /* .doc offset of the current block's tf run */
     const bl_postings *p;
     const bl_codec *codec;
     const uint8_t *entries; /* mapped skip entries (nblocks > 1) */
@@ -419,6 +421,20 @@ static inline uint32_t entry(const bl_posting_iter *it, uint32_t b, int k)
     return bl_get_u32le(it->entries + ENTRY_BYTES * (size_t)b + 4 * (size_t)k);
 }
 
+/* Turns decoded tf - 1 values into tfs. Errors: BL_ECORRUPT (a tf would
+ * wrap to 0). */
+static int tfs_plus_one(const bl_posting_iter *it, uint32_t b, uint32_t *tfs, uint32_t m,
+                        uint64_t off)
+{
+    uint32_t bad = 0;
+    for (uint32_t j = 0; j < m; j++) {
+        uint32_t t = tfs[j] + 1;
+        bad |= (t == 0);
+        tfs[j] = t;
+    }
+    return bad ? corrupt(&it->p->docs, off, "block %u: term frequency overflows", b) : 0;
+}
+
 /* Finds and checks the .doc and .pos regions of block b of a multi-block
  * list from its skip entry (and the one before). */
 static int block_regions(bl_posting_iter *it, uint32_t b)
@@ -449,11 +465,14 @@ static int block_regions(bl_posting_iter *it, uint32_t b)
     return 0;
 }
 
-/* Decodes block b's doc ids and tfs into docs/tfs (room for BL_BLOCK_SIZE),
- * from the regions block_regions set (for a single-block list: from the
- * list's start to the file's end). Checks the bytes used against the skip
- * entry and the last doc against it. Errors: BL_ECORRUPT with detail. */
-static int decode_block_into(bl_posting_iter *it, uint32_t b, uint32_t *docs, uint32_t *tfs)
+/* Decodes block b's doc ids into docs (room for BL_BLOCK_SIZE), and its
+ * tfs into tfs unless that is NULL (then only the tf run's size is read,
+ * and *tf_off is where it starts, for decode_tfs). Regions come from
+ * block_regions (for a single-block list: from the list's start to the
+ * file's end). Checks the bytes used against the skip entry and the last
+ * doc against it. Errors: BL_ECORRUPT with detail. */
+static int decode_block_into(bl_posting_iter *it, uint32_t b, uint32_t *docs, uint32_t *tfs,
+                             uint64_t *tf_off)
 {
     const bl_mapped *f = &it->p->docs;
     const bl_codec *c = it->codec;
@@ -473,7 +492,8 @@ static int decode_block_into(bl_posting_iter *it, uint32_t b, uint32_t *docs, ui
     size_t c1, c2;
     if (c->decode_delta1(in, avail, base, docs, m, &c1))
         return corrupt(f, off, "block %u: doc gaps do not decode", b);
-    if (c->decode(in + c1, avail - c1, tfs, m, &c2))
+    if (tfs ? c->decode(in + c1, avail - c1, tfs, m, &c2)
+            : c->run_bytes(in + c1, avail - c1, m, &c2))
         return corrupt(f, off + c1, "block %u: term frequencies do not decode", b);
     if (it->lasts && c1 + c2 != avail)
         return corrupt(f, off, "block %u holds %zu bytes, skip entry says %zu", b, c1 + c2,
@@ -486,23 +506,19 @@ static int decode_block_into(bl_posting_iter *it, uint32_t b, uint32_t *docs, ui
     if (docs[m - 1] >= it->p->doc_count)
         return corrupt(f, off, "block %u: doc id %u, but the segment has %u documents", b,
                        docs[m - 1], it->p->doc_count);
-    uint32_t bad = 0;
-    for (uint32_t j = 0; j < m; j++) {
-        uint32_t t = tfs[j] + 1;
-        bad |= (t == 0);
-        tfs[j] = t;
-    }
-    if (bad)
-        return corrupt(f, off + c1, "block %u: term frequency overflows", b);
     if (!it->lasts)
         it->doc_hi = off + c1 + c2; /* now known */
-    return 0;
+    *tf_off = off + c1;
+    return tfs ? tfs_plus_one(it, b, tfs, m, off + c1) : 0;
 }
 
 /* Makes block b current. On error ends the iterator and records the error. */
 static int load_block(bl_posting_iter *it, uint32_t b)
 {
-    int rc = decode_block_into(it, b, it->docs, it->tfs);
+    /* tfs are decoded when first asked for: counting and intersecting
+     * never need them */
+    int rc = decode_block_into(it, b, it->docs, NULL, &it->tf_off);
+    it->tfs_block = NO_BLOCK;
     if (rc) {
         fail_iter(it, rc);
         return rc;
@@ -707,7 +723,31 @@ fail:
     return rc;
 }
 
-uint32_t bl_posting_iter_freq(const bl_posting_iter *it) { return it->tfs[it->i]; }
+/* Decodes the current block's tfs. Errors: BL_ECORRUPT (the iterator
+ * ends). */
+static __attribute__((noinline)) int decode_tfs(bl_posting_iter *it)
+{
+    const bl_mapped *f = &it->p->docs;
+    size_t avail = (size_t)(it->doc_hi - it->tf_off), used;
+    int rc = 0;
+    if (it->codec->decode(f->data + it->tf_off, avail, it->tfs, it->m, &used))
+        rc = corrupt(f, it->tf_off, "block %u: term frequencies do not decode", it->block);
+    if (!rc)
+        rc = tfs_plus_one(it, it->block, it->tfs, it->m, it->tf_off);
+    if (rc) {
+        fail_iter(it, rc);
+        return rc;
+    }
+    it->tfs_block = it->block;
+    return 0;
+}
+
+uint32_t bl_posting_iter_freq(bl_posting_iter *it)
+{
+    if (it->tfs_block != it->block && decode_tfs(it))
+        return 1; /* the iterator has ended; its err says why */
+    return it->tfs[it->i];
+}
 
 /* Prepares per-document access to the current block's positions: prefix
  * sums of tfs, and the start of its first run. Errors: BL_ECORRUPT. */
@@ -859,7 +899,9 @@ int bl_posting_iter_positions(bl_posting_iter *it, const uint32_t **pos, uint32_
     if (it->ds.doc == BL_DOC_END)
         return it->ds.err;
     int rc = 0;
-    if (it->pos_block != it->block)
+    if (it->tfs_block != it->block)
+        rc = decode_tfs(it);
+    if (!rc && it->pos_block != it->block)
         rc = start_positions(it);
     if (!rc)
         rc = decode_doc_positions(it, n);
@@ -930,12 +972,13 @@ int bl_postings_read_docs(const bl_postings *p, const bl_terminfo *info, uint32_
         return rc;
     if (it->nblocks) {
         memcpy(docs, it->docs, it->m * sizeof *docs);
-        if (tfs)
+        if (tfs && (rc = decode_tfs(it)) == 0)
             memcpy(tfs, it->tfs, it->m * sizeof *tfs);
     }
+    uint64_t tf_off;
     for (uint32_t b = 1; b < it->nblocks && !rc; b++) {
         size_t at = (size_t)b * BL_BLOCK_SIZE;
-        rc = decode_block_into(it, b, docs + at, tfs ? tfs + at : it->tfs);
+        rc = decode_block_into(it, b, docs + at, tfs ? tfs + at : NULL, &tf_off);
     }
     iter_free(&it->ds);
     return rc;
@@ -955,7 +998,7 @@ int bl_postings_check_term(const bl_postings *p, const bl_terminfo *info,
     uint32_t term_max_tf = 0;
     it->full_decode = 1;
     for (uint32_t b = 0; b < it->nblocks; b++) {
-        if (b && (rc = load_block(it, b)) != 0)
+        if ((b && (rc = load_block(it, b)) != 0) || (rc = decode_tfs(it)) != 0)
             goto done;
         uint32_t mt = 0;
         for (uint32_t j = 0; j < it->m; j++) {

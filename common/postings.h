@@ -122,8 +122,11 @@ static inline bl_docset *bl_posting_iter_docset(bl_posting_iter *it)
     return (bl_docset *)it;
 }
 
-/* Term frequency in the current doc (undefined at BL_DOC_END). */
-uint32_t bl_posting_iter_freq(const bl_posting_iter *it);
+/* Term frequency in the current doc (undefined at BL_DOC_END). A block's
+ * frequencies are decoded on the first call in it (walks that only count
+ * or intersect never pay for them); if they are damaged, the iterator ends
+ * with its err set and 1 is returned. */
+uint32_t bl_posting_iter_freq(bl_posting_iter *it);
 
 /* Positions of the term in the current doc, increasing; *pos is borrowed
  * until the iterator moves or this is called again. Decodes only the runs
