@@ -16,7 +16,7 @@ typedef struct {
     uint64_t seed;         /* of the synthetic lists */
     uint32_t universe;     /* documents of the synthetic segment */
     const char *index_dir; /* a real index, or NULL */
-    const char *index_name;/* its name in JSON rows (default: the folder's) */
+    const char *index_name; /* its name in JSON rows (default: the folder's) */
     int top_terms;
     double min_run_ms;     /* JSON mode: each timed run lasts at least this */
 } bench_opts;
