@@ -3,6 +3,9 @@
 # As root it runs apt-get; otherwise through sudo; otherwise it prints the command and fails.
 set -e
 PKGS="build-essential pkg-config zlib1g-dev libxxhash-dev libcriterion-dev libutf8proc-dev libstemmer-dev libjansson-dev libcsv-dev"
+# The baselines of byline-bench --json, linked into it alone; without them
+# the bench still builds and leaves their rows out.
+PKGS="$PKGS libstreamvbyte-dev libroaring-dev"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -6,6 +6,7 @@
  * Inputs are repeatable: synthetic lists drawn from a Zipf-like vocabulary
  * with a fixed seed (--seed), and, with --index DIR, the most frequent
  * terms of a real index. Each figure is the median of --runs repetitions.
+ * --json prints rows with outside baselines instead (bench_json.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,10 +14,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
-#include "codec.h"
 #include "analyzer.h"
+#include "bench.h"
 #include "bench_bitpack.h"
+#include "codec.h"
+#include "buf.h"
 #include "error.h"
 #include "eval.h"
 #include "filefmt.h"
@@ -25,28 +27,11 @@
 #include "query.h"
 #include "termdict.h"
 
-typedef struct {
-    int runs;
-    uint64_t seed;
-    uint32_t universe;
-    const char *index_dir;
-    int top_terms;
-    int bitpack;
-} bench_opts;
-
 static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545f4914f6cdd1dull;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -112,13 +97,7 @@ static double run_walk(void *ctx)
 /* Opens iterators over lists a and b; -1 (nothing open) on failure. */
 static int open_pair(const loop_ctx *c, bl_posting_iter **ia, bl_posting_iter **ib)
 {
-    if (bl_posting_iter_new(c->p, c->a, ia))
-        return -1;
-    if (bl_posting_iter_new(c->p, c->b, ib)) {
-        bl_docset_free(bl_posting_iter_docset(*ia));
-        return -1;
-    }
-    return 0;
+    return bench_open_pair(c->p, c->a, c->b, ia, ib) ? -1 : 0;
 }
 
 static double run_intersect(void *ctx)
@@ -128,24 +107,8 @@ static double run_intersect(void *ctx)
     if (open_pair(c, &ia, &ib))
         return 0;
     bl_docset *x = bl_posting_iter_docset(ia), *y = bl_posting_iter_docset(ib);
-    if (x->cost > y->cost) {
-        bl_docset *t = x;
-        x = y;
-        y = t;
-    }
     double t0 = now_s();
-    uint64_t hits = 0;
-    uint32_t doc = x->doc;
-    /* The leapfrog: the rarer list proposes, the other seeks. */
-    while (doc != BL_DOC_END) {
-        uint32_t d = bl_docset_seek(y, doc);
-        if (d == doc) {
-            hits++;
-            doc = bl_docset_next(x);
-        } else {
-            doc = bl_docset_seek(x, d);
-        }
-    }
+    uint64_t hits = bench_leapfrog(x, y);
     double t = now_s() - t0;
     sink += hits;
     bl_docset_free(x);
@@ -161,15 +124,7 @@ static double run_union(void *ctx)
         return 0;
     bl_docset *x = bl_posting_iter_docset(ia), *y = bl_posting_iter_docset(ib);
     double t0 = now_s();
-    uint64_t n = 0;
-    while (x->doc != BL_DOC_END || y->doc != BL_DOC_END) {
-        uint32_t m = x->doc < y->doc ? x->doc : y->doc;
-        n++;
-        if (x->doc == m)
-            bl_docset_next(x);
-        if (y->doc == m)
-            bl_docset_next(y);
-    }
+    uint64_t n = bench_merge(x, y);
     double t = now_s() - t0;
     sink += n;
     bl_docset_free(x);
@@ -184,31 +139,13 @@ static double run_phrase(void *ctx)
     bl_posting_iter *ia, *ib;
     if (open_pair(c, &ia, &ib))
         return 0;
-    bl_docset *x = bl_posting_iter_docset(ia), *y = bl_posting_iter_docset(ib);
+    int err;
     double t0 = now_s();
-    uint64_t hits = 0;
-    uint32_t doc = x->doc;
-    while (doc != BL_DOC_END) {
-        uint32_t d = bl_docset_seek(y, doc);
-        if (d != doc) {
-            doc = bl_docset_seek(x, d);
-            continue;
-        }
-        const uint32_t *pa, *pb;
-        uint32_t na, nb, j = 0;
-        if (bl_posting_iter_positions(ia, &pa, &na) || bl_posting_iter_positions(ib, &pb, &nb))
-            break;
-        for (uint32_t i = 0; i < na; i++) {
-            while (j < nb && pb[j] < pa[i] + 1)
-                j++;
-            hits += j < nb && pb[j] == pa[i] + 1;
-        }
-        doc = bl_docset_next(x);
-    }
+    uint64_t hits = bench_phrase(ia, ib, &err);
     double t = now_s() - t0;
     sink += hits;
-    bl_docset_free(x);
-    bl_docset_free(y);
+    bl_docset_free(bl_posting_iter_docset(ia));
+    bl_docset_free(bl_posting_iter_docset(ib));
     return t;
 }
 
@@ -253,41 +190,6 @@ static void bench_pair(const bench_opts *o, const bl_postings *p, const char *la
 
 /* ---- synthetic lists --------------------------------------------------- */
 
-typedef struct {
-    uint32_t *docs, *tfs, *pos;
-    uint32_t n;
-} synth_list;
-
-static void make_list(uint64_t *rng, uint32_t universe, double density, synth_list *l)
-{
-    size_t cap = (size_t)(universe * density * 1.2) + 16;
-    l->docs = malloc(cap * sizeof *l->docs);
-    l->tfs = malloc(cap * sizeof *l->tfs);
-    l->n = 0;
-    size_t npos = 0, pos_cap = cap * 2;
-    l->pos = malloc(pos_cap * sizeof *l->pos);
-    uint64_t threshold = (uint64_t)(density * 18446744073709551615.0);
-    for (uint32_t d = 0; d < universe && l->n < cap; d++) {
-        if (rng_next(rng) > threshold)
-            continue;
-        /* Geometric tf with mean about 1.5, positions spread over 300 tokens. */
-        uint32_t tf = 1;
-        while (tf < 20 && (rng_next(rng) & 3) == 0)
-            tf++;
-        if (npos + tf > pos_cap) {
-            pos_cap = pos_cap * 2 + tf;
-            l->pos = realloc(l->pos, pos_cap * sizeof *l->pos);
-        }
-        uint32_t p = 0;
-        for (uint32_t k = 0; k < tf; k++) {
-            p += 1 + (uint32_t)(rng_next(rng) % (300 / tf));
-            l->pos[npos++] = p;
-        }
-        l->docs[l->n] = d;
-        l->tfs[l->n++] = tf;
-    }
-}
-
 static int bench_synthetic(const bench_opts *o)
 {
     /* Zipf: the r-th most frequent word occurs in about 1/r of the documents
@@ -312,11 +214,14 @@ static int bench_synthetic(const bench_opts *o)
     int rc = bl_postings_writer_new(&w, dpath, ppath, BL_CODEC_DEFAULT);
     for (int i = 0; i < 3 && !rc; i++) {
         synth_list l;
-        make_list(&rng, o->universe, densities[i], &l);
+        if (bench_synth_list(&rng, o->universe, densities[i], &l)) {
+            bl_postings_writer_abort(w);
+            free(lens);
+            fprintf(stderr, "byline-bench: out of memory\n");
+            return 1;
+        }
         rc = bl_postings_writer_add(w, l.docs, l.tfs, l.n, l.pos, lens, &info[i]);
-        free(l.docs);
-        free(l.tfs);
-        free(l.pos);
+        bench_synth_free(&l);
     }
     if (!rc)
         rc = bl_postings_writer_finish(w);
@@ -518,12 +423,16 @@ static int bench_index(const bench_opts *o)
 
 int main(int argc, char **argv)
 {
-    bench_opts o = {7, 42, 4000000, NULL, 50, 0};
+    bench_opts o = {0, 42, 4000000, NULL, NULL, 50, 50};
+    int json = 0, bitpack = 0;
+    enum { OPT_JSON = 256, OPT_MIN_MS, OPT_INDEX_NAME };
     static const struct option longs[] = {
         {"runs", required_argument, 0, 'r'},  {"seed", required_argument, 0, 's'},
         {"universe", required_argument, 0, 'u'}, {"index", required_argument, 0, 'i'},
-        {"help", no_argument, 0, 'h'},        {"bitpack", no_argument, 0, 'b'},
-        {0, 0, 0, 0},
+        {"json", no_argument, 0, OPT_JSON},   {"min-ms", required_argument, 0, OPT_MIN_MS},
+        {"index-name", required_argument, 0, OPT_INDEX_NAME},
+        {"bitpack", no_argument, 0, 'b'},
+        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "r:s:u:i:h", longs, NULL)) != -1) {
@@ -532,19 +441,34 @@ int main(int argc, char **argv)
         case 's': o.seed = strtoull(optarg, NULL, 10); break;
         case 'u': o.universe = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'i': o.index_dir = optarg; break;
-        case 'b': o.bitpack = 1; break;
+        case OPT_JSON: json = 1; break;
+        case OPT_MIN_MS: o.min_run_ms = atof(optarg) > 0 ? atof(optarg) : 0; break;
+        case OPT_INDEX_NAME: o.index_name = optarg; break;
+        case 'b': bitpack = 1; break;
         case 'h':
-            printf("usage: byline-bench [--runs N] [--seed S] [--universe DOCS] [--index DIR] [--bitpack]\n"
+            printf("usage: byline-bench [--json] [--runs N] [--min-ms MS] [--seed S]\n"
+                   "                    [--universe DOCS] [--index DIR [--index-name NAME]]\n"
+                   "       byline-bench --bitpack [--runs N] [--seed S]\n"
                    "Benchmarks the posting-merge loop (decode, intersect, union, phrase) on\n"
                    "synthetic Zipf lists and, with --index, on the most frequent terms of an\n"
-                   "index; every figure is a median of N runs beside memcpy of the same bytes.\n"
-                   "--bitpack instead times codec 2's bit packing (ns/int per width and path).\n");
+                   "index. The table (default) gives medians of N runs (default 7) beside\n"
+                   "memcpy of the same bytes; --json prints one JSON object per row instead,\n"
+                   "with streamvbyte and CRoaring baselines when built in, each figure the\n"
+                   "fastest of N runs (default 5) of at least MS milliseconds (default 50).\n"
+                   "--bitpack times codec 2's bit packing (ns/int per width and path).\n");
             return 0;
         default: return 2;
         }
     }
-    if (o.bitpack)
-        return bench_bitpack(o.runs, o.seed);
+    if (bitpack)
+        return bench_bitpack(o.runs ? o.runs : 7, o.seed);
+    if (json) {
+        if (!o.runs)
+            o.runs = 5;
+        return bench_json_main(&o);
+    }
+    if (!o.runs)
+        o.runs = 7;
     printf("byline-bench: median of %d runs; \"x memcpy time\" = loop time / memcpy time of the "
            "same encoded bytes\n",
            o.runs);

@@ -3,7 +3,8 @@
 # Reuters-21578 corpus is beside the project, on that corpus's index, an
 # end-to-end run of the dev queries through `byline search --stats`,
 # `--count --queries` over a 100,000-line query file against one-shot runs,
-# and ORs of 5,000 and 20,000 words.
+# and ORs of 5,000 and 20,000 words. The JSON rows of `byline-bench --json`
+# (with Reuters, also over the corpus indexed $COPIES times) go to $JSON.
 set -e
 BIN=${BIN:-bin}
 REUTERS=${REUTERS:-../shared/corpora/reuters21578}
@@ -13,6 +14,9 @@ BIGQ=${BIGQ:-build/bench-queries-100k.txt}
 NBIG=${NBIG:-100000}
 SEED=${SEED:-42}
 NSHOT=${NSHOT:-20}
+JSON=${JSON:-build/bench.json}
+COPIES=${COPIES:-50}
+BIG_INDEX=${BIG_INDEX:-build/bench-reuters-x$COPIES.idx}
 
 # Writes $NBIG queries to $BIGQ, the same for the same $SEED and $QUERIES:
 # half are dev queries as written, half one to three of their words (a pair
@@ -103,9 +107,48 @@ bench_long_queries() {
     done
 }
 
+# Reuters-21578 indexed $COPIES times under new ids (50 copies: 1,078,900
+# articles, one segment): copy K of each file has NEWID="N" rewritten to
+# NEWID="xK-N". The copies are scratch files, deleted once indexed; the
+# index is kept, and made again when missing, unfinished (no stamp) or no
+# longer readable (another format version).
+build_big_index() {
+    rc=0
+    "$BIN/byline" search -i "$BIG_INDEX" --count reuter >/dev/null 2>&1 || rc=$?
+    [ -f "$BIG_INDEX.done" ] && [ "$rc" -le 1 ] && return 0
+    echo
+    echo "bench: indexing Reuters-21578 $COPIES times into $BIG_INDEX (once; minutes)"
+    src=build/bench-copies
+    rm -rf "$BIG_INDEX" "$BIG_INDEX.done" "$src"
+    mkdir -p "$src"
+    k=1
+    while [ "$k" -le "$COPIES" ]; do
+        LC_ALL=C sed "s/NEWID=\"/NEWID=\"x$k-/" "$REUTERS"/reut2-*.sgm >"$src/copy-$k.sgm"
+        k=$((k + 1))
+    done
+    # A big memory budget keeps it one segment (it peaks near 600 MB);
+    # each copy warns once about an article without text.
+    "$BIN/byline" index -q -m 16384 -o "$BIG_INDEX" "$src" 2>build/bench-copies.log ||
+        { cat build/bench-copies.log >&2; rm -rf "$src"; exit 1; }
+    rm -rf "$src"
+    touch "$BIG_INDEX.done"
+}
+
+# byline-bench --json into $JSON (written whole or not at all), with the
+# given index arguments.
+bench_json() {
+    echo
+    echo "bench: JSON rows (byline-bench --json $*) into $JSON"
+    "$BIN/byline-bench" --json "$@" >"$JSON.tmp"
+    mv "$JSON.tmp" "$JSON"
+    echo "bench: $(wc -l <"$JSON") rows in $JSON"
+}
+
 if [ ! -d "$REUTERS" ]; then
     echo "bench: $REUTERS is absent; synthetic lists only"
-    exec "$BIN/byline-bench"
+    "$BIN/byline-bench"
+    bench_json
+    exit 0
 fi
 # An index of another format version (an older build) is made again.
 if ! "$BIN/byline" check -i "$INDEX" >/dev/null 2>&1; then
@@ -113,6 +156,8 @@ if ! "$BIN/byline" check -i "$INDEX" >/dev/null 2>&1; then
     "$BIN/byline" index -o "$INDEX" "$REUTERS"/reut2-*.sgm
 fi
 "$BIN/byline-bench" --index "$INDEX"
+build_big_index
+bench_json --index "$BIG_INDEX" --index-name "reuters-x$COPIES"
 if [ -f "$QUERIES" ]; then
     echo
     echo "end to end: $QUERIES over $INDEX (top 10 with snippets, then counts only)"
