@@ -1,7 +1,8 @@
 /* bench_json.c: byline-bench --json, one JSON object a line per measured
  * row, Byline beside outside baselines timed in the same run:
  *
- *   op "decode"     a whole doc list to doc ids and tfs: Byline
+ *   op "decode"     a whole doc list to doc ids and tfs ("values": "doc+tf")
+ *                   and to doc ids alone ("doc", or "gap"): Byline
  *                   (bl_postings_read_docs, and "byline-iter", a docset walk
  *                   reading each tf), "memcpy" of the list's encoded bytes,
  *                   "streamvbyte" (the same gaps and tfs as two streams)
@@ -328,6 +329,34 @@ static int op_decode_byline(void *ctx, uint64_t *result)
     return rc;
 }
 
+/* Doc ids alone (tfs stay encoded): the doc-id gap blocks the issue's
+ * decode target speaks of. */
+static int op_decode_byline_docs(void *ctx, uint64_t *result)
+{
+    decode_ctx *c = ctx;
+    int rc = bl_postings_read_docs(c->p, &c->l->info, c->docs, NULL);
+    *result = c->docs[c->l->info.doc_freq - 1];
+    return rc;
+}
+
+static int op_decode_svb_docs(void *ctx, uint64_t *result)
+{
+    decode_ctx *c = ctx;
+    uint32_t n = c->l->info.doc_freq;
+    bench_svb_decode(c->gaps_enc, c->docs, n);
+    *result = c->docs[n - 1];
+    return 0;
+}
+
+static int op_decode_svb_delta_docs(void *ctx, uint64_t *result)
+{
+    decode_ctx *c = ctx;
+    uint32_t n = c->l->info.doc_freq;
+    bench_svb_delta_decode(c->delta_enc, c->docs, n);
+    *result = c->docs[n - 1];
+    return 0;
+}
+
 static int op_decode_iter(void *ctx, uint64_t *result)
 {
     decode_ctx *c = ctx;
@@ -373,13 +402,17 @@ static int op_decode_svb_delta(void *ctx, uint64_t *result)
     return 0;
 }
 
-/* Non-zero if the output buffers hold exactly l's docs and tfs (or, with
- * gaps, its doc gaps); clears them for the next implementation. */
-static int decoded_ok(const decode_ctx *c, int gaps)
+/* What a decode must have produced: doc ids or gaps, with tfs or not. */
+enum { DOCS_TFS = 0, GAPS_TFS = 1, DOCS_ONLY = -1, GAPS_ONLY = -2 };
+
+/* Non-zero if the output buffers hold exactly l's docs (or doc gaps) and,
+ * unless told otherwise, its tfs; clears them for the next implementation. */
+static int decoded_ok(const decode_ctx *c, int what)
 {
     const list_in *l = c->l;
     uint32_t n = l->info.doc_freq;
-    int ok = memcmp(c->tfs, l->tfs, (size_t)n * sizeof *l->tfs) == 0;
+    int gaps = what == GAPS_TFS || what == GAPS_ONLY;
+    int ok = what < 0 || memcmp(c->tfs, l->tfs, (size_t)n * sizeof *l->tfs) == 0;
     for (uint32_t i = 0; i < n && ok; i++)
         ok = c->docs[i] == (gaps && i ? l->docs[i] - l->docs[i - 1] : l->docs[i]);
     memset(c->docs, 0xff, (size_t)n * sizeof *c->docs);
@@ -426,7 +459,7 @@ static int decode_rows(const bench_opts *o, const dataset *d, const list_in *l)
     uint64_t v;
     if (!c.docs || !c.tfs || !c.copy)
         goto nomem;
-    if (op_decode_byline(&c, &v) || !decoded_ok(&c, 0)) {
+    if (op_decode_byline(&c, &v) || !decoded_ok(&c, DOCS_TFS)) {
         wrong_result(&r);
         goto done;
     }
@@ -434,6 +467,14 @@ static int decode_rows(const bench_opts *o, const dataset *d, const list_in *l)
         goto done;
     r.impl = "byline-iter";
     if (time_row(o, &r, op_decode_iter, &c))
+        goto done;
+    r.impl = "byline";
+    r.values = "doc";
+    if (op_decode_byline_docs(&c, &v) || !decoded_ok(&c, DOCS_ONLY)) {
+        wrong_result(&r);
+        goto done;
+    }
+    if (time_row(o, &r, op_decode_byline_docs, &c))
         goto done;
     r.impl = "memcpy";
     r.values = "encoded bytes";
@@ -446,7 +487,7 @@ static int decode_rows(const bench_opts *o, const dataset *d, const list_in *l)
         r.impl = "streamvbyte";
         r.values = "gap+tf";
         r.bytes = gap_bytes + tf_bytes;
-        if (op_decode_svb(&c, &v) || !decoded_ok(&c, 1)) {
+        if (op_decode_svb(&c, &v) || !decoded_ok(&c, GAPS_TFS)) {
             wrong_result(&r);
             goto done;
         }
@@ -455,11 +496,29 @@ static int decode_rows(const bench_opts *o, const dataset *d, const list_in *l)
         r.impl = "streamvbyte-delta";
         r.values = "doc+tf";
         r.bytes = delta_bytes + tf_bytes;
-        if (op_decode_svb_delta(&c, &v) || !decoded_ok(&c, 0)) {
+        if (op_decode_svb_delta(&c, &v) || !decoded_ok(&c, DOCS_TFS)) {
             wrong_result(&r);
             goto done;
         }
         if (time_row(o, &r, op_decode_svb_delta, &c))
+            goto done;
+        r.impl = "streamvbyte";
+        r.values = "gap";
+        r.bytes = gap_bytes;
+        if (op_decode_svb_docs(&c, &v) || !decoded_ok(&c, GAPS_ONLY)) {
+            wrong_result(&r);
+            goto done;
+        }
+        if (time_row(o, &r, op_decode_svb_docs, &c))
+            goto done;
+        r.impl = "streamvbyte-delta";
+        r.values = "doc";
+        r.bytes = delta_bytes;
+        if (op_decode_svb_delta_docs(&c, &v) || !decoded_ok(&c, DOCS_ONLY)) {
+            wrong_result(&r);
+            goto done;
+        }
+        if (time_row(o, &r, op_decode_svb_delta_docs, &c))
             goto done;
     }
     rc = 0;
