@@ -245,7 +245,7 @@ static ALWAYS_INLINE AVX2 __m256i avx_load_rows(const uint8_t *block, unsigned l
  * the four lanes, i.e. values 4k..4k+7, each half with its own row and
  * shift (variable shifts). A half whose value does not spill into the next
  * word shifts its spill row by 32, which AVX2 defines as giving 0; that row
- * must still lie inside the block, hence the min() below. */
+ * must still lie inside the block (no over-read), hence the clamp below. */
 static ALWAYS_INLINE AVX2 __m256i avx_unpack_pair(const uint8_t *in, const unsigned b,
                                                   unsigned k)
 {
@@ -289,6 +289,7 @@ static ALWAYS_INLINE AVX2 void avx_unpack_body(const uint8_t *restrict in, const
         _mm256_storeu_si256((__m256i *)(void *)(out + 4 * k), avx_unpack_pair(in, b, k));
 }
 
+/* As sse_prefix1, 8 at a time. */
 static AVX2 void avx_prefix1(uint32_t *v, size_t n, uint32_t base)
 {
     __m256i carry = _mm256_set1_epi32((int)(base - 1));
