@@ -1,12 +1,15 @@
 /* bitpack.c: codec 2's bit packing (layout in bitpack.h).
  *
- * Each path (scalar, SSE4.1, AVX2) writes one generic kernel per operation
- * as an always-inline function of the width; BL_EACH_WIDTH stamps out one
- * copy per width 0..32, in which the compiler unrolls the 32 steps of a lane
- * and folds every shift count and row offset into constants. The SIMD
- * kernels carry __attribute__((target)), so this file needs no special
- * compiler flags and runs on any x86-64: a table of function pointers per
- * path is chosen once, on first use.
+ * Only unpacking is on the query path, so only it is specialised: each
+ * SIMD path (SSE4.1, AVX2) writes its unpack kernel once, as an
+ * always-inline function of the width, and BL_EACH_WIDTH stamps out one
+ * copy per width 0..32, in which the compiler unrolls the 32 steps and
+ * folds every shift count and row offset into constants. Packing, prefix
+ * sums and the scalar path are one loop for every width. The SIMD code
+ * carries __attribute__((target)), so this file needs no special compiler
+ * flags and runs on any x86-64: a table of function pointers per path is
+ * chosen once, on first use. (Unrolling all 33 widths is what the compile
+ * time of this file goes to; a sanitized build multiplies it.)
  */
 #include "bitpack.h"
 
@@ -59,42 +62,50 @@ static ALWAYS_INLINE const uint8_t *word_at(const uint8_t *block, unsigned w, un
 
 /* ---- scalar ------------------------------------------------------------ */
 
-static ALWAYS_INLINE void scalar_pack_body(const uint32_t *restrict in, const unsigned b,
-                                           uint8_t *restrict out)
+/* One loop for every width: the portable fallback and the plainest reading
+ * of the layout. Step k handles word position k*b of the four lanes, which
+ * share their shift, so compilers may vectorise the inner loop. */
+static void scalar_pack(const uint32_t *restrict in, unsigned b, uint8_t *restrict out)
 {
     const uint32_t mask = low_mask(b);
-    for (unsigned j = 0; j < 4; j++) {
-        uint32_t acc = 0;
-        UNROLL_32
-        for (unsigned k = 0; k < 32; k++) {
-            unsigned t = k * b, w = t / 32, s = t % 32;
-            uint32_t v = in[4 * k + j] & mask;
-            acc |= v << s;
-            if (s + b >= 32) { /* word w is full */
-                store_le32(out + 16 * w + 4 * j, acc);
-                acc = s + b > 32 ? v >> (32 - s) : 0;
-            }
+    uint32_t acc[4] = {0, 0, 0, 0};
+    unsigned w = 0, s = 0;
+    for (unsigned k = 0; k < 32 && b; k++) {
+        for (unsigned j = 0; j < 4; j++)
+            acc[j] |= (in[4 * k + j] & mask) << s;
+        if (s + b < 32) {
+            s += b;
+            continue;
         }
+        /* word w of each lane is full; the values' high bits start word w+1 */
+        for (unsigned j = 0; j < 4; j++) {
+            store_le32(out + 16 * w + 4 * j, acc[j]);
+            acc[j] = s + b > 32 ? (in[4 * k + j] & mask) >> (32 - s) : 0;
+        }
+        w++;
+        s = s + b - 32;
     }
 }
 
-static ALWAYS_INLINE void scalar_unpack_body(const uint8_t *restrict in, const unsigned b,
-                                             uint32_t *restrict out)
+static void scalar_unpack(const uint8_t *restrict in, unsigned b, uint32_t *restrict out)
 {
     if (b == 0) {
         memset(out, 0, BL_PACK_BLOCK * sizeof *out);
         return;
     }
     const uint32_t mask = low_mask(b);
-    for (unsigned j = 0; j < 4; j++) {
-        UNROLL_32
-        for (unsigned k = 0; k < 32; k++) {
-            unsigned t = k * b, w = t / 32, s = t % 32;
-            uint32_t v = load_le32(word_at(in, w, j)) >> s;
-            if (s + b > 32)
-                v |= load_le32(word_at(in, w + 1, j)) << (32 - s);
-            out[4 * k + j] = v & mask;
-        }
+    unsigned w = 0, s = 0;
+    for (unsigned k = 0; k < 32; k++) {
+        if (s + b > 32)
+            for (unsigned j = 0; j < 4; j++)
+                out[4 * k + j] = (load_le32(word_at(in, w, j)) >> s |
+                                  load_le32(word_at(in, w + 1, j)) << (32 - s)) & mask;
+        else
+            for (unsigned j = 0; j < 4; j++)
+                out[4 * k + j] = load_le32(word_at(in, w, j)) >> s & mask;
+        s += b;
+        w += s / 32;
+        s %= 32;
     }
 }
 
@@ -116,23 +127,6 @@ static uint32_t scalar_or_all(const uint32_t *v, size_t n)
     return acc;
 }
 
-#define SCALAR_KERNELS(b)                                                                 \
-    static void scalar_pack_##b(const uint32_t *restrict in, uint8_t *restrict out)       \
-    {                                                                                     \
-        scalar_pack_body(in, b, out);                                                     \
-    }                                                                                     \
-    static void scalar_unpack_##b(const uint8_t *restrict in, uint32_t *restrict out)     \
-    {                                                                                     \
-        scalar_unpack_body(in, b, out);                                                   \
-    }                                                                                     \
-    static void scalar_delta_##b(const uint8_t *restrict in, uint32_t base,               \
-                                 uint32_t *restrict out)                                  \
-    {                                                                                     \
-        scalar_unpack_body(in, b, out);                                                   \
-        scalar_prefix1(out, BL_PACK_BLOCK, base);                                         \
-    }
-BL_EACH_WIDTH(SCALAR_KERNELS)
-
 /* ---- SSE4.1 ------------------------------------------------------------ */
 
 #ifdef BL_X86
@@ -143,25 +137,28 @@ static ALWAYS_INLINE SSE41 __m128i sse_load_row(const uint8_t *block, unsigned r
     return _mm_loadu_si128((const __m128i *)(const void *)(block + 16 * r));
 }
 
-/* One register holds word k of the four lanes, so step k of the loop
- * handles values 4k..4k+3 at once, in the order they sit in memory. */
-static ALWAYS_INLINE SSE41 void sse_pack_body(const uint32_t *restrict in, const unsigned b,
-                                              uint8_t *restrict out)
+/* Packing is not on the query path: one loop for every width, with shift
+ * counts in a register. Step k handles word position k*b of the four
+ * lanes, i.e. values 4k..4k+3, in the order they sit in memory. */
+static SSE41 void sse_pack(const uint32_t *restrict in, unsigned b, uint8_t *restrict out)
 {
-    if (b == 0)
-        return;
     const __m128i mask = _mm_set1_epi32((int)low_mask(b));
     __m128i acc = _mm_setzero_si128();
-    UNROLL_32
-    for (unsigned k = 0; k < 32; k++) {
-        unsigned t = k * b, w = t / 32, s = t % 32;
+    unsigned w = 0, s = 0;
+    for (unsigned k = 0; k < 32 && b; k++) {
         __m128i v = _mm_and_si128(_mm_loadu_si128((const __m128i *)(const void *)(in + 4 * k)),
                                   mask);
-        acc = _mm_or_si128(acc, _mm_slli_epi32(v, (int)s));
-        if (s + b >= 32) {
-            _mm_storeu_si128((__m128i *)(void *)(out + 16 * w), acc);
-            acc = s + b > 32 ? _mm_srli_epi32(v, (int)(32 - s)) : _mm_setzero_si128();
+        acc = _mm_or_si128(acc, _mm_sll_epi32(v, _mm_cvtsi32_si128((int)s)));
+        if (s + b < 32) {
+            s += b;
+            continue;
         }
+        /* word w of each lane is full; the values' high bits start word w+1 */
+        _mm_storeu_si128((__m128i *)(void *)(out + 16 * w), acc);
+        acc = s + b > 32 ? _mm_srl_epi32(v, _mm_cvtsi32_si128((int)(32 - s)))
+                         : _mm_setzero_si128();
+        w++;
+        s = s + b - 32;
     }
 }
 
@@ -174,14 +171,12 @@ static ALWAYS_INLINE SSE41 __m128i sse_local_sum1(__m128i g)
     return _mm_add_epi32(g, _mm_slli_si128(g, 8));
 }
 
-/* Unpacks, and with `delta` turns gaps into values on the fly: carry holds
- * the last value so far (base - 1 at the start), broadcast. */
+/* One register holds word k of the four lanes, so step k of the loop
+ * yields values 4k..4k+3, in the order they sit in memory. */
 static ALWAYS_INLINE SSE41 void sse_unpack_body(const uint8_t *restrict in, const unsigned b,
-                                                const int delta, uint32_t base,
                                                 uint32_t *restrict out)
 {
     const __m128i mask = _mm_set1_epi32((int)low_mask(b));
-    __m128i carry = _mm_set1_epi32((int)(base - 1));
     __m128i cur = b ? sse_load_row(in, 0) : _mm_setzero_si128();
     UNROLL_32
     for (unsigned k = 0; k < 32; k++) {
@@ -194,16 +189,12 @@ static ALWAYS_INLINE SSE41 void sse_unpack_body(const uint8_t *restrict in, cons
         }
         if (b < 32)
             v = _mm_and_si128(v, mask);
-        if (delta) {
-            v = sse_local_sum1(v);
-            __m128i total = _mm_shuffle_epi32(v, 0xff);
-            v = _mm_add_epi32(v, carry);
-            carry = _mm_add_epi32(carry, total);
-        }
         _mm_storeu_si128((__m128i *)(void *)(out + 4 * k), v);
     }
 }
 
+/* The minus-one prefix sums of v[0..n) in place, modulo 2^32: carry holds
+ * the last value so far, broadcast (base - 1 at the start). */
 static SSE41 void sse_prefix1(uint32_t *v, size_t n, uint32_t base)
 {
     __m128i carry = _mm_set1_epi32((int)(base - 1));
@@ -230,18 +221,11 @@ static SSE41 uint32_t sse_or_all(const uint32_t *v, size_t n)
 }
 
 #define SSE_KERNELS(b)                                                                    \
-    static SSE41 void sse_pack_##b(const uint32_t *restrict in, uint8_t *restrict out)    \
+    static SSE41 void sse_unpack_##b(const uint8_t *restrict in, unsigned bits,           \
+                                     uint32_t *restrict out)                              \
     {                                                                                     \
-        sse_pack_body(in, b, out);                                                        \
-    }                                                                                     \
-    static SSE41 void sse_unpack_##b(const uint8_t *restrict in, uint32_t *restrict out)  \
-    {                                                                                     \
-        sse_unpack_body(in, b, 0, 0, out);                                                \
-    }                                                                                     \
-    static SSE41 void sse_delta_##b(const uint8_t *restrict in, uint32_t base,            \
-                                    uint32_t *restrict out)                               \
-    {                                                                                     \
-        sse_unpack_body(in, b, 1, base, out);                                             \
+        (void)bits;                                                                       \
+        sse_unpack_body(in, b, out);                                                      \
     }
 BL_EACH_WIDTH(SSE_KERNELS)
 
@@ -261,7 +245,7 @@ static ALWAYS_INLINE AVX2 __m256i avx_load_rows(const uint8_t *block, unsigned l
  * the four lanes, i.e. values 4k..4k+7, each half with its own row and
  * shift (variable shifts). A half whose value does not spill into the next
  * word shifts its spill row by 32, which AVX2 defines as giving 0; that row
- * must still lie inside the block, hence the min() below. */
+ * must still lie inside the block (no over-read), hence the clamp below. */
 static ALWAYS_INLINE AVX2 __m256i avx_unpack_pair(const uint8_t *in, const unsigned b,
                                                   unsigned k)
 {
@@ -298,24 +282,14 @@ static ALWAYS_INLINE AVX2 __m256i avx_local_sum1(__m256i g)
 }
 
 static ALWAYS_INLINE AVX2 void avx_unpack_body(const uint8_t *restrict in, const unsigned b,
-                                               const int delta, uint32_t base,
                                                uint32_t *restrict out)
 {
-    __m256i carry = _mm256_set1_epi32((int)(base - 1));
-    const __m256i last = _mm256_set1_epi32(7);
     UNROLL_32
-    for (unsigned k = 0; k < 32; k += 2) {
-        __m256i v = avx_unpack_pair(in, b, k);
-        if (delta) {
-            v = avx_local_sum1(v);
-            __m256i total = _mm256_permutevar8x32_epi32(v, last);
-            v = _mm256_add_epi32(v, carry);
-            carry = _mm256_add_epi32(carry, total);
-        }
-        _mm256_storeu_si256((__m256i *)(void *)(out + 4 * k), v);
-    }
+    for (unsigned k = 0; k < 32; k += 2)
+        _mm256_storeu_si256((__m256i *)(void *)(out + 4 * k), avx_unpack_pair(in, b, k));
 }
 
+/* As sse_prefix1, 8 at a time. */
 static AVX2 void avx_prefix1(uint32_t *v, size_t n, uint32_t base)
 {
     __m256i carry = _mm256_set1_epi32((int)(base - 1));
@@ -344,53 +318,41 @@ static AVX2 uint32_t avx_or_all(const uint32_t *v, size_t n)
 }
 
 #define AVX_KERNELS(b)                                                                    \
-    static AVX2 void avx_unpack_##b(const uint8_t *restrict in, uint32_t *restrict out)   \
+    static AVX2 void avx_unpack_##b(const uint8_t *restrict in, unsigned bits,            \
+                                    uint32_t *restrict out)                               \
     {                                                                                     \
-        avx_unpack_body(in, b, 0, 0, out);                                                \
-    }                                                                                     \
-    static AVX2 void avx_delta_##b(const uint8_t *restrict in, uint32_t base,             \
-                                   uint32_t *restrict out)                                \
-    {                                                                                     \
-        avx_unpack_body(in, b, 1, base, out);                                             \
+        (void)bits;                                                                       \
+        avx_unpack_body(in, b, out);                                                      \
     }
 BL_EACH_WIDTH(AVX_KERNELS)
 #endif /* BL_X86 */
 
 /* ---- the paths --------------------------------------------------------- */
 
-typedef void (*pack_fn)(const uint32_t *restrict in, uint8_t *restrict out);
-typedef void (*unpack_fn)(const uint8_t *restrict in, uint32_t *restrict out);
-typedef void (*delta_fn)(const uint8_t *restrict in, uint32_t base, uint32_t *restrict out);
+/* Unpack kernels take the width even where it is built in, so that the
+ * generic scalar loop fits the same table. */
+typedef void (*unpack_fn)(const uint8_t *restrict in, unsigned b, uint32_t *restrict out);
 
 typedef struct {
     const char *name;
     int (*supported)(void);
-    pack_fn pack[NWIDTHS];
+    void (*pack)(const uint32_t *restrict in, unsigned b, uint8_t *restrict out);
     unpack_fn unpack[NWIDTHS];
-    delta_fn delta[NWIDTHS];
     void (*prefix1)(uint32_t *v, size_t n, uint32_t base);
     uint32_t (*or_all)(const uint32_t *v, size_t n);
 } bitpack_path;
 
-#define ENTRY(prefix, b) prefix##_##b,
-#define SCALAR_PACK(b) ENTRY(scalar_pack, b)
-#define SCALAR_UNPACK(b) ENTRY(scalar_unpack, b)
-#define SCALAR_DELTA(b) ENTRY(scalar_delta, b)
+#define SCALAR_UNPACK(b) scalar_unpack,
 
 static int always(void) { return 1; }
 
 static const bitpack_path scalar_path = {
-    "scalar", always,
-    {BL_EACH_WIDTH(SCALAR_PACK)}, {BL_EACH_WIDTH(SCALAR_UNPACK)}, {BL_EACH_WIDTH(SCALAR_DELTA)},
-    scalar_prefix1, scalar_or_all,
+    "scalar", always, scalar_pack, {BL_EACH_WIDTH(SCALAR_UNPACK)}, scalar_prefix1, scalar_or_all,
 };
 
 #ifdef BL_X86
-#define SSE_PACK(b) ENTRY(sse_pack, b)
-#define SSE_UNPACK(b) ENTRY(sse_unpack, b)
-#define SSE_DELTA(b) ENTRY(sse_delta, b)
-#define AVX_UNPACK(b) ENTRY(avx_unpack, b)
-#define AVX_DELTA(b) ENTRY(avx_delta, b)
+#define SSE_UNPACK(b) sse_unpack_##b,
+#define AVX_UNPACK(b) avx_unpack_##b,
 
 static int has_sse41(void)
 {
@@ -405,15 +367,12 @@ static int has_avx2(void)
 }
 
 static const bitpack_path sse41_path = {
-    "sse41", has_sse41,
-    {BL_EACH_WIDTH(SSE_PACK)}, {BL_EACH_WIDTH(SSE_UNPACK)}, {BL_EACH_WIDTH(SSE_DELTA)},
-    sse_prefix1, sse_or_all,
+    "sse41", has_sse41, sse_pack, {BL_EACH_WIDTH(SSE_UNPACK)}, sse_prefix1, sse_or_all,
 };
 
+/* AVX2 machines have SSE4.1: packing reuses its loop. */
 static const bitpack_path avx2_path = {
-    "avx2", has_avx2,
-    {BL_EACH_WIDTH(SSE_PACK)}, {BL_EACH_WIDTH(AVX_UNPACK)}, {BL_EACH_WIDTH(AVX_DELTA)},
-    avx_prefix1, avx_or_all,
+    "avx2", has_avx2, sse_pack, {BL_EACH_WIDTH(AVX_UNPACK)}, avx_prefix1, avx_or_all,
 };
 #endif
 
@@ -474,41 +433,47 @@ unsigned bl_bits_needed(const uint32_t *v, size_t n)
 void bl_pack128(const uint32_t *in, unsigned bits, uint8_t *out)
 {
     assert(bits <= BL_PACK_MAX_BITS);
-    path()->pack[bits](in, out);
+    path()->pack(in, bits, out);
 }
 
 void bl_unpack128(const uint8_t *in, unsigned bits, uint32_t *out)
 {
     assert(bits <= BL_PACK_MAX_BITS);
-    path()->unpack[bits](in, out);
+    path()->unpack[bits](in, bits, out);
 }
 
-/* Non-zero if the true (unbounded) sums behind v[0..n), computed modulo
- * 2^32 from gaps of at most gap_bits bits, reached UINT32_MAX. The true
- * sums increase strictly, so a wrap shows as a value not above the one
- * before (or the first below base), and only the last can be exactly
- * UINT32_MAX without a wrap after it. When the gaps plus n-1 sum below
- * 2^32 (gap_bits <= 25 for n <= 128), there was at most one wrap and the
- * last value alone tells. */
-static int sums_overflowed(const uint32_t *v, size_t n, uint32_t base, unsigned gap_bits)
+/* Turns gaps v[0..n) (n <= 128) of at most `bits` bits into their minus-one
+ * sums from base, in place; BL_ECORRUPT if a sum would reach UINT32_MAX.
+ * Gaps of up to 25 bits total at most 128 * (2^25 - 1) + 127 < 2^32 with
+ * the +1s, so summed modulo 2^32 they wrap at most once, and a wrap leaves
+ * the last value below base: one comparison after the fact. Wider gaps are
+ * totalled in 64 bits first (rare: such a block spans 2^25 documents). */
+static int sum_gaps(const bitpack_path *p, uint32_t *v, size_t n, uint32_t base, unsigned bits)
 {
+    assert(n <= BL_PACK_BLOCK);
     if (n == 0)
         return 0;
-    if (gap_bits <= 25 && n <= BL_PACK_BLOCK)
-        return v[n - 1] < base || v[n - 1] == UINT32_MAX;
-    if (v[0] < base)
-        return 1;
-    for (size_t i = 1; i < n; i++)
-        if (v[i] <= v[i - 1])
-            return 1;
-    return v[n - 1] == UINT32_MAX;
+    if (bits > 25) {
+        uint64_t last = (uint64_t)base + (n - 1);
+        for (size_t i = 0; i < n; i++)
+            last += v[i];
+        if (last >= UINT32_MAX)
+            return BL_ECORRUPT;
+        p->prefix1(v, n, base);
+        return 0;
+    }
+    p->prefix1(v, n, base);
+    return v[n - 1] < base || v[n - 1] == UINT32_MAX ? BL_ECORRUPT : 0;
 }
 
 int bl_unpack128_delta1(const uint8_t *in, unsigned bits, uint32_t base, uint32_t *out)
 {
     assert(bits <= BL_PACK_MAX_BITS);
-    path()->delta[bits](in, base, out);
-    return sums_overflowed(out, BL_PACK_BLOCK, base, bits) ? BL_ECORRUPT : 0;
+    const bitpack_path *p = path();
+    /* A separate pass over the 512 bytes just written (still in L1): as
+     * fast here as summing inside the unpack kernels, at half the code. */
+    p->unpack[bits](in, bits, out);
+    return sum_gaps(p, out, BL_PACK_BLOCK, base, bits);
 }
 
 int bl_prefix_sum1(uint32_t *v, size_t n, uint32_t base)
@@ -517,9 +482,7 @@ int bl_prefix_sum1(uint32_t *v, size_t n, uint32_t base)
     for (size_t at = 0; at < n; at += BL_PACK_BLOCK) {
         size_t len = n - at < BL_PACK_BLOCK ? n - at : BL_PACK_BLOCK;
         uint32_t all = p->or_all(v + at, len);
-        unsigned bits = all ? 32 - (unsigned)__builtin_clz(all) : 0;
-        p->prefix1(v + at, len, base);
-        if (sums_overflowed(v + at, len, base, bits))
+        if (sum_gaps(p, v + at, len, base, all ? 32 - (unsigned)__builtin_clz(all) : 0))
             return BL_ECORRUPT;
         base = v[at + len - 1] + 1; /* < UINT32_MAX: checked just above */
     }

@@ -48,7 +48,7 @@
  * BYLINE_SIMD=scalar|sse41|avx2 read at that moment forces one. A name the
  * CPU lacks, or an unknown one, is ignored (the best path is used);
  * bl_bitpack_impl() tells which path runs. All paths give identical bytes
- * and values; the AVX2 path packs with the SSE4.1 kernels (packing is not on
+ * and values; the AVX2 path packs with the SSE4.1 loop (packing is not on
  * the query path).
  *
  * Widths: every bits argument must be 0..32 (asserted). A width read from a
