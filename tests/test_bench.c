@@ -139,11 +139,13 @@ static const char *const skews[] = {"1:1", "1:10", "1:100", "1:1000"};
  * alike by every implementation. */
 static void assert_dataset_rows(const json_t *rows, const char *prefix)
 {
-    size_t lists = count_rows(rows, "decode", "byline", prefix, NULL);
-    cr_assert_eq(lists, 5, "%s: decode rows for 5 lists expected, got %zu", prefix, lists);
+    /* byline and streamvbyte decode each list twice: doc+tf, and doc ids
+     * alone */
+    size_t lists = count_rows(rows, "decode", "byline", prefix, NULL) / 2;
+    cr_assert_eq(lists, 5, "%s: 2 decode rows for 5 lists expected, got %zu", prefix, 2 * lists);
     cr_assert_eq(count_rows(rows, "decode", "memcpy", prefix, NULL), lists);
     cr_assert_eq(count_rows(rows, "decode", "byline-iter", prefix, NULL), lists);
-    size_t svb = strstr(err, "without streamvbyte") ? 0 : lists;
+    size_t svb = strstr(err, "without streamvbyte") ? 0 : 2 * lists;
     cr_assert_eq(count_rows(rows, "decode", "streamvbyte", prefix, NULL), svb);
     cr_assert_eq(count_rows(rows, "decode", "streamvbyte-delta", prefix, NULL), svb);
     for (size_t i = 0; i < 4; i++) {
