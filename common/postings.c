@@ -313,6 +313,7 @@ struct bl_posting_iter {
     /* the skip arrays of a single-block list (no skip table on disk) */
     uint64_t one_doc_off[2], one_pos_off[2];
     uint32_t one_last, one_max_tf, one_min_len;
+    uint32_t term_max_tf, term_min_len; /* over every block */
     /* for nblocks > 1 the skip arrays follow the struct (one allocation) */
 };
 
@@ -615,6 +616,12 @@ int bl_posting_iter_new(const bl_postings *p, const bl_terminfo *info,
         it->one_max_tf = mt;
         it->one_min_len = 0; /* not stored for single-block lists */
     }
+    it->term_max_tf = 0;
+    it->term_min_len = UINT32_MAX;
+    for (uint32_t b = 0; b < nblocks; b++) {
+        it->term_max_tf = it->max_tf[b] > it->term_max_tf ? it->max_tf[b] : it->term_max_tf;
+        it->term_min_len = it->min_len[b] < it->term_min_len ? it->min_len[b] : it->term_min_len;
+    }
     *out = it;
     return 0;
 fail:
@@ -695,6 +702,29 @@ void bl_posting_iter_block_info(const bl_posting_iter *it, uint32_t *last_doc,
     *last_doc = it->last[it->block];
     *max_tf = it->max_tf[it->block];
     *min_len = it->min_len[it->block];
+}
+
+void bl_posting_iter_term_bound(const bl_posting_iter *it, uint32_t *max_tf, uint32_t *min_len)
+{
+    *max_tf = it->nblocks ? it->term_max_tf : 0;
+    *min_len = it->nblocks ? it->term_min_len : 0;
+}
+
+void bl_posting_iter_shallow(const bl_posting_iter *it, uint32_t target, uint32_t *block_last,
+                             uint32_t *max_tf, uint32_t *min_len)
+{
+    uint32_t b = it->nblocks;
+    if (it->ds.doc != BL_DOC_END)
+        b = (uint32_t)bl_gallop_u32(it->last, it->block, it->nblocks, target);
+    if (b >= it->nblocks) {
+        *block_last = BL_DOC_END;
+        *max_tf = 0;
+        *min_len = 0;
+        return;
+    }
+    *block_last = it->last[b];
+    *max_tf = it->max_tf[b];
+    *min_len = it->min_len[b];
 }
 
 int bl_postings_read_docs(const bl_postings *p, const bl_terminfo *info, uint32_t *docs,

@@ -130,6 +130,21 @@ int bl_posting_iter_positions(bl_posting_iter *it, const uint32_t **pos,
 void bl_posting_iter_block_info(const bl_posting_iter *it, uint32_t *last_doc,
                                 uint32_t *max_tf, uint32_t *min_len);
 
+/* Highest tf and shortest document length over the whole list (for a
+ * term's score bound): computed when the iterator is created, from the skip
+ * table, or for a single-block list from the block (its min_len is 0, a
+ * safe bound). An empty list gives 0, 0. Never decodes. */
+void bl_posting_iter_term_bound(const bl_posting_iter *it, uint32_t *max_tf,
+                                uint32_t *min_len);
+
+/* Block-max data of the block that would hold target: the first block, from
+ * the current one on, whose last doc >= target (the current block when
+ * target is at or before the current doc). Neither decodes that block nor
+ * moves the iterator. Past the end of the list, or at BL_DOC_END:
+ * BL_DOC_END, 0, 0. */
+void bl_posting_iter_shallow(const bl_posting_iter *it, uint32_t target, uint32_t *block_last,
+                             uint32_t *max_tf, uint32_t *min_len);
+
 /* Walks one whole list checking every block decodes, doc ids increase and
  * stay below doc_count, the skip table's last docs, block sizes, position
  * sizes and max_tf match the blocks (min_len needs the doc lengths: not
