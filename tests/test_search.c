@@ -1197,3 +1197,69 @@ Test(search_cli, oversized_query_is_refused)
     free(dir);
 }
 
+
+/* The part of out before its last line (the hits without the summary). */
+static char *without_last_line(const char *out)
+{
+    size_t n = strlen(out);
+    if (n && out[n - 1] == '\n')
+        n--;
+    while (n && out[n - 1] != '\n')
+        n--;
+    return strndup(out, n);
+}
+
+/* Hit totals: exact up to --total-threshold, beyond it a lower bound said
+ * as such ("at least", "hits_relation": "gte"); --exhaustive,
+ * --exact-count and --count count every match; the hits never change. */
+Test(search_cli, hit_totals_are_exact_up_to_the_threshold)
+{
+    enum { NDOCS = 600 };
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("search_cli.hit_totals"));
+    bl_article *arts = few_good_articles(&r, NDOCS);
+    char *dir = bl_test_tmpdir(), *out = NULL, *err = NULL, path[4200];
+    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS), 0, "%s",
+                 bl_error_detail());
+
+    cr_assert_eq(byline(&out, &err, "search -i '%s' --json -k 3 --total-threshold 0 oil", dir), 0,
+                 "%s", err);
+    char *pruned_hits = without_last_line(out);
+    cr_expect(strstr(out, "\"hits_relation\":\"gte\""), "%s", out);
+    cr_expect(!strstr(out, "\"hits\":600,"), "%s", out);
+    static const char *const exact[] = {"", "--exhaustive --total-threshold 0",
+                                        "--exact-count --total-threshold 0"};
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert_eq(byline(&out, &err, "search -i '%s' --json -k 3 %s oil", dir, exact[i]), 0,
+                     "%s", err);
+        cr_expect(strstr(out, "\"hits\":600,\"hits_relation\":\"eq\""), "[%s] %s", exact[i], out);
+        char *hits = without_last_line(out);
+        cr_expect_str_eq(hits, pruned_hits, "[%s]", exact[i]);
+        free(hits);
+    }
+    cr_assert_eq(byline(&out, &err, "search -i '%s' -k 3 --total-threshold 0 oil", dir), 0);
+    cr_expect(strstr(out, "\nat least ") && strstr(out, " matching documents, 3 shown ("), "%s",
+              out);
+    cr_assert_eq(byline(&out, &err, "search -i '%s' --count --total-threshold 0 oil", dir), 0);
+    cr_expect_str_eq(out, "600\n");
+    /* no match is still exit status 1; a bad threshold is bad usage */
+    cr_expect_eq(byline(&out, &err, "search -i '%s' --total-threshold 0 nosuchword", dir), 1);
+    cr_expect_eq(byline(&out, &err, "search -i '%s' --total-threshold lots oil", dir), 2);
+    cr_expect(strstr(err, "--total-threshold wants a whole number"), "%s", err);
+    /* --queries: one summary per query, each with its relation */
+    snprintf(path, sizeof path, "%s/queries", dir);
+    cr_assert_eq(bl_test_write_file(path, "oil\ngold\n", 9), 0);
+    cr_assert_eq(byline(&out, &err, "search -i '%s' --json --stats -k 3 --total-threshold 0 "
+                        "--queries '%s'", dir, path), 0, "%s", err);
+    cr_expect(strstr(out, "{\"query\":\"oil\",\"hits\":") && strstr(out, "\"hits_relation\":\"gte\""),
+              "%s", out);
+    cr_expect(strstr(out, "{\"query\":\"gold\",\"hits\":100,\"hits_relation\":\"eq\""), "%s",
+              out);
+    cr_expect(strstr(err, "2 queries; latency ms"), "%s", err);
+    free(pruned_hits);
+    free(out);
+    free(err);
+    bl_test_rmtree(dir);
+    free(dir);
+    free_articles(arts, NDOCS);
+}
