@@ -458,8 +458,9 @@ static int push_start(phrase_scorer *p, uint32_t pos)
     return 0;
 }
 
-/* Counts occurrences of the phrase in the doc all iterators are on. */
-static uint32_t phrase_freq(phrase_scorer *p)
+/* Counts occurrences of the phrase in the doc all iterators are on, from
+ * each position of its first word. */
+static uint32_t phrase_freq_plain(phrase_scorer *p)
 {
     const uint32_t *pos0, *posk;
     uint32_t n0, nk;
@@ -484,6 +485,64 @@ static uint32_t phrase_freq(phrase_scorer *p)
             p->base.ds.err = BL_ENOMEM;
     }
     return freq;
+}
+
+/* Most occurrences of its rarest word in a document that phrase_freq
+ * anchors on the stack; past it, phrase_freq_plain counts. */
+#define PHRASE_ANCHORS 256
+
+/* Counts occurrences of the phrase in the doc all iterators are on. The
+ * word occurring least often there anchors the count, and the others are
+ * checked from the rarest on, each one's positions decoded only while some
+ * anchor may still start an occurrence: a frequent word's positions ("the"
+ * in "the white house") cost a large decode, often not needed at all. */
+static uint32_t phrase_freq(phrase_scorer *p)
+{
+    uint32_t tf[64], order[64], m = 0;
+    size_t a = 0;
+    tf[0] = bl_posting_iter_freq(p->its[0]);
+    for (size_t k = 1; k < p->n; k++) {
+        tf[k] = bl_posting_iter_freq(p->its[k]);
+        a = tf[k] < tf[a] ? k : a;
+    }
+    if (tf[a] > PHRASE_ANCHORS)
+        return phrase_freq_plain(p);
+    for (size_t k = 0; k < p->n; k++) {
+        if (k == a)
+            continue;
+        uint32_t j = m++;
+        for (; j > 0 && tf[order[j - 1]] > tf[k]; j--)
+            order[j] = order[j - 1];
+        order[j] = (uint32_t)k;
+    }
+    const uint32_t *pos;
+    uint32_t np, cand[PHRASE_ANCHORS];
+    size_t nc = 0;
+    if (bl_posting_iter_positions(p->its[a], &pos, &np))
+        return 0;
+    /* anchor position - lead = where the phrase would start */
+    int64_t lead = (int64_t)p->rel[a] - p->rel[0];
+    for (uint32_t i = 0; i < np; i++)
+        if ((int64_t)pos[i] >= lead)
+            cand[nc++] = pos[i];
+    for (uint32_t o = 0; o < m && nc; o++) {
+        size_t k = order[o], keep = 0;
+        if (bl_posting_iter_positions(p->its[k], &pos, &np))
+            return 0;
+        int64_t off = (int64_t)p->rel[k] - p->rel[a];
+        for (size_t i = 0, j = 0; i < nc; i++) {
+            int64_t want = (int64_t)cand[i] + off;
+            while (j < np && pos[j] < want)
+                j++;
+            if (j < np && pos[j] == want)
+                cand[keep++] = cand[i];
+        }
+        nc = keep;
+    }
+    for (size_t i = 0; i < nc && p->record && !p->base.ds.err; i++)
+        if (push_start(p, (uint32_t)(cand[i] - lead)) != 0)
+            p->base.ds.err = BL_ENOMEM;
+    return (uint32_t)nc;
 }
 
 /* Moves all iterators to the first doc >= target where every term occurs. */

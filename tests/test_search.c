@@ -959,6 +959,78 @@ Test(search, repeated_word_is_read_once)
     free_articles(arts, NDOCS);
 }
 
+/* A phrase is counted from its rarest word in each document, or from its
+ * first word when every word occurs more than 256 times there: both ways
+ * agree with the oracle, anchors in any place of the phrase. */
+Test(search, phrases_counted_from_rare_and_frequent_words)
+{
+    static const char *const parts[] = {"oil prices ", "oil ", "prices oil ", "the white house ",
+                                        "the the white "};
+    static const unsigned reps[][5] = {{300, 0, 0, 0, 0}, {0, 300, 1, 0, 0}, {0, 0, 280, 0, 0},
+                                       {0, 0, 0, 270, 2}, {0, 0, 1, 3, 300}, {1, 0, 0, 1, 1}};
+    enum { NDOCS = sizeof reps / sizeof *reps };
+    bl_article arts[NDOCS];
+    for (size_t i = 0; i < NDOCS; i++) {
+        char *text = malloc(16 * 1024);
+        size_t len = 0;
+        for (size_t k = 0; k < 5; k++)
+            for (unsigned n = 0; n < reps[i][k]; n++)
+                len += (size_t)sprintf(text + len, "%s", parts[k]);
+        arts[i] = (bl_article){.title = "t", .title_len = 1, .text = text, .text_len = len};
+    }
+    char *dir = bl_test_tmpdir();
+    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", 3), 0, "%s", bl_error_detail());
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
+    bl_analyzer *a;
+    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    corpus c;
+    build_oracle(&c, a, arts, NDOCS);
+    static const char *const queries[] = {"\"oil prices\"", "\"prices oil\"",
+                                          "\"the white house\"", "\"the the white\"",
+                                          "\"white house the\"", "\"the white\"",
+                                          "\"house the the white\"", "\"oil pri*\""};
+    for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
+        bl_qnode *q;
+        size_t pos;
+        bl_query_opts qo = {0};
+        cr_assert_eq(bl_query_parse(queries[i], a, &qo, &q, &pos), 0);
+        bl_bm25 p = BL_BM25_DEFAULT;
+        bl_search_opts all = {1, BL_TOTAL_THRESHOLD};
+        bl_results res;
+        cr_assert_eq(bl_search_ex(idx, q, NDOCS, &p, &all, &res), 0, "%s", bl_error_detail());
+        size_t nexp = 0;
+        for (size_t d = 0; d < NDOCS; d++) {
+            double sc = 0;
+            nexp += o_eval(&c, &c.docs[d], q, &p, &sc);
+        }
+        cr_expect_eq(res.total, nexp, "[%s]", queries[i]);
+        for (size_t h = 0; h < res.nhits; h++) {
+            double sc = 0;
+            cr_expect(o_eval(&c, &c.docs[res.hits[h].doc], q, &p, &sc));
+            cr_expect(fabs(sc - res.hits[h].score) < 1e-9, "[%s] doc %u: %.12f, oracle %.12f",
+                      queries[i], res.hits[h].doc, res.hits[h].score, sc);
+        }
+        bl_results_release(&res);
+        bl_qnode_free(q);
+    }
+    for (size_t i = 0; i < NDOCS; i++)
+        free((char *)arts[i].text);
+    for (size_t i = 0; i < NDOCS; i++) {
+        for (size_t k = 0; k < c.docs[i].n; k++)
+            free(c.docs[i].terms[k]);
+        free(c.docs[i].terms);
+        free(c.docs[i].pos);
+    }
+    free(c.docs);
+    free(c.dict);
+    free(c.df);
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+}
+
 /* ---- pruning -------------------------------------------------------------- */
 
 /* Articles where the best matches for "oil" are few and first: 0..99 say
