@@ -1001,8 +1001,14 @@ static int cmp_idx(const void *x, const void *y)
     return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
-/* Up to this many kids, or_score looks at each rather than walk the heap. */
-#define OR_SCAN_KIDS 8
+/* The kids on doc as bits of their idx (an OR of at most 64 kids): the
+ * root's subtree of nodes on doc. */
+static uint64_t or_mask(const or_kid *h, size_t n, size_t i, uint32_t doc)
+{
+    if (i >= n || h[i].doc != doc)
+        return 0;
+    return (uint64_t)1 << h[i].idx | or_mask(h, n, 2 * i + 1, doc) | or_mask(h, n, 2 * i + 2, doc);
+}
 
 /* Adds up the scores of the kids on the current doc in the kids' order,
  * whatever the shape of the heap: pruning reaches documents by other paths,
@@ -1011,11 +1017,18 @@ static double or_score(scorer *s)
 {
     or_scorer *o = (or_scorer *)s;
     uint32_t doc = s->ds.doc;
-    if (o->n <= OR_SCAN_KIDS) {
-        double sum = 0;
+    double sum = 0;
+    if (o->n <= 8) { /* a few kids are quicker to look at in turn */
         for (size_t i = 0; i < o->n; i++)
             if (o->kids[i]->ds.doc == doc)
                 sum += o->kids[i]->score(o->kids[i]);
+        return sum;
+    }
+    if (o->n <= 64) {
+        for (uint64_t m = or_mask(o->heap, o->n, 0, doc); m; m &= m - 1) {
+            scorer *k = o->kids[__builtin_ctzll(m)];
+            sum += k->score(k);
+        }
         return sum;
     }
     or_kid *on = o->on_doc;
@@ -1032,10 +1045,26 @@ static double or_score(scorer *s)
             on[j] = x;
         }
     }
-    double sum = 0;
     for (size_t i = 0; i < m; i++)
         sum += on[i].s->score(on[i].s);
     return sum;
+}
+
+/* or_score for an OR walked the same way with or without pruning (a root
+ * that does not prune): the kids on the doc are added in the heap's order,
+ * which is then the same on both paths, without sorting them. */
+static double or_heap_sum(const or_kid *h, size_t n, size_t i, uint32_t doc)
+{
+    if (i >= n || h[i].doc != doc)
+        return 0;
+    return h[i].s->score(h[i].s) + or_heap_sum(h, n, 2 * i + 1, doc) +
+           or_heap_sum(h, n, 2 * i + 2, doc);
+}
+
+static double or_heap_score(scorer *s)
+{
+    or_scorer *o = (or_scorer *)s;
+    return or_heap_sum(o->heap, o->n, 0, s->ds.doc);
 }
 
 /* The sum of the bounds of the kids that may have a document in [from, to]. */
@@ -1257,6 +1286,15 @@ static int or_prune(scorer *s, prune_ctx *p)
 }
 
 static const bound_ops or_bounds = {or_bound, or_region_end, or_prune};
+
+/* Called on the root of each segment's tree before the search: an OR root
+ * too large to prune is walked the same way with or without pruning, so
+ * it may add its kids in heap order, without sorting them. */
+static void or_as_root(scorer *s)
+{
+    if (s->bounds == &or_bounds && ((or_scorer *)s)->n > OR_BOUND_KIDS)
+        s->score = or_heap_score;
+}
 
 /* On success takes ownership of kids and the scorers in it; on failure
  * (NULL) leaves them to the caller. Kids that match nothing (a word
@@ -2190,6 +2228,7 @@ int bl_search_ex(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25
         scorer *root = NULL;
         rc = build(&c, q, &root);
         if (!rc) {
+            or_as_root(root);
             collect(&t, root, bl_index_segment_base(idx, si));
             for (size_t i = 0; i < c.niters && !rc; i++)
                 rc = bl_posting_iter_docset(c.iters[i])->err;
