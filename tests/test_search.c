@@ -615,6 +615,23 @@ Test(search, oracle_prefixes_with_many_expansions, .timeout = 120)
         cr_expect_gt(oracle_compare(&e, many, any, 10), 100);
         cr_expect_gt(oracle_compare(&e, none, any, 10), 100);
     }
+    /* ORs of more than 64 kids and of 9 to 64, inside an AND that prunes
+     * (their scores must be the same bits on both paths) and alone */
+    static const size_t sizes[] = {80, 12};
+    for (size_t si = 0; si < 2; si++) {
+        size_t nw = sizes[si];
+        char ors[2048] = "(";
+        for (uint32_t i = 0; i < nw; i++) {
+            strcat(ors, i ? " OR " : "");
+            strcat(ors, words[i * 7]);
+        }
+        strcat(ors, ")");
+        char and_[2100];
+        snprintf(and_, sizeof and_, "%s qx*", ors);
+        long n_or = oracle_compare(&e, ors, 0, 10), n_and = oracle_compare(&e, and_, 0, 10);
+        cr_expect(n_or > 20 && n_and > 10, "%zu words: %ld matches, %ld with the AND", nw, n_or,
+                  n_and);
+    }
     /* each base word followed by any synthetic word: real work, however
      * the random texts fell */
     long phrases = 0;
