@@ -18,19 +18,22 @@
  *    low, and documents whose bound from the terms' tfs and the document's
  *    length is, before reading positions;
  *  - an AND skips stretches where the sum of its kids' bounds is too low;
- *  - an OR runs block-max MaxScore (see ms_next);
+ *  - an OR runs block-max MaxScore (see struct maxscore);
  *  - documents gathered in advance (rare prefix expansions, phrases ending
  *    in a prefix) skip each document whose score is too low.
  * NOT kids only exclude: they are read as before, never bounded. A prefix
  * is an OR and prunes as one, but its rare expansions are still gathered in
- * full when the tree is built, and an OR of more than OR_PRUNE_KIDS kids
+ * full when the tree is built, and an OR of more than OR_BOUND_KIDS kids
  * does not prune. Scores of the documents kept are computed exactly as
  * without pruning (an OR adds its kids' scores in their order in the
  * query whatever the path), so pruned and exhaustive results are the same
  * bits. Bounds are computed with the same BM25 expression as scores, and
  * a bound is only trusted when bound * (1 + BOUND_SLACK) <= floor: the
  * slack covers the rounding of sums taken in a different order (a relative
- * error below 1e-11 for the largest queries allowed). */
+ * error below 1e-11 for the largest queries allowed) and of BM25 itself,
+ * which in floating point may fall by an ulp as a huge tf grows. So a
+ * document scoring exactly a bound does not make it prune: of many equal
+ * scores, only zeros (purely negative queries) are skipped as ties. */
 #include "eval.h"
 
 #include <math.h>
