@@ -1,5 +1,39 @@
 /* eval.c: scorers (docsets that can score their current doc), the tree
- * built from a query for one segment, and the top-k loop. */
+ * built from a query for one segment, and the top-k loop.
+ *
+ * Pruning. Once the top-k heap is full and the hit total has reached its
+ * threshold, a new document must score above the heap's worst (the floor)
+ * to enter: documents are visited in increasing global id, so one that only
+ * ties the floor loses to the heap's (lower) ids. Every scorer can bound
+ * its score over a stretch of documents without moving (bound_ops.bound):
+ * a term from its blocks' highest tf and shortest length (BM25 grows with
+ * tf and falls with length), a phrase from the smallest of its terms'
+ * highest tfs and the largest of their shortest lengths (a phrase occurs at
+ * most as often as each of its words), an AND or OR from the sum of its
+ * kids' bounds. The root alone prunes (bound_ops.prune): it then skips what
+ * cannot score above the floor:
+ *  - a term skips whole blocks, found with bl_posting_iter_shallow before
+ *    they are decoded;
+ *  - a phrase skips stretches where the bound of its terms' blocks is too
+ *    low, and documents whose bound from the terms' tfs and the document's
+ *    length is, before reading positions;
+ *  - an AND skips stretches where the sum of its kids' bounds is too low;
+ *  - an OR runs block-max MaxScore (see struct maxscore);
+ *  - documents gathered in advance (rare prefix expansions, phrases ending
+ *    in a prefix) skip each document whose score is too low.
+ * NOT kids only exclude: they are read as before, never bounded. A prefix
+ * is an OR and prunes as one, but its rare expansions are still gathered in
+ * full when the tree is built, and an OR of more than OR_BOUND_KIDS kids
+ * does not prune. Scores of the documents kept are computed exactly as
+ * without pruning (an OR adds its kids' scores in their order in the
+ * query whatever the path), so pruned and exhaustive results are the same
+ * bits. Bounds are computed with the same BM25 expression as scores, and
+ * a bound is only trusted when bound * (1 + BOUND_SLACK) <= floor: the
+ * slack covers the rounding of sums taken in a different order (a relative
+ * error below 1e-11 for the largest queries allowed) and of BM25 itself,
+ * which in floating point may fall by an ulp as a huge tf grows. So a
+ * document scoring exactly a bound does not make it prune: of many equal
+ * scores, only zeros (purely negative queries) are skipped as ties. */
 #include "eval.h"
 
 #include <math.h>
@@ -11,10 +45,64 @@
 #include "postings.h"
 
 typedef struct scorer scorer;
+
+/* The state pruning shares between the top-k loop and the root scorer. */
+typedef struct {
+    double floor; /* a document must score above this to enter the heap */
+    int skipped;  /* a document that may match was passed over */
+} prune_ctx;
+
+/* How a scorer bounds its scores and prunes (see the top of the file). */
+typedef struct {
+    /* An upper bound of s's score over its documents in [from, to], from at
+     * or after s's current doc; never moves s. INFINITY: no bound known. */
+    double (*bound)(scorer *s, uint32_t from, uint32_t to);
+    /* The last doc (>= target) of the stretch from target on that bound()
+     * sees as one block, BL_DOC_END if s has no blocks. */
+    uint32_t (*region_end)(scorer *s, uint32_t target);
+    /* Root only, NULL if s cannot: from now on s's next() and seek() pass
+     * over documents that cannot score above p->floor, setting p->skipped
+     * when they do. Moves s to the first doc, from its current one on, that
+     * may. Returns 0 (and changes nothing) when s does not prune after all. */
+    int (*prune)(scorer *s, prune_ctx *p);
+} bound_ops;
+
 struct scorer {
     bl_docset ds; /* first: a scorer is a docset */
     double (*score)(scorer *s);
+    const bound_ops *bounds;
 };
+
+#define BOUND_SLACK 1e-9
+
+/* Whether a document whose score is at most bound cannot enter the heap.
+ * NaN never prunes. */
+static inline int cannot_compete(double bound, const prune_ctx *p)
+{
+    return bound * (1 + BOUND_SLACK) <= p->floor;
+}
+
+static inline double s_bound(scorer *s, uint32_t from, uint32_t to)
+{
+    return s->bounds->bound(s, from, to);
+}
+static inline uint32_t s_region_end(scorer *s, uint32_t target)
+{
+    return s->bounds->region_end(s, target);
+}
+
+static double zero_bound(scorer *s, uint32_t from, uint32_t to)
+{
+    (void)s, (void)from, (void)to;
+    return 0.0;
+}
+static uint32_t no_region(scorer *s, uint32_t target)
+{
+    (void)s, (void)target;
+    return BL_DOC_END;
+}
+/* Scores of 0 (nothing to skip by score) and the empty scorer. */
+static const bound_ops zero_bounds = {zero_bound, no_region, NULL};
 
 /* Everything one segment's evaluation allocates, for cleanup and for the
  * error check after the loop. */
@@ -35,6 +123,7 @@ typedef struct {
     df_cache *dfs;
     bl_posting_iter **iters;
     size_t niters, iters_cap;
+    int bounded; /* BM25 parameters under which scores can be bounded */
 } build_ctx;
 
 static int df_cache_grow(df_cache *dc)
@@ -116,6 +205,7 @@ static scorer *new_empty(void)
     if (s) {
         s->ds = (bl_docset){&empty_ops, BL_DOC_END, 0, 0};
         s->score = zero_score;
+        s->bounds = &zero_bounds;
     }
     return s;
 }
@@ -145,6 +235,7 @@ static scorer *new_all(uint32_t n)
     a->n = n;
     a->base.ds = (bl_docset){&all_ops, n ? 0 : BL_DOC_END, n, 0};
     a->base.score = zero_score;
+    a->base.bounds = &zero_bounds;
     return &a->base;
 }
 
@@ -155,6 +246,11 @@ typedef struct {
     bl_posting_iter *it;
     const bl_segment *seg;
     double idf, k1, b, avgdl;
+    int bounded;
+    /* pruning (root only): the block the iterator is in, and its bound */
+    prune_ctx *prune;
+    uint32_t blk_last;
+    double blk_bound;
 } term_scorer;
 
 static double bm25(double idf, double tf, double len, double k1, double b, double avgdl)
@@ -165,6 +261,57 @@ static double bm25(double idf, double tf, double len, double k1, double b, doubl
 static double idf_of(uint64_t df, uint64_t n)
 {
     return log(1.0 + ((double)n - (double)df + 0.5) / ((double)df + 0.5));
+}
+
+/* Bound of the term's score in documents of at least len tokens holding it
+ * at most tf times (BM25 grows with tf and falls with the length). */
+static double term_bm25_bound(const term_scorer *t, uint32_t tf, uint32_t len)
+{
+    return t->bounded ? bm25(t->idf, tf, len, t->k1, t->b, t->avgdl) : INFINITY;
+}
+
+/* How many blocks a bound over a stretch reads before it settles for the
+ * whole list's bound. */
+#define BOUND_BLOCKS 8
+
+/* The highest tf (*tf) and shortest length (*len) of the blocks of it that
+ * may hold a doc in [from, to], from at or after its current doc. Returns 0
+ * when there are none (the list ends before from). */
+static int blocks_bound(const bl_posting_iter *it, uint32_t from, uint32_t to, uint32_t *tf,
+                        uint32_t *len)
+{
+    *tf = 0;
+    *len = UINT32_MAX;
+    for (int n = 0;; n++) {
+        uint32_t last, mt, ml;
+        bl_posting_iter_shallow(it, from, &last, &mt, &ml);
+        if (last == BL_DOC_END)
+            break;
+        if (n == BOUND_BLOCKS) {
+            bl_posting_iter_term_bound(it, tf, len);
+            break;
+        }
+        *tf = mt > *tf ? mt : *tf;
+        *len = ml < *len ? ml : *len;
+        if (last >= to)
+            break;
+        from = last + 1;
+    }
+    return *tf > 0;
+}
+
+static double term_bound(scorer *s, uint32_t from, uint32_t to)
+{
+    term_scorer *t = (term_scorer *)s;
+    uint32_t tf, len;
+    return blocks_bound(t->it, from, to, &tf, &len) ? term_bm25_bound(t, tf, len) : 0.0;
+}
+
+static uint32_t term_region_end(scorer *s, uint32_t target)
+{
+    uint32_t last, mt, ml;
+    bl_posting_iter_shallow(((term_scorer *)s)->it, target, &last, &mt, &ml);
+    return last;
 }
 
 static uint32_t term_next(bl_docset *s)
@@ -179,6 +326,55 @@ static uint32_t term_seek(bl_docset *s, uint32_t target)
 }
 /* The iterator itself is owned by the build context. */
 static const bl_docset_ops term_ops = {term_next, term_seek, plain_free};
+
+/* Pruning: the first doc >= target in a block that may score above the
+ * floor. Blocks are judged by their skip entries (bl_posting_iter_shallow)
+ * and only the one chosen is decoded. */
+static uint32_t term_competitive(term_scorer *t, uint32_t target)
+{
+    bl_docset *d = bl_posting_iter_docset(t->it);
+    for (;;) {
+        uint32_t last, mt, ml;
+        bl_posting_iter_shallow(t->it, target, &last, &mt, &ml);
+        if (last == BL_DOC_END)
+            return t->base.ds.doc = bl_docset_seek(d, BL_DOC_END);
+        double b = term_bm25_bound(t, mt, ml);
+        if (!cannot_compete(b, t->prune)) {
+            t->blk_last = last;
+            t->blk_bound = b;
+            return t->base.ds.doc = bl_docset_seek(d, target);
+        }
+        t->prune->skipped = 1;
+        target = last + 1;
+    }
+}
+
+static uint32_t term_pruned_next(bl_docset *s)
+{
+    term_scorer *t = (term_scorer *)s;
+    if (s->doc == BL_DOC_END)
+        return BL_DOC_END;
+    /* Within a block already judged, unless the floor has risen past it. */
+    if (s->doc < t->blk_last && !cannot_compete(t->blk_bound, t->prune))
+        return s->doc = bl_docset_next(bl_posting_iter_docset(t->it));
+    return term_competitive(t, s->doc + 1);
+}
+static uint32_t term_pruned_seek(bl_docset *s, uint32_t target)
+{
+    return term_competitive((term_scorer *)s, target);
+}
+static const bl_docset_ops term_pruned_ops = {term_pruned_next, term_pruned_seek, plain_free};
+
+static int term_prune(scorer *s, prune_ctx *p)
+{
+    term_scorer *t = (term_scorer *)s;
+    t->prune = p;
+    s->ds.ops = &term_pruned_ops;
+    term_competitive(t, s->ds.doc);
+    return 1;
+}
+
+static const bound_ops term_bounds = {term_bound, term_region_end, term_prune};
 
 static double term_score(scorer *s)
 {
@@ -218,9 +414,11 @@ static int new_term(build_ctx *c, const bl_terminfo *ti, uint64_t df, scorer **o
     t->k1 = c->bm25.k1;
     t->b = c->bm25.b;
     t->avgdl = c->avgdl;
+    t->bounded = c->bounded && t->idf >= 0 && isfinite(t->idf);
     bl_docset *d = bl_posting_iter_docset(t->it);
     t->base.ds = (bl_docset){&term_ops, d->doc, d->cost, 0};
     t->base.score = term_score;
+    t->base.bounds = &term_bounds;
     *out = &t->base;
     return 0;
 }
@@ -236,11 +434,17 @@ typedef struct {
     uint32_t freq;         /* phrase occurrences in the current doc */
     const bl_segment *seg;
     double idf, k1, b, avgdl;
+    int bounded;
     /* With record set, the position of terms[0] in every occurrence found
      * is appended to starts (for a phrase that ends in a prefix). */
     int record;
     uint32_t *starts;
     size_t nstarts, starts_cap;
+    /* pruning (root only): a stretch of documents [reg_from, reg_end] and
+     * the bound of the phrase's score there */
+    prune_ctx *prune;
+    uint32_t reg_from, reg_end;
+    double reg_bound;
 } phrase_scorer;
 
 static int push_start(phrase_scorer *p, uint32_t pos)
@@ -257,8 +461,9 @@ static int push_start(phrase_scorer *p, uint32_t pos)
     return 0;
 }
 
-/* Counts occurrences of the phrase in the doc all iterators are on. */
-static uint32_t phrase_freq(phrase_scorer *p)
+/* Counts occurrences of the phrase in the doc all iterators are on, from
+ * each position of its first word. */
+static uint32_t phrase_freq_plain(phrase_scorer *p)
 {
     const uint32_t *pos0, *posk;
     uint32_t n0, nk;
@@ -283,6 +488,64 @@ static uint32_t phrase_freq(phrase_scorer *p)
             p->base.ds.err = BL_ENOMEM;
     }
     return freq;
+}
+
+/* Most occurrences of its rarest word in a document that phrase_freq
+ * anchors on the stack; past it, phrase_freq_plain counts. */
+#define PHRASE_ANCHORS 256
+
+/* Counts occurrences of the phrase in the doc all iterators are on. The
+ * word occurring least often there anchors the count, and the others are
+ * checked from the rarest on, each one's positions decoded only while some
+ * anchor may still start an occurrence: a frequent word's positions ("the"
+ * in "the white house") cost a large decode, often not needed at all. */
+static uint32_t phrase_freq(phrase_scorer *p)
+{
+    uint32_t tf[64], order[64], m = 0;
+    size_t a = 0;
+    tf[0] = bl_posting_iter_freq(p->its[0]);
+    for (size_t k = 1; k < p->n; k++) {
+        tf[k] = bl_posting_iter_freq(p->its[k]);
+        a = tf[k] < tf[a] ? k : a;
+    }
+    if (tf[a] > PHRASE_ANCHORS)
+        return phrase_freq_plain(p);
+    for (size_t k = 0; k < p->n; k++) {
+        if (k == a)
+            continue;
+        uint32_t j = m++;
+        for (; j > 0 && tf[order[j - 1]] > tf[k]; j--)
+            order[j] = order[j - 1];
+        order[j] = (uint32_t)k;
+    }
+    const uint32_t *pos;
+    uint32_t np, cand[PHRASE_ANCHORS];
+    size_t nc = 0;
+    if (bl_posting_iter_positions(p->its[a], &pos, &np))
+        return 0;
+    /* anchor position - lead = where the phrase would start */
+    int64_t lead = (int64_t)p->rel[a] - p->rel[0];
+    for (uint32_t i = 0; i < np; i++)
+        if ((int64_t)pos[i] >= lead)
+            cand[nc++] = pos[i];
+    for (uint32_t o = 0; o < m && nc; o++) {
+        size_t k = order[o], keep = 0;
+        if (bl_posting_iter_positions(p->its[k], &pos, &np))
+            return 0;
+        int64_t off = (int64_t)p->rel[k] - p->rel[a];
+        for (size_t i = 0, j = 0; i < nc; i++) {
+            int64_t want = (int64_t)cand[i] + off;
+            while (j < np && pos[j] < want)
+                j++;
+            if (j < np && pos[j] == want)
+                cand[keep++] = cand[i];
+        }
+        nc = keep;
+    }
+    for (size_t i = 0; i < nc && p->record && !p->base.ds.err; i++)
+        if (push_start(p, (uint32_t)(cand[i] - lead)) != 0)
+            p->base.ds.err = BL_ENOMEM;
+    return (uint32_t)nc;
 }
 
 /* Moves all iterators to the first doc >= target where every term occurs. */
@@ -334,6 +597,118 @@ static double phrase_score(scorer *s)
     return bm25(p->idf, p->freq, bl_segment_doc_len(p->seg, s->ds.doc), p->k1, p->b, p->avgdl);
 }
 
+/* Bound of the phrase's score where it occurs at most tf times in documents
+ * of at least len tokens. */
+static double phrase_bm25_bound(const phrase_scorer *p, uint32_t tf, uint32_t len)
+{
+    return p->bounded ? bm25(p->idf, tf, len, p->k1, p->b, p->avgdl) : INFINITY;
+}
+
+/* A document holding the phrase holds each of its words at least as often,
+ * and is at least as long as the shortest document of each word's block. */
+static double phrase_bound(scorer *s, uint32_t from, uint32_t to)
+{
+    phrase_scorer *p = (phrase_scorer *)s;
+    uint32_t tf = UINT32_MAX, len = 0;
+    for (size_t k = 0; k < p->n; k++) {
+        uint32_t mt, ml;
+        if (!blocks_bound(p->its[k], from, to, &mt, &ml))
+            return 0.0;
+        tf = mt < tf ? mt : tf;
+        len = ml > len ? ml : len;
+    }
+    return phrase_bm25_bound(p, tf, len);
+}
+
+static uint32_t phrase_region_end(scorer *s, uint32_t target)
+{
+    phrase_scorer *p = (phrase_scorer *)s;
+    uint32_t end = BL_DOC_END;
+    for (size_t k = 0; k < p->n; k++) {
+        uint32_t last, mt, ml;
+        bl_posting_iter_shallow(p->its[k], target, &last, &mt, &ml);
+        end = last < end ? last : end;
+    }
+    return end;
+}
+
+/* phrase_align under pruning: stretches whose bound cannot reach the floor
+ * are skipped by their skip entries alone, and a document where all words
+ * occur is only checked for positions if the bound from its words' tfs and
+ * its length can. */
+static uint32_t phrase_align_pruned(phrase_scorer *p, uint32_t target)
+{
+    prune_ctx *pc = p->prune;
+    for (;;) {
+        uint32_t doc = bl_docset_seek(bl_posting_iter_docset(p->its[p->lead]), target);
+        if (doc == BL_DOC_END)
+            return BL_DOC_END;
+        if (doc < p->reg_from || doc > p->reg_end) {
+            p->reg_from = doc;
+            p->reg_end = phrase_region_end(&p->base, doc);
+            p->reg_bound = phrase_bound(&p->base, doc, p->reg_end);
+        }
+        if (cannot_compete(p->reg_bound, pc)) {
+            pc->skipped = 1;
+            if (p->reg_end == BL_DOC_END)
+                return BL_DOC_END;
+            target = p->reg_end + 1;
+            continue;
+        }
+        uint32_t tf = UINT32_MAX;
+        size_t k = 0;
+        for (; k < p->n; k++) {
+            bl_posting_iter *it = p->its[k];
+            uint32_t d = bl_docset_seek(bl_posting_iter_docset(it), doc);
+            if (d != doc) {
+                target = d;
+                break;
+            }
+            uint32_t f = bl_posting_iter_freq(it);
+            tf = f < tf ? f : tf;
+        }
+        if (k < p->n) {
+            if (target == BL_DOC_END)
+                return BL_DOC_END;
+            continue;
+        }
+        if (!cannot_compete(phrase_bm25_bound(p, tf, bl_segment_doc_len(p->seg, doc)), pc)) {
+            if ((p->freq = phrase_freq(p)) > 0)
+                return doc;
+        } else {
+            pc->skipped = 1;
+        }
+        if (doc + 1 == BL_DOC_END)
+            return BL_DOC_END;
+        target = doc + 1;
+    }
+}
+
+static uint32_t phrase_pruned_seek(bl_docset *s, uint32_t target)
+{
+    return s->doc = phrase_align_pruned((phrase_scorer *)s, target);
+}
+static uint32_t phrase_pruned_next(bl_docset *s)
+{
+    return s->doc = s->doc == BL_DOC_END ? BL_DOC_END
+                                         : phrase_align_pruned((phrase_scorer *)s, s->doc + 1);
+}
+static const bl_docset_ops phrase_pruned_ops = {phrase_pruned_next, phrase_pruned_seek,
+                                                phrase_free};
+
+static int phrase_prune(scorer *s, prune_ctx *pc)
+{
+    phrase_scorer *p = (phrase_scorer *)s;
+    p->prune = pc;
+    p->reg_from = BL_DOC_END; /* no stretch yet */
+    p->reg_end = 0;
+    s->ds.ops = &phrase_pruned_ops;
+    s->ds.doc = phrase_align_pruned(p, s->ds.doc);
+    return 1;
+}
+
+static const bound_ops phrase_bounds = {phrase_bound, phrase_region_end, phrase_prune};
+
 /* ---- AND with exclusions ------------------------------------------------- */
 
 typedef struct {
@@ -342,6 +717,10 @@ typedef struct {
     size_t npos;
     scorer **neg;
     size_t nneg;
+    /* pruning (root only): a stretch [reg_from, reg_end] and its bound */
+    prune_ctx *prune;
+    uint32_t reg_from, reg_end;
+    double reg_bound;
 } and_scorer;
 
 static int excluded(and_scorer *a, uint32_t doc)
@@ -406,6 +785,94 @@ static double and_score(scorer *s)
     return sum;
 }
 
+/* The sum of the positive kids' bounds; exclusions only remove documents. */
+static double and_bound(scorer *s, uint32_t from, uint32_t to)
+{
+    and_scorer *a = (and_scorer *)s;
+    double sum = 0;
+    for (size_t i = 0; i < a->npos; i++)
+        sum += s_bound(a->pos[i], from, to);
+    return sum;
+}
+
+static uint32_t and_region_end(scorer *s, uint32_t target)
+{
+    and_scorer *a = (and_scorer *)s;
+    uint32_t end = BL_DOC_END;
+    for (size_t i = 0; i < a->npos; i++) {
+        uint32_t e = s_region_end(a->pos[i], target);
+        end = e < end ? e : end;
+    }
+    return end;
+}
+
+/* and_align under pruning: before the other kids are sought to a
+ * candidate of the cheapest, the stretch holding it is bounded from the
+ * kids' blocks, and skipped whole if the bound cannot reach the floor. */
+static uint32_t and_align_pruned(and_scorer *a, uint32_t target)
+{
+    prune_ctx *p = a->prune;
+    for (;;) {
+        uint32_t doc = s_seek(a->pos[0], target);
+        if (doc == BL_DOC_END)
+            return BL_DOC_END;
+        if (doc < a->reg_from || doc > a->reg_end) {
+            a->reg_from = doc;
+            a->reg_end = and_region_end(&a->base, doc);
+            a->reg_bound = and_bound(&a->base, doc, a->reg_end);
+        }
+        if (cannot_compete(a->reg_bound, p)) {
+            p->skipped = 1;
+            if (a->reg_end == BL_DOC_END)
+                return BL_DOC_END;
+            target = a->reg_end + 1;
+            continue;
+        }
+        size_t i = 1;
+        for (; i < a->npos; i++) {
+            uint32_t d = s_seek(a->pos[i], doc);
+            if (d != doc) {
+                target = d;
+                break;
+            }
+        }
+        if (i < a->npos) {
+            if (target == BL_DOC_END)
+                return BL_DOC_END;
+            continue;
+        }
+        if (!excluded(a, doc))
+            return doc;
+        if (doc + 1 == BL_DOC_END)
+            return BL_DOC_END;
+        target = doc + 1;
+    }
+}
+
+static uint32_t and_pruned_seek(bl_docset *s, uint32_t t)
+{
+    return s->doc = and_align_pruned((and_scorer *)s, t);
+}
+static uint32_t and_pruned_next(bl_docset *s)
+{
+    return s->doc = s->doc == BL_DOC_END ? BL_DOC_END
+                                         : and_align_pruned((and_scorer *)s, s->doc + 1);
+}
+static const bl_docset_ops and_pruned_ops = {and_pruned_next, and_pruned_seek, and_free};
+
+static int and_prune(scorer *s, prune_ctx *p)
+{
+    and_scorer *a = (and_scorer *)s;
+    a->prune = p;
+    a->reg_from = BL_DOC_END; /* no stretch yet */
+    a->reg_end = 0;
+    s->ds.ops = &and_pruned_ops;
+    s->ds.doc = and_align_pruned(a, s->ds.doc);
+    return 1;
+}
+
+static const bound_ops and_bounds = {and_bound, and_region_end, and_prune};
+
 static int cmp_cost(const void *x, const void *y)
 {
     const scorer *a = *(scorer *const *)x, *b = *(scorer *const *)y;
@@ -425,6 +892,7 @@ static scorer *new_and(scorer **pos, size_t npos, scorer **neg, size_t nneg)
     a->nneg = nneg;
     a->base.ds = (bl_docset){&and_ops, 0, pos[0]->ds.cost, 0};
     a->base.score = and_score;
+    a->base.bounds = &and_bounds;
     a->base.ds.doc = and_align(a, 0);
     return &a->base;
 }
@@ -444,13 +912,25 @@ static void free_scorers(scorer **v, size_t n)
  * pointer, so sifting compares without visiting the kids. */
 typedef struct {
     uint32_t doc;
+    uint32_t idx; /* the kid's place among the OR's kids (their order in the query) */
     scorer *s;
 } or_kid;
+
+typedef struct maxscore maxscore;
+
+/* Beyond this many kids an OR's bound is the sum of its kids' bounds over
+ * the whole segment (one sum, kept), not recomputed per stretch; and the OR
+ * does not prune as a root. */
+#define OR_BOUND_KIDS 64
 
 typedef struct {
     scorer base;
     or_kid *heap;
     size_t n;
+    scorer **kids;    /* by idx */
+    or_kid *on_doc;   /* room for n: the kids on the current doc, for or_score */
+    double sum_bound; /* with more than OR_BOUND_KIDS kids: the bound, NAN until asked */
+    maxscore *ms;     /* pruning (root only) */
 } or_scorer;
 
 static void or_sift_down(or_kid *h, size_t n, size_t i)
@@ -493,29 +973,330 @@ static uint32_t or_seek(bl_docset *s, uint32_t t)
     return s->doc = o->heap[0].doc;
 }
 
+static void maxscore_free(maxscore *ms);
+
 static void or_free(bl_docset *s)
 {
     or_scorer *o = (or_scorer *)s;
-    for (size_t i = 0; i < o->n; i++)
-        bl_docset_free(&o->heap[i].s->ds);
+    free_scorers(o->kids, o->n);
     free(o->heap);
+    free(o->on_doc);
+    maxscore_free(o->ms);
     free(o);
 }
 static const bl_docset_ops or_ops = {or_next, or_seek, or_free};
 
-/* Sums the kids on doc: they are the root's subtree of nodes on doc (a
- * node's children are never on a smaller doc), so the walk stops early. */
-static double or_sum(or_kid *h, size_t n, size_t i, uint32_t doc)
+/* Appends the kids on doc to out: they are the root's subtree of nodes on
+ * doc (a node's children are never on a smaller doc), so the walk stops
+ * early. */
+static void or_collect(const or_kid *h, size_t n, size_t i, uint32_t doc, or_kid *out, size_t *m)
+{
+    if (i >= n || h[i].doc != doc)
+        return;
+    out[(*m)++] = h[i];
+    or_collect(h, n, 2 * i + 1, doc, out, m);
+    or_collect(h, n, 2 * i + 2, doc, out, m);
+}
+
+static int cmp_idx(const void *x, const void *y)
+{
+    const or_kid *a = x, *b = y;
+    return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* The kids on doc as bits of their idx (an OR of at most 64 kids): the
+ * root's subtree of nodes on doc. */
+static uint64_t or_mask(const or_kid *h, size_t n, size_t i, uint32_t doc)
 {
     if (i >= n || h[i].doc != doc)
         return 0;
-    return h[i].s->score(h[i].s) + or_sum(h, n, 2 * i + 1, doc) + or_sum(h, n, 2 * i + 2, doc);
+    return (uint64_t)1 << h[i].idx | or_mask(h, n, 2 * i + 1, doc) | or_mask(h, n, 2 * i + 2, doc);
 }
 
+/* Adds up the scores of the kids on the current doc in the kids' order,
+ * whatever the shape of the heap: pruning reaches documents by other paths,
+ * and a document's score must be the same bits on every path. */
 static double or_score(scorer *s)
 {
     or_scorer *o = (or_scorer *)s;
-    return or_sum(o->heap, o->n, 0, s->ds.doc);
+    uint32_t doc = s->ds.doc;
+    double sum = 0;
+    if (o->n <= 8) { /* a few kids are quicker to look at in turn */
+        for (size_t i = 0; i < o->n; i++)
+            if (o->kids[i]->ds.doc == doc)
+                sum += o->kids[i]->score(o->kids[i]);
+        return sum;
+    }
+    if (o->n <= 64) {
+        for (uint64_t m = or_mask(o->heap, o->n, 0, doc); m; m &= m - 1) {
+            scorer *k = o->kids[__builtin_ctzll(m)];
+            sum += k->score(k);
+        }
+        return sum;
+    }
+    or_kid *on = o->on_doc;
+    size_t m = 0;
+    or_collect(o->heap, o->n, 0, doc, on, &m);
+    if (m > 16) {
+        qsort(on, m, sizeof *on, cmp_idx);
+    } else {
+        for (size_t i = 1; i < m; i++) {
+            or_kid x = on[i];
+            size_t j = i;
+            for (; j > 0 && on[j - 1].idx > x.idx; j--)
+                on[j] = on[j - 1];
+            on[j] = x;
+        }
+    }
+    for (size_t i = 0; i < m; i++)
+        sum += on[i].s->score(on[i].s);
+    return sum;
+}
+
+/* or_score for an OR walked the same way with or without pruning (a root
+ * that does not prune): the kids on the doc are added in the heap's order,
+ * which is then the same on both paths, without sorting them. */
+static double or_heap_sum(const or_kid *h, size_t n, size_t i, uint32_t doc)
+{
+    if (i >= n || h[i].doc != doc)
+        return 0;
+    return h[i].s->score(h[i].s) + or_heap_sum(h, n, 2 * i + 1, doc) +
+           or_heap_sum(h, n, 2 * i + 2, doc);
+}
+
+static double or_heap_score(scorer *s)
+{
+    or_scorer *o = (or_scorer *)s;
+    return or_heap_sum(o->heap, o->n, 0, s->ds.doc);
+}
+
+/* The sum of the bounds of the kids that may have a document in [from, to]. */
+static double or_bound(scorer *s, uint32_t from, uint32_t to)
+{
+    or_scorer *o = (or_scorer *)s;
+    if (o->n > OR_BOUND_KIDS) {
+        if (isnan(o->sum_bound)) {
+            double sum = 0;
+            for (size_t i = 0; i < o->n; i++) {
+                scorer *k = o->kids[i];
+                if (k->ds.doc != BL_DOC_END)
+                    sum += s_bound(k, k->ds.doc, BL_DOC_END);
+            }
+            o->sum_bound = sum;
+        }
+        return o->sum_bound;
+    }
+    double sum = 0;
+    for (size_t i = 0; i < o->n; i++) {
+        scorer *k = o->kids[i];
+        if (k->ds.doc <= to && k->ds.doc != BL_DOC_END)
+            sum += s_bound(k, from > k->ds.doc ? from : k->ds.doc, to);
+    }
+    return sum;
+}
+
+static uint32_t or_region_end(scorer *s, uint32_t target)
+{
+    or_scorer *o = (or_scorer *)s;
+    uint32_t end = BL_DOC_END;
+    if (o->n > OR_BOUND_KIDS)
+        return end;
+    for (size_t i = 0; i < o->n; i++) {
+        scorer *k = o->kids[i];
+        if (k->ds.doc == BL_DOC_END)
+            continue;
+        uint32_t e = s_region_end(k, target > k->ds.doc ? target : k->ds.doc);
+        end = e < end ? e : end;
+    }
+    return end;
+}
+
+/* Pruning an OR: block-max MaxScore (Turtle and Flood's MaxScore with the
+ * kids' bounds taken per window of documents, not per list, as Lucene's
+ * MaxScoreBulkScorer does). Chosen over block-max WAND because an OR's kids
+ * here are phrases, ANDs and prefixes as well as terms: WAND keeps its
+ * cursors sorted by doc and moves several of them to each pivot, while
+ * MaxScore draws candidates only from the kids that could reach the floor
+ * without the others (the essential ones) and seeks each other kid, most
+ * bounded first, only while the candidate can still reach it; the order of
+ * the kids on a document never matters, so nothing is sorted per document.
+ *
+ * The documents are cut into windows, each ending where the first of the
+ * kids' blocks (bound_ops.region_end) ends. In a window, the kids are
+ * ordered by their bound there; the longest run of the smallest bounds
+ * whose sum cannot reach the floor is non-essential (the run grows as the
+ * floor rises). When every kid is, the window is skipped whole. */
+struct maxscore {
+    prune_ctx *p;
+    int win_ok;       /* wb, order and psum describe the window ending at win_end */
+    uint32_t win_end;
+    size_t ness;      /* order[0..ness) are non-essential */
+    double *wb;       /* by kid: its bound in the window */
+    uint32_t *order;  /* kids by wb, ascending */
+    double *psum;     /* psum[j] = wb[order[0]] + ... + wb[order[j - 1]] */
+    double *kscore;   /* by kid: its score on document kdoc[kid] */
+    uint32_t *kdoc;
+};
+
+static void maxscore_free(maxscore *ms)
+{
+    if (!ms)
+        return;
+    free(ms->wb);
+    free(ms->order);
+    free(ms->psum);
+    free(ms->kscore);
+    free(ms->kdoc);
+    free(ms);
+}
+
+/* Starts the window holding from: ends it at the first block end of any
+ * kid, bounds each kid there, and sorts the kids by their bounds. */
+static void ms_window(or_scorer *o, uint32_t from)
+{
+    maxscore *ms = o->ms;
+    uint32_t end = or_region_end(&o->base, from);
+    for (size_t i = 0; i < o->n; i++) {
+        scorer *k = o->kids[i];
+        uint32_t d = k->ds.doc;
+        ms->wb[i] = d == BL_DOC_END || d > end ? 0.0 : s_bound(k, from > d ? from : d, end);
+        /* insertion sort: an OR that prunes has at most OR_BOUND_KIDS kids */
+        size_t j = i;
+        for (; j > 0 && ms->wb[ms->order[j - 1]] > ms->wb[i]; j--)
+            ms->order[j] = ms->order[j - 1];
+        ms->order[j] = (uint32_t)i;
+    }
+    ms->psum[0] = 0;
+    for (size_t j = 0; j < o->n; j++)
+        ms->psum[j + 1] = ms->psum[j] + ms->wb[ms->order[j]];
+    ms->ness = 0;
+    ms->win_end = end;
+    ms->win_ok = 1;
+}
+
+/* Scores kid i on d (a kid's score is asked for once per document). */
+static double ms_kid_score(or_scorer *o, size_t i, uint32_t d)
+{
+    maxscore *ms = o->ms;
+    scorer *k = o->kids[i];
+    ms->kscore[i] = k->score(k);
+    ms->kdoc[i] = d;
+    return ms->kscore[i];
+}
+
+/* Whether candidate d (the first doc of an essential kid) may score above
+ * the floor: adds the essential kids' scores, then probes the non-essential
+ * ones, highest bound first, until the sum of what is known and what is
+ * left to probe cannot reach the floor. When it may, every kid holding d is
+ * on d and scored. */
+static int ms_competes(or_scorer *o, uint32_t d)
+{
+    maxscore *ms = o->ms;
+    double sum = 0;
+    for (size_t j = ms->ness; j < o->n; j++)
+        if (o->kids[ms->order[j]]->ds.doc == d)
+            sum += ms_kid_score(o, ms->order[j], d);
+    for (size_t j = ms->ness; j-- > 0;) {
+        if (cannot_compete(sum + ms->psum[j + 1], ms->p))
+            return 0;
+        if (s_seek(o->kids[ms->order[j]], d) == d)
+            sum += ms_kid_score(o, ms->order[j], d);
+    }
+    return 1;
+}
+
+/* The first doc >= from that may score above the floor, or BL_DOC_END. */
+static uint32_t ms_next(or_scorer *o, uint32_t from)
+{
+    maxscore *ms = o->ms;
+    prune_ctx *p = ms->p;
+    while (from != BL_DOC_END) {
+        if (!ms->win_ok || from > ms->win_end)
+            ms_window(o, from);
+        while (ms->ness < o->n && cannot_compete(ms->psum[ms->ness + 1], p))
+            ms->ness++;
+        /* Documents only non-essential kids hold are passed over. */
+        if (ms->ness)
+            p->skipped = 1;
+        uint32_t d = BL_DOC_END;
+        for (size_t j = ms->ness; j < o->n; j++) {
+            uint32_t kd = s_seek(o->kids[ms->order[j]], from);
+            d = kd < d ? kd : d;
+        }
+        if (d == BL_DOC_END || d > ms->win_end) {
+            if (ms->win_end == BL_DOC_END)
+                return BL_DOC_END;
+            from = ms->win_end + 1;
+            ms->win_ok = 0;
+            continue;
+        }
+        if (ms_competes(o, d))
+            return d;
+        from = d + 1;
+    }
+    return BL_DOC_END;
+}
+
+static uint32_t or_pruned_next(bl_docset *s)
+{
+    return s->doc = s->doc == BL_DOC_END ? BL_DOC_END : ms_next((or_scorer *)s, s->doc + 1);
+}
+static uint32_t or_pruned_seek(bl_docset *s, uint32_t t)
+{
+    return s->doc = ms_next((or_scorer *)s, t);
+}
+static const bl_docset_ops or_pruned_ops = {or_pruned_next, or_pruned_seek, or_free};
+
+/* or_score under pruning: the kids on the doc were scored by ms_competes. */
+static double or_pruned_score(scorer *s)
+{
+    or_scorer *o = (or_scorer *)s;
+    uint32_t doc = s->ds.doc;
+    double sum = 0;
+    for (size_t i = 0; i < o->n; i++) {
+        scorer *k = o->kids[i];
+        if (k->ds.doc == doc)
+            sum += o->ms->kdoc[i] == doc ? o->ms->kscore[i] : k->score(k);
+    }
+    return sum;
+}
+
+static int or_prune(scorer *s, prune_ctx *p)
+{
+    or_scorer *o = (or_scorer *)s;
+    if (o->n > OR_BOUND_KIDS)
+        return 0;
+    maxscore *ms = calloc(1, sizeof *ms);
+    if (!ms)
+        return 0;
+    ms->wb = malloc(o->n * sizeof *ms->wb);
+    ms->order = malloc(o->n * sizeof *ms->order);
+    ms->psum = malloc((o->n + 1) * sizeof *ms->psum);
+    ms->kscore = malloc(o->n * sizeof *ms->kscore);
+    ms->kdoc = malloc(o->n * sizeof *ms->kdoc);
+    if (!ms->wb || !ms->order || !ms->psum || !ms->kscore || !ms->kdoc) {
+        maxscore_free(ms); /* without pruning the search still runs */
+        return 0;
+    }
+    for (size_t i = 0; i < o->n; i++)
+        ms->kdoc[i] = BL_DOC_END;
+    ms->p = p;
+    o->ms = ms;
+    s->ds.ops = &or_pruned_ops;
+    s->score = or_pruned_score;
+    s->ds.doc = ms_next(o, s->ds.doc);
+    return 1;
+}
+
+static const bound_ops or_bounds = {or_bound, or_region_end, or_prune};
+
+/* Called on the root of each segment's tree before the search: an OR root
+ * too large to prune is walked the same way with or without pruning, so
+ * it may add its kids in heap order, without sorting them. */
+static void or_as_root(scorer *s)
+{
+    if (s->bounds == &or_bounds && ((or_scorer *)s)->n > OR_BOUND_KIDS)
+        s->score = or_heap_score;
 }
 
 /* On success takes ownership of kids and the scorers in it; on failure
@@ -535,26 +1316,33 @@ static scorer *new_or(scorer **kids, size_t n)
     }
     or_scorer *o = calloc(1, sizeof *o);
     or_kid *heap = o ? malloc(live * sizeof *heap) : NULL;
-    if (!heap) {
+    or_kid *on_doc = heap ? malloc(live * sizeof *on_doc) : NULL;
+    if (!on_doc) {
+        free(heap);
         free(o);
         return NULL;
     }
     uint64_t cost = 0;
-    for (size_t i = 0, k = 0; i < n; i++) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
         if (kids[i]->ds.doc == BL_DOC_END) {
             bl_docset_free(&kids[i]->ds);
             continue;
         }
-        heap[k++] = (or_kid){kids[i]->ds.doc, kids[i]};
+        heap[k] = (or_kid){kids[i]->ds.doc, (uint32_t)k, kids[i]};
         cost += kids[i]->ds.cost;
+        kids[k++] = kids[i];
     }
-    free(kids);
+    o->kids = kids;
     o->heap = heap;
+    o->on_doc = on_doc;
     o->n = live;
+    o->sum_bound = NAN;
     for (size_t i = live / 2; i-- > 0;)
         or_sift_down(heap, live, i);
     o->base.ds = (bl_docset){&or_ops, heap[0].doc, cost, 0};
     o->base.score = or_score;
+    o->base.bounds = &or_bounds;
     return &o->base;
 }
 
@@ -570,6 +1358,8 @@ typedef struct {
     uint64_t *bits;
     double *scores; /* by doc; meaningful where the bit is set */
     uint32_t n;     /* doc_count */
+    double max;     /* the highest score gathered */
+    prune_ctx *prune;
 } acc_scorer;
 
 static uint32_t acc_from(const acc_scorer *a, uint32_t t)
@@ -606,6 +1396,43 @@ static double acc_score(scorer *s)
     return a->scores[s->ds.doc];
 }
 
+static double acc_bound(scorer *s, uint32_t from, uint32_t to)
+{
+    (void)from, (void)to;
+    return ((acc_scorer *)s)->max;
+}
+
+/* Pruning: the first gathered doc >= t whose (known) score may enter. */
+static uint32_t acc_competitive(acc_scorer *a, uint32_t t)
+{
+    uint32_t d = acc_from(a, t);
+    while (d != BL_DOC_END && cannot_compete(a->scores[d], a->prune)) {
+        a->prune->skipped = 1;
+        d = acc_from(a, d + 1);
+    }
+    return a->base.ds.doc = d;
+}
+static uint32_t acc_pruned_next(bl_docset *s)
+{
+    return s->doc == BL_DOC_END ? BL_DOC_END : acc_competitive((acc_scorer *)s, s->doc + 1);
+}
+static uint32_t acc_pruned_seek(bl_docset *s, uint32_t t)
+{
+    return acc_competitive((acc_scorer *)s, t);
+}
+static const bl_docset_ops acc_pruned_ops = {acc_pruned_next, acc_pruned_seek, acc_free};
+
+static int acc_prune(scorer *s, prune_ctx *p)
+{
+    acc_scorer *a = (acc_scorer *)s;
+    a->prune = p;
+    s->ds.ops = &acc_pruned_ops;
+    acc_competitive(a, s->ds.doc);
+    return 1;
+}
+
+static const bound_ops acc_bounds = {acc_bound, no_region, acc_prune};
+
 /* An empty gathering for a segment of n documents (not yet positioned). */
 static acc_scorer *acc_new(uint32_t n)
 {
@@ -623,6 +1450,7 @@ static acc_scorer *acc_new(uint32_t n)
     }
     a->base.ds = (bl_docset){&acc_ops, BL_DOC_END, 0, 0};
     a->base.score = acc_score;
+    a->base.bounds = &acc_bounds;
     return a;
 }
 
@@ -636,8 +1464,16 @@ static void acc_add(acc_scorer *a, uint32_t doc, double score)
 static void acc_start(acc_scorer *a)
 {
     uint64_t cost = 0;
-    for (size_t w = 0; w < ((size_t)a->n + 63) >> 6; w++)
+    double max = 0;
+    for (size_t w = 0; w < ((size_t)a->n + 63) >> 6; w++) {
         cost += (uint64_t)__builtin_popcountll(a->bits[w]);
+        for (uint64_t word = a->bits[w]; word; word &= word - 1) {
+            double sc = a->scores[(w << 6) + (size_t)__builtin_ctzll(word)];
+            /* a NaN score (degenerate parameters) leaves no bound */
+            max = sc > max || isnan(sc) ? sc : max;
+        }
+    }
+    a->max = isnan(max) ? INFINITY : max;
     a->base.ds.cost = cost;
     a->base.ds.doc = acc_from(a, 0);
 }
@@ -710,8 +1546,10 @@ static int new_phrase(build_ctx *c, char *const *terms, const uint32_t *rel, siz
     p->k1 = c->bm25.k1;
     p->b = c->bm25.b;
     p->avgdl = c->avgdl;
+    p->bounded = c->bounded && p->idf >= 0 && isfinite(p->idf);
     p->base.ds = (bl_docset){&phrase_ops, 0, bl_posting_iter_docset(p->its[p->lead])->cost, 0};
     p->base.score = phrase_score;
+    p->base.bounds = &phrase_bounds;
     *out = p;
     return 0;
 }
@@ -1082,6 +1920,17 @@ static double weighted_score(scorer *s)
     return w->weight * w->in->score(w->in);
 }
 
+static double weighted_bound(scorer *s, uint32_t from, uint32_t to)
+{
+    weighted_scorer *w = (weighted_scorer *)s;
+    return w->weight * s_bound(w->in, from, to);
+}
+static uint32_t weighted_region_end(scorer *s, uint32_t target)
+{
+    return s_region_end(((weighted_scorer *)s)->in, target);
+}
+static const bound_ops weighted_bounds = {weighted_bound, weighted_region_end, NULL};
+
 /* in weighted by n (n > 1), or NULL (in left to the caller). */
 static scorer *new_weighted(scorer *in, uint32_t n)
 {
@@ -1092,6 +1941,7 @@ static scorer *new_weighted(scorer *in, uint32_t n)
     w->weight = n;
     w->base.ds = (bl_docset){&weighted_ops, in->ds.doc, in->ds.cost, 0};
     w->base.score = weighted_score;
+    w->base.bounds = &weighted_bounds;
     return &w->base;
 }
 
@@ -1321,28 +2171,68 @@ static int cmp_best_first(const void *x, const void *y)
     return worse(a, b) ? 1 : worse(b, a) ? -1 : 0;
 }
 
-int bl_search(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25 *params,
-              bl_results *out)
+/* The k best hits so far, the matches counted, and pruning's state. */
+typedef struct {
+    bl_scored_doc *heap;
+    size_t n, k;
+    uint64_t total;
+    uint64_t threshold; /* pruning may start once total reaches it */
+    prune_ctx prune;
+} topk;
+
+/* Offers every match of one segment's tree (global ids from base) to t.
+ * Once the heap is full and the count has reached the threshold, the root
+ * is asked to prune; from then on the floor follows the heap's worst hit,
+ * across segments too (a later segment starts pruning at once). */
+static void collect(topk *t, scorer *root, uint32_t base)
 {
+    int pruning = 0, may_prune = t->k > 0 && t->threshold != UINT64_MAX;
+    for (;;) {
+        if (!pruning && may_prune && t->n == t->k && t->total >= t->threshold) {
+            t->prune.floor = t->heap[0].score;
+            pruning = root->bounds->prune && root->bounds->prune(root, &t->prune);
+            may_prune = pruning;
+        }
+        uint32_t d = root->ds.doc;
+        if (d == BL_DOC_END)
+            break;
+        t->total++;
+        if (t->k)
+            offer(t->heap, &t->n, t->k, (bl_scored_doc){base + d, root->score(root)});
+        if (pruning)
+            t->prune.floor = t->heap[0].score;
+        s_next(root);
+    }
+}
+
+/* BM25 is monotone (grows with tf, falls with length), which every bound
+ * relies on, for k1 >= 0, 0 <= b <= 1 and a positive average length. */
+static int bm25_boundable(const bl_bm25 *p, double avgdl)
+{
+    return p->k1 >= 0 && isfinite(p->k1) && p->b >= 0 && p->b <= 1 && avgdl > 0 &&
+           isfinite(avgdl);
+}
+
+int bl_search_ex(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25 *params,
+                 const bl_search_opts *opts, bl_results *out)
+{
+    bl_search_opts o = opts ? *opts : BL_SEARCH_OPTS_DEFAULT;
     memset(out, 0, sizeof *out);
-    bl_scored_doc *heap = malloc((k ? k : 1) * sizeof *heap);
-    if (!heap)
+    topk t = {malloc((k ? k : 1) * sizeof *t.heap), 0, k, 0,
+              o.exhaustive ? UINT64_MAX : o.total_threshold, {-INFINITY, 0}};
+    if (!t.heap)
         return BL_ENOMEM;
-    size_t n = 0;
-    uint64_t total = 0;
     int rc = 0;
     df_cache dfs = {0};
+    double avgdl = bl_index_avg_doc_len(idx);
     for (size_t si = 0; si < bl_index_segment_count(idx) && !rc; si++) {
-        build_ctx c = {idx, bl_index_segment(idx, si), *params, bl_index_avg_doc_len(idx),
-                       &dfs, NULL, 0, 0};
-        uint32_t base = bl_index_segment_base(idx, si);
+        build_ctx c = {idx, bl_index_segment(idx, si), *params, avgdl, &dfs, NULL, 0, 0,
+                       bm25_boundable(params, avgdl)};
         scorer *root = NULL;
         rc = build(&c, q, &root);
         if (!rc) {
-            for (uint32_t d = root->ds.doc; d != BL_DOC_END; d = s_next(root)) {
-                total++;
-                offer(heap, &n, k, (bl_scored_doc){base + d, root->score(root)});
-            }
+            or_as_root(root);
+            collect(&t, root, bl_index_segment_base(idx, si));
             for (size_t i = 0; i < c.niters && !rc; i++)
                 rc = bl_posting_iter_docset(c.iters[i])->err;
             if (!rc)
@@ -1355,14 +2245,21 @@ int bl_search(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25 *p
     }
     df_cache_release(&dfs);
     if (rc) {
-        free(heap);
+        free(t.heap);
         return rc;
     }
-    qsort(heap, n, sizeof *heap, cmp_best_first);
-    out->hits = heap;
-    out->nhits = n;
-    out->total = total;
+    qsort(t.heap, t.n, sizeof *t.heap, cmp_best_first);
+    out->hits = t.heap;
+    out->nhits = t.n;
+    out->total = t.total;
+    out->relation = t.prune.skipped ? BL_TOTAL_GTE : BL_TOTAL_EQ;
     return 0;
+}
+
+int bl_search(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25 *params,
+              bl_results *out)
+{
+    return bl_search_ex(idx, q, k, params, NULL, out);
 }
 
 void bl_results_release(bl_results *r)

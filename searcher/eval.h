@@ -9,10 +9,17 @@
  * prefix word's stem), and a phrase whose last word is a prefix is the OR
  * of the phrases it expands to. A kid that an AND or OR holds several
  * times ("the the the") is built once and its score counted as often, so
- * the work grows with the distinct parts of a query, not its length. Every
- * matching document is scored with
- * BM25 using statistics of the whole index and offered to a top-k heap, so
- * the number of matches is exact.
+ * the work grows with the distinct parts of a query, not its length.
+ * Matching documents are scored with BM25 using statistics of the whole
+ * index and offered to a top-k heap.
+ *
+ * Pruning (unless bl_search_opts.exhaustive): once the heap holds k hits
+ * and total_threshold matches have been counted, documents that cannot
+ * score above the k-th hit are skipped, by the block-max data of the
+ * posting lists (eval.c says what each kind of node skips). The k hits and
+ * their scores are exactly those of an exhaustive evaluation (same bits);
+ * only the total changes: it is then a lower bound (relation BL_TOTAL_GTE),
+ * as in Lucene and Elasticsearch. Totals up to total_threshold are exact.
  *
  * BM25 of a document is the sum over the positive leaves it matches of
  *   idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avglen))
@@ -52,16 +59,45 @@ typedef struct {
     double score;
 } bl_scored_doc;
 
+/* How bl_results.total relates to the number of matching documents. */
+typedef enum {
+    BL_TOTAL_EQ,  /* total is the number of matching documents */
+    BL_TOTAL_GTE, /* at least total documents match (pruning skipped some) */
+} bl_total_relation;
+
 typedef struct {
     bl_scored_doc *hits; /* owned; best first */
-    size_t nhits;        /* min(k, total) */
-    uint64_t total;      /* exact number of matching documents */
+    size_t nhits;        /* min(k, number of matching documents) */
+    uint64_t total;      /* matching documents counted (see relation) */
+    bl_total_relation relation;
 } bl_results;
 
+/* The hit total is exact up to this many matches by default (Lucene's
+ * and Elasticsearch's default too). */
+#define BL_TOTAL_THRESHOLD 1000
+
+typedef struct {
+    /* Nonzero: every matching document is scored, nothing is pruned, and
+     * the total is exact. */
+    int exhaustive;
+    /* Pruning starts once this many matches are counted (and the heap is
+     * full), so totals up to it are exact; UINT64_MAX: exact totals, which
+     * today means no pruning. */
+    uint64_t total_threshold;
+} bl_search_opts;
+
+#define BL_SEARCH_OPTS_DEFAULT ((bl_search_opts){0, BL_TOTAL_THRESHOLD})
+
 /* Runs q over idx and keeps the k best documents (k may be 0 to only
- * count). Errors: BL_ECORRUPT (a damaged posting list; detail names the
- * file and offset), BL_EQUERY (a phrase of more than 64 words),
- * BL_ENOMEM. On error *out is left empty. */
+ * count; then nothing is pruned and the total is exact). opts NULL means
+ * BL_SEARCH_OPTS_DEFAULT. Ties go to the lower document id. Errors:
+ * BL_ECORRUPT (a damaged posting list; detail names the file and offset),
+ * BL_EQUERY (a phrase of more than 64 words), BL_ENOMEM. On error *out is
+ * left empty. */
+int bl_search_ex(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25 *params,
+                 const bl_search_opts *opts, bl_results *out);
+
+/* bl_search_ex with the default options. */
 int bl_search(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25 *params,
               bl_results *out);
 

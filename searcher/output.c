@@ -230,7 +230,7 @@ int bl_output_json_hit(FILE *f, const bl_hit *h, unsigned style)
     return write_json_line(f, o);
 }
 
-int bl_output_json_summary(FILE *f, const char *query, uint64_t hits,
+int bl_output_json_summary(FILE *f, const char *query, uint64_t hits, int at_least,
                            uint32_t returned, double elapsed_ms)
 {
     json_t *o = json_object();
@@ -240,6 +240,7 @@ int bl_output_json_summary(FILE *f, const char *query, uint64_t hits,
 
     if (!o || put_key(o, "query", json_text(query, query ? strlen(query) : 0)) ||
         put_key(o, "hits", json_integer(nhits)) ||
+        put_key(o, "hits_relation", json_string(at_least ? "gte" : "eq")) ||
         put_key(o, "returned", json_integer(returned)) ||
         put_key(o, "elapsed_ms", json_number(ms))) {
         json_decref(o);
@@ -310,16 +311,18 @@ out:
     return rc;
 }
 
-int bl_output_text_summary(FILE *f, uint64_t hits, uint32_t shown, double elapsed_ms)
+int bl_output_text_summary(FILE *f, uint64_t hits, int at_least, uint32_t shown,
+                           double elapsed_ms)
 {
     int n;
     const char *noun = hits == 1 ? "document" : "documents";
+    const char *bound = at_least ? "at least " : "";
     if (shown < hits)
-        n = fprintf(f, "%llu matching %s, %u shown (%.1f ms)\n", (unsigned long long)hits,
-                    noun, (unsigned)shown, elapsed_ms);
+        n = fprintf(f, "%s%llu matching %s, %u shown (%.1f ms)\n", bound,
+                    (unsigned long long)hits, noun, (unsigned)shown, elapsed_ms);
     else
-        n = fprintf(f, "%llu matching %s (%.1f ms)\n", (unsigned long long)hits, noun,
-                    elapsed_ms);
+        n = fprintf(f, "%s%llu matching %s (%.1f ms)\n", bound, (unsigned long long)hits,
+                    noun, elapsed_ms);
     return n < 0 ? bl_error_set(BL_EIO, "cannot write results") : 0;
 }
 

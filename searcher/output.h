@@ -19,8 +19,9 @@
  * point offsets into the snippet string as printed, "**" markers included
  * when asked for, each range covering the highlighted word without its
  * markers, so Python's snippet[start:end] and jq's .snippet[start:end] give
- * the word); then one summary object: query, hits (the exact number of
- * matching documents), returned, elapsed_ms. Every line is valid JSON
+ * the word); then one summary object: query, hits (the number of matching
+ * documents counted), hits_relation ("eq": hits is exact; "gte": at least
+ * hits documents match, pruning skipped some), returned, elapsed_ms. Every line is valid JSON
  * (compact, UTF-8 not escaped, reals with up to 15 significant digits, a
  * non-finite score as null); bytes of stored text that are not UTF-8 are
  * encoded as their Windows-1252 characters. A NULL hit snippet prints as
@@ -52,16 +53,20 @@ int bl_output_text_hit(FILE *f, const bl_hit *h, unsigned style);
 
 /* Prints the closing line for people: "N matching documents (X ms)", or
  * "N matching documents, M shown (X ms)" when shown < hits ("document"
- * when N is 1); X with one decimal. Errors: BL_EIO. */
-int bl_output_text_summary(FILE *f, uint64_t hits, uint32_t shown, double elapsed_ms);
+ * when N is 1); X with one decimal. at_least nonzero (hits is a lower
+ * bound) prefixes "at least ": "at least N matching documents, M shown".
+ * Errors: BL_EIO. */
+int bl_output_text_summary(FILE *f, uint64_t hits, int at_least, uint32_t shown,
+                           double elapsed_ms);
 
 /* Prints one hit as a JSON line; of style, only BL_OUT_MARKS counts.
  * Errors: BL_ENOMEM, BL_EIO. */
 int bl_output_json_hit(FILE *f, const bl_hit *h, unsigned style);
 
-/* Prints the JSON summary line (query NULL prints as ""; elapsed_ms is
- * rounded to microseconds). Errors: BL_ENOMEM, BL_EIO. */
-int bl_output_json_summary(FILE *f, const char *query, uint64_t hits,
+/* Prints the JSON summary line (query NULL prints as ""; hits_relation
+ * "gte" when at_least is nonzero, else "eq"; elapsed_ms is rounded to
+ * microseconds). Errors: BL_ENOMEM, BL_EIO. */
+int bl_output_json_summary(FILE *f, const char *query, uint64_t hits, int at_least,
                            uint32_t returned, double elapsed_ms);
 
 /* Prints the JSON line that stands for a query that could not be answered

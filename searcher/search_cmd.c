@@ -31,6 +31,7 @@ typedef struct {
     unsigned style; /* BL_OUT_BOLD, BL_OUT_MARKS */
     const char *queries_file;
     bl_bm25 bm25;
+    bl_search_opts search; /* pruning and hit totals */
     size_t window;
 } search_opts;
 
@@ -68,6 +69,12 @@ static void usage(FILE *f)
           "                         \"error<TAB>QUERY\"), with --json a summary (or\n"
           "                         {\"query\", \"error\"}), else \"## QUERY\" and results\n"
           "      --stats            print latency percentiles on stderr\n"
+          "      --total-threshold N  count matches exactly up to N (default 1000); beyond,\n"
+          "                         documents that cannot reach the top k are skipped and\n"
+          "                         the total is a lower bound (\"at least N\", JSON\n"
+          "                         \"hits_relation\": \"gte\")\n"
+          "      --exact-count      always count every match (no skipping)\n"
+          "      --exhaustive       score every match: no pruning at all (same hits)\n"
           "      --k1 X, --b X      BM25 parameters (default 1.2 and 0.75)\n"
           "      --snippet-words N  snippet length in words (default 30)\n"
           "  -h, --help             this help\n"
@@ -93,7 +100,7 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 static int parse_args(int argc, char **argv, search_opts *o, char **query)
 {
     enum { O_JSON = 256, O_COUNT, O_COLOR, O_MARKS, O_ANY, O_QUERIES, O_STATS, O_K1, O_B,
-           O_WORDS };
+           O_WORDS, O_EXHAUSTIVE, O_EXACT_COUNT, O_THRESHOLD };
     static const struct option longs[] = {
         {"index", required_argument, 0, 'i'},  {"json", no_argument, 0, O_JSON},
         {"count", no_argument, 0, O_COUNT},    {"color", required_argument, 0, O_COLOR},
@@ -102,12 +109,17 @@ static int parse_args(int argc, char **argv, search_opts *o, char **query)
         {"queries", required_argument, 0, O_QUERIES}, {"stats", no_argument, 0, O_STATS},
         {"k1", required_argument, 0, O_K1},    {"b", required_argument, 0, O_B},
         {"snippet-words", required_argument, 0, O_WORDS}, {"help", no_argument, 0, 'h'},
+        {"exhaustive", no_argument, 0, O_EXHAUSTIVE},
+        {"exact-count", no_argument, 0, O_EXACT_COUNT},
+        {"total-threshold", required_argument, 0, O_THRESHOLD},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->k = 10;
     o->bm25 = BL_BM25_DEFAULT;
+    o->search = BL_SEARCH_OPTS_DEFAULT;
     o->window = BL_SNIPPET_WORDS;
+    int exact_count = 0;
     const char *color = "auto";
     optind = 1;
     int c;
@@ -149,6 +161,16 @@ static int parse_args(int argc, char **argv, search_opts *o, char **query)
             }
             o->window = (size_t)v;
             break;
+        case O_EXHAUSTIVE: o->search.exhaustive = 1; break;
+        case O_EXACT_COUNT: exact_count = 1; break;
+        case O_THRESHOLD:
+            if (parse_double(optarg, 0, 1e15, &v) || v != (double)(uint64_t)v) {
+                fprintf(stderr, "byline search: --total-threshold wants a whole number from 0 "
+                                "to 10^15\n");
+                return EXIT_USAGE;
+            }
+            o->search.total_threshold = (uint64_t)v;
+            break;
         case 'h': usage(stdout); return -1;
         case ':':
             fprintf(stderr, "byline search: option '%s' needs a value\n", argv[at]);
@@ -166,6 +188,9 @@ static int parse_args(int argc, char **argv, search_opts *o, char **query)
         }
         at = optind;
     }
+    /* --count counts every match: it has no top k to prune for. */
+    if (exact_count || o->count)
+        o->search.total_threshold = UINT64_MAX;
     if (strcmp(color, "always") == 0) {
         o->style |= BL_OUT_BOLD;
     } else if (strcmp(color, "auto") == 0) {
@@ -313,7 +338,7 @@ static int answer(searcher *s, const char *query, const char *where, uint64_t *h
     if (rc)
         return rc;
     bl_results r;
-    rc = bl_search(s->idx, q, s->o->count ? 0 : s->o->k, &s->o->bm25, &r);
+    rc = bl_search_ex(s->idx, q, s->o->count ? 0 : s->o->k, &s->o->bm25, &s->o->search, &r);
     if (rc == BL_EQUERY) {
         snprintf(msg, cap, "%s", bl_error_detail());
         bl_termsafe_printf(stderr, "byline search: %s%s\n", where, msg);
@@ -330,9 +355,11 @@ static int answer(searcher *s, const char *query, const char *where, uint64_t *h
         else if (s->o->count && !s->o->json)
             printf("%llu\n", (unsigned long long)r.total);
         else if (s->o->json)
-            rc = bl_output_json_summary(stdout, query, r.total, (uint32_t)r.nhits, ms);
+            rc = bl_output_json_summary(stdout, query, r.total, r.relation == BL_TOTAL_GTE,
+                                        (uint32_t)r.nhits, ms);
         else
-            rc = bl_output_text_summary(stdout, r.total, (uint32_t)r.nhits, ms);
+            rc = bl_output_text_summary(stdout, r.total, r.relation == BL_TOTAL_GTE,
+                                        (uint32_t)r.nhits, ms);
     }
     if (!rc)
         rc = record_latency(s, ms);

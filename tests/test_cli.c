@@ -203,16 +203,17 @@ static size_t check_json_output(char *text, const char *query, const char *word)
         json_decref(hit);
     }
     json_t *sum = parse_line(lines[n - 1]);
-    static const char *keys[] = {"query", "hits", "returned", "elapsed_ms"};
+    static const char *keys[] = {"query", "hits", "hits_relation", "returned", "elapsed_ms"};
     size_t k = 0;
     const char *key;
     json_t *v;
     json_object_foreach(sum, key, v) {
-        cr_assert(k < 4, "summary has an extra key '%s'", key);
+        cr_assert(k < 5, "summary has an extra key '%s'", key);
         cr_expect_str_eq(key, keys[k]);
         k++;
     }
-    cr_expect_eq(k, 4, "summary has %zu keys", k);
+    cr_expect_eq(k, 5, "summary has %zu keys", k);
+    cr_expect_str_eq(json_string_value(json_object_get(sum, "hits_relation")), "eq");
     cr_expect_str_eq(json_string_value(json_object_get(sum, "query")), query);
     cr_expect_eq(json_integer_value(json_object_get(sum, "hits")), (json_int_t)(n - 1),
                  "summary says %lld hits, %zu hit lines",

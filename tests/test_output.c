@@ -206,18 +206,20 @@ Test(output, json_summary)
     capture c;
     cap_open(&c);
     cr_assert_eq(bl_output_json_summary(c.f, "\"north korea\" -patriot \xFF", 123456789012ULL,
-                                        10, 12.3456789),
+                                        0, 10, 12.3456789),
                  0);
-    cr_assert_eq(bl_output_json_summary(c.f, NULL, 0, 0, 0.0), 0);
+    cr_assert_eq(bl_output_json_summary(c.f, NULL, 0, 0, 0, 0.0), 0);
+    cr_assert_eq(bl_output_json_summary(c.f, "oil", 1000, 1, 10, 1.0), 0);
     cap_close(&c);
-    cr_assert_eq(count_lines(&c), 2);
+    cr_assert_eq(count_lines(&c), 3);
     cr_assert_eq(strncmp(c.data, "{\"query\":", 9), 0, "%s", c.data);
 
     json_t *j = json_line(&c, 0);
-    cr_assert_eq(json_object_size(j), 4);
+    cr_assert_eq(json_object_size(j), 5);
     cr_assert_str_eq(json_string_value(json_object_get(j, "query")),
                      "\"north korea\" -patriot \xC3\xBF");
     cr_assert_eq(json_integer_value(json_object_get(j, "hits")), 123456789012LL);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "hits_relation")), "eq");
     cr_assert_eq(json_integer_value(json_object_get(j, "returned")), 10);
     cr_assert_float_eq(json_number_value(json_object_get(j, "elapsed_ms")), 12.346, 1e-9);
     json_decref(j);
@@ -226,6 +228,10 @@ Test(output, json_summary)
     cr_assert_str_eq(json_string_value(json_object_get(j, "query")), "");
     cr_assert_eq(json_integer_value(json_object_get(j, "hits")), 0);
     json_decref(j);
+
+    /* a lower bound: hits, then its relation */
+    cr_assert(strstr(c.data, "{\"query\":\"oil\",\"hits\":1000,\"hits_relation\":\"gte\","),
+              "%s", c.data);
     free(c.data);
 }
 
@@ -295,15 +301,19 @@ Test(output, text_summary)
 {
     capture c;
     cap_open(&c);
-    cr_assert_eq(bl_output_text_summary(c.f, 42, 42, 3.25), 0);
-    cr_assert_eq(bl_output_text_summary(c.f, 1234, 10, 12.0), 0);
-    cr_assert_eq(bl_output_text_summary(c.f, 1, 1, 0.5), 0);
-    cr_assert_eq(bl_output_text_summary(c.f, 0, 0, 0.5), 0);
+    cr_assert_eq(bl_output_text_summary(c.f, 42, 0, 42, 3.25), 0);
+    cr_assert_eq(bl_output_text_summary(c.f, 1234, 0, 10, 12.0), 0);
+    cr_assert_eq(bl_output_text_summary(c.f, 1, 0, 1, 0.5), 0);
+    cr_assert_eq(bl_output_text_summary(c.f, 0, 0, 0, 0.5), 0);
+    cr_assert_eq(bl_output_text_summary(c.f, 1000, 1, 10, 2.0), 0);
+    cr_assert_eq(bl_output_text_summary(c.f, 10, 1, 10, 2.0), 0);
     cap_close(&c);
     cr_assert_str_eq(c.data, "42 matching documents (3.2 ms)\n"
                              "1234 matching documents, 10 shown (12.0 ms)\n"
                              "1 matching document (0.5 ms)\n"
-                             "0 matching documents (0.5 ms)\n");
+                             "0 matching documents (0.5 ms)\n"
+                             "at least 1000 matching documents, 10 shown (2.0 ms)\n"
+                             "at least 10 matching documents (2.0 ms)\n");
     free(c.data);
 }
 

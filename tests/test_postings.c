@@ -222,51 +222,77 @@ static uint32_t oracle_lower_bound(const tlist *l, uint32_t from, uint32_t targe
     return lo;
 }
 
+/* Block b's last doc, highest tf and shortest length, brute force (min_len
+ * 0 for a single-block list, which stores none). */
+static void oracle_block(const tlist *l, uint32_t b, uint32_t *last, uint32_t *mt, uint32_t *ml)
+{
+    uint32_t s = b * BL_BLOCK_SIZE;
+    uint32_t e = s + BL_BLOCK_SIZE < l->n ? s + BL_BLOCK_SIZE : l->n;
+    *mt = 0;
+    *ml = UINT32_MAX;
+    for (uint32_t j = s; j < e; j++) {
+        if (l->tfs[j] > *mt)
+            *mt = l->tfs[j];
+        uint32_t len = l->lens ? l->lens[l->docs[j]] : 0;
+        if (len < *ml)
+            *ml = len;
+    }
+    *last = l->docs[e - 1];
+}
+
 static void check_block_info(bl_posting_iter *it, const tlist *l, uint32_t k)
 {
-    uint32_t last, mt, ml;
+    uint32_t last, mt, ml, want_last, want_mt, want_ml;
     bl_posting_iter_block_info(it, &last, &mt, &ml);
     if (k >= l->n) {
         CHECK(last == BL_DOC_END && mt == 0 && ml == 0, "");
         return;
     }
-    uint32_t b = k / BL_BLOCK_SIZE, s = b * BL_BLOCK_SIZE;
-    uint32_t e = s + BL_BLOCK_SIZE < l->n ? s + BL_BLOCK_SIZE : l->n;
-    uint32_t want_mt = 0, want_ml = UINT32_MAX;
-    for (uint32_t j = s; j < e; j++) {
-        if (l->tfs[j] > want_mt)
-            want_mt = l->tfs[j];
-        uint32_t len = l->lens ? l->lens[l->docs[j]] : 0;
-        if (len < want_ml)
-            want_ml = len;
-    }
-    CHECK(last == l->docs[e - 1], "block %u: last %u want %u", b, last, l->docs[e - 1]);
+    uint32_t b = k / BL_BLOCK_SIZE;
+    oracle_block(l, b, &want_last, &want_mt, &want_ml);
+    CHECK(last == want_last, "block %u: last %u want %u", b, last, want_last);
     CHECK(mt == want_mt, "block %u: max_tf %u want %u", b, mt, want_mt);
     CHECK(ml == want_ml, "block %u: min_len %u want %u", b, ml, want_ml);
 }
 
-/* bl_posting_iter_shallow from index k for target: the block-max data of
- * the block holding the first doc >= max(target, docs[k]). */
+static void check_at(bl_posting_iter *it, const tlist *l, uint32_t k);
+
+/* The iterator stands on index k of l: bl_posting_iter_shallow(target)
+ * must describe the first block from k's on whose last doc >= target, and
+ * leave the iterator where it was. */
 static void check_shallow(bl_posting_iter *it, const tlist *l, uint32_t k, uint32_t target)
 {
-    uint32_t last, mt, ml;
+    uint32_t last, mt, ml, want_last = BL_DOC_END, want_mt = 0, want_ml = 0;
     bl_posting_iter_shallow(it, target, &last, &mt, &ml);
-    uint32_t idx = target <= l->docs[k] ? k : oracle_lower_bound(l, k, target);
-    if (idx >= l->n) {
-        CHECK(last == BL_DOC_END && mt == 0 && ml == 0, "shallow past the end");
-        return;
+    if (k < l->n) {
+        for (uint32_t b = k / BL_BLOCK_SIZE; b < nblocks_of(l->n); b++) {
+            oracle_block(l, b, &want_last, &want_mt, &want_ml);
+            if (want_last >= target)
+                break;
+            want_last = BL_DOC_END;
+            want_mt = want_ml = 0;
+        }
     }
-    uint32_t b = idx / BL_BLOCK_SIZE, s = b * BL_BLOCK_SIZE;
-    uint32_t e = s + BL_BLOCK_SIZE < l->n ? s + BL_BLOCK_SIZE : l->n;
-    uint32_t want_mt = 0, want_ml = UINT32_MAX;
-    for (uint32_t j = s; j < e; j++) {
-        want_mt = l->tfs[j] > want_mt ? l->tfs[j] : want_mt;
-        uint32_t len = l->lens ? l->lens[l->docs[j]] : 0;
-        want_ml = len < want_ml ? len : want_ml;
+    CHECK(last == want_last && mt == want_mt && ml == want_ml,
+          "shallow(%u) from index %u: %u/%u/%u, want %u/%u/%u", target, k, last, mt, ml,
+          want_last, want_mt, want_ml);
+    check_at(it, l, k);
+}
+
+/* bl_posting_iter_term_bound: the highest tf and shortest length of all
+ * blocks (from the dictionary entry the writer filled). */
+static void check_term_bound(const bl_posting_iter *it, const tlist *l)
+{
+    uint32_t mt, ml, want_mt = 0, want_ml = UINT32_MAX;
+    bl_posting_iter_term_bound(it, &mt, &ml);
+    for (uint32_t b = 0; b < nblocks_of(l->n); b++) {
+        uint32_t last, bmt, bml;
+        oracle_block(l, b, &last, &bmt, &bml);
+        want_mt = bmt > want_mt ? bmt : want_mt;
+        want_ml = bml < want_ml ? bml : want_ml;
     }
-    CHECK(last == l->docs[e - 1] && mt == want_mt && ml == want_ml,
-          "shallow(%u) from %u: %u/%u/%u, want block %u: %u/%u/%u", target, k, last, mt, ml, b,
-          l->docs[e - 1], want_mt, want_ml);
+    CHECK(mt == want_mt && ml == want_ml, "term bound %u/%u, want %u/%u", mt, ml, want_mt,
+          want_ml);
 }
 
 static void check_positions(bl_posting_iter *it, const tlist *l, uint32_t k)
@@ -343,6 +369,7 @@ static void walk_seeks(const bl_postings *p, const tlist *l, int rounds)
         CHECK(rc == 0, "iter_new: %s", bl_error_detail());
         bl_docset *ds = bl_posting_iter_docset(it);
         uint32_t k = 0, n = l->n;
+        check_term_bound(it, l);
         for (int steps = 0; k < n && steps < 2000; steps++) {
             uint32_t cur = l->docs[k], b = k / BL_BLOCK_SIZE, target, idx;
             uint32_t bend = (b + 1) * BL_BLOCK_SIZE < n ? (b + 1) * BL_BLOCK_SIZE : n;
@@ -398,6 +425,7 @@ static void walk_seeks(const bl_postings *p, const tlist *l, int rounds)
             if (rnd(4) == 0)
                 check_block_info(it, l, k);
         }
+        check_shallow(it, l, k, (uint32_t)rnd64());
         bl_docset_free(ds);
     }
 }

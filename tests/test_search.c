@@ -425,9 +425,51 @@ static void oracle_close(oracle_env *e)
     free_corpus(e->arts, &e->c, e->ndocs);
 }
 
+/* How many pruned searches compare_pruned has seen report a lower bound
+ * (so a test can check that pruning did skip documents), and how many it
+ * has run. */
+static unsigned long pruned_gte, pruned_runs;
+
+/* Runs q with pruning from total_threshold on and compares with the
+ * exhaustive results full: the same hits and the same scores, bit for bit;
+ * the total exact when it says so, else a lower bound of at least the
+ * threshold and k (pruning starts once both are reached). */
+static void compare_pruned(oracle_env *e, const bl_qnode *q, const char *qs, size_t k,
+                           uint64_t threshold, const bl_results *full)
+{
+    bl_bm25 params = BL_BM25_DEFAULT;
+    bl_search_opts opts = {0, threshold};
+    bl_results res;
+    unsigned long long seed = (unsigned long long)e->seed;
+    int rc = bl_search_ex(e->idx, q, k, &params, &opts, &res);
+    cr_assert_eq(rc, 0, "query %s: %s", qs, bl_error_detail());
+    cr_assert_eq(res.nhits, full->nhits, "seed %llu query [%s] k %zu threshold %llu: %zu hits, "
+                 "exhaustive %zu", seed, qs, k, (unsigned long long)threshold, res.nhits,
+                 full->nhits);
+    for (size_t i = 0; i < res.nhits; i++)
+        cr_assert(res.hits[i].doc == full->hits[i].doc &&
+                      memcmp(&res.hits[i].score, &full->hits[i].score, sizeof(double)) == 0,
+                  "seed %llu query [%s] k %zu threshold %llu rank %zu: pruned doc %u score %a, "
+                  "exhaustive doc %u score %a", seed, qs, k, (unsigned long long)threshold, i,
+                  res.hits[i].doc, res.hits[i].score, full->hits[i].doc, full->hits[i].score);
+    if (res.relation == BL_TOTAL_EQ) {
+        cr_assert_eq(res.total, full->total, "seed %llu query [%s]: exact total %llu, want %llu",
+                     seed, qs, (unsigned long long)res.total, (unsigned long long)full->total);
+    } else {
+        cr_assert(res.total >= threshold && res.total >= k && res.total <= full->total,
+                  "seed %llu query [%s] k %zu threshold %llu: total at least %llu of %llu", seed,
+                  qs, k, (unsigned long long)threshold, (unsigned long long)res.total,
+                  (unsigned long long)full->total);
+        pruned_gte++;
+    }
+    pruned_runs++;
+    bl_results_release(&res);
+}
+
 /* Runs qs through the engine and the oracle and compares the counts and
- * the k best hits. Returns the number of matches, or -1 if qs does not
- * parse. */
+ * the k best hits, exhaustively; then pruned (compare_pruned) from the
+ * first match on and from the default threshold. Returns the number of
+ * matches, or -1 if qs does not parse. */
 static long oracle_compare(oracle_env *e, const char *qs, int any, size_t k)
 {
     bl_qnode *q;
@@ -438,9 +480,11 @@ static long oracle_compare(oracle_env *e, const char *qs, int any, size_t k)
         return -1; /* e.g. a group whose words all vanished */
     cr_assert_eq(rc, 0);
     bl_bm25 params = BL_BM25_DEFAULT;
+    bl_search_opts exhaustive = {1, BL_TOTAL_THRESHOLD};
     bl_results res;
-    rc = bl_search(e->idx, q, k, &params, &res);
+    rc = bl_search_ex(e->idx, q, k, &params, &exhaustive, &res);
     cr_assert_eq(rc, 0, "query %s: %s", qs, bl_error_detail());
+    cr_assert_eq(res.relation, BL_TOTAL_EQ);
     size_t nexp = 0;
     for (size_t d = 0; d < e->ndocs; d++) {
         double sc = 0;
@@ -465,6 +509,8 @@ static long oracle_compare(oracle_env *e, const char *qs, int any, size_t k)
                   res.hits[i].doc);
         cr_assert(fabs(sc - res.hits[i].score) < 1e-9);
     }
+    compare_pruned(e, q, qs, k, 0, &res);
+    compare_pruned(e, q, qs, k, BL_TOTAL_THRESHOLD, &res);
     bl_results_release(&res);
     bl_qnode_free(q);
     return (long)nexp;
@@ -481,7 +527,7 @@ static void run_oracle_round(uint64_t seed, size_t ndocs, size_t per_segment, in
         char qs[2048] = "";
         random_query(&r, qs, sizeof qs, 3);
         int any = (int)bl_rng_below(&r, 2);
-        long n = oracle_compare(&e, qs, any, 1 + bl_rng_below(&r, 20));
+        long n = oracle_compare(&e, qs, any, 1 + bl_rng_below(&r, 50));
         parsed += n >= 0;
         nonempty += n > 0;
     }
@@ -569,6 +615,23 @@ Test(search, oracle_prefixes_with_many_expansions, .timeout = 120)
         cr_expect_gt(oracle_compare(&e, many, any, 10), 100);
         cr_expect_gt(oracle_compare(&e, none, any, 10), 100);
     }
+    /* ORs of more than 64 kids and of 9 to 64, inside an AND that prunes
+     * (their scores must be the same bits on both paths) and alone */
+    static const size_t sizes[] = {80, 12};
+    for (size_t si = 0; si < 2; si++) {
+        size_t nw = sizes[si];
+        char ors[2048] = "(";
+        for (uint32_t i = 0; i < nw; i++) {
+            strcat(ors, i ? " OR " : "");
+            strcat(ors, words[i * 7]);
+        }
+        strcat(ors, ")");
+        char and_[2100];
+        snprintf(and_, sizeof and_, "%s qx*", ors);
+        long n_or = oracle_compare(&e, ors, 0, 10), n_and = oracle_compare(&e, and_, 0, 10);
+        cr_expect(n_or > 20 && n_and > 10, "%zu words: %ld matches, %ld with the AND", nw, n_or,
+                  n_and);
+    }
     /* each base word followed by any synthetic word: real work, however
      * the random texts fell */
     long phrases = 0;
@@ -583,7 +646,7 @@ Test(search, oracle_prefixes_with_many_expansions, .timeout = 120)
     for (int qi = 0; qi < 100; qi++) {
         char qs[2048] = "";
         random_query(&r, qs, sizeof qs, 3);
-        long n = oracle_compare(&e, qs, (int)bl_rng_below(&r, 2), 1 + bl_rng_below(&r, 20));
+        long n = oracle_compare(&e, qs, (int)bl_rng_below(&r, 2), 1 + bl_rng_below(&r, 50));
         parsed += n >= 0;
         nonempty += n > 0;
     }
@@ -796,7 +859,8 @@ static uint64_t search_with_snippets(bl_index *idx, bl_analyzer *a, const char *
     cr_assert_eq(bl_query_parse(qs, a, &qo, &q, &pos), 0, "%s at %zu", bl_error_detail(), pos);
     bl_results res;
     bl_bm25 p = BL_BM25_DEFAULT;
-    cr_assert_eq(bl_search(idx, q, 10, &p, &res), 0, "%s", bl_error_detail());
+    bl_search_opts exact = {0, UINT64_MAX}; /* the caller checks the total */
+    cr_assert_eq(bl_search_ex(idx, q, 10, &p, &exact, &res), 0, "%s", bl_error_detail());
     for (size_t i = 0; i < res.nhits; i++) {
         size_t seg;
         uint32_t local;
@@ -860,7 +924,8 @@ static bl_scored_doc best_hit(bl_index *idx, bl_analyzer *a, const char *qs, int
     cr_assert_eq(bl_query_parse(qs, a, &qo, &q, &pos), 0, "%s", bl_error_detail());
     bl_results res;
     bl_bm25 p = BL_BM25_DEFAULT;
-    cr_assert_eq(bl_search(idx, q, 1, &p, &res), 0, "%s", bl_error_detail());
+    bl_search_opts exact = {0, UINT64_MAX}; /* the caller checks the total */
+    cr_assert_eq(bl_search_ex(idx, q, 1, &p, &exact, &res), 0, "%s", bl_error_detail());
     cr_assert_eq(res.nhits, 1);
     bl_scored_doc best = res.hits[0];
     *total = res.total;
@@ -909,6 +974,241 @@ Test(search, repeated_word_is_read_once)
     bl_test_rmtree(dir);
     free(dir);
     free_articles(arts, NDOCS);
+}
+
+/* A phrase is counted from its rarest word in each document, or from its
+ * first word when every word occurs more than 256 times there: both ways
+ * agree with the oracle, anchors in any place of the phrase. */
+Test(search, phrases_counted_from_rare_and_frequent_words)
+{
+    static const char *const parts[] = {"oil prices ", "oil ", "prices oil ", "the white house ",
+                                        "the the white "};
+    static const unsigned reps[][5] = {{300, 0, 0, 0, 0}, {0, 300, 1, 0, 0}, {0, 0, 280, 0, 0},
+                                       {0, 0, 0, 270, 2}, {0, 0, 1, 3, 300}, {1, 0, 0, 1, 1}};
+    enum { NDOCS = sizeof reps / sizeof *reps };
+    bl_article arts[NDOCS];
+    for (size_t i = 0; i < NDOCS; i++) {
+        char *text = malloc(16 * 1024);
+        size_t len = 0;
+        for (size_t k = 0; k < 5; k++)
+            for (unsigned n = 0; n < reps[i][k]; n++)
+                len += (size_t)sprintf(text + len, "%s", parts[k]);
+        arts[i] = (bl_article){.title = "t", .title_len = 1, .text = text, .text_len = len};
+    }
+    char *dir = bl_test_tmpdir();
+    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", 3), 0, "%s", bl_error_detail());
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
+    bl_analyzer *a;
+    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    corpus c;
+    build_oracle(&c, a, arts, NDOCS);
+    static const char *const queries[] = {"\"oil prices\"", "\"prices oil\"",
+                                          "\"the white house\"", "\"the the white\"",
+                                          "\"white house the\"", "\"the white\"",
+                                          "\"house the the white\"", "\"oil pri*\""};
+    for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
+        bl_qnode *q;
+        size_t pos;
+        bl_query_opts qo = {0};
+        cr_assert_eq(bl_query_parse(queries[i], a, &qo, &q, &pos), 0);
+        bl_bm25 p = BL_BM25_DEFAULT;
+        bl_search_opts all = {1, BL_TOTAL_THRESHOLD};
+        bl_results res;
+        cr_assert_eq(bl_search_ex(idx, q, NDOCS, &p, &all, &res), 0, "%s", bl_error_detail());
+        size_t nexp = 0;
+        for (size_t d = 0; d < NDOCS; d++) {
+            double sc = 0;
+            nexp += o_eval(&c, &c.docs[d], q, &p, &sc);
+        }
+        cr_expect_eq(res.total, nexp, "[%s]", queries[i]);
+        for (size_t h = 0; h < res.nhits; h++) {
+            double sc = 0;
+            cr_expect(o_eval(&c, &c.docs[res.hits[h].doc], q, &p, &sc));
+            cr_expect(fabs(sc - res.hits[h].score) < 1e-9, "[%s] doc %u: %.12f, oracle %.12f",
+                      queries[i], res.hits[h].doc, res.hits[h].score, sc);
+        }
+        bl_results_release(&res);
+        bl_qnode_free(q);
+    }
+    for (size_t i = 0; i < NDOCS; i++)
+        free((char *)arts[i].text);
+    for (size_t i = 0; i < NDOCS; i++) {
+        for (size_t k = 0; k < c.docs[i].n; k++)
+            free(c.docs[i].terms[k]);
+        free(c.docs[i].terms);
+        free(c.docs[i].pos);
+    }
+    free(c.docs);
+    free(c.dict);
+    free(c.df);
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+}
+
+/* ---- pruning -------------------------------------------------------------- */
+
+/* Articles where the best matches for "oil" are few and first: 0..99 say
+ * "oil" four times in eight words (0..49 also "silver"), the rest once in
+ * 43 words (their other words synthetic, never "oil", "gold" or "silver").
+ * Owned; free with free_articles. */
+static bl_article *few_good_articles(bl_rng *r, size_t n)
+{
+    bl_article *arts = calloc(n, sizeof *arts);
+    for (size_t i = 0; i < n; i++) {
+        char *text = malloc(40 * 12 + 64), w[16];
+        size_t len;
+        if (i < 100) {
+            len = (size_t)sprintf(text, "oil prices oil prices oil gold %s", i < 50 ? "silver" : "");
+        } else {
+            len = (size_t)sprintf(text, "oil prices");
+            for (int k = 0; k < 40; k++) {
+                synthetic_word(bl_rng_below(r, 300), w);
+                len += (size_t)sprintf(text + len, " %s", w);
+            }
+        }
+        arts[i] = (bl_article){.title = strdup(i < 100 ? "oil" : "x"), .title_len = i < 100 ? 3 : 1,
+                               .text = text, .text_len = len};
+    }
+    return arts;
+}
+
+/* Searches qs pruned from the first match on (threshold 0) and
+ * exhaustively: the hits must be the same bits; returns the pruned
+ * results (the caller releases them) and the exhaustive total. */
+static bl_results pruned_and_exhaustive(bl_index *idx, bl_analyzer *a, const char *qs, size_t k,
+                                        uint64_t *full_total)
+{
+    bl_qnode *q;
+    size_t pos;
+    bl_query_opts qo = {0};
+    cr_assert_eq(bl_query_parse(qs, a, &qo, &q, &pos), 0, "%s", bl_error_detail());
+    bl_bm25 p = BL_BM25_DEFAULT;
+    bl_search_opts prune = {0, 0}, all = {1, BL_TOTAL_THRESHOLD};
+    bl_results pr, ex;
+    cr_assert_eq(bl_search_ex(idx, q, k, &p, &prune, &pr), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_search_ex(idx, q, k, &p, &all, &ex), 0, "%s", bl_error_detail());
+    cr_assert_eq(ex.relation, BL_TOTAL_EQ);
+    cr_assert_eq(pr.nhits, ex.nhits, "[%s]", qs);
+    for (size_t i = 0; i < pr.nhits; i++)
+        cr_assert(pr.hits[i].doc == ex.hits[i].doc &&
+                      memcmp(&pr.hits[i].score, &ex.hits[i].score, sizeof(double)) == 0,
+                  "[%s] rank %zu: pruned %u %a, exhaustive %u %a", qs, i, pr.hits[i].doc,
+                  pr.hits[i].score, ex.hits[i].doc, ex.hits[i].score);
+    *full_total = ex.total;
+    bl_results_release(&ex);
+    bl_qnode_free(q);
+    return pr;
+}
+
+/* Each kind of node skips the documents that cannot reach the top k:
+ * after the first block, nothing can, in either segment (the second starts
+ * from the first's floor). The total says it is a lower bound. */
+Test(search, pruning_skips_what_cannot_reach_the_top)
+{
+    enum { NDOCS = 3000 };
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("search.pruning_skips"));
+    bl_article *arts = few_good_articles(&r, NDOCS);
+    char *dir = bl_test_tmpdir();
+    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS / 2), 0, "%s",
+                 bl_error_detail());
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
+    bl_analyzer *a;
+    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    static const char *const queries[] = {
+        "oil", "oil OR gold", "oil OR silver", "oil prices", "\"oil prices\"", "oil -silver",
+        "oi*", "\"oil pric*\"", "(oil prices) OR \"prices oil\"",
+    };
+    for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
+        uint64_t full;
+        bl_results pr = pruned_and_exhaustive(idx, a, queries[i], 10, &full);
+        cr_expect_eq(pr.nhits, 10, "[%s]", queries[i]);
+        cr_expect_geq(full, NDOCS - 100, "[%s]", queries[i]);
+        cr_expect_eq(pr.relation, BL_TOTAL_GTE, "[%s]", queries[i]);
+        cr_expect(pr.total >= 10 && pr.total <= 300, "[%s]: %llu of %llu documents visited",
+                  queries[i], (unsigned long long)pr.total, (unsigned long long)full);
+        bl_results_release(&pr);
+    }
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+    free_articles(arts, NDOCS);
+}
+
+/* Equal scores go to the lower ids with pruning too: once k documents of
+ * score 0 are kept ("NOT gold"), no later one can enter, and the search
+ * stops there; identical documents keep the first k. */
+Test(search, pruning_keeps_ties_for_the_lower_ids)
+{
+    enum { NDOCS = 2000 };
+    bl_article *arts = calloc(NDOCS, sizeof *arts);
+    for (size_t i = 0; i < NDOCS; i++)
+        arts[i] = (bl_article){.title = strdup("t"), .title_len = 1, .text = strdup("oil prices"),
+                               .text_len = 10};
+    char *dir = bl_test_tmpdir();
+    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS / 2), 0, "%s",
+                 bl_error_detail());
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
+    bl_analyzer *a;
+    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    static const char *const queries[] = {"NOT gold", "oil", "oil OR prices", "\"oil prices\""};
+    for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
+        uint64_t full;
+        bl_results pr = pruned_and_exhaustive(idx, a, queries[i], 5, &full);
+        cr_assert_eq(full, NDOCS);
+        for (uint32_t d = 0; d < 5; d++)
+            cr_expect_eq(pr.hits[d].doc, d, "[%s] rank %u", queries[i], d);
+        if (i == 0)
+            cr_expect(pr.relation == BL_TOTAL_GTE && pr.total == 5, "total %llu",
+                      (unsigned long long)pr.total);
+        bl_results_release(&pr);
+    }
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+    free_articles(arts, NDOCS);
+}
+
+/* Random queries over a larger index in four segments, top k of 1 to 50:
+ * pruned equals exhaustive equals the oracle, and pruning did skip work in
+ * a fair share of them. */
+Test(search, oracle_pruned_top_k, .timeout = 300)
+{
+    uint64_t seed = bl_test_seed("search.oracle_pruned");
+    bl_rng r;
+    bl_rng_init(&r, seed);
+    oracle_env e;
+    oracle_open(&e, &r, seed, 3000, 750);
+    unsigned long gte0 = pruned_gte, runs0 = pruned_runs;
+    int parsed = 0;
+    for (int qi = 0; qi < 200; qi++) {
+        char qs[2048] = "";
+        if (qi % 4 == 0) {
+            /* frequent words, where pruning has most to skip */
+            static const char *ops[] = {" OR ", " ", " OR ", "\" \""};
+            uint32_t op = bl_rng_below(&r, 4);
+            snprintf(qs, sizeof qs, "%s%s%s%s%s", op == 3 ? "\"" : "",
+                     vocab[bl_rng_below(&r, 8)], ops[op], vocab[bl_rng_below(&r, 8)],
+                     op == 3 ? "\"" : "");
+        } else {
+            random_query(&r, qs, sizeof qs, 3);
+        }
+        parsed += oracle_compare(&e, qs, (int)bl_rng_below(&r, 2), 1 + bl_rng_below(&r, 50)) >= 0;
+    }
+    cr_assert(parsed >= 180, "only %d queries parsed", parsed);
+    fprintf(stderr, "  pruned searches that skipped documents: %lu of %lu\n", pruned_gte - gte0,
+            pruned_runs - runs0);
+    cr_assert(pruned_gte - gte0 >= (pruned_runs - runs0) / 10,
+              "pruning skipped documents in only %lu of %lu searches", pruned_gte - gte0,
+              pruned_runs - runs0);
+    oracle_close(&e);
 }
 
 /* ---- the command line -------------------------------------------------- */
@@ -986,3 +1286,69 @@ Test(search_cli, oversized_query_is_refused)
     free(dir);
 }
 
+
+/* The part of out before its last line (the hits without the summary). */
+static char *without_last_line(const char *out)
+{
+    size_t n = strlen(out);
+    if (n && out[n - 1] == '\n')
+        n--;
+    while (n && out[n - 1] != '\n')
+        n--;
+    return strndup(out, n);
+}
+
+/* Hit totals: exact up to --total-threshold, beyond it a lower bound said
+ * as such ("at least", "hits_relation": "gte"); --exhaustive,
+ * --exact-count and --count count every match; the hits never change. */
+Test(search_cli, hit_totals_are_exact_up_to_the_threshold)
+{
+    enum { NDOCS = 600 };
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("search_cli.hit_totals"));
+    bl_article *arts = few_good_articles(&r, NDOCS);
+    char *dir = bl_test_tmpdir(), *out = NULL, *err = NULL, path[4200];
+    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS), 0, "%s",
+                 bl_error_detail());
+
+    cr_assert_eq(byline(&out, &err, "search -i '%s' --json -k 3 --total-threshold 0 oil", dir), 0,
+                 "%s", err);
+    char *pruned_hits = without_last_line(out);
+    cr_expect(strstr(out, "\"hits_relation\":\"gte\""), "%s", out);
+    cr_expect(!strstr(out, "\"hits\":600,"), "%s", out);
+    static const char *const exact[] = {"", "--exhaustive --total-threshold 0",
+                                        "--exact-count --total-threshold 0"};
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert_eq(byline(&out, &err, "search -i '%s' --json -k 3 %s oil", dir, exact[i]), 0,
+                     "%s", err);
+        cr_expect(strstr(out, "\"hits\":600,\"hits_relation\":\"eq\""), "[%s] %s", exact[i], out);
+        char *hits = without_last_line(out);
+        cr_expect_str_eq(hits, pruned_hits, "[%s]", exact[i]);
+        free(hits);
+    }
+    cr_assert_eq(byline(&out, &err, "search -i '%s' -k 3 --total-threshold 0 oil", dir), 0);
+    cr_expect(strstr(out, "\nat least ") && strstr(out, " matching documents, 3 shown ("), "%s",
+              out);
+    cr_assert_eq(byline(&out, &err, "search -i '%s' --count --total-threshold 0 oil", dir), 0);
+    cr_expect_str_eq(out, "600\n");
+    /* no match is still exit status 1; a bad threshold is bad usage */
+    cr_expect_eq(byline(&out, &err, "search -i '%s' --total-threshold 0 nosuchword", dir), 1);
+    cr_expect_eq(byline(&out, &err, "search -i '%s' --total-threshold lots oil", dir), 2);
+    cr_expect(strstr(err, "--total-threshold wants a whole number"), "%s", err);
+    /* --queries: one summary per query, each with its relation */
+    snprintf(path, sizeof path, "%s/queries", dir);
+    cr_assert_eq(bl_test_write_file(path, "oil\ngold\n", 9), 0);
+    cr_assert_eq(byline(&out, &err, "search -i '%s' --json --stats -k 3 --total-threshold 0 "
+                        "--queries '%s'", dir, path), 0, "%s", err);
+    cr_expect(strstr(out, "{\"query\":\"oil\",\"hits\":") && strstr(out, "\"hits_relation\":\"gte\""),
+              "%s", out);
+    cr_expect(strstr(out, "{\"query\":\"gold\",\"hits\":100,\"hits_relation\":\"eq\""), "%s",
+              out);
+    cr_expect(strstr(err, "2 queries; latency ms"), "%s", err);
+    free(pruned_hits);
+    free(out);
+    free(err);
+    bl_test_rmtree(dir);
+    free(dir);
+    free_articles(arts, NDOCS);
+}
