@@ -60,8 +60,8 @@ def make_engines(args, index_dir):
 
 def build_all(engs, corpus_path, index_dir, rebuild):
     """Indexes the corpus with each engine unless a cached index of the same
-    corpus is there; returns {engine: build seconds} (cached ones as first
-    measured)."""
+    corpus is there; returns {engine: {"seconds", "cpu_seconds"}} (cached
+    ones as first measured)."""
     stamp_path = os.path.join(index_dir, "build.json")
     stamps = {}
     if os.path.exists(stamp_path) and not rebuild:
@@ -74,10 +74,12 @@ def build_all(engs, corpus_path, index_dir, rebuild):
         if s and s["corpus"] == signature and os.path.exists(e.path):
             continue
         print(f"compare: indexing with {NAMES[e.name]} ...", file=sys.stderr, flush=True)
-        stamps[e.name] = {"corpus": signature, "seconds": e.build(corpus_path)}
+        wall, cpu = e.build(corpus_path)
+        stamps[e.name] = {"corpus": signature, "seconds": wall, "cpu_seconds": cpu}
         with open(stamp_path, "w") as f:
             json.dump(stamps, f)
-    return {e.name: stamps[e.name]["seconds"] for e in engs}
+    return {e.name: {"seconds": stamps[e.name]["seconds"],
+                     "cpu_seconds": stamps[e.name].get("cpu_seconds")} for e in engs}
 
 
 def measure(engine, queries, repeat, scratch):
@@ -101,29 +103,36 @@ def percentile(values, p):
     return v[int(rank) - 1]
 
 
+def distinct_top(engine, queries, copies, scratch, key):
+    """Each query's first TOP distinct articles (untimed). Copies of an
+    article score alike, and each engine orders ties its own way, so with
+    c copies the best TOP * c results are fetched and each article kept
+    once, as key(id) names it."""
+    out = []
+    for r in engine.run(queries, scratch, engines.TOP * copies):
+        seen, hits = set(), []
+        for h in r["hits"]:
+            if key(h[0]) not in seen and len(hits) < engines.TOP:
+                seen.add(key(h[0]))
+                hits.append(h)
+        out.append(dict(r, hits=hits))
+    return out
+
+
 def overlap(a, b, key):
-    """Shared results of two top-10 lists over the longer list's length,
-    counting ids as key(id) and each as often as it occurs."""
-    ca = {}
-    for h in a:
-        ca[key(h[0])] = ca.get(key(h[0]), 0) + 1
-    shared = 0
-    for h in b:
-        k = key(h[0])
-        if ca.get(k, 0) > 0:
-            ca[k] -= 1
-            shared += 1
-    return shared / max(len(a), len(b))
+    """Articles two top-10 lists share, over the longer list's length."""
+    return len({key(h[0]) for h in a} & {key(h[0]) for h in b}) / max(len(a), len(b))
 
 
-def summarise(qs, results, key):
-    """Per engine: latency percentiles and overlap with Byline per class."""
+def summarise(qs, timed, results, key):
+    """Per engine: latency percentiles (of the timed passes) and overlap
+    with Byline (of the distinct top 10s) per class."""
     out = {}
     for name, res in results.items():
         lat, ovl = {}, {}
         for cls in LATENCY_CLASSES + ("all",):
             idx = [i for i, (c, _) in enumerate(qs) if cls in (c, "all")]
-            ms = [res[i]["ms"] for i in idx if res[i]["ms"] is not None]
+            ms = [timed[name][i]["ms"] for i in idx if timed[name][i]["ms"] is not None]
             if ms:
                 lat[cls] = {"p50": percentile(ms, 50), "p95": percentile(ms, 95), "n": len(ms)}
             pairs = [(results["byline"][i]["hits"], res[i]["hits"]) for i in idx
@@ -132,7 +141,7 @@ def summarise(qs, results, key):
             if pairs:
                 ovl[cls] = sum(overlap(a, b, key) for a, b in pairs) / len(pairs)
         out[name] = {"latency": lat, "overlap": ovl,
-                     "not_run": sum(r["error"] is not None for r in res)}
+                     "not_run": sum(r["error"] is not None for r in timed[name])}
     return out
 
 
@@ -150,7 +159,7 @@ def oneshot(args, engs, qs, translated, scratch):
     for i in picks:
         cmds["byline"].append([args.byline, "search", "-i", by["byline"].path, "--",
                                translated[i]["byline"]])
-        sql = engines.FTS5_QUERY.replace("?", "'" + translated[i]["fts5"].replace("'", "''") + "'")
+        sql = engines.fts5_query().replace("?", "'" + translated[i]["fts5"].replace("'", "''") + "'")
         cmds["sqlite3"].append(["sqlite3", "-readonly", by["fts5"].path, sql])
     if not shutil.which("sqlite3"):
         del cmds["sqlite3"]
@@ -200,7 +209,9 @@ def print_table(info, qs, versions, build, sizes, summary, shot, args):
     def row(label, cells):
         lines.append(f"{label:34}" + "".join(f"{c:>16}" for c in cells))
 
-    row("build seconds", [f"{build[n]:.1f}" for n in names])
+    row("build seconds", [f"{build[n]['seconds']:.1f}" for n in names])
+    row("build CPU seconds", [f"{build[n]['cpu_seconds']:.1f}" if build[n]["cpu_seconds"]
+                              is not None else "-" for n in names])
     row("index MB (10^6 bytes)", [f"{sizes[n] / 1e6:.1f}" for n in names])
     lines.append("latency ms, p50 / p95")
     for cls in LATENCY_CLASSES + ("all",):
@@ -209,7 +220,7 @@ def print_table(info, qs, versions, build, sizes, summary, shot, args):
             lat = summary[n]["latency"].get(cls)
             cells.append(f"{lat['p50']:.2f} / {lat['p95']:.2f}" if lat else "-")
         row(f"  {cls}", cells)
-    lines.append("top-10 overlap with Byline (ids)")
+    lines.append("top-10 overlap with Byline (articles)")
     for cls in LATENCY_CLASSES + ("all",):
         cells = ["-"] + [f"{summary[n]['overlap'][cls]:.2f}" if cls in summary[n]["overlap"]
                          else "-" for n in names[1:]]
@@ -229,7 +240,7 @@ def print_sample(query, qs, translated, results):
     if not idx:
         return
     i = idx[0]
-    print(f"\nSample: top 3 of {query}")
+    print(f"\nSample: top 3 articles of {query}")
     for name in ("byline", "xapian", "fts5"):
         print(f"  {NAMES[name]}: {translated[i][name]}")
         for hit in results[name][i]["hits"][:3]:
@@ -251,16 +262,17 @@ def main():
     qs = qfile.read(args.queries)
     args.queries_shown = os.path.relpath(args.queries, ROOT)
     translated = [qfile.translate(q) for _, q in qs]
-    results = {}
+    key = corpus.base_id if info["copies"] > 1 else (lambda i: i)
+    timed, results = {}, {}
     with tempfile.TemporaryDirectory(dir=args.out) as scratch:
         for e in engs:
             print(f"compare: querying {NAMES[e.name]} ...", file=sys.stderr, flush=True)
-            results[e.name] = measure(e, [t[e.name] for t in translated], args.repeat, scratch)
+            mine = [t[e.name] for t in translated]
+            timed[e.name] = measure(e, mine, args.repeat, scratch)
+            results[e.name] = (distinct_top(e, mine, info["copies"], scratch, key)
+                               if info["copies"] > 1 else timed[e.name])
         shot = oneshot(args, engs, qs, translated, scratch) if args.oneshot > 0 else None
-    # Copies of one article score alike, and each engine orders ties its own
-    # way: overlap counts the article a copy was made from.
-    key = corpus.base_id if info["copies"] > 1 else (lambda i: i)
-    summary = summarise(qs, results, key)
+    summary = summarise(qs, timed, results, key)
 
     print_table(info, qs, versions, build, sizes, summary, shot, args)
     if args.sample:
@@ -269,11 +281,13 @@ def main():
         "corpus": dict(info, path=corpus_path), "queries_file": args.queries,
         "repeat": args.repeat, "engines": {
             e.name: dict(summary[e.name], version=versions[e.name], index=e.path,
-                         build_seconds=build[e.name], index_bytes=sizes[e.name])
+                         build_seconds=build[e.name]["seconds"],
+                         build_cpu_seconds=build[e.name]["cpu_seconds"],
+                         index_bytes=sizes[e.name])
             for e in engs},
         "oneshot": shot,
         "queries": [{"class": c, "query": q, "translated": translated[i],
-                     "results": {n: {"ms": results[n][i]["ms"], "error": results[n][i]["error"],
+                     "results": {n: {"ms": timed[n][i]["ms"], "error": timed[n][i]["error"],
                                      "top10": results[n][i]["hits"]} for n in results}}
                     for i, (c, q) in enumerate(qs)],
     }

@@ -1,10 +1,12 @@
 """The three engines, each behind the same two calls:
 
-  build(corpus_path)  -> seconds to index the corpus (an existing index is
-                         removed first)
-  run(queries)        -> one result per query: {"ms", "hits", "error"},
-                         hits a list of (id, title, snippet) best first, the
-                         snippet's matches between [ and ]
+  build(corpus_path)  -> (wall, cpu) seconds to index the corpus (an
+                         existing index is removed first); cpu counts the
+                         process and its children, user and system
+  run(queries, scratch, k)
+                      -> one result per query: {"ms", "hits", "error"},
+                         hits a list of (id, title, snippet), the best k
+                         first, the snippet's matches between [ and ]
 
 `queries` holds the engine's own query strings (None: not expressible, not
 run). Timings are taken inside the process that searches: Python's clock
@@ -13,6 +15,7 @@ own per-query "elapsed_ms" (parse to last hit printed) from its JSON output.
 """
 import json
 import os
+import resource
 import shutil
 import subprocess
 import time
@@ -29,6 +32,25 @@ def dir_bytes(path):
     if os.path.isfile(path):
         return os.path.getsize(path)
     return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
+
+
+class Stopwatch:
+    """Wall and CPU seconds (this process and its children) of a block."""
+
+    @staticmethod
+    def _cpu():
+        return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                       resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), self._cpu()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall, self.cpu = time.perf_counter() - self.wall, self._cpu() - self.cpu
+
+    def seconds(self):
+        return self.wall, self.cpu
 
 
 def _remove(path):
@@ -50,18 +72,18 @@ class Byline:
 
     def build(self, corpus_path):
         _remove(self.path)
-        t0 = time.perf_counter()
-        subprocess.run([self.binary, "index", "-q", "-o", self.path, "--format", "jsonl",
-                        corpus_path], check=True)
-        return time.perf_counter() - t0
+        with Stopwatch() as clock:
+            subprocess.run([self.binary, "index", "-q", "-o", self.path, "--format", "jsonl",
+                            corpus_path], check=True)
+        return clock.seconds()
 
-    def run(self, queries, scratch):
+    def run(self, queries, scratch, k=TOP):
         """One `byline search --json --queries` process for all queries."""
         todo = [q for q in queries if q is not None]
         qfile = os.path.join(scratch, "queries.byline.txt")
         with open(qfile, "w", encoding="utf-8") as f:
             f.writelines(q + "\n" for q in todo)
-        proc = subprocess.run([self.binary, "search", "-i", self.path, "--json", "-k", str(TOP),
+        proc = subprocess.run([self.binary, "search", "-i", self.path, "--json", "-k", str(k),
                                "--queries", qfile], capture_output=True, text=True)
         if proc.returncode not in (0, 2):  # 2: a query was malformed
             raise SystemExit(f"compare: byline search failed ({proc.returncode}): "
@@ -112,8 +134,17 @@ class Xapian:
         _remove(self.path)
         unfinished = self.path + ".tmp"
         _remove(unfinished)
-        t0 = time.perf_counter()
-        db = x.WritableDatabase(unfinished, x.DB_CREATE_OR_OVERWRITE)
+        with Stopwatch() as clock:
+            self._index(corpus_path, unfinished)
+            # Compacted, as a finished index would be (xapian-compact): the
+            # B-trees written full, as FTS5's 'optimize' and Byline's segments are.
+            x.Database(unfinished).compact(self.path)
+        _remove(unfinished)
+        return clock.seconds()
+
+    def _index(self, corpus_path, path):
+        x = self.x
+        db = x.WritableDatabase(path, x.DB_CREATE_OR_OVERWRITE)
         tg = x.TermGenerator()
         tg.set_stemmer(x.Stem("english"))
         tg.set_stemming_strategy(x.TermGenerator.STEM_SOME)
@@ -129,14 +160,8 @@ class Xapian:
             db.add_document(doc)
         db.commit()
         db.close()
-        # Compacted, as a finished index would be (xapian-compact): the
-        # B-trees written full, as FTS5's 'optimize' and Byline's segments are.
-        x.Database(unfinished).compact(self.path)
-        seconds = time.perf_counter() - t0
-        _remove(unfinished)
-        return seconds
 
-    def run(self, queries, scratch):
+    def run(self, queries, scratch, k=TOP):
         x = self.x
         db = x.Database(self.path)
         stem = x.Stem("english")
@@ -161,7 +186,7 @@ class Xapian:
             except x.QueryParserError as e:
                 out.append({"ms": None, "hits": [], "error": str(e)})
                 continue
-            mset = enquire.get_mset(0, TOP)
+            mset = enquire.get_mset(0, k)
             hits = []
             for m in mset:
                 doc = m.document
@@ -177,8 +202,12 @@ class Xapian:
 
 FTS5_SCHEMA = ("CREATE VIRTUAL TABLE news USING fts5(id UNINDEXED, title, body, "
                "tokenize='porter unicode61')")
-FTS5_QUERY = ("SELECT id, title, snippet(news, 2, '[', ']', '...', %d) FROM news "
-              "WHERE news MATCH ? ORDER BY rank LIMIT %d" % (SNIPPET_WORDS, TOP))
+
+
+def fts5_query(k=TOP):
+    """The SELECT of the top k with snippets; ? is the MATCH expression."""
+    return ("SELECT id, title, snippet(news, 2, '[', ']', '...', %d) FROM news "
+            "WHERE news MATCH ? ORDER BY rank LIMIT %d" % (SNIPPET_WORDS, k))
 
 
 def fts5_in_python():
@@ -204,7 +233,11 @@ class Fts5:
 
     def build(self, corpus_path):
         _remove(self.path)
-        t0 = time.perf_counter()
+        with Stopwatch() as clock:
+            self._index(corpus_path)
+        return clock.seconds()
+
+    def _index(self, corpus_path):
         con = self.sqlite3.connect(self.path)
         con.execute(FTS5_SCHEMA)
         with con:  # one transaction
@@ -214,10 +247,10 @@ class Fts5:
         with con:
             con.execute("INSERT INTO news(news) VALUES ('optimize')")
         con.close()
-        return time.perf_counter() - t0
 
-    def run(self, queries, scratch):
+    def run(self, queries, scratch, k=TOP):
         con = self.sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        sql = fts5_query(k)
         out = []
         for q in queries:
             if q is None:
@@ -225,7 +258,7 @@ class Fts5:
                 continue
             t0 = time.perf_counter()
             try:
-                hits = con.execute(FTS5_QUERY, (q,)).fetchall()
+                hits = con.execute(sql, (q,)).fetchall()
             except self.sqlite3.OperationalError as e:
                 out.append({"ms": None, "hits": [], "error": str(e)})
                 continue
@@ -249,9 +282,7 @@ class Fts5Cli(Fts5):
         out = subprocess.run([self.program, "--version"], capture_output=True, text=True)
         return "SQLite FTS5 " + out.stdout.split()[0] + " (sqlite3 program)"
 
-    def build(self, corpus_path):
-        _remove(self.path)
-        t0 = time.perf_counter()
+    def _index(self, corpus_path):
         rows = self.path + ".rows"
         with open(rows, "w", encoding="utf-8") as f:
             for a in corpus.articles(corpus_path):
@@ -262,13 +293,12 @@ class Fts5Cli(Fts5):
                             "INSERT INTO news(news) VALUES ('optimize');", ""])
         subprocess.run([self.program, self.path], input=script, text=True, check=True)
         os.remove(rows)
-        return time.perf_counter() - t0
 
-    def run(self, queries, scratch):
+    def run(self, queries, scratch, k=TOP):
         lines = [".timer on", ".mode json"]
         todo = [q for q in queries if q is not None]
         for q in todo:
-            lines.append(FTS5_QUERY.replace("?", "'" + q.replace("'", "''") + "'") + ";")
+            lines.append(fts5_query(k).replace("?", "'" + q.replace("'", "''") + "'") + ";")
             lines.append(".print @@end")
         proc = subprocess.run([self.program, "-readonly", self.path], input="\n".join(lines),
                               capture_output=True, text=True)
