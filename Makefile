@@ -5,6 +5,7 @@
 #   make check      install missing deps, build, run every test
 #   make demo       install missing deps, build, index corpus/sample, run searches
 #   make bench      run the posting-loop benchmark (table, then JSON rows into build/bench.json)
+#   make bench-compare  Byline beside Xapian and SQLite FTS5 (bench/compare/)
 #   SANITIZE=1      build with AddressSanitizer + UBSan (into build-san/)
 #   WERROR=1        warnings are errors (CI sets it)
 
@@ -47,7 +48,7 @@ BYLINE    := $(BUILD)/bin/byline
 BENCHBIN  := $(BUILD)/bin/byline-bench
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all check test demo bench deps install clean FORCE
+.PHONY: all check test demo bench bench-compare deps install clean FORCE
 all: bin/byline bin/byline-bench bin/byline-gen
 
 bin/byline: $(BYLINE)
@@ -125,6 +126,16 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	@sh bench/run.sh
+
+# Never part of check: installs python3-xapian and sqlite3 if missing, indexes
+# a ~200 MB corpus three ways (cached in build/compare/) and prints one table.
+# CORPUS=PATH (Reuters directory or JSONL), REBUILD=1, COMPARE_ARGS=...
+PYTHON ?= /usr/bin/python3
+bench-compare: deps
+	$(MAKE) all
+	@sh bench/compare/deps.sh
+	$(PYTHON) bench/compare/compare.py $(if $(CORPUS),--corpus $(CORPUS)) \
+	  $(if $(filter 1,$(REBUILD)),--rebuild) $(COMPARE_ARGS)
 
 deps:
 	@sh .ci/deps.sh
