@@ -664,8 +664,9 @@ static int open_block(bl_docstore *s, const block_ref *br)
     if (bl_reader_varint32(&r, &first) || bl_reader_varint32(&r, &count))
         return corrupt(s, br->off, "block %u: unreadable header", br->b);
     if (first != br->first_doc || count != br->count)
-        return corrupt(s, br->off, "block %u holds documents %u to %llu, its entry says %u to %llu",
-                       br->b, first, (unsigned long long)first + count - 1, br->first_doc,
+        return corrupt(s, br->off, "block %u holds documents %u to %llu, its entry (offset %llu) says %u to %llu",
+                       br->b, first, (unsigned long long)first + count - 1,
+                       (unsigned long long)entry_off(s, br->b), br->first_doc,
                        (unsigned long long)br->first_doc + br->count - 1);
     s->raw = bl_reader_offset(&r);
     s->starts[0] = 0;
@@ -785,10 +786,22 @@ int bl_docstore_get(bl_docstore *s, uint32_t doc, bl_stored_doc *out)
     return 0;
 }
 
-/* Every entry against its neighbours: first documents from 0 up, blocks
- * back to back from the dictionary to the entries. */
+/* Every entry against its neighbours: first documents from 0 up (a
+ * disorder is blamed on the later entry), blocks back to back from the
+ * dictionary to the entries. */
 static int check_entries(bl_docstore *s)
 {
+    uint32_t prev = 0;
+    for (uint32_t b = 0; b < s->nblocks; b++) {
+        uint32_t first;
+        int rc = entry_first(s, b, &first);
+        if (rc)
+            return rc;
+        if (b && first <= prev)
+            return corrupt(s, entry_off(s, b), "block %u starts at document %u, block %u at %u",
+                           b, first, b - 1, prev);
+        prev = first;
+    }
     uint64_t next_off = s->dict_len;
     for (uint32_t b = 0; b < s->nblocks; b++) {
         uint32_t next_first = s->ndocs;
