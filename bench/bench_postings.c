@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_store.h"
 #include "buf.h"
 #include "codec.h"
 #include "analyzer.h"
@@ -516,6 +517,8 @@ static int bench_index(const bench_opts *o)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--store") == 0)
+        return bl_bench_store(argc - 1, argv + 1);
     bench_opts o = {7, 42, 4000000, NULL, 50};
     static const struct option longs[] = {
         {"runs", required_argument, 0, 'r'},  {"seed", required_argument, 0, 's'},
