@@ -46,14 +46,17 @@ typedef struct bl_docstore_writer bl_docstore_writer;
 int bl_docstore_writer_new(bl_docstore_writer **out, const char *path);
 
 /* Appends the next document (its number is the count added before it).
- * The fields are copied; a pointer may be NULL when its length is 0.
+ * The fields are copied; a pointer may be NULL when its length is 0. The
+ * first MiB or so of documents is held in memory until the dictionary is
+ * chosen from it (nothing is written to the file until then).
  * Errors: BL_EIO, BL_ENOMEM, BL_ETOOBIG (a field over BL_DOCSTORE_MAX_FIELD,
  * the document over BL_DOCSTORE_MAX_RECORD, or 2^32-1 documents already);
  * BL_ETOOBIG leaves the writer usable, BL_EIO/BL_ENOMEM do not. */
 int bl_docstore_writer_add(bl_docstore_writer *w, const bl_stored_doc *doc);
 
-/* Flushes the last block, writes the block index, commits (fsync) and frees
- * w whatever the outcome. Errors: BL_EIO, BL_ENOMEM. */
+/* Writes the dictionary if not yet written (from the documents held back),
+ * the last blocks and the block index, commits (fsync) and frees w
+ * whatever the outcome. Errors: BL_EIO, BL_ENOMEM. */
 int bl_docstore_writer_finish(bl_docstore_writer *w);
 
 /* Removes the partial file and frees w; NULL does nothing. */
