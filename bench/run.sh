@@ -1,7 +1,7 @@
 #!/bin/sh
 # `make bench`: the posting-loop benchmark on synthetic lists, then, when the
-# Reuters-21578 corpus is beside the project, on that corpus's index, an
-# end-to-end run of the dev queries through `byline search --stats`,
+# Reuters-21578 corpus is beside the project, on that corpus's index, the
+# stored-article benchmark (fetch and snippet per hit), an end-to-end run of the dev queries through `byline search --stats`,
 # `--count --queries` over a 100,000-line query file against one-shot runs,
 # and ORs of 5,000 and 20,000 words.
 set -e
@@ -114,6 +114,8 @@ if ! "$BIN/byline" check -i "$INDEX" >/dev/null 2>&1; then
 fi
 "$BIN/byline-bench" --index "$INDEX"
 if [ -f "$QUERIES" ]; then
+    echo
+    "$BIN/byline-bench" --store --index "$INDEX" --queries "$QUERIES"
     echo
     echo "end to end: $QUERIES over $INDEX (top 10 with snippets, then counts only)"
     for i in 1 2 3; do
