@@ -1,9 +1,10 @@
 #!/bin/sh
 # `make bench`: the posting-loop benchmark on synthetic lists, then, when the
 # Reuters-21578 corpus is beside the project, on that corpus's index, the
-# stored-article benchmark (fetch and snippet per hit), an end-to-end run of the dev queries through `byline search --stats`,
-# `--count --queries` over a 100,000-line query file against one-shot runs,
-# and ORs of 5,000 and 20,000 words.
+# stored-article benchmark (fetch and snippet per hit), an end-to-end run
+# of the dev queries through `byline search --stats`, `--count --queries`
+# over a 100,000-line query file against one-shot runs, and ORs of 5,000
+# and 20,000 words.
 set -e
 BIN=${BIN:-bin}
 REUTERS=${REUTERS:-../shared/corpora/reuters21578}
