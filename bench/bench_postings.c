@@ -17,8 +17,9 @@
 #include "analyzer.h"
 #include "bench.h"
 #include "bench_bitpack.h"
-#include "codec.h"
+#include "bench_store.h"
 #include "buf.h"
+#include "codec.h"
 #include "error.h"
 #include "eval.h"
 #include "filefmt.h"
@@ -423,6 +424,8 @@ static int bench_index(const bench_opts *o)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--store") == 0)
+        return bl_bench_store(argc - 1, argv + 1);
     bench_opts o = {0, 42, 4000000, NULL, NULL, 50, 50};
     int json = 0, bitpack = 0;
     enum { OPT_JSON = 256, OPT_MIN_MS, OPT_INDEX_NAME };

@@ -1,10 +1,11 @@
 #!/bin/sh
 # `make bench`: the posting-loop benchmark on synthetic lists, then, when the
-# Reuters-21578 corpus is beside the project, on that corpus's index, an
-# end-to-end run of the dev queries through `byline search --stats`,
-# `--count --queries` over a 100,000-line query file against one-shot runs,
-# and ORs of 5,000 and 20,000 words. The JSON rows of `byline-bench --json`
-# (with Reuters, also over the corpus indexed $COPIES times) go to $JSON.
+# Reuters-21578 corpus is beside the project, on that corpus's index, the
+# stored-article benchmark (fetch and snippet per hit), an end-to-end run
+# of the dev queries through `byline search --stats`, `--count --queries`
+# over a 100,000-line query file against one-shot runs, and ORs of 5,000
+# and 20,000 words. The JSON rows of `byline-bench --json` (with Reuters,
+# also over the corpus indexed $COPIES times) go to $JSON.
 set -e
 BIN=${BIN:-bin}
 REUTERS=${REUTERS:-../shared/corpora/reuters21578}
@@ -159,6 +160,8 @@ fi
 build_big_index
 bench_json --index "$BIG_INDEX" --index-name "reuters-x$COPIES"
 if [ -f "$QUERIES" ]; then
+    echo
+    "$BIN/byline-bench" --store --index "$INDEX" --queries "$QUERIES"
     echo
     echo "end to end: $QUERIES over $INDEX (top 10 with snippets, then counts only)"
     for i in 1 2 3; do

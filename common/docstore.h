@@ -1,10 +1,13 @@
 /* docstore.h: a segment's compressed document store (kind BLST, ".sto").
  *
  * Documents are numbered 0..n-1 in the order they were added. Their stored
- * fields are packed into blocks of about BL_DOCSTORE_BLOCK bytes and each
- * block is compressed with zlib; an index of blocks (first doc, offset,
- * sizes) at the end of the file is loaded at open, so fetching a document
- * inflates one block. The grammar is at the top of docstore.c and in
+ * fields are packed into small blocks (about BL_DOCSTORE_BLOCK bytes), each
+ * deflated on its own but with a preset dictionary sampled from the
+ * segment's first documents, so small blocks compress almost as well as
+ * large ones. An index of fixed-width entries (first doc, offset, sizes) is
+ * searched in place in the mapping, so opening reads only the file's tail
+ * whatever its size, and fetching a document inflates its block only up to
+ * the end of that document. The grammar is at the top of docstore.c and in
  * docs/FORMAT.md.
  */
 #ifndef BL_DOCSTORE_H
@@ -16,11 +19,14 @@
 #include "filefmt.h"
 
 /* Target uncompressed bytes per block. */
-#define BL_DOCSTORE_BLOCK (32 * 1024)
+#define BL_DOCSTORE_BLOCK (4 * 1024)
+/* Largest preset dictionary (deflate's window). */
+#define BL_DOCSTORE_DICT_MAX (32 * 1024)
 /* Longest field the writer accepts. */
 #define BL_DOCSTORE_MAX_FIELD ((uint64_t)1 << 30)
 /* Most bytes one document may take once encoded (six fields plus their
- * length varints); also the largest inflated block a reader accepts. */
+ * length varints); a block inflates to at most this plus its 10-byte
+ * header. */
 #define BL_DOCSTORE_MAX_RECORD (((uint64_t)1 << 30) + ((uint64_t)1 << 20))
 
 /* The stored fields of one article. Strings are not NUL-terminated by
@@ -40,14 +46,17 @@ typedef struct bl_docstore_writer bl_docstore_writer;
 int bl_docstore_writer_new(bl_docstore_writer **out, const char *path);
 
 /* Appends the next document (its number is the count added before it).
- * The fields are copied; a pointer may be NULL when its length is 0.
+ * The fields are copied; a pointer may be NULL when its length is 0. The
+ * first MiB or so of documents is held in memory until the dictionary is
+ * chosen from it (nothing is written to the file until then).
  * Errors: BL_EIO, BL_ENOMEM, BL_ETOOBIG (a field over BL_DOCSTORE_MAX_FIELD,
  * the document over BL_DOCSTORE_MAX_RECORD, or 2^32-1 documents already);
  * BL_ETOOBIG leaves the writer usable, BL_EIO/BL_ENOMEM do not. */
 int bl_docstore_writer_add(bl_docstore_writer *w, const bl_stored_doc *doc);
 
-/* Flushes the last block, writes the block index, commits (fsync) and frees
- * w whatever the outcome. Errors: BL_EIO, BL_ENOMEM. */
+/* Writes the dictionary if not yet written (from the documents held back),
+ * the last blocks and the block index, commits (fsync) and frees w
+ * whatever the outcome. Errors: BL_EIO, BL_ENOMEM. */
 int bl_docstore_writer_finish(bl_docstore_writer *w);
 
 /* Removes the partial file and frees w; NULL does nothing. */
@@ -59,8 +68,11 @@ void bl_docstore_writer_forget(bl_docstore_writer *w);
 
 typedef struct bl_docstore bl_docstore;
 
-/* Maps and opens a store; verify != 0 also checks the checksum. Errors:
- * BL_EIO, BL_ECORRUPT, BL_EVERSION, BL_ENOMEM. */
+/* Maps and opens a store, reading only its footer and tail (constant
+ * time); verify != 0 also checks every page checksum. Block index entries
+ * and blocks are checked when a fetch reads them, and all of them by
+ * bl_docstore_check. Errors: BL_EIO, BL_ECORRUPT (detail names the file and
+ * offset), BL_EVERSION, BL_ENOMEM. */
 int bl_docstore_open(bl_docstore **out, const char *path, int verify);
 
 /* Unmaps and frees s; NULL does nothing. */
@@ -74,16 +86,21 @@ const bl_mapped *bl_docstore_file(const bl_docstore *s);
 uint32_t bl_docstore_count(const bl_docstore *s);
 
 /* Fetches document doc into *out. The strings are borrowed until the next
- * bl_docstore_get or bl_docstore_close on s (the last inflated block is
- * cached, so neighbours are cheap). Not thread-safe on one handle.
- * Errors: BL_EINVAL (doc out of range), BL_ECORRUPT (inflate failure or bad
- * record; detail names the file and block offset), BL_ENOMEM. */
+ * bl_docstore_get or bl_docstore_close on s. The block is inflated only up
+ * to the end of doc and stays open, so a later document of the same block
+ * costs only the bytes between them. Reads (and checks) the index entries
+ * of a binary search, the document's block entry and the next one, and the
+ * block's header. Not thread-safe on one handle.
+ * Errors: BL_EINVAL (doc out of range), BL_ECORRUPT (bad index entry,
+ * inflate failure, bad record, page checksum mismatch; the detail names
+ * the file and offset), BL_ENOMEM. */
 int bl_docstore_get(bl_docstore *s, uint32_t doc, bl_stored_doc *out);
 
-/* Inflates every block and checks every record (the checksum is
- * bl_docstore_open's job, with verify). Leaves the last block cached, so
- * it invalidates strings from an earlier bl_docstore_get.
- * Errors: BL_ECORRUPT, BL_ENOMEM. */
+/* Checks the whole store: every index entry against its neighbours and the
+ * tail, then every block inflated to its end, its header and every record
+ * (page checksums are checked as the bytes are touched; the pagesums table
+ * itself is bl_docstore_open's job, with verify). Invalidates strings from
+ * an earlier bl_docstore_get. Errors: BL_ECORRUPT, BL_ENOMEM. */
 int bl_docstore_check(bl_docstore *s);
 
 #endif

@@ -1,19 +1,26 @@
-/* test_docstore.c: the document store against the documents written,
- * limits, and a byte-flip corruption sweep.
+/* test_docstore.c: the document store against the documents written
+ * (random documents across block boundaries, access orders), limits, the
+ * dictionary's size, the store's size on a real corpus, damage read in
+ * place (one block index entry, a page of it), and a byte-flip corruption
+ * sweep with and without resealed checksums.
  *
  * Random tests print their seed; BYLINE_SEED=N replays one.
  */
 #include <criterion/criterion.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "docstore.h"
 #include "error.h"
 #include "filefmt.h"
+#include "helpers.h"
+#include "loader.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -282,6 +289,39 @@ Test(docstore, writer_limits)
 
 /* ---- corruption -------------------------------------------------------- */
 
+/* Where the parts of a .sto file are (the grammar in docstore.c). */
+#define ENTRY_BYTES 20
+#define TAIL_BYTES 12
+
+typedef struct {
+    size_t body;      /* body length */
+    uint32_t dict_len, nblocks, ndocs;
+    size_t entries;   /* offset of the first block index entry */
+} sto_layout;
+
+static sto_layout layout_of(const uint8_t *b, size_t len)
+{
+    sto_layout l;
+    cr_assert(len >= BL_FOOTER_BYTES + TAIL_BYTES);
+    l.body = (size_t)bl_get_u64le(b + len - BL_FOOTER_BYTES + 8);
+    cr_assert(l.body >= TAIL_BYTES && l.body < len);
+    const uint8_t *t = b + l.body - TAIL_BYTES;
+    l.dict_len = bl_get_u32le(t);
+    l.nblocks = bl_get_u32le(t + 4);
+    l.ndocs = bl_get_u32le(t + 8);
+    cr_assert((uint64_t)l.nblocks * ENTRY_BYTES <= l.body - TAIL_BYTES);
+    l.entries = l.body - TAIL_BYTES - (size_t)l.nblocks * ENTRY_BYTES;
+    return l;
+}
+
+static size_t entry_at(const sto_layout *l, uint32_t b) { return l->entries + (size_t)b * ENTRY_BYTES; }
+
+static uint32_t entry_first(const uint8_t *file, const sto_layout *l, uint32_t b)
+{
+    return b < l->nblocks ? bl_get_u32le(file + entry_at(l, b)) : l->ndocs;
+}
+
+
 static uint8_t *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -315,11 +355,55 @@ static void expect_ok_or_corrupt(int rc, const char *path, const char *what, siz
                        bl_error_detail());
 }
 
+/* Opens path without verifying and reads every document and then the
+ * whole store: each failure must be BL_ECORRUPT naming the file, each
+ * string returned must be in bounds and NUL-terminated (ASan watches).
+ * Returns -1 if it did not open, 1 if a get or the check failed, else 0. */
+static int read_all(const char *path, size_t at, uint32_t written)
+{
+    bl_docstore *s = NULL;
+    int rc = bl_docstore_open(&s, path, 0);
+    if (rc) {
+        cr_assert(rc == BL_ECORRUPT || rc == BL_EVERSION, "byte %zu: rc %d", at, rc);
+        return -1;
+    }
+    /* A damaged count may be huge: past the documents written, only the
+     * last few and the first out of range are tried. */
+    uint64_t count = bl_docstore_count(s);
+    int failed = 0;
+    for (uint64_t d = 0; d < count + 1; d++) {
+        if (d == written && count > (uint64_t)written + 3)
+            d = count - 3;
+        bl_stored_doc got;
+        rc = bl_docstore_get(s, (uint32_t)d, &got);
+        if (d >= count) {
+            cr_assert_eq(rc, BL_EINVAL);
+            continue;
+        }
+        expect_ok_or_corrupt(rc, path, "get", at);
+        failed |= rc != 0;
+        if (rc == 0) {
+            size_t sum = got.id_len + got.title_len + got.text_len + got.source_len +
+                         got.date_len + got.url_len;
+            cr_assert(sum <= BL_DOCSTORE_MAX_RECORD);
+            volatile char x = got.text[got.text_len];
+            cr_assert_eq(x, 0);
+            cr_assert_eq(got.id[got.id_len], 0);
+            cr_assert_eq(got.url[got.url_len], 0);
+        }
+    }
+    rc = bl_docstore_check(s);
+    expect_ok_or_corrupt(rc, path, "check", at);
+    failed |= rc != 0;
+    bl_docstore_close(s);
+    return failed;
+}
+
 Test(docstore, corrupt_bytes, .timeout = 300)
 {
     seed_rng("corrupt_bytes");
     make_tmpdir();
-    /* A few blocks of word-like text, several documents each. */
+    /* A few dozen blocks of word-like text, several documents each. */
     size_t n = 80;
     doc *docs = calloc(n, sizeof *docs);
     cr_assert_not_null(docs);
@@ -333,63 +417,423 @@ Test(docstore, corrupt_bytes, .timeout = 300)
     uint8_t *orig = read_file(good, &len);
     uint8_t *copy = malloc(len);
     cr_assert_not_null(copy);
+    sto_layout l = layout_of(orig, len);
+    cr_assert(l.nblocks > 10, "%u blocks", l.nblocks);
     size_t version_at = len - BL_FOOTER_BYTES + 4;
-    /* Every byte of the last 512 (index, tail, footer); a stride elsewhere
-     * so the sweep stays near 1500 flips. */
-    size_t dense_from = len > 512 ? len - 512 : 0;
+    /* Every byte from the end of the last block on (block index, tail,
+     * page sums, footer); a stride elsewhere, about 1000 flips. */
+    size_t dense_from = l.entries > 64 ? l.entries - 64 : 0;
     size_t stride = dense_from / 1000 + 1;
-    size_t flips = 0, opened = 0, caught = 0;
+    size_t flips = 0, opened = 0, caught = 0, resealed = 0, resealed_caught = 0;
 
     for (size_t i = 0; i < len; i += i < dense_from ? stride : 1) {
+        uint8_t mask = flips & 1 ? (uint8_t)(1u << below(8)) : 0xff;
         memcpy(copy, orig, len);
-        copy[i] ^= flips & 1 ? (uint8_t)(1u << below(8)) : 0xff;
+        copy[i] ^= mask;
         flips++;
         write_file(bad, copy, len);
 
+        /* As flipped: the page checksums (or the footer) catch it. */
         bl_docstore *s = NULL;
         int rc = bl_docstore_open(&s, bad, 1);
         if (i >= version_at && i < version_at + 4)
             cr_assert_eq(rc, BL_EVERSION, "byte %zu: rc %d", i, rc);
         else
             cr_assert_eq(rc, BL_ECORRUPT, "byte %zu: verify=1 gave rc %d", i, rc);
+        int r = read_all(bad, i, (uint32_t)n);
+        opened += r >= 0;
+        caught += r > 0;
 
-        rc = bl_docstore_open(&s, bad, 0);
-        if (rc) {
-            cr_assert(rc == BL_ECORRUPT || rc == BL_EVERSION, "byte %zu: rc %d", i, rc);
+        /* Resealed, so that only the structure can tell: never a crash, and
+         * damage to the block index or the tail is always found. */
+        if (i >= l.body)
             continue;
-        }
-        opened++;
-        uint32_t count = bl_docstore_count(s);
-        int failed = 0;
-        for (uint32_t d = 0; d < count + 2; d++) {
-            bl_stored_doc got;
-            rc = bl_docstore_get(s, d, &got);
-            if (d >= count) {
-                cr_assert_eq(rc, BL_EINVAL);
-                continue;
-            }
-            expect_ok_or_corrupt(rc, bad, "get", i);
-            failed |= rc != 0;
-            if (rc == 0) { /* touch every byte: ASan sees any stray pointer */
-                size_t sum = got.id_len + got.title_len + got.text_len + got.source_len +
-                             got.date_len + got.url_len;
-                cr_assert(sum <= BL_DOCSTORE_MAX_RECORD);
-                volatile char x = got.text[got.text_len];
-                cr_assert_eq(x, 0);
-                cr_assert_eq(got.url[got.url_len], 0);
-            }
-        }
-        rc = bl_docstore_check(s);
-        expect_ok_or_corrupt(rc, bad, "check", i);
-        caught += rc != 0 || failed;
-        bl_docstore_close(s);
+        cr_assert_eq(bl_test_reseal(copy, len), 0);
+        write_file(bad, copy, len);
+        rc = bl_docstore_open(&s, bad, 1);
+        cr_assert(rc == 0 || rc == BL_ECORRUPT, "byte %zu: resealed, rc %d", i, rc);
+        if (rc == 0)
+            bl_docstore_close(s);
+        r = read_all(bad, i, (uint32_t)n);
+        resealed++;
+        resealed_caught += r != 0;
+        if (i >= l.entries)
+            cr_assert(r != 0, "byte %zu (^%02x) of the block index or tail: resealed damage "
+                      "not found", i, mask);
     }
     fprintf(stderr, "docstore.corrupt_bytes: %zu-byte file, %zu flips, %zu opened without "
-            "verify, get/check caught %zu of them\n", len, flips, opened, caught);
+            "verify, get/check caught %zu of them; %zu resealed, %zu caught\n", len, flips,
+            opened, caught, resealed, resealed_caught);
     free(copy);
     free(orig);
     for (size_t i = 0; i < n; i++)
         free_doc(&docs[i]);
     free(docs);
+    remove_tmpdir();
+}
+
+/* ---- layout -------------------------------------------------------------- */
+
+static size_t record_bytes(const doc *d)
+{
+    size_t n = 0;
+    for (int f = 0; f < NF; f++) {
+        uint8_t v[10];
+        n += bl_varint_encode(v, d->len[f]) + d->len[f];
+    }
+    return n;
+}
+
+static void expect_all(bl_docstore *s, const doc *docs, const uint32_t *order, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        expect_doc(s, order[i], &docs[order[i]]);
+}
+
+Test(docstore, roundtrip_across_blocks, .timeout = 300)
+{
+    seed_rng("roundtrip_across_blocks");
+    make_tmpdir();
+    /* Runs of empty documents, records about one block long, articles of
+     * many blocks, and ordinary ones between them. */
+    size_t n = 3000;
+    doc *docs = calloc(n, sizeof *docs);
+    cr_assert_not_null(docs);
+    size_t largest = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = below(40);
+        if (r < 4)
+            continue; /* every field empty */
+        if (r < 8)
+            make_doc(&docs[i], BL_DOCSTORE_BLOCK - 300 + below(600));
+        else if (r < 10)
+            make_doc(&docs[i], BL_DOCSTORE_BLOCK * (2 + below(40)) + below(100));
+        else
+            make_doc(&docs[i], 0);
+        if (record_bytes(&docs[i]) > largest)
+            largest = record_bytes(&docs[i]);
+    }
+    char path[128];
+    tmp_path(path, sizeof path, "blocks.sto");
+    write_store(path, docs, n);
+
+    /* Blocks are small: one holds several records only while they fit in
+     * BL_DOCSTORE_BLOCK bytes (its header aside). */
+    size_t len;
+    uint8_t *file = read_file(path, &len);
+    sto_layout l = layout_of(file, len);
+    cr_assert_eq(l.ndocs, n);
+    cr_assert(l.nblocks > n / 10, "%u blocks for %zu documents", l.nblocks, n);
+    for (uint32_t b = 0; b < l.nblocks; b++) {
+        uint32_t count = entry_first(file, &l, b + 1) - entry_first(file, &l, b);
+        uint32_t usize = bl_get_u32le(file + entry_at(&l, b) + 16);
+        cr_assert(count == 1 || usize <= BL_DOCSTORE_BLOCK + 10,
+                  "block %u: %u documents in %u bytes", b, count, usize);
+        cr_assert(usize <= largest + 10, "block %u: %u bytes", b, usize);
+    }
+    free(file);
+
+    bl_docstore *s;
+    cr_assert_eq(bl_docstore_open(&s, path, 0), 0, "%s", bl_error_detail());
+    uint32_t *order = malloc(3 * n * sizeof *order);
+    cr_assert_not_null(order);
+    /* Backwards: every block is opened at its last document first. */
+    for (size_t i = 0; i < n; i++)
+        order[i] = (uint32_t)(n - 1 - i);
+    expect_all(s, docs, order, n);
+    /* Zigzag: a document, the one before (already parsed), the one after
+     * (the stream goes on). */
+    size_t k = 0;
+    for (size_t i = 1; i + 1 < n; i += 3) {
+        order[k++] = (uint32_t)i;
+        order[k++] = (uint32_t)i - 1;
+        order[k++] = (uint32_t)i + 1;
+    }
+    expect_all(s, docs, order, k);
+    /* Random. */
+    for (size_t i = 0; i < n; i++)
+        order[i] = (uint32_t)below(n);
+    expect_all(s, docs, order, n);
+    cr_assert_eq(bl_docstore_check(s), 0, "%s", bl_error_detail());
+    bl_docstore_close(s);
+    free(order);
+    for (size_t i = 0; i < n; i++)
+        free_doc(&docs[i]);
+    free(docs);
+    remove_tmpdir();
+}
+
+/* A document of word-like text of about text_len bytes, short other fields. */
+static void make_text_doc(doc *d, size_t text_len)
+{
+    static const size_t lens[NF] = {6, 40, 0, 30, 19, 0};
+    for (int f = 0; f < NF; f++) {
+        d->len[f] = f == 2 ? text_len : lens[f];
+        d->f[f] = d->len[f] ? malloc(d->len[f]) : NULL;
+        size_t i = 0;
+        while (i < d->len[f]) {
+            const char *w = words[below(14)];
+            size_t wl = strlen(w);
+            if (wl > d->len[f] - i)
+                wl = d->len[f] - i;
+            memcpy(d->f[f] + i, w, wl);
+            i += wl;
+            if (i < d->len[f])
+                d->f[f][i++] = ' ';
+        }
+    }
+}
+
+/* Writes documents of about total bytes of text, reads them back and
+ * returns the store's dictionary length; *records gets the bytes of their
+ * records. */
+static uint32_t dict_len_for(size_t total, const char *name, size_t *records)
+{
+    size_t n = total / 700;
+    doc *docs = calloc(n ? n : 1, sizeof *docs);
+    cr_assert_not_null(docs);
+    *records = 0;
+    for (size_t i = 0; i < n; i++) {
+        make_text_doc(&docs[i], 400 + below(600));
+        *records += record_bytes(&docs[i]);
+    }
+    char path[128];
+    tmp_path(path, sizeof path, name);
+    write_store(path, docs, n);
+    size_t len;
+    uint8_t *file = read_file(path, &len);
+    sto_layout l = layout_of(file, len);
+    free(file);
+    bl_docstore *s;
+    cr_assert_eq(bl_docstore_open(&s, path, 1), 0, "%s", bl_error_detail());
+    for (size_t i = 0; i < n; i++)
+        expect_doc(s, (uint32_t)i, &docs[i]);
+    cr_assert_eq(bl_docstore_check(s), 0, "%s", bl_error_detail());
+    bl_docstore_close(s);
+    for (size_t i = 0; i < n; i++)
+        free_doc(&docs[i]);
+    free(docs);
+    return l.dict_len;
+}
+
+Test(docstore, dictionary_sized_to_the_store, .timeout = 120)
+{
+    seed_rng("dictionary_sized_to_the_store");
+    make_tmpdir();
+    size_t rec;
+    cr_assert_eq(dict_len_for(0, "empty.sto", &rec), 0);
+    /* Under 8 KiB of records: no dictionary (it would cost more than it
+     * saves), though the documents take a few blocks. */
+    cr_assert_eq(dict_len_for(6000, "small.sto", &rec), 0);
+    cr_assert(rec > BL_DOCSTORE_BLOCK && rec < 8192, "%zu bytes", rec);
+    /* Up to 1 MiB: a 32nd of the records, in whole 256-byte pieces. */
+    uint32_t d = dict_len_for(200 * 1024, "mid.sto", &rec);
+    cr_assert_eq(d, rec / 32 / 256 * 256, "dictionary %u for %zu bytes", d, rec);
+    cr_assert(d > 0 && d < BL_DOCSTORE_DICT_MAX);
+    /* Beyond: the largest, taken from the first MiB. */
+    cr_assert_eq(dict_len_for(3 << 20, "big.sto", &rec), BL_DOCSTORE_DICT_MAX);
+    remove_tmpdir();
+}
+
+/* ---- the store's size on a real corpus ------------------------------------ */
+
+static int add_article(void *ctx, const bl_article *a)
+{
+    bl_stored_doc d = {a->id, a->id_len, a->title, a->title_len, a->text, a->text_len,
+                       a->source, a->source_len, a->date, a->date_len, a->url, a->url_len};
+    return bl_docstore_writer_add(ctx, &d);
+}
+
+/* The bound: stored articles take at most 0.40 of the corpus. */
+Test(docstore, reuters_store_within_ratio, .timeout = 120)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/../shared/corpora/reuters21578", bl_test_root());
+    if (access(dir, R_OK) != 0)
+        cr_skip_test("reuters21578 corpus absent");
+    make_tmpdir();
+    char path[128];
+    tmp_path(path, sizeof path, "reuters.sto");
+    bl_docstore_writer *w;
+    cr_assert_eq(bl_docstore_writer_new(&w, path), 0, "%s", bl_error_detail());
+    bl_load_stats st = {0};
+    for (int i = 0; i < 4; i++) {
+        char file[PATH_MAX + 32];
+        snprintf(file, sizeof file, "%s/reut2-%03d.sgm", dir, i);
+        cr_assert_eq(bl_load_path(file, NULL, add_article, w, &st), 0, "%s", bl_error_detail());
+    }
+    cr_assert_eq(bl_docstore_writer_finish(w), 0, "%s", bl_error_detail());
+    size_t len;
+    uint8_t *file = read_file(path, &len);
+    free(file);
+    double ratio = (double)len / (double)st.bytes;
+    fprintf(stderr, "docstore.reuters_store_within_ratio: %" PRIu64 " articles, %" PRIu64
+            " corpus bytes, store %zu bytes (%.3f)\n", st.articles, st.bytes, len, ratio);
+    cr_assert(ratio <= 0.40, "store is %.3f of the corpus", ratio);
+    bl_docstore *s;
+    cr_assert_eq(bl_docstore_open(&s, path, 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_docstore_count(s), st.articles);
+    cr_assert_eq(bl_docstore_check(s), 0, "%s", bl_error_detail());
+    bl_docstore_close(s);
+    remove_tmpdir();
+}
+
+/* ---- damage read in place ------------------------------------------------ */
+
+/* A store of n word-like documents, a few hundred blocks for n = 2000. */
+static doc *many_blocks(const char *path, size_t n)
+{
+    doc *docs = calloc(n, sizeof *docs);
+    cr_assert_not_null(docs);
+    for (size_t i = 0; i < n; i++)
+        make_text_doc(&docs[i], 300 + below(1500));
+    write_store(path, docs, n);
+    return docs;
+}
+
+static void free_docs(doc *docs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free_doc(&docs[i]);
+    free(docs);
+}
+
+typedef struct {
+    const char *what;
+    size_t field;     /* byte of the entry */
+    int wide;         /* a u64 field */
+    uint64_t value;
+    int block_only;   /* only the block's own documents read the field */
+} entry_damage;
+
+/* One entry in the middle of the block index damaged (checksums resealed):
+ * the store still opens, a fetch that reads the entry fails naming the
+ * file and the entry's offset, every other fetch returns its document, and
+ * check finds the entry. */
+Test(docstore, damaged_entry_fails_only_its_fetches, .timeout = 300)
+{
+    seed_rng("damaged_entry_fails_only_its_fetches");
+    make_tmpdir();
+    size_t n = 2000;
+    char good[128], bad[128];
+    tmp_path(good, sizeof good, "good.sto");
+    tmp_path(bad, sizeof bad, "bad.sto");
+    doc *docs = many_blocks(good, n);
+    size_t len;
+    uint8_t *orig = read_file(good, &len);
+    uint8_t *copy = malloc(len);
+    cr_assert_not_null(copy);
+    sto_layout l = layout_of(orig, len);
+    cr_assert(l.nblocks > 100 && l.dict_len > 0, "%u blocks, dictionary %u", l.nblocks,
+              l.dict_len);
+    /* Not the binary search's first probe, which every fetch reads. */
+    uint32_t m = l.nblocks / 2 + 3;
+    size_t at = entry_at(&l, m);
+    uint32_t first = entry_first(orig, &l, m), end = entry_first(orig, &l, m + 1);
+    const entry_damage cases[] = {
+        {"offset past the blocks", 4, 1, l.entries, 1},
+        {"offset inside the dictionary", 4, 1, l.dict_len / 2, 1},
+        {"no compressed bytes", 12, 0, 0, 1},
+        {"more inflated bytes than deflate can make", 16, 0, 0xfffffff0u, 1},
+        {"first document out of range", 0, 0, l.ndocs + 7, 0},
+        {"first document of the block before", 0, 0, entry_first(orig, &l, m - 1), 0},
+        {"first document 0", 0, 0, 0, 0},
+    };
+    char want[64];
+    snprintf(want, sizeof want, "offset %zu", at);
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        const entry_damage *dm = &cases[c];
+        memcpy(copy, orig, len);
+        if (dm->wide)
+            bl_put_u64le(copy + at + dm->field, dm->value);
+        else
+            bl_put_u32le(copy + at + dm->field, (uint32_t)dm->value);
+        cr_assert_eq(bl_test_reseal(copy, len), 0);
+        write_file(bad, copy, len);
+        bl_docstore *s;
+        cr_assert_eq(bl_docstore_open(&s, bad, 1), 0, "%s: %s", dm->what, bl_error_detail());
+        size_t failed = 0;
+        for (uint32_t d = 0; d < n; d++) {
+            bl_stored_doc got;
+            bl_error_clear();
+            int rc = bl_docstore_get(s, d, &got);
+            int in_block = d >= first && d < end;
+            if (rc == 0) {
+                cr_assert(!in_block, "%s: document %u of the damaged block was read", dm->what, d);
+                expect_doc(s, d, &docs[d]);
+                continue;
+            }
+            failed++;
+            cr_assert_eq(rc, BL_ECORRUPT, "%s: document %u: rc %d", dm->what, d, rc);
+            cr_assert(strstr(bl_error_detail(), bad) && strstr(bl_error_detail(), want),
+                      "%s: document %u: '%s' does not name %s", dm->what, d, bl_error_detail(),
+                      want);
+            cr_assert(in_block || !dm->block_only, "%s: document %u of another block failed: %s",
+                      dm->what, d, bl_error_detail());
+        }
+        if (dm->block_only)
+            cr_assert_eq(failed, end - first, "%s", dm->what);
+        cr_assert(failed >= end - first && failed < n / 2, "%s: %zu fetches failed", dm->what,
+                  failed);
+        cr_assert_eq(bl_docstore_check(s), BL_ECORRUPT, "%s", dm->what);
+        cr_assert(strstr(bl_error_detail(), bad) && strstr(bl_error_detail(), want),
+                  "%s: check: '%s' does not name %s", dm->what, bl_error_detail(), want);
+        bl_docstore_close(s);
+    }
+    free(copy);
+    free(orig);
+    free_docs(docs, n);
+    remove_tmpdir();
+}
+
+/* Opening reads the tail only: a page of the block index that fails its
+ * checksum is found by the fetches (and the check) that touch it, not at
+ * open. */
+Test(docstore, open_reads_only_the_tail, .timeout = 120)
+{
+    seed_rng("open_reads_only_the_tail");
+    make_tmpdir();
+    size_t n = 4000;
+    char good[128], bad[128];
+    tmp_path(good, sizeof good, "good.sto");
+    tmp_path(bad, sizeof bad, "bad.sto");
+    doc *docs = many_blocks(good, n);
+    size_t len;
+    uint8_t *file = read_file(good, &len);
+    sto_layout l = layout_of(file, len);
+    /* An entry on a page of its own: not the tail's, not the one every
+     * binary search reads first. */
+    size_t tail_page = (l.body - TAIL_BYTES) / 4096, root_page = entry_at(&l, l.nblocks / 2) / 4096;
+    uint32_t b = l.nblocks - 1;
+    while (b > 0 && (entry_at(&l, b) / 4096 == tail_page || entry_at(&l, b) / 4096 == root_page ||
+                     (entry_at(&l, b) + ENTRY_BYTES - 1) / 4096 == tail_page))
+        b--;
+    cr_assert(b > l.nblocks / 2, "no page of the block index to damage");
+    size_t at = entry_at(&l, b) + 1;
+    file[at] ^= 0x40;
+    write_file(bad, file, len);
+    free(file);
+
+    bl_docstore *s;
+    cr_assert_eq(bl_docstore_open(&s, bad, 1), BL_ECORRUPT);
+    cr_assert_eq(bl_docstore_open(&s, bad, 0), 0, "%s", bl_error_detail());
+    size_t failed = 0;
+    for (uint32_t d = 0; d < n; d++) {
+        bl_stored_doc got;
+        int rc = bl_docstore_get(s, d, &got);
+        if (rc == 0) {
+            expect_doc(s, d, &docs[d]);
+            continue;
+        }
+        failed++;
+        cr_assert_eq(rc, BL_ECORRUPT);
+        cr_assert(strstr(bl_error_detail(), bad) && strstr(bl_error_detail(), "checksum"), "%s",
+                  bl_error_detail());
+    }
+    cr_assert(failed > 0 && failed < n, "%zu of %zu fetches failed", failed, n);
+    cr_assert_eq(bl_docstore_check(s), BL_ECORRUPT);
+    cr_assert(strstr(bl_error_detail(), "checksum"), "%s", bl_error_detail());
+    bl_docstore_close(s);
+    free_docs(docs, n);
     remove_tmpdir();
 }
