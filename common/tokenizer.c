@@ -6,7 +6,11 @@
  * compatibility decomposition, case folding and mark stripping), which is
  * what utf8proc_map() does internally, minus its malloc.
  *
- * Two output paths share the token loop:
+ * A plain ASCII word whose neighbours cannot join it (most of news text)
+ * is taken first by plain_ascii_token(), a loop over the class table that
+ * gives the same token; anything else goes through the general loop.
+ *
+ * Two output paths share the general token loop:
  *  - bytes: while every normalised character is ASCII (plain English, and
  *    also "Zélensky", whose é decomposes to e), the token is lower-cased
  *    straight into t->out; no utf8proc call happens for ASCII input.
@@ -61,6 +65,7 @@ struct bl_tokenizer {
     size_t pos;          /* next byte to look at */
     uint32_t next_position;
     size_t invalid;      /* bytes decoded as Windows-1252 */
+    int fast;            /* try plain_ascii_token() first (the default) */
     char out[BL_TOKEN_MAX_BYTES + 1]; /* the token handed out */
     utf8proc_int32_t cps[CP_LIMIT];   /* code point path of the token */
 };
@@ -309,13 +314,56 @@ static void finish_cps(bl_tokenizer *t, building *b)
     }
 }
 
+/* The token that starts at s[p] if it is a plain ASCII word, one that the
+ * general loop below would read the same way without looking at anything
+ * but its class table: a run of ASCII letters and digits, at most
+ * BL_TOKEN_MAX_BYTES long, followed by the end of the text or by an ASCII
+ * byte that cannot join it (a separator; ' . , when the rules of tokenizer.h
+ * cannot apply, judged on the next byte when that is ASCII). Returns the end
+ * of the run, or 0 when the general loop must decide (a non-ASCII byte next,
+ * an over-long run, a possible join, a single letter before a period that
+ * may start an abbreviation). News text is mostly such words, and this
+ * loop costs a few instructions a byte. */
+static size_t plain_ascii_token(const uint8_t *s, size_t len, size_t p)
+{
+    size_t q = p;
+    while (q < len && s[q] < 0x80 && (ascii_class[s[q]] == K_LETTER ||
+                                      ascii_class[s[q]] == K_DIGIT))
+        q++;
+    if (q - p > BL_TOKEN_MAX_BYTES)
+        return 0;
+    if (q == len)
+        return q;
+    if (s[q] >= 0x80)
+        return 0;
+    int next = ascii_class[s[q]], last = ascii_class[s[q - 1]];
+    if (next == K_SEP)
+        return q;
+    if (next == K_POINT && q - p == 1 && last == K_LETTER)
+        return 0; /* "U." may start an abbreviation */
+    if (q + 1 == len)
+        return q; /* nothing after ' . , to join with */
+    if (s[q + 1] >= 0x80)
+        return 0;
+    int after = ascii_class[s[q + 1]];
+    if (next == K_APOS)
+        return last == K_LETTER && after == K_LETTER ? 0 : q;
+    return last == K_DIGIT && after == K_DIGIT ? 0 : q; /* '.' or ',' */
+}
+
 int bl_tokenizer_new(bl_tokenizer **out)
 {
     bl_tokenizer *t = calloc(1, sizeof *t);
     *out = t;
     if (!t)
         return bl_error_set(BL_ENOMEM, "out of memory creating a tokenizer");
+    t->fast = 1;
     return 0;
+}
+
+void bl_tokenizer_set_fast_path(bl_tokenizer *t, int on)
+{
+    t->fast = on != 0;
 }
 
 void bl_tokenizer_free(bl_tokenizer *t)
@@ -363,6 +411,22 @@ int bl_tokenizer_next(bl_tokenizer *t, bl_token *tok)
                 break; /* the token loop counts it */
             t->invalid += (size_t)bad;
             p += n;
+        }
+
+        /* A plain ASCII word: lower-cased as the loop below would ('0'..'9'
+         * already have bit 0x20 set). */
+        size_t plain = t->fast && s[p] < 0x80 ? plain_ascii_token(s, len, p) : 0;
+        if (plain) {
+            for (size_t i = p; i < plain; i++)
+                t->out[i - p] = (char)(s[i] | 0x20);
+            t->out[plain - p] = '\0';
+            t->pos = plain;
+            tok->text = t->out;
+            tok->len = plain - p;
+            tok->position = t->next_position++;
+            tok->start = p;
+            tok->end = plain;
+            return 1;
         }
 
         /* Collect the token. last is the class of its last letter or digit,

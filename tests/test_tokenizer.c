@@ -860,3 +860,94 @@ Test(tokenizer, windows_1252_bytes)
     EXPECT("Wagner\x92s \x93gossip\x94 \x96 don\x92t", "wagner's gossip don't");
     EXPECT("\x80" "5 caf\xE9", "5 cafe");
 }
+
+/* ------------------------------------------- fast path against general */
+
+/* Tokenizes text[0..n) with the plain-ASCII fast path on and off, in
+ * lockstep, and fails on the first token that differs in any field. */
+static void expect_paths_agree(const char *what, const char *text, size_t n)
+{
+    bl_tokenizer *slow;
+    bl_token a, b;
+    int ra, rb;
+    size_t i = 0;
+
+    cr_assert_eq(bl_tokenizer_new(&slow), 0);
+    bl_tokenizer_set_fast_path(slow, 0);
+    bl_tokenizer_reset(g_tok, text, n, 3);
+    bl_tokenizer_reset(slow, text, n, 3);
+    do {
+        ra = bl_tokenizer_next(g_tok, &a);
+        rb = bl_tokenizer_next(slow, &b);
+        cr_assert_eq(ra, rb, "%s: token %zu: fast returned %d, general %d", what, i, ra, rb);
+        if (ra == 1) {
+            cr_assert_eq(a.len, b.len, "%s: token %zu \"%s\" vs \"%s\"", what, i, a.text, b.text);
+            cr_assert_str_eq(a.text, b.text, "%s: token %zu", what, i);
+            cr_assert_eq(a.position, b.position, "%s: token %zu", what, i);
+            cr_assert_eq(a.start, b.start, "%s: token %zu", what, i);
+            cr_assert_eq(a.end, b.end, "%s: token %zu", what, i);
+        }
+        i++;
+    } while (ra == 1);
+    cr_assert_eq(bl_tokenizer_next_position(g_tok), bl_tokenizer_next_position(slow), "%s", what);
+    cr_assert_eq(bl_tokenizer_invalid_bytes(g_tok), bl_tokenizer_invalid_bytes(slow), "%s", what);
+    bl_tokenizer_free(slow);
+}
+
+/* Random text mixing the fast path's cases with everything that must send a
+ * token to the general loop: joiners on either side, single letters before
+ * periods, non-ASCII letters, marks and bytes next to ASCII words, runs at
+ * and around the length limit, the text's end right after any of them. */
+Test(tokenizer, fast_path_matches_general_on_random_text)
+{
+    static const char *const parts[] = {
+        "a", "Z", "7", "said", "U", "1000", "x9", "'", ".", ",", "-", " ", "\n", "\0",
+        "’", "é", "e\xCC\x81", "\xCC\x81", "ж", "½", "٣", "\xFF", "\x92", "．",
+        "U.S.", "e.g", "1,000.50", "don't", "5.", "a.", "I'", "'s",
+    };
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("tokenizer/fast_path_matches_general_on_random_text"));
+    static char s[4096];
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t n = 0, want = bl_rng_below(&r, 600);
+        while (n < want) {
+            if (bl_rng_below(&r, 40) == 0) { /* a run near the length limit */
+                size_t k = BL_TOKEN_MAX_BYTES - 2 + bl_rng_below(&r, 5);
+                for (; k && n < sizeof s; k--)
+                    s[n++] = "kQ4"[bl_rng_below(&r, 3)];
+                continue;
+            }
+            const char *p = parts[bl_rng_below(&r, sizeof parts / sizeof *parts)];
+            size_t k = *p ? strlen(p) : 1;
+            if (n + k > sizeof s)
+                break;
+            memcpy(s + n, p, k);
+            n += k;
+        }
+        char *e = malloc(n ? n : 1); /* exact size: ASan sees over-reads */
+        cr_assert_not_null(e);
+        memcpy(e, s, n);
+        char what[32];
+        snprintf(what, sizeof what, "iteration %d", iter);
+        expect_paths_agree(what, e, n);
+        free(e);
+    }
+}
+
+/* The Reuters files as they are (SGML, some Windows-1252 bytes): every
+ * token the same on both paths. Skipped when the corpus is absent. */
+Test(tokenizer, fast_path_matches_general_on_reuters)
+{
+    static const char *const files[] = {"reut2-000.sgm", "reut2-011.sgm", "reut2-017.sgm"};
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        char path[4096];
+        size_t n;
+        snprintf(path, sizeof path, "%s/../shared/corpora/reuters21578/%s", bl_test_root(),
+                 files[f]);
+        char *text = bl_test_read_file(path, &n);
+        if (!text)
+            cr_skip_test("%s is absent: Reuters comparison skipped", path);
+        expect_paths_agree(path, text, n);
+        free(text);
+    }
+}
