@@ -35,6 +35,22 @@ void bl_analyzer_reset(bl_analyzer *a, const char *text, size_t len,
  * in *occ are borrowed until the next call on a. */
 int bl_analyzer_next(bl_analyzer *a, bl_term_occ *occ);
 
+/* Like bl_analyzer_next but without stemming: fills occ's norm, position
+ * and offsets, and sets occ->term to NULL. For callers that need the term
+ * of only some tokens, or of each distinct token once (snippets): they get
+ * it from bl_analyzer_term. Returns 1, 0 at the end, or BL_ENOMEM. The
+ * strings in *occ are borrowed until the next call on a. */
+int bl_analyzer_next_token(bl_analyzer *a, bl_term_occ *occ);
+
+/* The term of norm[0..len), a normalised token as bl_analyzer_next_token
+ * gave it: exactly the term bl_analyzer_next gives that token. Stems go
+ * through a fixed-size cache (1 MiB, allocated by bl_analyzer_new, words up
+ * to 30 bytes; older entries are evicted), which only saves time. *term is
+ * NUL-terminated and borrowed until the next call on a. Does not touch the
+ * analysis started by bl_analyzer_reset. Errors: BL_ENOMEM. */
+int bl_analyzer_term(bl_analyzer *a, const char *norm, size_t len, const char **term,
+                     size_t *term_len);
+
 /* Position the next term would get (see bl_tokenizer_next_position). */
 uint32_t bl_analyzer_next_position(const bl_analyzer *a);
 

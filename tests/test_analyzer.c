@@ -340,3 +340,120 @@ Test(analyzer, random_text_all_languages)
         bl_analyzer_free(a);
     }
 }
+
+/* ------------------------------------------------ stem cache, term API */
+
+/* A random word: syllables that English stemming cuts in many ways, a
+ * non-ASCII letter now and then, lengths past the cache's 30-byte words. */
+static size_t random_word(bl_rng *r, char *w, size_t cap)
+{
+    static const char *const syl[] = {
+        "a", "tion", "ing", "ed", "s", "ies", "ly", "ness", "ful", "ation", "er",
+        "y", "e", "nat", "ur", "pro", "con", "st", "é", "ж", "7", "ss", "'s",
+    };
+    size_t n = 0, parts = 1 + bl_rng_below(r, 1 + bl_rng_below(r, 14));
+    for (size_t i = 0; i < parts; i++) {
+        const char *p = syl[bl_rng_below(r, sizeof syl / sizeof *syl)];
+        size_t k = strlen(p);
+        if (n + k >= cap)
+            break;
+        memcpy(w + n, p, k);
+        n += k;
+    }
+    w[n] = 0;
+    return n;
+}
+
+/* Far more distinct words than the cache holds, asked for in two rounds
+ * and mixed with a few hot words: every answer is the stemmer's own, so
+ * eviction and collisions never hand out another word's stem. */
+Test(analyzer, term_cache_under_pressure_matches_stemmer)
+{
+    enum { NWORDS = 60000, WMAX = 64 };
+    static char words[NWORDS][WMAX];
+    static size_t lens[NWORDS];
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("analyzer/term_cache_under_pressure_matches_stemmer"));
+    bl_analyzer *a = new_analyzer("english");
+    bl_stemmer *ref;
+    cr_assert_eq(bl_stemmer_new(&ref, "english"), 0);
+    for (size_t i = 0; i < NWORDS; i++)
+        lens[i] = random_word(&r, words[i], WMAX);
+    for (int round = 0; round < 2; round++) {
+        for (size_t k = 0; k < NWORDS; k++) {
+            /* Round 0 in order, round 1 at random; every third a hot word. */
+            size_t i = round == 0 ? k : bl_rng_below(&r, NWORDS);
+            if (k % 3 == 0)
+                i = bl_rng_below(&r, 16);
+            const char *t, *want;
+            size_t tn, wn;
+            cr_assert_eq(bl_analyzer_term(a, words[i], lens[i], &t, &tn), 0);
+            cr_assert_eq(strlen(t), tn);
+            char got[256];
+            snprintf(got, sizeof got, "%s", t);
+            cr_assert_eq(bl_stemmer_stem(ref, words[i], lens[i], &want, &wn), 0);
+            cr_assert_eq(tn, wn, "round %d: \"%s\" gave \"%s\", want \"%s\"", round,
+                         words[i], got, want);
+            cr_assert_str_eq(got, want, "round %d: \"%s\"", round, words[i]);
+        }
+    }
+    bl_stemmer_free(ref);
+    bl_analyzer_free(a);
+}
+
+/* bl_analyzer_next_token then bl_analyzer_term gives what bl_analyzer_next
+ * gives, field by field, on text[0..n). */
+static void expect_split_api_agrees(bl_analyzer *whole, bl_analyzer *split, const char *what,
+                                    const char *text, size_t n)
+{
+    bl_term_occ x, y;
+    int rx, ry;
+    size_t i = 0;
+    bl_analyzer_reset(whole, text, n, 7);
+    bl_analyzer_reset(split, text, n, 7);
+    for (;; i++) {
+        rx = bl_analyzer_next(whole, &x);
+        ry = bl_analyzer_next_token(split, &y);
+        cr_assert_eq(rx, ry, "%s: token %zu", what, i);
+        if (rx != 1)
+            break;
+        cr_assert_null(y.term);
+        cr_assert_eq(x.norm_len, y.norm_len, "%s: token %zu", what, i);
+        cr_assert_eq(memcmp(x.norm, y.norm, x.norm_len), 0, "%s: token %zu", what, i);
+        cr_assert_eq(x.position, y.position, "%s: token %zu", what, i);
+        cr_assert_eq(x.start, y.start, "%s: token %zu", what, i);
+        cr_assert_eq(x.end, y.end, "%s: token %zu", what, i);
+        cr_assert_eq(bl_analyzer_term(split, y.norm, y.norm_len, &y.term, &y.term_len), 0);
+        cr_assert_eq(x.term_len, y.term_len, "%s: token %zu \"%s\"", what, i, x.norm);
+        cr_assert_str_eq(x.term, y.term, "%s: token %zu", what, i);
+    }
+    cr_assert_eq(rx, 0);
+    cr_assert_eq(bl_analyzer_next_position(whole), bl_analyzer_next_position(split), "%s", what);
+    cr_assert_eq(bl_analyzer_invalid_bytes(whole), bl_analyzer_invalid_bytes(split), "%s", what);
+}
+
+Test(analyzer, next_token_and_term_agree_with_next)
+{
+    bl_analyzer *whole = new_analyzer("english"), *split = new_analyzer("english");
+    static const char *const files[] = {"reut2-003.sgm", "reut2-020.sgm"};
+    int found = 0;
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        char path[4096];
+        size_t n;
+        snprintf(path, sizeof path, "%s/../shared/corpora/reuters21578/%s", bl_test_root(),
+                 files[f]);
+        char *text = bl_test_read_file(path, &n);
+        if (!text)
+            continue;
+        found = 1;
+        expect_split_api_agrees(whole, split, path, text, n);
+        free(text);
+    }
+    static const char text[] = "U.S. officials said the Bundesbank's rates, 1,000.50 "
+                               "don\x92t Zélensky ＦＵＬＬ \xFF running-runs";
+    expect_split_api_agrees(whole, split, "sample", text, sizeof text - 1);
+    bl_analyzer_free(whole);
+    bl_analyzer_free(split);
+    if (!found)
+        cr_skip_test("Reuters corpus absent: only the sample text was compared");
+}
