@@ -145,6 +145,15 @@ int bl_analyzer_next_token(bl_analyzer *a, bl_term_occ *occ)
     return 1;
 }
 
+void bl_analyzer_prefetch_term(const bl_analyzer *a, const char *norm, size_t len)
+{
+    if (len == 0 || len > STEM_CACHE_WORD_MAX)
+        return;
+    const stem_set *set = &a->cache[set_of(norm, len)];
+    __builtin_prefetch(&set->way[0]);
+    __builtin_prefetch(&set->way[1]);
+}
+
 int bl_analyzer_term(bl_analyzer *a, const char *norm, size_t len, const char **term,
                      size_t *term_len)
 {

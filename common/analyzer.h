@@ -51,6 +51,11 @@ int bl_analyzer_next_token(bl_analyzer *a, bl_term_occ *occ);
 int bl_analyzer_term(bl_analyzer *a, const char *norm, size_t len, const char **term,
                      size_t *term_len);
 
+/* A hint before bl_analyzer_term(a, norm, len): starts loading the cache
+ * slots that call will read, so that a caller with many words to look up
+ * can overlap the memory waits. Changes nothing else; cannot fail. */
+void bl_analyzer_prefetch_term(const bl_analyzer *a, const char *norm, size_t len);
+
 /* Position the next term would get (see bl_tokenizer_next_position). */
 uint32_t bl_analyzer_next_position(const bl_analyzer *a);
 

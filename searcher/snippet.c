@@ -4,11 +4,14 @@
  *  1. collect the positive leaves of the query (TERM, PHRASE, PREFIX not
  *     under a NOT), dropping duplicates (a hash set, so a query of 20,000
  *     words costs 20,000 steps, not 20,000 squared);
- *  2. analyse the text once into an array of tokens (term and normalised
- *     form kept in one string pool, only when a leaf needs them);
+ *  2. tokenize the text once into an array of tokens; each token points to
+ *     its word, one per distinct normalised form in the text (a hash table
+ *     local to the call), and only a new word is stemmed (through the
+ *     analyzer's cache) and looked up among the leaves: an article repeats
+ *     most of its words, so most tokens cost a tokenizer step and one probe;
  *  3. mark matches: each is a range of tokens [first, last] and a leaf; the
  *     leaves are indexed by the term a match must start with (and prefixes
- *     by their text), so each token looks at its few candidates only;
+ *     by their text), so each word knows its few candidate leaves;
  *  4. sweep every window start once, keeping per-leaf match counts, and keep
  *     the start with the most distinct leaves, then the most matches, then
  *     the earliest; then slide it (without losing a covered match) so that
@@ -45,9 +48,16 @@ static const char ELLIPSIS[] = "\xE2\x80\xA6"; /* U+2026 */
 typedef struct {
     uint32_t pos;
     size_t start, end;        /* bytes in the text */
-    size_t term, term_len;    /* in the pool */
-    size_t norm, norm_len;    /* in the pool */
+    size_t word;              /* index in scratch.words (0 without leaves) */
 } tok;
+
+/* A distinct normalised token of the text. */
+typedef struct {
+    size_t norm, norm_len;    /* in the pool */
+    size_t term, term_len;    /* in the pool */
+    uint64_t hash;            /* of the normalised form */
+    size_t cand, ncand;       /* its candidate leaves: scratch.wcands[cand..+ncand) */
+} word;
 
 typedef struct {
     size_t first, last; /* token indexes, inclusive */
@@ -82,9 +92,14 @@ typedef struct {
     size_t max_prefix_len;
     size_t *cands;          /* scratch: candidate leaves of one token */
     size_t ncands, capcands;
-    int need_norm;
     tok *toks;
     size_t ntoks, captoks;
+    word *words;
+    size_t nwords, capwords;
+    size_t *word_slots;     /* hash table of word indexes + 1 (0 empty) */
+    size_t word_slots_cap;  /* a power of two, or 0 */
+    size_t *wcands;         /* candidate leaves of every word, back to back */
+    size_t nwcands, capwcands;
     bl_buf pool;
     match *matches;
     size_t nmatches, capmatches;
@@ -223,8 +238,6 @@ static int collect_leaves(scratch *sc, const bl_qnode *n)
         if (seen_add(sc, sc->nleaves))
             return BL_ENOMEM;
         sc->nleaves++;
-        if (n->kind == BL_Q_PREFIX || n->prefix_last)
-            sc->need_norm = 1;
         return 0;
     }
     return 0;
@@ -232,50 +245,11 @@ static int collect_leaves(scratch *sc, const bl_qnode *n)
 
 /* ---- tokens and matches -------------------------------------------- */
 
-static int analyse(scratch *sc, bl_analyzer *a, const char *text, size_t len)
-{
-    int want_terms = sc->nleaves > 0;
-    bl_term_occ occ;
-    size_t prev_end = 0;
-    bl_analyzer_reset(a, text, len, 0);
-    for (;;) {
-        int r = bl_analyzer_next(a, &occ);
-        if (r < 0)
-            return r;
-        if (r == 0)
-            return 0;
-        /* Offsets we cannot copy from are skipped, not trusted. */
-        if (occ.start >= occ.end || occ.end > len || occ.start < prev_end)
-            continue;
-        if (sc->ntoks && occ.position <= sc->toks[sc->ntoks - 1].pos)
-            continue;
-        if (grow((void **)&sc->toks, &sc->captoks, sc->ntoks + 1, sizeof *sc->toks))
-            return BL_ENOMEM;
-        tok *t = &sc->toks[sc->ntoks++];
-        memset(t, 0, sizeof *t);
-        t->pos = occ.position;
-        t->start = occ.start;
-        t->end = occ.end;
-        prev_end = occ.end;
-        if (want_terms) {
-            t->term = sc->pool.len;
-            t->term_len = occ.term_len;
-            if (bl_buf_append(&sc->pool, occ.term, occ.term_len))
-                return BL_ENOMEM;
-        }
-        if (sc->need_norm) {
-            t->norm = sc->pool.len;
-            t->norm_len = occ.norm_len;
-            if (bl_buf_append(&sc->pool, occ.norm, occ.norm_len))
-                return BL_ENOMEM;
-        }
-    }
-}
-
 static int term_is(const scratch *sc, const tok *t, const char *s)
 {
+    const word *w = &sc->words[t->word];
     size_t n = strlen(s);
-    return t->term_len == n && memcmp(sc->pool.data + t->term, s, n) == 0;
+    return w->term_len == n && memcmp(sc->pool.data + w->term, s, n) == 0;
 }
 
 static int starts_with(const uint8_t *p, size_t n, const char *prefix)
@@ -302,8 +276,9 @@ static size_t find_pos(const scratch *sc, uint64_t pos)
  * (NULL if none)? */
 static int prefix_matches(const scratch *sc, const tok *t, const char *prefix, const char *stem)
 {
-    return starts_with(sc->pool.data + t->norm, t->norm_len, prefix) ||
-           starts_with(sc->pool.data + t->term, t->term_len, prefix) ||
+    const word *w = &sc->words[t->word];
+    return starts_with(sc->pool.data + w->norm, w->norm_len, prefix) ||
+           starts_with(sc->pool.data + w->term, w->term_len, prefix) ||
            (stem && term_is(sc, t, stem));
 }
 
@@ -433,37 +408,178 @@ static int cmp_size(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-/* Leaves that may match at token t, in increasing order, each once. */
-static int token_cands(scratch *sc, const tok *t)
+/* Leaves that may match at a token of word w, in increasing order, each
+ * once, into sc->cands. */
+static int word_cands(scratch *sc, const word *w)
 {
     int rc;
     sc->ncands = 0;
-    if ((rc = map_get(sc, &sc->exact, sc->pool.data + t->term, t->term_len)) != 0)
+    if ((rc = map_get(sc, &sc->exact, sc->pool.data + w->term, w->term_len)) != 0)
         return rc;
     if (sc->prefix.n) {
-        if ((rc = prefix_cands(sc, sc->pool.data + t->norm, t->norm_len)) != 0 ||
-            (rc = prefix_cands(sc, sc->pool.data + t->term, t->term_len)) != 0)
+        if ((rc = prefix_cands(sc, sc->pool.data + w->norm, w->norm_len)) != 0 ||
+            (rc = prefix_cands(sc, sc->pool.data + w->term, w->term_len)) != 0)
             return rc;
     }
     if (sc->ncands > 1) {
         qsort(sc->cands, sc->ncands, sizeof *sc->cands, cmp_size);
-        size_t w = 1;
+        size_t kept = 1;
         for (size_t i = 1; i < sc->ncands; i++)
-            if (sc->cands[i] != sc->cands[w - 1])
-                sc->cands[w++] = sc->cands[i];
-        sc->ncands = w;
+            if (sc->cands[i] != sc->cands[kept - 1])
+                sc->cands[kept++] = sc->cands[i];
+        sc->ncands = kept;
     }
     return 0;
 }
 
+/* ---- tokens and their words ---------------------------------------- */
+
+/* FNV-1a, then a multiply so that the top bits are good: the words are
+ * short, and this is the one hash every token pays. */
+static uint64_t word_hash(const char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)p[i]) * 0x100000001b3u;
+    return h * 0x9E3779B97F4A7C15u;
+}
+
+static size_t slot_of(const scratch *sc, uint64_t h)
+{
+    return (size_t)(h >> 32) & (sc->word_slots_cap - 1);
+}
+
+/* Doubles the word table (or creates it). Errors: BL_ENOMEM. */
+static int grow_word_slots(scratch *sc)
+{
+    size_t cap = sc->word_slots_cap ? sc->word_slots_cap * 2 : 256;
+    size_t *v = calloc(cap, sizeof *v);
+    if (!v)
+        return BL_ENOMEM;
+    free(sc->word_slots);
+    sc->word_slots = v;
+    sc->word_slots_cap = cap;
+    for (size_t i = 0; i < sc->nwords; i++) {
+        size_t j = slot_of(sc, sc->words[i].hash);
+        while (v[j])
+            j = (j + 1) & (cap - 1);
+        v[j] = i + 1;
+    }
+    return 0;
+}
+
+/* Adds the word norm[0..n) with hash h at table slot j; its term comes
+ * later (resolve_words). Errors: BL_ENOMEM. */
+static int add_word(scratch *sc, const char *norm, size_t n, uint64_t h, size_t j,
+                    size_t *out)
+{
+    if (grow((void **)&sc->words, &sc->capwords, sc->nwords + 1, sizeof *sc->words))
+        return BL_ENOMEM;
+    word *w = &sc->words[sc->nwords];
+    memset(w, 0, sizeof *w);
+    w->hash = h;
+    w->norm = sc->pool.len;
+    w->norm_len = n;
+    if (bl_buf_append(&sc->pool, norm, n))
+        return BL_ENOMEM;
+    sc->word_slots[j] = sc->nwords + 1;
+    *out = sc->nwords++;
+    return 0;
+}
+
+/* The index of the word norm[0..n), added if new. Errors: BL_ENOMEM. */
+static int word_of(scratch *sc, const char *norm, size_t n, size_t *out)
+{
+    if ((sc->nwords + 1) * 2 > sc->word_slots_cap && grow_word_slots(sc))
+        return BL_ENOMEM;
+    uint64_t h = word_hash(norm, n);
+    size_t j = slot_of(sc, h);
+    for (; sc->word_slots[j]; j = (j + 1) & (sc->word_slots_cap - 1)) {
+        const word *w = &sc->words[sc->word_slots[j] - 1];
+        if (w->hash == h && w->norm_len == n && memcmp(sc->pool.data + w->norm, norm, n) == 0) {
+            *out = sc->word_slots[j] - 1;
+            return 0;
+        }
+    }
+    return add_word(sc, norm, n, h, j, out);
+}
+
+/* Gives every word its term and its candidate leaves. The analyzer's stem
+ * cache is large and mostly out of the CPU caches by the next article, so
+ * its slots are all requested first: the memory waits then overlap instead
+ * of coming one after another. Errors: BL_ENOMEM. */
+static int resolve_words(scratch *sc, bl_analyzer *a)
+{
+    for (size_t i = 0; i < sc->nwords; i++)
+        bl_analyzer_prefetch_term(a, (const char *)sc->pool.data + sc->words[i].norm,
+                                  sc->words[i].norm_len);
+    for (size_t i = 0; i < sc->nwords; i++) {
+        word *w = &sc->words[i];
+        const char *term;
+        size_t term_len;
+        int rc = bl_analyzer_term(a, (const char *)sc->pool.data + w->norm, w->norm_len,
+                                  &term, &term_len);
+        if (rc)
+            return rc;
+        w->term = sc->pool.len;
+        w->term_len = term_len;
+        if (bl_buf_append(&sc->pool, term, term_len))
+            return BL_ENOMEM;
+        if ((rc = word_cands(sc, w)) != 0)
+            return rc;
+        if (grow((void **)&sc->wcands, &sc->capwcands, sc->nwcands + sc->ncands,
+                 sizeof *sc->wcands))
+            return BL_ENOMEM;
+        w->cand = sc->nwcands;
+        w->ncand = sc->ncands;
+        if (sc->ncands)
+            memcpy(sc->wcands + sc->nwcands, sc->cands, sc->ncands * sizeof *sc->cands);
+        sc->nwcands += sc->ncands;
+    }
+    return 0;
+}
+
+static int analyse(scratch *sc, bl_analyzer *a, const char *text, size_t len)
+{
+    int want_words = sc->nleaves > 0;
+    bl_term_occ occ;
+    size_t prev_end = 0;
+    int rc;
+    if (want_words && (rc = index_leaves(sc)) != 0)
+        return rc;
+    bl_analyzer_reset(a, text, len, 0);
+    for (;;) {
+        int r = bl_analyzer_next_token(a, &occ);
+        if (r < 0)
+            return r;
+        if (r == 0)
+            return want_words ? resolve_words(sc, a) : 0;
+        /* Offsets we cannot copy from are skipped, not trusted. */
+        if (occ.start >= occ.end || occ.end > len || occ.start < prev_end)
+            continue;
+        if (sc->ntoks && occ.position <= sc->toks[sc->ntoks - 1].pos)
+            continue;
+        if (grow((void **)&sc->toks, &sc->captoks, sc->ntoks + 1, sizeof *sc->toks))
+            return BL_ENOMEM;
+        tok *t = &sc->toks[sc->ntoks++];
+        t->pos = occ.position;
+        t->start = occ.start;
+        t->end = occ.end;
+        t->word = 0;
+        prev_end = occ.end;
+        if (want_words && (rc = word_of(sc, occ.norm, occ.norm_len, &t->word)) != 0)
+            return rc;
+    }
+}
+
 static int find_matches(scratch *sc)
 {
-    int rc = index_leaves(sc);
-    for (size_t i = 0; i < sc->ntoks && !rc; i++) {
-        if ((rc = token_cands(sc, &sc->toks[i])) != 0)
-            break;
-        for (size_t c = 0; c < sc->ncands; c++) {
-            size_t l = sc->cands[c], first, last;
+    if (!sc->nleaves)
+        return 0;
+    for (size_t i = 0; i < sc->ntoks; i++) {
+        const word *w = &sc->words[sc->toks[i].word];
+        for (size_t c = 0; c < w->ncand; c++) {
+            size_t l = sc->wcands[w->cand + c], first, last;
             if (!leaf_matches(sc, sc->leaves[l], i, &first, &last))
                 continue;
             if (grow((void **)&sc->matches, &sc->capmatches, sc->nmatches + 1,
@@ -472,7 +588,7 @@ static int find_matches(scratch *sc)
             sc->matches[sc->nmatches++] = (match){first, last, l};
         }
     }
-    return rc;
+    return 0;
 }
 
 /* ---- the window ---------------------------------------------------- */
@@ -605,6 +721,16 @@ static void emit_range(emitter *em, size_t from, size_t to)
 {
     size_t i = from;
     while (i < to && !em->cut && !em->err) {
+        /* A run of printable ASCII goes in at once when it fits under the
+         * cap (otherwise character by character, to stop where the cap is). */
+        size_t run = i;
+        while (run < to && em->text[run] > 0x20 && em->text[run] < 0x7F)
+            run++;
+        if (run - i > 1 && em->out.len - em->body_start + (run - i) <= em->cap) {
+            put(em, em->text + i, run - i, 0, run);
+            i = run;
+            continue;
+        }
         uint32_t c;
         size_t n = bl_utf8_decode(em->text + i, to - i, &c, NULL);
         if (n == 0)
@@ -860,6 +986,9 @@ done:
     free(sc.prefix_lens);
     free(sc.cands);
     free(sc.toks);
+    free(sc.words);
+    free(sc.word_slots);
+    free(sc.wcands);
     free(sc.matches);
     bl_buf_release(&sc.pool);
     return rc;
