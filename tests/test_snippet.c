@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "analyzer.h"
+#include "helpers.h"
 #include "query.h"
 #include "snippet.h"
 
@@ -470,4 +471,68 @@ Test(snippet, random_bytes_keep_invariants)
         bl_snippet_release(&sn);
     }
     free(text);
+}
+
+/* Real text (slices of a Reuters file, markup and all), one word of it as
+ * the query, a window wider than the slice: the highlights are exactly the
+ * tokens whose term, as bl_analyzer_next gives it, is the query's term (the
+ * snippet finds them through its per-word table and the tokenizer's fast
+ * path). Skipped when the corpus is absent. */
+Test(snippet, highlights_are_the_analyzer_terms_on_reuters)
+{
+    char path[4096];
+    size_t n;
+    snprintf(path, sizeof path, "%s/../shared/corpora/reuters21578/reut2-004.sgm",
+             bl_test_root());
+    char *file = bl_test_read_file(path, &n);
+    if (!file)
+        cr_skip_test("%s is absent", path);
+    bl_analyzer *ref;
+    cr_assert_eq(bl_analyzer_new(&ref, "english"), 0);
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("snippet/highlights_are_the_analyzer_terms_on_reuters"));
+    enum { SLICE = 1500, MAXT = 1024 };
+    static char terms[MAXT][130];
+    static bl_span spans[MAXT];
+    for (int iter = 0; iter < 200 && n > SLICE; iter++) {
+        const char *text = file + bl_rng_below(&r, (uint32_t)(n - SLICE));
+        size_t nt = 0;
+        bl_term_occ o;
+        bl_analyzer_reset(ref, text, SLICE, 0);
+        while (bl_analyzer_next(ref, &o) == 1 && nt < MAXT) {
+            snprintf(terms[nt], sizeof terms[nt], "%s", o.term);
+            spans[nt++] = (bl_span){o.start, o.end};
+        }
+        if (nt == 0)
+            continue;
+        /* A query word: the normalised form of a random token, letters and
+         * digits only (no query syntax). */
+        size_t pick = bl_rng_below(&r, (uint32_t)nt);
+        bl_analyzer_reset(ref, text + spans[pick].start, spans[pick].end - spans[pick].start, 0);
+        cr_assert_eq(bl_analyzer_next(ref, &o), 1);
+        char word[130];
+        snprintf(word, sizeof word, "%s", o.norm);
+        if (strspn(word, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(word))
+            continue;
+        const char *want = terms[pick];
+        bl_snippet sn = make(word, text, SLICE, 1000);
+        size_t k = 0;
+        for (size_t i = 0; i < nt; i++) {
+            if (strcmp(terms[i], want) != 0)
+                continue;
+            cr_assert_lt(k, sn.nhighlights, "iteration %d, query %s: token %zu (%zu..%zu) "
+                         "not highlighted", iter, word, i, spans[i].start, spans[i].end);
+            /* Touching matches are merged into one highlight. */
+            size_t end = spans[i].end;
+            while (i + 1 < nt && strcmp(terms[i + 1], want) == 0 && spans[i + 1].start <= end)
+                end = spans[++i].end;
+            cr_assert_eq(sn.source_spans[k].end, end, "iteration %d, query %s", iter, word);
+            k++;
+        }
+        cr_assert_eq(k, sn.nhighlights, "iteration %d, query %s: %zu highlights, want %zu",
+                     iter, word, sn.nhighlights, k);
+        bl_snippet_release(&sn);
+    }
+    bl_analyzer_free(ref);
+    free(file);
 }
