@@ -1010,16 +1010,22 @@ static void set_term(term_set *t, size_t i, const char *term)
     snprintf(t->terms[i], sizeof t->terms[i], "%.*s", BL_TERM_MAX_BYTES, term);
 }
 
-/* A node of kind (BL_Q_TERM or BL_Q_PHRASE) over t->terms[from..from+n);
- * NULL when out of memory. */
+/* A node of kind (BL_Q_TERM, or BL_Q_PHRASE of words side by side) over
+ * t->terms[from..from+n); NULL when out of memory. */
 static bl_qnode *leaf_new(bl_qkind kind, const term_set *t, size_t from, size_t n)
 {
     bl_qnode *q = calloc(1, sizeof *q);
-    if (!q || !(q->terms = calloc(n, sizeof *q->terms))) {
-        free(q);
+    if (!q)
+        return NULL;
+    q->kind = kind;
+    q->terms = calloc(n, sizeof *q->terms);
+    if (kind == BL_Q_PHRASE && (q->positions = calloc(n, sizeof *q->positions)) != NULL)
+        for (size_t i = 0; i < n; i++)
+            q->positions[i] = (uint32_t)i;
+    if (!q->terms || (kind == BL_Q_PHRASE && !q->positions)) {
+        bl_qnode_free(q);
         return NULL;
     }
-    q->kind = kind;
     for (size_t i = 0; i < n; i++) {
         if (!(q->terms[i] = strdup(t->terms[from + i]))) {
             bl_qnode_free(q);
