@@ -14,12 +14,18 @@
  *                   (roaring_bitmap_and, building the result)
  *   op "union"      the same pairs: Byline's merge, roaring_bitmap_or_*
  *   op "phrase"     "a b" by positions, beside op "and" of the same terms
+ *   op "topk_or", "topk_and", "topk_phrase"
+ *                   (index only) bl_search_ex's top 10 over the whole index,
+ *                   "byline" pruned (default options) beside
+ *                   "byline-exhaustive"; ids and score bits must agree
  *
  * Inputs: synthetic Zipf lists (the r-th most frequent word in 0.5 / r^1.0
  * of the documents, drawn with --seed) in a segment written through the
  * postings writer, and, with --index, lists of that index's largest
  * segment: its most frequent term, partners whose doc counts are nearest
- * 1/1, 1/10, 1/100 and 1/1000 of it, and a few real phrases.
+ * 1/1, 1/10, 1/100 and 1/1000 of it, and a few real phrases; top-k rows
+ * take those pairs, the three most frequent of those words, fixed queries
+ * and the phrases (the Zipf lists are no index, so they have none).
  *
  * Timing: repetitions per run are calibrated until one run lasts at least
  * --min-ms of the thread's CPU time (after a warm-up call); then --runs
