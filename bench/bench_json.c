@@ -1001,9 +1001,9 @@ static int index_phrase_rows(const bench_opts *o, const bl_index *idx, const bl_
 /* Fixed queries of two and three frequent news words, each run as an OR
  * and as an AND of its terms; one whose words are not all in the index is
  * left out. */
-static const char *const index_queries[] = {"interest rates",      "oil market",
-                                            "bank shares",         "bank interest rates",
-                                            "oil trade market",    "dollar profit shares"};
+static const char *const index_queries[] = {"bank rates",       "oil market",
+                                            "bank shares",      "bank interest rates",
+                                            "oil trade market", "dollar profit shares"};
 
 typedef struct {
     char terms[QUERY_MAX_TERMS][BL_TERM_MAX_BYTES + 1];
@@ -1064,17 +1064,12 @@ static bl_qnode *query_new(bl_qkind kind, const term_set *t)
     return q;
 }
 
-/* The index-wide document frequency of term (0 if it is nowhere). */
+/* The index-wide document frequency of term; 0 if it is nowhere (or the
+ * dictionary is damaged: then the search reports it). */
 static uint64_t index_df(const bl_index *idx, const char *term)
 {
-    uint64_t df = 0;
-    for (size_t i = 0; i < bl_index_segment_count(idx); i++) {
-        bl_terminfo ti;
-        if (bl_termdict_lookup(bl_segment_termdict(bl_index_segment(idx, i)), term,
-                               strlen(term), &ti) == 0)
-            df += ti.doc_freq;
-    }
-    return df;
+    uint64_t df;
+    return bl_index_doc_freq(idx, term, strlen(term), &df) == 0 ? df : 0;
 }
 
 typedef struct {
