@@ -14,12 +14,18 @@
  *                   (roaring_bitmap_and, building the result)
  *   op "union"      the same pairs: Byline's merge, roaring_bitmap_or_*
  *   op "phrase"     "a b" by positions, beside op "and" of the same terms
+ *   op "topk_or", "topk_and", "topk_phrase"
+ *                   (index only) bl_search_ex's top 10 over the whole index,
+ *                   "byline" pruned (default options) beside
+ *                   "byline-exhaustive"; ids and score bits must agree
  *
  * Inputs: synthetic Zipf lists (the r-th most frequent word in 0.5 / r^1.0
  * of the documents, drawn with --seed) in a segment written through the
  * postings writer, and, with --index, lists of that index's largest
  * segment: its most frequent term, partners whose doc counts are nearest
- * 1/1, 1/10, 1/100 and 1/1000 of it, and a few real phrases.
+ * 1/1, 1/10, 1/100 and 1/1000 of it, and a few real phrases; top-k rows
+ * take those pairs, the three most frequent of those words, fixed queries
+ * and the phrases (the Zipf lists are no index, so they have none).
  *
  * Timing: repetitions per run are calibrated until one run lasts at least
  * --min-ms of the thread's CPU time (after a warm-up call); then --runs
@@ -45,8 +51,10 @@
 #include "bench.h"
 #include "codec.h"
 #include "error.h"
+#include "eval.h"
 #include "index.h"
 #include "postings.h"
+#include "query.h"
 
 #define ZIPF_S 1.0
 #define ZIPF_TOP_DENSITY 0.5
@@ -243,6 +251,12 @@ typedef struct {
     uint64_t n_a, n_b;   /* pair rows: each list's postings */
     uint64_t bytes;      /* decode rows: encoded bytes read */
     uint64_t result;     /* pair rows: docs (or phrase occurrences) found */
+    /* top-k rows (op "topk_*"): the query, k, and how result (the matches
+     * counted) relates to the matching documents ("eq" or "gte") */
+    const char *query;
+    size_t k;
+    const char *relation;
+    uint64_t total_threshold; /* pruned rows: totals exact up to this */
 } row;
 
 static void set_str(json_t *j, const char *key, const char *s)
@@ -280,6 +294,14 @@ static void emit(const bench_opts *o, const row *r, const timing *t)
         set_int(j, "n_a", r->n_a);
         set_int(j, "n_b", r->n_b);
         set_int(j, "hits", r->result);
+    }
+    if (r->query) {
+        set_str(j, "query", r->query);
+        set_int(j, "k", r->k);
+        set_int(j, "hits", r->result);
+        set_str(j, "relation", r->relation);
+        if (r->total_threshold)
+            set_int(j, "total_threshold", r->total_threshold);
     }
     json_object_set_new(j, "ns_per_int", json_real(best * 1e9 / (double)r->n));
     json_object_set_new(j, "ints_per_s", json_real(round((double)r->n / best)));
@@ -453,7 +475,8 @@ static int decode_rows(const bench_opts *o, const dataset *d, const list_in *l)
     uint32_t n = l->info.doc_freq;
     decode_ctx c = {d->p, l, malloc((size_t)n * sizeof *c.docs),
                     malloc((size_t)n * sizeof *c.tfs), malloc(l->nbytes), NULL, NULL, NULL};
-    row r = {"decode", "byline", "", NULL, NULL, "doc+tf", d->doc_count, n, 0, 0, l->nbytes, 0};
+    row r = {"decode", "byline", "", NULL, NULL, "doc+tf", d->doc_count, n, 0, 0, l->nbytes, 0,
+             NULL, 0, NULL, 0};
     snprintf(r.input, sizeof r.input, "%s:%s", d->name, l->label);
     int rc = -1;
     uint64_t v;
@@ -666,7 +689,7 @@ static int pair_rows(const bench_opts *o, const dataset *d, const list_in *a, co
     pair_ctx c = {d->p, &a->info, &b->info, a->bitmap, b->bitmap};
     row r = {"intersect", NULL, "", skew, NULL, NULL, d->doc_count,
              (uint64_t)a->info.doc_freq + b->info.doc_freq, a->info.doc_freq, b->info.doc_freq,
-             0, 0};
+             0, 0, NULL, 0, NULL, 0};
     snprintf(r.input, sizeof r.input, "%s:%s+%s", d->name, a->label, b->label);
     uint64_t both, either;
     count_both_either(a, b, &both, &either);
@@ -684,7 +707,8 @@ static int phrase_rows(const bench_opts *o, const dataset *d, const char *input,
 {
     pair_ctx c = {d->p, a, b, NULL, NULL};
     row r = {"phrase", "byline", "", skew, phrase, NULL, d->doc_count,
-             (uint64_t)a->doc_freq + b->doc_freq, a->doc_freq, b->doc_freq, 0, 0};
+             (uint64_t)a->doc_freq + b->doc_freq, a->doc_freq, b->doc_freq, 0, 0, NULL, 0, NULL,
+             0};
     snprintf(r.input, sizeof r.input, "%s", input);
     if (op_phrase_byline(&c, &r.result) || time_row(o, &r, op_phrase_byline, &c))
         return -1;
@@ -968,6 +992,235 @@ static int index_phrase_rows(const bench_opts *o, const bl_index *idx, const bl_
     return rc;
 }
 
+/* ---- top-k rows --------------------------------------------------------- */
+
+/* Hits kept by the top-k rows, as on a results page. */
+#define TOPK 10
+#define QUERY_MAX_TERMS 3
+
+/* Fixed queries of two and three frequent news words, each run as an OR
+ * and as an AND of its terms; one whose words are not all in the index is
+ * left out. */
+static const char *const index_queries[] = {"bank rates",       "oil market",
+                                            "bank shares",      "bank interest rates",
+                                            "oil trade market", "dollar profit shares"};
+
+typedef struct {
+    char terms[QUERY_MAX_TERMS][BL_TERM_MAX_BYTES + 1];
+    size_t n;
+} term_set;
+
+/* Terms are at most BL_TERM_MAX_BYTES (a list's label is its term). */
+static void set_term(term_set *t, size_t i, const char *term)
+{
+    snprintf(t->terms[i], sizeof t->terms[i], "%.*s", BL_TERM_MAX_BYTES, term);
+}
+
+/* A node of kind (BL_Q_TERM, or BL_Q_PHRASE of words side by side) over
+ * t->terms[from..from+n); NULL when out of memory. */
+static bl_qnode *leaf_new(bl_qkind kind, const term_set *t, size_t from, size_t n)
+{
+    bl_qnode *q = calloc(1, sizeof *q);
+    if (!q)
+        return NULL;
+    q->kind = kind;
+    q->terms = calloc(n, sizeof *q->terms);
+    if (kind == BL_Q_PHRASE && (q->positions = calloc(n, sizeof *q->positions)) != NULL)
+        for (size_t i = 0; i < n; i++)
+            q->positions[i] = (uint32_t)i;
+    if (!q->terms || (kind == BL_Q_PHRASE && !q->positions)) {
+        bl_qnode_free(q);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!(q->terms[i] = strdup(t->terms[from + i]))) {
+            bl_qnode_free(q);
+            return NULL;
+        }
+        q->nterms++;
+    }
+    return q;
+}
+
+/* The phrase of t's terms, or the AND or OR of one term node each (the
+ * tree bl_query_parse gives for "a b c" or "a OR b OR c"); NULL when out
+ * of memory. Built by hand: the terms are stems already. */
+static bl_qnode *query_new(bl_qkind kind, const term_set *t)
+{
+    if (kind == BL_Q_PHRASE)
+        return leaf_new(kind, t, 0, t->n);
+    bl_qnode *q = calloc(1, sizeof *q);
+    if (!q || !(q->kids = calloc(t->n, sizeof *q->kids))) {
+        free(q);
+        return NULL;
+    }
+    q->kind = kind;
+    for (; q->nkids < t->n; q->nkids++) {
+        if (!(q->kids[q->nkids] = leaf_new(BL_Q_TERM, t, q->nkids, 1))) {
+            bl_qnode_free(q);
+            return NULL;
+        }
+    }
+    return q;
+}
+
+/* The index-wide document frequency of term; 0 if it is nowhere (or the
+ * dictionary is damaged: then the search reports it). */
+static uint64_t index_df(const bl_index *idx, const char *term)
+{
+    uint64_t df;
+    return bl_index_doc_freq(idx, term, strlen(term), &df) == 0 ? df : 0;
+}
+
+typedef struct {
+    const bl_index *idx;
+    const bl_qnode *q;
+    bl_search_opts opts;
+} topk_ctx;
+
+static int op_topk(void *ctx, uint64_t *result)
+{
+    topk_ctx *c = ctx;
+    bl_bm25 params = BL_BM25_DEFAULT;
+    bl_results r;
+    int rc = bl_search_ex(c->idx, c->q, TOPK, &params, &c->opts, &r);
+    if (rc)
+        return rc;
+    *result = r.total + (r.nhits ? r.hits[0].doc : 0);
+    bl_results_release(&r);
+    return 0;
+}
+
+/* Whether pruning kept the exhaustive results: the same ids with the same
+ * score bits in the same order, and the exhaustive (exact) total, or at
+ * most it when pruning passed documents over. */
+static int same_topk(const bl_results *pruned, const bl_results *full)
+{
+    if (pruned->nhits != full->nhits || full->relation != BL_TOTAL_EQ ||
+        (pruned->relation == BL_TOTAL_EQ ? pruned->total != full->total
+                                         : pruned->total > full->total))
+        return 0;
+    for (size_t i = 0; i < full->nhits; i++)
+        if (pruned->hits[i].doc != full->hits[i].doc ||
+            memcmp(&pruned->hits[i].score, &full->hits[i].score, sizeof(double)) != 0)
+            return 0;
+    return 1;
+}
+
+/* Rows of op for the query of kind over t: bl_search_ex's top TOPK with
+ * pruning ("byline", default options) and without ("byline-exhaustive"),
+ * timed once both are seen to give the same hits. */
+static int topk_rows(const bench_opts *o, const bl_index *idx, const char *name, const char *op,
+                     const char *skew, bl_qkind kind, const term_set *t)
+{
+    bl_qnode *q = query_new(kind, t);
+    if (!q) {
+        fprintf(stderr, "byline-bench: out of memory\n");
+        return -1;
+    }
+    char desc[3 * (BL_TERM_MAX_BYTES + 1) + 32];
+    bl_qnode_describe(q, desc, sizeof desc);
+    row r = {op, "byline", "", skew, NULL, NULL, (uint32_t)bl_index_doc_count(idx), 0, 0, 0, 0, 0,
+             desc, TOPK, "eq", BL_TOTAL_THRESHOLD};
+    int len = snprintf(r.input, sizeof r.input, "%s:", name);
+    for (size_t i = 0; i < t->n; i++) {
+        r.n += index_df(idx, t->terms[i]);
+        len += snprintf(r.input + len, sizeof r.input - (size_t)len, "%s%s", i ? "+" : "",
+                        t->terms[i]);
+    }
+    topk_ctx pruned = {idx, q, BL_SEARCH_OPTS_DEFAULT}, full = {idx, q, {1, UINT64_MAX}};
+    bl_bm25 params = BL_BM25_DEFAULT;
+    bl_results rp = {0}, rf = {0};
+    int rc = -1;
+    if (bl_search_ex(idx, q, TOPK, &params, &pruned.opts, &rp) ||
+        bl_search_ex(idx, q, TOPK, &params, &full.opts, &rf)) {
+        fprintf(stderr, "byline-bench: %s on %s: %s\n", op, r.input, bl_error_detail());
+        goto done;
+    }
+    if (!same_topk(&rp, &rf)) {
+        wrong_result(&r);
+        goto done;
+    }
+    r.result = rp.total;
+    r.relation = rp.relation == BL_TOTAL_EQ ? "eq" : "gte";
+    if (time_row(o, &r, op_topk, &pruned))
+        goto done;
+    r.impl = "byline-exhaustive";
+    r.result = rf.total;
+    r.relation = "eq";
+    r.total_threshold = 0;
+    rc = time_row(o, &r, op_topk, &full);
+done:
+    bl_results_release(&rp);
+    bl_results_release(&rf);
+    bl_qnode_free(q);
+    return rc;
+}
+
+/* The index's own analysis of text into t: 0 if it gives from 1 to
+ * QUERY_MAX_TERMS terms, each somewhere in idx. */
+static int analyze_terms(bl_analyzer *an, const bl_index *idx, const char *text, term_set *t)
+{
+    bl_term_occ occ;
+    int rc;
+    t->n = 0;
+    bl_analyzer_reset(an, text, strlen(text), 0);
+    while ((rc = bl_analyzer_next(an, &occ)) == 1) {
+        if (t->n == QUERY_MAX_TERMS)
+            return -1;
+        set_term(t, t->n++, occ.term);
+    }
+    for (size_t i = 0; i < t->n && rc == 0; i++)
+        rc = index_df(idx, t->terms[i]) ? 0 : -1;
+    return rc == 0 && t->n > 0 ? 0 : -1;
+}
+
+/* Top-k rows on an index: the OR and the AND of each pair the intersect
+ * rows use, of the three most frequent of those words, and of the fixed
+ * queries; each real phrase beside the AND of its words. */
+static int index_topk_rows(const bench_opts *o, const bl_index *idx, const dataset *d)
+{
+    term_set t;
+    int rc = 0;
+    for (size_t i = 0; i < NSKEWS && !rc; i++) {
+        char skew[32];
+        snprintf(skew, sizeof skew, "1:%u", skews[i]);
+        t.n = 2;
+        set_term(&t, 0, d->lists[0].label);
+        set_term(&t, 1, d->lists[1 + i].label);
+        rc = topk_rows(o, idx, d->name, "topk_or", skew, BL_Q_OR, &t) ||
+             topk_rows(o, idx, d->name, "topk_and", skew, BL_Q_AND, &t);
+    }
+    t.n = 3;
+    for (size_t i = 0; i < 3; i++)
+        set_term(&t, i, d->lists[i].label);
+    rc = rc || topk_rows(o, idx, d->name, "topk_or", NULL, BL_Q_OR, &t) ||
+         topk_rows(o, idx, d->name, "topk_and", NULL, BL_Q_AND, &t);
+    bl_analyzer *an;
+    if (rc || bl_analyzer_new(&an, bl_index_manifest(idx)->lang)) {
+        if (!rc)
+            fprintf(stderr, "byline-bench: %s\n", bl_error_detail());
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof index_queries / sizeof *index_queries && !rc; i++) {
+        if (analyze_terms(an, idx, index_queries[i], &t) || t.n < 2) {
+            fprintf(stderr, "byline-bench: \"%s\" is not 2 or 3 words of the index; left out\n",
+                    index_queries[i]);
+            continue;
+        }
+        rc = topk_rows(o, idx, d->name, "topk_or", NULL, BL_Q_OR, &t) ||
+             topk_rows(o, idx, d->name, "topk_and", NULL, BL_Q_AND, &t);
+    }
+    for (size_t i = 0; i < sizeof index_phrases / sizeof *index_phrases && !rc; i++) {
+        if (analyze_terms(an, idx, index_phrases[i], &t) || t.n != 2)
+            continue; /* index_phrase_rows said so */
+        rc = topk_rows(o, idx, d->name, "topk_phrase", NULL, BL_Q_PHRASE, &t) ||
+             topk_rows(o, idx, d->name, "topk_and", NULL, BL_Q_AND, &t);
+    }
+    bl_analyzer_free(an);
+    return rc ? -1 : 0;
+}
+
 /* The segment with the most documents (it holds the longest lists). */
 static size_t largest_segment(const bl_index *idx)
 {
@@ -1036,7 +1289,8 @@ static int index_rows(const bench_opts *o)
             d.lists[1].label, d.lists[1].info.doc_freq, d.lists[2].label,
             d.lists[2].info.doc_freq, d.lists[3].label, d.lists[3].info.doc_freq,
             d.lists[4].label, d.lists[4].info.doc_freq);
-    if (dataset_rows(o, &d, 0) == 0 && index_phrase_rows(o, idx, seg, &d) == 0)
+    if (dataset_rows(o, &d, 0) == 0 && index_phrase_rows(o, idx, seg, &d) == 0 &&
+        index_topk_rows(o, idx, &d) == 0)
         rc = 0;
 done:
     for (size_t i = 0; i < t.n; i++)
@@ -1059,8 +1313,5 @@ int bench_json_main(const bench_opts *o)
         return 1;
     if (o->index_dir && index_rows(o))
         return 1;
-    /* Rows of op "topk_or" and "topk_and" (bl_search's top k, with and
-     * without pruning, as bench_queries in bench_postings.c times it) belong
-     * here, after the bare loops, with the same row and timing helpers. */
     return 0;
 }

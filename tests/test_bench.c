@@ -252,6 +252,117 @@ static void write_corpus(const char *path)
     fclose(f);
 }
 
+/* The hits of the row of op and impl on input exactly; -1 if there is no
+ * such row. */
+static json_int_t row_hits(const json_t *rows, const char *op, const char *impl,
+                           const char *input)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        if (!strcmp(str(r, "op"), op) && !strcmp(str(r, "impl"), impl) &&
+            !strcmp(str(r, "input"), input))
+            return json_integer_value(json_object_get(r, "hits"));
+    }
+    return -1;
+}
+
+/* Every top-k row: its query, k, hits and relation, and a row of the other
+ * impl on the same input; the exhaustive total is exact, and the pruned
+ * one the same, or at most it when pruning passed documents over. */
+static void assert_topk_rows(const json_t *rows)
+{
+    size_t i, n = 0;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        const char *op = str(r, "op"), *impl = str(r, "impl"), *in = str(r, "input");
+        if (strncmp(op, "topk_", 5))
+            continue;
+        n++;
+        cr_assert(*str(r, "query") == '(', "%s on %s: no query", op, in);
+        size_t j, same = 0;
+        json_t *x;
+        json_array_foreach(rows, j, x) {
+            same += !strcmp(str(x, "op"), op) && !strcmp(str(x, "impl"), impl) &&
+                    !strcmp(str(x, "input"), in);
+        }
+        cr_assert_eq(same, 1, "%s %s on %s: %zu rows, one expected", op, impl, in, same);
+        cr_assert_eq(json_integer_value(json_object_get(r, "k")), 10);
+        json_int_t full = row_hits(rows, op, "byline-exhaustive", in);
+        json_int_t pruned = row_hits(rows, op, "byline", in);
+        cr_assert(full > 0 && pruned > 0, "%s on %s: both impls expected with hits", op, in);
+        if (!strcmp(impl, "byline-exhaustive")) {
+            cr_assert_str_eq(str(r, "relation"), "eq");
+            cr_assert_null(json_object_get(r, "total_threshold"));
+        } else {
+            cr_assert_str_eq(impl, "byline");
+            cr_assert_eq(json_integer_value(json_object_get(r, "total_threshold")), 1000);
+            if (!strcmp(str(r, "relation"), "eq"))
+                cr_assert_eq(pruned, full, "%s on %s: exact totals differ", op, in);
+            else
+                cr_assert(!strcmp(str(r, "relation"), "gte") && pruned >= 1000 &&
+                              pruned <= full,
+                          "%s on %s: pruned total %lld beside %lld", op, in,
+                          (long long)pruned, (long long)full);
+        }
+    }
+    cr_assert_gt(n, 0, "no top-k rows");
+}
+
+/* Top-k rows of an index of one segment named small: the OR and AND of
+ * each pair the intersect rows use (matching what union and intersect
+ * counted), of three words, of the fixed queries, and each phrase beside
+ * the AND of its words. */
+static void assert_index_topk_rows(const json_t *rows)
+{
+    assert_topk_rows(rows);
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        if (strcmp(str(r, "op"), "intersect") || strcmp(str(r, "impl"), "byline") ||
+            strncmp(str(r, "input"), "small:", 6))
+            continue;
+        const char *in = str(r, "input"), *skew = str(r, "skew");
+        cr_assert_eq(count_rows(rows, "topk_or", "byline", in, skew), 1, "%s", in);
+        cr_assert_eq(count_rows(rows, "topk_and", "byline", in, skew), 1, "%s", in);
+        cr_assert_eq(row_hits(rows, "topk_and", "byline-exhaustive", in),
+                     json_integer_value(json_object_get(r, "hits")), "%s", in);
+        cr_assert_eq(row_hits(rows, "topk_or", "byline-exhaustive", in),
+                     row_hits(rows, "union", "byline", in), "%s", in);
+    }
+    /* The most frequent word with its partners at 1:1 and 1:10. */
+    char pair1[600] = "", three[900] = "";
+    json_array_foreach(rows, i, r) {
+        if (!strcmp(str(r, "op"), "intersect") && !strcmp(str(r, "skew"), "1:1") &&
+            !strncmp(str(r, "input"), "small:", 6))
+            snprintf(pair1, sizeof pair1, "%s", str(r, "input"));
+    }
+    json_array_foreach(rows, i, r) {
+        if (!strcmp(str(r, "op"), "intersect") && !strcmp(str(r, "skew"), "1:10") &&
+            !strncmp(str(r, "input"), "small:", 6))
+            snprintf(three, sizeof three, "%s+%s", pair1, strrchr(str(r, "input"), '+') + 1);
+    }
+    cr_assert_gt(row_hits(rows, "topk_or", "byline", three), 0, "no row on %s", three);
+    cr_assert_gt(row_hits(rows, "topk_and", "byline", three), 0, "no row on %s", three);
+    const char *fixed[] = {"small:bank+rate", "small:oil+market", "small:bank+share",
+                           "small:bank+interest+rate", "small:oil+trade+market",
+                           "small:dollar+profit+share"};
+    for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++) {
+        cr_assert_gt(row_hits(rows, "topk_or", "byline", fixed[k]), 0, "%s", fixed[k]);
+        cr_assert_gt(row_hits(rows, "topk_and", "byline", fixed[k]), 0, "%s", fixed[k]);
+    }
+    /* A phrase occurs in no more documents than its words together. */
+    const char *phrases[] = {"small:unit+state", "small:interest+rate", "small:crude+oil",
+                             "small:said+it"};
+    for (size_t k = 0; k < 4; k++) {
+        json_int_t p = row_hits(rows, "topk_phrase", "byline-exhaustive", phrases[k]);
+        cr_assert_gt(p, 0, "%s", phrases[k]);
+        cr_assert_leq(p, row_hits(rows, "topk_and", "byline-exhaustive", phrases[k]));
+    }
+    cr_assert_eq(row_hits(rows, "topk_phrase", "byline-exhaustive", "small:said+it"), 3000);
+    cr_assert_eq(row_hits(rows, "topk_phrase", "byline-exhaustive", "small:unit+state"), 1000);
+}
+
 Test(bench, json_rows_for_an_index)
 {
     char corpus[4200], idx[4200];
@@ -279,11 +390,14 @@ Test(bench, json_rows_for_an_index)
     size_t i;
     json_t *r;
     json_array_foreach(rows, i, r) {
+        if (!strncmp(str(r, "op"), "topk_", 5))
+            continue; /* their hits are totals: pruned ones may be lower */
         if (!strcmp(str(r, "input"), "small:said+it"))
             cr_assert_eq(json_integer_value(json_object_get(r, "hits")), 3000);
         if (!strcmp(str(r, "input"), "small:unit+state"))
             cr_assert_eq(json_integer_value(json_object_get(r, "hits")), 1000);
     }
+    assert_index_topk_rows(rows);
     /* Without --index-name, rows are named after the index folder. */
     cr_assert_eq(bench("--json " QUICK " --index '%s/'", idx), 0, "%s", err);
     json_t *named = parse_rows();
