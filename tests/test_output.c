@@ -454,3 +454,99 @@ Test(output, count_lines)
                              "0\ttab here  [2J \xC3\xBF\n");
     free(c.data);
 }
+
+/* A random valid UTF-8 string of up to max bytes, rich in what JSON must
+ * escape: quotes, backslashes, C0 controls (NUL included), DEL, C1
+ * controls, and 2-, 3- and 4-byte characters. */
+static size_t random_utf8(bl_rng *r, char *out, size_t max)
+{
+    static const char *const pieces[] = {"\"", "\\", "/", "\n", "\t", "\r", "\b", "\f",
+                                         "\x01", "\x1f", "\x7f", "\xc2\x85", "\xc3\xa9",
+                                         "\xe2\x80\xa8", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+                                         "a", "Z", "0", " ", "<", "}"};
+    size_t n = 0, want = bl_rng_below(r, (uint32_t)max / 4);
+    while (n < want) {
+        if (bl_rng_below(r, 8) == 0) {
+            out[n++] = 0;
+            continue;
+        }
+        const char *p = pieces[bl_rng_below(r, sizeof pieces / sizeof *pieces)];
+        size_t k = strlen(p);
+        memcpy(out + n, p, k);
+        n += k;
+    }
+    return n;
+}
+
+/* JSON lines are written by hand: they must be byte for byte what jansson
+ * writes for the same object with the flags the output used to pass it. */
+Test(output, json_lines_equal_janssons)
+{
+    bl_rng rng;
+    bl_rng_init(&rng, bl_test_seed("output::json_lines_equal_janssons"));
+    static const double fixed[] = {0.0, -0.0, 1.0, 0.1, 1e-7, 1.5e-300, 123456789012345678.0,
+                                   1e15, 1e16, 2.5e21, -3.25, 8.30270001, 1.0 / 3.0};
+    size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15);
+    for (int rd = 0; rd < 400; rd++) {
+        char f[6][160];
+        size_t fl[6];
+        for (int i = 0; i < 6; i++) {
+            fl[i] = random_utf8(&rng, f[i], sizeof f[i] - 1);
+            f[i][fl[i]] = 0; /* the summary and error take C strings */
+        }
+        double score = rd < 13 ? fixed[rd]
+                                  : ldexp((double)bl_rng_next(&rng) / 4294967296.0,
+                                          (int)bl_rng_below(&rng, 200) - 100);
+        bl_stored_doc d = {f[0], fl[0], f[1], fl[1], f[2], fl[2], f[3], fl[3], f[4], fl[4],
+                           f[5], fl[5]};
+        bl_hit h = {1 + bl_rng_below(&rng, 1000), score, &d, NULL};
+        capture c;
+        cap_open(&c);
+        cr_assert_eq(bl_output_json_hit(c.f, &h, 0), 0);
+        cr_assert_eq(bl_output_json_summary(c.f, f[1], bl_rng_next(&rng) >> 20, rd & 1,
+                                            h.rank, score * 1000),
+                     0);
+        cr_assert_eq(bl_output_json_error(c.f, f[2], fl[2], f[3]), 0);
+        cap_close(&c);
+
+        json_t *o = json_pack("{s:I,s:f,s:s%,s:s%,s:s%,s:s%,s:s%,s:s#,s:[]}", "rank",
+                              (json_int_t)h.rank, "score", score, "id", fl[0] ? f[0] : f[3],
+                              fl[0] ? fl[0] : fl[3], "title",
+                              f[1], fl[1], "source", f[3], fl[3], "date", f[4], fl[4], "url",
+                              f[5], fl[5], "snippet", "", (int)0, "highlights");
+        cr_assert_not_null(o);
+        char *want = json_dumps(o, flags);
+        cr_assert_not_null(want);
+        json_decref(o);
+        size_t wl = strlen(want);
+        if (!(c.len > wl && memcmp(c.data, want, wl) == 0 && c.data[wl] == '\n')) {
+            fprintf(stderr, "want %s\ngot  %.*s\n", want, (int)wl + 10, c.data);
+            cr_assert_fail("round %d: hit line differs from jansson's", rd);
+        }
+        free(want);
+        /* the summary and the error record after it */
+        char *line2 = c.data + wl + 1, *line3 = strchr(line2, '\n');
+        cr_assert_not_null(line3);
+        *line3++ = 0;
+        double ms = round(score * 1000 * 1000.0) / 1000.0;
+        json_t *sum = json_pack("{s:s,s:I,s:s,s:I,s:f}", "query", f[1], "hits",
+                                (json_int_t)0, "hits_relation", rd & 1 ? "gte" : "eq",
+                                "returned", (json_int_t)h.rank, "elapsed_ms", ms);
+        cr_assert_not_null(sum);
+        char *hits_at = strstr(line2, "\"hits\":");
+        cr_assert_not_null(hits_at);
+        json_object_set_new(sum, "hits", json_integer(strtoll(hits_at + 7, NULL, 10)));
+        want = json_dumps(sum, flags);
+        json_decref(sum);
+        cr_assert_str_eq(line2, want, "round %d: summary differs from jansson's", rd);
+        free(want);
+        json_t *e = json_pack("{s:s%,s:s}", "query", f[2], fl[2], "error", f[3]);
+        cr_assert_not_null(e);
+        want = json_dumps(e, flags);
+        json_decref(e);
+        cr_assert(strncmp(line3, want, strlen(want)) == 0 && line3[strlen(want)] == '\n',
+                  "round %d: error record differs from jansson's", rd);
+        free(want);
+        free(c.data);
+    }
+}
