@@ -987,6 +987,12 @@ int bl_postings_read_docs(const bl_postings *p, const bl_terminfo *info, uint32_
 int bl_postings_check_term(const bl_postings *p, const bl_terminfo *info,
                            uint32_t doc_count)
 {
+    return bl_postings_check_term_lens(p, info, doc_count, NULL, NULL);
+}
+
+int bl_postings_check_term_lens(const bl_postings *p, const bl_terminfo *info,
+                                uint32_t doc_count, bl_doc_len_fn len_of, const void *ctx)
+{
     const bl_mapped *df = &p->docs;
     if (info->doc_freq == 0)
         return corrupt(df, info->postings_offset, "term has doc_freq 0");
@@ -995,7 +1001,7 @@ int bl_postings_check_term(const bl_postings *p, const bl_terminfo *info,
     if (rc)
         return rc;
     uint64_t total = 0;
-    uint32_t term_max_tf = 0;
+    uint32_t term_max_tf = 0, term_min_len = UINT32_MAX;
     it->full_decode = 1;
     for (uint32_t b = 0; b < it->nblocks; b++) {
         if ((b && (rc = load_block(it, b)) != 0) || (rc = decode_tfs(it)) != 0)
@@ -1016,6 +1022,20 @@ int bl_postings_check_term(const bl_postings *p, const bl_terminfo *info,
                          it->blk_max_tf);
             goto done;
         }
+        /* min_len bounds scores for pruning: one too high drops hits */
+        if (len_of) {
+            uint32_t ml = UINT32_MAX;
+            for (uint32_t j = 0; j < it->m; j++) {
+                uint32_t len = len_of(ctx, it->docs[j]);
+                ml = len < ml ? len : ml;
+            }
+            term_min_len = ml < term_min_len ? ml : term_min_len;
+            if (it->nblocks > 1 && ml != it->blk_min_len) {
+                rc = corrupt(df, it->doc_lo, "block %u: min len is %u, skip entry says %u", b,
+                             ml, it->blk_min_len);
+                goto done;
+            }
+        }
         /* every doc's positions decode, increase, and the runs end where
          * the skip entry says */
         for (it->i = 0; it->i < it->m; it->i++) {
@@ -1033,6 +1053,9 @@ int bl_postings_check_term(const bl_postings *p, const bl_terminfo *info,
     else if (info->max_tf && term_max_tf != info->max_tf)
         rc = corrupt(df, info->postings_offset, "highest term frequency is %u, dictionary "
                      "says %u", term_max_tf, info->max_tf);
+    else if (len_of && info->max_tf && term_min_len != info->min_len)
+        rc = corrupt(df, info->postings_offset, "shortest document is %u tokens, dictionary "
+                     "says %u", term_min_len, info->min_len);
 done:
     iter_free(&it->ds);
     return rc;

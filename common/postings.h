@@ -159,12 +159,21 @@ void bl_posting_iter_shallow(const bl_posting_iter *it, uint32_t target, uint32_
 
 /* Walks one whole list checking every block decodes, doc ids increase and
  * stay below doc_count, the skip data's last docs, block sizes, position
- * sizes and max_tf match the blocks (min_len needs the doc lengths: not
- * checked), every document's positions decode, and the tfs add up to
- * total_freq and their maximum to the dictionary's max_tf.
+ * sizes and max_tf match the blocks, every document's positions decode,
+ * and the tfs add up to total_freq and their maximum to the dictionary's
+ * max_tf. (min_len needs the documents' lengths: see below.)
  * Errors: BL_ECORRUPT (detail names the file and offset), BL_ENOMEM. */
 int bl_postings_check_term(const bl_postings *p, const bl_terminfo *info,
                            uint32_t doc_count);
+
+/* The length in tokens of document doc, for checks. */
+typedef uint32_t (*bl_doc_len_fn)(const void *ctx, uint32_t doc);
+
+/* bl_postings_check_term, and with len_of (NULL: as above) also that each
+ * block's min_len and the dictionary's are the shortest length among their
+ * documents: a bound above it would let pruning drop real hits. */
+int bl_postings_check_term_lens(const bl_postings *p, const bl_terminfo *info,
+                                uint32_t doc_count, bl_doc_len_fn len_of, const void *ctx);
 
 /* Decodes a whole list at once into docs[0..doc_freq) and, unless tfs is
  * NULL, tfs[0..doc_freq), without a docset in between: for benchmarks

@@ -331,12 +331,18 @@ typedef struct {
     int rc;
 } check_ctx;
 
+static uint32_t doc_len_of(const void *seg, uint32_t doc)
+{
+    return bl_segment_doc_len(seg, doc);
+}
+
 static int check_term(void *ctx, const char *term, size_t len, const bl_terminfo *info)
 {
     check_ctx *c = ctx;
     (void)len;
     c->terms++;
-    int rc = bl_postings_check_term(c->seg->postings, info, c->seg->info.doc_count);
+    int rc = bl_postings_check_term_lens(c->seg->postings, info, c->seg->info.doc_count,
+                                         doc_len_of, c->seg);
     if (rc) {
         /* Keep the postings detail and say which term it was. */
         char detail[900];

@@ -969,3 +969,51 @@ Test(postings, doc_id_past_doc_count_is_corrupt)
     free_list(&l);
     tmp_remove(&t);
 }
+
+static uint32_t tlist_len(const void *ctx, uint32_t doc)
+{
+    return ((const tlist *)ctx)->lens[doc];
+}
+
+/* min_len bounds scores for pruning: a block's or the dictionary's that is
+ * above the true shortest length (forged, checksums resealed) is found by
+ * the check that is given the lengths. */
+Test(postings, check_finds_a_min_len_above_the_shortest_document)
+{
+    seed_init("check_finds_a_min_len_above_the_shortest_document");
+    tmpfiles t;
+    tmp_make(&t);
+    tlist l;
+    do {
+        gen_list(&l, 1000);
+        if (!l.lens)
+            free_list(&l);
+    } while (!l.lens);
+    write_lists(&t, &l, 1);
+    bl_postings *p = open_postings(&t, 1);
+    uint32_t end = l.docs[l.n - 1] + 1;
+    CHECK(bl_postings_check_term_lens(p, &l.info, end, tlist_len, &l) == 0, "%s",
+          bl_error_detail());
+    bl_terminfo forged = l.info;
+    forged.min_len++;
+    CHECK(bl_postings_check_term_lens(p, &forged, end, tlist_len, &l) == BL_ECORRUPT, "");
+    CHECK(strstr(bl_error_detail(), "shortest document"), "%s", bl_error_detail());
+    CHECK(bl_postings_check_term(p, &forged, end) == 0, "without lengths nothing to see");
+    bl_postings_close(p);
+
+    size_t dlen;
+    uint8_t *orig = slurp(t.doc, &dlen);
+    uint32_t nb = nblocks_of(l.n), b = (uint32_t)rnd(nb);
+    size_t at = (size_t)l.info.postings_offset + 4 * (size_t)nb + 16 * (size_t)b + 12;
+    bl_put_u32le(orig + at, bl_get_u32le(orig + at) + 1);
+    CHECK(bl_test_reseal(orig, dlen) == 0, "");
+    spit(t.doc, orig, dlen);
+    p = open_postings(&t, 1);
+    CHECK(bl_postings_check_term_lens(p, &l.info, end, tlist_len, &l) == BL_ECORRUPT,
+          "block %u's min_len raised", b);
+    CHECK(strstr(bl_error_detail(), "min len"), "%s", bl_error_detail());
+    bl_postings_close(p);
+    free(orig);
+    free_list(&l);
+    tmp_remove(&t);
+}
