@@ -709,6 +709,7 @@ static int phrase_prune(scorer *s, prune_ctx *pc)
 
 static const bound_ops phrase_bounds = {phrase_bound, phrase_region_end, phrase_prune};
 
+
 /* ---- AND with exclusions ------------------------------------------------- */
 
 typedef struct {
@@ -731,30 +732,34 @@ static int excluded(and_scorer *a, uint32_t doc)
     return 0;
 }
 
+/* With the first positive kid on doc: 1 if every other positive kid holds
+ * doc and no NOT kid does; else 0 with *target set to the next doc worth
+ * trying (BL_DOC_END when there is none). */
+static int and_confirm(and_scorer *a, uint32_t doc, uint32_t *target)
+{
+    for (size_t i = 1; i < a->npos; i++) {
+        uint32_t d = s_seek(a->pos[i], doc);
+        if (d != doc) {
+            *target = d;
+            return 0;
+        }
+    }
+    if (!excluded(a, doc))
+        return 1;
+    *target = doc + 1 == BL_DOC_END ? BL_DOC_END : doc + 1;
+    return 0;
+}
+
 static uint32_t and_align(and_scorer *a, uint32_t target)
 {
     for (;;) {
         uint32_t doc = s_seek(a->pos[0], target);
         if (doc == BL_DOC_END)
             return BL_DOC_END;
-        size_t i = 1;
-        for (; i < a->npos; i++) {
-            uint32_t d = s_seek(a->pos[i], doc);
-            if (d != doc) {
-                target = d;
-                break;
-            }
-        }
-        if (i < a->npos) {
-            if (target == BL_DOC_END)
-                return BL_DOC_END;
-            continue;
-        }
-        if (!excluded(a, doc))
+        if (and_confirm(a, doc, &target))
             return doc;
-        if (doc + 1 == BL_DOC_END)
+        if (target == BL_DOC_END)
             return BL_DOC_END;
-        target = doc + 1;
     }
 }
 
@@ -828,24 +833,10 @@ static uint32_t and_align_pruned(and_scorer *a, uint32_t target)
             target = a->reg_end + 1;
             continue;
         }
-        size_t i = 1;
-        for (; i < a->npos; i++) {
-            uint32_t d = s_seek(a->pos[i], doc);
-            if (d != doc) {
-                target = d;
-                break;
-            }
-        }
-        if (i < a->npos) {
-            if (target == BL_DOC_END)
-                return BL_DOC_END;
-            continue;
-        }
-        if (!excluded(a, doc))
+        if (and_confirm(a, doc, &target))
             return doc;
-        if (doc + 1 == BL_DOC_END)
+        if (target == BL_DOC_END)
             return BL_DOC_END;
-        target = doc + 1;
     }
 }
 
