@@ -64,7 +64,6 @@
 #include "docstore.h"
 
 #define ZLIB_CONST
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +72,9 @@
 #include "buf.h"
 #include "error.h"
 #include "filefmt.h"
+
+/* Names the damage in the store s (filefmt.h). */
+#define corrupt(s, ...) bl_mapped_corrupt(&(s)->m, __VA_ARGS__)
 
 #define TAIL_BYTES 12
 #define ENTRY_BYTES 20
@@ -429,30 +431,15 @@ struct bl_docstore {
     int ended;           /* inflate reached the end of the stream */
 };
 
-__attribute__((format(printf, 3, 4)))
-static int corrupt(const bl_docstore *s, uint64_t off, const char *fmt, ...)
-{
-    char what[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    return bl_error_set(BL_ECORRUPT, "%s: offset %llu: %s", s->m.path,
-                        (unsigned long long)off, what);
-}
-
 /* Reads the tail and checks what it alone can tell. */
 static int read_tail(bl_docstore *s)
 {
     const bl_mapped *m = &s->m;
-    if (m->len < TAIL_BYTES)
-        return corrupt(s, 0, "body of %zu bytes is shorter than the %d-byte tail", m->len,
-                       TAIL_BYTES);
-    uint64_t tail_off = m->len - TAIL_BYTES;
-    int rc = bl_mapped_touch(m, tail_off, TAIL_BYTES);
+    const uint8_t *t;
+    int rc = bl_mapped_tail(m, TAIL_BYTES, &t);
     if (rc)
         return rc;
-    const uint8_t *t = m->data + tail_off;
+    uint64_t tail_off = m->len - TAIL_BYTES;
     s->dict_len = bl_get_u32le(t);
     s->nblocks = bl_get_u32le(t + 4);
     s->ndocs = bl_get_u32le(t + 8);

@@ -2,6 +2,8 @@
 #include "filefmt.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +296,28 @@ int bl_mapped_touch_pages(const bl_mapped *m, uint64_t off, uint64_t len)
         atomic_fetch_or_explicit(word, bit, memory_order_release);
     }
     return 0;
+}
+
+int bl_mapped_corrupt(const bl_mapped *m, uint64_t off, const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return bl_error_set(BL_ECORRUPT, "%s: offset %llu: %s", m->path, (unsigned long long)off,
+                        what);
+}
+
+int bl_mapped_tail(const bl_mapped *m, size_t n, const uint8_t **tail)
+{
+    if (m->len < n)
+        return bl_mapped_corrupt(m, 0, "body of %zu bytes is shorter than the %zu-byte tail",
+                                 m->len, n);
+    int rc = bl_mapped_touch(m, m->len - n, n);
+    if (!rc)
+        *tail = m->data + (m->len - n);
+    return rc;
 }
 
 void bl_file_unmap(bl_mapped *m)

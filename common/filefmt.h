@@ -134,6 +134,17 @@ static inline int bl_mapped_touch(const bl_mapped *m, uint64_t off, uint64_t len
     return bl_mapped_touch_pages(m, off, len);
 }
 
+/* Records "PATH: offset OFF: <message>" (m's path, printf-style message)
+ * as the error detail and returns BL_ECORRUPT: how every reader names the
+ * damage it finds. */
+int bl_mapped_corrupt(const bl_mapped *m, uint64_t off, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Points *tail at the last n bytes of m's body, once their pages are
+ * verified: where the readers of the dictionary and the store find their
+ * counts. Errors: BL_ECORRUPT (a body shorter than n, or a bad page). */
+int bl_mapped_tail(const bl_mapped *m, size_t n, const uint8_t **tail);
+
 /* Unmaps m and frees its path; safe on a zeroed or already-unmapped struct. */
 void bl_file_unmap(bl_mapped *m);
 

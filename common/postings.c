@@ -25,7 +25,6 @@
  */
 #include "postings.h"
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +34,9 @@
 #include "codec.h"
 #include "error.h"
 #include "filefmt.h"
+
+/* Names the damage at an offset of a mapped file (filefmt.h). */
+#define corrupt bl_mapped_corrupt
 
 #define ENTRY_BYTES 16  /* doc_end pos_end max_tf min_len */
 #define SKIP_BYTES 20   /* per block: last_doc + entry */
@@ -372,21 +374,6 @@ struct bl_posting_iter {
     uint32_t *pos;          /* the current doc's positions */
     size_t pos_cap;
 };
-
-/* Records a corruption detail "PATH: offset N: ..." and returns BL_ECORRUPT. */
-static int corrupt(const bl_mapped *m, uint64_t off, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int corrupt(const bl_mapped *m, uint64_t off, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return bl_error_set(BL_ECORRUPT, "%s: offset %llu: %s", m->path,
-                        (unsigned long long)off, msg);
-}
 
 static uint32_t set_end(bl_posting_iter *it)
 {

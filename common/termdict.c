@@ -56,7 +56,6 @@
  */
 #include "termdict.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +63,9 @@
 #include "buf.h"
 #include "error.h"
 #include "filefmt.h"
+
+/* Names the damage in the dictionary d (filefmt.h). */
+#define corrupt(d, ...) bl_mapped_corrupt(&(d)->m, __VA_ARGS__)
 
 #define TAIL_BYTES 28
 #define OFFSET_BYTES 8
@@ -262,32 +264,16 @@ struct bl_termdict {
     uint32_t last_count;  /* terms in the last block */
 };
 
-/* Records "PATH: offset N: what" as a BL_ECORRUPT detail. */
-__attribute__((format(printf, 3, 4)))
-static int corrupt(const bl_termdict *d, uint64_t off, const char *fmt, ...)
-{
-    char what[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    return bl_error_set(BL_ECORRUPT, "%s: offset %llu: %s", d->m.path,
-                        (unsigned long long)off, what);
-}
-
 /* Reads the tail and checks, in O(1), that its counts fit the body's size.
  * Nothing else of the file is read. */
 static int read_tail(bl_termdict *d)
 {
     const bl_mapped *m = &d->m;
-    if (m->len < TAIL_BYTES)
-        return corrupt(d, 0, "body of %zu bytes is shorter than the %d-byte tail", m->len,
-                       TAIL_BYTES);
-    uint64_t tail_off = m->len - TAIL_BYTES;
-    int rc = bl_mapped_touch(m, tail_off, TAIL_BYTES);
+    const uint8_t *t;
+    int rc = bl_mapped_tail(m, TAIL_BYTES, &t);
     if (rc)
         return rc;
-    const uint8_t *t = m->data + tail_off;
+    uint64_t tail_off = m->len - TAIL_BYTES;
     d->blocks_end = bl_get_u64le(t);
     d->nterms = bl_get_u64le(t + 8);
     d->nblocks = bl_get_u64le(t + 16);
