@@ -152,3 +152,24 @@ int bl_reader_bytes(bl_reader *r, size_t n, const uint8_t **out)
     r->p += n;
     return 0;
 }
+
+int bl_u32vec_push(bl_u32vec *a, uint32_t x)
+{
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 64;
+        uint32_t *v = realloc(a->v, cap * sizeof *v);
+        if (!v)
+            return BL_ENOMEM;
+        a->v = v;
+        a->cap = cap;
+    }
+    a->v[a->n++] = x;
+    return 0;
+}
+
+void bl_u32vec_release(bl_u32vec *a)
+{
+    free(a->v);
+    a->v = NULL;
+    a->n = a->cap = 0;
+}

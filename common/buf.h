@@ -44,6 +44,20 @@ int bl_buf_put_varint(bl_buf *b, uint64_t v);
 /* Empties b, keeping its allocation. */
 static inline void bl_buf_clear(bl_buf *b) { b->len = 0; }
 
+/* A growable array of uint32_t: v[0..n), room for cap. A zeroed struct is
+ * an empty array. */
+typedef struct {
+    uint32_t *v;
+    size_t n;
+    size_t cap;
+} bl_u32vec;
+
+/* Appends x, doubling the room when full. Errors: BL_ENOMEM (a is
+ * unchanged). */
+int bl_u32vec_push(bl_u32vec *a, uint32_t x);
+/* Frees a's values and leaves it empty (re-usable). */
+void bl_u32vec_release(bl_u32vec *a);
+
 /* Most bytes a varint of a uint64_t takes. */
 #define BL_VARINT_MAX 10
 

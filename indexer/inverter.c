@@ -291,27 +291,8 @@ static int cmp_terms(const void *a, const void *b)
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-/* Growable uint32 arrays for decoding one term's stream. */
-typedef struct {
-    uint32_t *v;
-    size_t n, cap;
-} u32vec;
-
-static int u32vec_push(u32vec *a, uint32_t x)
-{
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 256;
-        uint32_t *v = realloc(a->v, cap * sizeof *v);
-        if (!v)
-            return BL_ENOMEM;
-        a->v = v;
-        a->cap = cap;
-    }
-    a->v[a->n++] = x;
-    return 0;
-}
-
-static int decode_stream(const term_entry *e, u32vec *docs, u32vec *tfs, u32vec *pos)
+static int decode_stream(const term_entry *e, bl_u32vec *docs, bl_u32vec *tfs,
+                         bl_u32vec *pos)
 {
     bl_reader r;
     bl_reader_init(&r, e->stream.data, e->stream.len);
@@ -322,7 +303,7 @@ static int decode_stream(const term_entry *e, u32vec *docs, u32vec *tfs, u32vec 
         if (bl_reader_varint32(&r, &gap) || bl_reader_varint32(&r, &tf))
             return bl_error_set(BL_ECORRUPT, "inverter stream damaged");
         doc = i ? doc + gap : gap;
-        if (u32vec_push(docs, doc) || u32vec_push(tfs, tf))
+        if (bl_u32vec_push(docs, doc) || bl_u32vec_push(tfs, tf))
             return BL_ENOMEM;
         uint32_t p = 0;
         for (uint32_t k = 0; k < tf; k++) {
@@ -330,7 +311,7 @@ static int decode_stream(const term_entry *e, u32vec *docs, u32vec *tfs, u32vec 
             if (bl_reader_varint32(&r, &g))
                 return bl_error_set(BL_ECORRUPT, "inverter stream damaged");
             p = k ? p + g + 1 : g;
-            if (u32vec_push(pos, p))
+            if (bl_u32vec_push(pos, p))
                 return BL_ENOMEM;
         }
     }
@@ -354,7 +335,7 @@ static int write_postings(bl_inverter *inv, unsigned *created)
 
     bl_postings_writer *pw = NULL;
     bl_termdict_writer *tw = NULL;
-    u32vec docs = {0}, tfs = {0}, pos = {0};
+    bl_u32vec docs = {0}, tfs = {0}, pos = {0};
     if ((rc = bl_postings_writer_new(&pw, dpath, ppath, inv->codec)) != 0)
         goto fail;
     *created |= bl_segment_ext_bit("doc") | bl_segment_ext_bit("pos");
@@ -381,9 +362,9 @@ static int write_postings(bl_inverter *inv, unsigned *created)
 fail:
     bl_postings_writer_abort(pw);
     bl_termdict_writer_abort(tw);
-    free(docs.v);
-    free(tfs.v);
-    free(pos.v);
+    bl_u32vec_release(&docs);
+    bl_u32vec_release(&tfs);
+    bl_u32vec_release(&pos);
     free(order);
     return rc;
 }

@@ -41,6 +41,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "buf.h"
 #include "error.h"
 #include "postings.h"
 
@@ -438,8 +439,7 @@ typedef struct {
     /* With record set, the position of terms[0] in every occurrence found
      * is appended to starts (for a phrase that ends in a prefix). */
     int record;
-    uint32_t *starts;
-    size_t nstarts, starts_cap;
+    bl_u32vec starts;
     /* pruning (root only): a stretch of documents [reg_from, reg_end] and
      * the bound of the phrase's score there */
     prune_ctx *prune;
@@ -449,16 +449,7 @@ typedef struct {
 
 static int push_start(phrase_scorer *p, uint32_t pos)
 {
-    if (p->nstarts == p->starts_cap) {
-        size_t cap = p->starts_cap ? p->starts_cap * 2 : 64;
-        uint32_t *v = realloc(p->starts, cap * sizeof *v);
-        if (!v)
-            return BL_ENOMEM;
-        p->starts = v;
-        p->starts_cap = cap;
-    }
-    p->starts[p->nstarts++] = pos;
-    return 0;
+    return bl_u32vec_push(&p->starts, pos);
 }
 
 /* Counts occurrences of the phrase in the doc all iterators are on, from
@@ -586,7 +577,7 @@ static void phrase_free(bl_docset *s)
     phrase_scorer *p = (phrase_scorer *)s;
     free(p->its);
     free(p->rel);
-    free(p->starts);
+    bl_u32vec_release(&p->starts);
     free(p);
 }
 static const bl_docset_ops phrase_ops = {phrase_next, phrase_seek, phrase_free};
@@ -1810,16 +1801,17 @@ static int collect_head(phrase_scorer *p, uint32_t last, phrase_prefix_walk *w)
         if (w->ndocs == 0)
             w->first[0] = 0;
         w->docs[w->ndocs++] = d;
-        w->first[w->ndocs] = p->nstarts;
+        w->first[w->ndocs] = p->starts.n;
         rc = p->base.ds.err;
     }
     /* Positions stay below UINT32_MAX, so a want that would pass it can
      * match nothing: saturating keeps the lists increasing. */
-    for (size_t i = 0; i < p->nstarts; i++)
-        p->starts[i] = p->starts[i] > UINT32_MAX - last ? UINT32_MAX : p->starts[i] + last;
+    uint32_t *st = p->starts.v;
+    for (size_t i = 0; i < p->starts.n; i++)
+        st[i] = st[i] > UINT32_MAX - last ? UINT32_MAX : st[i] + last;
     for (size_t k = 0; k < p->n && !rc; k++)
         rc = bl_posting_iter_docset(p->its[k])->err;
-    w->want = p->starts;
+    w->want = p->starts.v;
     return rc;
 }
 
