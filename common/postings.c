@@ -658,6 +658,13 @@ static void iter_free(bl_docset *s)
 
 static const bl_docset_ops iter_ops = {iter_next, iter_seek, iter_free};
 
+uint32_t bl_posting_iter_next(bl_posting_iter *it) { return iter_next(&it->ds); }
+
+uint32_t bl_posting_iter_seek(bl_posting_iter *it, uint32_t target)
+{
+    return iter_seek(&it->ds, target);
+}
+
 /* Points the iterator at a multi-block list's skip data in the mapping and
  * checks what it can without reading the entries one by one: that the
  * data fits the file and that the lists' last block ends inside it. */

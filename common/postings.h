@@ -122,6 +122,12 @@ static inline bl_docset *bl_posting_iter_docset(bl_posting_iter *it)
     return (bl_docset *)it;
 }
 
+/* bl_docset_next and bl_docset_seek on the iterator, as direct calls for
+ * callers that know they hold a posting iterator (a leapfrog pays an
+ * indirect call per step otherwise). */
+uint32_t bl_posting_iter_next(bl_posting_iter *it);
+uint32_t bl_posting_iter_seek(bl_posting_iter *it, uint32_t target);
+
 /* Term frequency in the current doc (undefined at BL_DOC_END). A block's
  * frequencies are decoded on the first call in it (walks that only count
  * or intersect never pay for them); if they are damaged, the iterator ends
