@@ -371,7 +371,7 @@ static uint32_t term_pruned_next(bl_docset *s)
         return BL_DOC_END;
     /* Within a block already judged, unless the floor has risen past it. */
     if (s->doc < t->blk_last && !cannot_compete(t->blk_bound, t->prune))
-        return s->doc = bl_docset_next(bl_posting_iter_docset(t->it));
+        return s->doc = bl_posting_iter_next(t->it);
     return term_competitive(t, s->doc + 1);
 }
 static uint32_t term_pruned_seek(bl_docset *s, uint32_t target)
@@ -557,12 +557,12 @@ static uint32_t phrase_freq(phrase_scorer *p)
 static uint32_t phrase_align(phrase_scorer *p, uint32_t target)
 {
     for (;;) {
-        uint32_t doc = bl_docset_seek(bl_posting_iter_docset(p->its[p->lead]), target);
+        uint32_t doc = bl_posting_iter_seek(p->its[p->lead], target);
         if (doc == BL_DOC_END)
             return BL_DOC_END;
         int agreed = 1;
         for (size_t k = 0; k < p->n; k++) {
-            uint32_t d = bl_docset_seek(bl_posting_iter_docset(p->its[k]), doc);
+            uint32_t d = bl_posting_iter_seek(p->its[k], doc);
             if (d != doc) {
                 target = d;
                 agreed = 0;
@@ -645,7 +645,7 @@ static uint32_t phrase_align_pruned(phrase_scorer *p, uint32_t target)
 {
     prune_ctx *pc = p->prune;
     for (;;) {
-        uint32_t doc = bl_docset_seek(bl_posting_iter_docset(p->its[p->lead]), target);
+        uint32_t doc = bl_posting_iter_seek(p->its[p->lead], target);
         if (doc == BL_DOC_END)
             return BL_DOC_END;
         if (doc < p->reg_from || doc > p->reg_end) {
@@ -664,7 +664,7 @@ static uint32_t phrase_align_pruned(phrase_scorer *p, uint32_t target)
         size_t k = 0;
         for (; k < p->n; k++) {
             bl_posting_iter *it = p->its[k];
-            uint32_t d = bl_docset_seek(bl_posting_iter_docset(it), doc);
+            uint32_t d = bl_posting_iter_seek(it, doc);
             if (d != doc) {
                 target = d;
                 break;
