@@ -40,11 +40,12 @@ void bench_synth_free(synth_list *l);
  * their first doc, and returns what it counted; a docset error ends the
  * walk early (the caller checks each docset's err). */
 
-/* Docs in both x and y: the rarer list proposes, the other seeks. */
-uint64_t bench_leapfrog(bl_docset *x, bl_docset *y);
+/* Docs in both a and b: the rarer list proposes, the other seeks (by the
+ * direct calls the evaluator uses for plain terms). */
+uint64_t bench_leapfrog(bl_posting_iter *a, bl_posting_iter *b);
 
-/* Docs in x or y, by a two-way merge of next calls. */
-uint64_t bench_merge(bl_docset *x, bl_docset *y);
+/* Docs in a or b, by a two-way merge of next calls. */
+uint64_t bench_merge(bl_posting_iter *a, bl_posting_iter *b);
 
 /* Occurrences of the phrase "a b": where both lists hold a doc, positions
  * p of a with p + 1 a position of b. Sets *err to a positions error. */

@@ -567,7 +567,7 @@ typedef struct {
 } pair_ctx;
 
 /* Runs loop over fresh iterators on both lists; its error is theirs. */
-static int with_pair(const pair_ctx *c, uint64_t (*loop)(bl_docset *, bl_docset *),
+static int with_pair(const pair_ctx *c, uint64_t (*loop)(bl_posting_iter *, bl_posting_iter *),
                      uint64_t *result)
 {
     bl_posting_iter *ia, *ib;
@@ -575,7 +575,7 @@ static int with_pair(const pair_ctx *c, uint64_t (*loop)(bl_docset *, bl_docset 
     if (rc)
         return rc;
     bl_docset *x = bl_posting_iter_docset(ia), *y = bl_posting_iter_docset(ib);
-    *result = loop(x, y);
+    *result = loop(ia, ib);
     rc = x->err ? x->err : y->err;
     bl_docset_free(x);
     bl_docset_free(y);

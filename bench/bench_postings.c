@@ -109,7 +109,7 @@ static double run_intersect(void *ctx)
         return 0;
     bl_docset *x = bl_posting_iter_docset(ia), *y = bl_posting_iter_docset(ib);
     double t0 = now_s();
-    uint64_t hits = bench_leapfrog(x, y);
+    uint64_t hits = bench_leapfrog(ia, ib);
     double t = now_s() - t0;
     sink += hits;
     bl_docset_free(x);
@@ -125,7 +125,7 @@ static double run_union(void *ctx)
         return 0;
     bl_docset *x = bl_posting_iter_docset(ia), *y = bl_posting_iter_docset(ib);
     double t0 = now_s();
-    uint64_t n = bench_merge(x, y);
+    uint64_t n = bench_merge(ia, ib);
     double t = now_s() - t0;
     sink += n;
     bl_docset_free(x);

@@ -59,37 +59,38 @@ nomem:
     return -1;
 }
 
-uint64_t bench_leapfrog(bl_docset *x, bl_docset *y)
+uint64_t bench_leapfrog(bl_posting_iter *a, bl_posting_iter *b)
 {
-    if (x->cost > y->cost) {
-        bl_docset *t = x;
-        x = y;
-        y = t;
+    if (bl_posting_iter_docset(a)->cost > bl_posting_iter_docset(b)->cost) {
+        bl_posting_iter *t = a;
+        a = b;
+        b = t;
     }
     uint64_t hits = 0;
-    uint32_t doc = x->doc;
+    uint32_t doc = bl_posting_iter_docset(a)->doc;
     while (doc != BL_DOC_END) {
-        uint32_t d = bl_docset_seek(y, doc);
+        uint32_t d = bl_posting_iter_seek(b, doc);
         if (d == doc) {
             hits++;
-            doc = bl_docset_next(x);
+            doc = bl_posting_iter_next(a);
         } else {
-            doc = bl_docset_seek(x, d);
+            doc = bl_posting_iter_seek(a, d);
         }
     }
     return hits;
 }
 
-uint64_t bench_merge(bl_docset *x, bl_docset *y)
+uint64_t bench_merge(bl_posting_iter *a, bl_posting_iter *b)
 {
+    bl_docset *x = bl_posting_iter_docset(a), *y = bl_posting_iter_docset(b);
     uint64_t n = 0;
     while (x->doc != BL_DOC_END || y->doc != BL_DOC_END) {
         uint32_t m = x->doc < y->doc ? x->doc : y->doc;
         n++;
         if (x->doc == m)
-            bl_docset_next(x);
+            bl_posting_iter_next(a);
         if (y->doc == m)
-            bl_docset_next(y);
+            bl_posting_iter_next(b);
     }
     return n;
 }
