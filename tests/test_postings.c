@@ -831,12 +831,40 @@ Test(postings, corrupt_files_never_crash_bitpack, .timeout = 300)
     corrupt_files_never_crash_body();
 }
 
-/* Bytes of a multi-block list's skip table (to find its first block). */
+/* Bytes of the term's impacts at the start of its list. */
+static size_t term_impacts_bytes(const uint8_t *body, size_t len, const bl_terminfo *info)
+{
+    bl_impact v[BL_IMPACTS_MAX];
+    uint32_t n;
+    size_t used, at = (size_t)info->postings_offset;
+    cr_assert(bl_impacts_decode(body + at, len - at, v, &n, &used) == 0);
+    return used;
+}
+
+/* Offset of block b's skip entry (20 bytes: doc_end pos_end max_tf min_len
+ * imp_end) of a multi-block list. */
+static size_t skip_entry_at(const uint8_t *body, size_t len, const bl_terminfo *info,
+                            uint32_t b)
+{
+    uint32_t nb = nblocks_of(info->doc_freq);
+    return (size_t)info->postings_offset + term_impacts_bytes(body, len, info) +
+           4 * (size_t)nb + 20 * (size_t)b;
+}
+
+/* Offset of the block impacts area of a multi-block list. */
+static size_t block_impacts_at(const uint8_t *body, size_t len, const bl_terminfo *info)
+{
+    return skip_entry_at(body, len, info, nblocks_of(info->doc_freq));
+}
+
+/* Bytes of a multi-block list's term impacts, skip table and block impacts
+ * (to find its first block). */
 static size_t skip_table_bytes(const uint8_t *body, size_t len, const bl_terminfo *info)
 {
-    (void)body;
-    (void)len;
-    return (size_t)nblocks_of(info->doc_freq) * 20; /* last_doc + 16-byte entry */
+    uint32_t nb = nblocks_of(info->doc_freq);
+    size_t imps = block_impacts_at(body, len, info);
+    return imps - (size_t)info->postings_offset +
+           bl_get_u32le(body + skip_entry_at(body, len, info, nb - 1) + 16);
 }
 
 static void check_term_detects_flipped_doc_block_byte_body(void)
@@ -901,7 +929,7 @@ static void check_term_detects_flipped_doc_block_byte_body(void)
     const bl_terminfo *info = &lists[1].info;
     uint32_t nb = nblocks_of(info->doc_freq);
     for (uint32_t b = 0; b < nb; b++) {
-        size_t at = (size_t)info->postings_offset + 4 * (size_t)nb + 16 * (size_t)b + 8;
+        size_t at = skip_entry_at(orig, dlen, info, b) + 8;
         cr_assert(orig[at] >= 1 && orig[at] <= 50 && orig[at + 1] == 0);
         memcpy(cur, orig, dlen);
         cur[at] ^= 1;
@@ -1004,7 +1032,7 @@ Test(postings, check_finds_a_min_len_above_the_shortest_document)
     size_t dlen;
     uint8_t *orig = slurp(t.doc, &dlen);
     uint32_t nb = nblocks_of(l.n), b = (uint32_t)rnd(nb);
-    size_t at = (size_t)l.info.postings_offset + 4 * (size_t)nb + 16 * (size_t)b + 12;
+    size_t at = skip_entry_at(orig, dlen, &l.info, b) + 12;
     bl_put_u32le(orig + at, bl_get_u32le(orig + at) + 1);
     CHECK(bl_test_reseal(orig, dlen) == 0, "");
     spit(t.doc, orig, dlen);
