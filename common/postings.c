@@ -500,6 +500,21 @@ static int tfs_plus_one(const bl_posting_iter *it, uint32_t b, uint32_t *tfs, ui
     return bad ? corrupt(&it->p->docs, off, "block %u: term frequency overflows", b) : 0;
 }
 
+/* Block b's impacts are bytes [*lo, *hi) of the impacts area (of a
+ * multi-block list whose entries b - 1 and b are touched): checks they fit
+ * it, and touches them. Errors: BL_ECORRUPT. */
+static int impacts_range(const bl_posting_iter *it, uint32_t b, uint64_t *lo, uint64_t *hi)
+{
+    const bl_mapped *df = &it->p->docs;
+    *lo = b ? entry(it, b - 1, 4) : 0;
+    *hi = entry(it, b, 4);
+    if (*hi <= *lo || it->imps_at + *hi > it->blocks_at)
+        return corrupt(df, (uint64_t)(it->entries - df->data) + ENTRY_BYTES * (uint64_t)b,
+                       "skip entry %u: impact bytes %llu..%llu do not fit their area", b,
+                       (unsigned long long)*lo, (unsigned long long)*hi);
+    return bl_mapped_touch(df, it->imps_at + *lo, *hi - *lo);
+}
+
 /* Finds and checks the .doc and .pos regions of block b of a multi-block
  * list from its skip entry (and the one before). */
 static int block_regions(bl_posting_iter *it, uint32_t b)
@@ -521,6 +536,12 @@ static int block_regions(bl_posting_iter *it, uint32_t b)
     if (phi <= plo || it->pos_at + phi > pf->len)
         return corrupt(df, at, "skip entry %u: position bytes %llu..%llu do not fit %s", b,
                        (unsigned long long)plo, (unsigned long long)phi, pf->path);
+    /* The block's impacts are only read by bounds, which fall back to no
+     * bound when they are damaged: their pages are checked here too, so
+     * the damage is reported rather than only costing speed. */
+    uint64_t ilo, ihi;
+    if ((rc = impacts_range(it, b, &ilo, &ihi)) != 0)
+        return rc;
     it->doc_lo = it->blocks_at + dlo;
     it->doc_hi = it->blocks_at + dhi;
     it->pos_lo = it->pos_at + plo;
@@ -1068,11 +1089,8 @@ static int block_impacts(const bl_posting_iter *it, uint32_t b, bl_impact *out, 
     int rc = bl_mapped_touch(df, prev, at + ENTRY_BYTES - prev);
     if (rc)
         return rc;
-    uint64_t lo = b ? entry(it, b - 1, 4) : 0, hi = entry(it, b, 4);
-    if (hi <= lo || it->imps_at + hi > it->blocks_at)
-        return corrupt(df, at, "skip entry %u: impact bytes %llu..%llu do not fit their area",
-                       b, (unsigned long long)lo, (unsigned long long)hi);
-    if ((rc = bl_mapped_touch(df, it->imps_at + lo, hi - lo)) != 0)
+    uint64_t lo, hi;
+    if ((rc = impacts_range(it, b, &lo, &hi)) != 0)
         return rc;
     size_t used;
     if (bl_impacts_decode(df->data + it->imps_at + lo, (size_t)(hi - lo), out, n, &used) ||
@@ -1148,9 +1166,10 @@ static int holds(const uint32_t *v, uint32_t n, uint32_t x)
 
 /* Checks the current block's impacts against its postings (tfs decoded;
  * lens[j] the length of docs[j] when len_of, else NULL): the corner
- * matches the skip entry, every pair is made of a tf and a length of the
- * block's postings (a pair or a merged corner of pairs), and every posting
- * is dominated by a pair. A pair too low would let pruning drop hits. */
+ * matches the skip entry, every posting is dominated by a pair (of the
+ * block's set and of the term's: a pair too low would let pruning drop
+ * hits), and every pair is made of a tf and a length of the block's
+ * postings (a pair or a merged corner of pairs). */
 static int check_block_impacts(const bl_posting_iter *it, const bl_terminfo *info,
                                const uint32_t *lens)
 {
@@ -1165,10 +1184,6 @@ static int check_block_impacts(const bl_posting_iter *it, const bl_terminfo *inf
         return corrupt(df, at, "block %u: impacts end at tf %u and start at length %u, "
                        "skip entry says %u and %u", b, v[n - 1].tf, v[0].len,
                        it->blk_max_tf, it->blk_min_len);
-    for (uint32_t i = 0; i < n; i++)
-        if (!holds(it->tfs, it->m, v[i].tf) || (lens && !holds(lens, it->m, v[i].len)))
-            return corrupt(df, at, "block %u: impact (%u, %u) is no posting's", b, v[i].tf,
-                           v[i].len);
     for (uint32_t j = 0; j < it->m; j++) {
         uint32_t len = lens ? lens[j] : UINT32_MAX;
         if (!bl_impacts_dominate(v, n, it->tfs[j], len))
@@ -1178,6 +1193,10 @@ static int check_block_impacts(const bl_posting_iter *it, const bl_terminfo *inf
             return corrupt(df, info->postings_offset, "the term's impacts are below doc "
                            "%u's (tf %u, length %u)", it->docs[j], it->tfs[j], len);
     }
+    for (uint32_t i = 0; i < n; i++)
+        if (!holds(it->tfs, it->m, v[i].tf) || (lens && !holds(lens, it->m, v[i].len)))
+            return corrupt(df, at, "block %u: impact (%u, %u) is no posting's", b, v[i].tf,
+                           v[i].len);
     return 0;
 }
 
