@@ -25,10 +25,40 @@ static void reverse(bl_impact *v, size_t n)
     }
 }
 
+/* Most tfs bucketed on the stack by front_small. */
+#define SMALL_TF 256
+
+/* bl_impacts_front when every tf is at most SMALL_TF (most blocks): the
+ * shortest length per tf, then the same sweep from the highest tf down,
+ * without sorting. */
+static size_t front_small(bl_impact *v, size_t n, uint32_t max_tf)
+{
+    uint32_t shortest[SMALL_TF + 1];
+    for (uint32_t t = 1; t <= max_tf; t++)
+        shortest[t] = UINT32_MAX;
+    uint8_t seen[SMALL_TF + 1] = {0};
+    for (size_t i = 0; i < n; i++) {
+        seen[v[i].tf] = 1;
+        if (v[i].len < shortest[v[i].tf])
+            shortest[v[i].tf] = v[i].len;
+    }
+    size_t m = 0;
+    for (uint32_t t = max_tf; t >= 1; t--)
+        if (seen[t] && (m == 0 || shortest[t] < v[m - 1].len))
+            v[m++] = (bl_impact){t, shortest[t]};
+    reverse(v, m);
+    return m;
+}
+
 size_t bl_impacts_front(bl_impact *v, size_t n)
 {
     if (n == 0)
         return 0;
+    uint32_t max_tf = 0;
+    for (size_t i = 0; i < n; i++)
+        max_tf = v[i].tf > max_tf ? v[i].tf : max_tf;
+    if (max_tf <= SMALL_TF)
+        return front_small(v, n, max_tf);
     qsort(v, n, sizeof *v, cmp_sweep);
     /* From the highest tf down, a pair is on the front when it is shorter
      * than every pair of a higher (or equal) tf seen so far. */

@@ -39,9 +39,10 @@ typedef struct {
     uint32_t len;
 } bl_impact;
 
-/* Replaces v[0..n) by its Pareto front, sorted by tf ascending (lengths then
- * ascending too, both strictly; equal pairs kept once); returns its size
- * (1..n, 0 when n == 0). Sorts v in place; allocates nothing. */
+/* Replaces v[0..n) (every tf >= 1) by its Pareto front, sorted by tf
+ * ascending (lengths then ascending too, both strictly; equal pairs kept
+ * once); returns its size (1..n, 0 when n == 0). Works in place (buckets
+ * small tfs, sorts otherwise); allocates nothing. */
 size_t bl_impacts_front(bl_impact *v, size_t n);
 
 /* The front of the union of two fronts a[0..na) and b[0..nb) (each sorted
