@@ -37,12 +37,13 @@
 #include "codec.h"
 #include "error.h"
 #include "filefmt.h"
+#include "impacts.h"
 
 /* Names the damage at an offset of a mapped file (filefmt.h). */
 #define corrupt bl_mapped_corrupt
 
-#define ENTRY_BYTES 16  /* doc_end pos_end max_tf min_len */
-#define SKIP_BYTES 20   /* per block: last_doc + entry */
+#define ENTRY_BYTES 20  /* doc_end pos_end max_tf min_len imp_end */
+#define SKIP_BYTES 24   /* per block: last_doc + entry */
 
 /* ---------------------------------------------------------------- writer */
 
@@ -55,8 +56,14 @@ struct bl_postings_writer {
     bl_buf entries;      /* one term's skip entries */
     bl_buf blocks;       /* one term's doc blocks */
     bl_buf positions;    /* one term's position runs */
+    bl_buf impacts;      /* one term's block impacts */
+    uint8_t term_impacts[BL_IMPACTS_MAX_BYTES]; /* its encoded term impacts */
+    size_t term_impacts_len;
     uint32_t *gaps;      /* position gaps of one block */
     size_t gaps_cap;
+    bl_impact *front;    /* the term's impacts so far (uncapped) */
+    bl_impact *merged;   /* room for the next union */
+    size_t front_n, front_cap;
 };
 
 int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
@@ -73,6 +80,7 @@ int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
     bl_buf_init(&w->entries);
     bl_buf_init(&w->blocks);
     bl_buf_init(&w->positions);
+    bl_buf_init(&w->impacts);
     int rc = bl_filewriter_open(&w->docs, doc_path, BL_KIND_DOCS);
     if (rc)
         goto fail;
@@ -93,7 +101,10 @@ static void writer_free(bl_postings_writer *w)
     bl_buf_release(&w->entries);
     bl_buf_release(&w->blocks);
     bl_buf_release(&w->positions);
+    bl_buf_release(&w->impacts);
     free(w->gaps);
+    free(w->front);
+    free(w->merged);
     free(w);
 }
 
@@ -156,6 +167,52 @@ static int reserve_gaps(bl_postings_writer *w, uint64_t n)
     return 0;
 }
 
+/* The impacts of one block's postings (d[j], f[j]), j < m, into v (room for
+ * BL_BLOCK_SIZE): their whole front, uncapped; returns its size. Most
+ * blocks of most terms hold tf 1 only: one pair, found without sorting. */
+static size_t block_front(const uint32_t *d, const uint32_t *f, uint32_t m,
+                          const uint32_t *doc_lens, bl_impact *v)
+{
+    uint32_t max_tf = 0, min_len = UINT32_MAX;
+    for (uint32_t j = 0; j < m; j++) {
+        uint32_t len = doc_lens ? doc_lens[d[j]] : 0;
+        v[j] = (bl_impact){f[j], len};
+        max_tf = f[j] > max_tf ? f[j] : max_tf;
+        min_len = len < min_len ? len : min_len;
+    }
+    if (max_tf == 1) {
+        v[0] = (bl_impact){1, min_len};
+        return 1;
+    }
+    return bl_impacts_front(v, m);
+}
+
+/* Adds a block's front b[0..nb) to the term's front (w->front). */
+static int grow_term_front(bl_postings_writer *w, const bl_impact *b, size_t nb)
+{
+    size_t need = w->front_n + nb;
+    if (need > w->front_cap) {
+        size_t cap = w->front_cap ? w->front_cap : 2 * BL_BLOCK_SIZE;
+        while (cap < need)
+            cap *= 2;
+        bl_impact *f = realloc(w->front, cap * sizeof *f);
+        if (!f)
+            return BL_ENOMEM;
+        w->front = f;
+        bl_impact *m = realloc(w->merged, cap * sizeof *m);
+        if (!m)
+            return BL_ENOMEM;
+        w->merged = m;
+        w->front_cap = cap;
+    }
+    size_t n = bl_impacts_union(w->front, w->front_n, b, nb, w->merged);
+    bl_impact *t = w->front;
+    w->front = w->merged;
+    w->merged = t;
+    w->front_n = n;
+    return 0;
+}
+
 /* Encodes the whole list into w's buffers; sets the term-wide bounds. */
 static int encode_list(bl_postings_writer *w, const uint32_t *docs, const uint32_t *tfs,
                        uint32_t ndocs, const uint32_t *positions, const uint32_t *doc_lens,
@@ -163,6 +220,8 @@ static int encode_list(bl_postings_writer *w, const uint32_t *docs, const uint32
 {
     const bl_codec *c = w->codec;
     uint32_t tmp[BL_BLOCK_SIZE];
+    bl_impact front[BL_BLOCK_SIZE];
+    uint8_t enc[BL_IMPACTS_MAX_BYTES];
     uint32_t nblocks = (uint32_t)(((uint64_t)ndocs + BL_BLOCK_SIZE - 1) / BL_BLOCK_SIZE);
     const uint32_t *pos = positions;
     uint32_t prev_last = 0, term_max_tf = 0, term_min_len = UINT32_MAX;
@@ -171,6 +230,8 @@ static int encode_list(bl_postings_writer *w, const uint32_t *docs, const uint32
     bl_buf_clear(&w->entries);
     bl_buf_clear(&w->blocks);
     bl_buf_clear(&w->positions);
+    bl_buf_clear(&w->impacts);
+    w->front_n = 0;
     for (uint32_t b = 0; b < nblocks; b++) {
         uint32_t start = b * BL_BLOCK_SIZE;
         uint32_t m = ndocs - start < BL_BLOCK_SIZE ? ndocs - start : BL_BLOCK_SIZE;
@@ -180,16 +241,22 @@ static int encode_list(bl_postings_writer *w, const uint32_t *docs, const uint32
         bl_delta_encode(tmp, m, b ? prev_last + 1 : 0);
         if (put_runs(c, &w->blocks, tmp, m))
             return BL_ENOMEM;
-        uint32_t max_tf = 0, min_len = UINT32_MAX;
         uint64_t npos = 0;
         for (uint32_t j = 0; j < m; j++) {
             tmp[j] = f[j] - 1;
             npos += f[j];
-            max_tf = f[j] > max_tf ? f[j] : max_tf;
-            uint32_t len = doc_lens ? doc_lens[d[j]] : 0;
-            min_len = len < min_len ? len : min_len;
         }
         if (put_runs(c, &w->blocks, tmp, m))
+            return BL_ENOMEM;
+
+        /* impacts: the whole front joins the term's, the capped one is
+         * stored; its ends are the block's corner */
+        size_t nf = block_front(d, f, m, doc_lens, front);
+        if (grow_term_front(w, front, nf))
+            return BL_ENOMEM;
+        nf = bl_impacts_cap(front, nf, BL_IMPACTS_MAX);
+        uint32_t max_tf = front[nf - 1].tf, min_len = front[0].len;
+        if (bl_buf_append(&w->impacts, enc, bl_impacts_encode(front, nf, enc)))
             return BL_ENOMEM;
 
         /* positions: each doc's as gaps, the block's as runs of 128 */
@@ -202,7 +269,8 @@ static int encode_list(bl_postings_writer *w, const uint32_t *docs, const uint32
         if (put_runs(c, &w->positions, w->gaps, npos))
             return BL_ENOMEM;
 
-        if (w->blocks.len > UINT32_MAX || w->positions.len > UINT32_MAX)
+        if (w->blocks.len > UINT32_MAX || w->positions.len > UINT32_MAX ||
+            w->impacts.len > UINT32_MAX)
             return bl_error_set(BL_ETOOBIG, "postings writer: a list of %u documents takes "
                                 "over 4 GiB", ndocs);
         uint32_t last = d[m - 1];
@@ -211,12 +279,15 @@ static int encode_list(bl_postings_writer *w, const uint32_t *docs, const uint32
         bl_put_u32le(e + 4, (uint32_t)w->positions.len);
         bl_put_u32le(e + 8, max_tf);
         bl_put_u32le(e + 12, min_len);
+        bl_put_u32le(e + 16, (uint32_t)w->impacts.len);
         if (bl_buf_put_u32le(&w->lasts, last) || bl_buf_append(&w->entries, e, sizeof e))
             return BL_ENOMEM;
         prev_last = last;
         term_max_tf = max_tf > term_max_tf ? max_tf : term_max_tf;
         term_min_len = min_len < term_min_len ? min_len : term_min_len;
     }
+    size_t nt = bl_impacts_cap(w->front, w->front_n, BL_IMPACTS_MAX);
+    w->term_impacts_len = bl_impacts_encode(w->front, nt, w->term_impacts);
     info->max_tf = term_max_tf;
     info->min_len = term_min_len;
     return 0;
@@ -242,10 +313,13 @@ int bl_postings_writer_add(bl_postings_writer *w, const uint32_t *docs,
 
     uint64_t doc_off = bl_filewriter_offset(w->docs);
     uint64_t pos_off = bl_filewriter_offset(w->pos);
-    if (ndocs > BL_BLOCK_SIZE) {
+    rc = bl_filewriter_write(w->docs, w->term_impacts, w->term_impacts_len);
+    if (!rc && ndocs > BL_BLOCK_SIZE) {
         rc = bl_filewriter_write(w->docs, w->lasts.data, w->lasts.len);
         if (!rc)
             rc = bl_filewriter_write(w->docs, w->entries.data, w->entries.len);
+        if (!rc)
+            rc = bl_filewriter_write(w->docs, w->impacts.data, w->impacts.len);
     }
     if (!rc)
         rc = bl_filewriter_write(w->docs, w->blocks.data, w->blocks.len);
@@ -358,6 +432,9 @@ struct bl_posting_iter {
     const bl_codec *codec;
     const uint8_t *entries; /* mapped skip entries (nblocks > 1) */
     uint64_t blocks_at;     /* .doc offset of block 0 */
+    uint64_t imps_at;       /* .doc offset of the block impacts (nblocks > 1) */
+    uint32_t term_nimp;     /* the term's impacts, decoded when opened */
+    bl_impact term_imp[BL_IMPACTS_MAX];
     uint64_t pos_at;        /* .pos offset of the term's positions */
     uint32_t last_m;        /* postings in the last block */
     uint32_t term_max_tf, term_min_len;
@@ -405,7 +482,8 @@ static inline uint32_t last_doc(const bl_posting_iter *it, uint32_t b)
     return bl_get_u32le(it->lasts + 4 * (size_t)b);
 }
 
-/* Skip entry field k (0 doc_end, 1 pos_end, 2 max_tf, 3 min_len) of b. */
+/* Skip entry field k (0 doc_end, 1 pos_end, 2 max_tf, 3 min_len, 4
+ * imp_end) of b. */
 static inline uint32_t entry(const bl_posting_iter *it, uint32_t b, int k)
 {
     return bl_get_u32le(it->entries + ENTRY_BYTES * (size_t)b + 4 * (size_t)k);
@@ -423,6 +501,21 @@ static int tfs_plus_one(const bl_posting_iter *it, uint32_t b, uint32_t *tfs, ui
         tfs[j] = t;
     }
     return bad ? corrupt(&it->p->docs, off, "block %u: term frequency overflows", b) : 0;
+}
+
+/* Block b's impacts are bytes [*lo, *hi) of the impacts area (of a
+ * multi-block list whose entries b - 1 and b are touched): checks they fit
+ * it, and touches them. Errors: BL_ECORRUPT. */
+static int impacts_range(const bl_posting_iter *it, uint32_t b, uint64_t *lo, uint64_t *hi)
+{
+    const bl_mapped *df = &it->p->docs;
+    *lo = b ? entry(it, b - 1, 4) : 0;
+    *hi = entry(it, b, 4);
+    if (*hi <= *lo || it->imps_at + *hi > it->blocks_at)
+        return corrupt(df, (uint64_t)(it->entries - df->data) + ENTRY_BYTES * (uint64_t)b,
+                       "skip entry %u: impact bytes %llu..%llu do not fit their area", b,
+                       (unsigned long long)*lo, (unsigned long long)*hi);
+    return bl_mapped_touch(df, it->imps_at + *lo, *hi - *lo);
 }
 
 /* Finds and checks the .doc and .pos regions of block b of a multi-block
@@ -446,6 +539,12 @@ static int block_regions(bl_posting_iter *it, uint32_t b)
     if (phi <= plo || it->pos_at + phi > pf->len)
         return corrupt(df, at, "skip entry %u: position bytes %llu..%llu do not fit %s", b,
                        (unsigned long long)plo, (unsigned long long)phi, pf->path);
+    /* The block's impacts are only read by bounds, which fall back to no
+     * bound when they are damaged: their pages are checked here too, so
+     * the damage is reported rather than only costing speed. */
+    uint64_t ilo, ihi;
+    if ((rc = impacts_range(it, b, &ilo, &ihi)) != 0)
+        return rc;
     it->doc_lo = it->blocks_at + dlo;
     it->doc_hi = it->blocks_at + dhi;
     it->pos_lo = it->pos_at + plo;
@@ -668,22 +767,42 @@ uint32_t bl_posting_iter_seek(bl_posting_iter *it, uint32_t target)
 /* Points the iterator at a multi-block list's skip data in the mapping and
  * checks what it can without reading the entries one by one: that the
  * data fits the file and that the lists' last block ends inside it. */
-static int map_skips(bl_posting_iter *it, const bl_terminfo *info)
+static int map_skips(bl_posting_iter *it, const bl_terminfo *info, uint64_t at)
 {
     const bl_mapped *df = &it->p->docs;
     uint64_t skip_bytes = (uint64_t)it->nblocks * SKIP_BYTES;
-    if (skip_bytes > df->len - info->postings_offset)
-        return corrupt(df, info->postings_offset,
+    if (skip_bytes > df->len - at)
+        return corrupt(df, at,
                        "doc_freq %u needs %llu bytes of skip data, more than the file holds",
                        info->doc_freq, (unsigned long long)skip_bytes);
-    /* The last-doc array is searched by every seek: touched whole, once.
-     * Entries are touched a block at a time, as blocks are loaded. */
-    int rc = bl_mapped_touch(df, info->postings_offset, skip_bytes);
+    /* The skip data is searched by every seek: touched whole, once. */
+    int rc = bl_mapped_touch(df, at, skip_bytes);
     if (rc)
         return rc;
-    it->lasts = df->data + info->postings_offset;
+    it->lasts = df->data + at;
     it->entries = it->lasts + 4 * (size_t)it->nblocks;
-    it->blocks_at = info->postings_offset + skip_bytes;
+    it->imps_at = at + skip_bytes;
+    uint64_t imp_bytes = entry(it, it->nblocks - 1, 4);
+    if (imp_bytes > df->len - it->imps_at)
+        return corrupt(df, it->imps_at, "%llu bytes of block impacts do not fit the file",
+                       (unsigned long long)imp_bytes);
+    it->blocks_at = it->imps_at + imp_bytes;
+    return 0;
+}
+
+/* Decodes the term's impacts at the start of its list into the iterator;
+ * *after is where the rest of the list starts. */
+static int map_term_impacts(bl_posting_iter *it, const bl_terminfo *info, uint64_t *after)
+{
+    const bl_mapped *df = &it->p->docs;
+    uint64_t off = info->postings_offset, left = df->len - off;
+    size_t avail = left < BL_IMPACTS_MAX_BYTES ? (size_t)left : BL_IMPACTS_MAX_BYTES, used;
+    int rc = bl_mapped_touch(df, off, avail);
+    if (rc)
+        return rc;
+    if (bl_impacts_decode(df->data + off, avail, it->term_imp, &it->term_nimp, &used))
+        return corrupt(df, off, "the term's impacts do not decode");
+    *after = off + used;
     return 0;
 }
 
@@ -724,13 +843,16 @@ int bl_posting_iter_new(const bl_postings *p, const bl_terminfo *info,
         *out = it;
         return 0;
     }
-    int rc;
+    uint64_t list_at = 0;
+    int rc = map_term_impacts(it, info, &list_at);
+    if (rc)
+        goto fail;
     if (nblocks > 1) {
-        if ((rc = map_skips(it, info)) != 0)
+        if ((rc = map_skips(it, info, list_at)) != 0)
             goto fail;
     } else {
-        it->blocks_at = info->postings_offset;
-        it->doc_lo = info->postings_offset;
+        it->blocks_at = list_at;
+        it->doc_lo = list_at;
         it->doc_hi = df->len;
         it->pos_lo = info->positions_offset;
         it->pos_hi = pf->len;
@@ -986,6 +1108,60 @@ void bl_posting_iter_shallow(const bl_posting_iter *it, uint32_t target, uint32_
     *min_len = entry(it, b, 3);
 }
 
+/* Reads block b's impacts from the mapping into out (room for
+ * BL_IMPACTS_MAX). A single-block list's are the term's. Errors:
+ * BL_ECORRUPT with detail (bad page, entries out of order or past the
+ * area, a set that does not decode or does not fill its bytes). */
+static int block_impacts(const bl_posting_iter *it, uint32_t b, bl_impact *out, uint32_t *n)
+{
+    if (!it->lasts) {
+        memcpy(out, it->term_imp, it->term_nimp * sizeof *out);
+        *n = it->term_nimp;
+        return 0;
+    }
+    const bl_mapped *df = &it->p->docs;
+    uint64_t at = (uint64_t)(it->entries - df->data) + ENTRY_BYTES * (uint64_t)b;
+    uint64_t prev = b ? at - ENTRY_BYTES : at;
+    int rc = bl_mapped_touch(df, prev, at + ENTRY_BYTES - prev);
+    if (rc)
+        return rc;
+    uint64_t lo, hi;
+    if ((rc = impacts_range(it, b, &lo, &hi)) != 0)
+        return rc;
+    size_t used;
+    if (bl_impacts_decode(df->data + it->imps_at + lo, (size_t)(hi - lo), out, n, &used) ||
+        used != hi - lo)
+        return corrupt(df, it->imps_at + lo, "block %u: impacts do not decode", b);
+    return 0;
+}
+
+void bl_posting_iter_shallow_impacts(const bl_posting_iter *it, uint32_t target,
+                                     uint32_t *block_last, bl_impact *out, uint32_t *n)
+{
+    if (it->ds.doc == BL_DOC_END || target > (it->lasts ? last_doc(it, it->nblocks - 1)
+                                                        : it->docs[it->m - 1])) {
+        *block_last = BL_DOC_END;
+        *n = 0;
+        return;
+    }
+    uint32_t b = it->block;
+    if (target > it->docs[it->m - 1])
+        b = gallop_lasts(it, it->block + 1, target);
+    *block_last = it->lasts ? last_doc(it, b) : it->docs[it->m - 1];
+    if (block_impacts(it, b, out, n) != 0) {
+        /* No bound can be trusted; the block's load will report it. */
+        out[0] = (bl_impact){UINT32_MAX, 0};
+        *n = 1;
+    }
+}
+
+void bl_posting_iter_term_impacts(const bl_posting_iter *it, const bl_impact **out,
+                                  uint32_t *n)
+{
+    *out = it->term_imp;
+    *n = it->term_nimp;
+}
+
 int bl_postings_read_docs(const bl_postings *p, const bl_terminfo *info, uint32_t *docs,
                           uint32_t *tfs)
 {
@@ -1005,6 +1181,59 @@ int bl_postings_read_docs(const bl_postings *p, const bl_terminfo *info, uint32_
     }
     iter_free(&it->ds);
     return rc;
+}
+
+/* .doc offset of block b's impacts (of the term's, for a single block). */
+static uint64_t impacts_offset(const bl_posting_iter *it, const bl_terminfo *info, uint32_t b)
+{
+    if (!it->lasts)
+        return info->postings_offset;
+    return it->imps_at + (b ? entry(it, b - 1, 4) : 0);
+}
+
+/* Whether x is one of v[0..n). */
+static int holds(const uint32_t *v, uint32_t n, uint32_t x)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (v[i] == x)
+            return 1;
+    return 0;
+}
+
+/* Checks the current block's impacts against its postings (tfs decoded;
+ * lens[j] the length of docs[j] when len_of, else NULL): the corner
+ * matches the skip entry, every posting is dominated by a pair (of the
+ * block's set and of the term's: a pair too low would let pruning drop
+ * hits), and every pair is made of a tf and a length of the block's
+ * postings (a pair or a merged corner of pairs). */
+static int check_block_impacts(const bl_posting_iter *it, const bl_terminfo *info,
+                               const uint32_t *lens)
+{
+    const bl_mapped *df = &it->p->docs;
+    uint32_t b = it->block, n;
+    bl_impact v[BL_IMPACTS_MAX];
+    int rc = block_impacts(it, b, v, &n);
+    if (rc)
+        return rc;
+    uint64_t at = impacts_offset(it, info, b);
+    if (it->lasts && (v[n - 1].tf != it->blk_max_tf || v[0].len != it->blk_min_len))
+        return corrupt(df, at, "block %u: impacts end at tf %u and start at length %u, "
+                       "skip entry says %u and %u", b, v[n - 1].tf, v[0].len,
+                       it->blk_max_tf, it->blk_min_len);
+    for (uint32_t j = 0; j < it->m; j++) {
+        uint32_t len = lens ? lens[j] : UINT32_MAX;
+        if (!bl_impacts_dominate(v, n, it->tfs[j], len))
+            return corrupt(df, at, "block %u: impacts are below doc %u's (tf %u, length %u)",
+                           b, it->docs[j], it->tfs[j], len);
+        if (lens && !bl_impacts_dominate(it->term_imp, it->term_nimp, it->tfs[j], len))
+            return corrupt(df, info->postings_offset, "the term's impacts are below doc "
+                           "%u's (tf %u, length %u)", it->docs[j], it->tfs[j], len);
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (!holds(it->tfs, it->m, v[i].tf) || (lens && !holds(lens, it->m, v[i].len)))
+            return corrupt(df, at, "block %u: impact (%u, %u) is no posting's", b, v[i].tf,
+                           v[i].len);
+    return 0;
 }
 
 int bl_postings_check_term(const bl_postings *p, const bl_terminfo *info,
@@ -1046,10 +1275,12 @@ int bl_postings_check_term_lens(const bl_postings *p, const bl_terminfo *info,
             goto done;
         }
         /* min_len bounds scores for pruning: one too high drops hits */
+        uint32_t lens[BL_BLOCK_SIZE];
         if (len_of) {
             uint32_t ml = UINT32_MAX;
             for (uint32_t j = 0; j < it->m; j++) {
                 uint32_t len = len_of(ctx, it->docs[j]);
+                lens[j] = len;
                 ml = len < ml ? len : ml;
             }
             term_min_len = ml < term_min_len ? ml : term_min_len;
@@ -1059,6 +1290,8 @@ int bl_postings_check_term_lens(const bl_postings *p, const bl_terminfo *info,
                 goto done;
             }
         }
+        if ((rc = check_block_impacts(it, info, len_of ? lens : NULL)) != 0)
+            goto done;
         /* every doc's positions decode, increase, and the runs end where
          * the skip entry says */
         for (it->i = 0; it->i < it->m; it->i++) {
@@ -1079,6 +1312,12 @@ int bl_postings_check_term_lens(const bl_postings *p, const bl_terminfo *info,
     else if (len_of && info->max_tf && term_min_len != info->min_len)
         rc = corrupt(df, info->postings_offset, "shortest document is %u tokens, dictionary "
                      "says %u", term_min_len, info->min_len);
+    else if (it->term_imp[it->term_nimp - 1].tf != term_max_tf ||
+             (len_of && it->term_imp[0].len != term_min_len))
+        rc = corrupt(df, info->postings_offset, "the term's impacts end at tf %u and start "
+                     "at length %u, its postings at %u and %u",
+                     it->term_imp[it->term_nimp - 1].tf, it->term_imp[0].len, term_max_tf,
+                     term_min_len);
 done:
     iter_free(&it->ds);
     return rc;

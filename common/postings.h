@@ -4,21 +4,33 @@
  * A term's list is cut into blocks of BL_BLOCK_SIZE postings (the last may
  * be shorter). Its layout in the .doc file, at bl_terminfo.postings_offset,
  * with n = doc_freq and nb = ceil(n / 128), known from the dictionary (u32
- * little-endian; run = one run of the segment's codec, codec.h):
+ * little-endian; run = one run of the segment's codec, codec.h; impacts =
+ * one impacts set, impacts.h):
  *
- *   list    := [skip] block{nb}
+ *   list    := term_imp:impacts [skip block_imp{nb}] block{nb}
  *   skip    := last_doc:u32{nb} entry{nb}          only when nb > 1
- *   entry   := doc_end:u32 pos_end:u32 max_tf:u32 min_len:u32
+ *   entry   := doc_end:u32 pos_end:u32 max_tf:u32 min_len:u32 imp_end:u32
+ *   block_imp := impacts                           only when nb > 1
  *   block   := doc_gaps:run[m] tf_minus_1:run[m]    m = postings in block
  *
+ *   term_imp   the impacts (Pareto front of (tf, doc length), capped at
+ *              BL_IMPACTS_MAX pairs) of the whole list; self-delimiting:
+ *              the skip (or the single block) starts right after it
  *   last_doc   last doc id of each block, strictly increasing: a seek
  *              searches this array in place
  *   doc_end    end of block b, in bytes from the start of block 0 (block b
- *              starts where block b-1 ends, block 0 right after skip)
+ *              starts where block b-1 ends, block 0 right after the last
+ *              block_imp)
  *   pos_end    end of block b's positions, in bytes from the term's
  *              bl_terminfo.positions_offset
- *   max_tf     highest term frequency in the block    } block-max data
- *   min_len    shortest document length in the block  } for pruning
+ *   max_tf     highest term frequency in the block    } the block's corner:
+ *   min_len    shortest document length in the block  } its impacts' last
+ *                                                       tf and first length
+ *   imp_end    end of block b's impacts, in bytes from the start of
+ *              block_imp{nb} (block b's set starts at block b-1's imp_end,
+ *              block 0's at 0; so block 0 starts at imp_end of block nb-1)
+ *   block_imp  block b's impacts: every posting (tf, len) of the block is
+ *              dominated by a pair (tf' >= tf, len' <= len)
  *   doc_gaps   the block's doc ids as minus-one gaps from base = the
  *              previous block's last doc + 1 (0 for block 0): g[0] = d[0] -
  *              base, g[i] = d[i] - d[i-1] - 1
@@ -31,7 +43,9 @@
  *
  * A list of one block has no skip data: its block ends where its two runs
  * end, its positions where its runs do; its max_tf and min_len are the
- * term's, in the dictionary (bl_terminfo). Doc ids are below BL_DOC_END and
+ * term's, in the dictionary (bl_terminfo), and its impacts the term's.
+ * Lengths are exact (with no lengths given to the writer, every length is
+ * 0, which bounds scores safely). Doc ids are below BL_DOC_END and
  * positions below UINT32_MAX; a list's blocks and positions each take less
  * than 4 GiB (the writer refuses more).
  */
@@ -43,6 +57,7 @@
 
 #include "codec.h"
 #include "docset.h"
+#include "impacts.h"
 #include "termdict.h"
 
 typedef struct bl_postings_writer bl_postings_writer;
@@ -162,6 +177,22 @@ void bl_posting_iter_term_bound(const bl_posting_iter *it, uint32_t *max_tf,
  * pruning; loading the block reports the damage). */
 void bl_posting_iter_shallow(const bl_posting_iter *it, uint32_t target, uint32_t *block_last,
                              uint32_t *max_tf, uint32_t *min_len);
+
+/* The impacts of the block that would hold target (the block
+ * bl_posting_iter_shallow describes) into out (room for BL_IMPACTS_MAX):
+ * *n pairs, read from the mapping; a single block's are the term's. Never
+ * decodes the block nor moves the iterator. Past the end: BL_DOC_END and
+ * *n = 0. If the impacts are damaged (bad page, bytes that do not decode):
+ * the one pair (UINT32_MAX, 0), a bound that prunes nothing (loading the
+ * block or bl_postings_check_term reports the damage). */
+void bl_posting_iter_shallow_impacts(const bl_posting_iter *it, uint32_t target,
+                                     uint32_t *block_last, bl_impact *out, uint32_t *n);
+
+/* The impacts of the whole list (decoded when the iterator was opened):
+ * *out is borrowed until the iterator is freed; *n is 0 for an empty
+ * iterator. */
+void bl_posting_iter_term_impacts(const bl_posting_iter *it, const bl_impact **out,
+                                  uint32_t *n);
 
 /* Walks one whole list checking every block decodes, doc ids increase and
  * stay below doc_count, the skip data's last docs, block sizes, position

@@ -6,8 +6,9 @@
  * to enter: documents are visited in increasing global id, so one that only
  * ties the floor loses to the heap's (lower) ids. Every scorer can bound
  * its score over a stretch of documents without moving (bound_ops.bound):
- * a term from its blocks' highest tf and shortest length (BM25 grows with
- * tf and falls with length), a phrase from the smallest of its terms'
+ * a term from its blocks' impacts (each block's Pareto front of (tf,
+ * length) pairs, postings.h: BM25 grows with tf and falls with length, so
+ * the best of the pairs bounds every posting of the block), a phrase from the smallest of its terms'
  * highest tfs and the largest of their shortest lengths (a phrase occurs at
  * most as often as each of its words), an AND or OR from the sum of its
  * kids' bounds. The root alone prunes (bound_ops.prune): it then skips what
@@ -256,12 +257,21 @@ static scorer *new_all(uint32_t n)
 
 /* ---- term --------------------------------------------------------------- */
 
+/* Block bounds a term scorer keeps (by the block's last doc): the same
+ * blocks are bounded again and again (per MaxScore window, per stretch an
+ * AND bounds, per doc a phrase checks), and each bound reads the block's
+ * impacts. */
+#define BOUND_CACHE 4
+
 typedef struct {
     scorer base;
     bl_posting_iter *it;
     const bl_segment *seg;
     double idf, k1, b, avgdl;
     int bounded;
+    double term_max;   /* the bound over the whole list; NAN until asked */
+    uint32_t cache_last[BOUND_CACHE]; /* BL_DOC_END: empty */
+    double cache_bound[BOUND_CACHE];
     /* pruning (root only): the block the iterator is in, and its bound */
     prune_ctx *prune;
     uint32_t blk_last;
@@ -283,6 +293,50 @@ static double idf_of(uint64_t df, uint64_t n)
 static double term_bm25_bound(const term_scorer *t, uint32_t tf, uint32_t len)
 {
     return t->bounded ? bm25(t->idf, tf, len, t->k1, t->b, t->avgdl) : INFINITY;
+}
+
+/* The term's highest score over impacts v[0..n): BM25 is highest on one of
+ * them (it grows with tf and falls with the length). NaN never prunes. */
+static double impacts_bound(const term_scorer *t, const bl_impact *v, uint32_t n)
+{
+    if (!t->bounded)
+        return INFINITY;
+    double best = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        double s = bm25(t->idf, v[i].tf, v[i].len, t->k1, t->b, t->avgdl);
+        if (isnan(s))
+            return s;
+        best = s > best ? s : best;
+    }
+    return best;
+}
+
+/* The bound over the whole list, from the term's impacts. */
+static double term_max_bound(term_scorer *t)
+{
+    if (isnan(t->term_max)) {
+        const bl_impact *v;
+        uint32_t n;
+        bl_posting_iter_term_impacts(t->it, &v, &n);
+        t->term_max = impacts_bound(t, v, n);
+    }
+    return t->term_max;
+}
+
+/* The exact bound of the block ending at last that would hold target (as
+ * bl_posting_iter_shallow found it), from the block's impacts. */
+static double term_block_bound(term_scorer *t, uint32_t target, uint32_t last)
+{
+    size_t slot = (uint32_t)(last * 0x9E3779B1u) >> 30; /* 4 slots */
+    if (t->cache_last[slot] == last)
+        return t->cache_bound[slot];
+    bl_impact v[BL_IMPACTS_MAX];
+    uint32_t n, at;
+    bl_posting_iter_shallow_impacts(t->it, target, &at, v, &n);
+    double b = impacts_bound(t, v, n);
+    t->cache_last[slot] = last;
+    t->cache_bound[slot] = b;
+    return b;
 }
 
 /* How many blocks a bound over a stretch reads before it settles for the
@@ -315,11 +369,27 @@ static int blocks_bound(const bl_posting_iter *it, uint32_t from, uint32_t to, u
     return *tf > 0;
 }
 
+/* The highest of the exact bounds of the blocks that may hold a doc in
+ * [from, to] (blocks_bound's walk, with each block's impacts). */
 static double term_bound(scorer *s, uint32_t from, uint32_t to)
 {
     term_scorer *t = (term_scorer *)s;
-    uint32_t tf, len;
-    return blocks_bound(t->it, from, to, &tf, &len) ? term_bm25_bound(t, tf, len) : 0.0;
+    double best = 0;
+    for (int n = 0;; n++) {
+        uint32_t last, mt, ml;
+        bl_posting_iter_shallow(t->it, from, &last, &mt, &ml);
+        if (last == BL_DOC_END)
+            break;
+        if (n == BOUND_BLOCKS)
+            return term_max_bound(t);
+        double b = term_block_bound(t, from, last);
+        if (!(b <= best))
+            best = b; /* NaN too: it never prunes */
+        if (last >= to)
+            break;
+        from = last + 1;
+    }
+    return best;
 }
 
 static uint32_t term_region_end(scorer *s, uint32_t target)
@@ -343,8 +413,9 @@ static uint32_t term_seek(bl_docset *s, uint32_t target)
 static const bl_docset_ops term_ops = {term_next, term_seek, plain_free};
 
 /* Pruning: the first doc >= target in a block that may score above the
- * floor. Blocks are judged by their skip entries (bl_posting_iter_shallow)
- * and only the one chosen is decoded. */
+ * floor. Blocks are judged by their skip entries (bl_posting_iter_shallow):
+ * first by their corner, which needs nothing more, then, when the corner
+ * may compete, by their impacts; only the block chosen is decoded. */
 static uint32_t term_competitive(term_scorer *t, uint32_t target)
 {
     bl_docset *d = bl_posting_iter_docset(t->it);
@@ -354,6 +425,8 @@ static uint32_t term_competitive(term_scorer *t, uint32_t target)
         if (last == BL_DOC_END)
             return t->base.ds.doc = bl_docset_seek(d, BL_DOC_END);
         double b = term_bm25_bound(t, mt, ml);
+        if (!cannot_compete(b, t->prune))
+            b = term_block_bound(t, target, last);
         if (!cannot_compete(b, t->prune)) {
             t->blk_last = last;
             t->blk_bound = b;
@@ -430,6 +503,9 @@ static int new_term(build_ctx *c, const bl_terminfo *ti, uint64_t df, scorer **o
     t->b = c->bm25.b;
     t->avgdl = c->avgdl;
     t->bounded = c->bounded && t->idf >= 0 && isfinite(t->idf);
+    t->term_max = NAN;
+    for (size_t i = 0; i < BOUND_CACHE; i++)
+        t->cache_last[i] = BL_DOC_END;
     bl_docset *d = bl_posting_iter_docset(t->it);
     t->base.ds = (bl_docset){&term_ops, d->doc, d->cost, 0};
     t->base.score = term_score;

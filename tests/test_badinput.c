@@ -23,7 +23,11 @@
 #include <zlib.h>
 
 #include "buf.h"
+#include "error.h"
+#include "filefmt.h"
 #include "helpers.h"
+#include "impacts.h"
+#include "termdict.h"
 
 static const char *const NOT_LOCK[] = {"LOCK", NULL};
 
@@ -747,4 +751,72 @@ Test(badinput, other_analyzer_version)
     rc = run("index -q -o '%s' '%s'", copy, sample);
     cr_expect_eq(rc, 3, "index exit %d: %s", rc, err);
     cr_expect(strstr(err, "analyzer version 2"), "%s", err);
+}
+
+typedef struct {
+    uint8_t *doc;    /* the .doc file */
+    size_t len;
+    int forged;
+} impacts_forgery;
+
+/* Lowers the first term's impacts that can be lowered in place: its first
+ * pair's length raised by one (the same bytes long), so the posting that
+ * pair came from is no longer covered. */
+static int forge_term_impacts(void *ctx, const char *term, size_t len, const bl_terminfo *ti)
+{
+    (void)term, (void)len;
+    impacts_forgery *f = ctx;
+    bl_impact v[BL_IMPACTS_MAX];
+    uint32_t n;
+    size_t used;
+    uint8_t *at = f->doc + ti->postings_offset, enc[BL_IMPACTS_MAX_BYTES];
+    cr_assert(bl_impacts_decode(at, f->len - ti->postings_offset, v, &n, &used) == 0);
+    v[0].len++;
+    if ((n > 1 && v[0].len >= v[1].len) || bl_impacts_encode(v, n, enc) != used)
+        return 0;
+    memcpy(at, enc, used);
+    f->forged = 1;
+    return 1;
+}
+
+/* Impacts below a posting (forged, checksums resealed) would let pruning
+ * drop that document: `byline check` must find them and name the .doc. */
+Test(badinput, impacts_below_a_posting)
+{
+    const char *copy = fresh_copy();
+    char tdi[4400], doc[4400];
+    snprintf(tdi, sizeof tdi, "%s/seg_00000001.tdi", copy);
+    snprintf(doc, sizeof doc, "%s/seg_00000001.doc", copy);
+    impacts_forgery f = {0};
+    f.doc = (uint8_t *)bl_test_read_file(doc, &f.len);
+    cr_assert(f.doc && f.len > BL_FOOTER_BYTES);
+    bl_termdict *d;
+    cr_assert_eq(bl_termdict_open(&d, tdi, 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_termdict_prefix(d, "", 0, forge_term_impacts, &f), 1);
+    bl_termdict_close(d);
+    cr_assert(f.forged);
+    /* reseal the .doc, and give the manifest its new fingerprint (the
+     * footer's checksum, at 16 in the footer), so only check can tell */
+    uint8_t old_sum[8], new_sum[8];
+    memcpy(old_sum, f.doc + f.len - BL_FOOTER_BYTES + 16, 8);
+    cr_assert(bl_test_reseal(f.doc, f.len) == 0);
+    memcpy(new_sum, f.doc + f.len - BL_FOOTER_BYTES + 16, 8);
+    cr_assert(bl_test_write_file(doc, f.doc, f.len) == 0);
+    free(f.doc);
+    char mpath[4400];
+    snprintf(mpath, sizeof mpath, "%s/MANIFEST", copy);
+    size_t mlen;
+    uint8_t *m = (uint8_t *)bl_test_read_file(mpath, &mlen), *hit = NULL;
+    cr_assert(m && mlen > BL_FOOTER_BYTES + 8);
+    for (size_t i = 0; i + 8 <= mlen - BL_FOOTER_BYTES && !hit; i++)
+        hit = memcmp(m + i, old_sum, 8) == 0 ? m + i : NULL;
+    cr_assert(hit, "the manifest does not hold the .doc's fingerprint");
+    memcpy(hit, new_sum, 8);
+    cr_assert(bl_test_reseal(m, mlen) == 0);
+    cr_assert(bl_test_write_file(mpath, m, mlen) == 0);
+    free(m);
+    int rc = run("check -i '%s'", copy);
+    cr_expect_eq(rc, 1, "check exit %d: %s%s", rc, out, err);
+    cr_expect(strstr(out, "seg_00000001.doc") && strstr(out, "impacts are below"), "%s%s", out,
+              err);
 }

@@ -240,6 +240,70 @@ static void oracle_block(const tlist *l, uint32_t b, uint32_t *last, uint32_t *m
     *last = l->docs[e - 1];
 }
 
+static uint32_t len_at(const tlist *l, uint32_t j)
+{
+    return l->lens ? l->lens[l->docs[j]] : 0;
+}
+
+/* The Pareto front of the (tf, len) pairs of postings [s, e) of l, brute
+ * force: the distinct pairs no other pair dominates, by tf; into out (room
+ * for e - s). */
+static uint32_t oracle_front(const tlist *l, uint32_t s, uint32_t e, bl_impact *out)
+{
+    uint32_t n = 0;
+    for (uint32_t i = s; i < e; i++) {
+        bl_impact x = {l->tfs[i], len_at(l, i)};
+        int beaten = 0;
+        for (uint32_t j = s; j < e && !beaten; j++) {
+            bl_impact y = {l->tfs[j], len_at(l, j)};
+            beaten = y.tf >= x.tf && y.len <= x.len && (y.tf != x.tf || y.len != x.len);
+        }
+        for (uint32_t j = 0; j < n && !beaten; j++)
+            beaten = out[j].tf == x.tf && out[j].len == x.len;
+        if (beaten)
+            continue;
+        uint32_t at = n++;
+        for (; at > 0 && out[at - 1].tf > x.tf; at--)
+            out[at] = out[at - 1];
+        out[at] = x;
+    }
+    return n;
+}
+
+/* v[0..n) are the impacts of postings [s, e) of l: the exact front when it
+ * has at most BL_IMPACTS_MAX pairs; else BL_IMPACTS_MAX pairs, sorted,
+ * each made of a tf and a length of the postings, dominating every one. */
+static void expect_impacts(const bl_impact *v, uint32_t n, const tlist *l, uint32_t s,
+                           uint32_t e, const char *what)
+{
+    bl_impact *want = malloc((e - s) * sizeof *want);
+    uint32_t nw = oracle_front(l, s, e, want);
+    if (nw <= BL_IMPACTS_MAX) {
+        CHECK(n == nw, "%s: %u impacts, want %u", what, n, nw);
+        for (uint32_t i = 0; i < n; i++)
+            CHECK(v[i].tf == want[i].tf && v[i].len == want[i].len,
+                  "%s: impact %u is (%u, %u), want (%u, %u)", what, i, v[i].tf, v[i].len,
+                  want[i].tf, want[i].len);
+    } else {
+        CHECK(n == BL_IMPACTS_MAX, "%s: %u impacts of a front of %u", what, n, nw);
+        for (uint32_t i = 1; i < n; i++)
+            CHECK(v[i].tf > v[i - 1].tf && v[i].len > v[i - 1].len, "%s: unsorted", what);
+        for (uint32_t i = 0; i < n; i++) {
+            int tf_seen = 0, len_seen = 0;
+            for (uint32_t j = s; j < e; j++) {
+                tf_seen |= l->tfs[j] == v[i].tf;
+                len_seen |= len_at(l, j) == v[i].len;
+            }
+            CHECK(tf_seen && len_seen, "%s: (%u, %u) is no posting's", what, v[i].tf,
+                  v[i].len);
+        }
+    }
+    for (uint32_t j = s; j < e; j++)
+        CHECK(bl_impacts_dominate(v, n, l->tfs[j], len_at(l, j)),
+              "%s: posting %u (tf %u, len %u) not dominated", what, j, l->tfs[j], len_at(l, j));
+    free(want);
+}
+
 static void check_block_info(bl_posting_iter *it, const tlist *l, uint32_t k)
 {
     uint32_t last, mt, ml, want_last, want_mt, want_ml;
@@ -276,6 +340,20 @@ static void check_shallow(bl_posting_iter *it, const tlist *l, uint32_t k, uint3
     CHECK(last == want_last && mt == want_mt && ml == want_ml,
           "shallow(%u) from index %u: %u/%u/%u, want %u/%u/%u", target, k, last, mt, ml,
           want_last, want_mt, want_ml);
+    /* the same block's impacts */
+    bl_impact v[BL_IMPACTS_MAX];
+    uint32_t n, ilast;
+    bl_posting_iter_shallow_impacts(it, target, &ilast, v, &n);
+    CHECK(ilast == want_last, "shallow_impacts(%u): last %u, want %u", target, ilast,
+          want_last);
+    if (want_last == BL_DOC_END) {
+        CHECK(n == 0, "past the end: %u impacts", n);
+    } else {
+        uint32_t e = oracle_lower_bound(l, 0, want_last) + 1;
+        uint32_t s = (e - 1) / BL_BLOCK_SIZE * BL_BLOCK_SIZE;
+        /* a single block's impacts are the term's: the same front */
+        expect_impacts(v, n, l, s, e, "block impacts");
+    }
     check_at(it, l, k);
 }
 
@@ -337,6 +415,11 @@ static void walk_next(const bl_postings *p, const tlist *l)
     bl_posting_iter_term_bound(it, &mt, &ml);
     CHECK(mt == want_mt && ml == want_ml, "term bound %u/%u, want %u/%u", mt, ml, want_mt,
           want_ml);
+    const bl_impact *tv;
+    uint32_t tn;
+    bl_posting_iter_term_impacts(it, &tv, &tn);
+    expect_impacts(tv, tn, l, 0, l->n, "term impacts");
+    CHECK(tv[tn - 1].tf == want_mt && tv[0].len == want_ml, "term impacts' corner");
     uint32_t every = l->n > 5000 ? 7 : 1;
     for (uint32_t k = 0; k < l->n; k++) {
         check_at(it, l, k);
@@ -831,12 +914,40 @@ Test(postings, corrupt_files_never_crash_bitpack, .timeout = 300)
     corrupt_files_never_crash_body();
 }
 
-/* Bytes of a multi-block list's skip table (to find its first block). */
+/* Bytes of the term's impacts at the start of its list. */
+static size_t term_impacts_bytes(const uint8_t *body, size_t len, const bl_terminfo *info)
+{
+    bl_impact v[BL_IMPACTS_MAX];
+    uint32_t n;
+    size_t used, at = (size_t)info->postings_offset;
+    cr_assert(bl_impacts_decode(body + at, len - at, v, &n, &used) == 0);
+    return used;
+}
+
+/* Offset of block b's skip entry (20 bytes: doc_end pos_end max_tf min_len
+ * imp_end) of a multi-block list. */
+static size_t skip_entry_at(const uint8_t *body, size_t len, const bl_terminfo *info,
+                            uint32_t b)
+{
+    uint32_t nb = nblocks_of(info->doc_freq);
+    return (size_t)info->postings_offset + term_impacts_bytes(body, len, info) +
+           4 * (size_t)nb + 20 * (size_t)b;
+}
+
+/* Offset of the block impacts area of a multi-block list. */
+static size_t block_impacts_at(const uint8_t *body, size_t len, const bl_terminfo *info)
+{
+    return skip_entry_at(body, len, info, nblocks_of(info->doc_freq));
+}
+
+/* Bytes of a multi-block list's term impacts, skip table and block impacts
+ * (to find its first block). */
 static size_t skip_table_bytes(const uint8_t *body, size_t len, const bl_terminfo *info)
 {
-    (void)body;
-    (void)len;
-    return (size_t)nblocks_of(info->doc_freq) * 20; /* last_doc + 16-byte entry */
+    uint32_t nb = nblocks_of(info->doc_freq);
+    size_t imps = block_impacts_at(body, len, info);
+    return imps - (size_t)info->postings_offset +
+           bl_get_u32le(body + skip_entry_at(body, len, info, nb - 1) + 16);
 }
 
 static void check_term_detects_flipped_doc_block_byte_body(void)
@@ -901,7 +1012,7 @@ static void check_term_detects_flipped_doc_block_byte_body(void)
     const bl_terminfo *info = &lists[1].info;
     uint32_t nb = nblocks_of(info->doc_freq);
     for (uint32_t b = 0; b < nb; b++) {
-        size_t at = (size_t)info->postings_offset + 4 * (size_t)nb + 16 * (size_t)b + 8;
+        size_t at = skip_entry_at(orig, dlen, info, b) + 8;
         cr_assert(orig[at] >= 1 && orig[at] <= 50 && orig[at + 1] == 0);
         memcpy(cur, orig, dlen);
         cur[at] ^= 1;
@@ -1004,7 +1115,7 @@ Test(postings, check_finds_a_min_len_above_the_shortest_document)
     size_t dlen;
     uint8_t *orig = slurp(t.doc, &dlen);
     uint32_t nb = nblocks_of(l.n), b = (uint32_t)rnd(nb);
-    size_t at = (size_t)l.info.postings_offset + 4 * (size_t)nb + 16 * (size_t)b + 12;
+    size_t at = skip_entry_at(orig, dlen, &l.info, b) + 12;
     bl_put_u32le(orig + at, bl_get_u32le(orig + at) + 1);
     CHECK(bl_test_reseal(orig, dlen) == 0, "");
     spit(t.doc, orig, dlen);
@@ -1012,6 +1123,124 @@ Test(postings, check_finds_a_min_len_above_the_shortest_document)
     CHECK(bl_postings_check_term_lens(p, &l.info, end, tlist_len, &l) == BL_ECORRUPT,
           "block %u's min_len raised", b);
     CHECK(strstr(bl_error_detail(), "min len"), "%s", bl_error_detail());
+    bl_postings_close(p);
+    free(orig);
+    free_list(&l);
+    tmp_remove(&t);
+}
+
+/* Impacts bound scores for pruning: a block's set lowered below one of its
+ * postings (a length raised, checksums resealed so only the check can
+ * tell) is found by the check given the lengths, naming the .doc file. */
+Test(postings, check_finds_impacts_below_a_posting)
+{
+    seed_init("check_finds_impacts_below_a_posting");
+    for (size_t ci = 0; ci < 2; ci++) {
+        g_codec = codecs[ci];
+        tmpfiles t;
+        tmp_make(&t);
+        tlist l;
+        do {
+            gen_list(&l, 3000);
+            if (!l.lens)
+                free_list(&l);
+        } while (!l.lens);
+        write_lists(&t, &l, 1);
+        bl_postings *p = open_postings(&t, 1);
+        uint32_t end = l.docs[l.n - 1] + 1;
+        CHECK(bl_postings_check_term_lens(p, &l.info, end, tlist_len, &l) == 0, "%s",
+              bl_error_detail());
+        bl_postings_close(p);
+
+        size_t dlen;
+        uint8_t *orig = slurp(t.doc, &dlen);
+        uint32_t nb = nblocks_of(l.n), forged = 0;
+        size_t area = block_impacts_at(orig, dlen, &l.info);
+        for (uint32_t b = 0; b < nb && !forged; b++) {
+            uint32_t lo = b ? bl_get_u32le(orig + skip_entry_at(orig, dlen, &l.info, b - 1) + 16)
+                            : 0;
+            uint32_t hi = bl_get_u32le(orig + skip_entry_at(orig, dlen, &l.info, b) + 16);
+            bl_impact v[BL_IMPACTS_MAX];
+            uint32_t n;
+            size_t used;
+            CHECK(bl_impacts_decode(orig + area + lo, hi - lo, v, &n, &used) == 0, "");
+            for (uint32_t i = 1; i < n && !forged; i++) {
+                if (i + 1 < n && v[i + 1].len - v[i].len < 2)
+                    continue;
+                uint8_t enc[BL_IMPACTS_MAX_BYTES];
+                v[i].len++;
+                if (bl_impacts_encode(v, n, enc) == used) {
+                    memcpy(orig + area + lo, enc, used);
+                    forged = 1;
+                } else {
+                    v[i].len--;
+                }
+            }
+        }
+        cr_assert(forged, "seed %llu: no block to forge", g_seed);
+        CHECK(bl_test_reseal(orig, dlen) == 0, "");
+        spit(t.doc, orig, dlen);
+        p = open_postings(&t, 1);
+        bl_error_clear();
+        CHECK(bl_postings_check_term_lens(p, &l.info, end, tlist_len, &l) == BL_ECORRUPT,
+              "impacts lowered");
+        CHECK(strstr(bl_error_detail(), t.doc) && strstr(bl_error_detail(), "impacts are below"),
+              "%s", bl_error_detail());
+        bl_postings_close(p);
+        free(orig);
+        free_list(&l);
+        tmp_remove(&t);
+    }
+}
+
+/* Damaged impacts (a bad page under a block's set) never give a bound:
+ * shallow_impacts falls back to (UINT32_MAX, 0), which prunes nothing, and
+ * loading the block reports the damage. */
+Test(postings, damaged_block_impacts_bound_nothing)
+{
+    seed_init("damaged_block_impacts_bound_nothing");
+    tmpfiles t;
+    tmp_make(&t);
+    tlist l;
+    do { /* with lengths: sets of several pairs, a larger area */
+        gen_list(&l, 100000);
+        if (!l.lens)
+            free_list(&l);
+    } while (!l.lens);
+    write_lists(&t, &l, 1);
+    size_t dlen;
+    uint8_t *orig = slurp(t.doc, &dlen);
+    size_t area = block_impacts_at(orig, dlen, &l.info);
+    uint32_t nb = nblocks_of(l.n);
+    size_t blocks = area + bl_get_u32le(orig + skip_entry_at(orig, dlen, &l.info, nb - 1) + 16);
+    /* a block whose set has pages of its own: neither the skip data's
+     * (read when the iterator opens) nor block 0's (decoded then) */
+    uint32_t b = 1, lo = 0, hi = 0;
+    for (; b < nb; b++) {
+        lo = bl_get_u32le(orig + skip_entry_at(orig, dlen, &l.info, b - 1) + 16);
+        hi = bl_get_u32le(orig + skip_entry_at(orig, dlen, &l.info, b) + 16);
+        if ((area + lo) / 4096 > (area - 1) / 4096 && (area + hi - 1) / 4096 < blocks / 4096)
+            break;
+    }
+    cr_assert(b < nb, "seed %llu: no block impacts on a page of their own", g_seed);
+    orig[area + lo] ^= 0x40; /* not resealed: the page checksum fails */
+    spit(t.doc, orig, dlen);
+    bl_postings *p = open_postings(&t, 0);
+    bl_posting_iter *it;
+    CHECK(bl_posting_iter_new(p, &l.info, &it) == 0, "%s", bl_error_detail());
+    bl_impact v[BL_IMPACTS_MAX];
+    uint32_t n, last;
+    uint32_t target = l.docs[b * BL_BLOCK_SIZE];
+    bl_posting_iter_shallow_impacts(it, target, &last, v, &n);
+    CHECK(last == l.docs[b * BL_BLOCK_SIZE + BL_BLOCK_SIZE - 1], "");
+    CHECK(n == 1 && v[0].tf == UINT32_MAX && v[0].len == 0, "%u impacts (%u, %u)", n, v[0].tf,
+          v[0].len);
+    /* and reaching the block reports the damage */
+    bl_docset *ds = bl_posting_iter_docset(it);
+    CHECK(bl_docset_seek(ds, target) == BL_DOC_END && ds->err == BL_ECORRUPT, "doc %u err %d",
+          ds->doc, ds->err);
+    CHECK(strstr(bl_error_detail(), "checksum"), "%s", bl_error_detail());
+    bl_docset_free(bl_posting_iter_docset(it));
     bl_postings_close(p);
     free(orig);
     free_list(&l);

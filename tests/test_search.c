@@ -1140,6 +1140,53 @@ Test(search, pruning_skips_what_cannot_reach_the_top)
     free_articles(arts, NDOCS);
 }
 
+/* Blocks whose corner (highest tf, shortest length) could reach the top
+ * but whose postings cannot: in every block of "oil" and "gold", one long
+ * document holds them 9 times and the others, short, once each; the top
+ * documents (the first ten, mid-length, 10 times each) outscore both kinds
+ * but not the corner (tf 9 in a short document). Bounds from the blocks'
+ * impacts skip every block after the first; the corners skipped none. */
+Test(search, pruning_skips_blocks_whose_corner_could_compete)
+{
+    enum { NDOCS = 6000 };
+    bl_article *arts = calloc(NDOCS, sizeof *arts);
+    for (size_t i = 0; i < NDOCS; i++) {
+        char *text = malloc(400 * 6 + 64);
+        size_t len = 0;
+        int pairs = i < 10 ? 10 : i % 100 == 50 ? 9 : 1;
+        int filler = i < 10 ? 0 : i % 100 == 50 ? 380 : 2;
+        for (int k = 0; k < pairs; k++)
+            len += (size_t)sprintf(text + len, "oil gold ");
+        for (int k = 0; k < filler; k++)
+            len += (size_t)sprintf(text + len, "lorem ");
+        arts[i] = (bl_article){.title = strdup("x"), .title_len = 1, .text = text,
+                               .text_len = len};
+    }
+    char *dir = bl_test_tmpdir();
+    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS), 0, "%s",
+                 bl_error_detail());
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
+    bl_analyzer *a;
+    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    static const char *const queries[] = {"oil", "oil OR gold", "oil gold"};
+    for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
+        uint64_t full;
+        bl_results pr = pruned_and_exhaustive(idx, a, queries[i], 10, &full);
+        cr_assert_eq(full, NDOCS, "[%s]", queries[i]);
+        for (uint32_t d = 0; d < 10; d++)
+            cr_expect_eq(pr.hits[d].doc, d, "[%s] rank %u", queries[i], d);
+        cr_expect(pr.total <= 2 * BL_BLOCK_SIZE, "[%s]: %llu of %llu documents visited",
+                  queries[i], (unsigned long long)pr.total, (unsigned long long)full);
+        bl_results_release(&pr);
+    }
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+    free_articles(arts, NDOCS);
+}
+
 /* Equal scores go to the lower ids with pruning too: once k documents of
  * score 0 are kept ("NOT gold"), no later one can enter, and the search
  * stops there; identical documents keep the first k. */
