@@ -1208,6 +1208,12 @@ struct maxscore {
     double *psum;     /* psum[j] = wb[order[0]] + ... + wb[order[j - 1]] */
     double *kscore;   /* by kid: its score on document kdoc[kid] */
     uint32_t *kdoc;
+    /* The kids every competitive document of the window holds, the one
+     * with the fewest postings first (nreq 0: none), as found for the
+     * window and the floor req_floor. */
+    uint32_t *req;
+    size_t nreq;
+    double req_floor;
 };
 
 static void maxscore_free(maxscore *ms)
@@ -1219,6 +1225,7 @@ static void maxscore_free(maxscore *ms)
     free(ms->psum);
     free(ms->kscore);
     free(ms->kdoc);
+    free(ms->req);
     free(ms);
 }
 
@@ -1244,6 +1251,62 @@ static void ms_window(or_scorer *o, uint32_t from)
     ms->ness = 0;
     ms->win_end = end;
     ms->win_ok = 1;
+    ms->nreq = 0;
+    ms->req_floor = NAN; /* compares unequal: found anew */
+}
+
+/* A kid is required when the bounds of all the others together cannot
+ * reach the floor: a document without it cannot either. Required kids
+ * alone then propose candidates, by leapfrog, so an OR of words that the
+ * best documents all hold (once the floor is above any one word's bound)
+ * walks like their AND instead of through every document of its
+ * commonest word. Only the kids of highest bound can be required, so the
+ * search stops at the first that is not. Each sum is added up anew (not
+ * psum minus one bound), so its rounding is that of a sum of bounds, which
+ * cannot_compete's slack covers. */
+static void ms_required(or_scorer *o)
+{
+    maxscore *ms = o->ms;
+    if (ms->req_floor == ms->p->floor)
+        return;
+    ms->nreq = 0;
+    ms->req_floor = ms->p->floor;
+    for (size_t j = o->n; j-- > 0;) {
+        uint32_t i = ms->order[j];
+        double others = 0;
+        for (size_t k = 0; k < o->n; k++)
+            others += k == i ? 0.0 : ms->wb[k];
+        if (!cannot_compete(others, ms->p))
+            break;
+        ms->req[ms->nreq++] = i;
+        if (o->kids[i]->ds.cost < o->kids[ms->req[0]]->ds.cost) {
+            ms->req[ms->nreq - 1] = ms->req[0];
+            ms->req[0] = i;
+        }
+    }
+}
+
+/* The first doc in [from, window end] that every required kid holds (all
+ * of them on it then), or a doc past the window end when there is none.
+ * Kids are never sought past the window end: a kid's documents between
+ * its doc and a target are dropped for good, which the window's bounds
+ * justify only inside the window. */
+static uint32_t ms_required_next(or_scorer *o, uint32_t from)
+{
+    maxscore *ms = o->ms;
+    uint32_t d = s_seek(o->kids[ms->req[0]], from);
+    for (size_t r = 1; r < ms->nreq && d <= ms->win_end;) {
+        uint32_t e = s_seek(o->kids[ms->req[r]], d);
+        if (e == d) {
+            r++;
+        } else if (e > ms->win_end) {
+            return e;
+        } else {
+            d = s_seek(o->kids[ms->req[0]], e);
+            r = 1;
+        }
+    }
+    return d;
 }
 
 /* Scores kid i on d (a kid's score is asked for once per document). */
@@ -1291,9 +1354,19 @@ static uint32_t ms_next(or_scorer *o, uint32_t from)
         if (ms->ness)
             p->skipped = 1;
         uint32_t d = BL_DOC_END;
-        for (size_t j = ms->ness; j < o->n; j++) {
-            uint32_t kd = s_seek(o->kids[ms->order[j]], from);
-            d = kd < d ? kd : d;
+        ms_required(o);
+        if (ms->nreq) {
+            /* Documents a required kid lacks are passed over; the other
+             * essential kids are brought to the candidate for ms_competes. */
+            p->skipped = 1;
+            d = ms_required_next(o, from);
+            for (size_t j = ms->ness; j < o->n && d <= ms->win_end; j++)
+                s_seek(o->kids[ms->order[j]], d);
+        } else {
+            for (size_t j = ms->ness; j < o->n; j++) {
+                uint32_t kd = s_seek(o->kids[ms->order[j]], from);
+                d = kd < d ? kd : d;
+            }
         }
         if (d == BL_DOC_END || d > ms->win_end) {
             if (ms->win_end == BL_DOC_END)
@@ -1346,7 +1419,8 @@ static int or_prune(scorer *s, prune_ctx *p)
     ms->psum = malloc((o->n + 1) * sizeof *ms->psum);
     ms->kscore = malloc(o->n * sizeof *ms->kscore);
     ms->kdoc = malloc(o->n * sizeof *ms->kdoc);
-    if (!ms->wb || !ms->order || !ms->psum || !ms->kscore || !ms->kdoc) {
+    ms->req = malloc(o->n * sizeof *ms->req);
+    if (!ms->wb || !ms->order || !ms->psum || !ms->kscore || !ms->kdoc || !ms->req) {
         maxscore_free(ms); /* without pruning the search still runs */
         return 0;
     }

@@ -1187,6 +1187,51 @@ Test(search, pruning_skips_blocks_whose_corner_could_compete)
     free_articles(arts, NDOCS);
 }
 
+/* An OR whose best documents hold both words, where no block of either
+ * word can be skipped (each holds a document scoring near the word's best)
+ * but no document with one word can reach the floor: once the top ten are
+ * in, both words are required and the search walks their AND. Without
+ * that, every document of one word (about 3000) scored high enough with
+ * the other word's bound to be looked at. */
+Test(search, pruning_walks_an_or_as_an_and_once_every_word_is_required)
+{
+    enum { NDOCS = 6000 };
+    bl_article *arts = calloc(NDOCS, sizeof *arts);
+    for (size_t i = 0; i < NDOCS; i++) {
+        const char *text = i < 10           ? "oil gold oil gold oil gold"
+                           : i % 100 == 25 ? "oil oil oil oil oil oil"
+                           : i % 100 == 75 ? "gold gold gold gold gold gold"
+                           : i % 2         ? "gold gold lorem lorem lorem lorem"
+                                           : "oil oil lorem lorem lorem lorem";
+        arts[i] = (bl_article){.title = strdup("x"), .title_len = 1, .text = strdup(text),
+                               .text_len = strlen(text)};
+    }
+    char *dir = bl_test_tmpdir();
+    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS), 0, "%s",
+                 bl_error_detail());
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
+    bl_analyzer *a;
+    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    static const char *const queries[] = {"oil OR gold", "gold OR oil", "oil OR gold OR nothing"};
+    for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
+        uint64_t full;
+        bl_results pr = pruned_and_exhaustive(idx, a, queries[i], 10, &full);
+        cr_assert_eq(full, NDOCS, "[%s]", queries[i]);
+        for (uint32_t d = 0; d < 10; d++)
+            cr_expect_eq(pr.hits[d].doc, d, "[%s] rank %u", queries[i], d);
+        cr_expect(pr.relation == BL_TOTAL_GTE, "[%s]", queries[i]);
+        cr_expect(pr.total <= 2 * BL_BLOCK_SIZE, "[%s]: %llu of %llu documents visited",
+                  queries[i], (unsigned long long)pr.total, (unsigned long long)full);
+        bl_results_release(&pr);
+    }
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+    free_articles(arts, NDOCS);
+}
+
 /* Equal scores go to the lower ids with pruning too: once k documents of
  * score 0 are kept ("NOT gold"), no later one can enter, and the search
  * stops there; identical documents keep the first k. */
