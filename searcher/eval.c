@@ -50,8 +50,9 @@ typedef struct scorer scorer;
 
 /* The state pruning shares between the top-k loop and the root scorer. */
 typedef struct {
-    double floor; /* a document must score above this to enter the heap */
-    int skipped;  /* a document that may match was passed over */
+    double floor;  /* a document must score above this to enter the heap */
+    int skipped;   /* a document that may match was passed over */
+    uint32_t docs; /* documents in the segment searched */
 } prune_ctx;
 
 /* How a scorer bounds its scores and prunes (see the top of the file). */
@@ -1213,6 +1214,7 @@ struct maxscore {
      * window and the floor req_floor. */
     uint32_t *req;
     size_t nreq;
+    int req_leads; /* whether they propose the candidates (ms_required) */
     double req_floor;
 };
 
@@ -1252,6 +1254,7 @@ static void ms_window(or_scorer *o, uint32_t from)
     ms->win_end = end;
     ms->win_ok = 1;
     ms->nreq = 0;
+    ms->req_leads = 0;
     ms->req_floor = NAN; /* compares unequal: found anew */
 }
 
@@ -1264,13 +1267,13 @@ static void ms_window(or_scorer *o, uint32_t from)
  * search stops at the first that is not. Each sum is added up anew (not
  * psum minus one bound), so its rounding is that of a sum of bounds, which
  * cannot_compete's slack covers. */
-static void ms_required(or_scorer *o)
+static int ms_required(or_scorer *o)
 {
     maxscore *ms = o->ms;
     if (ms->req_floor == ms->p->floor)
-        return;
-    ms->nreq = 0;
+        return ms->req_leads;
     ms->req_floor = ms->p->floor;
+    size_t nreq = 0, lead = SIZE_MAX;
     for (size_t j = o->n; j-- > 0;) {
         uint32_t i = ms->order[j];
         double others = 0;
@@ -1278,19 +1281,37 @@ static void ms_required(or_scorer *o)
             others += k == i ? 0.0 : ms->wb[k];
         if (!cannot_compete(others, ms->p))
             break;
-        ms->req[ms->nreq++] = i;
-        if (o->kids[i]->ds.cost < o->kids[ms->req[0]]->ds.cost) {
-            ms->req[ms->nreq - 1] = ms->req[0];
-            ms->req[0] = i;
-        }
+        ms->req[nreq++] = i;
+        if (lead == SIZE_MAX || o->kids[i]->ds.cost < o->kids[ms->req[lead]]->ds.cost)
+            lead = nreq - 1;
     }
+    ms->nreq = 0;
+    ms->req_leads = 0;
+    if (!nreq)
+        return 0;
+    /* The lead first; of the others only those in at most half the
+     * documents: a kid in nearly all of them (a word like "reuter") rejects
+     * few candidates for a seek each, which the bound probes of ms_competes
+     * do more cheaply. */
+    uint32_t first = ms->req[lead];
+    ms->req[lead] = ms->req[0];
+    ms->req[0] = first;
+    ms->nreq = 1;
+    for (size_t r = 1; r < nreq; r++)
+        if (o->kids[ms->req[r]]->ds.cost <= ms->p->docs / 2)
+            ms->req[ms->nreq++] = ms->req[r];
+    uint64_t essential = 0;
+    for (size_t j = ms->ness; j < o->n; j++)
+        essential += o->kids[ms->order[j]]->ds.cost;
+    ms->req_leads = ms->nreq > 1 || o->kids[first]->ds.cost < essential;
+    return ms->req_leads;
 }
 
-/* The first doc in [from, window end] that every required kid holds (all
- * of them on it then), or a doc past the window end when there is none.
- * Kids are never sought past the window end: a kid's documents between
- * its doc and a target are dropped for good, which the window's bounds
- * justify only inside the window. */
+/* The first doc in [from, window end] that every kid of req holds (all of
+ * them on it then), or a doc past the window end when there is none. Kids
+ * are never sought past the window end: a kid's documents between its doc
+ * and a target are dropped for good, which the window's bounds justify
+ * only inside the window. */
 static uint32_t ms_required_next(or_scorer *o, uint32_t from)
 {
     maxscore *ms = o->ms;
@@ -1337,6 +1358,11 @@ static int ms_competes(or_scorer *o, uint32_t d)
         if (s_seek(o->kids[ms->order[j]], d) == d)
             sum += ms_kid_score(o, ms->order[j], d);
     }
+    /* Every kid is known now: a document short of the floor is not
+     * returned (sum rounds differently from or_pruned_score's order, which
+     * cannot_compete's slack covers). */
+    if (ms->ness && cannot_compete(sum, ms->p))
+        return 0;
     return 1;
 }
 
@@ -1354,8 +1380,9 @@ static uint32_t ms_next(or_scorer *o, uint32_t from)
         if (ms->ness)
             p->skipped = 1;
         uint32_t d = BL_DOC_END;
-        ms_required(o);
-        if (ms->nreq) {
+        if (ms->ness == o->n) {
+            /* nothing in the window can reach the floor */
+        } else if (ms_required(o)) {
             /* Documents a required kid lacks are passed over; the other
              * essential kids are brought to the candidate for ms_competes. */
             p->skipped = 1;
@@ -2366,7 +2393,7 @@ int bl_search_ex(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25
     bl_search_opts o = opts ? *opts : BL_SEARCH_OPTS_DEFAULT;
     memset(out, 0, sizeof *out);
     topk t = {malloc((k ? k : 1) * sizeof *t.heap), 0, k, 0,
-              o.exhaustive ? UINT64_MAX : o.total_threshold, {-INFINITY, 0}};
+              o.exhaustive ? UINT64_MAX : o.total_threshold, {-INFINITY, 0, 0}};
     if (!t.heap)
         return BL_ENOMEM;
     int rc = 0;
@@ -2379,6 +2406,7 @@ int bl_search_ex(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25
         rc = build(&c, q, &root);
         if (!rc) {
             or_as_root(root);
+            t.prune.docs = bl_segment_info(c.seg)->doc_count;
             collect(&t, root, bl_index_segment_base(idx, si));
             for (size_t i = 0; i < c.niters && !rc; i++)
                 rc = bl_posting_iter_docset(c.iters[i])->err;
