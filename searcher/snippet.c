@@ -79,7 +79,15 @@ typedef struct {
 typedef struct {
     slot *v;
     size_t cap, n; /* cap is a power of two, or 0 */
+    /* Bit min(len, 63) is set for every key's length: a lookup of a length
+     * no key has returns without hashing (most words of an article). */
+    uint64_t lens;
 } leafmap;
+
+static uint64_t len_bit(size_t len)
+{
+    return (uint64_t)1 << (len < 63 ? len : 63);
+}
 
 typedef struct {
     const bl_qnode **leaves;
@@ -344,13 +352,14 @@ static int map_put(leafmap *m, const char *key, size_t leaf)
         j = (j + 1) & (m->cap - 1);
     m->v[j] = (slot){key, len, leaf};
     m->n++;
+    m->lens |= len_bit(len);
     return 0;
 }
 
 /* Appends to sc->cands every leaf filed under key[0..len). */
 static int map_get(scratch *sc, const leafmap *m, const uint8_t *key, size_t len)
 {
-    if (!m->cap)
+    if (!(m->lens & len_bit(len)))
         return 0;
     for (size_t j = XXH3_64bits(key, len) & (m->cap - 1); m->v[j].key;
          j = (j + 1) & (m->cap - 1)) {
@@ -468,6 +477,19 @@ static int grow_word_slots(scratch *sc)
     return 0;
 }
 
+/* Appends p[0..n) to the pool; *at gets its offset. Inline for the common
+ * case (room left): every distinct word comes here twice. */
+static int pool_add(scratch *sc, const void *p, size_t n, size_t *at)
+{
+    *at = sc->pool.len;
+    if (sc->pool.cap - sc->pool.len >= n) {
+        memcpy(sc->pool.data + sc->pool.len, p, n);
+        sc->pool.len += n;
+        return 0;
+    }
+    return bl_buf_append(&sc->pool, p, n);
+}
+
 /* Adds the word norm[0..n) with hash h at table slot j; its term comes
  * later (resolve_words). Errors: BL_ENOMEM. */
 static int add_word(scratch *sc, const char *norm, size_t n, uint64_t h, size_t j,
@@ -478,9 +500,8 @@ static int add_word(scratch *sc, const char *norm, size_t n, uint64_t h, size_t 
     word *w = &sc->words[sc->nwords];
     memset(w, 0, sizeof *w);
     w->hash = h;
-    w->norm = sc->pool.len;
     w->norm_len = n;
-    if (bl_buf_append(&sc->pool, norm, n))
+    if (pool_add(sc, norm, n, &w->norm))
         return BL_ENOMEM;
     sc->word_slots[j] = sc->nwords + 1;
     *out = sc->nwords++;
@@ -521,9 +542,8 @@ static int resolve_words(scratch *sc, bl_analyzer *a)
                                   &term, &term_len);
         if (rc)
             return rc;
-        w->term = sc->pool.len;
         w->term_len = term_len;
-        if (bl_buf_append(&sc->pool, term, term_len))
+        if (pool_add(sc, term, term_len, &w->term))
             return BL_ENOMEM;
         if ((rc = word_cands(sc, w)) != 0)
             return rc;
@@ -547,6 +567,14 @@ static int analyse(scratch *sc, bl_analyzer *a, const char *text, size_t len)
     int rc;
     if (want_words && (rc = index_leaves(sc)) != 0)
         return rc;
+    /* Room for a text of ordinary words (news runs 8 to 9 bytes a token,
+     * its distinct words and their terms take less than the text), so the
+     * arrays rarely grow. */
+    size_t guess = len / 6 + 16;
+    if (grow((void **)&sc->toks, &sc->captoks, guess, sizeof *sc->toks) ||
+        (want_words && (grow((void **)&sc->words, &sc->capwords, guess, sizeof *sc->words) ||
+                        bl_buf_reserve(&sc->pool, len))))
+        return BL_ENOMEM;
     bl_analyzer_reset(a, text, len, 0);
     for (;;) {
         int r = bl_analyzer_next_token(a, &occ);
@@ -704,7 +732,10 @@ static void put(emitter *em, const void *p, size_t n, int blank, size_t src_end)
         em->cut = 1;
         return;
     }
-    if (bl_buf_append(&em->out, p, n)) {
+    if (em->out.cap - em->out.len >= n) { /* reserved up front by build() */
+        memcpy(em->out.data + em->out.len, p, n);
+        em->out.len += n;
+    } else if (bl_buf_append(&em->out, p, n)) {
         em->err = BL_ENOMEM;
         return;
     }
@@ -829,6 +860,9 @@ static int build(const scratch *sc, const char *text, size_t len, size_t s,
     bl_buf_init(&em.out);
     em.cap = w * BODY_BYTES_PER_WORD > BODY_MAX_BYTES ? w * BODY_BYTES_PER_WORD
                                                      : BODY_MAX_BYTES;
+    /* The body, the two ellipses and the NUL: the buffer never grows. */
+    if (bl_buf_reserve(&em.out, em.cap + 16))
+        goto fail;
 
     /* Source spans of the matches inside the window, sorted and merged. */
     if (sc->nmatches) {

@@ -536,3 +536,24 @@ Test(snippet, highlights_are_the_analyzer_terms_on_reuters)
     bl_analyzer_free(ref);
     free(file);
 }
+
+/* Words are matched against the query's terms by length first (lengths
+ * past 62 share one bucket): terms of 62, 63 and 64 bytes are each found,
+ * and a word of a shared length that is not a term is not. */
+Test(snippet, long_terms_at_the_length_bucket_edge)
+{
+    char w62[63], w63[64], w64[65], other64[65];
+    memset(w62, 'q', 62), w62[62] = 0;
+    memset(w63, 'q', 63), w63[63] = 0;
+    memset(w64, 'q', 64), w64[64] = 0;
+    memset(other64, 'z', 64), other64[64] = 0;
+    char text[512], query[256];
+    snprintf(text, sizeof text, "a %s b %s c %s d %s e", other64, w62, w64, w63);
+    snprintf(query, sizeof query, "%s OR %s OR %s", w64, w63, w62);
+    bl_snippet sn = make(query, text, strlen(text), 0);
+    cr_assert_eq(sn.nhighlights, 3, "%zu highlights in %s", sn.nhighlights, sn.text);
+    cr_assert_str_eq(hl(&sn, 0), w62);
+    cr_assert_str_eq(hl(&sn, 1), w64);
+    cr_assert_str_eq(hl(&sn, 2), w63);
+    bl_snippet_release(&sn);
+}
