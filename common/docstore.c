@@ -139,6 +139,11 @@ struct bl_docstore_writer {
     size_t dict_len;
     z_stream zs;
     int zs_ready;
+    /* A stream primed with the dictionary, copied to start each block:
+     * priming hashes every byte of the dictionary, which per block (per
+     * document, by default) costs more than the copy. */
+    z_stream primed;
+    int primed_ready;
     uint32_t block_docs; /* records in the open block */
     uint32_t ndocs;      /* documents added (held back ones included) */
     uint32_t packed;     /* documents placed in blocks (the open one included) */
@@ -181,6 +186,8 @@ static void free_writer(bl_docstore_writer *w)
 {
     if (w->zs_ready)
         deflateEnd(&w->zs);
+    if (w->primed_ready)
+        deflateEnd(&w->primed);
     bl_buf_release(&w->block);
     bl_buf_release(&w->index);
     bl_buf_release(&w->sample);
@@ -227,6 +234,29 @@ static int deflate_some(bl_docstore_writer *w, const uint8_t *p, size_t n, int f
     }
 }
 
+/* Makes w->zs a fresh stream with the dictionary preset (as deflateReset
+ * then deflateSetDictionary would). */
+static int start_stream(bl_docstore_writer *w)
+{
+    if (!w->dict_len) {
+        if (deflateReset(&w->zs) != Z_OK)
+            return bl_error_set(BL_ENOMEM, "docstore writer: deflateReset failed");
+        return 0;
+    }
+    if (!w->primed_ready) {
+        if (deflateInit2(&w->primed, ZLEVEL, Z_DEFLATED, ZWBITS, ZMEMLEVEL,
+                         Z_DEFAULT_STRATEGY) != Z_OK)
+            return bl_error_set(BL_ENOMEM, "docstore writer: no memory for deflate");
+        w->primed_ready = 1;
+        if (deflateSetDictionary(&w->primed, w->dict, (uInt)w->dict_len) != Z_OK)
+            return bl_error_set(BL_ENOMEM, "docstore writer: deflateSetDictionary failed");
+    }
+    if (w->zs_ready)
+        deflateEnd(&w->zs);
+    w->zs_ready = deflateCopy(&w->zs, &w->primed) == Z_OK;
+    return w->zs_ready ? 0 : bl_error_set(BL_ENOMEM, "docstore writer: deflateCopy failed");
+}
+
 static int flush_block(bl_docstore_writer *w)
 {
     if (w->block_docs == 0)
@@ -238,11 +268,8 @@ static int flush_block(bl_docstore_writer *w)
     size_t hlen = bl_varint_encode(header, first_doc);
     hlen += bl_varint_encode(header + hlen, w->block_docs);
     int rc = 0;
-    if (deflateReset(&w->zs) != Z_OK ||
-        (w->dict_len && deflateSetDictionary(&w->zs, w->dict, (uInt)w->dict_len) != Z_OK)) {
-        rc = bl_error_set(BL_ENOMEM, "docstore writer: deflateReset failed");
+    if ((rc = start_stream(w)))
         goto fail;
-    }
     if ((rc = deflate_some(w, header, hlen, Z_NO_FLUSH, &csize)) ||
         (rc = deflate_some(w, w->block.data, w->block.len, Z_FINISH, &csize)))
         goto fail;
