@@ -298,7 +298,7 @@ static int record_latency(searcher *s, double ms)
     return 0;
 }
 
-static int print_hit(searcher *s, const bl_qnode *q, const bl_scored_doc *sd, uint32_t rank)
+static int print_hit(searcher *s, bl_snippet_ctx *sc, const bl_scored_doc *sd, uint32_t rank)
 {
     size_t seg;
     uint32_t local;
@@ -311,7 +311,7 @@ static int print_hit(searcher *s, const bl_qnode *q, const bl_scored_doc *sd, ui
     bl_snippet snip = {0};
     const char *text = doc.text_len ? doc.text : doc.title;
     size_t text_len = doc.text_len ? doc.text_len : doc.title_len;
-    if ((rc = bl_snippet_make(s->analyzer, q, text, text_len, s->o->window, &snip)) != 0)
+    if ((rc = bl_snippet_ctx_make(sc, text, text_len, s->o->window, &snip)) != 0)
         return rc;
     bl_hit h = {rank, sd->score, &doc, &snip};
     rc = s->o->json ? bl_output_json_hit(stdout, &h, s->o->style)
@@ -345,8 +345,14 @@ static int answer(searcher *s, const char *query, const char *where, uint64_t *h
         bl_qnode_free(q);
         return EXIT_USAGE;
     }
+    /* One snippet context for the query's hits: their shared words are
+     * stemmed once. */
+    bl_snippet_ctx *sc = NULL;
+    if (!rc && r.nhits)
+        rc = bl_snippet_ctx_new(&sc, s->analyzer, q);
     for (size_t i = 0; !rc && i < r.nhits; i++)
-        rc = print_hit(s, q, &r.hits[i], (uint32_t)i + 1);
+        rc = print_hit(s, sc, &r.hits[i], (uint32_t)i + 1);
+    bl_snippet_ctx_free(sc);
     double ms = now_ms() - t0;
     if (!rc) {
         *hits = r.total;

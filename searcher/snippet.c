@@ -1,14 +1,15 @@
 /* snippet.c: the best window of an article for a query, with highlights.
  *
- * Steps, once per call:
+ * Steps (1 once per bl_snippet_ctx, the others once per text):
  *  1. collect the positive leaves of the query (TERM, PHRASE, PREFIX not
  *     under a NOT), dropping duplicates (a hash set, so a query of 20,000
  *     words costs 20,000 steps, not 20,000 squared);
  *  2. tokenize the text once into an array of tokens; each token points to
- *     its word, one per distinct normalised form in the text (a hash table
- *     local to the call), and only a new word is stemmed (through the
- *     analyzer's cache) and looked up among the leaves: an article repeats
- *     most of its words, so most tokens cost a tokenizer step and one probe;
+ *     its word, one per distinct normalised form (a hash table kept by the
+ *     bl_snippet_ctx, so across the hits of a query), and only a new word
+ *     is stemmed (through the analyzer's cache) and looked up among the
+ *     leaves: an article repeats most of its words, and articles share
+ *     many, so most tokens cost a tokenizer step and one probe;
  *  3. mark matches: each is a range of tokens [first, last] and a leaf; the
  *     leaves are indexed by the term a match must start with (and prefixes
  *     by their text), so each word knows its few candidate leaves;
@@ -79,7 +80,15 @@ typedef struct {
 typedef struct {
     slot *v;
     size_t cap, n; /* cap is a power of two, or 0 */
+    /* Bit min(len, 63) is set for every key's length: a lookup of a length
+     * no key has returns without hashing (most words of an article). */
+    uint64_t lens;
 } leafmap;
+
+static uint64_t len_bit(size_t len)
+{
+    return (uint64_t)1 << (len < 63 ? len : 63);
+}
 
 typedef struct {
     const bl_qnode **leaves;
@@ -96,6 +105,7 @@ typedef struct {
     size_t ntoks, captoks;
     word *words;
     size_t nwords, capwords;
+    size_t resolved;        /* words[0..resolved) have their term and candidates */
     size_t *word_slots;     /* hash table of word indexes + 1 (0 empty) */
     size_t word_slots_cap;  /* a power of two, or 0 */
     size_t *wcands;         /* candidate leaves of every word, back to back */
@@ -344,13 +354,14 @@ static int map_put(leafmap *m, const char *key, size_t leaf)
         j = (j + 1) & (m->cap - 1);
     m->v[j] = (slot){key, len, leaf};
     m->n++;
+    m->lens |= len_bit(len);
     return 0;
 }
 
 /* Appends to sc->cands every leaf filed under key[0..len). */
 static int map_get(scratch *sc, const leafmap *m, const uint8_t *key, size_t len)
 {
-    if (!m->cap)
+    if (!(m->lens & len_bit(len)))
         return 0;
     for (size_t j = XXH3_64bits(key, len) & (m->cap - 1); m->v[j].key;
          j = (j + 1) & (m->cap - 1)) {
@@ -468,6 +479,19 @@ static int grow_word_slots(scratch *sc)
     return 0;
 }
 
+/* Appends p[0..n) to the pool; *at gets its offset. Inline for the common
+ * case (room left): every distinct word comes here twice. */
+static int pool_add(scratch *sc, const void *p, size_t n, size_t *at)
+{
+    *at = sc->pool.len;
+    if (sc->pool.cap - sc->pool.len >= n) {
+        memcpy(sc->pool.data + sc->pool.len, p, n);
+        sc->pool.len += n;
+        return 0;
+    }
+    return bl_buf_append(&sc->pool, p, n);
+}
+
 /* Adds the word norm[0..n) with hash h at table slot j; its term comes
  * later (resolve_words). Errors: BL_ENOMEM. */
 static int add_word(scratch *sc, const char *norm, size_t n, uint64_t h, size_t j,
@@ -478,9 +502,8 @@ static int add_word(scratch *sc, const char *norm, size_t n, uint64_t h, size_t 
     word *w = &sc->words[sc->nwords];
     memset(w, 0, sizeof *w);
     w->hash = h;
-    w->norm = sc->pool.len;
     w->norm_len = n;
-    if (bl_buf_append(&sc->pool, norm, n))
+    if (pool_add(sc, norm, n, &w->norm))
         return BL_ENOMEM;
     sc->word_slots[j] = sc->nwords + 1;
     *out = sc->nwords++;
@@ -510,10 +533,10 @@ static int word_of(scratch *sc, const char *norm, size_t n, size_t *out)
  * of coming one after another. Errors: BL_ENOMEM. */
 static int resolve_words(scratch *sc, bl_analyzer *a)
 {
-    for (size_t i = 0; i < sc->nwords; i++)
+    for (size_t i = sc->resolved; i < sc->nwords; i++)
         bl_analyzer_prefetch_term(a, (const char *)sc->pool.data + sc->words[i].norm,
                                   sc->words[i].norm_len);
-    for (size_t i = 0; i < sc->nwords; i++) {
+    for (size_t i = sc->resolved; i < sc->nwords; i++) {
         word *w = &sc->words[i];
         const char *term;
         size_t term_len;
@@ -521,9 +544,8 @@ static int resolve_words(scratch *sc, bl_analyzer *a)
                                   &term, &term_len);
         if (rc)
             return rc;
-        w->term = sc->pool.len;
         w->term_len = term_len;
-        if (bl_buf_append(&sc->pool, term, term_len))
+        if (pool_add(sc, term, term_len, &w->term))
             return BL_ENOMEM;
         if ((rc = word_cands(sc, w)) != 0)
             return rc;
@@ -535,6 +557,7 @@ static int resolve_words(scratch *sc, bl_analyzer *a)
         if (sc->ncands)
             memcpy(sc->wcands + sc->nwcands, sc->cands, sc->ncands * sizeof *sc->cands);
         sc->nwcands += sc->ncands;
+        sc->resolved = i + 1;
     }
     return 0;
 }
@@ -545,8 +568,15 @@ static int analyse(scratch *sc, bl_analyzer *a, const char *text, size_t len)
     bl_term_occ occ;
     size_t prev_end = 0;
     int rc;
-    if (want_words && (rc = index_leaves(sc)) != 0)
-        return rc;
+    /* Room for a text of ordinary words (news runs 8 to 9 bytes a token,
+     * its distinct words and their terms take less than the text), so the
+     * arrays rarely grow. */
+    size_t guess = len / 6 + 16;
+    if (grow((void **)&sc->toks, &sc->captoks, guess, sizeof *sc->toks) ||
+        (want_words &&
+         (grow((void **)&sc->words, &sc->capwords, sc->nwords + guess, sizeof *sc->words) ||
+          bl_buf_reserve(&sc->pool, len))))
+        return BL_ENOMEM;
     bl_analyzer_reset(a, text, len, 0);
     for (;;) {
         int r = bl_analyzer_next_token(a, &occ);
@@ -704,7 +734,10 @@ static void put(emitter *em, const void *p, size_t n, int blank, size_t src_end)
         em->cut = 1;
         return;
     }
-    if (bl_buf_append(&em->out, p, n)) {
+    if (em->out.cap - em->out.len >= n) { /* reserved up front by build() */
+        memcpy(em->out.data + em->out.len, p, n);
+        em->out.len += n;
+    } else if (bl_buf_append(&em->out, p, n)) {
         em->err = BL_ENOMEM;
         return;
     }
@@ -829,6 +862,9 @@ static int build(const scratch *sc, const char *text, size_t len, size_t s,
     bl_buf_init(&em.out);
     em.cap = w * BODY_BYTES_PER_WORD > BODY_MAX_BYTES ? w * BODY_BYTES_PER_WORD
                                                      : BODY_MAX_BYTES;
+    /* The body, the two ellipses and the NUL: the buffer never grows. */
+    if (bl_buf_reserve(&em.out, em.cap + 16))
+        goto fail;
 
     /* Source spans of the matches inside the window, sorted and merged. */
     if (sc->nmatches) {
@@ -940,57 +976,113 @@ fail:
 
 /* ---- public -------------------------------------------------------- */
 
-int bl_snippet_make(bl_analyzer *a, const bl_qnode *q, const char *text,
-                    size_t len, size_t window_words, bl_snippet *out)
-{
+/* Words remembered across the texts of one context: beyond this many, the
+ * memo starts again empty, so a long run of hits holds bounded memory. */
+#define WORD_MEMO_MAX 65536
+
+struct bl_snippet_ctx {
+    bl_analyzer *a;
     scratch sc;
+};
+
+void bl_snippet_ctx_free(bl_snippet_ctx *c)
+{
+    if (!c)
+        return;
+    scratch *sc = &c->sc;
+    free(sc->leaves);
+    free(sc->seen);
+    free(sc->exact.v);
+    free(sc->prefix.v);
+    free(sc->prefix_lens);
+    free(sc->cands);
+    free(sc->toks);
+    free(sc->words);
+    free(sc->word_slots);
+    free(sc->wcands);
+    free(sc->matches);
+    bl_buf_release(&sc->pool);
+    free(c);
+}
+
+int bl_snippet_ctx_new(bl_snippet_ctx **out, bl_analyzer *a, const bl_qnode *q)
+{
+    *out = NULL;
+    bl_snippet_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return BL_ENOMEM;
+    c->a = a;
+    scratch *sc = &c->sc;
+    bl_buf_init(&sc->pool);
+    int rc = BL_ENOMEM;
+    if (bl_buf_reserve(&sc->pool, 256)) /* never NULL: offsets index it */
+        goto fail;
+    if (q && (rc = collect_leaves(sc, q)) != 0)
+        goto fail;
+    if (sc->nleaves && (rc = index_leaves(sc)) != 0)
+        goto fail;
+    *out = c;
+    return 0;
+fail:
+    bl_snippet_ctx_free(c);
+    return rc;
+}
+
+/* Forgets the words of earlier texts (their terms stay right, but the memo
+ * is full). */
+static void forget_words(scratch *sc)
+{
+    sc->nwords = sc->resolved = sc->nwcands = 0;
+    sc->pool.len = 0;
+    memset(sc->word_slots, 0, sc->word_slots_cap * sizeof *sc->word_slots);
+}
+
+int bl_snippet_ctx_make(bl_snippet_ctx *c, const char *text, size_t len, size_t window_words,
+                        bl_snippet *out)
+{
+    scratch *sc = &c->sc;
     int rc;
 
     memset(out, 0, sizeof *out);
-    memset(&sc, 0, sizeof sc);
-    bl_buf_init(&sc.pool);
-    if (bl_buf_reserve(&sc.pool, 256)) /* never NULL: offsets index it */
-        return BL_ENOMEM;
     if (window_words == 0)
         window_words = BL_SNIPPET_WORDS;
     if (!text)
         len = 0;
+    sc->ntoks = sc->nmatches = 0;
+    if (sc->nwords > WORD_MEMO_MAX)
+        forget_words(sc);
 
-    if (q && (rc = collect_leaves(&sc, q)) != 0)
+    if (len > 0 && (rc = analyse(sc, c->a, text, len)) != 0)
         goto fail;
-    if (len > 0 && (rc = analyse(&sc, a, text, len)) != 0)
-        goto fail;
-    if (sc.ntoks == 0) {
+    if (sc->ntoks == 0) {
         out->text = calloc(1, 1);
-        rc = out->text ? 0 : BL_ENOMEM;
-        goto done;
+        return out->text ? 0 : BL_ENOMEM;
     }
-    if ((rc = find_matches(&sc)) != 0)
+    if ((rc = find_matches(sc)) != 0)
         goto fail;
 
     size_t s = 0;
-    if (sc.ntoks > window_words && (rc = choose_window(&sc, window_words, &s)) != 0)
+    if (sc->ntoks > window_words && (rc = choose_window(sc, window_words, &s)) != 0)
         goto fail;
-    size_t e = sc.ntoks > window_words ? s + window_words - 1 : sc.ntoks - 1;
-    rc = build(&sc, text, len, s, e, window_words, out);
-    if (rc)
+    size_t e = sc->ntoks > window_words ? s + window_words - 1 : sc->ntoks - 1;
+    if ((rc = build(sc, text, len, s, e, window_words, out)) != 0)
         goto fail;
-    goto done;
+    return 0;
 fail:
     bl_snippet_release(out);
-done:
-    free(sc.leaves);
-    free(sc.seen);
-    free(sc.exact.v);
-    free(sc.prefix.v);
-    free(sc.prefix_lens);
-    free(sc.cands);
-    free(sc.toks);
-    free(sc.words);
-    free(sc.word_slots);
-    free(sc.wcands);
-    free(sc.matches);
-    bl_buf_release(&sc.pool);
+    return rc;
+}
+
+int bl_snippet_make(bl_analyzer *a, const bl_qnode *q, const char *text,
+                    size_t len, size_t window_words, bl_snippet *out)
+{
+    bl_snippet_ctx *c;
+    memset(out, 0, sizeof *out);
+    int rc = bl_snippet_ctx_new(&c, a, q);
+    if (rc)
+        return rc;
+    rc = bl_snippet_ctx_make(c, text, len, window_words, out);
+    bl_snippet_ctx_free(c);
     return rc;
 }
 

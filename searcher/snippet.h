@@ -67,6 +67,27 @@ typedef struct {
 int bl_snippet_make(bl_analyzer *a, const bl_qnode *q, const char *text,
                     size_t len, size_t window_words, bl_snippet *out);
 
+/* The snippets of one query over many texts (the hits of a search): the
+ * query's parts are gathered once, and each distinct word met in any of
+ * the texts is stemmed and looked up among them once, not once per text.
+ * The output of bl_snippet_ctx_make is exactly bl_snippet_make's. */
+typedef struct bl_snippet_ctx bl_snippet_ctx;
+
+/* Creates a context for query q (may be NULL: no highlights) and analyzer
+ * a, both borrowed for the context's life; a must be the analyzer the
+ * index was built with. Errors: BL_ENOMEM (*out is then NULL). */
+int bl_snippet_ctx_new(bl_snippet_ctx **out, bl_analyzer *a, const bl_qnode *q);
+
+/* bl_snippet_make of c's analyzer and query for text[0..len): same output,
+ * errors and ownership of *out. Resets the analyzer's state. After an
+ * error c stays usable. Memory held by c grows with the distinct words met
+ * (bounded: past 65536 it starts again empty). */
+int bl_snippet_ctx_make(bl_snippet_ctx *c, const char *text, size_t len, size_t window_words,
+                        bl_snippet *out);
+
+/* Frees c; NULL does nothing. */
+void bl_snippet_ctx_free(bl_snippet_ctx *c);
+
 /* Frees what *s owns and zeroes it; safe on a zeroed struct. */
 void bl_snippet_release(bl_snippet *s);
 

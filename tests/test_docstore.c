@@ -137,15 +137,29 @@ static bl_stored_doc as_stored(const doc *d)
                            d->f[3], d->len[3], d->f[4], d->len[4], d->f[5], d->len[5]};
 }
 
-static void write_store(const char *path, const doc *docs, size_t n)
+/* Blocks of several documents (the writer's default gives each document
+ * its own), so that the reader's paths through a shared block stay tested. */
+#define MULTI_BLOCK 4096
+
+/* Writes docs[0..n) with blocks of up to target bytes (0: a document a
+ * block, the default). */
+static void write_store_blocks(const char *path, const doc *docs, size_t n, size_t target)
 {
     bl_docstore_writer *w;
+    unlink(path); /* the writer creates, never replaces */
     cr_assert_eq(bl_docstore_writer_new(&w, path), 0, "%s", bl_error_detail());
+    if (target)
+        bl_docstore_writer_set_block(w, target);
     for (size_t i = 0; i < n; i++) {
         bl_stored_doc s = as_stored(&docs[i]);
         cr_assert_eq(bl_docstore_writer_add(w, &s), 0, "doc %zu: %s", i, bl_error_detail());
     }
     cr_assert_eq(bl_docstore_writer_finish(w), 0, "%s", bl_error_detail());
+}
+
+static void write_store(const char *path, const doc *docs, size_t n)
+{
+    write_store_blocks(path, docs, n, 0);
 }
 
 static void expect_doc(bl_docstore *s, uint32_t i, const doc *want)
@@ -180,14 +194,18 @@ Test(docstore, roundtrip_random, .timeout = 300)
         if (r < 4)
             big = (1u << 20) + below(1000); /* ~1 MB text */
         else if (r < 20)
-            big = BL_DOCSTORE_BLOCK - 100 + below(200); /* around the block size */
+            big = MULTI_BLOCK - 100 + below(200); /* around a shared block's size */
         make_doc(&docs[i], big);
     }
     char path[128];
     tmp_path(path, sizeof path, "rt.sto");
-    write_store(path, docs, n);
 
-    for (int verify = 0; verify < 2; verify++) {
+    /* A document a block, then shared blocks; each opened without and
+     * with verifying. */
+    for (int run = 0; run < 4; run++) {
+        int verify = run & 1;
+        if (!verify)
+            write_store_blocks(path, docs, n, run ? MULTI_BLOCK : 0);
         bl_docstore *s;
         cr_assert_eq(bl_docstore_open(&s, path, verify), 0, "%s", bl_error_detail());
         cr_assert_eq(bl_docstore_count(s), n);
@@ -399,11 +417,11 @@ static int read_all(const char *path, size_t at, uint32_t written)
     return failed;
 }
 
-Test(docstore, corrupt_bytes, .timeout = 300)
+/* Flips bytes of a store of 80 documents written with blocks of up to
+ * target bytes (0: a document a block). */
+static void corrupt_sweep(size_t target)
 {
-    seed_rng("corrupt_bytes");
     make_tmpdir();
-    /* A few dozen blocks of word-like text, several documents each. */
     size_t n = 80;
     doc *docs = calloc(n, sizeof *docs);
     cr_assert_not_null(docs);
@@ -412,13 +430,13 @@ Test(docstore, corrupt_bytes, .timeout = 300)
     char good[128], bad[128];
     tmp_path(good, sizeof good, "good.sto");
     tmp_path(bad, sizeof bad, "bad.sto");
-    write_store(good, docs, n);
+    write_store_blocks(good, docs, n, target);
     size_t len;
     uint8_t *orig = read_file(good, &len);
     uint8_t *copy = malloc(len);
     cr_assert_not_null(copy);
     sto_layout l = layout_of(orig, len);
-    cr_assert(l.nblocks > 10, "%u blocks", l.nblocks);
+    cr_assert(l.nblocks > 10 && (target || l.nblocks == n), "%u blocks", l.nblocks);
     size_t version_at = len - BL_FOOTER_BYTES + 4;
     /* Every byte from the end of the last block on (block index, tail,
      * page sums, footer); a stride elsewhere, about 1000 flips. */
@@ -461,15 +479,22 @@ Test(docstore, corrupt_bytes, .timeout = 300)
             cr_assert(r != 0, "byte %zu (^%02x) of the block index or tail: resealed damage "
                       "not found", i, mask);
     }
-    fprintf(stderr, "docstore.corrupt_bytes: %zu-byte file, %zu flips, %zu opened without "
-            "verify, get/check caught %zu of them; %zu resealed, %zu caught\n", len, flips,
-            opened, caught, resealed, resealed_caught);
+    fprintf(stderr, "docstore.corrupt_bytes: blocks of %zu bytes: %zu-byte file, %zu flips, "
+            "%zu opened without verify, get/check caught %zu of them; %zu resealed, %zu "
+            "caught\n", target, len, flips, opened, caught, resealed, resealed_caught);
     free(copy);
     free(orig);
     for (size_t i = 0; i < n; i++)
         free_doc(&docs[i]);
     free(docs);
     remove_tmpdir();
+}
+
+Test(docstore, corrupt_bytes, .timeout = 300)
+{
+    seed_rng("corrupt_bytes");
+    corrupt_sweep(0);            /* 80 blocks */
+    corrupt_sweep(MULTI_BLOCK);  /* a few dozen, several documents each */
 }
 
 /* ---- layout -------------------------------------------------------------- */
@@ -505,9 +530,9 @@ Test(docstore, roundtrip_across_blocks, .timeout = 300)
         if (r < 4)
             continue; /* every field empty */
         if (r < 8)
-            make_doc(&docs[i], BL_DOCSTORE_BLOCK - 300 + below(600));
+            make_doc(&docs[i], MULTI_BLOCK - 300 + below(600));
         else if (r < 10)
-            make_doc(&docs[i], BL_DOCSTORE_BLOCK * (2 + below(40)) + below(100));
+            make_doc(&docs[i], MULTI_BLOCK * (2 + below(40)) + below(100));
         else
             make_doc(&docs[i], 0);
         if (record_bytes(&docs[i]) > largest)
@@ -515,10 +540,10 @@ Test(docstore, roundtrip_across_blocks, .timeout = 300)
     }
     char path[128];
     tmp_path(path, sizeof path, "blocks.sto");
-    write_store(path, docs, n);
+    write_store_blocks(path, docs, n, MULTI_BLOCK);
 
     /* Blocks are small: one holds several records only while they fit in
-     * BL_DOCSTORE_BLOCK bytes (its header aside). */
+     * MULTI_BLOCK bytes (its header aside). */
     size_t len;
     uint8_t *file = read_file(path, &len);
     sto_layout l = layout_of(file, len);
@@ -527,7 +552,7 @@ Test(docstore, roundtrip_across_blocks, .timeout = 300)
     for (uint32_t b = 0; b < l.nblocks; b++) {
         uint32_t count = entry_first(file, &l, b + 1) - entry_first(file, &l, b);
         uint32_t usize = bl_get_u32le(file + entry_at(&l, b) + 16);
-        cr_assert(count == 1 || usize <= BL_DOCSTORE_BLOCK + 10,
+        cr_assert(count == 1 || usize <= MULTI_BLOCK + 10,
                   "block %u: %u documents in %u bytes", b, count, usize);
         cr_assert(usize <= largest + 10, "block %u: %u bytes", b, usize);
     }
@@ -557,6 +582,51 @@ Test(docstore, roundtrip_across_blocks, .timeout = 300)
     cr_assert_eq(bl_docstore_check(s), 0, "%s", bl_error_detail());
     bl_docstore_close(s);
     free(order);
+    for (size_t i = 0; i < n; i++)
+        free_doc(&docs[i]);
+    free(docs);
+    remove_tmpdir();
+}
+
+/* By default each document gets a block of its own, so that a fetch
+ * inflates that document alone; a block target packs several. */
+Test(docstore, default_block_holds_one_document, .timeout = 120)
+{
+    seed_rng("default_block_holds_one_document");
+    make_tmpdir();
+    size_t n = 500;
+    doc *docs = calloc(n, sizeof *docs);
+    cr_assert_not_null(docs);
+    for (size_t i = 0; i < n; i++)
+        make_doc(&docs[i], i % 50 == 0 ? MULTI_BLOCK * 3 : 0);
+    char path[128];
+    tmp_path(path, sizeof path, "one.sto");
+    for (int multi = 0; multi < 2; multi++) {
+        write_store_blocks(path, docs, n, multi ? MULTI_BLOCK : 0);
+        size_t len;
+        uint8_t *file = read_file(path, &len);
+        sto_layout l = layout_of(file, len);
+        cr_assert_eq(l.ndocs, n);
+        if (multi) {
+            cr_assert(l.nblocks < n / 2, "%u blocks for %zu documents", l.nblocks, n);
+        } else {
+            cr_assert_eq(l.nblocks, n);
+            for (uint32_t b = 0; b < l.nblocks; b++) {
+                cr_assert_eq(entry_first(file, &l, b), b);
+                uint32_t usize = bl_get_u32le(file + entry_at(&l, b) + 16);
+                cr_assert_leq(usize, record_bytes(&docs[b]) + 10, "block %u: %u bytes", b, usize);
+            }
+        }
+        free(file);
+        bl_docstore *s;
+        cr_assert_eq(bl_docstore_open(&s, path, 1), 0, "%s", bl_error_detail());
+        for (size_t i = 0; i < n; i++) {
+            uint32_t d = (uint32_t)below(n);
+            expect_doc(s, d, &docs[d]);
+        }
+        cr_assert_eq(bl_docstore_check(s), 0, "%s", bl_error_detail());
+        bl_docstore_close(s);
+    }
     for (size_t i = 0; i < n; i++)
         free_doc(&docs[i]);
     free(docs);
@@ -625,7 +695,7 @@ Test(docstore, dictionary_sized_to_the_store, .timeout = 120)
     /* Under 8 KiB of records: no dictionary (it would cost more than it
      * saves), though the documents take a few blocks. */
     cr_assert_eq(dict_len_for(6000, "small.sto", &rec), 0);
-    cr_assert(rec > BL_DOCSTORE_BLOCK && rec < 8192, "%zu bytes", rec);
+    cr_assert(rec > MULTI_BLOCK && rec < 8192, "%zu bytes", rec);
     /* Up to 1 MiB: a 32nd of the records, in whole 256-byte pieces. */
     uint32_t d = dict_len_for(200 * 1024, "mid.sto", &rec);
     cr_assert_eq(d, rec / 32 / 256 * 256, "dictionary %u for %zu bytes", d, rec);
@@ -680,14 +750,15 @@ Test(docstore, reuters_store_within_ratio, .timeout = 120)
 
 /* ---- damage read in place ------------------------------------------------ */
 
-/* A store of n word-like documents, a few hundred blocks for n = 2000. */
-static doc *many_blocks(const char *path, size_t n)
+/* A store of n word-like documents with blocks of up to target bytes (0:
+ * a document a block; MULTI_BLOCK: a few hundred blocks for n = 2000). */
+static doc *many_blocks(const char *path, size_t n, size_t target)
 {
     doc *docs = calloc(n, sizeof *docs);
     cr_assert_not_null(docs);
     for (size_t i = 0; i < n; i++)
         make_text_doc(&docs[i], 300 + below(1500));
-    write_store(path, docs, n);
+    write_store_blocks(path, docs, n, target);
     return docs;
 }
 
@@ -710,15 +781,14 @@ typedef struct {
  * the store still opens, a fetch that reads the entry fails naming the
  * file and the entry's offset, every other fetch returns its document, and
  * check finds the entry. */
-Test(docstore, damaged_entry_fails_only_its_fetches, .timeout = 300)
+static void damage_one_entry(size_t target)
 {
-    seed_rng("damaged_entry_fails_only_its_fetches");
     make_tmpdir();
     size_t n = 2000;
     char good[128], bad[128];
     tmp_path(good, sizeof good, "good.sto");
     tmp_path(bad, sizeof bad, "bad.sto");
-    doc *docs = many_blocks(good, n);
+    doc *docs = many_blocks(good, n, target);
     size_t len;
     uint8_t *orig = read_file(good, &len);
     uint8_t *copy = malloc(len);
@@ -786,6 +856,13 @@ Test(docstore, damaged_entry_fails_only_its_fetches, .timeout = 300)
     remove_tmpdir();
 }
 
+Test(docstore, damaged_entry_fails_only_its_fetches, .timeout = 300)
+{
+    seed_rng("damaged_entry_fails_only_its_fetches");
+    damage_one_entry(0);           /* read directly */
+    damage_one_entry(MULTI_BLOCK); /* found by binary search */
+}
+
 /* Opening reads the tail only: a page of the block index that fails its
  * checksum is found by the fetches (and the check) that touch it, not at
  * open. */
@@ -797,7 +874,7 @@ Test(docstore, open_reads_only_the_tail, .timeout = 120)
     char good[128], bad[128];
     tmp_path(good, sizeof good, "good.sto");
     tmp_path(bad, sizeof bad, "bad.sto");
-    doc *docs = many_blocks(good, n);
+    doc *docs = many_blocks(good, n, MULTI_BLOCK);
     size_t len;
     uint8_t *file = read_file(good, &len);
     sto_layout l = layout_of(file, len);

@@ -536,3 +536,106 @@ Test(snippet, highlights_are_the_analyzer_terms_on_reuters)
     bl_analyzer_free(ref);
     free(file);
 }
+
+/* Words are matched against the query's terms by length first (lengths
+ * past 62 share one bucket): terms of 62, 63 and 64 bytes are each found,
+ * and a word of a shared length that is not a term is not. */
+Test(snippet, long_terms_at_the_length_bucket_edge)
+{
+    char w62[63], w63[64], w64[65], other64[65];
+    memset(w62, 'q', 62), w62[62] = 0;
+    memset(w63, 'q', 63), w63[63] = 0;
+    memset(w64, 'q', 64), w64[64] = 0;
+    memset(other64, 'z', 64), other64[64] = 0;
+    char text[512], query[256];
+    snprintf(text, sizeof text, "a %s b %s c %s d %s e", other64, w62, w64, w63);
+    snprintf(query, sizeof query, "%s OR %s OR %s", w64, w63, w62);
+    bl_snippet sn = make(query, text, strlen(text), 0);
+    cr_assert_eq(sn.nhighlights, 3, "%zu highlights in %s", sn.nhighlights, sn.text);
+    cr_assert_str_eq(hl(&sn, 0), w62);
+    cr_assert_str_eq(hl(&sn, 1), w64);
+    cr_assert_str_eq(hl(&sn, 2), w63);
+    bl_snippet_release(&sn);
+}
+
+/* Snippet and highlights of a and b are the same. */
+static void expect_same_snippet(const bl_snippet *a, const bl_snippet *b, const char *what)
+{
+    cr_assert_eq(a->len, b->len, "%s: %s | %s", what, a->text, b->text);
+    cr_assert_eq(memcmp(a->text, b->text, a->len), 0, "%s: %s | %s", what, a->text, b->text);
+    cr_assert_eq(a->nhighlights, b->nhighlights, "%s: %s", what, a->text);
+    for (size_t i = 0; i < a->nhighlights; i++) {
+        cr_assert(a->highlights[i].start == b->highlights[i].start &&
+                  a->highlights[i].end == b->highlights[i].end &&
+                  a->source_spans[i].start == b->source_spans[i].start &&
+                  a->source_spans[i].end == b->source_spans[i].end,
+                  "%s: highlight %zu differs", what, i);
+    }
+}
+
+/* Random words from a small vocabulary of related forms, so that texts
+ * share words and stems (what a context remembers), with a few fresh
+ * words each. */
+static size_t random_text(bl_rng *r, char *out, size_t cap, size_t nwords)
+{
+    static const char *vocab[] = {
+        "market", "markets", "marketing", "Marked", "sanction", "sanctions", "sanctioned",
+        "oil", "OIL", "prices", "price", "fell", "falling", "the", "of", "and", "U.S.",
+        "gold", "silver", "\"quoted\"", "exchange", "rate", "rates", "M\xC3\xBCnchen", "--",
+    };
+    size_t len = 0;
+    for (size_t i = 0; i < nwords && len + 40 < cap; i++) {
+        if (bl_rng_below(r, 10) == 0)
+            len += (size_t)snprintf(out + len, cap - len, "fresh%u ", bl_rng_below(r, 100000));
+        else
+            len += (size_t)snprintf(out + len, cap - len, "%s%s",
+                                    vocab[bl_rng_below(r, sizeof vocab / sizeof *vocab)],
+                                    bl_rng_below(r, 8) ? " " : ". ");
+    }
+    out[len] = 0;
+    return len;
+}
+
+/* A context gives, text after text, exactly what bl_snippet_make gives for
+ * each text alone: words remembered from earlier texts change nothing,
+ * also after the memo is full and starts again. */
+Test(snippet, context_matches_single_calls, .timeout = 120)
+{
+    static const char *queries[] = {
+        "market", "sanctions OR price", "\"oil prices\" -gold", "mark* rate",
+        "\"exchange rate*\"", "gold NOT silver", "fell \"the market\" munchen",
+    };
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("snippet/context_matches_single_calls"));
+    static char text[1 << 20];
+    for (size_t qi = 0; qi < sizeof queries / sizeof *queries; qi++) {
+        bl_qnode *q = NULL;
+        size_t err = 0;
+        cr_assert_eq(bl_query_parse(queries[qi], A, NULL, &q, &err), 0, "%s", queries[qi]);
+        bl_snippet_ctx *c;
+        cr_assert_eq(bl_snippet_ctx_new(&c, A, q), 0);
+        for (int t = 0; t < 60; t++) {
+            size_t len;
+            if (t == 30) {
+                /* More distinct words than the memo keeps. */
+                len = 0;
+                for (unsigned i = 0; i < 70000; i++)
+                    len += (size_t)snprintf(text + len, sizeof text - len, "w%u ", i);
+            } else {
+                len = random_text(&r, text, sizeof text, 20 + bl_rng_below(&r, 200));
+            }
+            size_t w = bl_rng_below(&r, 3) ? 0 : 1 + bl_rng_below(&r, 40);
+            bl_snippet got, want;
+            cr_assert_eq(bl_snippet_ctx_make(c, text, len, w, &got), 0);
+            cr_assert_eq(bl_snippet_make(A, q, text, len, w, &want), 0);
+            char what[128];
+            snprintf(what, sizeof what, "query '%s', text %d", queries[qi], t);
+            expect_same_snippet(&got, &want, what);
+            bl_snippet_release(&got);
+            bl_snippet_release(&want);
+        }
+        bl_snippet_ctx_free(c);
+        bl_qnode_free(q);
+    }
+    bl_snippet_ctx_free(NULL);
+}
