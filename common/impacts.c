@@ -147,6 +147,25 @@ size_t bl_impacts_encode(const bl_impact *v, size_t n, uint8_t *out)
     return k;
 }
 
+/* bl_reader_varint32, with the one- and two-byte forms (nearly every gap)
+ * read inline: pruning decodes a block's impacts per bound. */
+static inline int read_gap(bl_reader *r, uint32_t *v)
+{
+    if (r->end - r->p >= 2) {
+        if (!(r->p[0] & 0x80)) {
+            *v = r->p[0];
+            r->p += 1;
+            return 0;
+        }
+        if (!(r->p[1] & 0x80)) {
+            *v = (uint32_t)(r->p[0] & 0x7f) | (uint32_t)r->p[1] << 7;
+            r->p += 2;
+            return 0;
+        }
+    }
+    return bl_reader_varint32(r, v);
+}
+
 int bl_impacts_decode(const uint8_t *p, size_t avail, bl_impact *out, uint32_t *n,
                       size_t *used)
 {
@@ -158,7 +177,7 @@ int bl_impacts_decode(const uint8_t *p, size_t avail, bl_impact *out, uint32_t *
     uint64_t tf = 0, len = 0;
     for (uint32_t i = 0; i < count; i++) {
         uint32_t tf_gap, len_gap;
-        if (bl_reader_varint32(&r, &tf_gap) || bl_reader_varint32(&r, &len_gap))
+        if (read_gap(&r, &tf_gap) || read_gap(&r, &len_gap))
             return BL_ECORRUPT;
         /* the first tf is gap + 1, the first length the gap itself */
         tf += (uint64_t)tf_gap + 1;
