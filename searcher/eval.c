@@ -686,11 +686,49 @@ static double phrase_bm25_bound(const phrase_scorer *p, uint32_t tf, uint32_t le
     return p->bounded ? bm25(p->idf, tf, len, p->k1, p->b, p->avgdl) : INFINITY;
 }
 
+/* phrase_bound of a two-word phrase whose stretch [from, to] lies in one
+ * block of each word, from the blocks' impacts: a document holding the
+ * phrase f times holds each word at least f times, so each word's block
+ * has a pair (T, L) with T >= f and L <= the document's length, and the
+ * phrase scores at most BM25(min of the two T, max of the two L) for some
+ * choice of one pair per word. Returns 0 when the stretch spans blocks
+ * (*bound unset; the caller uses the corners). */
+static int phrase_pair_bound(phrase_scorer *p, uint32_t from, uint32_t to, double *bound)
+{
+    bl_impact a[BL_IMPACTS_MAX], b[BL_IMPACTS_MAX];
+    uint32_t la, lb, na, nb;
+    bl_posting_iter_shallow_impacts(p->its[0], from, &la, a, &na);
+    bl_posting_iter_shallow_impacts(p->its[1], from, &lb, b, &nb);
+    if (la == BL_DOC_END || lb == BL_DOC_END) {
+        *bound = 0.0; /* a word has nothing left */
+        return 1;
+    }
+    if (la < to || lb < to)
+        return 0;
+    double best = 0;
+    for (uint32_t i = 0; i < na; i++)
+        for (uint32_t j = 0; j < nb; j++) {
+            double s = phrase_bm25_bound(p, a[i].tf < b[j].tf ? a[i].tf : b[j].tf,
+                                         a[i].len > b[j].len ? a[i].len : b[j].len);
+            if (isnan(s)) {
+                *bound = s; /* it never prunes */
+                return 1;
+            }
+            best = s > best ? s : best;
+        }
+    *bound = best;
+    return 1;
+}
+
 /* A document holding the phrase holds each of its words at least as often,
- * and is at least as long as the shortest document of each word's block. */
+ * and is at least as long as the shortest document of each word's block
+ * (for two words, from their impacts when the stretch allows). */
 static double phrase_bound(scorer *s, uint32_t from, uint32_t to)
 {
     phrase_scorer *p = (phrase_scorer *)s;
+    double pair;
+    if (p->n == 2 && phrase_pair_bound(p, from, to, &pair))
+        return pair;
     uint32_t tf = UINT32_MAX, len = 0;
     for (size_t k = 0; k < p->n; k++) {
         uint32_t mt, ml;

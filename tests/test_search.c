@@ -1145,7 +1145,9 @@ Test(search, pruning_skips_what_cannot_reach_the_top)
  * document holds them 9 times and the others, short, once each; the top
  * documents (the first ten, mid-length, 10 times each) outscore both kinds
  * but not the corner (tf 9 in a short document). Bounds from the blocks'
- * impacts skip every block after the first; the corners skipped none. */
+ * impacts skip every block after the first; the corners skipped none. The
+ * phrase, whose bound combines one impact of each word, must give the
+ * exhaustive answer here too. */
 Test(search, pruning_skips_blocks_whose_corner_could_compete)
 {
     enum { NDOCS = 6000 };
@@ -1169,7 +1171,7 @@ Test(search, pruning_skips_blocks_whose_corner_could_compete)
     cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
     bl_analyzer *a;
     cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
-    static const char *const queries[] = {"oil", "oil OR gold", "oil gold"};
+    static const char *const queries[] = {"oil", "oil OR gold", "oil gold", "\"oil gold\""};
     for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
         uint64_t full;
         bl_results pr = pruned_and_exhaustive(idx, a, queries[i], 10, &full);
