@@ -842,7 +842,13 @@ typedef struct {
     prune_ctx *prune;
     uint32_t reg_from, reg_end;
     double reg_bound;
+    /* and_pair_bound's backoff: misses in a row, stretches left to wait,
+     * and the next wait */
+    uint32_t pair_misses, pair_wait, pair_backoff;
 } and_scorer;
+
+#define PAIR_TRIES 8
+#define PAIR_WAIT_MAX 1024
 
 static int excluded(and_scorer *a, uint32_t doc)
 {
@@ -910,14 +916,76 @@ static double and_score(scorer *s)
     return sum;
 }
 
-/* The sum of the positive kids' bounds; exclusions only remove documents. */
+/* and_bound of an AND of two plain words over a stretch in one block of
+ * each, from the blocks' impacts: a document holding both is dominated by
+ * one pair (T, L) of each word's block, so it holds each word at most T
+ * times and is at least as long as the greater L; it scores at most the
+ * best, over one pair per word, of the two BM25s at that length. That is
+ * below the sum of the words' own bounds when a word's best postings are
+ * in short documents and the other's in long ones. Returns 0 when it does
+ * not apply (the caller sums the kids' bounds). */
+static int and_pair_bound(and_scorer *a, uint32_t from, uint32_t to, double *bound)
+{
+    if (a->npos != 2 || a->pos[0]->ds.ops != &term_ops || a->pos[1]->ds.ops != &term_ops)
+        return 0;
+    const term_scorer *x = (const term_scorer *)a->pos[0], *y = (const term_scorer *)a->pos[1];
+    if (!x->bounded || !y->bounded)
+        return 0;
+    bl_impact u[BL_IMPACTS_MAX], v[BL_IMPACTS_MAX];
+    uint32_t lx, ly, nu, nv;
+    bl_posting_iter_shallow_impacts(x->it, from, &lx, u, &nu);
+    bl_posting_iter_shallow_impacts(y->it, from, &ly, v, &nv);
+    if (lx == BL_DOC_END || ly == BL_DOC_END) {
+        *bound = 0.0; /* a word has nothing left */
+        return 1;
+    }
+    if (lx < to || ly < to)
+        return 0;
+    double best = 0;
+    for (uint32_t i = 0; i < nu; i++)
+        for (uint32_t j = 0; j < nv; j++) {
+            uint32_t len = u[i].len > v[j].len ? u[i].len : v[j].len;
+            double s = bm25(x->idf, u[i].tf, len, x->k1, x->b, x->avgdl) +
+                       bm25(y->idf, v[j].tf, len, y->k1, y->b, y->avgdl);
+            if (isnan(s)) {
+                *bound = s; /* it never prunes */
+                return 1;
+            }
+            best = s > best ? s : best;
+        }
+    *bound = best;
+    return 1;
+}
+
+/* The sum of the positive kids' bounds (for two words, from their
+ * impacts when the stretch allows); exclusions only remove documents. */
 static double and_bound(scorer *s, uint32_t from, uint32_t to)
 {
     and_scorer *a = (and_scorer *)s;
     double sum = 0;
     for (size_t i = 0; i < a->npos; i++)
         sum += s_bound(a->pos[i], from, to);
-    return sum;
+    /* The tighter pair bound costs more: only when the sum cannot prune,
+     * and, after PAIR_TRIES in a row that did not prune either, only after
+     * a wait that doubles each time (up to PAIR_WAIT_MAX stretches). */
+    double pair;
+    if (!a->prune || cannot_compete(sum, a->prune))
+        return sum;
+    if (a->pair_wait) {
+        a->pair_wait--;
+        return sum;
+    }
+    if (!and_pair_bound(a, from, to, &pair))
+        return sum;
+    if (cannot_compete(pair, a->prune)) {
+        a->pair_misses = 0;
+        a->pair_backoff = 1;
+    } else if (++a->pair_misses == PAIR_TRIES) {
+        a->pair_misses = 0;
+        a->pair_wait = a->pair_backoff;
+        a->pair_backoff = a->pair_backoff < PAIR_WAIT_MAX ? 2 * a->pair_backoff : PAIR_WAIT_MAX;
+    }
+    return pair < sum ? pair : sum;
 }
 
 static uint32_t and_region_end(scorer *s, uint32_t target)
@@ -977,6 +1045,7 @@ static int and_prune(scorer *s, prune_ctx *p)
     a->prune = p;
     a->reg_from = BL_DOC_END; /* no stretch yet */
     a->reg_end = 0;
+    a->pair_backoff = 1;
     s->ds.ops = &and_pruned_ops;
     s->ds.doc = and_align_pruned(a, s->ds.doc);
     return 1;
