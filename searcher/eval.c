@@ -842,7 +842,7 @@ typedef struct {
     prune_ctx *prune;
     uint32_t reg_from, reg_end;
     double reg_bound;
-    /* and_pair_bound's backoff: misses in a row, stretches left to wait,
+    /* pair_bound's backoff: misses in a row, stretches left to wait,
      * and the next wait */
     uint32_t pair_misses, pair_wait, pair_backoff;
 } and_scorer;
@@ -916,19 +916,19 @@ static double and_score(scorer *s)
     return sum;
 }
 
-/* and_bound of an AND of two plain words over a stretch in one block of
- * each, from the blocks' impacts: a document holding both is dominated by
- * one pair (T, L) of each word's block, so it holds each word at most T
- * times and is at least as long as the greater L; it scores at most the
- * best, over one pair per word, of the two BM25s at that length. That is
- * below the sum of the words' own bounds when a word's best postings are
- * in short documents and the other's in long ones. Returns 0 when it does
- * not apply (the caller sums the kids' bounds). */
-static int and_pair_bound(and_scorer *a, uint32_t from, uint32_t to, double *bound)
+/* The bound of documents holding both plain words x and y in [from, to],
+ * when that stretch lies in one block of each, from the blocks' impacts: a
+ * document holding both is dominated by one pair (T, L) of each word's
+ * block, so it holds each word at most T times and is at least as long as
+ * the greater L; it scores at most the best, over one pair per word, of
+ * the two BM25s at that length. That is below the sum of the words' own
+ * bounds when one word's best postings are in short documents and the
+ * other's in long ones. Returns 0 when it does not apply. */
+static int pair_bound(scorer *sx, scorer *sy, uint32_t from, uint32_t to, double *bound)
 {
-    if (a->npos != 2 || a->pos[0]->ds.ops != &term_ops || a->pos[1]->ds.ops != &term_ops)
+    if (sx->ds.ops != &term_ops || sy->ds.ops != &term_ops)
         return 0;
-    const term_scorer *x = (const term_scorer *)a->pos[0], *y = (const term_scorer *)a->pos[1];
+    const term_scorer *x = (const term_scorer *)sx, *y = (const term_scorer *)sy;
     if (!x->bounded || !y->bounded)
         return 0;
     bl_impact u[BL_IMPACTS_MAX], v[BL_IMPACTS_MAX];
@@ -965,7 +965,7 @@ static double and_bound(scorer *s, uint32_t from, uint32_t to)
     double sum = 0;
     for (size_t i = 0; i < a->npos; i++)
         sum += s_bound(a->pos[i], from, to);
-    /* The tighter pair bound costs more: only when the sum cannot prune,
+    /* The tighter pair_bound costs more: only when the sum cannot prune,
      * and, after PAIR_TRIES in a row that did not prune either, only after
      * a wait that doubles each time (up to PAIR_WAIT_MAX stretches). */
     double pair;
@@ -975,7 +975,7 @@ static double and_bound(scorer *s, uint32_t from, uint32_t to)
         a->pair_wait--;
         return sum;
     }
-    if (!and_pair_bound(a, from, to, &pair))
+    if (a->npos != 2 || !pair_bound(a->pos[0], a->pos[1], from, to, &pair))
         return sum;
     if (cannot_compete(pair, a->prune)) {
         a->pair_misses = 0;
