@@ -1086,6 +1086,13 @@ static uint32_t tlist_len(const void *ctx, uint32_t doc)
     return ((const tlist *)ctx)->lens[doc];
 }
 
+/* gen_list, drawn again until the list has document lengths. */
+static void gen_list_with_lens(tlist *l, uint32_t n)
+{
+    for (gen_list(l, n); !l->lens; gen_list(l, n))
+        free_list(l);
+}
+
 /* min_len bounds scores for pruning: a block's or the dictionary's that is
  * above the true shortest length (forged, checksums resealed) is found by
  * the check that is given the lengths. */
@@ -1095,11 +1102,7 @@ Test(postings, check_finds_a_min_len_above_the_shortest_document)
     tmpfiles t;
     tmp_make(&t);
     tlist l;
-    do {
-        gen_list(&l, 1000);
-        if (!l.lens)
-            free_list(&l);
-    } while (!l.lens);
+    gen_list_with_lens(&l, 1000);
     write_lists(&t, &l, 1);
     bl_postings *p = open_postings(&t, 1);
     uint32_t end = l.docs[l.n - 1] + 1;
@@ -1140,11 +1143,7 @@ Test(postings, check_finds_impacts_below_a_posting)
         tmpfiles t;
         tmp_make(&t);
         tlist l;
-        do {
-            gen_list(&l, 3000);
-            if (!l.lens)
-                free_list(&l);
-        } while (!l.lens);
+        gen_list_with_lens(&l, 3000);
         write_lists(&t, &l, 1);
         bl_postings *p = open_postings(&t, 1);
         uint32_t end = l.docs[l.n - 1] + 1;

@@ -1140,6 +1140,38 @@ Test(search, pruning_skips_what_cannot_reach_the_top)
     free_articles(arts, NDOCS);
 }
 
+/* Indexes arts[0..ndocs) (one segment; frees them) and runs each query
+ * pruned and exhaustively (pruned_and_exhaustive checks they agree): the
+ * top ten must be documents 0 to 9, and pruning must have passed over all
+ * but at most two blocks' worth of the ndocs matches. */
+static void expect_first_ten_few_visited(bl_article *arts, size_t ndocs,
+                                         const char *const *queries, size_t nq)
+{
+    char *dir = bl_test_tmpdir();
+    cr_assert_eq(bl_test_build_index(dir, arts, ndocs, "english", ndocs), 0, "%s",
+                 bl_error_detail());
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
+    bl_analyzer *a;
+    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    for (size_t i = 0; i < nq; i++) {
+        uint64_t full;
+        bl_results pr = pruned_and_exhaustive(idx, a, queries[i], 10, &full);
+        cr_assert_eq(full, ndocs, "[%s]", queries[i]);
+        for (uint32_t d = 0; d < 10; d++)
+            cr_expect_eq(pr.hits[d].doc, d, "[%s] rank %u", queries[i], d);
+        cr_expect(pr.relation == BL_TOTAL_GTE, "[%s]", queries[i]);
+        cr_expect(pr.total <= 2 * BL_BLOCK_SIZE, "[%s]: %llu of %llu documents visited",
+                  queries[i], (unsigned long long)pr.total, (unsigned long long)full);
+        bl_results_release(&pr);
+    }
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+    free_articles(arts, ndocs);
+}
+
 /* Blocks whose corner (highest tf, shortest length) could reach the top
  * but whose postings cannot: in every block of "oil" and "gold", one long
  * document holds them 9 times and the others, short, once each; the top
@@ -1164,29 +1196,8 @@ Test(search, pruning_skips_blocks_whose_corner_could_compete)
         arts[i] = (bl_article){.title = strdup("x"), .title_len = 1, .text = text,
                                .text_len = len};
     }
-    char *dir = bl_test_tmpdir();
-    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS), 0, "%s",
-                 bl_error_detail());
-    bl_index *idx;
-    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
-    bl_analyzer *a;
-    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
     static const char *const queries[] = {"oil", "oil OR gold", "oil gold", "\"oil gold\""};
-    for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
-        uint64_t full;
-        bl_results pr = pruned_and_exhaustive(idx, a, queries[i], 10, &full);
-        cr_assert_eq(full, NDOCS, "[%s]", queries[i]);
-        for (uint32_t d = 0; d < 10; d++)
-            cr_expect_eq(pr.hits[d].doc, d, "[%s] rank %u", queries[i], d);
-        cr_expect(pr.total <= 2 * BL_BLOCK_SIZE, "[%s]: %llu of %llu documents visited",
-                  queries[i], (unsigned long long)pr.total, (unsigned long long)full);
-        bl_results_release(&pr);
-    }
-    bl_analyzer_free(a);
-    bl_index_close(idx);
-    bl_test_rmtree(dir);
-    free(dir);
-    free_articles(arts, NDOCS);
+    expect_first_ten_few_visited(arts, NDOCS, queries, sizeof queries / sizeof *queries);
 }
 
 /* An OR whose best documents hold both words, where no block of either
@@ -1208,30 +1219,8 @@ Test(search, pruning_walks_an_or_as_an_and_once_every_word_is_required)
         arts[i] = (bl_article){.title = strdup("x"), .title_len = 1, .text = strdup(text),
                                .text_len = strlen(text)};
     }
-    char *dir = bl_test_tmpdir();
-    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS), 0, "%s",
-                 bl_error_detail());
-    bl_index *idx;
-    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
-    bl_analyzer *a;
-    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
     static const char *const queries[] = {"oil OR gold", "gold OR oil", "oil OR gold OR nothing"};
-    for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
-        uint64_t full;
-        bl_results pr = pruned_and_exhaustive(idx, a, queries[i], 10, &full);
-        cr_assert_eq(full, NDOCS, "[%s]", queries[i]);
-        for (uint32_t d = 0; d < 10; d++)
-            cr_expect_eq(pr.hits[d].doc, d, "[%s] rank %u", queries[i], d);
-        cr_expect(pr.relation == BL_TOTAL_GTE, "[%s]", queries[i]);
-        cr_expect(pr.total <= 2 * BL_BLOCK_SIZE, "[%s]: %llu of %llu documents visited",
-                  queries[i], (unsigned long long)pr.total, (unsigned long long)full);
-        bl_results_release(&pr);
-    }
-    bl_analyzer_free(a);
-    bl_index_close(idx);
-    bl_test_rmtree(dir);
-    free(dir);
-    free_articles(arts, NDOCS);
+    expect_first_ten_few_visited(arts, NDOCS, queries, sizeof queries / sizeof *queries);
 }
 
 /* Equal scores go to the lower ids with pruning too: once k documents of
