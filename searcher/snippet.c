@@ -28,6 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Inlined: the words of a text are short, and a call would cost more
+ * than hashing one. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "buf.h"
@@ -268,9 +271,17 @@ static int starts_with(const uint8_t *p, size_t n, const char *prefix)
     return n >= k && memcmp(p, prefix, k) == 0;
 }
 
-/* Index of the token at position pos, or SIZE_MAX. */
-static size_t find_pos(const scratch *sc, uint64_t pos)
+/* Index of the token at position pos, or SIZE_MAX. Positions increase by
+ * at least one a token, so it is at index near + (pos - toks[near].pos) or
+ * before; that guess is right whenever no token was dropped between them
+ * (nearly always), and a binary search finds it otherwise. */
+static size_t find_pos(const scratch *sc, size_t near, uint64_t pos)
 {
+    if (pos >= sc->toks[near].pos) {
+        uint64_t ahead = pos - sc->toks[near].pos;
+        if (ahead < sc->ntoks - near && sc->toks[near + ahead].pos == pos)
+            return near + ahead;
+    }
     size_t lo = 0, hi = sc->ntoks;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -312,7 +323,7 @@ static int leaf_matches(const scratch *sc, const bl_qnode *l, size_t i,
                            (int64_t)l->positions[0];
             if (want < 0)
                 return 0;
-            size_t j = find_pos(sc, (uint64_t)want);
+            size_t j = find_pos(sc, i, (uint64_t)want);
             int prefix = l->prefix_last && k + 1 == l->nterms;
             if (j == SIZE_MAX ||
                 !(prefix ? prefix_matches(sc, &sc->toks[j], l->terms[k], l->last_stem)
@@ -445,14 +456,11 @@ static int word_cands(scratch *sc, const word *w)
 
 /* ---- tokens and their words ---------------------------------------- */
 
-/* FNV-1a, then a multiply so that the top bits are good: the words are
- * short, and this is the one hash every token pays. */
-static uint64_t word_hash(const char *p, size_t n)
+/* XXH3, inlined: the one hash every token pays, a few loads and multiplies
+ * for a short word (FNV-1a cost a multiply a byte). */
+static inline uint64_t word_hash(const char *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)p[i]) * 0x100000001b3u;
-    return h * 0x9E3779B97F4A7C15u;
+    return XXH3_64bits(p, n);
 }
 
 static size_t slot_of(const scratch *sc, uint64_t h)
@@ -631,6 +639,18 @@ static int event_cmp(const void *x, const void *y)
     return a->m < b->m ? -1 : a->m > b->m;
 }
 
+/* Sorts events by event_cmp. They mostly come in order already (matches
+ * are found token by token), and a check of that is cheaper than qsort. */
+static void sort_events(event *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        if (event_cmp(&v[i - 1], &v[i]) > 0) {
+            qsort(v, n, sizeof *v, event_cmp);
+            return;
+        }
+    }
+}
+
 /* Picks the first token *s of a window of w tokens (ntoks > w). */
 static int choose_window(const scratch *sc, size_t w, size_t *s_out)
 {
@@ -656,14 +676,15 @@ static int choose_window(const scratch *sc, size_t w, size_t *s_out)
         exits[nev] = (event){mt->first + 1, m};
         nev++;
     }
-    if (nev > 1) {
-        qsort(enters, nev, sizeof *enters, event_cmp);
-        qsort(exits, nev, sizeof *exits, event_cmp);
-    }
+    sort_events(enters, nev);
+    sort_events(exits, nev);
 
+    /* The counts change only at the keys of events: visit those starts
+     * alone. The first start of a run of equal counts is the one a visit of
+     * every start would keep (only a strictly better window replaces it). */
     size_t ie = 0, ix = 0, distinct = 0, total = 0;
     size_t best = 0, best_distinct = 0, best_total = 0;
-    for (size_t s = 0; s < nstarts; s++) {
+    for (size_t s = 0; s < nstarts;) {
         for (; ie < nev && enters[ie].key <= s; ie++) {
             if (count[sc->matches[enters[ie].m].leaf]++ == 0)
                 distinct++;
@@ -680,6 +701,12 @@ static int choose_window(const scratch *sc, size_t w, size_t *s_out)
         }
         if (ie == nev && ix == nev)
             break;
+        size_t next = SIZE_MAX;
+        if (ie < nev)
+            next = enters[ie].key;
+        if (ix < nev && exits[ix].key < next)
+            next = exits[ix].key;
+        s = next;
     }
 
     /* Starts that keep every match of the best window: [lo, hi]. Prefer
