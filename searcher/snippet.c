@@ -28,9 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Inlined: the words of a text are short, and a call would cost more
- * than hashing one. */
-#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "buf.h"
@@ -59,7 +56,7 @@ typedef struct {
 typedef struct {
     size_t norm, norm_len;    /* in the pool */
     size_t term, term_len;    /* in the pool */
-    uint64_t hash;            /* of the normalised form */
+    uint64_t key;             /* word_key() of the normalised form */
     size_t cand, ncand;       /* its candidate leaves: scratch.wcands[cand..+ncand) */
 } word;
 
@@ -456,15 +453,37 @@ static int word_cands(scratch *sc, const word *w)
 
 /* ---- tokens and their words ---------------------------------------- */
 
-/* XXH3, inlined: the one hash every token pays, a few loads and multiplies
- * for a short word (FNV-1a cost a multiply a byte). */
-static inline uint64_t word_hash(const char *p, size_t n)
+/* Longest word whose key is its bytes. */
+#define PACKED_MAX 8
+
+/* A word of up to PACKED_MAX bytes packed into an integer that, with the
+ * length, tells it apart from every other such word (two overlapping
+ * four-byte loads cover 4 to 8 bytes, three single bytes 1 to 3), so that
+ * finding it again needs no memcmp: most words of news text and tables are
+ * that short. A longer word's key is a hash of its bytes, compared too. */
+static inline uint64_t word_key(const char *p, size_t n)
 {
-    return XXH3_64bits(p, n);
+    uint32_t a, b;
+    if (n > PACKED_MAX)
+        return XXH3_64bits(p, n);
+    if (n >= 4) {
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        return (uint64_t)a << 32 | b;
+    }
+    if (n == 0)
+        return 0;
+    return (uint64_t)(uint8_t)p[0] << 16 | (uint64_t)(uint8_t)p[n / 2] << 8 | (uint8_t)p[n - 1];
 }
 
-static size_t slot_of(const scratch *sc, uint64_t h)
+/* Slot of a word in the table, from its key and length (splitmix64's
+ * finaliser: the top bits, which choose the slot, depend on every bit). */
+static size_t slot_of(const scratch *sc, uint64_t key, size_t n)
 {
+    uint64_t h = key + n * 0x9E3779B97F4A7C15u;
+    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9u;
+    h = (h ^ (h >> 27)) * 0x94D049BB133111EBu;
+    h ^= h >> 31;
     return (size_t)(h >> 32) & (sc->word_slots_cap - 1);
 }
 
@@ -479,7 +498,7 @@ static int grow_word_slots(scratch *sc)
     sc->word_slots = v;
     sc->word_slots_cap = cap;
     for (size_t i = 0; i < sc->nwords; i++) {
-        size_t j = slot_of(sc, sc->words[i].hash);
+        size_t j = slot_of(sc, sc->words[i].key, sc->words[i].norm_len);
         while (v[j])
             j = (j + 1) & (cap - 1);
         v[j] = i + 1;
@@ -500,16 +519,16 @@ static int pool_add(scratch *sc, const void *p, size_t n, size_t *at)
     return bl_buf_append(&sc->pool, p, n);
 }
 
-/* Adds the word norm[0..n) with hash h at table slot j; its term comes
+/* Adds the word norm[0..n) with key k at table slot j; its term comes
  * later (resolve_words). Errors: BL_ENOMEM. */
-static int add_word(scratch *sc, const char *norm, size_t n, uint64_t h, size_t j,
+static int add_word(scratch *sc, const char *norm, size_t n, uint64_t k, size_t j,
                     size_t *out)
 {
     if (grow((void **)&sc->words, &sc->capwords, sc->nwords + 1, sizeof *sc->words))
         return BL_ENOMEM;
     word *w = &sc->words[sc->nwords];
     memset(w, 0, sizeof *w);
-    w->hash = h;
+    w->key = k;
     w->norm_len = n;
     if (pool_add(sc, norm, n, &w->norm))
         return BL_ENOMEM;
@@ -523,16 +542,17 @@ static int word_of(scratch *sc, const char *norm, size_t n, size_t *out)
 {
     if ((sc->nwords + 1) * 2 > sc->word_slots_cap && grow_word_slots(sc))
         return BL_ENOMEM;
-    uint64_t h = word_hash(norm, n);
-    size_t j = slot_of(sc, h);
+    uint64_t k = word_key(norm, n);
+    size_t j = slot_of(sc, k, n);
     for (; sc->word_slots[j]; j = (j + 1) & (sc->word_slots_cap - 1)) {
         const word *w = &sc->words[sc->word_slots[j] - 1];
-        if (w->hash == h && w->norm_len == n && memcmp(sc->pool.data + w->norm, norm, n) == 0) {
+        if (w->key == k && w->norm_len == n &&
+            (n <= PACKED_MAX || memcmp(sc->pool.data + w->norm, norm, n) == 0)) {
             *out = sc->word_slots[j] - 1;
             return 0;
         }
     }
-    return add_word(sc, norm, n, h, j, out);
+    return add_word(sc, norm, n, k, j, out);
 }
 
 /* Gives every word its term and its candidate leaves. The analyzer's stem

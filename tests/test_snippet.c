@@ -732,3 +732,28 @@ Test(snippet, window_start_is_the_first_best_moved_back)
         bl_snippet_release(&sn);
     }
 }
+
+/* Words that differ in one byte, at every position of every length around
+ * the shortest words the word table tells apart by their packed bytes: only
+ * the query's own word is highlighted. */
+Test(snippet, words_differing_in_one_byte_stay_apart)
+{
+    for (size_t n = 1; n <= 12; n++) {
+        char base[16], text[4096] = "";
+        for (size_t i = 0; i < n; i++)
+            base[i] = (char)('1' + i % 9);
+        base[n] = 0;
+        for (size_t i = 0; i < n; i++) {
+            char v[16];
+            memcpy(v, base, n + 1);
+            v[i] = '0';
+            strcat(text, v);
+            strcat(text, " ");
+        }
+        strcat(text, base);
+        bl_snippet sn = make(base, text, strlen(text), 40);
+        cr_assert_eq(sn.nhighlights, 1, "length %zu: %s", n, sn.text);
+        cr_assert_str_eq(hl(&sn, 0), base);
+        bl_snippet_release(&sn);
+    }
+}
