@@ -69,7 +69,9 @@ struct bl_tokenizer {
     uint32_t next_position;
     size_t invalid;      /* bytes decoded as Windows-1252 */
     int fast;            /* skip_ascii_separators() and ascii_token() first (the default) */
-    char out[BL_TOKEN_MAX_BYTES + 1]; /* the token handed out */
+    /* The token handed out, and room for ascii_token() to store eight
+     * bytes at any length up to the limit. */
+    char out[BL_TOKEN_MAX_BYTES + 8];
     utf8proc_int32_t cps[CP_LIMIT];   /* code point path of the token */
 };
 
@@ -333,20 +335,37 @@ static inline int is_word_class(int k)
     return k == K_LETTER || k == K_DIGIT;
 }
 
-/* Eight spaces, as one word in either byte order. */
-#define SPACES8 0x2020202020202020u
-
-/* Spaces at the start of s[0..8), given that s[0] is one; w is the eight
- * bytes XOR SPACES8, not 0. */
-static inline size_t leading_spaces(const uint8_t *s, uint64_t w)
-{
+/* Eight bytes at a time (SWAR) where the first byte in memory is the low
+ * one and a count of trailing zero bits exists; elsewhere byte by byte. */
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    (void)s;
-    return (size_t)__builtin_ctzll(w) / 8;
+#define SWAR 1
+#else
+#define SWAR 0
+#endif
+
+#define ONES8 0x0101010101010101u
+#define HIGH8 0x8080808080808080u
+
+/* Bit 7 of each byte of the result is set when that byte of w is an ASCII
+ * letter or digit. The range checks add to the bytes' low seven bits only,
+ * so no sum carries into the next byte. */
+static inline uint64_t word_bytes8(uint64_t w)
+{
+    uint64_t x = w & ~HIGH8;
+    uint64_t l = x | 0x20 * ONES8; /* 'A'..'Z' become 'a'..'z'; digits keep bit 5 */
+    uint64_t digit = (x + (0x80 - '0') * ONES8) & ~(x + (0x7F - '9') * ONES8);
+    uint64_t letter = (l + (0x80 - 'a') * ONES8) & ~(l + (0x7F - 'z') * ONES8);
+    return (digit | letter) & ~w & HIGH8;
+}
+
+/* Index of the first byte whose bit 7 is set in m (not 0). */
+static inline size_t first_marked(uint64_t m)
+{
+#if SWAR
+    return (size_t)__builtin_ctzll(m) / 8;
 #else
     size_t i = 0;
-    (void)w;
-    while (s[i] == ' ')
+    while (!((m >> (8 * i)) & 0x80))
         i++;
     return i;
 #endif
@@ -354,25 +373,60 @@ static inline size_t leading_spaces(const uint8_t *s, uint64_t w)
 
 /* The first byte at or after p that is not an ASCII separator (nor ' . ,
  * which cannot start a token): a letter, a digit, a byte above 0x7F or the
- * end. Tables pad their columns with runs of spaces, passed eight bytes at
- * a time. */
+ * end. Tables pad their columns with runs of spaces: eight bytes at a time. */
 static size_t skip_ascii_separators(const uint8_t *s, size_t len, size_t p)
 {
+#if SWAR
+    while (len - p >= 8) {
+        uint64_t w;
+        memcpy(&w, s + p, 8);
+        uint64_t stop = word_bytes8(w) | (w & HIGH8);
+        if (stop)
+            return p + first_marked(stop);
+        p += 8;
+    }
+#endif
     while (p < len) {
-        uint8_t c = s[p];
-        if (c == ' ' && len - p >= 8 && s[p + 1] == ' ') {
-            uint64_t w;
-            memcpy(&w, s + p, 8);
-            w ^= SPACES8;
-            p += w ? leading_spaces(s + p, w) : 8;
-            continue;
-        }
-        int k = ascii_class[c];
+        int k = ascii_class[s[p]];
         if (is_word_class(k) || k == K_HIGH)
             break;
         p++;
     }
     return p;
+}
+
+/* Appends the run of ASCII letters and digits at s[*q] to out[*n], lower-
+ * cased, and moves both past it. Returns 0, or -1 when the run does not fit
+ * in BL_TOKEN_MAX_BYTES of output (*n <= BL_TOKEN_MAX_BYTES on entry; out
+ * has room for eight bytes past it). */
+static inline int copy_word_run(const uint8_t *s, size_t len, size_t *q, char *out,
+                                size_t *n)
+{
+    size_t i = *q, o = *n;
+#if SWAR
+    while (len - i >= 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t other = ~word_bytes8(w) & HIGH8;
+        size_t run = other ? first_marked(other) : 8;
+        if (o + run > BL_TOKEN_MAX_BYTES)
+            return -1;
+        w |= 0x20 * ONES8; /* lower case; '0'..'9' already have bit 5 */
+        memcpy(out + o, &w, 8);
+        i += run, o += run;
+        if (run < 8) {
+            *q = i, *n = o;
+            return 0;
+        }
+    }
+#endif
+    for (; i < len && is_word_class(ascii_class[s[i]]); i++) {
+        if (o == BL_TOKEN_MAX_BYTES)
+            return -1;
+        out[o++] = (char)(s[i] | 0x20);
+    }
+    *q = i, *n = o;
+    return 0;
 }
 
 /* The token that starts at the ASCII letter or digit s[p] when every byte
@@ -383,28 +437,27 @@ static size_t skip_ascii_separators(const uint8_t *s, size_t len, size_t p)
  * "1,001,900" is 1001900, "2.5"), writing it into out, and returns its end
  * with *olen set. Returns 0 when the general loop must decide: a byte above
  * 0x7F where it matters, a single letter before a period or a byte above 0x7F
- * (an abbreviation may start there), more than BL_TOKEN_MAX_BYTES of output.
+ * (an abbreviation may start there: one starts with a single letter, and
+ * the first letter of a token can be single only when a byte that is not
+ * an ASCII letter or digit follows), more than BL_TOKEN_MAX_BYTES of output.
  * News text and tables are mostly such tokens, and this loop costs a few
  * instructions a byte. */
 static size_t ascii_token(const uint8_t *s, size_t len, size_t p, char *out, size_t *olen)
 {
     size_t q = p, n = 0;
 
-    if (ascii_class[s[p]] == K_LETTER && p + 1 < len && (s[p + 1] >= 0x80 || s[p + 1] == '.'))
-        return 0;
     for (;;) {
-        /* A run of letters and digits, as long as the output has room. */
-        size_t room = BL_TOKEN_MAX_BYTES - n;
-        size_t stop = len - q > room ? q + room : len;
-        while (q < stop && is_word_class(ascii_class[s[q]]))
-            out[n++] = (char)(s[q++] | 0x20); /* '0'..'9' already have 0x20 set */
+        if (copy_word_run(s, len, &q, out, &n))
+            return 0; /* too long: dropped by the general loop */
         if (q == len)
             break;
         int k = ascii_class[s[q]];
         if (k == K_SEP)
             break;
-        if (k != K_APOS && k != K_POINT && k != K_COMMA)
-            return 0; /* a byte above 0x7F, or a run too long to keep */
+        if (k == K_HIGH)
+            return 0; /* a letter, mark or joiner to decode */
+        if (k == K_POINT && q - p == 1 && ascii_class[s[p]] == K_LETTER)
+            return 0; /* "U." may start an abbreviation */
         /* q > p: the token starts with a letter or digit, and a joiner is
          * only passed when one follows it. */
         if (q + 1 == len)
