@@ -6,9 +6,11 @@
  * compatibility decomposition, case folding and mark stripping), which is
  * what utf8proc_map() does internally, minus its malloc.
  *
- * A plain ASCII word whose neighbours cannot join it (most of news text)
- * is taken first by plain_ascii_token(), a loop over the class table that
- * gives the same token; anything else goes through the general loop.
+ * A token made of ASCII bytes, with ASCII bytes around its ' . , (most of
+ * news text and of its tables: "said", "1,001,900", "don't") is taken first
+ * by ascii_token(), a loop over the class table that gives the same token,
+ * after skip_ascii_separators() has passed the blanks and punctuation before
+ * it; anything else goes through the general loop.
  *
  * Two output paths share the general token loop:
  *  - bytes: while every normalised character is ASCII (plain English, and
@@ -41,6 +43,7 @@ enum {
     K_APOS,   /* U+0027, U+2019, U+02BC (and compatibility forms of ') */
     K_POINT,  /* '.' (and compatibility forms) */
     K_COMMA,  /* ',' (and compatibility forms) */
+    K_HIGH,   /* only in ascii_class: a byte above 0x7F, to be decoded */
 };
 
 /* Decomposed code points a token may collect before it is known to be too
@@ -65,17 +68,21 @@ struct bl_tokenizer {
     size_t pos;          /* next byte to look at */
     uint32_t next_position;
     size_t invalid;      /* bytes decoded as Windows-1252 */
-    int fast;            /* try plain_ascii_token() first (the default) */
-    char out[BL_TOKEN_MAX_BYTES + 1]; /* the token handed out */
+    int fast;            /* skip_ascii_separators() and ascii_token() first (the default) */
+    /* The token handed out, and room for ascii_token() to store eight
+     * bytes at any length up to the limit. */
+    char out[BL_TOKEN_MAX_BYTES + 8];
     utf8proc_int32_t cps[CP_LIMIT];   /* code point path of the token */
 };
 
 /* Classes of the ASCII bytes: letters, digits, ' . , and separators for
- * the rest, NUL and the control characters included. */
+ * the rest, NUL and the control characters included; K_HIGH for the bytes
+ * above 0x7F, so that loops over ASCII need one lookup a byte. */
 #define S K_SEP
 #define L K_LETTER
 #define D K_DIGIT
-static const uint8_t ascii_class[128] = {
+#define H K_HIGH
+static const uint8_t ascii_class[256] = {
     S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, /* 0x00 */
     S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, /* 0x10 */
     S, S, S, S, S, S, S, K_APOS, S, S, S, S, K_COMMA, S, K_POINT, S,
@@ -84,7 +91,16 @@ static const uint8_t ascii_class[128] = {
     L, L, L, L, L, L, L, L, L, L, L, S, S, S, S, S, /* 0x50 */
     S, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L, /* 0x60 */
     L, L, L, L, L, L, L, L, L, L, L, S, S, S, S, S, /* 0x70 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0x80 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0x90 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xA0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xB0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xC0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xD0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xE0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xF0 */
 };
+#undef H
 #undef S
 #undef L
 #undef D
@@ -314,41 +330,155 @@ static void finish_cps(bl_tokenizer *t, building *b)
     }
 }
 
-/* The token that starts at s[p] if it is a plain ASCII word, one that the
- * general loop below would read the same way without looking at anything
- * but its class table: a run of ASCII letters and digits, at most
- * BL_TOKEN_MAX_BYTES long, followed by the end of the text or by an ASCII
- * byte that cannot join it (a separator; ' . , when the rules of tokenizer.h
- * cannot apply, judged on the next byte when that is ASCII). Returns the end
- * of the run, or 0 when the general loop must decide (a non-ASCII byte next,
- * an over-long run, a possible join, a single letter before a period that
- * may start an abbreviation). News text is mostly such words, and this
- * loop costs a few instructions a byte. */
-static size_t plain_ascii_token(const uint8_t *s, size_t len, size_t p)
+static inline int is_word_class(int k)
 {
-    size_t q = p;
-    while (q < len && s[q] < 0x80 && (ascii_class[s[q]] == K_LETTER ||
-                                      ascii_class[s[q]] == K_DIGIT))
-        q++;
-    if (q - p > BL_TOKEN_MAX_BYTES)
-        return 0;
-    if (q == len)
-        return q;
-    if (s[q] >= 0x80)
-        return 0;
-    int next = ascii_class[s[q]], last = ascii_class[s[q - 1]];
-    if (next == K_SEP)
-        return q;
-    if (next == K_POINT && q - p == 1 && last == K_LETTER)
-        return 0; /* "U." may start an abbreviation */
-    if (q + 1 == len)
-        return q; /* nothing after ' . , to join with */
-    if (s[q + 1] >= 0x80)
-        return 0;
-    int after = ascii_class[s[q + 1]];
-    if (next == K_APOS)
-        return last == K_LETTER && after == K_LETTER ? 0 : q;
-    return last == K_DIGIT && after == K_DIGIT ? 0 : q; /* '.' or ',' */
+    return k == K_LETTER || k == K_DIGIT;
+}
+
+/* Eight bytes at a time (SWAR) where the first byte in memory is the low
+ * one and a count of trailing zero bits exists; elsewhere byte by byte. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR 1
+#else
+#define SWAR 0
+#endif
+
+#define ONES8 0x0101010101010101u
+#define HIGH8 0x8080808080808080u
+
+/* Bit 7 of each byte of the result is set when that byte of w is an ASCII
+ * letter or digit. The range checks add to the bytes' low seven bits only,
+ * so no sum carries into the next byte. */
+static inline uint64_t word_bytes8(uint64_t w)
+{
+    uint64_t x = w & ~HIGH8;
+    uint64_t l = x | 0x20 * ONES8; /* 'A'..'Z' become 'a'..'z'; digits keep bit 5 */
+    uint64_t digit = (x + (0x80 - '0') * ONES8) & ~(x + (0x7F - '9') * ONES8);
+    uint64_t letter = (l + (0x80 - 'a') * ONES8) & ~(l + (0x7F - 'z') * ONES8);
+    return (digit | letter) & ~w & HIGH8;
+}
+
+/* Index of the first byte whose bit 7 is set in m (not 0). */
+static inline size_t first_marked(uint64_t m)
+{
+#if SWAR
+    return (size_t)__builtin_ctzll(m) / 8;
+#else
+    size_t i = 0;
+    while (!((m >> (8 * i)) & 0x80))
+        i++;
+    return i;
+#endif
+}
+
+/* The first byte at or after p that is not an ASCII separator (nor ' . ,
+ * which cannot start a token): a letter, a digit, a byte above 0x7F or the
+ * end. Tables pad their columns with runs of spaces: eight bytes at a time. */
+static size_t skip_ascii_separators(const uint8_t *s, size_t len, size_t p)
+{
+#if SWAR
+    while (len - p >= 8) {
+        uint64_t w;
+        memcpy(&w, s + p, 8);
+        uint64_t stop = word_bytes8(w) | (w & HIGH8);
+        if (stop)
+            return p + first_marked(stop);
+        p += 8;
+    }
+#endif
+    while (p < len) {
+        int k = ascii_class[s[p]];
+        if (is_word_class(k) || k == K_HIGH)
+            break;
+        p++;
+    }
+    return p;
+}
+
+/* Appends the run of ASCII letters and digits at s[*q] to out[*n], lower-
+ * cased, and moves both past it. Returns 0, or -1 when the run does not fit
+ * in BL_TOKEN_MAX_BYTES of output (*n <= BL_TOKEN_MAX_BYTES on entry; out
+ * has room for eight bytes past it). */
+static inline int copy_word_run(const uint8_t *s, size_t len, size_t *q, char *out,
+                                size_t *n)
+{
+    size_t i = *q, o = *n;
+#if SWAR
+    while (len - i >= 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t other = ~word_bytes8(w) & HIGH8;
+        size_t run = other ? first_marked(other) : 8;
+        if (o + run > BL_TOKEN_MAX_BYTES)
+            return -1;
+        w |= 0x20 * ONES8; /* lower case; '0'..'9' already have bit 5 */
+        memcpy(out + o, &w, 8);
+        i += run, o += run;
+        if (run < 8) {
+            *q = i, *n = o;
+            return 0;
+        }
+    }
+#endif
+    for (; i < len && is_word_class(ascii_class[s[i]]); i++) {
+        if (o == BL_TOKEN_MAX_BYTES)
+            return -1;
+        out[o++] = (char)(s[i] | 0x20);
+    }
+    *q = i, *n = o;
+    return 0;
+}
+
+/* The token that starts at the ASCII letter or digit s[p] when every byte
+ * the general loop below would look at to read it is ASCII: its letters and
+ * digits, the ' . , inside it and the bytes on either side of each of them.
+ * Reads it the way that loop does (letters lower-cased, an apostrophe kept
+ * between letters, a period kept and a comma dropped between digits: "don't",
+ * "1,001,900" is 1001900, "2.5"), writing it into out, and returns its end
+ * with *olen set. Returns 0 when the general loop must decide: a byte above
+ * 0x7F where it matters, a single letter before a period or a byte above 0x7F
+ * (an abbreviation may start there: one starts with a single letter, and
+ * the first letter of a token can be single only when a byte that is not
+ * an ASCII letter or digit follows), more than BL_TOKEN_MAX_BYTES of output.
+ * News text and tables are mostly such tokens, and this loop costs a few
+ * instructions a byte. */
+static size_t ascii_token(const uint8_t *s, size_t len, size_t p, char *out, size_t *olen)
+{
+    size_t q = p, n = 0;
+
+    for (;;) {
+        if (copy_word_run(s, len, &q, out, &n))
+            return 0; /* too long: dropped by the general loop */
+        if (q == len)
+            break;
+        int k = ascii_class[s[q]];
+        if (k == K_SEP)
+            break;
+        if (k == K_HIGH)
+            return 0; /* a letter, mark or joiner to decode */
+        if (k == K_POINT && q - p == 1 && ascii_class[s[p]] == K_LETTER)
+            return 0; /* "U." may start an abbreviation */
+        /* q > p: the token starts with a letter or digit, and a joiner is
+         * only passed when one follows it. */
+        if (q + 1 == len)
+            break; /* nothing after ' . , to join with */
+        int last = ascii_class[s[q - 1]], after = ascii_class[s[q + 1]];
+        if (after == K_HIGH)
+            return 0;
+        if (k == K_APOS ? last == K_LETTER && after == K_LETTER
+                        : last == K_DIGIT && after == K_DIGIT) {
+            if (k != K_COMMA) {
+                if (n == BL_TOKEN_MAX_BYTES)
+                    return 0;
+                out[n++] = (char)s[q];
+            }
+            q++;
+            continue;
+        }
+        break;
+    }
+    *olen = n;
+    return q;
 }
 
 int bl_tokenizer_new(bl_tokenizer **out)
@@ -381,126 +511,151 @@ void bl_tokenizer_reset(bl_tokenizer *t, const char *text, size_t len,
     t->invalid = 0;
 }
 
-int bl_tokenizer_next(bl_tokenizer *t, bl_token *tok)
+/* Out of line, so that the fast path of bl_tokenizer_next() stays a small
+ * function that saves few registers: most tokens never come here. */
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
+
+/* What general_token() found. */
+enum { GOT_END = 0, GOT_TOKEN = 1, GOT_NOTHING = 2 };
+
+/* Reads the token at the first letter or digit at or after t->pos with the
+ * general loop. Returns GOT_TOKEN, GOT_END, or GOT_NOTHING when the token
+ * was dropped (over-long, or nothing left after normalisation) and t->pos
+ * moved past it. */
+static NOINLINE int general_token(bl_tokenizer *t, bl_token *tok)
 {
     const uint8_t *s = t->text;
     size_t len = t->len, p = t->pos;
+    size_t start, n, stop;
+    int32_t cp;
+    int k, bad, last, in_abbrev;
+    building b = {0, 0, 0, 0, 0};
 
+    /* Skip to the first letter or digit. */
     for (;;) {
-        size_t start, n, stop;
-        int32_t cp;
-        int k, bad, last, in_abbrev;
-        building b = {0, 0, 0, 0, 0};
+        if (p >= len) {
+            t->pos = p;
+            return GOT_END;
+        }
+        if (s[p] < 0x80) {
+            k = ascii_class[s[p]];
+            if (k == K_LETTER || k == K_DIGIT)
+                break;
+            p++;
+            continue;
+        }
+        n = decode(s + p, len - p, &cp, &bad);
+        k = classify(cp);
+        if (k == K_LETTER || k == K_DIGIT)
+            break; /* the token loop counts it */
+        t->invalid += (size_t)bad;
+        p += n;
+    }
 
-        /* Skip to the first letter or digit. */
-        for (;;) {
-            if (p >= len) {
-                t->pos = p;
-                return 0;
-            }
-            if (s[p] < 0x80) {
-                k = ascii_class[s[p]];
-                if (k == K_LETTER || k == K_DIGIT)
-                    break;
+    /* Collect the token. last is the class of its last letter or digit,
+     * so a mark after a letter still lets an apostrophe join. An
+     * abbreviation is collected up to its end, its periods dropped. */
+    start = p;
+    last = K_SEP;
+    stop = k == K_LETTER ? abbreviation_end(s, len, p) : 0;
+    in_abbrev = stop != 0;
+    if (!in_abbrev)
+        stop = len;
+    while (p < stop) {
+        uint8_t c = s[p];
+        if (c < 0x80) {
+            k = ascii_class[c];
+            if (k == K_LETTER) {
+                put_ascii(t, &b, c | 0x20);
+                last = K_LETTER;
                 p++;
                 continue;
             }
+            if (k == K_DIGIT) {
+                put_ascii(t, &b, c);
+                last = K_DIGIT;
+                p++;
+                continue;
+            }
+            cp = c;
+            n = 1;
+            bad = 0;
+        } else {
             n = decode(s + p, len - p, &cp, &bad);
             k = classify(cp);
-            if (k == K_LETTER || k == K_DIGIT)
-                break; /* the token loop counts it */
-            t->invalid += (size_t)bad;
-            p += n;
         }
-
-        /* A plain ASCII word: lower-cased as the loop below would ('0'..'9'
-         * already have bit 0x20 set). */
-        size_t plain = t->fast && s[p] < 0x80 ? plain_ascii_token(s, len, p) : 0;
-        if (plain) {
-            for (size_t i = p; i < plain; i++)
-                t->out[i - p] = (char)(s[i] | 0x20);
-            t->out[plain - p] = '\0';
-            t->pos = plain;
-            tok->text = t->out;
-            tok->len = plain - p;
-            tok->position = t->next_position++;
-            tok->start = p;
-            tok->end = plain;
-            return 1;
+        if (k == K_LETTER || k == K_DIGIT) {
+            put_cp(t, &b, cp);
+            last = k;
+        } else if (k == K_MARK) {
+            /* stripped by normalisation */
+        } else if (k == K_APOS && last == K_LETTER &&
+                   class_at(s, len, p + n) == K_LETTER) {
+            put_ascii(t, &b, '\'');
+        } else if ((k == K_POINT || k == K_COMMA) && last == K_DIGIT &&
+                   class_at(s, len, p + n) == K_DIGIT) {
+            if (k == K_POINT)
+                put_ascii(t, &b, '.');
+        } else if (k == K_POINT && in_abbrev) {
+            /* dropped: "U.S." is us */
+        } else {
+            break;
         }
+        t->invalid += (size_t)bad;
+        p += n;
+    }
 
-        /* Collect the token. last is the class of its last letter or digit,
-         * so a mark after a letter still lets an apostrophe join. An
-         * abbreviation is collected up to its end, its periods dropped. */
-        start = p;
-        last = K_SEP;
-        stop = k == K_LETTER ? abbreviation_end(s, len, p) : 0;
-        in_abbrev = stop != 0;
-        if (!in_abbrev)
-            stop = len;
-        while (p < stop) {
-            uint8_t c = s[p];
-            if (c < 0x80) {
-                k = ascii_class[c];
-                if (k == K_LETTER) {
-                    put_ascii(t, &b, c | 0x20);
-                    last = K_LETTER;
-                    p++;
-                    continue;
-                }
-                if (k == K_DIGIT) {
-                    put_ascii(t, &b, c);
-                    last = K_DIGIT;
-                    p++;
-                    continue;
-                }
-                cp = c;
-                n = 1;
-                bad = 0;
-            } else {
-                n = decode(s + p, len - p, &cp, &bad);
-                k = classify(cp);
-            }
-            if (k == K_LETTER || k == K_DIGIT) {
-                put_cp(t, &b, cp);
-                last = k;
-            } else if (k == K_MARK) {
-                /* stripped by normalisation */
-            } else if (k == K_APOS && last == K_LETTER &&
-                       class_at(s, len, p + n) == K_LETTER) {
-                put_ascii(t, &b, '\'');
-            } else if ((k == K_POINT || k == K_COMMA) && last == K_DIGIT &&
-                       class_at(s, len, p + n) == K_DIGIT) {
-                if (k == K_POINT)
-                    put_ascii(t, &b, '.');
-            } else if (k == K_POINT && in_abbrev) {
-                /* dropped: "U.S." is us */
-            } else {
-                break;
-            }
-            t->invalid += (size_t)bad;
-            p += n;
-        }
-
-        if (b.on_cps && !b.too_long)
-            finish_cps(t, &b);
-        if (b.too_long) {
-            /* Dropped, but it still takes its position so that a phrase
-             * cannot match across it. */
-            t->next_position++;
-            continue;
-        }
-        if (b.olen == 0)
-            continue; /* nothing left after normalisation: not a word */
-
-        t->out[b.olen] = '\0';
+    if (b.on_cps && !b.too_long)
+        finish_cps(t, &b);
+    if (b.too_long) {
+        /* Dropped, but it still takes its position so that a phrase
+         * cannot match across it. */
+        t->next_position++;
         t->pos = p;
-        tok->text = t->out;
-        tok->len = b.olen;
-        tok->position = t->next_position++;
-        tok->start = start;
-        tok->end = p;
-        return 1;
+        return GOT_NOTHING;
+    }
+    if (b.olen == 0) {
+        t->pos = p; /* nothing left after normalisation: not a word */
+        return GOT_NOTHING;
+    }
+
+    t->out[b.olen] = '\0';
+    t->pos = p;
+    tok->text = t->out;
+    tok->len = b.olen;
+    tok->position = t->next_position++;
+    tok->start = start;
+    tok->end = p;
+    return GOT_TOKEN;
+}
+
+int bl_tokenizer_next(bl_tokenizer *t, bl_token *tok)
+{
+    for (;;) {
+        if (t->fast) {
+            /* A token of ASCII bytes read without the general loop. */
+            const uint8_t *s = t->text;
+            size_t len = t->len, p = skip_ascii_separators(s, len, t->pos), olen = 0;
+            size_t end = p < len && s[p] < 0x80 ? ascii_token(s, len, p, t->out, &olen) : 0;
+            t->pos = p;
+            if (end) {
+                t->out[olen] = '\0';
+                t->pos = end;
+                tok->text = t->out;
+                tok->len = olen;
+                tok->position = t->next_position++;
+                tok->start = p;
+                tok->end = end;
+                return 1;
+            }
+        }
+        int r = general_token(t, tok);
+        if (r != GOT_NOTHING)
+            return r;
     }
 }
 

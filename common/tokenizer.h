@@ -75,7 +75,7 @@ void bl_tokenizer_reset(bl_tokenizer *t, const char *text, size_t len,
  * so it never does). tok->text is borrowed until the next call on t. */
 int bl_tokenizer_next(bl_tokenizer *t, bl_token *tok);
 
-/* Turns the plain-ASCII fast path on (the default) or off. Both paths give
+/* Turns the ASCII fast path on (the default) or off. Both paths give
  * the same tokens; off, every token goes through the general loop, which
  * tests use as the reference for the fast one. */
 void bl_tokenizer_set_fast_path(bl_tokenizer *t, int on);

@@ -56,7 +56,7 @@ typedef struct {
 typedef struct {
     size_t norm, norm_len;    /* in the pool */
     size_t term, term_len;    /* in the pool */
-    uint64_t hash;            /* of the normalised form */
+    uint64_t key;             /* word_key() of the normalised form */
     size_t cand, ncand;       /* its candidate leaves: scratch.wcands[cand..+ncand) */
 } word;
 
@@ -268,9 +268,17 @@ static int starts_with(const uint8_t *p, size_t n, const char *prefix)
     return n >= k && memcmp(p, prefix, k) == 0;
 }
 
-/* Index of the token at position pos, or SIZE_MAX. */
-static size_t find_pos(const scratch *sc, uint64_t pos)
+/* Index of the token at position pos, or SIZE_MAX. Positions increase by
+ * at least one a token, so it is at index near + (pos - toks[near].pos) or
+ * before; that guess is right whenever no token was dropped between them
+ * (nearly always), and a binary search finds it otherwise. */
+static size_t find_pos(const scratch *sc, size_t near, uint64_t pos)
 {
+    if (pos >= sc->toks[near].pos) {
+        uint64_t ahead = pos - sc->toks[near].pos;
+        if (ahead < sc->ntoks - near && sc->toks[near + ahead].pos == pos)
+            return near + ahead;
+    }
     size_t lo = 0, hi = sc->ntoks;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -312,7 +320,7 @@ static int leaf_matches(const scratch *sc, const bl_qnode *l, size_t i,
                            (int64_t)l->positions[0];
             if (want < 0)
                 return 0;
-            size_t j = find_pos(sc, (uint64_t)want);
+            size_t j = find_pos(sc, i, (uint64_t)want);
             int prefix = l->prefix_last && k + 1 == l->nterms;
             if (j == SIZE_MAX ||
                 !(prefix ? prefix_matches(sc, &sc->toks[j], l->terms[k], l->last_stem)
@@ -445,18 +453,37 @@ static int word_cands(scratch *sc, const word *w)
 
 /* ---- tokens and their words ---------------------------------------- */
 
-/* FNV-1a, then a multiply so that the top bits are good: the words are
- * short, and this is the one hash every token pays. */
-static uint64_t word_hash(const char *p, size_t n)
+/* Longest word whose key is its bytes. */
+#define PACKED_MAX 8
+
+/* A word of up to PACKED_MAX bytes packed into an integer that, with the
+ * length, tells it apart from every other such word (two overlapping
+ * four-byte loads cover 4 to 8 bytes, three single bytes 1 to 3), so that
+ * finding it again needs no memcmp: most words of news text and tables are
+ * that short. A longer word's key is a hash of its bytes, compared too. */
+static inline uint64_t word_key(const char *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)p[i]) * 0x100000001b3u;
-    return h * 0x9E3779B97F4A7C15u;
+    uint32_t a, b;
+    if (n > PACKED_MAX)
+        return XXH3_64bits(p, n);
+    if (n >= 4) {
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        return (uint64_t)a << 32 | b;
+    }
+    if (n == 0)
+        return 0;
+    return (uint64_t)(uint8_t)p[0] << 16 | (uint64_t)(uint8_t)p[n / 2] << 8 | (uint8_t)p[n - 1];
 }
 
-static size_t slot_of(const scratch *sc, uint64_t h)
+/* Slot of a word in the table, from its key and length (splitmix64's
+ * finaliser: the top bits, which choose the slot, depend on every bit). */
+static size_t slot_of(const scratch *sc, uint64_t key, size_t n)
 {
+    uint64_t h = key + n * 0x9E3779B97F4A7C15u;
+    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9u;
+    h = (h ^ (h >> 27)) * 0x94D049BB133111EBu;
+    h ^= h >> 31;
     return (size_t)(h >> 32) & (sc->word_slots_cap - 1);
 }
 
@@ -471,7 +498,7 @@ static int grow_word_slots(scratch *sc)
     sc->word_slots = v;
     sc->word_slots_cap = cap;
     for (size_t i = 0; i < sc->nwords; i++) {
-        size_t j = slot_of(sc, sc->words[i].hash);
+        size_t j = slot_of(sc, sc->words[i].key, sc->words[i].norm_len);
         while (v[j])
             j = (j + 1) & (cap - 1);
         v[j] = i + 1;
@@ -492,16 +519,16 @@ static int pool_add(scratch *sc, const void *p, size_t n, size_t *at)
     return bl_buf_append(&sc->pool, p, n);
 }
 
-/* Adds the word norm[0..n) with hash h at table slot j; its term comes
+/* Adds the word norm[0..n) with key k at table slot j; its term comes
  * later (resolve_words). Errors: BL_ENOMEM. */
-static int add_word(scratch *sc, const char *norm, size_t n, uint64_t h, size_t j,
+static int add_word(scratch *sc, const char *norm, size_t n, uint64_t k, size_t j,
                     size_t *out)
 {
     if (grow((void **)&sc->words, &sc->capwords, sc->nwords + 1, sizeof *sc->words))
         return BL_ENOMEM;
     word *w = &sc->words[sc->nwords];
     memset(w, 0, sizeof *w);
-    w->hash = h;
+    w->key = k;
     w->norm_len = n;
     if (pool_add(sc, norm, n, &w->norm))
         return BL_ENOMEM;
@@ -515,16 +542,17 @@ static int word_of(scratch *sc, const char *norm, size_t n, size_t *out)
 {
     if ((sc->nwords + 1) * 2 > sc->word_slots_cap && grow_word_slots(sc))
         return BL_ENOMEM;
-    uint64_t h = word_hash(norm, n);
-    size_t j = slot_of(sc, h);
+    uint64_t k = word_key(norm, n);
+    size_t j = slot_of(sc, k, n);
     for (; sc->word_slots[j]; j = (j + 1) & (sc->word_slots_cap - 1)) {
         const word *w = &sc->words[sc->word_slots[j] - 1];
-        if (w->hash == h && w->norm_len == n && memcmp(sc->pool.data + w->norm, norm, n) == 0) {
+        if (w->key == k && w->norm_len == n &&
+            (n <= PACKED_MAX || memcmp(sc->pool.data + w->norm, norm, n) == 0)) {
             *out = sc->word_slots[j] - 1;
             return 0;
         }
     }
-    return add_word(sc, norm, n, h, j, out);
+    return add_word(sc, norm, n, k, j, out);
 }
 
 /* Gives every word its term and its candidate leaves. The analyzer's stem
@@ -631,6 +659,18 @@ static int event_cmp(const void *x, const void *y)
     return a->m < b->m ? -1 : a->m > b->m;
 }
 
+/* Sorts events by event_cmp. They mostly come in order already (matches
+ * are found token by token), and a check of that is cheaper than qsort. */
+static void sort_events(event *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        if (event_cmp(&v[i - 1], &v[i]) > 0) {
+            qsort(v, n, sizeof *v, event_cmp);
+            return;
+        }
+    }
+}
+
 /* Picks the first token *s of a window of w tokens (ntoks > w). */
 static int choose_window(const scratch *sc, size_t w, size_t *s_out)
 {
@@ -656,14 +696,15 @@ static int choose_window(const scratch *sc, size_t w, size_t *s_out)
         exits[nev] = (event){mt->first + 1, m};
         nev++;
     }
-    if (nev > 1) {
-        qsort(enters, nev, sizeof *enters, event_cmp);
-        qsort(exits, nev, sizeof *exits, event_cmp);
-    }
+    sort_events(enters, nev);
+    sort_events(exits, nev);
 
+    /* The counts change only at the keys of events: visit those starts
+     * alone. The first start of a run of equal counts is the one a visit of
+     * every start would keep (only a strictly better window replaces it). */
     size_t ie = 0, ix = 0, distinct = 0, total = 0;
     size_t best = 0, best_distinct = 0, best_total = 0;
-    for (size_t s = 0; s < nstarts; s++) {
+    for (size_t s = 0; s < nstarts;) {
         for (; ie < nev && enters[ie].key <= s; ie++) {
             if (count[sc->matches[enters[ie].m].leaf]++ == 0)
                 distinct++;
@@ -680,6 +721,12 @@ static int choose_window(const scratch *sc, size_t w, size_t *s_out)
         }
         if (ie == nev && ix == nev)
             break;
+        size_t next = SIZE_MAX;
+        if (ie < nev)
+            next = enters[ie].key;
+        if (ix < nev && exits[ix].key < next)
+            next = exits[ix].key;
+        s = next;
     }
 
     /* Starts that keep every match of the best window: [lo, hi]. Prefer

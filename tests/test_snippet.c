@@ -9,6 +9,7 @@
 #include "helpers.h"
 #include "query.h"
 #include "snippet.h"
+#include "tokenizer.h"
 
 static bl_analyzer *A;
 
@@ -638,4 +639,121 @@ Test(snippet, context_matches_single_calls, .timeout = 120)
         bl_qnode_free(q);
     }
     bl_snippet_ctx_free(NULL);
+}
+
+/* A phrase's later words are found by position: past dropped over-long
+ * tokens (which keep their position, so the phrase does not match across
+ * one) and with the tokens' positions running ahead of their indexes. */
+Test(snippet, phrase_found_by_position_past_dropped_tokens)
+{
+    char lng[BL_TOKEN_MAX_BYTES + 8];
+    memset(lng, 'x', sizeof lng - 1);
+    lng[sizeof lng - 1] = 0;
+    char text[1024];
+    snprintf(text, sizeof text, "%s %s wagner %s group then wagner group ends", lng, lng, lng);
+    bl_snippet sn = make("\"wagner group\"", text, strlen(text), 0);
+    cr_assert_eq(sn.nhighlights, 1, "%s", sn.text);
+    cr_assert_str_eq(hl(&sn, 0), "wagner group");
+    cr_assert(strstr(sn.text, "then wagner group ends") != NULL, "%s", sn.text);
+    bl_snippet_release(&sn);
+}
+
+/* Random texts of words and single spaces: the window starts exactly where
+ * the rule says. The best start is the first with the most distinct query
+ * words, then the most matches; it then moves back, keeping every match it
+ * covers, to show up to five tokens before its first match. */
+Test(snippet, window_start_is_the_first_best_moved_back)
+{
+    static const char *vocab[] = {"cat", "dog", "fish", "bird", "tree", "rock", "lake", "hill"};
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("snippet/window_start_is_the_first_best_moved_back"));
+    for (int iter = 0; iter < 400; iter++) {
+        int n = 1 + (int)bl_rng_below(&r, 150), w = 1 + (int)bl_rng_below(&r, 25);
+        int nq = 1 + (int)bl_rng_below(&r, 3), words[150], inq[8] = {0};
+        char text[1200] = "", query[64] = "";
+        for (int i = 0; i < n; i++) {
+            words[i] = (int)bl_rng_below(&r, 8);
+            strcat(text, vocab[words[i]]);
+            strcat(text, " ");
+        }
+        for (int i = 0; i < nq; i++) {
+            int v = (int)bl_rng_below(&r, 8);
+            inq[v] = 1;
+            strcat(query, vocab[v]);
+            strcat(query, " OR ");
+        }
+        query[strlen(query) - 4] = 0;
+
+        int s = 0, starts = n > w ? n - w + 1 : 1;
+        if (n > w) {
+            int best = 0, best_d = 0, best_t = 0;
+            for (int b = 0; b < starts; b++) {
+                int seen[8] = {0}, d = 0, t = 0;
+                for (int i = b; i < b + w; i++)
+                    if (inq[words[i]]) {
+                        t++;
+                        d += !seen[words[i]]++;
+                    }
+                if (d > best_d || (d == best_d && t > best_t))
+                    best = b, best_d = d, best_t = t;
+            }
+            int lo = 0, hi = -1;
+            for (int i = best; i < best + w; i++) {
+                if (!inq[words[i]])
+                    continue;
+                if (i + 1 - w > lo)
+                    lo = i + 1 - w;
+                if (hi < 0)
+                    hi = i;
+            }
+            s = best;
+            if (hi >= 0) {
+                if (hi > starts - 1)
+                    hi = starts - 1;
+                s = hi >= 5 ? hi - 5 : 0;
+                if (s < lo)
+                    s = lo;
+            }
+        }
+        int e = n > w ? s + w - 1 : n - 1;
+        char want[1400] = "";
+        if (s > 0)
+            strcat(want, ELL " ");
+        for (int i = s; i <= e; i++) {
+            strcat(want, vocab[words[i]]);
+            if (i < e)
+                strcat(want, " ");
+        }
+        if (e + 1 < n)
+            strcat(want, " " ELL);
+
+        bl_snippet sn = make(query, text, strlen(text), (size_t)w);
+        cr_assert_str_eq(sn.text, want, "iteration %d: %s / %s", iter, query, text);
+        bl_snippet_release(&sn);
+    }
+}
+
+/* Words that differ in one byte, at every position of every length around
+ * the shortest words the word table tells apart by their packed bytes: only
+ * the query's own word is highlighted. */
+Test(snippet, words_differing_in_one_byte_stay_apart)
+{
+    for (size_t n = 1; n <= 12; n++) {
+        char base[16], text[4096] = "";
+        for (size_t i = 0; i < n; i++)
+            base[i] = (char)('1' + i % 9);
+        base[n] = 0;
+        for (size_t i = 0; i < n; i++) {
+            char v[16];
+            memcpy(v, base, n + 1);
+            v[i] = '0';
+            strcat(text, v);
+            strcat(text, " ");
+        }
+        strcat(text, base);
+        bl_snippet sn = make(base, text, strlen(text), 40);
+        cr_assert_eq(sn.nhighlights, 1, "length %zu: %s", n, sn.text);
+        cr_assert_str_eq(hl(&sn, 0), base);
+        bl_snippet_release(&sn);
+    }
 }
