@@ -845,7 +845,15 @@ typedef struct {
     /* pair_bound's backoff: misses in a row, stretches left to wait,
      * and the next wait */
     uint32_t pair_misses, pair_wait, pair_backoff;
+    /* and_new_region's backoff: stretches in a row not skipped and the
+     * documents they spanned, the next unbounded stretch's length (0: none)
+     * and its multiplier */
+    uint32_t reg_misses, reg_wait, reg_backoff;
+    uint64_t reg_span;
 } and_scorer;
+
+#define REGION_TRIES 8
+#define REGION_WAIT_MAX 16
 
 #define PAIR_TRIES 8
 #define PAIR_WAIT_MAX 1024
@@ -999,6 +1007,42 @@ static uint32_t and_region_end(scorer *s, uint32_t target)
     return end;
 }
 
+/* Starts the stretch holding doc: up to the first block end of any kid,
+ * bounded from the kids' blocks. Bounding costs a few block reads per
+ * stretch, which buys nothing while the floor stays below every bound: so
+ * after REGION_TRIES stretches in a row that could not be skipped, the
+ * next stretch spans as many documents as that many stretches did and is
+ * not bounded (it skips nothing, which is always exact), twice as many
+ * after the next such run, up to REGION_WAIT_MAX times. */
+static void and_new_region(and_scorer *a, uint32_t doc)
+{
+    a->reg_from = doc;
+    if (a->reg_wait) {
+        uint64_t end = (uint64_t)doc + a->reg_wait;
+        a->reg_end = end < BL_DOC_END ? (uint32_t)end : BL_DOC_END - 1;
+        a->reg_bound = INFINITY;
+        a->reg_wait = 0;
+        return;
+    }
+    a->reg_end = and_region_end(&a->base, doc);
+    a->reg_bound = and_bound(&a->base, doc, a->reg_end);
+    if (cannot_compete(a->reg_bound, a->prune)) {
+        a->reg_misses = 0;
+        a->reg_backoff = 1;
+        a->reg_span = 0;
+        return;
+    }
+    uint64_t span = a->reg_end == BL_DOC_END ? 0 : (uint64_t)a->reg_end - doc + 1;
+    a->reg_span += span;
+    if (++a->reg_misses == REGION_TRIES) {
+        uint64_t wait = a->reg_span * a->reg_backoff;
+        a->reg_wait = wait < UINT32_MAX ? (uint32_t)wait : UINT32_MAX;
+        a->reg_misses = 0;
+        a->reg_span = 0;
+        a->reg_backoff = a->reg_backoff < REGION_WAIT_MAX ? 2 * a->reg_backoff : REGION_WAIT_MAX;
+    }
+}
+
 /* and_align under pruning: before the other kids are sought to a
  * candidate of the cheapest, the stretch holding it is bounded from the
  * kids' blocks, and skipped whole if the bound cannot reach the floor. */
@@ -1009,11 +1053,8 @@ static uint32_t and_align_pruned(and_scorer *a, uint32_t target)
         uint32_t doc = s_seek(a->pos[0], target);
         if (doc == BL_DOC_END)
             return BL_DOC_END;
-        if (doc < a->reg_from || doc > a->reg_end) {
-            a->reg_from = doc;
-            a->reg_end = and_region_end(&a->base, doc);
-            a->reg_bound = and_bound(&a->base, doc, a->reg_end);
-        }
+        if (doc < a->reg_from || doc > a->reg_end)
+            and_new_region(a, doc);
         if (cannot_compete(a->reg_bound, p)) {
             p->skipped = 1;
             if (a->reg_end == BL_DOC_END)
@@ -1046,6 +1087,7 @@ static int and_prune(scorer *s, prune_ctx *p)
     a->reg_from = BL_DOC_END; /* no stretch yet */
     a->reg_end = 0;
     a->pair_backoff = 1;
+    a->reg_backoff = 1;
     s->ds.ops = &and_pruned_ops;
     s->ds.doc = and_align_pruned(a, s->ds.doc);
     return 1;
