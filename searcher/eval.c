@@ -630,28 +630,39 @@ static uint32_t phrase_freq(phrase_scorer *p)
     return (uint32_t)nc;
 }
 
-/* Moves all iterators to the first doc >= target where every term occurs. */
-static uint32_t phrase_align(phrase_scorer *p, uint32_t target)
+/* Moves all iterators to the first doc >= target where every word occurs
+ * (positions unread); BL_DOC_END if there is none. */
+static uint32_t phrase_words_align(phrase_scorer *p, uint32_t target)
 {
     for (;;) {
         uint32_t doc = bl_posting_iter_seek(p->its[p->lead], target);
         if (doc == BL_DOC_END)
             return BL_DOC_END;
-        int agreed = 1;
-        for (size_t k = 0; k < p->n; k++) {
+        size_t k = 0;
+        for (; k < p->n; k++) {
             uint32_t d = bl_posting_iter_seek(p->its[k], doc);
             if (d != doc) {
                 target = d;
-                agreed = 0;
                 break;
             }
         }
-        if (agreed && (p->freq = phrase_freq(p)) > 0)
+        if (k == p->n)
             return doc;
-        if (agreed)
-            target = doc + 1;
         if (target == BL_DOC_END)
             return BL_DOC_END;
+    }
+}
+
+/* Moves all iterators to the first doc >= target where the phrase occurs. */
+static uint32_t phrase_align(phrase_scorer *p, uint32_t target)
+{
+    for (;;) {
+        uint32_t doc = phrase_words_align(p, target);
+        if (doc == BL_DOC_END || (p->freq = phrase_freq(p)) > 0)
+            return doc;
+        if (doc + 1 == BL_DOC_END)
+            return BL_DOC_END;
+        target = doc + 1;
     }
 }
 
@@ -672,6 +683,30 @@ static void phrase_free(bl_docset *s)
     free(p);
 }
 static const bl_docset_ops phrase_ops = {phrase_next, phrase_seek, phrase_free};
+
+/* A phrase under an AND is walked in two phases: its docset stops at every
+ * document holding all its words, and the AND reads positions
+ * (phrase_verify) only where every other part agrees. */
+static uint32_t phrase_words_seek(bl_docset *s, uint32_t target)
+{
+    ((phrase_scorer *)s)->freq = 0;
+    return s->doc = phrase_words_align((phrase_scorer *)s, target);
+}
+static uint32_t phrase_words_next(bl_docset *s)
+{
+    ((phrase_scorer *)s)->freq = 0;
+    return s->doc = s->doc == BL_DOC_END ? BL_DOC_END
+                                         : phrase_words_align((phrase_scorer *)s, s->doc + 1);
+}
+static const bl_docset_ops phrase_words_ops = {phrase_words_next, phrase_words_seek, phrase_free};
+
+/* Whether the phrase occurs in the document its words are on (counting
+ * its occurrences for the score). */
+static int phrase_verify(scorer *s)
+{
+    phrase_scorer *p = (phrase_scorer *)s;
+    return (p->freq = phrase_freq(p)) > 0;
+}
 
 static double phrase_score(scorer *s)
 {
@@ -836,6 +871,10 @@ typedef struct {
     scorer base;
     scorer **pos;  /* sorted by cost, cheapest first */
     size_t npos;
+    /* phrases among pos, walked by their words: their positions are read
+     * (phrase_verify) once every other part holds the document */
+    scorer **verify;
+    size_t nverify;
     scorer **neg;
     size_t nneg;
     /* pruning (root only): a stretch [reg_from, reg_end] and its bound */
@@ -878,8 +917,13 @@ static int and_confirm(and_scorer *a, uint32_t doc, uint32_t *target)
             return 0;
         }
     }
-    if (!excluded(a, doc))
-        return 1;
+    if (!excluded(a, doc)) {
+        size_t i = 0;
+        while (i < a->nverify && phrase_verify(a->verify[i]))
+            i++;
+        if (i == a->nverify)
+            return 1;
+    }
     *target = doc + 1 == BL_DOC_END ? BL_DOC_END : doc + 1;
     return 0;
 }
@@ -911,6 +955,7 @@ static void and_free(bl_docset *s)
         bl_docset_free(&a->neg[i]->ds);
     free(a->pos);
     free(a->neg);
+    free(a->verify);
     free(a);
 }
 static const bl_docset_ops and_ops = {and_next, and_seek, and_free};
@@ -1108,6 +1153,18 @@ static scorer *new_and(scorer **pos, size_t npos, scorer **neg, size_t nneg)
     if (!a)
         return NULL;
     qsort(pos, npos, sizeof *pos, cmp_cost);
+    size_t nphrases = 0;
+    for (size_t i = 0; i < npos; i++)
+        nphrases += pos[i]->ds.ops == &phrase_ops;
+    if (nphrases && !(a->verify = malloc(nphrases * sizeof *a->verify))) {
+        free(a);
+        return NULL;
+    }
+    for (size_t i = 0; i < npos; i++)
+        if (pos[i]->ds.ops == &phrase_ops) {
+            pos[i]->ds.ops = &phrase_words_ops; /* it stays on a true match */
+            a->verify[a->nverify++] = pos[i];
+        }
     a->pos = pos;
     a->npos = npos;
     a->neg = neg;
