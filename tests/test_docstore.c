@@ -131,6 +131,14 @@ static void free_doc(doc *d)
         free(d->f[f]);
 }
 
+/* Frees docs[0..n) and the array. */
+static void free_docs(doc *docs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free_doc(&docs[i]);
+    free(docs);
+}
+
 static bl_stored_doc as_stored(const doc *d)
 {
     return (bl_stored_doc){d->f[0], d->len[0], d->f[1], d->len[1], d->f[2], d->len[2],
@@ -236,9 +244,7 @@ Test(docstore, roundtrip_random, .timeout = 300)
         expect_doc(s, 0, &docs[0]); /* still fine after check */
         bl_docstore_close(s);
     }
-    for (size_t i = 0; i < n; i++)
-        free_doc(&docs[i]);
-    free(docs);
+    free_docs(docs, n);
     remove_tmpdir();
 }
 
@@ -484,9 +490,7 @@ static void corrupt_sweep(size_t target)
             "caught\n", target, len, flips, opened, caught, resealed, resealed_caught);
     free(copy);
     free(orig);
-    for (size_t i = 0; i < n; i++)
-        free_doc(&docs[i]);
-    free(docs);
+    free_docs(docs, n);
     remove_tmpdir();
 }
 
@@ -582,9 +586,7 @@ Test(docstore, roundtrip_across_blocks, .timeout = 300)
     cr_assert_eq(bl_docstore_check(s), 0, "%s", bl_error_detail());
     bl_docstore_close(s);
     free(order);
-    for (size_t i = 0; i < n; i++)
-        free_doc(&docs[i]);
-    free(docs);
+    free_docs(docs, n);
     remove_tmpdir();
 }
 
@@ -627,9 +629,7 @@ Test(docstore, default_block_holds_one_document, .timeout = 120)
         cr_assert_eq(bl_docstore_check(s), 0, "%s", bl_error_detail());
         bl_docstore_close(s);
     }
-    for (size_t i = 0; i < n; i++)
-        free_doc(&docs[i]);
-    free(docs);
+    free_docs(docs, n);
     remove_tmpdir();
 }
 
@@ -680,9 +680,7 @@ static uint32_t dict_len_for(size_t total, const char *name, size_t *records)
         expect_doc(s, (uint32_t)i, &docs[i]);
     cr_assert_eq(bl_docstore_check(s), 0, "%s", bl_error_detail());
     bl_docstore_close(s);
-    for (size_t i = 0; i < n; i++)
-        free_doc(&docs[i]);
-    free(docs);
+    free_docs(docs, n);
     return l.dict_len;
 }
 
@@ -760,13 +758,6 @@ static doc *many_blocks(const char *path, size_t n, size_t target)
         make_text_doc(&docs[i], 300 + below(1500));
     write_store_blocks(path, docs, n, target);
     return docs;
-}
-
-static void free_docs(doc *docs, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free_doc(&docs[i]);
-    free(docs);
 }
 
 typedef struct {

@@ -894,6 +894,31 @@ static void expect_paths_agree(const char *what, const char *text, size_t n)
     bl_tokenizer_free(slow);
 }
 
+/* Appends part p ("" stands for one NUL byte) to s[0..*n) if it fits in
+ * cap; returns whether it did. */
+static int append_part(char *s, size_t *n, size_t cap, const char *p)
+{
+    size_t k = *p ? strlen(p) : 1;
+    if (*n + k > cap)
+        return 0;
+    memcpy(s + *n, p, k);
+    *n += k;
+    return 1;
+}
+
+/* expect_paths_agree on a copy of s[0..n) in a buffer of exactly n bytes,
+ * so ASan sees any read past the text. */
+static void expect_paths_agree_exact(int iter, const char *s, size_t n)
+{
+    char *e = malloc(n ? n : 1);
+    cr_assert_not_null(e);
+    memcpy(e, s, n);
+    char what[32];
+    snprintf(what, sizeof what, "iteration %d", iter);
+    expect_paths_agree(what, e, n);
+    free(e);
+}
+
 /* Random text mixing the fast path's cases with everything that must send a
  * token to the general loop: joiners on either side, single letters before
  * periods, non-ASCII letters, marks and bytes next to ASCII words, runs at
@@ -918,19 +943,10 @@ Test(tokenizer, fast_path_matches_general_on_random_text)
                 continue;
             }
             const char *p = parts[bl_rng_below(&r, sizeof parts / sizeof *parts)];
-            size_t k = *p ? strlen(p) : 1;
-            if (n + k > sizeof s)
+            if (!append_part(s, &n, sizeof s, p))
                 break;
-            memcpy(s + n, p, k);
-            n += k;
         }
-        char *e = malloc(n ? n : 1); /* exact size: ASan sees over-reads */
-        cr_assert_not_null(e);
-        memcpy(e, s, n);
-        char what[32];
-        snprintf(what, sizeof what, "iteration %d", iter);
-        expect_paths_agree(what, e, n);
-        free(e);
+        expect_paths_agree_exact(iter, s, n);
     }
 }
 
@@ -981,24 +997,16 @@ Test(tokenizer, fast_path_matches_general_on_random_tables)
             }
             if (pick == 4) { /* digit groups, some near the length limit */
                 size_t k = 1 + bl_rng_below(&r, BL_TOKEN_MAX_BYTES + 8);
-                for (size_t i = 0; i < k && n < sizeof s; i++)
-                    s[n++] = i % 4 == 3 && bl_rng_below(&r, 3) ? ",.'"[bl_rng_below(&r, 3)]
-                                                                 : (char)('0' + bl_rng_below(&r, 10));
+                for (size_t i = 0; i < k && n < sizeof s; i++) {
+                    int sep = i % 4 == 3 && bl_rng_below(&r, 3);
+                    s[n++] = sep ? ",.'"[bl_rng_below(&r, 3)] : (char)('0' + bl_rng_below(&r, 10));
+                }
                 continue;
             }
             const char *p = parts[bl_rng_below(&r, sizeof parts / sizeof *parts)];
-            size_t k = *p ? strlen(p) : 1;
-            if (n + k > sizeof s)
+            if (!append_part(s, &n, sizeof s, p))
                 break;
-            memcpy(s + n, p, k);
-            n += k;
         }
-        char *e = malloc(n ? n : 1); /* exact size: ASan sees over-reads */
-        cr_assert_not_null(e);
-        memcpy(e, s, n);
-        char what[32];
-        snprintf(what, sizeof what, "iteration %d", iter);
-        expect_paths_agree(what, e, n);
-        free(e);
+        expect_paths_agree_exact(iter, s, n);
     }
 }
