@@ -501,6 +501,24 @@ uint32_t bl_unpack128_get(const uint8_t *in, unsigned bits, unsigned i)
     return v & low_mask(bits);
 }
 
+void bl_unpack128_range(const uint8_t *in, unsigned bits, unsigned at, unsigned k,
+                        uint32_t *out)
+{
+    assert(bits <= BL_PACK_MAX_BITS && at + k <= BL_PACK_BLOCK);
+    if (bits == 0) {
+        memset(out, 0, k * sizeof *out);
+        return;
+    }
+    const uint32_t mask = low_mask(bits);
+    for (unsigned i = at; i < at + k; i++) {
+        unsigned j = i % 4, t = i / 4 * bits, w = t / 32, s = t % 32;
+        uint32_t v = load_le32(word_at(in, w, j)) >> s;
+        if (s + bits > 32)
+            v |= load_le32(word_at(in, w + 1, j)) << (32 - s);
+        *out++ = v & mask;
+    }
+}
+
 /* ---- tails ------------------------------------------------------------- */
 
 size_t bl_pack_tail(const uint32_t *in, size_t n, unsigned bits, uint8_t *out)
@@ -548,4 +566,31 @@ uint32_t bl_unpack_tail_get(const uint8_t *in, unsigned bits, size_t i)
     for (unsigned k = 0; k * 8 < s + bits; k++)
         acc |= (uint64_t)p[k] << (8 * k);
     return (uint32_t)(acc >> s) & low_mask(bits);
+}
+
+static ALWAYS_INLINE uint64_t load_le64(const uint8_t *p)
+{
+    return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
+}
+
+void bl_unpack_tail_range(const uint8_t *in, size_t n, unsigned bits, size_t at, size_t k,
+                          uint32_t *out)
+{
+    assert(bits <= BL_PACK_MAX_BITS && at + k <= n);
+    const uint32_t mask = low_mask(bits);
+    const size_t bytes = bl_pack_tail_bytes(n, bits);
+    for (size_t i = at; i < at + k; i++) {
+        size_t t = i * bits, p = t / 8;
+        unsigned s = (unsigned)(t % 8);
+        /* One 8-byte load holds the value's at most 39 bits; near the
+         * tail's end (it may end the mapping) the bytes are read one by one. */
+        if (p + 8 <= bytes) {
+            *out++ = (uint32_t)(load_le64(in + p) >> s) & mask;
+        } else {
+            uint64_t acc = 0;
+            for (unsigned b = 0; b * 8 < s + bits; b++)
+                acc |= (uint64_t)in[p + b] << (8 * b);
+            *out++ = (uint32_t)(acc >> s) & mask;
+        }
+    }
 }

@@ -101,6 +101,12 @@ int bl_unpack128_delta1(const uint8_t *in, unsigned bits, uint32_t base, uint32_
  * reads at most 8 bytes, all inside in[0..16*bits). Scalar. */
 uint32_t bl_unpack128_get(const uint8_t *in, unsigned bits, unsigned i);
 
+/* Values at..at+k-1 (at + k <= 128) of a block packed at `bits` into
+ * out[0..k), without unpacking the others: reads only inside
+ * in[0..16*bits). Scalar. */
+void bl_unpack128_range(const uint8_t *in, unsigned bits, unsigned at, unsigned k,
+                        uint32_t *out);
+
 /* In place, v[0..n) from minus-one coded gaps to values: v[0] += base,
  * v[i] += v[i-1] + 1 (the inverse of bl_delta_encode in codec.h, SIMD).
  * Returns 0, or BL_ECORRUPT if some value would be UINT32_MAX or more; v is
@@ -119,6 +125,11 @@ void bl_unpack_tail(const uint8_t *in, size_t n, unsigned bits, uint32_t *out);
 /* Value i of a tail packed at `bits`: reads only the (at most 5) bytes that
  * hold its bits, all inside in[0..bl_pack_tail_bytes(i + 1, bits)). */
 uint32_t bl_unpack_tail_get(const uint8_t *in, unsigned bits, size_t i);
+
+/* Values at..at+k-1 (at + k <= n) of a tail of n values packed at `bits`
+ * into out[0..k): reads only inside in[0..bl_pack_tail_bytes(n, bits)). */
+void bl_unpack_tail_range(const uint8_t *in, size_t n, unsigned bits, size_t at, size_t k,
+                          uint32_t *out);
 
 /* Name of the path in use: "scalar", "sse41" or "avx2". Static string. */
 const char *bl_bitpack_impl(void);

@@ -174,15 +174,17 @@ static int bitpack_run_bytes(const uint8_t *in, size_t avail, size_t n, size_t *
     return run_header(in, avail, n, &bits, bytes);
 }
 
-static uint32_t bitpack_get(const uint8_t *in, size_t n, size_t i)
+static void bitpack_get_range(const uint8_t *in, size_t n, size_t at, size_t k, uint32_t *out)
 {
-    return n == BL_PACK_BLOCK ? bl_unpack128_get(in + 1, in[0], (unsigned)i)
-                              : bl_unpack_tail_get(in + 1, in[0], i);
+    if (n == BL_PACK_BLOCK)
+        bl_unpack128_range(in + 1, in[0], (unsigned)at, (unsigned)k, out);
+    else
+        bl_unpack_tail_range(in + 1, n, in[0], at, k, out);
 }
 
 static const bl_codec bitpack_codec = {
     BL_CODEC_BITPACK, "bitpack", bitpack_max_bytes, bitpack_encode, bitpack_decode,
-    bitpack_decode_delta1, bitpack_run_bytes, bitpack_get,
+    bitpack_decode_delta1, bitpack_run_bytes, bitpack_get_range,
 };
 
 const bl_codec *bl_codec_get(uint32_t id)

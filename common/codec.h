@@ -53,10 +53,11 @@ typedef struct bl_codec {
      * without decoding it (bitpack reads one byte; varint scans).
      * Errors: BL_ECORRUPT. */
     int (*run_bytes)(const uint8_t *in, size_t avail, size_t n, size_t *bytes);
-    /* Value i of the run of n values at in, without decoding the others;
-     * NULL when the codec has no random access (varint). Only for a run
-     * run_bytes accepted, with in[0..bytes) in bounds. */
-    uint32_t (*get)(const uint8_t *in, size_t n, size_t i);
+    /* Values at..at+k-1 (at + k <= n) of the run of n values at in into
+     * out[0..k), without decoding the others; NULL when the codec has no
+     * random access (varint). Only for a run run_bytes accepted, with
+     * in[0..bytes) in bounds. */
+    void (*get_range)(const uint8_t *in, size_t n, size_t at, size_t k, uint32_t *out);
 } bl_codec;
 
 /* The codec with this id, or NULL if this build knows none. */

@@ -33,6 +33,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "bitpack.h"
 #include "buf.h"
 #include "codec.h"
 #include "error.h"
@@ -494,8 +495,19 @@ static inline uint32_t entry(const bl_posting_iter *it, uint32_t b, int k)
 static int tfs_plus_one(const bl_posting_iter *it, uint32_t b, uint32_t *tfs, uint32_t m,
                         uint64_t off)
 {
-    uint32_t bad = 0;
-    for (uint32_t j = 0; j < m; j++) {
+    uint32_t bad = 0, j = 0;
+#ifdef __SSE2__
+    /* four at a time: a block's tfs are decoded for every scored posting */
+    const __m128i one = _mm_set1_epi32(1), zero = _mm_setzero_si128();
+    __m128i wrapped = zero;
+    for (; j + 4 <= m; j += 4) {
+        __m128i t = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(tfs + j)), one);
+        wrapped = _mm_or_si128(wrapped, _mm_cmpeq_epi32(t, zero));
+        _mm_storeu_si128((__m128i *)(tfs + j), t);
+    }
+    bad = (uint32_t)_mm_movemask_epi8(wrapped);
+#endif
+    for (; j < m; j++) {
         uint32_t t = tfs[j] + 1;
         bad |= (t == 0);
         tfs[j] = t;
@@ -899,18 +911,28 @@ uint32_t bl_posting_iter_freq(bl_posting_iter *it)
 static int start_positions(bl_posting_iter *it)
 {
     const bl_mapped *f = &it->p->pos;
-    uint64_t count = 0;
-    for (uint32_t j = 0; j < it->m; j++) {
-        it->pos_start[j] = (uint32_t)count;
-        count += it->tfs[j];
-    }
+    /* pos_start[j + 1] = tfs[0] + ... + tfs[j]: as minus-one gaps from 1,
+     * the SIMD prefix sum the doc ids use */
+    it->pos_start[0] = 0;
+    uint32_t j = 0;
+#ifdef __SSE2__
+    const __m128i one = _mm_set1_epi32(1);
+    for (; j + 4 <= it->m; j += 4)
+        _mm_storeu_si128((__m128i *)(it->pos_start + j + 1),
+                         _mm_sub_epi32(_mm_loadu_si128((const __m128i *)(it->tfs + j)), one));
+#endif
+    for (; j < it->m; j++)
+        it->pos_start[j + 1] = it->tfs[j] - 1;
+    if (bl_prefix_sum1(it->pos_start + 1, it->m, 1))
+        return corrupt(f, it->pos_lo, "block %u: more than %u positions", it->block,
+                       UINT32_MAX - 1);
+    uint64_t count = it->pos_start[it->m];
     /* a run of 128 values takes at least a byte: bounds counts read from a
      * damaged file before they size anything */
-    if (count > UINT32_MAX || count > (it->pos_hi - it->pos_lo) * BL_BLOCK_SIZE)
+    if (count > (it->pos_hi - it->pos_lo) * BL_BLOCK_SIZE)
         return corrupt(f, it->pos_lo, "block %u: %llu positions cannot fit in %llu bytes",
                        it->block, (unsigned long long)count,
                        (unsigned long long)(it->pos_hi - it->pos_lo));
-    it->pos_start[it->m] = (uint32_t)count;
     it->pos_block = it->block;
     it->hop_run = 0;
     it->hop_off = it->pos_lo;
@@ -989,13 +1011,10 @@ static int load_run(bl_posting_iter *it, uint64_t r)
 static int read_run_values(bl_posting_iter *it, uint64_t r, size_t at, size_t k, uint32_t *out)
 {
     int rc;
-    if (r != it->run_cached && k < FEW_VALUES && it->codec->get && !it->full_decode) {
+    if (r != it->run_cached && k < FEW_VALUES && it->codec->get_range && !it->full_decode) {
         if ((rc = locate_run(it, r)) != 0)
             return rc;
-        const uint8_t *run = it->p->pos.data + it->hop_off;
-        size_t n = run_len(it, r);
-        for (size_t j = 0; j < k; j++)
-            out[j] = it->codec->get(run, n, at + j);
+        it->codec->get_range(it->p->pos.data + it->hop_off, run_len(it, r), at, k, out);
         return 0;
     }
     if (r != it->run_cached && (rc = load_run(it, r)) != 0)
@@ -1004,12 +1023,46 @@ static int read_run_values(bl_posting_iter *it, uint64_t r, size_t at, size_t k,
     return 0;
 }
 
+/* The common case of decode_doc_positions, kept lean for phrase checks:
+ * a few positions inside one run that is not decoded whole, read by random
+ * access and summed here. Returns 1 when done, 0 when the general path
+ * must run, or an error. */
+static int doc_positions_in_run(bl_posting_iter *it, uint32_t first, uint32_t tf)
+{
+    uint64_t r = first / BL_BLOCK_SIZE;
+    size_t at = first % BL_BLOCK_SIZE;
+    if (tf >= FEW_VALUES || tf > it->pos_cap || at + tf > BL_BLOCK_SIZE ||
+        r == it->run_cached || !it->codec->get_range || it->full_decode)
+        return 0;
+    int rc;
+    if (!(r == it->hop_run && it->hop_bytes) && (rc = locate_run(it, r)) != 0)
+        return rc;
+    uint32_t *v = it->pos;
+    it->codec->get_range(it->p->pos.data + it->hop_off, run_len(it, r), at, tf, v);
+    /* gaps minus one to positions; no position may reach UINT32_MAX */
+    uint64_t p = v[0];
+    v[0] = (uint32_t)p;
+    for (uint32_t j = 1; j < tf; j++) {
+        p += (uint64_t)v[j] + 1;
+        v[j] = (uint32_t)p;
+    }
+    if (p >= UINT32_MAX)
+        return corrupt(&it->p->pos, it->pos_lo, "block %u: position overflows in doc %u",
+                       it->block, it->docs[it->i]);
+    return 1;
+}
+
 /* Decodes the positions of the current doc into it->pos: only the runs
  * that hold them, and only its values of each. */
 static int decode_doc_positions(bl_posting_iter *it, uint32_t *n)
 {
     const bl_mapped *f = &it->p->pos;
     uint32_t first = it->pos_start[it->i], tf = it->tfs[it->i];
+    int fast = doc_positions_in_run(it, first, tf);
+    if (fast) {
+        *n = tf;
+        return fast < 0 ? fast : 0;
+    }
     if (tf > it->pos_cap) {
         size_t cap = it->pos_cap ? it->pos_cap * 2 : 64;
         while (cap < tf)

@@ -581,8 +581,34 @@ static uint32_t phrase_freq_plain(phrase_scorer *p)
  * checked from the rarest on, each one's positions decoded only while some
  * anchor may still start an occurrence: a frequent word's positions ("the"
  * in "the white house") cost a large decode, often not needed at all. */
+static uint32_t phrase_freq_two(phrase_scorer *p)
+{
+    const uint32_t *pa, *pb;
+    uint32_t na, nb;
+    if (bl_posting_iter_positions(p->its[0], &pa, &na) ||
+        bl_posting_iter_positions(p->its[1], &pb, &nb))
+        return 0;
+    /* word 1 must stand at word 0's position + off */
+    int64_t off = (int64_t)p->rel[1] - p->rel[0];
+    uint32_t freq = 0;
+    for (uint32_t i = 0, j = 0; i < na && j < nb; i++) {
+        int64_t want = (int64_t)pa[i] + off;
+        while (j < nb && pb[j] < want)
+            j++;
+        if (j < nb && pb[j] == want) {
+            freq++;
+            if (p->record && !p->base.ds.err && push_start(p, pa[i]) != 0)
+                p->base.ds.err = BL_ENOMEM;
+        }
+    }
+    return freq;
+}
+
 static uint32_t phrase_freq(phrase_scorer *p)
 {
+    /* Two words, both read anyway: a plain merge of their positions. */
+    if (p->n == 2)
+        return phrase_freq_two(p);
     uint32_t tf[64], order[64], m = 0;
     size_t a = 0;
     tf[0] = bl_posting_iter_freq(p->its[0]);

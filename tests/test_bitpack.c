@@ -351,6 +351,14 @@ Test(bitpack, block_access_stays_inside_its_bytes)
             check_sums(v, 128, 0, bl_unpack128_delta1(at, bits, 0, got), got, "delta1", bits);
             for (unsigned i = 0; i < 128; i++)
                 CHECK(bl_unpack128_get(at, bits, i) == v[i], "width %u, get(%u)", bits, i);
+            /* every start, a random length (to the end at times) */
+            for (unsigned from = 0; from < 128; from++) {
+                unsigned k = bl_rng_below(&r, 2) ? 128 - from : bl_rng_below(&r, 129 - from);
+                memset(got, 0xAB, sizeof got);
+                bl_unpack128_range(at, bits, from, k, got);
+                CHECK(memcmp(got, v + from, k * sizeof *got) == 0,
+                      "width %u, range %u + %u", bits, from, k);
+            }
         }
     }
     munmap(g.map, 2 * g.page);
@@ -373,6 +381,13 @@ Test(bitpack, tail_access_stays_inside_its_bytes)
                 CHECK(got[i] == v[i], "width %u, n %zu: value %zu", bits, n, i);
                 CHECK(bl_unpack_tail_get(at, bits, i) == v[i], "width %u, n %zu: get(%zu)", bits,
                       n, i);
+                /* from value i, a random length (to the end at times) */
+                size_t k = bl_rng_below(&r, 2) ? n - i : bl_rng_below(&r, (uint32_t)(n - i + 1));
+                uint32_t part[128];
+                memset(part, 0xAB, sizeof part);
+                bl_unpack_tail_range(at, n, bits, i, k, part);
+                CHECK(memcmp(part, v + i, k * sizeof *part) == 0,
+                      "width %u, n %zu: range %zu + %zu", bits, n, i, k);
             }
         }
     munmap(g.map, 2 * g.page);
