@@ -766,17 +766,27 @@ static int phrase_pair_bound(phrase_scorer *p, uint32_t from, uint32_t to, doubl
     }
     if (la < to || lb < to)
         return 0;
+    /* Both fronts rise in tf and length. A pair whose smaller tf is a[i]'s
+     * is dominated by a[i] with the first pair of b holding at least as
+     * many (the shortest such), and the same the other way round: those
+     * at most na + nb pairs give the best of all na * nb. */
     double best = 0;
-    for (uint32_t i = 0; i < na; i++)
-        for (uint32_t j = 0; j < nb; j++) {
-            double s = phrase_bm25_bound(p, a[i].tf < b[j].tf ? a[i].tf : b[j].tf,
-                                         a[i].len > b[j].len ? a[i].len : b[j].len);
+    for (int side = 0; side < 2; side++) {
+        const bl_impact *u = side ? b : a, *v = side ? a : b;
+        uint32_t nu = side ? nb : na, nv = side ? na : nb;
+        for (uint32_t i = 0, j = 0; i < nu; i++) {
+            while (j < nv && v[j].tf < u[i].tf)
+                j++;
+            if (j == nv)
+                break;
+            double s = phrase_bm25_bound(p, u[i].tf, u[i].len > v[j].len ? u[i].len : v[j].len);
             if (isnan(s)) {
                 *bound = s; /* it never prunes */
                 return 1;
             }
             best = s > best ? s : best;
         }
+    }
     *bound = best;
     return 1;
 }
@@ -1020,18 +1030,30 @@ static int pair_bound(scorer *sx, scorer *sy, uint32_t from, uint32_t to, double
     }
     if (lx < to || ly < to)
         return 0;
+    /* Both fronts rise in tf and length. Among the pairs no longer than
+     * some length L, the last pair of each front within L dominates the
+     * others; so taking L from each pair of either front in turn, with the
+     * other front's last pair within it, gives the best of all nu * nv. */
     double best = 0;
-    for (uint32_t i = 0; i < nu; i++)
-        for (uint32_t j = 0; j < nv; j++) {
-            uint32_t len = u[i].len > v[j].len ? u[i].len : v[j].len;
-            double s = bm25(x->idf, u[i].tf, len, x->k1, x->b, x->avgdl) +
-                       bm25(y->idf, v[j].tf, len, y->k1, y->b, y->avgdl);
+    for (int side = 0; side < 2; side++) {
+        const bl_impact *p = side ? v : u, *q = side ? u : v;
+        uint32_t np = side ? nv : nu, nq = side ? nu : nv;
+        for (uint32_t i = 0, j = 0; i < np; i++) {
+            while (j < nq && q[j].len <= p[i].len)
+                j++;
+            if (j == 0)
+                continue; /* every pair of q is longer */
+            const bl_impact *pu = side ? &q[j - 1] : &p[i], *pv = side ? &p[i] : &q[j - 1];
+            uint32_t len = pu->len > pv->len ? pu->len : pv->len;
+            double s = bm25(x->idf, pu->tf, len, x->k1, x->b, x->avgdl) +
+                       bm25(y->idf, pv->tf, len, y->k1, y->b, y->avgdl);
             if (isnan(s)) {
                 *bound = s; /* it never prunes */
                 return 1;
             }
             best = s > best ? s : best;
         }
+    }
     *bound = best;
     return 1;
 }
