@@ -425,8 +425,6 @@ struct bl_posting_iter {
     uint32_t nblocks;
     const uint8_t *lasts;   /* mapped last-doc array (nblocks > 1), or NULL */
     uint32_t tfs_block;     /* block whose tfs tfs[] holds, NO_BLOCK if none */
-    uint32_t docs[BL_BLOCK_SIZE];
-    uint32_t tfs[BL_BLOCK_SIZE];
     /* cold: block decoding, positions, block-max data */
     uint64_t tf_off;        /* .doc offset of the current block's tf run */
     const bl_postings *p;
@@ -434,8 +432,7 @@ struct bl_posting_iter {
     const uint8_t *entries; /* mapped skip entries (nblocks > 1) */
     uint64_t blocks_at;     /* .doc offset of block 0 */
     uint64_t imps_at;       /* .doc offset of the block impacts (nblocks > 1) */
-    uint32_t term_nimp;     /* the term's impacts, decoded when opened */
-    bl_impact term_imp[BL_IMPACTS_MAX];
+    uint32_t term_nimp;     /* the term's impacts (term_imp), decoded when opened */
     uint64_t pos_at;        /* .pos offset of the term's positions */
     uint32_t last_m;        /* postings in the last block */
     uint32_t term_max_tf, term_min_len;
@@ -445,15 +442,21 @@ struct bl_posting_iter {
     uint32_t blk_max_tf, blk_min_len;
     /* positions of the current block, decoded per document */
     uint32_t pos_block;     /* block pos_start[] belongs to, NO_BLOCK if none */
-    uint32_t pos_start[BL_BLOCK_SIZE + 1]; /* prefix sums of tfs */
     uint64_t hop_run;       /* a run whose start is known ... */
     uint64_t hop_off;       /* ... at this .pos offset */
     size_t hop_bytes;       /* its size once checked, else 0 */
     int full_decode;        /* decode whole runs (check: every bit checked) */
     uint64_t run_cached;    /* run whose values run_vals holds, UINT64_MAX if none */
-    uint32_t run_vals[BL_BLOCK_SIZE];
     uint32_t *pos;          /* the current doc's positions */
     size_t pos_cap;
+    /* The arrays last: opening an iterator zeroes only what comes before
+     * docs (short lists are opened by the thousand), the arrays are
+     * written before they are read. */
+    uint32_t docs[BL_BLOCK_SIZE];
+    uint32_t tfs[BL_BLOCK_SIZE];
+    bl_impact term_imp[BL_IMPACTS_MAX];
+    uint32_t pos_start[BL_BLOCK_SIZE + 1]; /* prefix sums of tfs */
+    uint32_t run_vals[BL_BLOCK_SIZE];
 };
 
 static uint32_t set_end(bl_posting_iter *it)
@@ -835,9 +838,7 @@ int bl_posting_iter_new(const bl_postings *p, const bl_terminfo *info,
     bl_posting_iter *it = malloc(sizeof *it);
     if (!it)
         return bl_error_set(BL_ENOMEM, "postings: no memory for an iterator of %u docs", n);
-    memset(it, 0, offsetof(bl_posting_iter, run_vals));
-    it->pos = NULL;
-    it->pos_cap = 0;
+    memset(it, 0, offsetof(bl_posting_iter, docs));
     it->ds.ops = &iter_ops;
     it->ds.cost = n;
     it->p = p;
