@@ -39,7 +39,9 @@
 #include <stddef.h>
 
 #include "analyzer.h"
+#include "docstore.h"
 #include "query.h"
+#include "segment.h"
 
 typedef struct {
     size_t start, end; /* [start, end) in bytes */
@@ -84,6 +86,23 @@ int bl_snippet_ctx_new(bl_snippet_ctx **out, bl_analyzer *a, const bl_qnode *q);
  * (bounded: past 65536 it starts again empty). */
 int bl_snippet_ctx_make(bl_snippet_ctx *c, const char *text, size_t len, size_t window_words,
                         bl_snippet *out);
+
+/* The snippet of stored document doc of segment seg, whose fields d holds
+ * (as bl_docstore_get gave them): of d's text, or of its title when the
+ * text is empty, byte for byte what bl_snippet_ctx_make gives for that
+ * string. The matches come from the segment's positions of the query's
+ * terms instead of an analysis of the whole text, and only the tokens up to
+ * the window's end are read; this needs a text whose tokens all took their
+ * positions (none dropped: bl_tokenizer_drops, a scan much cheaper than
+ * tokenizing) and a query without prefixes and with at most 64 terms. In
+ * every other case, and whenever the index disagrees with the text (a
+ * length or position past its tokens, a token at a shown match without the
+ * term the positions said) or cannot be read (a damaged page), it gives
+ * way to bl_snippet_ctx_make. c's query must be the one searched and d the
+ * document of seg and doc. Same errors and ownership as
+ * bl_snippet_ctx_make; uses and resets c's analyzer. */
+int bl_snippet_ctx_make_doc(bl_snippet_ctx *c, const bl_segment *seg, uint32_t doc,
+                            const bl_stored_doc *d, size_t window_words, bl_snippet *out);
 
 /* Frees c; NULL does nothing. */
 void bl_snippet_ctx_free(bl_snippet_ctx *c);
