@@ -1085,6 +1085,7 @@ struct bl_snippet_ctx {
     size_t *pos_at, *pos_n;
     const char **expect;    /* term of each window token a shown match covers */
     size_t capexpect;
+    uint64_t from_positions, analysed; /* bl_snippet_ctx_make_doc's snippets, by path */
 };
 
 /* Gathers the distinct terms of the leaves, or leaves c->guided 0 when a
@@ -1520,11 +1521,23 @@ int bl_snippet_ctx_make_doc(bl_snippet_ctx *c, const bl_segment *seg, uint32_t d
         if (rc != GUIDED_FALLBACK) {
             if (rc)
                 bl_snippet_release(out);
+            else
+                c->from_positions++;
             return rc;
         }
         bl_snippet_release(out);
     }
-    return bl_snippet_ctx_make(c, text, len, window_words, out);
+    int rc = bl_snippet_ctx_make(c, text, len, window_words, out);
+    if (!rc)
+        c->analysed++;
+    return rc;
+}
+
+void bl_snippet_ctx_counts(const bl_snippet_ctx *c, uint64_t *from_positions,
+                           uint64_t *analysed)
+{
+    *from_positions = c->from_positions;
+    *analysed = c->analysed;
 }
 
 int bl_snippet_make(bl_analyzer *a, const bl_qnode *q, const char *text,

@@ -37,6 +37,7 @@
 #define BL_SNIPPET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "analyzer.h"
 #include "docstore.h"
@@ -103,6 +104,11 @@ int bl_snippet_ctx_make(bl_snippet_ctx *c, const char *text, size_t len, size_t 
  * bl_snippet_ctx_make; uses and resets c's analyzer. */
 int bl_snippet_ctx_make_doc(bl_snippet_ctx *c, const bl_segment *seg, uint32_t doc,
                             const bl_stored_doc *d, size_t window_words, bl_snippet *out);
+
+/* How many snippets bl_snippet_ctx_make_doc made on c from positions and
+ * how many by analysing the text (for tests and statistics). */
+void bl_snippet_ctx_counts(const bl_snippet_ctx *c, uint64_t *from_positions,
+                           uint64_t *analysed);
 
 /* Frees c; NULL does nothing. */
 void bl_snippet_ctx_free(bl_snippet_ctx *c);
