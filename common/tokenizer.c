@@ -678,24 +678,48 @@ size_t bl_tokenizer_invalid_bytes(const bl_tokenizer *t)
  * over BL_TOKEN_MAX_BYTES; everything else goes to bl_tokenizer_next.
  * Byte by byte through the class table: news words are short, and for
  * them this costs less than the eight-byte steps of ascii_token. */
+/* For the byte loops of next_span: W for an ASCII letter or digit, H for
+ * a byte above 0x7F, 0 for the rest (ascii_class in one test a byte). */
+#define W 1
+#define H 2
+static const uint8_t span_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20 */
+    W, W, W, W, W, W, W, W, W, W, 0, 0, 0, 0, 0, 0, /* 0x30 */
+    0, W, W, W, W, W, W, W, W, W, W, W, W, W, W, W, /* 0x40 */
+    W, W, W, W, W, W, W, W, W, W, W, 0, 0, 0, 0, 0, /* 0x50 */
+    0, W, W, W, W, W, W, W, W, W, W, W, W, W, W, W, /* 0x60 */
+    W, W, W, W, W, W, W, W, W, W, W, 0, 0, 0, 0, 0, /* 0x70 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0x80 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0x90 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xA0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xB0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xC0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xD0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xE0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xF0 */
+};
+#undef W
+#undef H
+
 int bl_tokenizer_next_span(bl_tokenizer *t, bl_token *tok)
 {
     const uint8_t *s = t->text;
     size_t len = t->len, p = t->pos;
     for (;;) {
-        int k = K_SEP;
-        while (p < len && (k = ascii_class[s[p]]) != K_LETTER && k != K_DIGIT && k != K_HIGH)
+        while (p < len && !span_class[s[p]])
             p++;
         t->pos = p;
         if (p == len)
             return 0;
-        if (k == K_HIGH)
+        if (s[p] >= 0x80)
             break;
         size_t q = p + 1;
-        k = K_SEP;
-        while (q < len && is_word_class(k = ascii_class[s[q]]))
+        while (q < len && span_class[s[q]] == 1)
             q++;
-        if (q < len && k != K_SEP) {
+        int k = q < len ? ascii_class[s[q]] : K_SEP;
+        if (k != K_SEP) {
             int after = q + 1 < len ? ascii_class[s[q + 1]] : K_SEP;
             if (k == K_HIGH || is_word_class(after) || after == K_HIGH)
                 break; /* t->pos is p: the general loops read the token */

@@ -21,6 +21,10 @@
  *     space, invalid UTF-8 bytes read as Windows-1252 (as the tokenizer does),
  *     over-long runs between two tokens elided, the whole capped in bytes;
  *     highlights are mapped to snippet offsets while copying.
+ * For a stored document (bl_snippet_ctx_make_doc), steps 2 and 3 can come
+ * from the index instead: the matches from the positions of the leaves'
+ * terms, then the offsets of the tokens up to the window's end; steps 4
+ * and 5 are the same code ("the index path" below says when).
  */
 #include "snippet.h"
 
@@ -798,6 +802,20 @@ static void put(emitter *em, const void *p, size_t n, int blank, size_t src_end)
     }
 }
 
+/* put() of one collapsed blank: a space, unless the last byte written is
+ * one. Inline for the commonest gap between two tokens. */
+static inline void put_space(emitter *em)
+{
+    if (em->space || em->cut || em->err)
+        return;
+    if (em->out.len - em->body_start + 1 > em->cap || em->out.len == em->out.cap) {
+        put(em, " ", 1, 1, 0);
+        return;
+    }
+    em->out.data[em->out.len++] = ' ';
+    em->space = 1;
+}
+
 /* Copies text[from..to), blank runs as one space, invalid bytes as Windows-1252.
  * Stops silently when the cap is reached (em->cut). */
 static void emit_range(emitter *em, size_t from, size_t to)
@@ -809,7 +827,8 @@ static void emit_range(emitter *em, size_t from, size_t to)
         size_t o = em->out.len, k = i, limit = em->body_start + em->cap;
         if (limit > em->out.cap)
             limit = em->out.cap;
-        while (k < to && o < limit && em->text[k] > 0x20 && em->text[k] < 0x7F)
+        size_t stop = o >= limit ? i : limit - o < to - i ? i + (limit - o) : to;
+        while (k < stop && (uint8_t)(em->text[k] - 0x21) < 0x7F - 0x21)
             em->out.data[o++] = em->text[k++];
         if (k > i) {
             em->out.len = em->last_out = o;
@@ -982,9 +1001,7 @@ static int build(const scratch *sc, const char *text, size_t len, size_t s,
             break;
         size_t gs = t->end, ge = sc->toks[j + 1].start;
         if (ge - gs == 1 && em.text[gs] <= 0x20) {
-            /* One blank, the commonest gap: what emit_range writes for it. */
-            if (!em.space)
-                put(&em, " ", 1, 1, ge);
+            put_space(&em); /* one blank: what emit_range writes for it */
         } else if (collapsed_len(em.text, gs, ge, GAP_MAX_BYTES) > GAP_MAX_BYTES) {
             if (!em.space)
                 put(&em, " ", 1, 1, gs);

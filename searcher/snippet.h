@@ -6,7 +6,10 @@
  * whose term equals it, a PREFIX node tokens whose normalised form or term
  * starts with it, a PHRASE node runs of tokens that match its terms at its
  * relative positions (one highlight spanning the whole run). Terms that
- * appear only under a NOT are never highlighted.
+ * appear only under a NOT are never highlighted. For a stored document,
+ * bl_snippet_ctx_make_doc finds the same matches in the index's positions
+ * (the terms those tokens produced at indexing) without analysing the
+ * whole text, and gives the same snippet.
  *
  * The window is about window_words tokens long and is the one that covers
  * the most distinct query nodes, then the most matches, then comes first;

@@ -882,7 +882,7 @@ Test(snippet, doc_snippets_match_analysis_on_random_articles, .timeout = 240)
         "market", "sanctions OR price", "\"oil prices\" -gold", "fell \"the market\" munchen",
         "gold NOT silver", "\"exchange rate\"", "u.s. oil", "\"rate rates\" OR zzzabsent",
         "zzzabsent", "the", "\"the of\" OR \"of the\"", "price -price", "oil OR -gold",
-        "marketing \"sanctioned oil\" fresh7", "mark* rate", "\"exchange rat*\"",
+        "marketing \"sanctioned oil\" fresh7", "-gold", "mark* rate", "\"exchange rat*\"",
     };
     bl_rng r;
     bl_rng_init(&r, bl_test_seed("snippet/doc_snippets_match_analysis_on_random_articles"));
