@@ -828,8 +828,10 @@ static void emit_range(emitter *em, size_t from, size_t to)
         if (limit > em->out.cap)
             limit = em->out.cap;
         size_t stop = o >= limit ? i : limit - o < to - i ? i + (limit - o) : to;
-        while (k < stop && (uint8_t)(em->text[k] - 0x21) < 0x7F - 0x21)
-            em->out.data[o++] = em->text[k++];
+        const unsigned char *src = em->text; /* locals: stores cannot alias them */
+        uint8_t *dst = em->out.data;
+        while (k < stop && (uint8_t)(src[k] - 0x21) < 0x7F - 0x21)
+            dst[o++] = src[k++];
         if (k > i) {
             em->out.len = em->last_out = o;
             em->last_src = k;
