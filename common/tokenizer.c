@@ -668,3 +668,177 @@ size_t bl_tokenizer_invalid_bytes(const bl_tokenizer *t)
 {
     return t->invalid;
 }
+
+/* ---- spans only ---- */
+
+/* A run of ASCII letters and digits that ends at the text's end, at an
+ * ASCII separator, or at ' . , not followed by a letter, digit or byte
+ * above 0x7F is one whole token (none of the joining rules can apply, and
+ * one single letter before a period is not an abbreviation), dropped when
+ * over BL_TOKEN_MAX_BYTES; everything else goes to bl_tokenizer_next.
+ * Byte by byte through the class table: news words are short, and for
+ * them this costs less than the eight-byte steps of ascii_token. */
+/* For the byte loops of next_span: W for an ASCII letter or digit, H for
+ * a byte above 0x7F, 0 for the rest (ascii_class in one test a byte). */
+#define W 1
+#define H 2
+static const uint8_t span_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20 */
+    W, W, W, W, W, W, W, W, W, W, 0, 0, 0, 0, 0, 0, /* 0x30 */
+    0, W, W, W, W, W, W, W, W, W, W, W, W, W, W, W, /* 0x40 */
+    W, W, W, W, W, W, W, W, W, W, W, 0, 0, 0, 0, 0, /* 0x50 */
+    0, W, W, W, W, W, W, W, W, W, W, W, W, W, W, W, /* 0x60 */
+    W, W, W, W, W, W, W, W, W, W, W, 0, 0, 0, 0, 0, /* 0x70 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0x80 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0x90 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xA0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xB0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xC0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xD0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xE0 */
+    H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, H, /* 0xF0 */
+};
+#undef W
+#undef H
+
+int bl_tokenizer_next_span(bl_tokenizer *t, bl_token *tok)
+{
+    const uint8_t *s = t->text;
+    size_t len = t->len, p = t->pos;
+    for (;;) {
+        while (p < len && !span_class[s[p]])
+            p++;
+        t->pos = p;
+        if (p == len)
+            return 0;
+        if (s[p] >= 0x80)
+            break;
+        size_t q = p + 1;
+        while (q < len && span_class[s[q]] == 1)
+            q++;
+        int k = q < len ? ascii_class[s[q]] : K_SEP;
+        if (k != K_SEP) {
+            int after = q + 1 < len ? ascii_class[s[q + 1]] : K_SEP;
+            if (k == K_HIGH || is_word_class(after) || after == K_HIGH)
+                break; /* t->pos is p: the general loops read the token */
+        }
+        t->pos = q;
+        if (q - p > BL_TOKEN_MAX_BYTES) {
+            t->next_position++; /* dropped, as the general loop drops it */
+            p = q;
+            continue;
+        }
+        tok->text = NULL;
+        tok->len = 0;
+        tok->position = t->next_position++;
+        tok->start = p;
+        tok->end = q;
+        return 1;
+    }
+    int r = bl_tokenizer_next(t, tok);
+    if (r == 1) {
+        tok->text = NULL;
+        tok->len = 0;
+    }
+    return r;
+}
+
+/* ---- dropped tokens ---- */
+
+/* Does s[0..n), a stretch of the text with a blank or the text's end on
+ * either side, drop a token? Tokens never span a blank, and nothing the
+ * tokenizer does looks past one (it reads as the end of the text would),
+ * so the stretch tokenized alone gives the tokens and positions it gives
+ * inside the whole text. */
+static int stretch_drops(bl_tokenizer *t, const uint8_t *s, size_t n)
+{
+    bl_token tok;
+    uint32_t tokens = 0;
+    int r;
+    bl_tokenizer_reset(t, (const char *)s, n, 0);
+    while ((r = bl_tokenizer_next(t, &tok)) == 1)
+        tokens++;
+    return r < 0 || t->next_position != tokens;
+}
+
+static int all_ascii(const uint8_t *s, size_t n)
+{
+    uint8_t any = 0;
+    for (size_t i = 0; i < n; i++)
+        any |= s[i];
+    return any < 0x80;
+}
+
+/* Bit 7 of each byte of the result is set when that byte of w is a blank
+ * or control character (0x00 to 0x20): an ASCII separator. */
+static inline uint64_t blank_bytes8(uint64_t w)
+{
+    uint64_t x = w & ~HIGH8;
+    return ~(x + (0x80 - 0x21) * ONES8) & ~w & HIGH8;
+}
+
+/* Does the run of non-blank bytes s[from..to) drop a token? Runs are cut
+ * at blanks only (a subset of the bytes that end tokens), so a run is at
+ * least as long as any stretch inside it: a short one is safe. */
+static int run_drops(bl_tokenizer *t, const uint8_t *s, size_t from, size_t to)
+{
+    size_t n = to - from;
+    if (n <= BL_TOKENIZER_SAFE_STRETCH || (n <= BL_TOKEN_MAX_BYTES && all_ascii(s + from, n)))
+        return 0;
+    return stretch_drops(t, s + from, n);
+}
+
+/* The run of non-blank bytes around s[i], whose bounds *from and *to get. */
+static void run_around(const uint8_t *s, size_t len, size_t i, size_t *from, size_t *to)
+{
+    size_t a = i, b = i;
+    while (a > 0 && s[a - 1] > 0x20)
+        a--;
+    while (b < len && s[b] > 0x20)
+        b++;
+    *from = a;
+    *to = b;
+}
+
+int bl_tokenizer_drops(bl_tokenizer *t, const char *text, size_t len)
+{
+    const uint8_t *s = (const uint8_t *)text;
+    size_t i = 0, from, to;
+#if SWAR
+    /* Eight bytes a step: a run longer than BL_TOKENIZER_SAFE_STRETCH (24)
+     * covers two whole steps, so only where two steps in a row hold no
+     * blank is the run around them measured. */
+    int clear = 0; /* the last step held no blank */
+    while (len - i >= 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (blank_bytes8(w)) {
+            clear = 0;
+            i += 8;
+            continue;
+        }
+        if (!clear) {
+            clear = 1;
+            i += 8;
+            continue;
+        }
+        run_around(s, len, i, &from, &to);
+        if (run_drops(t, s, from, to))
+            return 1;
+        clear = 0;
+        i = to; /* a blank, or the end */
+    }
+#endif
+    /* The rest, byte by byte, from the start of the run it is in. */
+    run_around(s, len, i < len ? i : len, &from, &to);
+    for (i = from; i < len; i++) {
+        if (s[i] > 0x20)
+            continue;
+        if (run_drops(t, s, from, i))
+            return 1;
+        from = i + 1;
+    }
+    return run_drops(t, s, from, len);
+}

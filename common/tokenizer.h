@@ -87,4 +87,30 @@ uint32_t bl_tokenizer_next_position(const bl_tokenizer *t);
 /* Bytes of invalid UTF-8 (decoded as Windows-1252) seen since the last reset. */
 size_t bl_tokenizer_invalid_bytes(const bl_tokenizer *t);
 
+/* Like bl_tokenizer_next, the same tokens at the same positions and
+ * offsets, but without their text: tok->text is NULL and tok->len 0. A
+ * run of ASCII letters and digits that no joining rule can extend (most
+ * words) is passed without being normalised or copied; anything else is
+ * read by bl_tokenizer_next. Calls to both may be mixed on one text. For
+ * callers that need where the tokens are, not what they say. */
+int bl_tokenizer_next_span(bl_tokenizer *t, bl_token *tok);
+
+/* 1 if tokenizing text[0..len) drops a token (one over BL_TOKEN_MAX_BYTES
+ * once normalised, which takes a position but is not given out), else 0:
+ * then the tokens bl_tokenizer_next gives take consecutive positions, token
+ * i at first_position + i. Much cheaper than tokenizing (eight bytes at a
+ * step): no token spans a blank (a byte up to 0x20), and a run of
+ * non-blank bytes cannot hold a token that long when it is at most
+ * BL_TOKEN_MAX_BYTES bytes of ASCII (which normalises to at most a byte a
+ * byte) or at most BL_TOKENIZER_SAFE_STRETCH bytes of anything (no
+ * character normalises to more than 8/3 bytes a byte, as test_tokenizer
+ * checks for every code point); only longer runs are tokenized, each on
+ * its own (the tokenizer never looks past a blank), with t. Resets t (reset
+ * it again before reading tokens with it). Cannot fail. */
+int bl_tokenizer_drops(bl_tokenizer *t, const char *text, size_t len);
+
+/* Longest run of non-ASCII text that cannot hold a dropped token (see
+ * bl_tokenizer_drops): 3/8 of BL_TOKEN_MAX_BYTES. */
+#define BL_TOKENIZER_SAFE_STRETCH (BL_TOKEN_MAX_BYTES * 3 / 8)
+
 #endif

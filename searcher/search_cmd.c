@@ -309,9 +309,8 @@ static int print_hit(searcher *s, bl_snippet_ctx *sc, const bl_scored_doc *sd, u
     if (rc)
         return rc;
     bl_snippet snip = {0};
-    const char *text = doc.text_len ? doc.text : doc.title;
-    size_t text_len = doc.text_len ? doc.text_len : doc.title_len;
-    if ((rc = bl_snippet_ctx_make(sc, text, text_len, s->o->window, &snip)) != 0)
+    if ((rc = bl_snippet_ctx_make_doc(sc, bl_index_segment(s->idx, seg), local, &doc,
+                                      s->o->window, &snip)) != 0)
         return rc;
     bl_hit h = {rank, sd->score, &doc, &snip};
     rc = s->o->json ? bl_output_json_hit(stdout, &h, s->o->style)

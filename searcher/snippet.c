@@ -21,6 +21,10 @@
  *     space, invalid UTF-8 bytes read as Windows-1252 (as the tokenizer does),
  *     over-long runs between two tokens elided, the whole capped in bytes;
  *     highlights are mapped to snippet offsets while copying.
+ * For a stored document (bl_snippet_ctx_make_doc), steps 2 and 3 can come
+ * from the index instead: the matches from the positions of the leaves'
+ * terms, then the offsets of the tokens up to the window's end; steps 4
+ * and 5 are the same code ("the index path" below says when).
  */
 #include "snippet.h"
 
@@ -32,6 +36,9 @@
 
 #include "buf.h"
 #include "error.h"
+#include "postings.h"
+#include "termdict.h"
+#include "tokenizer.h"
 #include "utf8.h"
 
 /* Tokens shown before the first match when the window can move back. */
@@ -63,6 +70,7 @@ typedef struct {
 typedef struct {
     size_t first, last; /* token indexes, inclusive */
     size_t leaf;
+    size_t anchor;      /* token index of the leaf's terms[0] */
 } match;
 
 typedef struct {
@@ -113,6 +121,10 @@ typedef struct {
     bl_buf pool;
     match *matches;
     size_t nmatches, capmatches;
+    event *enters, *exits;  /* choose_window's */
+    size_t capevents, capexits;
+    size_t *count;          /* choose_window's, per leaf */
+    size_t capcount;
 } scratch;
 
 /* Makes room for need elements in *arr. Errors: BL_ENOMEM. */
@@ -643,7 +655,7 @@ static int find_matches(scratch *sc)
             if (grow((void **)&sc->matches, &sc->capmatches, sc->nmatches + 1,
                      sizeof *sc->matches))
                 return BL_ENOMEM;
-            sc->matches[sc->nmatches++] = (match){first, last, l};
+            sc->matches[sc->nmatches++] = (match){first, last, l, i};
         }
     }
     return 0;
@@ -672,21 +684,21 @@ static void sort_events(event *v, size_t n)
 }
 
 /* Picks the first token *s of a window of w tokens (ntoks > w). */
-static int choose_window(const scratch *sc, size_t w, size_t *s_out)
+static int choose_window(scratch *sc, size_t w, size_t *s_out)
 {
-    size_t nstarts = sc->ntoks - w + 1;
-    event *enters = NULL, *exits = NULL;
-    size_t *count = NULL, nev = 0;
-    int rc = BL_ENOMEM;
+    size_t nstarts = sc->ntoks - w + 1, nev = 0;
 
     *s_out = 0;
     if (sc->nmatches == 0)
         return 0;
-    enters = malloc(sc->nmatches * sizeof *enters);
-    exits = malloc(sc->nmatches * sizeof *exits);
-    count = calloc(sc->nleaves, sizeof *count);
-    if (!enters || !exits || !count)
-        goto out;
+    /* Kept across texts: most hits would otherwise pay three allocations. */
+    if (grow((void **)&sc->enters, &sc->capevents, sc->nmatches, sizeof *sc->enters) ||
+        grow((void **)&sc->exits, &sc->capexits, sc->nmatches, sizeof *sc->exits) ||
+        grow((void **)&sc->count, &sc->capcount, sc->nleaves, sizeof *sc->count))
+        return BL_ENOMEM;
+    event *enters = sc->enters, *exits = sc->exits;
+    size_t *count = sc->count;
+    memset(count, 0, sc->nleaves * sizeof *count);
     /* Match m lies inside the window at s iff last-w+1 <= s <= first. */
     for (size_t m = 0; m < sc->nmatches; m++) {
         const match *mt = &sc->matches[m];
@@ -751,12 +763,7 @@ static int choose_window(const scratch *sc, size_t w, size_t *s_out)
             s = lo;
         *s_out = s;
     }
-    rc = 0;
-out:
-    free(enters);
-    free(exits);
-    free(count);
-    return rc;
+    return 0;
 }
 
 /* ---- building the text --------------------------------------------- */
@@ -795,20 +802,41 @@ static void put(emitter *em, const void *p, size_t n, int blank, size_t src_end)
     }
 }
 
+/* put() of one collapsed blank: a space, unless the last byte written is
+ * one. Inline for the commonest gap between two tokens. */
+static inline void put_space(emitter *em)
+{
+    if (em->space || em->cut || em->err)
+        return;
+    if (em->out.len - em->body_start + 1 > em->cap || em->out.len == em->out.cap) {
+        put(em, " ", 1, 1, 0);
+        return;
+    }
+    em->out.data[em->out.len++] = ' ';
+    em->space = 1;
+}
+
 /* Copies text[from..to), blank runs as one space, invalid bytes as Windows-1252.
  * Stops silently when the cap is reached (em->cut). */
 static void emit_range(emitter *em, size_t from, size_t to)
 {
     size_t i = from;
     while (i < to && !em->cut && !em->err) {
-        /* A run of printable ASCII goes in at once when it fits under the
-         * cap (otherwise character by character, to stop where the cap is). */
-        size_t run = i;
-        while (run < to && em->text[run] > 0x20 && em->text[run] < 0x7F)
-            run++;
-        if (run - i > 1 && em->out.len - em->body_start + (run - i) <= em->cap) {
-            put(em, em->text + i, run - i, 0, run);
-            i = run;
+        /* Printable ASCII is copied straight in, as put() would add it a
+         * character at a time, up to the cap (then the next put() cuts). */
+        size_t o = em->out.len, k = i, limit = em->body_start + em->cap;
+        if (limit > em->out.cap)
+            limit = em->out.cap;
+        size_t stop = o >= limit ? i : limit - o < to - i ? i + (limit - o) : to;
+        const unsigned char *src = em->text; /* locals: stores cannot alias them */
+        uint8_t *dst = em->out.data;
+        while (k < stop && (uint8_t)(src[k] - 0x21) < 0x7F - 0x21)
+            dst[o++] = src[k++];
+        if (k > i) {
+            em->out.len = em->last_out = o;
+            em->last_src = k;
+            em->space = 0;
+            i = k;
             continue;
         }
         uint32_t c;
@@ -925,8 +953,12 @@ static int build(const scratch *sc, const char *text, size_t len, size_t s,
             src[nspans++] = (bl_span){sc->toks[mt->first].start,
                                       sc->toks[mt->last].end};
     }
-    if (nspans > 1)
-        qsort(src, nspans, sizeof *src, span_cmp);
+    for (size_t i = 1; i < nspans; i++) {
+        if (span_cmp(&src[i - 1], &src[i]) > 0) {
+            qsort(src, nspans, sizeof *src, span_cmp);
+            break;
+        }
+    }
     size_t merged = 0;
     for (size_t i = 0; i < nspans; i++) {
         if (merged && src[i].start <= src[merged - 1].end) {
@@ -970,7 +1002,9 @@ static int build(const scratch *sc, const char *text, size_t len, size_t s,
         if (j == e)
             break;
         size_t gs = t->end, ge = sc->toks[j + 1].start;
-        if (collapsed_len(em.text, gs, ge, GAP_MAX_BYTES) > GAP_MAX_BYTES) {
+        if (ge - gs == 1 && em.text[gs] <= 0x20) {
+            put_space(&em); /* one blank: what emit_range writes for it */
+        } else if (collapsed_len(em.text, gs, ge, GAP_MAX_BYTES) > GAP_MAX_BYTES) {
             if (!em.space)
                 put(&em, " ", 1, 1, gs);
             put(&em, ELLIPSIS, sizeof ELLIPSIS - 1, 0, ge);
@@ -1027,15 +1061,383 @@ fail:
  * memo starts again empty, so a long run of hits holds bounded memory. */
 #define WORD_MEMO_MAX 65536
 
+/* ---- the index path ------------------------------------------------ */
+
+/* The positions path reads the matches of the leaves from the segment's
+ * positions instead of analysing the text: every token of the text took
+ * its term and position at indexing, so a leaf's matches are exactly the
+ * positions of its terms (a phrase's at its relative positions) inside the
+ * text. Then only the tokens up to the window's end are read, for their
+ * byte offsets, and no word is stemmed or looked up. See
+ * bl_snippet_ctx_make_doc for when it gives way to the analysis. */
+
+/* Most leaf terms (a phrase counts each) the positions path reads: each
+ * costs a seek per hit, and past this many the analysis is cheaper. */
+#define GUIDED_MAX_TERMS 64
+
+/* Not an error: the positions cannot give the same answer as the analysis
+ * (or the index disagrees with the text); the analysis gives it. */
+#define GUIDED_FALLBACK 1
+
+/* One segment's view of the leaf terms. */
+typedef struct {
+    const bl_segment *seg;
+    bl_terminfo *info;     /* per term */
+    int8_t *state;         /* per term: 0 not looked up, 1 in the segment, -1 absent */
+    bl_posting_iter **its; /* per term: NULL until first needed */
+} seg_terms;
+
 struct bl_snippet_ctx {
     bl_analyzer *a;
     scratch sc;
+    /* The positions path (bl_snippet_ctx_make_doc). */
+    int guided;             /* every leaf can be matched from positions */
+    bl_tokenizer *tokenizer; /* created on first use */
+    const char **terms;     /* the distinct terms of the leaves */
+    size_t nterms;
+    size_t *leaf_terms;     /* leaf l's k-th term is terms[leaf_terms[leaf_first[l] + k]] */
+    size_t *leaf_first;
+    seg_terms *segs;
+    size_t nsegs, capsegs;
+    uint32_t *pos;          /* the document's positions of term j: pos[pos_at[j]..+pos_n[j]) */
+    size_t npos, cappos;
+    size_t *pos_at, *pos_n;
+    const char **expect;    /* term of each window token a shown match covers */
+    size_t capexpect;
+    uint64_t from_positions, analysed; /* bl_snippet_ctx_make_doc's snippets, by path */
 };
+
+/* Gathers the distinct terms of the leaves, or leaves c->guided 0 when a
+ * leaf's matches do not follow from positions: a PREFIX (and a phrase
+ * ending in one) also matches a token whose unstemmed form starts with it,
+ * which the index does not record. Errors: BL_ENOMEM. */
+static int guided_init(bl_snippet_ctx *c)
+{
+    const scratch *sc = &c->sc;
+    size_t total = 0;
+    for (size_t l = 0; l < sc->nleaves; l++) {
+        const bl_qnode *n = sc->leaves[l];
+        if (n->kind == BL_Q_PREFIX || (n->kind == BL_Q_PHRASE && n->prefix_last))
+            return 0;
+        total += n->kind == BL_Q_PHRASE ? n->nterms : 1;
+    }
+    if (total > GUIDED_MAX_TERMS)
+        return 0;
+    c->terms = malloc((total + 1) * sizeof *c->terms);
+    c->leaf_terms = malloc((total + 1) * sizeof *c->leaf_terms);
+    c->leaf_first = malloc((sc->nleaves + 1) * sizeof *c->leaf_first);
+    c->pos_at = malloc((total + 1) * sizeof *c->pos_at);
+    c->pos_n = malloc((total + 1) * sizeof *c->pos_n);
+    if (!c->terms || !c->leaf_terms || !c->leaf_first || !c->pos_at || !c->pos_n)
+        return BL_ENOMEM;
+    size_t k = 0;
+    for (size_t l = 0; l < sc->nleaves; l++) {
+        const bl_qnode *n = sc->leaves[l];
+        c->leaf_first[l] = k;
+        for (size_t i = 0; i < (n->kind == BL_Q_PHRASE ? n->nterms : 1); i++) {
+            size_t j = 0;
+            while (j < c->nterms && strcmp(c->terms[j], n->terms[i]) != 0)
+                j++;
+            if (j == c->nterms)
+                c->terms[c->nterms++] = n->terms[i];
+            c->leaf_terms[k++] = j;
+        }
+    }
+    c->guided = 1;
+    return 0;
+}
+
+static void seg_terms_release(seg_terms *st, size_t nterms)
+{
+    for (size_t j = 0; st->its && j < nterms; j++)
+        bl_docset_free(st->its[j] ? bl_posting_iter_docset(st->its[j]) : NULL);
+    free(st->its);
+    free(st->info);
+    free(st->state);
+}
+
+/* The view of segment seg, made on first use. Errors: BL_ENOMEM. */
+static int seg_terms_of(bl_snippet_ctx *c, const bl_segment *seg, seg_terms **out)
+{
+    for (size_t i = 0; i < c->nsegs; i++) {
+        if (c->segs[i].seg == seg) {
+            *out = &c->segs[i];
+            return 0;
+        }
+    }
+    if (grow((void **)&c->segs, &c->capsegs, c->nsegs + 1, sizeof *c->segs))
+        return BL_ENOMEM;
+    seg_terms *st = &c->segs[c->nsegs];
+    memset(st, 0, sizeof *st);
+    st->seg = seg;
+    st->info = calloc(c->nterms + 1, sizeof *st->info);
+    st->state = calloc(c->nterms + 1, sizeof *st->state);
+    st->its = calloc(c->nterms + 1, sizeof *st->its);
+    if (!st->info || !st->state || !st->its) {
+        seg_terms_release(st, c->nterms);
+        return BL_ENOMEM;
+    }
+    c->nsegs++;
+    *out = st;
+    return 0;
+}
+
+/* BL_ENOMEM stays an error; any other failure to read what the index holds
+ * (a damaged page) gives way to the analysis, which does not need it. */
+static int fallback_unless_nomem(int rc)
+{
+    return rc == BL_ENOMEM ? rc : GUIDED_FALLBACK;
+}
+
+/* Reads the positions of term j in doc into c->pos. The term's iterator
+ * seeks forward; a hit before the last one (hits come by rank) opens it
+ * again. Errors: BL_ENOMEM, GUIDED_FALLBACK. */
+static int term_positions(bl_snippet_ctx *c, seg_terms *st, size_t j, uint32_t doc)
+{
+    int rc;
+    c->pos_at[j] = c->npos;
+    c->pos_n[j] = 0;
+    if (st->state[j] == 0) {
+        const char *t = c->terms[j];
+        rc = bl_termdict_lookup(bl_segment_termdict(st->seg), t, strlen(t), &st->info[j]);
+        if (rc && rc != BL_ENOTFOUND)
+            return fallback_unless_nomem(rc);
+        st->state[j] = rc ? -1 : 1;
+    }
+    if (st->state[j] < 0)
+        return 0; /* no token of the segment has this term */
+    bl_posting_iter *it = st->its[j];
+    if (it && bl_posting_iter_docset(it)->doc > doc) {
+        bl_docset_free(bl_posting_iter_docset(it));
+        it = st->its[j] = NULL;
+    }
+    if (!it) {
+        if ((rc = bl_posting_iter_new(bl_segment_postings(st->seg), &st->info[j], &it)) != 0)
+            return fallback_unless_nomem(rc);
+        st->its[j] = it;
+    }
+    if (bl_posting_iter_seek(it, doc) != doc) {
+        rc = bl_posting_iter_docset(it)->err;
+        return rc ? fallback_unless_nomem(rc) : 0;
+    }
+    const uint32_t *p;
+    uint32_t n;
+    if ((rc = bl_posting_iter_positions(it, &p, &n)) != 0)
+        return fallback_unless_nomem(rc);
+    if (grow((void **)&c->pos, &c->cappos, c->npos + n, sizeof *c->pos))
+        return BL_ENOMEM;
+    memcpy(c->pos + c->npos, p, (size_t)n * sizeof *p);
+    c->npos += n;
+    c->pos_n[j] = n;
+    return 0;
+}
+
+/* Does term j occur at position want? */
+static int term_at(const bl_snippet_ctx *c, size_t j, int64_t want)
+{
+    const uint32_t *p = c->pos + c->pos_at[j];
+    size_t lo = 0, hi = c->pos_n[j];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((int64_t)p[mid] < want)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->pos_n[j] && (int64_t)p[lo] == want;
+}
+
+/* The matches of every leaf in the text, whose tokens are those at
+ * positions base.. (base + ntoks - 1), token i at base + i: as
+ * find_matches finds them, in another order. Errors: GUIDED_FALLBACK (a
+ * position past the text's tokens), BL_ENOMEM. */
+static int index_matches(bl_snippet_ctx *c, uint32_t base, size_t ntoks)
+{
+    scratch *sc = &c->sc;
+    for (size_t l = 0; l < sc->nleaves; l++) {
+        const bl_qnode *n = sc->leaves[l];
+        const size_t *tj = c->leaf_terms + c->leaf_first[l];
+        size_t nt = n->kind == BL_Q_PHRASE ? n->nterms : 1;
+        const uint32_t *p0 = c->pos + c->pos_at[tj[0]];
+        for (size_t i = 0; i < c->pos_n[tj[0]]; i++) {
+            if (p0[i] < base)
+                continue; /* in the title, before the text */
+            int64_t first = p0[i], last = p0[i];
+            size_t k = 1;
+            for (; k < nt; k++) {
+                int64_t want = (int64_t)p0[i] + n->positions[k] - n->positions[0];
+                if (want < base || !term_at(c, tj[k], want))
+                    break;
+                if (want < first) first = want;
+                if (want > last) last = want;
+            }
+            if (k < nt)
+                continue;
+            if ((uint64_t)(last - base) >= ntoks)
+                return GUIDED_FALLBACK;
+            if (grow((void **)&sc->matches, &sc->capmatches, sc->nmatches + 1,
+                     sizeof *sc->matches))
+                return BL_ENOMEM;
+            sc->matches[sc->nmatches++] = (match){(size_t)(first - base), (size_t)(last - base),
+                                                  l, p0[i] - base};
+        }
+    }
+    return 0;
+}
+
+/* Notes, for each token of the window [s, e] that a match shown there
+ * covers, the term it must have. Errors: GUIDED_FALLBACK (two leaves want
+ * different terms of one token), BL_ENOMEM. */
+static int expect_terms(bl_snippet_ctx *c, size_t s, size_t e)
+{
+    const scratch *sc = &c->sc;
+    if (grow((void **)&c->expect, &c->capexpect, e - s + 1, sizeof *c->expect))
+        return BL_ENOMEM;
+    memset(c->expect, 0, (e - s + 1) * sizeof *c->expect);
+    for (size_t m = 0; m < sc->nmatches; m++) {
+        const match *mt = &sc->matches[m];
+        if (mt->first < s || mt->last > e)
+            continue;
+        const bl_qnode *n = sc->leaves[mt->leaf];
+        for (size_t k = 0; k < (n->kind == BL_Q_PHRASE ? n->nterms : 1); k++) {
+            size_t at = mt->anchor;
+            if (n->kind == BL_Q_PHRASE)
+                at = (size_t)((int64_t)at + n->positions[k] - n->positions[0]);
+            const char **x = &c->expect[at - s];
+            if (*x && strcmp(*x, n->terms[k]) != 0)
+                return GUIDED_FALLBACK;
+            *x = n->terms[k];
+        }
+    }
+    return 0;
+}
+
+/* Reads the text's tokens up to the one after the window [s, e] (or to
+ * the end) into sc->toks, checking them against the index: token i at
+ * position i, the tokens of the matches shown with the terms the
+ * positions said, and the text ending after ntoks tokens when the window
+ * reaches its end. Errors: GUIDED_FALLBACK, BL_ENOMEM. */
+static int window_tokens(bl_snippet_ctx *c, const char *text, size_t len, size_t ntoks,
+                         size_t s, size_t e)
+{
+    scratch *sc = &c->sc;
+    size_t need = e + 1 < ntoks ? e + 2 : ntoks;
+    int rc;
+    if (grow((void **)&sc->toks, &sc->captoks, need, sizeof *sc->toks))
+        return BL_ENOMEM;
+    if ((rc = expect_terms(c, s, e)) != 0)
+        return rc;
+    bl_tokenizer_reset(c->tokenizer, text, len, 0);
+    bl_token t;
+    size_t prev_end = 0;
+    for (size_t i = 0; i < need; i++) {
+        /* The text of a token is read only where a match must be checked. */
+        const char *want = i >= s && i <= e ? c->expect[i - s] : NULL;
+        int r = want ? bl_tokenizer_next(c->tokenizer, &t)
+                     : bl_tokenizer_next_span(c->tokenizer, &t);
+        if (r != 1 || t.position != i || t.start >= t.end || t.end > len || t.start < prev_end)
+            return GUIDED_FALLBACK;
+        prev_end = t.end;
+        sc->toks[i] = (tok){(uint32_t)i, t.start, t.end, 0};
+        if (want) {
+            const char *term;
+            size_t term_len;
+            if ((rc = bl_analyzer_term(c->a, t.text, t.len, &term, &term_len)) != 0)
+                return rc;
+            if (term_len != strlen(want) || memcmp(term, want, term_len) != 0)
+                return GUIDED_FALLBACK;
+        }
+    }
+    if (need == ntoks && bl_tokenizer_next_span(c->tokenizer, &t) != 0)
+        return GUIDED_FALLBACK;
+    return 0;
+}
+
+/* Tokens and positions (dropped tokens included) of s[0..n). */
+static void count_tokens(bl_tokenizer *t, const char *s, size_t n, uint32_t *tokens,
+                         uint32_t *positions)
+{
+    bl_token one;
+    uint32_t k = 0;
+    bl_tokenizer_reset(t, s, n, 0);
+    while (bl_tokenizer_next_span(t, &one) == 1)
+        k++;
+    *tokens = k;
+    *positions = bl_tokenizer_next_position(t);
+}
+
+/* bl_snippet_ctx_make of text[0..len), d's text or title, from the
+ * positions of doc in seg. Errors: GUIDED_FALLBACK, BL_ENOMEM. */
+static int guided_make(bl_snippet_ctx *c, const bl_segment *seg, uint32_t doc,
+                       const bl_stored_doc *d, const char *text, size_t len, size_t w,
+                       bl_snippet *out)
+{
+    scratch *sc = &c->sc;
+    int rc;
+    if (!c->tokenizer && bl_tokenizer_new(&c->tokenizer))
+        return BL_ENOMEM;
+    /* The indexer gave the title positions from 0 and the text from the
+     * title's next position + 1 (0 after a title without tokens); a text
+     * with no bytes leaves the title to show, from 0. */
+    uint32_t base = 0, title_tokens = 0;
+    if (d->text_len) {
+        uint32_t title_positions;
+        count_tokens(c->tokenizer, d->title, d->title_len, &title_tokens, &title_positions);
+        base = title_positions ? title_positions + 1 : 0;
+    }
+    uint32_t doc_len = bl_segment_doc_len(seg, doc);
+    if (bl_segment_error(seg) || doc_len < title_tokens)
+        return GUIDED_FALLBACK;
+    /* Without dropped tokens, token i of the text is at base + i. */
+    size_t ntoks = doc_len - title_tokens;
+    if (bl_tokenizer_drops(c->tokenizer, text, len))
+        return GUIDED_FALLBACK;
+
+    sc->ntoks = ntoks;
+    sc->nmatches = 0;
+    c->npos = 0;
+    if (c->nterms) {
+        seg_terms *st;
+        if ((rc = seg_terms_of(c, seg, &st)) != 0)
+            return rc;
+        for (size_t j = 0; j < c->nterms; j++)
+            if ((rc = term_positions(c, st, j, doc)) != 0)
+                return rc;
+        if ((rc = index_matches(c, base, ntoks)) != 0)
+            return rc;
+    }
+    if (ntoks == 0) {
+        bl_token t;
+        bl_tokenizer_reset(c->tokenizer, text, len, 0);
+        if (bl_tokenizer_next_span(c->tokenizer, &t) != 0)
+            return GUIDED_FALLBACK;
+        out->text = calloc(1, 1);
+        return out->text ? 0 : BL_ENOMEM;
+    }
+    size_t s = 0;
+    if (ntoks > w && (rc = choose_window(sc, w, &s)) != 0)
+        return rc;
+    size_t e = ntoks > w ? s + w - 1 : ntoks - 1;
+    if ((rc = window_tokens(c, text, len, ntoks, s, e)) != 0)
+        return rc;
+    return build(sc, text, len, s, e, w, out);
+}
 
 void bl_snippet_ctx_free(bl_snippet_ctx *c)
 {
     if (!c)
         return;
+    for (size_t i = 0; i < c->nsegs; i++)
+        seg_terms_release(&c->segs[i], c->nterms);
+    free(c->segs);
+    bl_tokenizer_free(c->tokenizer);
+    free(c->terms);
+    free(c->leaf_terms);
+    free(c->leaf_first);
+    free(c->pos);
+    free(c->pos_at);
+    free(c->pos_n);
+    free(c->expect);
     scratch *sc = &c->sc;
     free(sc->leaves);
     free(sc->seen);
@@ -1048,6 +1450,9 @@ void bl_snippet_ctx_free(bl_snippet_ctx *c)
     free(sc->word_slots);
     free(sc->wcands);
     free(sc->matches);
+    free(sc->enters);
+    free(sc->exits);
+    free(sc->count);
     bl_buf_release(&sc->pool);
     free(c);
 }
@@ -1067,6 +1472,8 @@ int bl_snippet_ctx_new(bl_snippet_ctx **out, bl_analyzer *a, const bl_qnode *q)
     if (q && (rc = collect_leaves(sc, q)) != 0)
         goto fail;
     if (sc->nleaves && (rc = index_leaves(sc)) != 0)
+        goto fail;
+    if ((rc = guided_init(c)) != 0)
         goto fail;
     *out = c;
     return 0;
@@ -1118,6 +1525,38 @@ int bl_snippet_ctx_make(bl_snippet_ctx *c, const char *text, size_t len, size_t 
 fail:
     bl_snippet_release(out);
     return rc;
+}
+
+int bl_snippet_ctx_make_doc(bl_snippet_ctx *c, const bl_segment *seg, uint32_t doc,
+                            const bl_stored_doc *d, size_t window_words, bl_snippet *out)
+{
+    const char *text = d->text_len ? d->text : d->title;
+    size_t len = d->text_len ? d->text_len : d->title_len;
+    memset(out, 0, sizeof *out);
+    if (window_words == 0)
+        window_words = BL_SNIPPET_WORDS;
+    if (c->guided && text && len) {
+        int rc = guided_make(c, seg, doc, d, text, len, window_words, out);
+        if (rc != GUIDED_FALLBACK) {
+            if (rc)
+                bl_snippet_release(out);
+            else
+                c->from_positions++;
+            return rc;
+        }
+        bl_snippet_release(out);
+    }
+    int rc = bl_snippet_ctx_make(c, text, len, window_words, out);
+    if (!rc)
+        c->analysed++;
+    return rc;
+}
+
+void bl_snippet_ctx_counts(const bl_snippet_ctx *c, uint64_t *from_positions,
+                           uint64_t *analysed)
+{
+    *from_positions = c->from_positions;
+    *analysed = c->analysed;
 }
 
 int bl_snippet_make(bl_analyzer *a, const bl_qnode *q, const char *text,

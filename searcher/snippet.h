@@ -6,7 +6,10 @@
  * whose term equals it, a PREFIX node tokens whose normalised form or term
  * starts with it, a PHRASE node runs of tokens that match its terms at its
  * relative positions (one highlight spanning the whole run). Terms that
- * appear only under a NOT are never highlighted.
+ * appear only under a NOT are never highlighted. For a stored document,
+ * bl_snippet_ctx_make_doc finds the same matches in the index's positions
+ * (the terms those tokens produced at indexing) without analysing the
+ * whole text, and gives the same snippet.
  *
  * The window is about window_words tokens long and is the one that covers
  * the most distinct query nodes, then the most matches, then comes first;
@@ -37,9 +40,12 @@
 #define BL_SNIPPET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "analyzer.h"
+#include "docstore.h"
 #include "query.h"
+#include "segment.h"
 
 typedef struct {
     size_t start, end; /* [start, end) in bytes */
@@ -84,6 +90,28 @@ int bl_snippet_ctx_new(bl_snippet_ctx **out, bl_analyzer *a, const bl_qnode *q);
  * (bounded: past 65536 it starts again empty). */
 int bl_snippet_ctx_make(bl_snippet_ctx *c, const char *text, size_t len, size_t window_words,
                         bl_snippet *out);
+
+/* The snippet of stored document doc of segment seg, whose fields d holds
+ * (as bl_docstore_get gave them): of d's text, or of its title when the
+ * text is empty, byte for byte what bl_snippet_ctx_make gives for that
+ * string. The matches come from the segment's positions of the query's
+ * terms instead of an analysis of the whole text, and only the tokens up to
+ * the window's end are read; this needs a text whose tokens all took their
+ * positions (none dropped: bl_tokenizer_drops, a scan much cheaper than
+ * tokenizing) and a query without prefixes and with at most 64 terms. In
+ * every other case, and whenever the index disagrees with the text (a
+ * length or position past its tokens, a token at a shown match without the
+ * term the positions said) or cannot be read (a damaged page), it gives
+ * way to bl_snippet_ctx_make. c's query must be the one searched and d the
+ * document of seg and doc. Same errors and ownership as
+ * bl_snippet_ctx_make; uses and resets c's analyzer. */
+int bl_snippet_ctx_make_doc(bl_snippet_ctx *c, const bl_segment *seg, uint32_t doc,
+                            const bl_stored_doc *d, size_t window_words, bl_snippet *out);
+
+/* How many snippets bl_snippet_ctx_make_doc made on c from positions and
+ * how many by analysing the text (for tests and statistics). */
+void bl_snippet_ctx_counts(const bl_snippet_ctx *c, uint64_t *from_positions,
+                           uint64_t *analysed);
 
 /* Frees c; NULL does nothing. */
 void bl_snippet_ctx_free(bl_snippet_ctx *c);

@@ -535,6 +535,63 @@ Test(badinput, damaged_page_fails_only_the_queries_that_read_it, .timeout = 60)
               err);
 }
 
+/* Snippets read the positions of each hit's words, but a query that needs
+ * no positions to find its hits must not fail on a damaged positions page:
+ * its snippets are made from the stored text instead, the same as from
+ * the intact index; check still reports the damage. */
+Test(badinput, damaged_positions_leave_snippets_alone, .timeout = 60)
+{
+    char dir[4300], big[4400], intact[4400];
+    snprintf(dir, sizeof dir, "%s/words", tmp);
+    cr_assert(mkdir(dir, 0755) == 0);
+    bl_rng rng;
+    bl_rng_init(&rng, 11);
+    for (int a = 0; a < 300; a++) {
+        char name[4500], text[4096];
+        int w = snprintf(text, sizeof text, "Title %d\n\nnews ", a);
+        for (int i = 0; i < 150; i++)
+            w += snprintf(text + w, sizeof text - (size_t)w, "%s%u ", i % 9 ? "w" : "news w",
+                          bl_rng_below(&rng, 300));
+        snprintf(name, sizeof name, "%s/a%03d.txt", dir, a);
+        cr_assert(bl_test_write_file(name, text, (size_t)w) == 0);
+    }
+    snprintf(big, sizeof big, "%s/big.idx", tmp);
+    snprintf(intact, sizeof intact, "%s/intact.idx", tmp);
+    cr_assert_eq(run("index -q -o '%s' '%s'", big, dir), 0, "%s", err);
+    cr_assert(bl_test_copy_dir(big, intact) == 0);
+    char pos[4500];
+    snprintf(pos, sizeof pos, "%s/seg_00000001.pos", big);
+    size_t len;
+    char *data = bl_test_read_file(pos, &len);
+    cr_assert(data && len > 4 * 4096, ".pos of %zu bytes, want several pages", len);
+    size_t body = (size_t)bl_get_u64le((const uint8_t *)data + len - 24);
+    for (size_t at = 100; at < body; at += 4096)
+        data[at] ^= 0x20; /* every page */
+    cr_assert(bl_test_write_file(pos, data, len) == 0);
+    free(data);
+
+    const char *queries[] = {"news", "w17 OR w230", "news -w5"};
+    for (size_t q = 0; q < sizeof queries / sizeof *queries; q++) {
+        int rc = run("search -i '%s' --marks -k 300 '%s'", intact, queries[q]);
+        cr_assert_eq(rc, 0, "%s", err);
+        char *want = out;
+        out = NULL;
+        rc = run("search -i '%s' --marks -k 300 '%s'", big, queries[q]);
+        cr_expect_eq(rc, 0, "%s: exit %d: %s", queries[q], rc, err);
+        strip_timing(want);
+        strip_timing(out);
+        cr_expect(strstr(out, "**"), "%s: no highlight: %s", queries[q], out);
+        cr_expect_str_eq(out, want, "%s: snippets differ from the intact index's", queries[q]);
+        free(want);
+    }
+    int rc = run("search -i '%s' '\"news w1\"'", big);
+    cr_expect_eq(rc, 3, "a phrase reads the damaged positions: exit %d", rc);
+    rc = run("check -i '%s'", big);
+    cr_expect_eq(rc, 1, "check reads everything: exit %d: %s", rc, out);
+    cr_expect(strstr(out, "seg_00000001.pos") || strstr(err, "seg_00000001.pos"), "%s%s", out,
+              err);
+}
+
 Test(badinput, truncated_files, .timeout = 120)
 {
     char names[32][256];

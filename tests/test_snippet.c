@@ -1,4 +1,5 @@
-/* test_snippet.c: windows and highlights of bl_snippet_make. */
+/* test_snippet.c: windows and highlights of bl_snippet_make, and the same
+ * snippets made from an index's positions (bl_snippet_ctx_make_doc). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +7,9 @@
 #include <time.h>
 
 #include "analyzer.h"
+#include "error.h"
 #include "helpers.h"
+#include "index.h"
 #include "query.h"
 #include "snippet.h"
 #include "tokenizer.h"
@@ -756,4 +759,426 @@ Test(snippet, words_differing_in_one_byte_stay_apart)
         cr_assert_str_eq(hl(&sn, 0), base);
         bl_snippet_release(&sn);
     }
+}
+
+/* ------------------------------------------- snippets from positions */
+
+/* An index built from articles whose strings the test owns. */
+typedef struct {
+    char *dir;
+    bl_index *idx;
+    bl_article *arts;
+    size_t n;
+} doc_index;
+
+static char *dup_str(const char *s)
+{
+    char *d = strdup(s);
+    cr_assert_not_null(d);
+    return d;
+}
+
+/* Article i of x: title and text copied. */
+static void set_article(doc_index *x, size_t i, const char *title, const char *text)
+{
+    bl_article *a = &x->arts[i];
+    memset(a, 0, sizeof *a);
+    a->title = dup_str(title);
+    a->title_len = strlen(title);
+    a->text = dup_str(text);
+    a->text_len = strlen(text);
+    a->source = "test";
+    a->source_len = 4;
+}
+
+static void doc_index_new(doc_index *x, size_t n)
+{
+    memset(x, 0, sizeof *x);
+    x->n = n;
+    x->arts = calloc(n, sizeof *x->arts);
+    cr_assert_not_null(x->arts);
+}
+
+/* Writes the index (per_segment articles a segment) and opens it. */
+static void doc_index_build(doc_index *x, size_t per_segment)
+{
+    x->dir = bl_test_tmpdir();
+    cr_assert_not_null(x->dir);
+    cr_assert_eq(bl_test_build_index(x->dir, x->arts, x->n, "english", per_segment), 0, "%s",
+                 bl_error_detail());
+    cr_assert_eq(bl_index_open(&x->idx, x->dir, 0), 0, "%s", bl_error_detail());
+}
+
+static void doc_index_free(doc_index *x)
+{
+    bl_index_close(x->idx);
+    if (x->dir)
+        bl_test_rmtree(x->dir);
+    free(x->dir);
+    for (size_t i = 0; i < x->n; i++) {
+        free((char *)x->arts[i].title);
+        free((char *)x->arts[i].text);
+    }
+    free(x->arts);
+}
+
+/* The snippet of document doc (global id) from c's positions, checked equal
+ * to the analysis of the text it shows (the title when the text is empty). */
+static void expect_doc_snippet(bl_snippet_ctx *c, const bl_qnode *q, const doc_index *x,
+                               uint32_t doc, size_t w, const char *what)
+{
+    size_t seg;
+    uint32_t local;
+    cr_assert_eq(bl_index_locate(x->idx, doc, &seg, &local), 0);
+    bl_segment *sg = bl_index_segment(x->idx, seg);
+    bl_stored_doc d;
+    cr_assert_eq(bl_docstore_get(bl_segment_docstore(sg), local, &d), 0, "%s", bl_error_detail());
+    bl_snippet got, want;
+    cr_assert_eq(bl_snippet_ctx_make_doc(c, sg, local, &d, w, &got), 0, "%s", what);
+    const char *text = d.text_len ? d.text : d.title;
+    size_t len = d.text_len ? d.text_len : d.title_len;
+    cr_assert_eq(bl_snippet_make(A, q, text, len, w, &want), 0);
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s, document %u, %zu words", what, doc, w);
+    expect_same_snippet(&got, &want, msg);
+    check_invariants(&got, len);
+    bl_snippet_release(&got);
+    bl_snippet_release(&want);
+}
+
+static bl_qnode *parse(const char *query)
+{
+    bl_qnode *q = NULL;
+    size_t err = 0;
+    cr_assert_eq(bl_query_parse(query, A, NULL, &q, &err), 0, "parse %s", query);
+    return q;
+}
+
+/* Snippets of docs[0..n) of x for query (in that order), compared with the
+ * analysis; returns how many came from positions. */
+static uint64_t expect_docs(const doc_index *x, const char *query, const uint32_t *docs,
+                            size_t n, size_t w)
+{
+    bl_qnode *q = parse(query);
+    bl_snippet_ctx *c;
+    cr_assert_eq(bl_snippet_ctx_new(&c, A, q), 0);
+    for (size_t i = 0; i < n; i++)
+        expect_doc_snippet(c, q, x, docs[i], w, query);
+    uint64_t guided, analysed;
+    bl_snippet_ctx_counts(c, &guided, &analysed);
+    cr_assert_eq(guided + analysed, n);
+    bl_snippet_ctx_free(c);
+    bl_qnode_free(q);
+    return guided;
+}
+
+/* A long article and texts and titles of every shape; random queries of
+ * every kind; every document in a random order (so the iterators also go
+ * back), with random window lengths: the snippet from positions is the
+ * snippet of the analysis, and most come from positions. */
+Test(snippet, doc_snippets_match_analysis_on_random_articles, .timeout = 240)
+{
+    static const char *queries[] = {
+        "market", "sanctions OR price", "\"oil prices\" -gold", "fell \"the market\" munchen",
+        "gold NOT silver", "\"exchange rate\"", "u.s. oil", "\"rate rates\" OR zzzabsent",
+        "zzzabsent", "the", "\"the of\" OR \"of the\"", "price -price", "oil OR -gold",
+        "marketing \"sanctioned oil\" fresh7", "-gold", "mark* rate", "\"exchange rat*\"",
+    };
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("snippet/doc_snippets_match_analysis_on_random_articles"));
+    static char text[1 << 16], title[512];
+    char lng[BL_TOKEN_MAX_BYTES + 2];
+    memset(lng, 'x', sizeof lng - 1);
+    lng[sizeof lng - 1] = 0;
+    doc_index x;
+    doc_index_new(&x, 150);
+    for (size_t i = 0; i < x.n; i++) {
+        unsigned shape = (unsigned)bl_rng_below(&r, 12);
+        size_t words = shape == 0 ? 1500 + bl_rng_below(&r, 1500) : bl_rng_below(&r, 120);
+        random_text(&r, text, sizeof text, words);
+        random_text(&r, title, sizeof title, bl_rng_below(&r, 8));
+        if (shape == 1)
+            text[0] = 0; /* the title is shown */
+        if (shape == 2)
+            snprintf(text, sizeof text, "-- ... !!");
+        if (shape == 3)
+            title[0] = 0;
+        if (shape == 4)
+            snprintf(title, sizeof title, "%s", lng); /* a title of one dropped token */
+        if (shape == 5) { /* a dropped token in the text: analysed */
+            size_t at = strlen(text) / 2;
+            while (at > 0 && text[at - 1] != ' ')
+                at--;
+            memmove(text + at + sizeof lng, text + at, strlen(text + at) + 1);
+            memcpy(text + at, lng, sizeof lng - 1);
+            text[at + sizeof lng - 1] = ' ';
+        }
+        set_article(&x, i, title, text);
+    }
+    doc_index_build(&x, 60);
+    uint32_t order[150];
+    for (uint32_t i = 0; i < x.n; i++)
+        order[i] = i;
+    for (size_t qi = 0; qi < sizeof queries / sizeof *queries; qi++) {
+        for (size_t i = x.n; i > 1; i--) {
+            uint32_t j = bl_rng_below(&r, (uint32_t)i), t = order[i - 1];
+            order[i - 1] = order[j];
+            order[j] = t;
+        }
+        size_t w = bl_rng_below(&r, 3) ? 0 : 1 + bl_rng_below(&r, 60);
+        uint64_t guided = expect_docs(&x, queries[qi], order, x.n, w);
+        if (strchr(queries[qi], '*'))
+            cr_assert_eq(guided, 0, "%s: a prefix is not found from positions", queries[qi]);
+        else
+            cr_assert_gt(guided, x.n * 3 / 4, "%s: %llu of %zu from positions", queries[qi],
+                         (unsigned long long)guided, x.n);
+    }
+    doc_index_free(&x);
+}
+
+/* A long article with the phrase near its start, in its middle and at its
+ * very end (the window then reaches the last token): from positions, and
+ * equal to the analysis, at several window lengths. */
+Test(snippet, doc_windows_at_start_middle_and_end)
+{
+    static char text[64 * 1024];
+    doc_index x;
+    doc_index_new(&x, 3);
+    for (int k = 0; k < 3; k++) {
+        text[0] = 0;
+        filler(text, sizeof text, 0, 2000);
+        const char *at = strstr(text, k == 0 ? "filler3 " : k == 1 ? "filler1000 " : "filler1999 ");
+        cr_assert_not_null(at);
+        size_t off = (size_t)(at - text);
+        memmove(text + off + 13, text + off, strlen(text + off) + 1);
+        memcpy(text + off, "wagner group ", 13);
+        set_article(&x, (size_t)k, "Filler report", text);
+    }
+    doc_index_build(&x, 3);
+    uint32_t docs[] = {0, 1, 2, 2, 1, 0};
+    for (size_t w = 1; w <= 61; w += 15)
+        cr_assert_eq(expect_docs(&x, "\"wagner group\" filler7", docs, 6, w), 6);
+    doc_index_free(&x);
+}
+
+/* Titles: a text that is empty shows the title, highlighted from the title's
+ * positions; a word only in the title highlights nothing in the text; a
+ * phrase does not match across the end of the title and the start of the
+ * text; a title of dropped tokens still moves the text's positions. */
+Test(snippet, doc_titles)
+{
+    char lng[BL_TOKEN_MAX_BYTES + 2];
+    memset(lng, 'y', sizeof lng - 1);
+    lng[sizeof lng - 1] = 0;
+    char t4[256];
+    snprintf(t4, sizeof t4, "%s %s", lng, lng);
+    doc_index x;
+    doc_index_new(&x, 5);
+    set_article(&x, 0, "Oil prices rise, oil exporters say", "");
+    set_article(&x, 1, "Wagner news", "Nothing about that here, only group talk.");
+    set_article(&x, 2, "Talks with Wagner", "group leaders met; the Wagner group said no.");
+    set_article(&x, 3, "", "Wagner group: no title at all.");
+    set_article(&x, 4, t4, "wagner group after two dropped words");
+    doc_index_build(&x, 5);
+    uint32_t docs[] = {0, 1, 2, 3, 4};
+    cr_assert_eq(expect_docs(&x, "oil OR \"wagner group\" OR talks", docs, 5, 0), 5);
+    cr_assert_eq(expect_docs(&x, "\"oil exporters\" OR news", docs, 5, 3), 5);
+
+    /* The first title shows with its words highlighted. */
+    bl_qnode *q = parse("oil");
+    bl_snippet_ctx *c;
+    cr_assert_eq(bl_snippet_ctx_new(&c, A, q), 0);
+    bl_stored_doc d;
+    bl_segment *sg = bl_index_segment(x.idx, 0);
+    cr_assert_eq(bl_docstore_get(bl_segment_docstore(sg), 0, &d), 0);
+    bl_snippet sn;
+    cr_assert_eq(bl_snippet_ctx_make_doc(c, sg, 0, &d, 0, &sn), 0);
+    cr_assert_str_eq(sn.text, "Oil prices rise, oil exporters say");
+    cr_assert_eq(sn.nhighlights, 2);
+    bl_snippet_release(&sn);
+    /* The phrase across title and text of article 2 is not highlighted
+     * there, only inside the text. */
+    bl_qnode_free(q);
+    bl_snippet_ctx_free(c);
+    q = parse("\"wagner group\"");
+    cr_assert_eq(bl_snippet_ctx_new(&c, A, q), 0);
+    cr_assert_eq(bl_docstore_get(bl_segment_docstore(sg), 2, &d), 0);
+    cr_assert_eq(bl_snippet_ctx_make_doc(c, sg, 2, &d, 0, &sn), 0);
+    cr_assert_eq(sn.nhighlights, 1, "%s", sn.text);
+    cr_assert_str_eq(hl(&sn, 0), "Wagner group");
+    uint64_t guided, analysed;
+    bl_snippet_ctx_counts(c, &guided, &analysed);
+    cr_assert_eq(guided, 1);
+    bl_snippet_release(&sn);
+    bl_snippet_ctx_free(c);
+    bl_qnode_free(q);
+    doc_index_free(&x);
+}
+
+/* A phrase with a hole (a query word the parser would refuse, built by
+ * hand): it matches from positions exactly where the analysis matches it,
+ * and not from the title's last word into the text's first, although in
+ * the index the two are two positions apart. */
+Test(snippet, doc_phrase_with_a_hole)
+{
+    doc_index x;
+    doc_index_new(&x, 2);
+    set_article(&x, 0, "Report on wagner", "group leaders; wagner and group; wagner of group.");
+    set_article(&x, 1, "", "wagner x group");
+    doc_index_build(&x, 2);
+    char *terms[] = {"wagner", "group"};
+    uint32_t positions[] = {0, 2};
+    bl_qnode q = {.kind = BL_Q_PHRASE, .terms = terms, .positions = positions, .nterms = 2};
+    /* Written backwards: "group" with "wagner" two positions before it,
+     * which in article 0 is the title's last word. */
+    char *back_terms[] = {"group", "wagner"};
+    uint32_t back_positions[] = {2, 0};
+    bl_qnode back = {.kind = BL_Q_PHRASE, .terms = back_terms, .positions = back_positions,
+                     .nterms = 2};
+    const bl_qnode *qs[] = {&q, &back};
+    for (int k = 0; k < 2; k++) {
+        bl_snippet_ctx *c;
+        cr_assert_eq(bl_snippet_ctx_new(&c, A, qs[k]), 0);
+        for (uint32_t doc = 0; doc < 2; doc++)
+            expect_doc_snippet(c, qs[k], &x, doc, 0, k ? "wagner _ group backwards" : "wagner _ group");
+        uint64_t guided, analysed;
+        bl_snippet_ctx_counts(c, &guided, &analysed);
+        cr_assert_eq(guided, 2);
+        bl_snippet_ctx_free(c);
+    }
+    doc_index_free(&x);
+}
+
+/* Texts with a dropped token, queries with a prefix or with more terms than
+ * the positions path reads: analysed, with the same result. */
+Test(snippet, doc_snippets_analysed_when_positions_cannot_tell)
+{
+    char text[2048];
+    char lng[BL_TOKEN_MAX_BYTES + 2];
+    memset(lng, 'z', sizeof lng - 1);
+    lng[sizeof lng - 1] = 0;
+    doc_index x;
+    doc_index_new(&x, 2);
+    snprintf(text, sizeof text, "oil %s prices and more oil prices at the end", lng);
+    set_article(&x, 0, "Dropped", text);
+    set_article(&x, 1, "Plain", "oil prices and more oil prices at the end");
+    doc_index_build(&x, 2);
+    uint32_t docs[] = {0, 1};
+    cr_assert_eq(expect_docs(&x, "\"oil prices\"", docs, 2, 4), 1, "the dropped token");
+    cr_assert_eq(expect_docs(&x, "pri*", docs, 2, 4), 0);
+    char many[2048] = "oil";
+    for (int i = 0; i < 70; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), " OR w%d", i);
+    cr_assert_eq(expect_docs(&x, many, docs, 2, 4), 0);
+    doc_index_free(&x);
+}
+
+/* A dropped token after the window the positions would pick: past it,
+ * tokens sit one position after their index, which brings the later "b a
+ * b" into one window of 3 (the analysis shows it) while their positions
+ * span 4. The scan for dropped tokens sends the text to the analysis. */
+Test(snippet, doc_dropped_token_after_the_window)
+{
+    char lng[BL_TOKEN_MAX_BYTES + 2], text[1024] = "a f b";
+    memset(lng, 'q', sizeof lng - 1);
+    lng[sizeof lng - 1] = 0;
+    for (int i = 0; i < 20; i++)
+        strcat(text, " f");
+    snprintf(text + strlen(text), sizeof text - strlen(text), " b %s a b f f f f f", lng);
+    doc_index x;
+    doc_index_new(&x, 1);
+    set_article(&x, 0, "Dropped later", text);
+    doc_index_build(&x, 1);
+    uint32_t docs[] = {0};
+    cr_assert_eq(expect_docs(&x, "a OR b", docs, 1, 3), 0);
+    bl_snippet sn = make("a OR b", text, strlen(text), 3);
+    cr_assert_eq(sn.nhighlights, 3, "%s", sn.text);
+    bl_snippet_release(&sn);
+    doc_index_free(&x);
+}
+
+/* When the index and the text disagree in a way the positions path can
+ * see (a window past the text's tokens; a match whose token has another
+ * term; tokens after the last the index knows), the snippet is the
+ * analysis of the text given. */
+Test(snippet, doc_snippets_analysed_when_the_text_disagrees)
+{
+    static char text[16 * 1024];
+    text[0] = 0;
+    filler(text, sizeof text, 0, 300);
+    strcat(text, "and it ends with wagner"); /* the window reaches the last token */
+    doc_index x;
+    doc_index_new(&x, 1);
+    set_article(&x, 0, "T", text);
+    doc_index_build(&x, 1);
+    bl_qnode *q = parse("wagner");
+    bl_snippet_ctx *c;
+    cr_assert_eq(bl_snippet_ctx_new(&c, A, q), 0);
+    bl_segment *sg = bl_index_segment(x.idx, 0);
+    bl_stored_doc d;
+    cr_assert_eq(bl_docstore_get(bl_segment_docstore(sg), 0, &d), 0);
+    bl_stored_doc cut = d, swapped = d, longer = d;
+    cut.text_len = d.text_len / 2; /* the match is past its end */
+    char *other = dup_str(d.text);
+    memcpy(strstr(other, "wagner"), "wigner", 6);
+    swapped.text = other;
+    char *more = malloc(d.text_len + 32);
+    cr_assert_not_null(more);
+    snprintf(more, d.text_len + 32, "%s and more", d.text);
+    longer.text = more;
+    longer.text_len = strlen(more);
+    const bl_stored_doc *tries[] = {&cut, &swapped, &longer};
+    for (int i = 0; i < 3; i++) {
+        bl_snippet got, want;
+        cr_assert_eq(bl_snippet_ctx_make_doc(c, sg, 0, tries[i], 0, &got), 0);
+        cr_assert_eq(bl_snippet_make(A, q, tries[i]->text, tries[i]->text_len, 0, &want), 0);
+        expect_same_snippet(&got, &want, i == 0 ? "cut text" : i == 1 ? "swapped word" : "longer");
+        cr_assert_eq(got.nhighlights, i == 2, "%s", got.text);
+        bl_snippet_release(&got);
+        bl_snippet_release(&want);
+    }
+    uint64_t guided, analysed;
+    bl_snippet_ctx_counts(c, &guided, &analysed);
+    cr_assert_eq(guided, 0);
+    cr_assert_eq(analysed, 3);
+    free(other);
+    free(more);
+    bl_snippet_ctx_free(c);
+    bl_qnode_free(q);
+    doc_index_free(&x);
+}
+
+/* Damaged positions (a page of the .pos file that fails its checksum):
+ * the snippet is made from the text, the same as from an intact index. */
+Test(snippet, doc_snippets_survive_damaged_positions)
+{
+    static char text[16 * 1024];
+    doc_index x;
+    doc_index_new(&x, 40);
+    bl_rng r;
+    bl_rng_init(&r, 7);
+    for (size_t i = 0; i < x.n; i++) {
+        random_text(&r, text, sizeof text, 200);
+        set_article(&x, i, "Damaged", text);
+    }
+    doc_index_build(&x, 40);
+    uint32_t docs[40];
+    for (uint32_t i = 0; i < 40; i++)
+        docs[i] = i;
+    cr_assert_eq(expect_docs(&x, "\"oil prices\" OR market", docs, 40, 0), 40);
+    bl_index_close(x.idx);
+    x.idx = NULL;
+    /* Flip a byte in every page of the positions. */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/seg_00000001.pos", x.dir);
+    size_t len;
+    char *data = bl_test_read_file(path, &len);
+    cr_assert_not_null(data);
+    for (size_t at = 5; at + 64 < len; at += 4096)
+        data[at] ^= 0x5A;
+    cr_assert_eq(bl_test_write_file(path, data, len), 0);
+    free(data);
+    cr_assert_eq(bl_index_open(&x.idx, x.dir, 0), 0, "%s", bl_error_detail());
+    cr_assert_eq(expect_docs(&x, "\"oil prices\" OR market", docs, 40, 0), 0);
+    doc_index_free(&x);
 }

@@ -1010,3 +1010,212 @@ Test(tokenizer, fast_path_matches_general_on_random_tables)
         expect_paths_agree_exact(iter, s, n);
     }
 }
+
+/* ------------------------------------------ spans and dropped tokens */
+
+/* Random text for the span and drop tests: the parts of the tests above,
+ * column padding, and runs of letters (ASCII, Cyrillic, U+FDF2, which
+ * normalises to 8 bytes from 3) around the length limit once normalised,
+ * so that some tokens are dropped, some just kept. */
+static size_t random_span_text(bl_rng *r, char *s, size_t cap)
+{
+    static const char *const parts[] = {
+        "a", "Z", "7", "said", "U", "1000", "x9", "'", ".", ",", "-", " ", "\n", "\0", "\t",
+        "’", "é", "e\xCC\x81", "\xCC\x81", "ж", "½", "٣", "\xFF", "\x92", "．", "U.S.",
+        "e.g", "1,000.50", "don't", "5.", "a.", "I'", "'s", "2,400-x", "E.O.A.-C", "4/2/87",
+        "a.b", ".5", ",7", "7,", "o'", "\xC3", "，", "\xE2\x80\x94", "“", "(", ")",
+    };
+    static const char *const letters[] = {"k", "Q4", "ж", "\xEF\xB7\xB2", "é", "e\xCC\x81"};
+    size_t n = 0, want = bl_rng_below(r, (uint32_t)cap);
+    while (n < want) {
+        unsigned pick = (unsigned)bl_rng_below(r, 20);
+        if (pick == 0) { /* column padding */
+            for (size_t k = 1 + bl_rng_below(r, 20); k && n < cap; k--)
+                s[n++] = ' ';
+        } else if (pick == 1) { /* a run of one letter near the limit */
+            const char *p = letters[bl_rng_below(r, sizeof letters / sizeof *letters)];
+            size_t k = (BL_TOKEN_MAX_BYTES - 4 + bl_rng_below(r, 9)) / (strlen(p) > 1 ? 2 : 1);
+            if (strcmp(p, "\xEF\xB7\xB2") == 0)
+                k = 7 + bl_rng_below(r, 3); /* 56, 64 or 72 bytes once normalised */
+            for (; k && append_part(s, &n, cap, p); k--)
+                ;
+        } else if (!append_part(s, &n, cap,
+                                parts[bl_rng_below(r, sizeof parts / sizeof *parts)])) {
+            break;
+        }
+    }
+    return n;
+}
+
+/* Tokens of text[0..n) read with next, next_span or a random mix of both
+ * on the same tokenizer: the same positions and offsets; next_span gives
+ * no text. */
+static void expect_spans_agree(bl_rng *r, int iter, const char *text, size_t n)
+{
+    bl_tokenizer *spans;
+    bl_token a, b;
+    int ra, rb, mix = (int)bl_rng_below(r, 2);
+    size_t i = 0;
+    cr_assert_eq(bl_tokenizer_new(&spans), 0);
+    bl_tokenizer_reset(g_tok, text, n, 7);
+    bl_tokenizer_reset(spans, text, n, 7);
+    do {
+        ra = bl_tokenizer_next(g_tok, &a);
+        int by_span = !mix || bl_rng_below(r, 2);
+        rb = by_span ? bl_tokenizer_next_span(spans, &b) : bl_tokenizer_next(spans, &b);
+        cr_assert_eq(ra, rb, "iteration %d token %zu: next %d, span %d", iter, i, ra, rb);
+        if (ra == 1) {
+            cr_assert_eq(a.position, b.position, "iteration %d token %zu", iter, i);
+            cr_assert_eq(a.start, b.start, "iteration %d token %zu (\"%s\")", iter, i, a.text);
+            cr_assert_eq(a.end, b.end, "iteration %d token %zu (\"%s\")", iter, i, a.text);
+            if (by_span)
+                cr_assert(b.text == NULL && b.len == 0, "iteration %d token %zu", iter, i);
+        }
+        i++;
+    } while (ra == 1);
+    cr_assert_eq(bl_tokenizer_next_span(spans, &b), 0, "the end is sticky");
+    cr_assert_eq(bl_tokenizer_next_position(g_tok), bl_tokenizer_next_position(spans),
+                 "iteration %d", iter);
+    bl_tokenizer_free(spans);
+}
+
+Test(tokenizer, next_span_matches_next_on_random_text)
+{
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("tokenizer/next_span_matches_next_on_random_text"));
+    static char s[2048];
+    for (int iter = 0; iter < 4000; iter++) {
+        size_t n = random_span_text(&r, s, sizeof s);
+        char *e = malloc(n ? n : 1); /* exact size: ASan sees reads past the end */
+        cr_assert_not_null(e);
+        memcpy(e, s, n);
+        expect_spans_agree(&r, iter, e, n);
+        free(e);
+    }
+}
+
+/* The cases next_span takes without the general loop, and those at their
+ * edges that it must not: each gives the tokens bl_tokenizer_next gives. */
+Test(tokenizer, next_span_edges)
+{
+    static const char *const texts[] = {
+        "said. Said, said' said.'", "A. B.C. a.b a.", "U.S", "x.", "x'", "x'y", "1,", "1,2",
+        "1.x", "q\xC3\xA9", "q\xCC\x81", "q\xE2\x80\x99s", "q'\xC3\xA9", "q.\xC3\xA9", "7'7",
+        "  \t\n", "", "ab'", "'ab", "..ab..", "a-b", "a_b", "a\x7F" "b",
+    };
+    bl_rng r;
+    bl_rng_init(&r, 1);
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        size_t n = strlen(texts[i]);
+        char *e = malloc(n ? n : 1);
+        cr_assert_not_null(e);
+        memcpy(e, texts[i], n);
+        expect_spans_agree(&r, (int)i, e, n);
+        free(e);
+    }
+}
+
+/* Does tokenizing text[0..n) drop a token? By tokenizing it. */
+static int drops_by_tokenizing(const char *text, size_t n)
+{
+    bl_token t;
+    uint32_t tokens = 0;
+    bl_tokenizer_reset(g_tok, text, n, 0);
+    while (bl_tokenizer_next(g_tok, &t) == 1)
+        tokens++;
+    return bl_tokenizer_next_position(g_tok) != tokens;
+}
+
+Test(tokenizer, drops_matches_tokenizing_on_random_text)
+{
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("tokenizer/drops_matches_tokenizing_on_random_text"));
+    static char s[2048];
+    bl_tokenizer *scan;
+    cr_assert_eq(bl_tokenizer_new(&scan), 0);
+    int dropped = 0, kept = 0;
+    for (int iter = 0; iter < 6000; iter++) {
+        size_t n = random_span_text(&r, s, iter % 2 ? 200 : sizeof s);
+        char *e = malloc(n ? n : 1);
+        cr_assert_not_null(e);
+        memcpy(e, s, n);
+        int want = drops_by_tokenizing(e, n);
+        cr_assert_eq(bl_tokenizer_drops(scan, e, n), want, "iteration %d", iter);
+        dropped += want, kept += !want;
+        free(e);
+    }
+    bl_tokenizer_free(scan);
+    cr_assert(dropped > 100 && kept > 100, "%d texts drop, %d do not", dropped, kept);
+}
+
+/* At the limits: the longest kept and shortest dropped tokens of ASCII and
+ * of U+FDF2 (8 bytes once normalised from 3: 8 of them are 24 bytes, the
+ * longest run the scan takes as safe unseen), at every offset from an
+ * eight-byte boundary, at the text's start and end, inside punctuation. */
+Test(tokenizer, drops_at_the_limits)
+{
+    static char s[512];
+    bl_tokenizer *scan;
+    cr_assert_eq(bl_tokenizer_new(&scan), 0);
+    for (int unit = 0; unit < 2; unit++) {
+        for (int extra = 0; extra < 2; extra++) {
+            for (size_t lead = 0; lead < 10; lead++) {
+                for (int wrap = 0; wrap < 3; wrap++) {
+                    size_t n = 0;
+                    for (size_t i = 0; i < lead; i++) /* words, then a blank */
+                        s[n++] = i % 3 == 2 || i + 1 == lead ? ' ' : 'a';
+                    if (wrap == 1)
+                        s[n++] = '(';
+                    size_t k = unit ? 8 + (size_t)extra : BL_TOKEN_MAX_BYTES + (size_t)extra;
+                    for (size_t i = 0; i < k; i++)
+                        n += (size_t)snprintf(s + n, sizeof s - n, "%s", unit ? "\xEF\xB7\xB2" : "w");
+                    if (wrap == 1)
+                        s[n++] = ')';
+                    if (wrap == 2)
+                        n += (size_t)snprintf(s + n, sizeof s - n, " tail words");
+                    char *e = malloc(n);
+                    cr_assert_not_null(e);
+                    memcpy(e, s, n);
+                    cr_assert_eq(drops_by_tokenizing(e, n), extra);
+                    cr_assert_eq(bl_tokenizer_drops(scan, e, n), extra,
+                                 "unit %d extra %d lead %zu wrap %d", unit, extra, lead, wrap);
+                    free(e);
+                }
+            }
+        }
+    }
+    cr_assert_eq(bl_tokenizer_drops(scan, NULL, 0), 0);
+    bl_tokenizer_free(scan);
+}
+
+/* What bl_tokenizer_drops rests on: no character normalises to more than
+ * 8/3 of its bytes (U+FDF2, 3 bytes, is the worst: 8), nor a byte that is
+ * not UTF-8 (read as Windows-1252) to more than 2. Every code point. */
+Test(tokenizer, no_character_normalises_past_eight_thirds, .timeout = 120)
+{
+    uint8_t buf[8];
+    bl_token t;
+    size_t worst_out = 0, worst_in = 1;
+    for (uint32_t cp = 0x80; cp < 0x110000; cp++) {
+        if (cp >= 0xD800 && cp < 0xE000)
+            continue;
+        size_t n = (size_t)utf8proc_encode_char((utf8proc_int32_t)cp, buf);
+        size_t out = 0;
+        bl_tokenizer_reset(g_tok, (const char *)buf, n, 0);
+        while (bl_tokenizer_next(g_tok, &t) == 1)
+            out += t.len;
+        cr_assert_eq(bl_tokenizer_next_position(g_tok), out ? 1u : 0u, "U+%04X dropped", cp);
+        cr_assert_leq(3 * out, 8 * n, "U+%04X: %zu bytes normalise to %zu", cp, n, out);
+        if (out * worst_in > worst_out * n)
+            worst_out = out, worst_in = n;
+    }
+    cr_assert_eq(3 * worst_out, 8 * worst_in, "the bound is tight (U+FDF2)");
+    for (unsigned b = 0x80; b < 0x100; b++) {
+        char c = (char)b;
+        size_t out = 0;
+        bl_tokenizer_reset(g_tok, &c, 1, 0);
+        while (bl_tokenizer_next(g_tok, &t) == 1)
+            out += t.len;
+        cr_assert_leq(out, 2, "byte 0x%02X normalises to %zu bytes", b, out);
+    }
+}
