@@ -20,7 +20,7 @@
 #include "filefmt.h"
 
 /* Terms per dictionary block. */
-#define BL_TERMDICT_BLOCK 64
+#define BL_TERMDICT_BLOCK 16
 /* Longest term accepted by the writer (the tokenizer keeps 64 bytes; the
  * stemmer never lengthens much). */
 #define BL_TERM_MAX_BYTES 255
