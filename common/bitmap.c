@@ -180,6 +180,21 @@ uint64_t bl_bitmap_and_count(const uint64_t *a, const uint64_t *b, size_t n)
     return path()->and_count(a, b, n);
 }
 
+uint32_t bl_bitmap_next(const uint64_t *words, uint32_t nwords, uint32_t from)
+{
+    uint32_t i = from >> 6;
+    if (i >= nwords)
+        return UINT32_MAX;
+    uint64_t w = bl_bitmap_word(words, i) & (~0ULL << (from & 63));
+    while (w == 0) {
+        if (++i == nwords)
+            return UINT32_MAX;
+        w = bl_bitmap_word(words, i);
+    }
+    /* below 2^32: nwords <= 2^26 for 32-bit doc ids */
+    return (uint32_t)((uint64_t)i * 64 + (uint64_t)__builtin_ctzll(w));
+}
+
 /* Words ANDed at a time by bl_bitmap_and_count_many (16 KiB of stack). */
 #define AND_CHUNK 2048
 

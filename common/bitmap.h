@@ -35,6 +35,10 @@ static inline int bl_bitmap_test(const uint64_t *words, uint32_t doc)
     return (int)(bl_bitmap_word(words, doc >> 6) >> (doc & 63) & 1);
 }
 
+/* The first doc >= from in the set of nwords words, or UINT32_MAX when
+ * there is none (from may be anything). */
+uint32_t bl_bitmap_next(const uint64_t *words, uint32_t nwords, uint32_t from);
+
 /* Number of docs in both a and b (n words each): AND + popcount. */
 uint64_t bl_bitmap_and_count(const uint64_t *a, const uint64_t *b, size_t n);
 

@@ -42,6 +42,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "bitmap.h"
 #include "buf.h"
 #include "error.h"
 #include "postings.h"
@@ -871,6 +872,12 @@ typedef struct {
     scorer base;
     scorer **pos;  /* sorted by cost, cheapest first */
     size_t npos;
+    /* per positive kid, the bitmap of a plain term's dense list (NULL for
+     * the lead and every other kid), over nwords words: such a kid rejects
+     * a candidate by a bit test, and its iterator is sought only to the
+     * candidates every bit accepts; NULL when no kid has one */
+    const uint64_t **bits;
+    uint32_t nwords;
     /* phrases among pos, walked by their words: their positions are read
      * (phrase_verify) once every other part holds the document */
     scorer **verify;
@@ -905,11 +912,35 @@ static int excluded(and_scorer *a, uint32_t doc)
     return 0;
 }
 
+/* 0 with *target set to the next doc after doc of a kid's bitmap when one
+ * lacks doc (the doc its iterator would reach: the next candidate), else 1.
+ * Ids stay below the segment's documents; the guard keeps a reading inside
+ * the words whatever the lead gave. */
+static int and_bits_hold(const and_scorer *a, uint32_t doc, uint32_t *target)
+{
+    if (doc >= (uint64_t)a->nwords * 64) {
+        *target = BL_DOC_END;
+        return 0;
+    }
+    for (size_t i = 1; i < a->npos; i++)
+        if (a->bits[i] && !bl_bitmap_test(a->bits[i], doc)) {
+            uint32_t next = bl_bitmap_next(a->bits[i], a->nwords, doc + 1);
+            *target = next == UINT32_MAX ? BL_DOC_END : next;
+            return 0;
+        }
+    return 1;
+}
+
 /* With the first positive kid on doc: 1 if every other positive kid holds
  * doc and no NOT kid does; else 0 with *target set to the next doc worth
- * trying (BL_DOC_END when there is none). */
+ * trying (BL_DOC_END when there is none). Kids with bitmaps are asked by a
+ * bit first: their iterators move only to documents they hold (where
+ * scores need their tf), a damaged bitmap that claims more is overruled by
+ * the seek. */
 static int and_confirm(and_scorer *a, uint32_t doc, uint32_t *target)
 {
+    if (a->bits && !and_bits_hold(a, doc, target))
+        return 0;
     for (size_t i = 1; i < a->npos; i++) {
         uint32_t d = s_seek(a->pos[i], doc);
         if (d != doc) {
@@ -956,6 +987,7 @@ static void and_free(bl_docset *s)
     free(a->pos);
     free(a->neg);
     free(a->verify);
+    free(a->bits);
     free(a);
 }
 static const bl_docset_ops and_ops = {and_next, and_seek, and_free};
@@ -1174,6 +1206,29 @@ static scorer *new_and(scorer **pos, size_t npos, scorer **neg, size_t nneg)
     a->base.bounds = &and_bounds;
     a->base.ds.doc = and_align(a, 0);
     return &a->base;
+}
+
+/* Gives a's plain-term kids but the lead their lists' bitmaps (those that
+ * are dense). Errors: BL_ECORRUPT (a bitmap's page is damaged),
+ * BL_ENOMEM. */
+static int and_use_bitmaps(and_scorer *a)
+{
+    for (size_t i = 1; i < a->npos; i++) {
+        if (a->pos[i]->ds.ops != &term_ops)
+            continue;
+        const uint64_t *w;
+        uint32_t nw;
+        int rc = bl_posting_iter_bitmap(((term_scorer *)a->pos[i])->it, &w, &nw);
+        if (rc)
+            return rc;
+        if (!w)
+            continue;
+        if (!a->bits && !(a->bits = calloc(a->npos, sizeof *a->bits)))
+            return BL_ENOMEM;
+        a->bits[i] = w;
+        a->nwords = nw;
+    }
+    return 0;
 }
 
 /* ---- OR ----------------------------------------------------------------- */
@@ -2458,6 +2513,8 @@ static int build_and(build_ctx *c, const bl_qnode *q, scorer **out)
     if (rc) {
         free_scorers(pos, np);
         free_scorers(neg, nn);
+    } else if ((rc = and_use_bitmaps((and_scorer *)*out)) != 0) {
+        bl_docset_free(&(*out)->ds); /* it owns the kids now */
     }
     free(copies);
     return rc;
@@ -2585,6 +2642,71 @@ static void collect(topk *t, scorer *root, uint32_t base)
     }
 }
 
+/* ---- counting an AND of words by bitmaps ------------------------------- */
+
+/* The word of a query node that is one plain term, else NULL. */
+static const char *plain_word(const bl_qnode *n)
+{
+    if (n->kind == BL_Q_TERM || (n->kind == BL_Q_PHRASE && n->nterms == 1 && !n->prefix_last))
+        return n->terms[0];
+    return NULL;
+}
+
+/* The number of c's segment's documents holding every word of q, when q
+ * is an AND of plain words of which at most one has a list without a
+ * bitmap and at least one has a bitmap: the bitmaps ANDed and counted a
+ * word at a time, or the one other list's ids tested against them a block
+ * at a time. Returns 1 with *n set, 0 when q is no such AND (it is then
+ * evaluated as usual: an AND with two or more lists without bitmaps tests
+ * its other kids' bits per candidate), or a BL_E code. */
+static int count_and_by_bitmaps(build_ctx *c, const bl_qnode *q, uint64_t *n)
+{
+    if (q->kind != BL_Q_AND)
+        return 0;
+    for (size_t i = 0; i < q->nkids; i++)
+        if (!plain_word(q->kids[i]))
+            return 0;
+    const bl_postings *p = bl_segment_postings(c->seg);
+    const uint64_t **maps = malloc(q->nkids * sizeof *maps);
+    if (!maps)
+        return BL_ENOMEM;
+    bl_terminfo ti, other = {0};
+    size_t nmaps = 0, nothers = 0;
+    uint32_t nwords = 0;
+    int rc = 0, missing = 0, ours = 1;
+    *n = 0;
+    for (size_t i = 0; i < q->nkids && !rc && !missing && ours; i++) {
+        rc = lookup(c, plain_word(q->kids[i]), &ti);
+        if (rc == BL_ENOTFOUND) {
+            rc = 0;
+            missing = 1; /* no document of this segment has them all */
+        } else if (!rc && (rc = bl_postings_bitmap(p, &ti, &maps[nmaps], &nwords)) == 0) {
+            if (maps[nmaps])
+                nmaps++;
+            else if (nothers++ == 0)
+                other = ti;
+            else /* a second list without a bitmap (the same word again is one) */
+                ours = other.postings_offset == ti.postings_offset;
+        }
+    }
+    if (!rc && !missing && ours && nmaps > 0) {
+        if (nothers == 0) {
+            *n = bl_bitmap_and_count_many(maps, nmaps, nwords);
+        } else {
+            bl_posting_iter *it;
+            if ((rc = bl_posting_iter_new(p, &other, &it)) == 0) {
+                *n = bl_posting_iter_count_in(it, maps, nmaps);
+                rc = bl_posting_iter_docset(it)->err;
+                bl_docset_free(bl_posting_iter_docset(it));
+            }
+        }
+    } else if (!missing) {
+        ours = 0; /* no bitmap, or two other lists: counted as usual */
+    }
+    free(maps);
+    return rc ? rc : ours;
+}
+
 /* BM25 is monotone (grows with tf, falls with length), which every bound
  * relies on, for k1 >= 0, 0 <= b <= 1 and a positive average length. */
 static int bm25_boundable(const bl_bm25 *p, double avgdl)
@@ -2608,6 +2730,14 @@ int bl_search_ex(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25
     for (size_t si = 0; si < bl_index_segment_count(idx) && !rc; si++) {
         build_ctx c = {idx, bl_index_segment(idx, si), *params, avgdl, &dfs, NULL, 0, 0,
                        bm25_boundable(params, avgdl)};
+        uint64_t n;
+        if (k == 0 && (rc = count_and_by_bitmaps(&c, q, &n)) != 0) {
+            if (rc == 1) {
+                t.total += n;
+                rc = 0;
+            }
+            continue;
+        }
         scorer *root = NULL;
         rc = build(&c, q, &root);
         if (!rc) {

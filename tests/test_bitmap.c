@@ -179,3 +179,30 @@ Test(bitmap, env_leaves_the_best_path_for_names_it_lacks)
     setenv("BYLINE_SIMD", "sse41", 1); /* a bitpack path, not one of these */
     cr_assert_str_eq(bl_bitmap_impl(), best_path());
 }
+
+/* bl_bitmap_next is the first set bit at or after from, bit by bit. */
+Test(bitmap, next_matches_the_oracle)
+{
+    bl_rng r;
+    seed_rng(&r, "next_matches_the_oracle");
+    enum { W = 40 };
+    uint64_t m[W];
+    for (int trial = 0; trial < 300; trial++) {
+        fill(&r, m, W);
+        if (trial % 3 == 0) /* long runs of empty words */
+            for (int i = 0; i < W; i++)
+                m[i] = bl_rng_below(&r, 8) ? 0 : m[i];
+        uint32_t nw = bl_rng_below(&r, W + 1);
+        for (int q = 0; q < 50; q++) {
+            uint32_t from = bl_rng_below(&r, 64 * W + 100);
+            uint32_t want = UINT32_MAX;
+            for (uint64_t d = from; d < 64 * (uint64_t)nw; d++)
+                if (oracle_bit(m, d)) {
+                    want = (uint32_t)d;
+                    break;
+                }
+            CHECK(bl_bitmap_next(m, nw, from) == want, "from %u in %u words", from, nw);
+        }
+        CHECK(bl_bitmap_next(m, nw, UINT32_MAX) == UINT32_MAX, "");
+    }
+}
