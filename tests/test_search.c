@@ -391,6 +391,23 @@ typedef struct {
     oscored *expect;
 } oracle_env;
 
+/* Indexes e->arts (titles and texts malloc'd, owned by e from now on) in
+ * segments of per_segment documents, and builds their oracle. */
+static void oracle_index(oracle_env *e, size_t per_segment)
+{
+    size_t ndocs = e->ndocs;
+    e->dir = bl_test_tmpdir();
+    cr_assert_not_null(e->dir);
+    int rc = bl_test_build_index(e->dir, e->arts, ndocs, "english", per_segment);
+    cr_assert_eq(rc, 0, "build failed: %s", bl_error_detail());
+    cr_assert_eq(bl_index_open(&e->idx, e->dir, 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_index_doc_count(e->idx), ndocs);
+    cr_assert_eq(bl_analyzer_new(&e->a, "english"), 0);
+    build_oracle(&e->c, e->a, e->arts, ndocs);
+    cr_assert_float_eq(bl_index_avg_doc_len(e->idx), e->c.avgdl, 1e-9);
+    e->expect = malloc(ndocs * sizeof *e->expect);
+}
+
 static void oracle_open(oracle_env *e, bl_rng *r, uint64_t seed, size_t ndocs, size_t per_segment)
 {
     memset(e, 0, sizeof *e);
@@ -406,16 +423,7 @@ static void oracle_open(oracle_env *e, bl_rng *r, uint64_t seed, size_t ndocs, s
         e->arts[i].source = "random";
         e->arts[i].source_len = 6;
     }
-    e->dir = bl_test_tmpdir();
-    cr_assert_not_null(e->dir);
-    int rc = bl_test_build_index(e->dir, e->arts, ndocs, "english", per_segment);
-    cr_assert_eq(rc, 0, "build failed: %s", bl_error_detail());
-    cr_assert_eq(bl_index_open(&e->idx, e->dir, 1), 0, "%s", bl_error_detail());
-    cr_assert_eq(bl_index_doc_count(e->idx), ndocs);
-    cr_assert_eq(bl_analyzer_new(&e->a, "english"), 0);
-    build_oracle(&e->c, e->a, e->arts, ndocs);
-    cr_assert_float_eq(bl_index_avg_doc_len(e->idx), e->c.avgdl, 1e-9);
-    e->expect = malloc(ndocs * sizeof *e->expect);
+    oracle_index(e, per_segment);
 }
 
 static void oracle_close(oracle_env *e)
@@ -1523,12 +1531,13 @@ Test(search, count_of_an_and_by_bitmaps)
     free(texts);
 }
 
-/* In an AND, a dense word that is not the lead rejects candidates by its
- * bitmap, so its blocks between two documents it shares with the lead are
- * never read: damage on such a page (checksum not resealed) fails a query
- * that walks the word (and byline check) but not the AND, whose results
- * it does not change. Without the bitmap, the AND would seek the word to
- * every candidate of the lead and read that page. */
+/* In an AND, a dense word that is not the lead, once it has rejected most
+ * candidates of a window (256), rejects them by its bitmap, so its blocks
+ * between two documents it shares with the lead are no longer read: damage
+ * on such a page (checksum not resealed) fails a query that walks the word
+ * (and byline check) but not the AND, whose results it does not change.
+ * Without the bitmap, the AND would seek the word to every candidate of the
+ * lead and read that page. */
 Test(search, and_reads_no_block_its_bitmaps_rule_out, .timeout = 120)
 {
     /* oil: every doc outside [LO, HI), the even ones inside, with tfs 1..8
@@ -1569,14 +1578,15 @@ Test(search, and_reads_no_block_its_bitmaps_rule_out, .timeout = 120)
                    8 * (size_t)bl_postings_bitmap_words(N);
     size_t entries = lasts + 4 * (size_t)nb, imps = entries + 20 * (size_t)nb;
     size_t blocks = imps + bl_get_u32le(f->data + entries + 20 * (size_t)(nb - 1) + 16);
-    /* the first block starting after LO + 2000 and the last ending before
+    /* the first block starting after the first window's candidates (256 of
+     * gold's, one in 128 documents from LO) and the last ending before
      * HI - 2000: pages between their starts hold oil's blocks in there */
     size_t lo = 0, hi = 0;
     for (uint32_t b = 1; b < nb; b++) {
         uint32_t first = bl_get_u32le(f->data + lasts + 4 * (size_t)(b - 1)) + 1;
         uint32_t last = bl_get_u32le(f->data + lasts + 4 * (size_t)b);
         size_t start = blocks + bl_get_u32le(f->data + entries + 20 * (size_t)(b - 1));
-        if (!lo && first > LO + 2000)
+        if (!lo && first > LO + 256 * 128 + 2000)
             lo = start;
         if (last < HI - 2000)
             hi = start;
@@ -1611,4 +1621,75 @@ Test(search, and_reads_no_block_its_bitmaps_rule_out, .timeout = 120)
     bl_index_close(idx);
     bl_test_rmtree(dir);
     free(dir);
+}
+
+/* Words of the corpus of oracle_ands_of_dense_words, and how often a
+ * document holds each (per mille), in documents without gold / with gold:
+ * oil and gold lead; bank and zinc shun gold; tin shuns oil (see
+ * draws_word); wheat is nearly everywhere; rice is rare. */
+static const char *const dense_words[] = {"oil", "gold", "bank", "zinc", "tin", "wheat", "corn",
+                                          "rice"};
+static const uint32_t dense_permille[][2] = {{300, 300}, {150, 150}, {600, 40}, {110, 20},
+                                             {400, 400}, {950, 950}, {300, 300}, {5, 5}};
+
+/* Whether a document holding oil or not, gold or not, holds word w. */
+static int draws_word(bl_rng *r, size_t w, int oil, int gold)
+{
+    if (w == 0)
+        return oil;
+    if (w == 1)
+        return gold;
+    uint32_t pm = dense_permille[w][gold];
+    if (w == 4 && oil)
+        pm /= 20;
+    return bl_rng_below(r, 1000) < pm;
+}
+
+/* ANDs whose dense words reject most candidates switch to bit tests (a
+ * window of 256 candidates with 7 in 8 rejected): dense words (bank, tin,
+ * zinc) rarely in the documents of the words that lead (gold, oil), so the
+ * leads bring hundreds of candidates that dense words mostly reject (and
+ * some bring candidates they mostly accept). Counts and the k best,
+ * exhaustive and pruned, and counts alone, all match the oracle, under
+ * AND, NOT, OR and phrases. */
+Test(search, oracle_ands_of_dense_words, .timeout = 300)
+{
+    uint64_t seed = bl_test_seed("search.oracle_ands_of_dense_words");
+    bl_rng r;
+    bl_rng_init(&r, seed);
+    for (size_t per = 6000; per >= 3000; per -= 3000) {
+        oracle_env e;
+        memset(&e, 0, sizeof e);
+        e.seed = seed;
+        e.ndocs = 6000;
+        e.arts = calloc(e.ndocs, sizeof *e.arts);
+        for (size_t d = 0; d < e.ndocs; d++) {
+            char *x = malloc(400);
+            size_t len = 0;
+            x[0] = 0; /* a document may hold no word at all */
+            int oil = bl_rng_below(&r, 1000) < dense_permille[0][0];
+            int gold = bl_rng_below(&r, 1000) < dense_permille[1][0];
+            for (size_t w = 0; w < sizeof dense_words / sizeof *dense_words; w++)
+                if (draws_word(&r, w, oil, gold))
+                    for (uint32_t k = 1 + bl_rng_below(&r, bl_rng_below(&r, 4) ? 1 : 4); k > 0; k--)
+                        len += (size_t)snprintf(x + len, 400 - len, "%s ", dense_words[w]);
+            for (uint32_t k = bl_rng_below(&r, 30); k > 0; k--) /* lengths vary */
+                len += (size_t)snprintf(x + len, 400 - len, "news ");
+            char *t = malloc(2);
+            strcpy(t, "t");
+            e.arts[d] = (bl_article){.title = t, .title_len = 1, .text = x, .text_len = len,
+                                     .source = "dense", .source_len = 5};
+        }
+        oracle_index(&e, per);
+        static const char *const queries[] = {
+            "gold bank", "gold zinc", "oil tin", "gold bank zinc", "gold bank tin",
+            "gold bank -corn", "oil tin -bank", "gold \"bank wheat\"", "gold bank OR oil tin",
+            "(gold bank) OR rice", "gold wheat", "corn bank wheat", "gold bank rice",
+            "gold bank bank", "gold -bank", "oil tin mar*", "oil gold tin bank",
+        };
+        for (size_t qi = 0; qi < sizeof queries / sizeof *queries; qi++)
+            for (size_t k = 1; k <= 100; k *= 10)
+                cr_assert_geq(oracle_compare(&e, queries[qi], 0, k), 0, "[%s]", queries[qi]);
+        oracle_close(&e);
+    }
 }
