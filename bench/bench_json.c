@@ -8,12 +8,15 @@
  *                   "streamvbyte" (the same gaps and tfs as two streams)
  *                   and "streamvbyte-delta" (doc ids straight from the
  *                   differential codec, tfs as before)
- *   op "intersect"  two lists at a skew ("1:1" ... "1:1000"): Byline's
- *                   leapfrog of two posting iterators, "croaring"
- *                   (roaring_bitmap_and_cardinality) and "croaring-and"
- *                   (roaring_bitmap_and, building the result)
+ *   op "intersect"  two lists at a skew ("1:1" ... "1:1000"): "byline"
+ *                   (bl_postings_intersect_count: bitmaps of dense lists
+ *                   when it has them), "byline-leapfrog" (a leapfrog of
+ *                   two posting iterators, as the evaluator's AND),
+ *                   "croaring" (roaring_bitmap_and_cardinality) and
+ *                   "croaring-and" (roaring_bitmap_and, building the result)
  *   op "union"      the same pairs: Byline's merge, roaring_bitmap_or_*
  *   op "phrase"     "a b" by positions, beside op "and" of the same terms
+ *                   (the leapfrog: what a phrase walks before positions)
  *   op "topk_or", "topk_and", "topk_phrase"
  *                   (index only) bl_search_ex's top 10 over the whole index,
  *                   "byline" pruned (default options) beside
@@ -53,6 +56,7 @@
 #include "error.h"
 #include "eval.h"
 #include "index.h"
+#include "intersect.h"
 #include "postings.h"
 #include "query.h"
 
@@ -584,6 +588,12 @@ static int with_pair(const pair_ctx *c, uint64_t (*loop)(bl_posting_iter *, bl_p
 
 static int op_and_byline(void *ctx, uint64_t *result)
 {
+    pair_ctx *c = ctx;
+    return bl_postings_intersect_count(c->p, c->a, c->b, result);
+}
+
+static int op_and_leapfrog(void *ctx, uint64_t *result)
+{
     return with_pair(ctx, bench_leapfrog, result);
 }
 
@@ -681,6 +691,7 @@ static int pair_rows(const bench_opts *o, const dataset *d, const list_in *a, co
                      const char *skew)
 {
     static const impl_fn and_impls[] = {{"byline", op_and_byline, 0},
+                                        {"byline-leapfrog", op_and_leapfrog, 0},
                                         {"croaring", op_and_roaring, 1},
                                         {"croaring-and", op_and_roaring_build, 1}};
     static const impl_fn or_impls[] = {{"byline", op_or_byline, 0},
@@ -693,7 +704,7 @@ static int pair_rows(const bench_opts *o, const dataset *d, const list_in *a, co
     snprintf(r.input, sizeof r.input, "%s:%s+%s", d->name, a->label, b->label);
     uint64_t both, either;
     count_both_either(a, b, &both, &either);
-    if (time_impls(o, &r, and_impls, 3, &c, both))
+    if (time_impls(o, &r, and_impls, sizeof and_impls / sizeof *and_impls, &c, both))
         return -1;
     r.op = "union";
     return time_impls(o, &r, or_impls, 3, &c, either);
@@ -713,7 +724,7 @@ static int phrase_rows(const bench_opts *o, const dataset *d, const char *input,
     if (op_phrase_byline(&c, &r.result) || time_row(o, &r, op_phrase_byline, &c))
         return -1;
     r.op = "and";
-    if (op_and_byline(&c, &r.result) || time_row(o, &r, op_and_byline, &c))
+    if (op_and_leapfrog(&c, &r.result) || time_row(o, &r, op_and_leapfrog, &c))
         return -1;
     return 0;
 }
@@ -763,7 +774,7 @@ static int zipf_write(const bench_opts *o, zipf_files *z, dataset *d)
     static const double ranks[] = {1, 1, 10, 100, 1000};
     uint64_t rng = o->seed ? o->seed : 1; /* xorshift needs a non-zero state */
     bl_postings_writer *w;
-    if (bl_postings_writer_new(&w, z->doc_path, z->pos_path, BL_CODEC_DEFAULT)) {
+    if (bl_postings_writer_new(&w, z->doc_path, z->pos_path, o->universe, BL_CODEC_DEFAULT)) {
         fprintf(stderr, "byline-bench: %s\n", bl_error_detail());
         return -1;
     }

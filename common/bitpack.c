@@ -538,13 +538,30 @@ size_t bl_pack_tail(const uint32_t *in, size_t n, unsigned bits, uint8_t *out)
     return (size_t)(p - out);
 }
 
+static ALWAYS_INLINE uint64_t load_le64(const uint8_t *p)
+{
+    return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
+}
+
 void bl_unpack_tail(const uint8_t *in, size_t n, unsigned bits, uint32_t *out)
 {
     assert(bits <= BL_PACK_MAX_BITS);
     const uint32_t mask = low_mask(bits);
-    uint64_t acc = 0;
-    unsigned have = 0;
-    for (size_t i = 0; i < n; i++) {
+    /* While the 8 bytes from a value's first byte are all inside the tail,
+     * one load gets it (it spans at most 7 + 32 bits): the byte loop below,
+     * whose trip count changes from value to value, only ends the tail. */
+    size_t nbytes = bl_pack_tail_bytes(n, bits), i = 0;
+    for (; i < n && (i * bits >> 3) + 8 <= nbytes; i++) {
+        size_t t = i * bits;
+        out[i] = (uint32_t)(load_le64(in + (t >> 3)) >> (t & 7)) & mask;
+    }
+    if (i == n)
+        return;
+    in += i * bits >> 3;
+    unsigned skip = (unsigned)(i * bits & 7);
+    uint64_t acc = skip ? (uint64_t)*in++ >> skip : 0;
+    unsigned have = skip ? 8 - skip : 0;
+    for (; i < n; i++) {
         /* Only the bytes this value needs: the tail may end the mapping. */
         for (; have < bits; have += 8)
             acc |= (uint64_t)*in++ << have;
@@ -566,11 +583,6 @@ uint32_t bl_unpack_tail_get(const uint8_t *in, unsigned bits, size_t i)
     for (unsigned k = 0; k * 8 < s + bits; k++)
         acc |= (uint64_t)p[k] << (8 * k);
     return (uint32_t)(acc >> s) & low_mask(bits);
-}
-
-static ALWAYS_INLINE uint64_t load_le64(const uint8_t *p)
-{
-    return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
 }
 
 void bl_unpack_tail_range(const uint8_t *in, size_t n, unsigned bits, size_t at, size_t k,

@@ -271,6 +271,20 @@ int bl_file_verify(const bl_mapped *m)
     return bl_mapped_touch_pages(m, 0, m->len);
 }
 
+/* Whether pages first..last are all verified already: 64 pages a load, so
+ * a long range read again (a dense list's bitmap) costs a few loads. */
+static int pages_verified(const bl_mapped *m, uint64_t first, uint64_t last)
+{
+    for (uint64_t p = first; p <= last;) {
+        uint64_t end = (p | 63) < last ? (p | 63) : last; /* last page in this word */
+        uint64_t want = (~0ULL >> (63 - (end & 63))) & (~0ULL << (p & 63));
+        if ((atomic_load_explicit(&m->verified[p >> 6], memory_order_acquire) & want) != want)
+            return 0;
+        p = end + 1;
+    }
+    return 1;
+}
+
 int bl_mapped_touch_pages(const bl_mapped *m, uint64_t off, uint64_t len)
 {
     if (len == 0)
@@ -279,8 +293,11 @@ int bl_mapped_touch_pages(const bl_mapped *m, uint64_t off, uint64_t len)
         return bl_error_set(BL_ECORRUPT, "%s: offset %llu: %llu bytes read past the end of the "
                             "body (%zu bytes)", m->path, (unsigned long long)off,
                             (unsigned long long)len, m->len);
+    uint64_t first = off >> m->page_shift, last = (off + len - 1) >> m->page_shift;
+    if (last > first && pages_verified(m, first, last))
+        return 0;
     size_t page = (size_t)1 << m->page_shift;
-    for (uint64_t p = off >> m->page_shift; p <= (off + len - 1) >> m->page_shift; p++) {
+    for (uint64_t p = first; p <= last; p++) {
         _Atomic uint64_t *word = &m->verified[p >> 6];
         uint64_t bit = (uint64_t)1 << (p & 63);
         if (atomic_load_explicit(word, memory_order_acquire) & bit)

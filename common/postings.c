@@ -2,8 +2,9 @@
  *
  * The on-disk grammar is at the top of postings.h. In short, per term:
  *
- *   .doc:  [last_doc:u32{nb} entry{nb}] block{nb}     skip data when nb > 1
- *          entry := doc_end:u32 pos_end:u32 max_tf:u32 min_len:u32
+ *   .doc:  term_imp [pad bitmap] [last_doc:u32{nb} entry{nb} block_imp{nb}]
+ *          block{nb}                   bitmap when dense, skip when nb > 1
+ *          entry := doc_end:u32 pos_end:u32 max_tf:u32 min_len:u32 imp_end:u32
  *          block := doc_gaps:run[m] tf_minus_1:run[m]
  *   .pos:  per block, its positions as runs of 128 (the last shorter)
  *
@@ -17,6 +18,12 @@
  * runs before the document's first position are hopped over (a bitpack run
  * gives its size in its first byte), and only the runs holding its
  * positions are decoded.
+ *
+ * A dense list's bitmap sits between its term impacts and its skip data,
+ * at an offset that is a multiple of 8: a reader finds it from the term
+ * impacts' size and hands out a pointer into the mapping; it is verified
+ * (its pages touched) only when asked for, so walks that never test a bit
+ * never pay for it.
  *
  * Every byte comes from a mapping of a file that may be damaged: each
  * region is bounded by the skip data (or the file's end) before it is read,
@@ -33,6 +40,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "bitmap.h"
 #include "bitpack.h"
 #include "buf.h"
 #include "codec.h"
@@ -52,6 +60,8 @@ struct bl_postings_writer {
     bl_filewriter *docs;
     bl_filewriter *pos;
     const bl_codec *codec;
+    uint32_t doc_count;  /* ids are below it; decides which lists are dense */
+    uint8_t *bitmap;     /* one dense list's bitmap, as stored (zeroed after) */
     int failed;          /* sticky: first I/O error; only finish/abort after */
     bl_buf lasts;        /* one term's last-doc array */
     bl_buf entries;      /* one term's skip entries */
@@ -68,7 +78,7 @@ struct bl_postings_writer {
 };
 
 int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
-                           const char *pos_path, uint32_t codec)
+                           const char *pos_path, uint32_t doc_count, uint32_t codec)
 {
     const bl_codec *c = bl_codec_get(codec);
     if (!c)
@@ -77,6 +87,7 @@ int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
     if (!w)
         return BL_ENOMEM;
     w->codec = c;
+    w->doc_count = doc_count;
     bl_buf_init(&w->lasts);
     bl_buf_init(&w->entries);
     bl_buf_init(&w->blocks);
@@ -104,23 +115,24 @@ static void writer_free(bl_postings_writer *w)
     bl_buf_release(&w->positions);
     bl_buf_release(&w->impacts);
     free(w->gaps);
+    free(w->bitmap);
     free(w->front);
     free(w->merged);
     free(w);
 }
 
-/* Checks one term's input; sets *total to sum(tfs). */
+/* Checks one term's input (ids below doc_count); sets *total to sum(tfs). */
 static int validate_input(const uint32_t *docs, const uint32_t *tfs, uint32_t ndocs,
-                          const uint32_t *positions, uint64_t *total)
+                          const uint32_t *positions, uint32_t doc_count, uint64_t *total)
 {
     if (ndocs == 0 || !docs || !tfs || !positions)
         return bl_error_set(BL_EINVAL, "postings writer: %s",
                             ndocs == 0 ? "empty list" : "NULL array");
     uint64_t sum = 0;
     for (uint32_t i = 0; i < ndocs; i++) {
-        if (docs[i] == BL_DOC_END)
-            return bl_error_set(BL_EINVAL, "postings writer: doc %u: id %u is reserved",
-                                i, docs[i]);
+        if (docs[i] >= doc_count)
+            return bl_error_set(BL_EINVAL, "postings writer: doc %u: id %u is not below "
+                                "the segment's %u documents", i, docs[i], doc_count);
         if (i && docs[i] <= docs[i - 1])
             return bl_error_set(BL_EINVAL,
                                 "postings writer: doc ids not increasing at %u (%u after %u)",
@@ -294,6 +306,31 @@ static int encode_list(bl_postings_writer *w, const uint32_t *docs, const uint32
     return 0;
 }
 
+/* Bytes of a bitmap of the writer's segment. */
+static size_t bitmap_bytes(const bl_postings_writer *w)
+{
+    return (size_t)bl_postings_bitmap_words(w->doc_count) * 8;
+}
+
+/* Writes the padding and the bitmap of a dense list (whose term impacts
+ * were just written) from w->bitmap, all zero, which it leaves so. The
+ * bitmap is built as bytes, bit d % 8 of byte d / 8: the same bits as
+ * little-endian u64 words on any host. */
+static int write_bitmap(bl_postings_writer *w, const uint32_t *docs, uint32_t ndocs)
+{
+    static const uint8_t zeros[8];
+    size_t bytes = bitmap_bytes(w);
+    for (uint32_t i = 0; i < ndocs; i++)
+        w->bitmap[docs[i] >> 3] |= (uint8_t)(1u << (docs[i] & 7));
+    size_t pad = (size_t)(-bl_filewriter_offset(w->docs) & 7);
+    int rc = bl_filewriter_write(w->docs, zeros, pad);
+    if (!rc)
+        rc = bl_filewriter_write(w->docs, w->bitmap, bytes);
+    for (uint32_t i = 0; i < ndocs; i++) /* ready for the next list */
+        w->bitmap[docs[i] >> 3] = 0;
+    return rc;
+}
+
 int bl_postings_writer_add(bl_postings_writer *w, const uint32_t *docs,
                            const uint32_t *tfs, uint32_t ndocs,
                            const uint32_t *positions, const uint32_t *doc_lens,
@@ -302,9 +339,13 @@ int bl_postings_writer_add(bl_postings_writer *w, const uint32_t *docs,
     if (w->failed)
         return w->failed;
     uint64_t total = 0;
-    int rc = validate_input(docs, tfs, ndocs, positions, &total);
+    int rc = validate_input(docs, tfs, ndocs, positions, w->doc_count, &total);
     if (rc)
         return rc;
+    int dense = bl_postings_list_is_dense(ndocs, w->doc_count);
+    if (dense && !w->bitmap && !(w->bitmap = calloc(bitmap_bytes(w) + 1, 1)))
+        return bl_error_set(BL_ENOMEM, "postings writer: no memory for a bitmap of %u "
+                            "documents", w->doc_count);
     bl_terminfo ti = {0};
     rc = encode_list(w, docs, tfs, ndocs, positions, doc_lens, &ti);
     if (rc == BL_ENOMEM)
@@ -315,6 +356,8 @@ int bl_postings_writer_add(bl_postings_writer *w, const uint32_t *docs,
     uint64_t doc_off = bl_filewriter_offset(w->docs);
     uint64_t pos_off = bl_filewriter_offset(w->pos);
     rc = bl_filewriter_write(w->docs, w->term_impacts, w->term_impacts_len);
+    if (!rc && dense)
+        rc = write_bitmap(w, docs, ndocs);
     if (!rc && ndocs > BL_BLOCK_SIZE) {
         rc = bl_filewriter_write(w->docs, w->lasts.data, w->lasts.len);
         if (!rc)
@@ -436,6 +479,8 @@ struct bl_posting_iter {
     uint64_t pos_at;        /* .pos offset of the term's positions */
     uint32_t last_m;        /* postings in the last block */
     uint32_t term_max_tf, term_min_len;
+    uint64_t imp_end;       /* .doc offset where the term's impacts end */
+    uint64_t bitmap_at;     /* .doc offset of a dense list's bitmap, else 0 */
     /* the current block: its regions and block-max data */
     uint64_t doc_lo, doc_hi;    /* .doc bytes of the block */
     uint64_t pos_lo, pos_hi;    /* .pos bytes of its positions */
@@ -533,24 +578,37 @@ static int impacts_range(const bl_posting_iter *it, uint32_t b, uint64_t *lo, ui
     return bl_mapped_touch(df, it->imps_at + *lo, *hi - *lo);
 }
 
-/* Finds and checks the .doc and .pos regions of block b of a multi-block
- * list from its skip entry (and the one before). */
-static int block_regions(bl_posting_iter *it, uint32_t b)
+/* Finds and checks the .doc bytes [*lo, *hi) of block b of a multi-block
+ * list from its skip entry (and the one before), which it touches. */
+static inline int block_doc_bytes(const bl_posting_iter *it, uint32_t b, uint64_t *lo, uint64_t *hi)
 {
-    const bl_mapped *df = &it->p->docs, *pf = &it->p->pos;
-    uint64_t dlo, dhi, plo, phi;
+    const bl_mapped *df = &it->p->docs;
     uint64_t at = (uint64_t)(it->entries - df->data) + ENTRY_BYTES * (uint64_t)b;
     uint64_t prev = b ? at - ENTRY_BYTES : at;
     int rc = bl_mapped_touch(df, prev, at + ENTRY_BYTES - prev);
     if (rc)
         return rc;
-    dlo = b ? entry(it, b - 1, 0) : 0;
-    dhi = entry(it, b, 0);
-    plo = b ? entry(it, b - 1, 1) : 0;
-    phi = entry(it, b, 1);
+    uint64_t dlo = b ? entry(it, b - 1, 0) : 0, dhi = entry(it, b, 0);
     if (dhi <= dlo || it->blocks_at + dhi > df->len)
         return corrupt(df, at, "skip entry %u: block bytes %llu..%llu do not fit the file", b,
                        (unsigned long long)dlo, (unsigned long long)dhi);
+    *lo = it->blocks_at + dlo;
+    *hi = it->blocks_at + dhi;
+    return 0;
+}
+
+/* Finds and checks the .doc and .pos regions of block b of a multi-block
+ * list from its skip entry (and the one before). */
+static int block_regions(bl_posting_iter *it, uint32_t b)
+{
+    const bl_mapped *df = &it->p->docs, *pf = &it->p->pos;
+    uint64_t plo, phi, dlo = 0, dhi = 0;
+    uint64_t at = (uint64_t)(it->entries - df->data) + ENTRY_BYTES * (uint64_t)b;
+    int rc = block_doc_bytes(it, b, &dlo, &dhi);
+    if (rc)
+        return rc;
+    plo = b ? entry(it, b - 1, 1) : 0;
+    phi = entry(it, b, 1);
     if (phi <= plo || it->pos_at + phi > pf->len)
         return corrupt(df, at, "skip entry %u: position bytes %llu..%llu do not fit %s", b,
                        (unsigned long long)plo, (unsigned long long)phi, pf->path);
@@ -560,12 +618,28 @@ static int block_regions(bl_posting_iter *it, uint32_t b)
     uint64_t ilo, ihi;
     if ((rc = impacts_range(it, b, &ilo, &ihi)) != 0)
         return rc;
-    it->doc_lo = it->blocks_at + dlo;
-    it->doc_hi = it->blocks_at + dhi;
+    it->doc_lo = dlo;
+    it->doc_hi = dhi;
     it->pos_lo = it->pos_at + plo;
     it->pos_hi = it->pos_at + phi;
     it->blk_max_tf = entry(it, b, 2);
     it->blk_min_len = entry(it, b, 3);
+    return 0;
+}
+
+/* Checks the last doc of block b (decoded from off) against the skip data
+ * and the segment's size. */
+static int check_block_end(const bl_posting_iter *it, uint32_t b, uint32_t last, uint64_t off)
+{
+    const bl_mapped *f = &it->p->docs;
+    if (it->lasts && last != last_doc(it, b))
+        return corrupt(f, off, "block %u ends at doc %u, skip data says %u", b, last,
+                       last_doc(it, b));
+    /* Ids index per-document arrays (lengths, stored docs, bitmaps): one
+     * compare per block keeps a damaged list from reading outside them. */
+    if (last >= it->p->doc_count)
+        return corrupt(f, off, "block %u: doc id %u, but the segment has %u documents", b,
+                       last, it->p->doc_count);
     return 0;
 }
 
@@ -602,18 +676,54 @@ static int decode_block_into(bl_posting_iter *it, uint32_t b, uint32_t *docs, ui
     if (it->lasts && c1 + c2 != avail)
         return corrupt(f, off, "block %u holds %zu bytes, skip entry says %zu", b, c1 + c2,
                        avail);
-    if (it->lasts && docs[m - 1] != last_doc(it, b))
-        return corrupt(f, off, "block %u ends at doc %u, skip data says %u", b, docs[m - 1],
-                       last_doc(it, b));
-    /* Ids index per-document arrays (lengths, stored docs): one compare per
-     * block keeps a damaged list from reading outside them. */
-    if (docs[m - 1] >= it->p->doc_count)
-        return corrupt(f, off, "block %u: doc id %u, but the segment has %u documents", b,
-                       docs[m - 1], it->p->doc_count);
+    if ((rc = check_block_end(it, b, docs[m - 1], off)) != 0)
+        return rc;
     if (!it->lasts)
         it->doc_hi = off + c1 + c2; /* now known */
     *tf_off = off + c1;
     return tfs ? tfs_plus_one(it, b, tfs, m, off + c1) : 0;
+}
+
+/* Decodes block b (> 0) of a multi-block list into it->docs, its doc ids
+ * only: for walks that need nothing else, the skip entry's other fields,
+ * the positions' and impacts' regions and the tf run are not looked at.
+ * Leaves it->block and the block's regions as they were. most: the
+ * codec's max_bytes(BL_BLOCK_SIZE). Errors: BL_ECORRUPT. */
+static inline int decode_block_docs(bl_posting_iter *it, uint32_t b, size_t most)
+{
+    const bl_mapped *f = &it->p->docs;
+    const bl_codec *c = it->codec;
+    uint32_t m = block_len(it, b);
+    uint64_t lo = 0, hi = 0;
+    int rc = block_doc_bytes(it, b, &lo, &hi);
+    if (rc)
+        return rc;
+    size_t avail = (size_t)(hi - lo), used;
+    if ((rc = bl_mapped_touch(f, lo, avail < most ? avail : most)) != 0)
+        return rc;
+    if (c->decode_delta1(f->data + lo, avail, last_doc(it, b - 1) + 1, it->docs, m, &used))
+        return corrupt(f, lo, "block %u: doc gaps do not decode", b);
+    return check_block_end(it, b, it->docs[m - 1], lo);
+}
+
+uint64_t bl_posting_iter_count_in(bl_posting_iter *it, const uint64_t *const *maps,
+                                  size_t nmaps)
+{
+    if (it->ds.doc == BL_DOC_END)
+        return 0;
+    uint64_t n = bl_bitmap_count_docs(maps, nmaps, it->docs + it->i, it->m - it->i);
+    size_t most = it->codec->max_bytes(BL_BLOCK_SIZE);
+    for (uint32_t b = it->block + 1; b < it->nblocks; b++) {
+        int rc = decode_block_docs(it, b, most);
+        if (rc) {
+            fail_iter(it, rc);
+            return n;
+        }
+        n += bl_bitmap_count_docs(maps, nmaps, it->docs, block_len(it, b));
+    }
+    it->tfs_block = NO_BLOCK; /* docs[] no longer holds block it->block */
+    set_end(it);
+    return n;
 }
 
 /* Makes block b current. On error ends the iterator and records the error. */
@@ -805,20 +915,79 @@ static int map_skips(bl_posting_iter *it, const bl_terminfo *info, uint64_t at)
     return 0;
 }
 
-/* Decodes the term's impacts at the start of its list into the iterator;
- * *after is where the rest of the list starts. */
-static int map_term_impacts(bl_posting_iter *it, const bl_terminfo *info, uint64_t *after)
+/* Decodes the term's impacts at the start of its list (at off, inside the
+ * file) into v (room for BL_IMPACTS_MAX), *nv pairs; *after is where they
+ * end. Errors: BL_ECORRUPT. */
+static int read_term_impacts(const bl_mapped *df, uint64_t off, bl_impact *v, uint32_t *nv,
+                             uint64_t *after)
 {
-    const bl_mapped *df = &it->p->docs;
-    uint64_t off = info->postings_offset, left = df->len - off;
+    uint64_t left = df->len - off;
     size_t avail = left < BL_IMPACTS_MAX_BYTES ? (size_t)left : BL_IMPACTS_MAX_BYTES, used;
     int rc = bl_mapped_touch(df, off, avail);
     if (rc)
         return rc;
-    if (bl_impacts_decode(df->data + off, avail, it->term_imp, &it->term_nimp, &used))
+    if (bl_impacts_decode(df->data + off, avail, v, nv, &used))
         return corrupt(df, off, "the term's impacts do not decode");
     *after = off + used;
     return 0;
+}
+
+/* Where the bitmap of a dense list whose term impacts end at imp_end
+ * starts: the next multiple of 8. Checks it fits the file (its pages are
+ * touched when it is asked for). Errors: BL_ECORRUPT. */
+static int locate_bitmap(const bl_postings *p, uint64_t imp_end, uint64_t *at)
+{
+    const bl_mapped *df = &p->docs;
+    uint64_t start = (imp_end + 7) & ~(uint64_t)7;
+    uint64_t bytes = (uint64_t)bl_postings_bitmap_words(p->doc_count) * 8;
+    if (start > df->len || bytes > df->len - start)
+        return corrupt(df, imp_end, "a dense list's %llu-byte bitmap runs past the end of the "
+                       "file", (unsigned long long)bytes);
+    *at = start;
+    return 0;
+}
+
+/* Verifies the pages of the bitmap at and points *words at it. The body
+ * starts a page-aligned mapping and at is a multiple of 8: the words are
+ * aligned. Errors: BL_ECORRUPT. */
+static int map_bitmap(const bl_postings *p, uint64_t at, const uint64_t **words,
+                      uint32_t *nwords)
+{
+    uint32_t nw = bl_postings_bitmap_words(p->doc_count);
+    int rc = bl_mapped_touch(&p->docs, at, (uint64_t)nw * 8);
+    if (rc)
+        return rc;
+    *words = (const uint64_t *)(const void *)(p->docs.data + at);
+    *nwords = nw;
+    return 0;
+}
+
+int bl_postings_bitmap(const bl_postings *p, const bl_terminfo *info, const uint64_t **words,
+                       uint32_t *nwords)
+{
+    *words = NULL;
+    *nwords = 0;
+    if (!bl_postings_list_is_dense(info->doc_freq, p->doc_count))
+        return 0;
+    const bl_mapped *df = &p->docs;
+    if (info->postings_offset >= df->len)
+        return corrupt(df, info->postings_offset,
+                       "term's postings start past the end of the file (%zu bytes)", df->len);
+    bl_impact v[BL_IMPACTS_MAX];
+    uint32_t nv;
+    uint64_t imp_end = 0, at = 0;
+    int rc = read_term_impacts(df, info->postings_offset, v, &nv, &imp_end);
+    if (!rc)
+        rc = locate_bitmap(p, imp_end, &at);
+    return rc ? rc : map_bitmap(p, at, words, nwords);
+}
+
+int bl_posting_iter_bitmap(const bl_posting_iter *it, const uint64_t **words,
+                           uint32_t *nwords)
+{
+    *words = NULL;
+    *nwords = 0;
+    return it->bitmap_at ? map_bitmap(it->p, it->bitmap_at, words, nwords) : 0;
 }
 
 int bl_posting_iter_new(const bl_postings *p, const bl_terminfo *info,
@@ -857,9 +1026,16 @@ int bl_posting_iter_new(const bl_postings *p, const bl_terminfo *info,
         return 0;
     }
     uint64_t list_at = 0;
-    int rc = map_term_impacts(it, info, &list_at);
+    int rc = read_term_impacts(df, info->postings_offset, it->term_imp, &it->term_nimp,
+                               &list_at);
     if (rc)
         goto fail;
+    it->imp_end = list_at;
+    if (bl_postings_list_is_dense(n, p->doc_count)) {
+        if ((rc = locate_bitmap(p, list_at, &it->bitmap_at)) != 0)
+            goto fail;
+        list_at = it->bitmap_at + (uint64_t)bl_postings_bitmap_words(p->doc_count) * 8;
+    }
     if (nblocks > 1) {
         if ((rc = map_skips(it, info, list_at)) != 0)
             goto fail;
@@ -1290,6 +1466,58 @@ static int check_block_impacts(const bl_posting_iter *it, const bl_terminfo *inf
     return 0;
 }
 
+/* A dense list's bitmap compared, word by word, with the doc ids the check
+ * walks (increasing): word `at` must hold exactly the bits acc gathers. */
+typedef struct {
+    const uint64_t *words;
+    uint32_t nwords;
+    uint32_t at;
+    uint64_t acc;
+} bitmap_cmp;
+
+/* Compares the words before `word` (then done) with the docs seen. */
+static int bitmap_cmp_upto(const bl_posting_iter *it, bitmap_cmp *c, uint32_t word)
+{
+    for (; c->at < word; c->at++, c->acc = 0) {
+        uint64_t got = bl_bitmap_word(c->words, c->at);
+        if (got != c->acc)
+            return corrupt(&it->p->docs, it->bitmap_at + 8 * (uint64_t)c->at,
+                           "bitmap word %u is %016llx, the list's documents make %016llx "
+                           "(docs %u..%u)", c->at, (unsigned long long)got,
+                           (unsigned long long)c->acc, c->at * 64, c->at * 64 + 63);
+    }
+    return 0;
+}
+
+/* Starts comparing a dense list's bitmap: its padding must be zero. */
+static int bitmap_cmp_start(const bl_posting_iter *it, bitmap_cmp *c)
+{
+    const bl_mapped *df = &it->p->docs;
+    memset(c, 0, sizeof *c);
+    int rc = bl_mapped_touch(df, it->imp_end, it->bitmap_at - it->imp_end);
+    if (rc)
+        return rc;
+    for (uint64_t at = it->imp_end; at < it->bitmap_at; at++)
+        if (df->data[at])
+            return corrupt(df, at, "padding byte before a dense list's bitmap is %u, not 0",
+                           df->data[at]);
+    return bl_posting_iter_bitmap(it, &c->words, &c->nwords);
+}
+
+/* Adds the current block's docs (below the postings' doc_count, which
+ * decoding checked) to the comparison. */
+static int bitmap_cmp_block(const bl_posting_iter *it, bitmap_cmp *c)
+{
+    for (uint32_t j = 0; j < it->m; j++) {
+        uint32_t d = it->docs[j];
+        int rc = bitmap_cmp_upto(it, c, d >> 6);
+        if (rc)
+            return rc;
+        c->acc |= (uint64_t)1 << (d & 63);
+    }
+    return 0;
+}
+
 int bl_postings_check_term(const bl_postings *p, const bl_terminfo *info,
                            uint32_t doc_count)
 {
@@ -1308,9 +1536,14 @@ int bl_postings_check_term_lens(const bl_postings *p, const bl_terminfo *info,
         return rc;
     uint64_t total = 0;
     uint32_t term_max_tf = 0, term_min_len = UINT32_MAX;
+    bitmap_cmp bits = {0};
+    if (it->bitmap_at && (rc = bitmap_cmp_start(it, &bits)) != 0)
+        goto done;
     it->full_decode = 1;
     for (uint32_t b = 0; b < it->nblocks; b++) {
         if ((b && (rc = load_block(it, b)) != 0) || (rc = decode_tfs(it)) != 0)
+            goto done;
+        if (it->bitmap_at && (rc = bitmap_cmp_block(it, &bits)) != 0)
             goto done;
         uint32_t mt = 0;
         for (uint32_t j = 0; j < it->m; j++) {
@@ -1356,6 +1589,8 @@ int bl_postings_check_term_lens(const bl_postings *p, const bl_terminfo *info,
         }
         it->i = 0;
     }
+    if (it->bitmap_at && (rc = bitmap_cmp_upto(it, &bits, bits.nwords)) != 0)
+        goto done;
     if (total != info->total_freq)
         rc = corrupt(df, info->postings_offset,
                      "term frequencies add up to %llu, dictionary says %llu",

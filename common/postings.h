@@ -7,7 +7,9 @@
  * little-endian; run = one run of the segment's codec, codec.h; impacts =
  * one impacts set, impacts.h):
  *
- *   list    := term_imp:impacts [skip block_imp{nb}] block{nb}
+ *   list    := term_imp:impacts [pad bitmap] [skip block_imp{nb}] block{nb}
+ *   pad     := 0:u8{0..7}                          only when dense
+ *   bitmap  := word:u64{nw}                        only when dense
  *   skip    := last_doc:u32{nb} entry{nb}          only when nb > 1
  *   entry   := doc_end:u32 pos_end:u32 max_tf:u32 min_len:u32 imp_end:u32
  *   block_imp := impacts                           only when nb > 1
@@ -15,7 +17,19 @@
  *
  *   term_imp   the impacts (Pareto front of (tf, doc length), capped at
  *              BL_IMPACTS_MAX pairs) of the whole list; self-delimiting:
- *              the skip (or the single block) starts right after it
+ *              the bitmap, skip or single block starts right after it
+ *   dense      a list is dense when bl_postings_list_is_dense(n,
+ *              doc_count) holds (at least 1 in BL_DENSE_RATIO of the
+ *              segment's doc_count documents hold the term): writer,
+ *              reader and check all decide it from those two numbers
+ *   pad        zero bytes up to the next .doc offset that is a multiple
+ *              of 8 (none when term_imp ends on one), so the words can be
+ *              read in place as aligned u64
+ *   bitmap     nw = ceil(doc_count / 64) words, little-endian: bit d % 64
+ *              of word d / 64 is set iff doc d is in the list (bits at
+ *              doc_count and above are 0); an extra access path to the
+ *              same doc set, the blocks below are written as for any list
+ *              and the skip (or single block) starts right after it
  *   last_doc   last doc id of each block, strictly increasing: a seek
  *              searches this array in place
  *   doc_end    end of block b, in bytes from the start of block 0 (block b
@@ -45,9 +59,15 @@
  * end, its positions where its runs do; its max_tf and min_len are the
  * term's, in the dictionary (bl_terminfo), and its impacts the term's.
  * Lengths are exact (with no lengths given to the writer, every length is
- * 0, which bounds scores safely). Doc ids are below BL_DOC_END and
- * positions below UINT32_MAX; a list's blocks and positions each take less
- * than 4 GiB (the writer refuses more).
+ * 0, which bounds scores safely). Doc ids are below the segment's
+ * doc_count (at most BL_DOC_END) and positions below UINT32_MAX; a list's
+ * blocks and positions each take less than 4 GiB (the writer refuses
+ * more).
+ *
+ * Bitmaps give dense lists the access paths of an uncompressed set: a
+ * test of one bit instead of a seek, and AND + popcount of words instead
+ * of a leapfrog (intersect.h). Below 1 in BL_DENSE_RATIO, a list's blocks
+ * are both smaller and fast enough to walk.
  */
 #ifndef BL_POSTINGS_H
 #define BL_POSTINGS_H
@@ -62,13 +82,36 @@
 
 typedef struct bl_postings_writer bl_postings_writer;
 
-/* Creates the .doc and .pos files, to be written with codec id codec
- * (codec.h). Errors: BL_EINVAL (unknown codec), BL_EIO, BL_ENOMEM. */
-int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
-                           const char *pos_path, uint32_t codec);
+/* A list is dense, and carries a bitmap of its doc ids, when at least one
+ * in BL_DENSE_RATIO of the segment's documents hold its term. A bitmap
+ * takes doc_count / 8 bytes whatever the list, at most 2 * BL_DENSE_RATIO
+ * bits per posting (docs/FORMAT.md weighs the cost). */
+#define BL_DENSE_RATIO 16
 
-/* Writes one term's list. docs[0..ndocs) strictly increasing, each below
- * BL_DOC_END; tfs[i] >= 1; positions holds, doc after doc, tfs[i] strictly
+/* Whether a list of doc_freq documents in a segment of doc_count carries a
+ * bitmap: the one rule the writer, the readers and the check share. */
+static inline int bl_postings_list_is_dense(uint32_t doc_freq, uint32_t doc_count)
+{
+    return doc_freq > 0 && (uint64_t)doc_freq * BL_DENSE_RATIO >= doc_count;
+}
+
+/* Words of a bitmap over doc_count documents: ceil(doc_count / 64). */
+static inline uint32_t bl_postings_bitmap_words(uint32_t doc_count)
+{
+    return (uint32_t)(((uint64_t)doc_count + 63) / 64);
+}
+
+/* Creates the .doc and .pos files of a segment of doc_count documents (ids
+ * 0..doc_count-1; it decides which lists are dense, and a reader must be
+ * opened with the same count), to be written with codec id codec
+ * (codec.h). BL_DOC_END as doc_count allows every id and makes no list of
+ * under 2^28 documents dense. Errors: BL_EINVAL (unknown codec), BL_EIO,
+ * BL_ENOMEM. */
+int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
+                           const char *pos_path, uint32_t doc_count, uint32_t codec);
+
+/* Writes one term's list, with its bitmap when it is dense. docs[0..ndocs)
+ * strictly increasing, each below the writer's doc_count; tfs[i] >= 1; positions holds, doc after doc, tfs[i] strictly
  * increasing positions below UINT32_MAX (sum(tfs) values in all);
  * doc_lens[d] is the length (tokens) of doc d, indexed by doc id, or NULL
  * (every min_len is then written as 0, a safe bound for pruning). Fills
@@ -96,7 +139,8 @@ typedef struct bl_postings bl_postings;
  * id codec; verify != 0 checks all their checksums now (otherwise pages are
  * checked as iterators first read them). Iterators report a doc id >=
  * doc_count as corruption, so ids can safely index per-document arrays
- * (pass BL_DOC_END when there are none). Errors: BL_EIO, BL_ECORRUPT,
+ * (pass BL_DOC_END when there are none). doc_count also says which lists
+ * are dense: it must be the writer's. Errors: BL_EIO, BL_ECORRUPT,
  * BL_EVERSION (unknown codec), BL_ENOMEM. */
 int bl_postings_open(bl_postings **out, const char *doc_path,
                      const char *pos_path, uint32_t doc_count, uint32_t codec, int verify);
@@ -194,11 +238,40 @@ void bl_posting_iter_shallow_impacts(const bl_posting_iter *it, uint32_t target,
 void bl_posting_iter_term_impacts(const bl_posting_iter *it, const bl_impact **out,
                                   uint32_t *n);
 
+/* The bitmap of a dense list (the one of term info in this segment): *words
+ * points at its *nwords words in the mapping, aligned, borrowed until
+ * bl_postings_close; read them with bl_bitmap_test / bl_bitmap_word
+ * (bitmap.h). Its pages are verified before it is handed out. A list that
+ * is not dense gives *words = NULL and *nwords = 0, and returns 0.
+ * Errors: BL_ECORRUPT (the term's impacts do not decode, the bitmap runs
+ * past the file, a bad page; detail names the file and offset). */
+int bl_postings_bitmap(const bl_postings *p, const bl_terminfo *info, const uint64_t **words,
+                       uint32_t *nwords);
+
+/* The same for the list an iterator walks (its position is not used): the
+ * bitmap's place is known from when it was opened, so this only verifies
+ * its pages (once; later calls cost a bit test per page). */
+int bl_posting_iter_bitmap(const bl_posting_iter *it, const uint64_t **words,
+                           uint32_t *nwords);
+
+/* How many docs of the list, from the current one on, are in every one of
+ * the bitmaps maps[0..nmaps) (nmaps >= 1; bitmaps of this segment's lists,
+ * or any sets of bl_postings_bitmap_words(doc_count) words). The fastest
+ * walk through a list: each block's doc ids are decoded at once (nothing
+ * else is) and tested a block at a time, with no branch on the outcome.
+ * Leaves the iterator at BL_DOC_END; damage ends the walk early with the
+ * docset's err set (the count is then short). */
+uint64_t bl_posting_iter_count_in(bl_posting_iter *it, const uint64_t *const *maps,
+                                  size_t nmaps);
+
 /* Walks one whole list checking every block decodes, doc ids increase and
  * stay below doc_count, the skip data's last docs, block sizes, position
  * sizes and max_tf match the blocks, every document's positions decode,
  * and the tfs add up to total_freq and their maximum to the dictionary's
- * max_tf. (min_len needs the documents' lengths: see below.)
+ * max_tf; a dense list's padding is zero and its bitmap holds exactly its
+ * doc ids (dense as the postings were opened: a list that should be and
+ * was written without a bitmap reads as damage). (min_len needs the
+ * documents' lengths: see below.)
  * Errors: BL_ECORRUPT (detail names the file and offset), BL_ENOMEM. */
 int bl_postings_check_term(const bl_postings *p, const bl_terminfo *info,
                            uint32_t doc_count);

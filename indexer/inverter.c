@@ -336,7 +336,7 @@ static int write_postings(bl_inverter *inv, unsigned *created)
     bl_postings_writer *pw = NULL;
     bl_termdict_writer *tw = NULL;
     bl_u32vec docs = {0}, tfs = {0}, pos = {0};
-    if ((rc = bl_postings_writer_new(&pw, dpath, ppath, inv->codec)) != 0)
+    if ((rc = bl_postings_writer_new(&pw, dpath, ppath, inv->ndocs, inv->codec)) != 0)
         goto fail;
     *created |= bl_segment_ext_bit("doc") | bl_segment_ext_bit("pos");
     if ((rc = bl_termdict_writer_new(&tw, tpath)) != 0)

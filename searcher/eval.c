@@ -42,6 +42,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "bitmap.h"
 #include "buf.h"
 #include "error.h"
 #include "postings.h"
@@ -907,6 +908,23 @@ typedef struct {
     scorer base;
     scorer **pos;  /* sorted by cost, cheapest first */
     size_t npos;
+    /* Dense kids (plain terms but the lead whose lists carry a bitmap):
+     * dense[i] is kid i's iterator or NULL, bits[i] its bitmap (nwords
+     * words) once fetched; dense is NULL when no kid is. In bit mode such
+     * kids reject a candidate by a bit test and their iterators are sought
+     * only to candidates every bit accepts. A bit test costs about what a
+     * seek within a block costs, and a candidate every kid accepts pays
+     * both: bits pay only where dense kids reject nearly every candidate.
+     * So a watch (watching) counts, over a window of BITS_WINDOW
+     * candidates, the rejections by dense kids (by bit or by seek): bit
+     * mode is on for the next window if they were at least BITS_REJECT_NUM
+     * / BITS_REJECT_DEN of it; else nothing is counted for a while
+     * (bits_wait matches, doubling up to BITS_WAIT_MAX windows' worth). */
+    bl_posting_iter **dense;
+    const uint64_t **bits;
+    uint32_t nwords;
+    int watching, bit_mode, bits_fetched;
+    uint32_t bit_tries, bit_rejects, bits_wait, bits_backoff;
     /* phrases among pos, walked by their words: their positions are read
      * (phrase_verify) once every other part holds the document */
     scorer **verify;
@@ -933,6 +951,11 @@ typedef struct {
 #define PAIR_TRIES 8
 #define PAIR_WAIT_MAX 1024
 
+#define BITS_WINDOW 256
+#define BITS_REJECT_NUM 7
+#define BITS_REJECT_DEN 8
+#define BITS_WAIT_MAX 64
+
 static int excluded(and_scorer *a, uint32_t doc)
 {
     for (size_t i = 0; i < a->nneg; i++)
@@ -941,18 +964,72 @@ static int excluded(and_scorer *a, uint32_t doc)
     return 0;
 }
 
-/* With the first positive kid on doc: 1 if every other positive kid holds
- * doc and no NOT kid does; else 0 with *target set to the next doc worth
- * trying (BL_DOC_END when there is none). */
-static int and_confirm(and_scorer *a, uint32_t doc, uint32_t *target)
+/* Fetches the dense kids' bitmaps (verifying their pages) the first time
+ * bits are tested. A kid whose bitmap is damaged is then read by its
+ * iterator alone, as every kid is without bitmaps (the damage is
+ * byline check's to report; this query's results do not depend on it). */
+static void and_fetch_bits(and_scorer *a)
 {
+    a->bits_fetched = 1;
     for (size_t i = 1; i < a->npos; i++) {
-        uint32_t d = s_seek(a->pos[i], doc);
-        if (d != doc) {
-            *target = d;
+        uint32_t nw;
+        if (a->dense[i] && bl_posting_iter_bitmap(a->dense[i], &a->bits[i], &nw) == 0 &&
+            a->bits[i])
+            a->nwords = nw;
+        else
+            a->bits[i] = NULL;
+    }
+}
+
+/* 0 with *target set to the next doc after doc of a kid's bitmap when one
+ * lacks doc (the doc its iterator would reach: the next candidate), else 1.
+ * Ids stay below the segment's documents; the guard keeps a reading inside
+ * the words whatever the lead gave. */
+static int and_bits_hold(and_scorer *a, uint32_t doc, uint32_t *target)
+{
+    if (!a->bits_fetched)
+        and_fetch_bits(a);
+    for (size_t i = 1; i < a->npos; i++)
+        if (a->bits[i] && (doc >= (uint64_t)a->nwords * 64 || !bl_bitmap_test(a->bits[i], doc))) {
+            uint32_t next = bl_bitmap_next(a->bits[i], a->nwords, doc + 1);
+            *target = next == UINT32_MAX ? BL_DOC_END : next;
             return 0;
         }
+    return 1;
+}
+
+/* Ends a window of candidates: bits are tested in the next one if dense
+ * kids rejected at least half of this one's. */
+static void and_judge_bits(and_scorer *a)
+{
+    a->bit_mode = (uint64_t)BITS_REJECT_DEN * a->bit_rejects >=
+                  (uint64_t)BITS_REJECT_NUM * a->bit_tries;
+    a->bit_tries = a->bit_rejects = 0;
+    if (a->bit_mode) {
+        a->bits_backoff = 1;
+        return;
     }
+    a->watching = 0;
+    a->bits_wait = BITS_WINDOW * a->bits_backoff;
+    a->bits_backoff = a->bits_backoff < BITS_WAIT_MAX ? 2 * a->bits_backoff : BITS_WAIT_MAX;
+}
+
+/* Whether to run the loop that watches dense kids: while a watch is on,
+ * else once bits_wait matches have passed (a new watch starts). */
+static inline int and_watch(and_scorer *a)
+{
+    if (!a->dense || a->watching)
+        return a->watching;
+    if (a->bits_wait && --a->bits_wait)
+        return 0;
+    a->bit_tries = a->bit_rejects = 0;
+    return a->watching = 1;
+}
+
+/* With every positive kid on doc: 1 if no NOT kid holds doc and every
+ * phrase among the kids occurs there; else 0 with *target = doc + 1. */
+static inline int and_rest_holds(and_scorer *a, uint32_t doc, uint32_t *target)
+{
     if (!excluded(a, doc)) {
         size_t i = 0;
         while (i < a->nverify && phrase_verify(a->verify[i]))
@@ -964,17 +1041,55 @@ static int and_confirm(and_scorer *a, uint32_t doc, uint32_t *target)
     return 0;
 }
 
-static uint32_t and_align(and_scorer *a, uint32_t target)
+/* With the first positive kid on doc: 1 if every other positive kid holds
+ * doc and no NOT kid does; else 0 with *target set to the next doc worth
+ * trying (BL_DOC_END when there is none). The loops that call it are
+ * compiled twice, dense a constant 0 or 1 (and_has_dense), so an AND
+ * without dense kids pays nothing for them: with dense kids, in bit mode
+ * they are asked by a bit first, their iterators then move only to
+ * documents they hold (where scores need their tf), and a damaged bitmap
+ * that claims more is overruled by the seek. */
+static inline __attribute__((always_inline)) int and_confirm(and_scorer *a, uint32_t doc,
+                                                            uint32_t *target, int dense)
+{
+    if (dense) {
+        if (++a->bit_tries == BITS_WINDOW)
+            and_judge_bits(a);
+        if (a->bit_mode && !and_bits_hold(a, doc, target)) {
+            a->bit_rejects++;
+            return 0;
+        }
+    }
+    for (size_t i = 1; i < a->npos; i++) {
+        uint32_t d = s_seek(a->pos[i], doc);
+        if (d != doc) {
+            if (dense)
+                a->bit_rejects += a->dense[i] != NULL;
+            *target = d;
+            return 0;
+        }
+    }
+    return and_rest_holds(a, doc, target);
+}
+
+static inline __attribute__((always_inline)) uint32_t and_align_with(and_scorer *a,
+                                                                     uint32_t target,
+                                                                     int dense)
 {
     for (;;) {
         uint32_t doc = s_seek(a->pos[0], target);
         if (doc == BL_DOC_END)
             return BL_DOC_END;
-        if (and_confirm(a, doc, &target))
+        if (and_confirm(a, doc, &target, dense))
             return doc;
         if (target == BL_DOC_END)
             return BL_DOC_END;
     }
+}
+
+static uint32_t and_align(and_scorer *a, uint32_t target)
+{
+    return and_watch(a) ? and_align_with(a, target, 1) : and_align_with(a, target, 0);
 }
 
 static uint32_t and_seek(bl_docset *s, uint32_t t) { return s->doc = and_align((and_scorer *)s, t); }
@@ -992,6 +1107,8 @@ static void and_free(bl_docset *s)
     free(a->pos);
     free(a->neg);
     free(a->verify);
+    free(a->dense);
+    free(a->bits);
     free(a);
 }
 static const bl_docset_ops and_ops = {and_next, and_seek, and_free};
@@ -1139,7 +1256,9 @@ static void and_new_region(and_scorer *a, uint32_t doc)
 /* and_align under pruning: before the other kids are sought to a
  * candidate of the cheapest, the stretch holding it is bounded from the
  * kids' blocks, and skipped whole if the bound cannot reach the floor. */
-static uint32_t and_align_pruned(and_scorer *a, uint32_t target)
+static inline __attribute__((always_inline)) uint32_t and_align_pruned_with(and_scorer *a,
+                                                                            uint32_t target,
+                                                                            int dense)
 {
     prune_ctx *p = a->prune;
     for (;;) {
@@ -1155,11 +1274,17 @@ static uint32_t and_align_pruned(and_scorer *a, uint32_t target)
             target = a->reg_end + 1;
             continue;
         }
-        if (and_confirm(a, doc, &target))
+        if (and_confirm(a, doc, &target, dense))
             return doc;
         if (target == BL_DOC_END)
             return BL_DOC_END;
     }
+}
+
+static uint32_t and_align_pruned(and_scorer *a, uint32_t target)
+{
+    return and_watch(a) ? and_align_pruned_with(a, target, 1)
+                        : and_align_pruned_with(a, target, 0);
 }
 
 static uint32_t and_pruned_seek(bl_docset *s, uint32_t t)
@@ -1222,6 +1347,23 @@ static scorer *new_and(scorer **pos, size_t npos, scorer **neg, size_t nneg)
     a->base.bounds = &and_bounds;
     a->base.ds.doc = and_align(a, 0);
     return &a->base;
+}
+
+/* Marks a's plain-term kids but the lead whose lists are dense (their
+ * bitmaps are fetched when first tested). doc_count: the segment's.
+ * Errors: BL_ENOMEM. */
+static int and_find_dense(and_scorer *a, uint32_t doc_count)
+{
+    for (size_t i = 1; i < a->npos; i++) {
+        if (a->pos[i]->ds.ops != &term_ops ||
+            !bl_postings_list_is_dense((uint32_t)a->pos[i]->ds.cost, doc_count))
+            continue;
+        if (!a->dense && (!(a->dense = calloc(a->npos, sizeof *a->dense)) ||
+                          !(a->bits = calloc(a->npos, sizeof *a->bits))))
+            return BL_ENOMEM;
+        a->dense[i] = ((term_scorer *)a->pos[i])->it;
+    }
+    return 0;
 }
 
 /* ---- OR ----------------------------------------------------------------- */
@@ -2506,6 +2648,9 @@ static int build_and(build_ctx *c, const bl_qnode *q, scorer **out)
     if (rc) {
         free_scorers(pos, np);
         free_scorers(neg, nn);
+    } else if ((rc = and_find_dense((and_scorer *)*out,
+                                    bl_segment_info(c->seg)->doc_count)) != 0) {
+        bl_docset_free(&(*out)->ds); /* it owns the kids now */
     }
     free(copies);
     return rc;
@@ -2633,6 +2778,71 @@ static void collect(topk *t, scorer *root, uint32_t base)
     }
 }
 
+/* ---- counting an AND of words by bitmaps ------------------------------- */
+
+/* The word of a query node that is one plain term, else NULL. */
+static const char *plain_word(const bl_qnode *n)
+{
+    if (n->kind == BL_Q_TERM || (n->kind == BL_Q_PHRASE && n->nterms == 1 && !n->prefix_last))
+        return n->terms[0];
+    return NULL;
+}
+
+/* The number of c's segment's documents holding every word of q, when q
+ * is an AND of plain words of which at most one has a list without a
+ * bitmap and at least one has a bitmap: the bitmaps ANDed and counted a
+ * word at a time, or the one other list's ids tested against them a block
+ * at a time. Returns 1 with *n set, 0 when q is no such AND (it is then
+ * evaluated as usual: an AND with two or more lists without bitmaps tests
+ * its other kids' bits per candidate), or a BL_E code. */
+static int count_and_by_bitmaps(build_ctx *c, const bl_qnode *q, uint64_t *n)
+{
+    if (q->kind != BL_Q_AND)
+        return 0;
+    for (size_t i = 0; i < q->nkids; i++)
+        if (!plain_word(q->kids[i]))
+            return 0;
+    const bl_postings *p = bl_segment_postings(c->seg);
+    const uint64_t **maps = malloc(q->nkids * sizeof *maps);
+    if (!maps)
+        return BL_ENOMEM;
+    bl_terminfo ti, other = {0};
+    size_t nmaps = 0, nothers = 0;
+    uint32_t nwords = 0;
+    int rc = 0, missing = 0, ours = 1;
+    *n = 0;
+    for (size_t i = 0; i < q->nkids && !rc && !missing && ours; i++) {
+        rc = lookup(c, plain_word(q->kids[i]), &ti);
+        if (rc == BL_ENOTFOUND) {
+            rc = 0;
+            missing = 1; /* no document of this segment has them all */
+        } else if (!rc && (rc = bl_postings_bitmap(p, &ti, &maps[nmaps], &nwords)) == 0) {
+            if (maps[nmaps])
+                nmaps++;
+            else if (nothers++ == 0)
+                other = ti;
+            else /* a second list without a bitmap (the same word again is one) */
+                ours = other.postings_offset == ti.postings_offset;
+        }
+    }
+    if (!rc && !missing && ours && nmaps > 0) {
+        if (nothers == 0) {
+            *n = bl_bitmap_and_count_many(maps, nmaps, nwords);
+        } else {
+            bl_posting_iter *it;
+            if ((rc = bl_posting_iter_new(p, &other, &it)) == 0) {
+                *n = bl_posting_iter_count_in(it, maps, nmaps);
+                rc = bl_posting_iter_docset(it)->err;
+                bl_docset_free(bl_posting_iter_docset(it));
+            }
+        }
+    } else if (!missing) {
+        ours = 0; /* no bitmap, or two other lists: counted as usual */
+    }
+    free(maps);
+    return rc ? rc : ours;
+}
+
 /* BM25 is monotone (grows with tf, falls with length), which every bound
  * relies on, for k1 >= 0, 0 <= b <= 1 and a positive average length. */
 static int bm25_boundable(const bl_bm25 *p, double avgdl)
@@ -2656,6 +2866,14 @@ int bl_search_ex(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25
     for (size_t si = 0; si < bl_index_segment_count(idx) && !rc; si++) {
         build_ctx c = {idx, bl_index_segment(idx, si), *params, avgdl, &dfs, NULL, 0, 0,
                        bm25_boundable(params, avgdl)};
+        uint64_t n;
+        if (k == 0 && (rc = count_and_by_bitmaps(&c, q, &n)) != 0) {
+            if (rc == 1) {
+                t.total += n;
+                rc = 0;
+            }
+            continue;
+        }
         scorer *root = NULL;
         rc = build(&c, q, &root);
         if (!rc) {

@@ -4,14 +4,17 @@
  * a posting iterator, a phrase leapfrogs its terms' iterators and checks
  * positions only where they all share a document, AND leapfrogs seeks from
  * its cheapest child and drops documents its NOT children hold (held as one
- * union when there are several), OR walks the union from a heap of its
+ * union when there are several; a child word whose list is dense tests a
+ * bit instead of seeking while such tests reject nearly every candidate), OR walks the union from a heap of its
  * children, a prefix is the OR of the terms it expands to (and of the
  * prefix word's stem), and a phrase whose last word is a prefix is the OR
  * of the phrases it expands to. A kid that an AND or OR holds several
  * times ("the the the") is built once and its score counted as often, so
  * the work grows with the distinct parts of a query, not its length.
  * Matching documents are scored with BM25 using statistics of the whole
- * index and offered to a top-k heap.
+ * index and offered to a top-k heap. Counting alone (k == 0) an AND of
+ * plain words with dense lists needs no tree: their bitmaps are ANDed and
+ * counted, or the one list without a bitmap is tested against them.
  *
  * Pruning (unless bl_search_opts.exhaustive): once the heap holds k hits
  * and total_threshold matches have been counted, documents that cannot

@@ -836,6 +836,30 @@ static int forge_term_impacts(void *ctx, const char *term, size_t len, const bl_
     return 1;
 }
 
+/* Writes a forged .doc of copy's first segment with its checksums
+ * resealed, and gives the manifest its new fingerprint (the footer's
+ * checksum, at 16 in the footer), so that only check can tell. */
+static void write_resealed_doc(const char *copy, const char *doc, uint8_t *data, size_t len)
+{
+    uint8_t old_sum[8], new_sum[8];
+    memcpy(old_sum, data + len - BL_FOOTER_BYTES + 16, 8);
+    cr_assert(bl_test_reseal(data, len) == 0);
+    memcpy(new_sum, data + len - BL_FOOTER_BYTES + 16, 8);
+    cr_assert(bl_test_write_file(doc, (const char *)data, len) == 0);
+    char mpath[4400];
+    snprintf(mpath, sizeof mpath, "%s/MANIFEST", copy);
+    size_t mlen;
+    uint8_t *m = (uint8_t *)bl_test_read_file(mpath, &mlen), *hit = NULL;
+    cr_assert(m && mlen > BL_FOOTER_BYTES + 8);
+    for (size_t i = 0; i + 8 <= mlen - BL_FOOTER_BYTES && !hit; i++)
+        hit = memcmp(m + i, old_sum, 8) == 0 ? m + i : NULL;
+    cr_assert(hit, "the manifest does not hold the .doc's fingerprint");
+    memcpy(hit, new_sum, 8);
+    cr_assert(bl_test_reseal(m, mlen) == 0);
+    cr_assert(bl_test_write_file(mpath, (const char *)m, mlen) == 0);
+    free(m);
+}
+
 /* Impacts below a posting (forged, checksums resealed) would let pruning
  * drop that document: `byline check` must find them and name the .doc. */
 Test(badinput, impacts_below_a_posting)
@@ -852,28 +876,62 @@ Test(badinput, impacts_below_a_posting)
     cr_assert_eq(bl_termdict_prefix(d, "", 0, forge_term_impacts, &f), 1);
     bl_termdict_close(d);
     cr_assert(f.forged);
-    /* reseal the .doc, and give the manifest its new fingerprint (the
-     * footer's checksum, at 16 in the footer), so only check can tell */
-    uint8_t old_sum[8], new_sum[8];
-    memcpy(old_sum, f.doc + f.len - BL_FOOTER_BYTES + 16, 8);
-    cr_assert(bl_test_reseal(f.doc, f.len) == 0);
-    memcpy(new_sum, f.doc + f.len - BL_FOOTER_BYTES + 16, 8);
-    cr_assert(bl_test_write_file(doc, f.doc, f.len) == 0);
+    write_resealed_doc(copy, doc, f.doc, f.len);
     free(f.doc);
-    char mpath[4400];
-    snprintf(mpath, sizeof mpath, "%s/MANIFEST", copy);
-    size_t mlen;
-    uint8_t *m = (uint8_t *)bl_test_read_file(mpath, &mlen), *hit = NULL;
-    cr_assert(m && mlen > BL_FOOTER_BYTES + 8);
-    for (size_t i = 0; i + 8 <= mlen - BL_FOOTER_BYTES && !hit; i++)
-        hit = memcmp(m + i, old_sum, 8) == 0 ? m + i : NULL;
-    cr_assert(hit, "the manifest does not hold the .doc's fingerprint");
-    memcpy(hit, new_sum, 8);
-    cr_assert(bl_test_reseal(m, mlen) == 0);
-    cr_assert(bl_test_write_file(mpath, m, mlen) == 0);
-    free(m);
     int rc = run("check -i '%s'", copy);
     cr_expect_eq(rc, 1, "check exit %d: %s%s", rc, out, err);
     cr_expect(strstr(out, "seg_00000001.doc") && strstr(out, "impacts are below"), "%s%s", out,
               err);
+}
+
+typedef struct {
+    uint8_t *doc; /* the .doc file */
+    size_t len;
+    size_t word;  /* body offset of the forged bitmap word */
+    int forged;
+} bitmap_forgery;
+
+/* Flips the highest bit of the first word of the first term's bitmap: in
+ * the sample's segment of a few documents every list is dense, and that
+ * bit is past the documents (or, with 64, the last one's). */
+static int forge_bitmap_bit(void *ctx, const char *term, size_t len, const bl_terminfo *ti)
+{
+    (void)term, (void)len;
+    bitmap_forgery *f = ctx;
+    bl_impact v[BL_IMPACTS_MAX];
+    uint32_t n;
+    size_t used;
+    cr_assert(bl_impacts_decode(f->doc + ti->postings_offset, f->len - ti->postings_offset, v,
+                                &n, &used) == 0);
+    f->word = ((size_t)ti->postings_offset + used + 7) & ~(size_t)7;
+    f->doc[f->word + 7] ^= 0x80;
+    f->forged = 1;
+    return 1;
+}
+
+/* A dense list's bitmap that disagrees with its list (one bit flipped,
+ * checksums resealed) would make intersections miscount: `byline check`
+ * must find it, naming the .doc and the offset of the word. */
+Test(badinput, bitmap_disagreeing_with_its_list)
+{
+    const char *copy = fresh_copy();
+    char tdi[4400], doc[4400];
+    snprintf(tdi, sizeof tdi, "%s/seg_00000001.tdi", copy);
+    snprintf(doc, sizeof doc, "%s/seg_00000001.doc", copy);
+    bitmap_forgery f = {0};
+    f.doc = (uint8_t *)bl_test_read_file(doc, &f.len);
+    cr_assert(f.doc && f.len > BL_FOOTER_BYTES);
+    bl_termdict *d;
+    cr_assert_eq(bl_termdict_open(&d, tdi, 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_termdict_prefix(d, "", 0, forge_bitmap_bit, &f), 1);
+    bl_termdict_close(d);
+    cr_assert(f.forged);
+    write_resealed_doc(copy, doc, f.doc, f.len);
+    free(f.doc);
+    int rc = run("check -i '%s'", copy);
+    char at[64];
+    snprintf(at, sizeof at, "offset %zu: bitmap word 0", f.word);
+    cr_expect_eq(rc, 1, "check exit %d: %s%s", rc, out, err);
+    cr_expect(strstr(out, "seg_00000001.doc") && strstr(out, at), "want \"%s\" in: %s%s", at,
+              out, err);
 }

@@ -108,8 +108,9 @@ static size_t count_rows(const json_t *rows, const char *op, const char *impl,
     return n;
 }
 
-/* Every row of op on input with the same hits as Byline's row there. */
-static void assert_hits_agree(const json_t *rows, const char *op)
+/* Every row of op on input with the same hits as Byline's row there, and
+ * (with CRoaring built in) `rows_per_input` rows on each input. */
+static void assert_hits_agree(const json_t *rows, const char *op, size_t rows_per_input)
 {
     size_t i, j;
     json_t *r, *b;
@@ -127,8 +128,9 @@ static void assert_hits_agree(const json_t *rows, const char *op)
             others++;
         }
         if (!strstr(err, "without CRoaring"))
-            cr_assert_eq(others, 3, "%s on %s: byline and two CRoaring rows expected", op,
-                         str(r, "input"));
+            cr_assert_eq(others, rows_per_input, "%s on %s: %zu rows expected (Byline's and "
+                         "two CRoaring ones), got %zu", op, str(r, "input"), rows_per_input,
+                         others);
     }
 }
 
@@ -151,11 +153,13 @@ static void assert_dataset_rows(const json_t *rows, const char *prefix)
     for (size_t i = 0; i < 4; i++) {
         cr_assert_eq(count_rows(rows, "intersect", "byline", prefix, skews[i]), 1,
                      "%s: no byline intersect row at %s", prefix, skews[i]);
+        cr_assert_eq(count_rows(rows, "intersect", "byline-leapfrog", prefix, skews[i]), 1,
+                     "%s: no byline-leapfrog intersect row at %s", prefix, skews[i]);
         cr_assert_eq(count_rows(rows, "union", "byline", prefix, skews[i]), 1,
                      "%s: no byline union row at %s", prefix, skews[i]);
     }
-    assert_hits_agree(rows, "intersect");
-    assert_hits_agree(rows, "union");
+    assert_hits_agree(rows, "intersect", 4); /* byline, byline-leapfrog, CRoaring's two */
+    assert_hits_agree(rows, "union", 3);
 }
 
 Test(bench, json_rows_for_zipf_lists)

@@ -9,11 +9,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bitmap.h"
 #include "buf.h"
 #include "codec.h"
 #include "error.h"
 #include "filefmt.h"
 #include "helpers.h"
+#include "intersect.h"
 #include "postings.h"
 
 /* ------------------------------------------------------------ randomness */
@@ -187,11 +189,12 @@ static void free_list(tlist *l)
     free(l->lens);
 }
 
-/* Writes lists[0..nl) into fresh files in t (in order). */
-static void write_lists(tmpfiles *t, tlist *lists, size_t nl)
+/* Writes lists[0..nl) into fresh files in t (in order), for a segment of
+ * doc_count documents. */
+static void write_lists_in(tmpfiles *t, tlist *lists, size_t nl, uint32_t doc_count)
 {
     bl_postings_writer *w;
-    int rc = bl_postings_writer_new(&w, t->doc, t->pos, g_codec);
+    int rc = bl_postings_writer_new(&w, t->doc, t->pos, doc_count, g_codec);
     cr_assert(rc == 0, "writer_new: %s", bl_error_detail());
     for (size_t i = 0; i < nl; i++) {
         tlist *l = &lists[i];
@@ -202,6 +205,12 @@ static void write_lists(tmpfiles *t, tlist *lists, size_t nl)
     }
     rc = bl_postings_writer_finish(w);
     cr_assert(rc == 0, "finish: %s", bl_error_detail());
+}
+
+/* The same with no per-document arrays: any id allowed, no list dense. */
+static void write_lists(tmpfiles *t, tlist *lists, size_t nl)
+{
+    write_lists_in(t, lists, nl, BL_DOC_END);
 }
 
 /* ------------------------------------------------------------ oracles */
@@ -738,7 +747,7 @@ Test(postings, writer_rejects_bad_input)
     tmpfiles t;
     tmp_make(&t);
     bl_postings_writer *w;
-    cr_assert(bl_postings_writer_new(&w, t.doc, t.pos, g_codec) == 0);
+    cr_assert(bl_postings_writer_new(&w, t.doc, t.pos, BL_DOC_END, g_codec) == 0);
     bl_terminfo info;
     uint32_t docs[] = {3, 5, 9}, tfs[] = {1, 2, 1}, pos[] = {4, 1, 7, 0};
     uint32_t bad_docs[] = {3, 3, 9}, bad_tfs[] = {1, 0, 1}, bad_pos[] = {4, 7, 7, 0};
@@ -757,7 +766,7 @@ Test(postings, writer_rejects_bad_input)
     CHECK(info.doc_freq == 3 && info.total_freq == 4, "");
     cr_assert(bl_postings_writer_finish(w) == 0);
     /* existing files are not overwritten */
-    CHECK(bl_postings_writer_new(&w, t.doc, t.pos, g_codec) == BL_EIO, "");
+    CHECK(bl_postings_writer_new(&w, t.doc, t.pos, BL_DOC_END, g_codec) == BL_EIO, "");
     bl_postings *p = open_postings(&t, 1);
     CHECK(bl_postings_check_term(p, &info, 10) == 0, "%s", bl_error_detail());
     CHECK(bl_postings_check_term(p, &info, 9) == BL_ECORRUPT, "doc 9 >= doc_count 9");
@@ -769,7 +778,7 @@ Test(postings, writer_rejects_bad_input)
 
     /* abort removes both files */
     tmp_make(&t);
-    cr_assert(bl_postings_writer_new(&w, t.doc, t.pos, g_codec) == 0);
+    cr_assert(bl_postings_writer_new(&w, t.doc, t.pos, BL_DOC_END, g_codec) == 0);
     CHECK(bl_postings_writer_add(w, docs, tfs, 3, pos, NULL, &info) == 0, "");
     bl_postings_writer_abort(w);
     bl_postings_writer_abort(NULL);
@@ -1052,7 +1061,11 @@ Test(postings, doc_id_past_doc_count_is_corrupt)
     tmpfiles t;
     tmp_make(&t);
     tlist l;
-    gen_list(&l, 1000);
+    /* Written with no doc count, read with one: the list must not look
+     * dense to the reader (it would look for a bitmap the writer never
+     * wrote), so one whose ids spread far enough is drawn. */
+    for (gen_list(&l, 1000); bl_postings_list_is_dense(l.n, l.docs[l.n - 1]); gen_list(&l, 1000))
+        free_list(&l);
     write_lists(&t, &l, 1);
     uint32_t last = l.docs[l.n - 1];
     bl_postings *p;
@@ -1244,4 +1257,381 @@ Test(postings, damaged_block_impacts_bound_nothing)
     free(orig);
     free_list(&l);
     tmp_remove(&t);
+}
+
+/* ------------------------------------------------------------ dense lists */
+
+/* A list over docs 0..doc_count-1, each doc in it with probability p (at
+ * least one doc); tfs 1..8, positions increasing; lengths for every doc. */
+static void gen_dense_list(tlist *l, uint32_t doc_count, double p)
+{
+    memset(l, 0, sizeof *l);
+    l->docs = malloc((size_t)doc_count * sizeof *l->docs);
+    for (uint32_t d = 0; d < doc_count; d++)
+        if ((double)rnd(1u << 30) < p * (double)(1u << 30))
+            l->docs[l->n++] = d;
+    if (l->n == 0)
+        l->docs[l->n++] = (uint32_t)rnd(doc_count);
+    l->tfs = malloc((size_t)l->n * sizeof *l->tfs);
+    l->pstart = malloc(((size_t)l->n + 1) * sizeof *l->pstart);
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < l->n; i++) {
+        l->tfs[i] = 1 + (uint32_t)rnd(rnd(4) ? 2 : 8);
+        l->pstart[i] = total;
+        total += l->tfs[i];
+    }
+    l->pstart[l->n] = total;
+    l->pos = malloc(total * sizeof *l->pos);
+    for (uint32_t i = 0; i < l->n; i++)
+        for (uint32_t k = 0, cur = (uint32_t)rnd(50); k < l->tfs[i]; k++, cur += 1 + (uint32_t)rnd(40))
+            l->pos[l->pstart[i] + k] = cur;
+    l->lens = malloc((size_t)doc_count * sizeof *l->lens);
+    for (uint32_t d = 0; d < doc_count; d++)
+        l->lens[d] = 1 + (uint32_t)rnd(900);
+}
+
+/* Whether doc d is in l (binary search). */
+static int list_holds(const tlist *l, uint32_t d)
+{
+    uint32_t k = oracle_lower_bound(l, 0, d);
+    return k < l->n && l->docs[k] == d;
+}
+
+/* Densities around BL_DENSE_RATIO's threshold and far from it. */
+static double draw_density(uint32_t doc_count)
+{
+    static const double ps[] = {0.0, 0.01, 0.05, 0.0625, 0.07, 0.2, 0.5, 0.9, 1.0};
+    double p = ps[rnd(sizeof ps / sizeof *ps)];
+    return p > 0 ? p : 1.0 / doc_count; /* a single doc, dense in a tiny segment */
+}
+
+static bl_postings *open_postings_in(const tmpfiles *t, uint32_t doc_count, int verify)
+{
+    bl_postings *p;
+    int rc = bl_postings_open(&p, t->doc, t->pos, doc_count, g_codec, verify);
+    cr_assert(rc == 0, "open: %s", bl_error_detail());
+    return p;
+}
+
+/* Body offset of a dense list's bitmap, from the file's bytes. */
+static size_t bitmap_at(const uint8_t *body, size_t len, const bl_terminfo *info)
+{
+    return ((size_t)info->postings_offset + term_impacts_bytes(body, len, info) + 7) & ~(size_t)7;
+}
+
+Test(postings, dense_rule)
+{
+    CHECK(!bl_postings_list_is_dense(0, 0) && !bl_postings_list_is_dense(0, 100), "");
+    CHECK(bl_postings_list_is_dense(1, 16) && !bl_postings_list_is_dense(1, 17), "");
+    CHECK(bl_postings_list_is_dense(1, 1) && bl_postings_list_is_dense(7, 100), "");
+    CHECK(!bl_postings_list_is_dense(6, 100), "");
+    /* no overflow: 2^28 * 16 = 2^32 > UINT32_MAX */
+    CHECK(bl_postings_list_is_dense(1u << 28, UINT32_MAX), "");
+    CHECK(!bl_postings_list_is_dense((1u << 28) - 1, UINT32_MAX), "");
+    CHECK(bl_postings_list_is_dense(UINT32_MAX, UINT32_MAX), "");
+    CHECK(bl_postings_bitmap_words(0) == 0 && bl_postings_bitmap_words(1) == 1, "");
+    CHECK(bl_postings_bitmap_words(64) == 1 && bl_postings_bitmap_words(65) == 2, "");
+    CHECK(bl_postings_bitmap_words(UINT32_MAX) == 1u << 26, "");
+}
+
+/* Lists at densities around the threshold, in segments of a few sizes:
+ * exactly the dense ones carry a bitmap, aligned in the mapping, holding
+ * exactly their docs; and every list still reads, seeks and checks as
+ * before (the bitmap moves the rest of a dense list on). */
+static void dense_lists_carry_their_bitmap_body(void)
+{
+    static const uint32_t counts[] = {1, 63, 64, 65, 300, 2048, 2049, 20000};
+    for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
+        uint32_t dc = counts[ci];
+        tmpfiles t;
+        tmp_make(&t);
+        enum { NL = 10 };
+        tlist lists[NL];
+        for (int i = 0; i < NL; i++)
+            gen_dense_list(&lists[i], dc, draw_density(dc));
+        write_lists_in(&t, lists, NL, dc);
+        bl_postings *p = open_postings_in(&t, dc, ci & 1);
+        size_t dlen;
+        uint8_t *file = slurp(t.doc, &dlen);
+        for (int i = 0; i < NL; i++) {
+            const tlist *l = &lists[i];
+            int dense = bl_postings_list_is_dense(l->n, dc);
+            const uint64_t *w = (const uint64_t *)1;
+            uint32_t nw = 7;
+            CHECK(bl_postings_bitmap(p, &l->info, &w, &nw) == 0, "%s", bl_error_detail());
+            CHECK(dense ? w != NULL : w == NULL && nw == 0, "dc %u df %u: bitmap %p", dc, l->n,
+                  (const void *)w);
+            if (dense) {
+                CHECK(nw == (dc + 63) / 64 && ((uintptr_t)w & 7) == 0, "dc %u: %u words", dc,
+                      nw);
+                CHECK((const uint8_t *)w - bl_postings_docs_file(p)->data ==
+                          (ptrdiff_t)bitmap_at(file, dlen, &l->info), "where FORMAT says");
+                for (uint32_t d = 0; d < 64 * nw; d++)
+                    CHECK(bl_bitmap_test(w, d) == (d < dc && list_holds(l, d)),
+                          "dc %u df %u: bit %u", dc, l->n, d);
+                if (i + 1 < NL) /* the bitmap is stored in the list, not beside it */
+                    CHECK(lists[i + 1].info.postings_offset - l->info.postings_offset >=
+                              8 * (uint64_t)nw, "");
+            }
+            bl_posting_iter *it;
+            CHECK(bl_posting_iter_new(p, &l->info, &it) == 0, "%s", bl_error_detail());
+            const uint64_t *wi;
+            uint32_t nwi;
+            CHECK(bl_posting_iter_bitmap(it, &wi, &nwi) == 0 && wi == w && nwi == nw, "");
+            bl_docset_free(bl_posting_iter_docset(it));
+            CHECK(bl_postings_check_term_lens(p, &l->info, dc, tlist_len, l) == 0, "check: %s",
+                  bl_error_detail());
+            walk_next(p, l);
+            walk_seeks(p, l, 3);
+            uint32_t *docs = malloc(l->n * sizeof *docs);
+            CHECK(bl_postings_read_docs(p, &l->info, docs, NULL) == 0 &&
+                      memcmp(docs, l->docs, l->n * sizeof *docs) == 0, "read_docs");
+            free(docs);
+        }
+        free(file);
+        bl_postings_close(p);
+        for (int i = 0; i < NL; i++)
+            free_list(&lists[i]);
+        tmp_remove(&t);
+    }
+}
+
+Test(postings, dense_lists_carry_their_bitmap_varint, .timeout = 300)
+{
+    seed_init("dense_lists_carry_their_bitmap_varint");
+    g_codec = BL_CODEC_VARINT;
+    dense_lists_carry_their_bitmap_body();
+}
+
+Test(postings, dense_lists_carry_their_bitmap_bitpack, .timeout = 300)
+{
+    seed_init("dense_lists_carry_their_bitmap_bitpack");
+    g_codec = BL_CODEC_BITPACK;
+    dense_lists_carry_their_bitmap_body();
+}
+
+/* Ids are below the writer's doc count: one at or past it is refused
+ * before anything is written. */
+Test(postings, writer_refuses_ids_past_its_doc_count)
+{
+    tmpfiles t;
+    tmp_make(&t);
+    bl_postings_writer *w;
+    cr_assert(bl_postings_writer_new(&w, t.doc, t.pos, 10, g_codec) == 0);
+    bl_terminfo info;
+    uint32_t docs[] = {3, 10}, ok[] = {3, 9}, tfs[] = {1, 1}, pos[] = {0, 0};
+    CHECK(bl_postings_writer_add(w, docs, tfs, 2, pos, NULL, &info) == BL_EINVAL, "");
+    CHECK(strstr(bl_error_detail(), "10") != NULL, "%s", bl_error_detail());
+    CHECK(bl_postings_writer_add(w, ok, tfs, 2, pos, NULL, &info) == 0, "%s",
+          bl_error_detail());
+    CHECK(info.postings_offset == 0, "the refused list wrote nothing");
+    cr_assert(bl_postings_writer_finish(w) == 0);
+    tmp_remove(&t);
+}
+
+/* Docs of l in every one of lists ms[0..k), from index `from` on. */
+static uint64_t oracle_count_in(const tlist *l, uint32_t from, const tlist *const *ms, size_t k)
+{
+    uint64_t n = 0;
+    for (uint32_t i = from; i < l->n; i++) {
+        int all = 1;
+        for (size_t j = 0; j < k; j++)
+            all &= list_holds(ms[j], l->docs[i]);
+        n += (uint64_t)all;
+    }
+    return n;
+}
+
+/* bl_postings_intersect_count takes whichever path the pair allows (both
+ * dense, one, neither): each counts what a merge of the two lists counts.
+ * bl_posting_iter_count_in counts from wherever the iterator stands. */
+Test(postings, intersect_count_matches_a_merge, .timeout = 300)
+{
+    seed_init("intersect_count_matches_a_merge");
+    for (int round = 0; round < 12; round++) {
+        g_codec = codecs[round & 1];
+        uint32_t dc = 1 + (uint32_t)rnd(rnd(3) ? 40000 : 700);
+        tmpfiles t;
+        tmp_make(&t);
+        enum { NL = 8 };
+        tlist lists[NL];
+        for (int i = 0; i < NL; i++)
+            gen_dense_list(&lists[i], dc, draw_density(dc));
+        write_lists_in(&t, lists, NL, dc);
+        bl_postings *p = open_postings_in(&t, dc, round & 2);
+        for (int a = 0; a < NL; a++)
+            for (int b = 0; b < NL; b++) {
+                const tlist *x = &lists[a], *ys[1] = {&lists[b]};
+                uint64_t got = 12345, want = oracle_count_in(x, 0, ys, 1);
+                CHECK(bl_postings_intersect_count(p, &x->info, &ys[0]->info, &got) == 0, "%s",
+                      bl_error_detail());
+                CHECK(got == want, "dc %u, df %u and %u: %llu, want %llu", dc, x->n, ys[0]->n,
+                      (unsigned long long)got, (unsigned long long)want);
+            }
+        /* count_in against one to three dense lists, from a seek target */
+        const tlist *dense[NL];
+        const uint64_t *maps[NL];
+        size_t nd = 0;
+        for (int i = 0; i < NL; i++) {
+            uint32_t nw;
+            CHECK(bl_postings_bitmap(p, &lists[i].info, &maps[nd], &nw) == 0, "");
+            if (maps[nd])
+                dense[nd++] = &lists[i];
+        }
+        for (int trial = 0; trial < 20 && nd; trial++) {
+            const tlist *l = &lists[rnd(NL)];
+            size_t k = 1 + (size_t)rnd(nd < 3 ? nd : 3), first = (size_t)rnd(nd - k + 1);
+            uint32_t target = (uint32_t)rnd(dc + 1);
+            bl_posting_iter *it;
+            CHECK(bl_posting_iter_new(p, &l->info, &it) == 0, "%s", bl_error_detail());
+            bl_docset *ds = bl_posting_iter_docset(it);
+            bl_docset_seek(ds, target);
+            uint64_t want = oracle_count_in(l, oracle_lower_bound(l, 0, target), dense + first, k);
+            uint64_t got = bl_posting_iter_count_in(it, maps + first, k);
+            CHECK(got == want && ds->err == 0 && ds->doc == BL_DOC_END,
+                  "from %u in %zu sets: %llu, want %llu", target, k, (unsigned long long)got,
+                  (unsigned long long)want);
+            CHECK(bl_posting_iter_count_in(it, maps + first, k) == 0, "at the end: nothing");
+            bl_docset_free(ds);
+        }
+        bl_postings_close(p);
+        for (int i = 0; i < NL; i++)
+            free_list(&lists[i]);
+        tmp_remove(&t);
+    }
+}
+
+/* A bitmap that disagrees with its list (a bit set or cleared, a padding
+ * byte or bit made non-zero; page checksums resealed so only the check can
+ * tell) is found by bl_postings_check_term, naming the .doc file and the
+ * offset of the damage; unresealed, reading the bitmap reports the page. */
+Test(postings, check_finds_a_forged_bitmap)
+{
+    seed_init("check_finds_a_forged_bitmap");
+    for (int kind = 0; kind < 4; kind++) {
+        g_codec = codecs[kind & 1];
+        tmpfiles t;
+        tmp_make(&t);
+        uint32_t dc = kind == 2 ? 1000 + 64 * (uint32_t)rnd(50) + 1 + (uint32_t)rnd(62)
+                                : 1000 + (uint32_t)rnd(30000);
+        tlist l[2];
+        gen_dense_list(&l[0], dc, 0.3);
+        gen_dense_list(&l[1], dc, 0.01);
+        write_lists_in(&t, l, 2, dc);
+        size_t dlen;
+        uint8_t *orig = slurp(t.doc, &dlen), *cur = malloc(dlen);
+        size_t imp_end = (size_t)l[0].info.postings_offset + term_impacts_bytes(orig, dlen,
+                                                                                 &l[0].info);
+        size_t at = bitmap_at(orig, dlen, &l[0].info), damaged;
+        memcpy(cur, orig, dlen);
+        if (kind == 0 || kind == 1) { /* a bit of a doc the list lacks, or holds */
+            uint32_t d;
+            do
+                d = (uint32_t)rnd(dc);
+            while (list_holds(&l[0], d) != (kind == 1));
+            damaged = at + 8 * (size_t)(d / 64);
+            cur[at + d / 8] ^= (uint8_t)(1u << (d % 8));
+        } else if (kind == 2) { /* a bit past doc_count, in the last word */
+            uint32_t d = dc + (uint32_t)rnd(64 - dc % 64);
+            damaged = at + 8 * (size_t)(d / 64);
+            cur[at + d / 8] ^= (uint8_t)(1u << (d % 8));
+        } else { /* the padding before the bitmap (the file's first list) */
+            if (at == imp_end) { /* no padding this time: another bit instead */
+                damaged = at;
+                cur[at] ^= 1;
+            } else {
+                damaged = imp_end + (size_t)rnd(at - imp_end);
+                cur[damaged] = (uint8_t)(1 + rnd(255));
+            }
+        }
+        CHECK(bl_test_reseal(cur, dlen) == 0, "");
+        spit(t.doc, cur, dlen);
+        bl_postings *p = open_postings_in(&t, dc, 1);
+        bl_error_clear();
+        CHECK(bl_postings_check_term(p, &l[0].info, dc) == BL_ECORRUPT, "kind %d", kind);
+        char want[128];
+        snprintf(want, sizeof want, "offset %zu:", damaged);
+        CHECK(strstr(bl_error_detail(), t.doc) && strstr(bl_error_detail(), want),
+              "kind %d: want %s in: %s", kind, want, bl_error_detail());
+        CHECK(bl_postings_check_term(p, &l[1].info, dc) == 0, "the next list: %s",
+              bl_error_detail());
+        bl_postings_close(p);
+        /* unresealed: the page checksum of the bitmap's page */
+        memcpy(cur + (dlen - BL_FOOTER_BYTES), orig + (dlen - BL_FOOTER_BYTES), BL_FOOTER_BYTES);
+        size_t body = (size_t)bl_get_u64le(orig + dlen - 24);
+        memcpy(cur + body, orig + body, dlen - BL_FOOTER_BYTES - body);
+        spit(t.doc, cur, dlen);
+        p = open_postings_in(&t, dc, 0);
+        const uint64_t *w;
+        uint32_t nw;
+        uint64_t n;
+        if (kind != 3 || at != imp_end) {
+            int rc = bl_postings_bitmap(p, &l[0].info, &w, &nw);
+            if (kind == 3) /* the padding's page may hold the impacts */
+                rc = rc ? rc : bl_postings_check_term(p, &l[0].info, dc);
+            CHECK(rc == BL_ECORRUPT && strstr(bl_error_detail(), "checksum"), "kind %d: %s",
+                  kind, bl_error_detail());
+            CHECK(bl_postings_intersect_count(p, &l[0].info, &l[1].info, &n) == BL_ECORRUPT &&
+                      n == 0, "");
+        }
+        bl_postings_close(p);
+        free(orig);
+        free(cur);
+        free_list(&l[0]);
+        free_list(&l[1]);
+        tmp_remove(&t);
+    }
+}
+
+/* Random damage to a segment of dense lists (checksums resealed) never
+ * crashes a reader: bitmaps, intersections, walks and the check report
+ * BL_ECORRUPT or read something well-formed. */
+Test(postings, damaged_dense_lists_never_crash, .timeout = 300)
+{
+    seed_init("damaged_dense_lists_never_crash");
+    for (size_t ci = 0; ci < 2; ci++) {
+        g_codec = codecs[ci];
+        tmpfiles t;
+        tmp_make(&t);
+        uint32_t dc = 3000;
+        enum { NL = 5 };
+        tlist lists[NL];
+        for (int i = 0; i < NL; i++)
+            gen_dense_list(&lists[i], dc, i == NL - 1 ? 0.01 : 0.1 + 0.2 * i);
+        write_lists_in(&t, lists, NL, dc);
+        size_t dlen;
+        uint8_t *orig = slurp(t.doc, &dlen), *cur = malloc(dlen);
+        size_t body = (size_t)bl_get_u64le(orig + dlen - 24);
+        int errors = 0;
+        for (int trial = 0; trial < 150; trial++) {
+            memcpy(cur, orig, dlen);
+            for (int f = 0, flips = 1 + (int)rnd(4); f < flips; f++) {
+                size_t at = (size_t)rnd(body);
+                cur[at] = rnd(2) ? (uint8_t)(cur[at] ^ (1u << rnd(8))) : (uint8_t)rnd64();
+            }
+            CHECK(bl_test_reseal(cur, dlen) == 0, "");
+            spit(t.doc, cur, dlen);
+            bl_postings *p = open_postings_in(&t, dc, 0);
+            for (int i = 0; i < NL; i++) {
+                const uint64_t *w;
+                uint32_t nw;
+                uint64_t n;
+                int rc = bl_postings_bitmap(p, &lists[i].info, &w, &nw);
+                CHECK(rc == 0 || rc == BL_ECORRUPT, "");
+                rc = bl_postings_intersect_count(p, &lists[i].info, &lists[(i + 1) % NL].info, &n);
+                CHECK(rc == 0 ? n <= lists[i].n : rc == BL_ECORRUPT && n == 0, "rc %d", rc);
+                walk_damaged(p, &lists[i].info);
+                rc = bl_postings_check_term(p, &lists[i].info, dc);
+                CHECK(rc == 0 || rc == BL_ECORRUPT, "");
+                errors += rc != 0;
+            }
+            bl_postings_close(p);
+        }
+        CHECK(errors > 0, "no damage was ever found");
+        free(orig);
+        free(cur);
+        for (int i = 0; i < NL; i++)
+            free_list(&lists[i]);
+        tmp_remove(&t);
+    }
 }

@@ -9,9 +9,12 @@
 #include <string.h>
 
 #include "analyzer.h"
+#include "buf.h"
 #include "error.h"
 #include "eval.h"
+#include "filefmt.h"
 #include "helpers.h"
+#include "impacts.h"
 #include "index.h"
 #include "postings.h"
 #include "query.h"
@@ -388,6 +391,23 @@ typedef struct {
     oscored *expect;
 } oracle_env;
 
+/* Indexes e->arts (titles and texts malloc'd, owned by e from now on) in
+ * segments of per_segment documents, and builds their oracle. */
+static void oracle_index(oracle_env *e, size_t per_segment)
+{
+    size_t ndocs = e->ndocs;
+    e->dir = bl_test_tmpdir();
+    cr_assert_not_null(e->dir);
+    int rc = bl_test_build_index(e->dir, e->arts, ndocs, "english", per_segment);
+    cr_assert_eq(rc, 0, "build failed: %s", bl_error_detail());
+    cr_assert_eq(bl_index_open(&e->idx, e->dir, 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_index_doc_count(e->idx), ndocs);
+    cr_assert_eq(bl_analyzer_new(&e->a, "english"), 0);
+    build_oracle(&e->c, e->a, e->arts, ndocs);
+    cr_assert_float_eq(bl_index_avg_doc_len(e->idx), e->c.avgdl, 1e-9);
+    e->expect = malloc(ndocs * sizeof *e->expect);
+}
+
 static void oracle_open(oracle_env *e, bl_rng *r, uint64_t seed, size_t ndocs, size_t per_segment)
 {
     memset(e, 0, sizeof *e);
@@ -403,16 +423,7 @@ static void oracle_open(oracle_env *e, bl_rng *r, uint64_t seed, size_t ndocs, s
         e->arts[i].source = "random";
         e->arts[i].source_len = 6;
     }
-    e->dir = bl_test_tmpdir();
-    cr_assert_not_null(e->dir);
-    int rc = bl_test_build_index(e->dir, e->arts, ndocs, "english", per_segment);
-    cr_assert_eq(rc, 0, "build failed: %s", bl_error_detail());
-    cr_assert_eq(bl_index_open(&e->idx, e->dir, 1), 0, "%s", bl_error_detail());
-    cr_assert_eq(bl_index_doc_count(e->idx), ndocs);
-    cr_assert_eq(bl_analyzer_new(&e->a, "english"), 0);
-    build_oracle(&e->c, e->a, e->arts, ndocs);
-    cr_assert_float_eq(bl_index_avg_doc_len(e->idx), e->c.avgdl, 1e-9);
-    e->expect = malloc(ndocs * sizeof *e->expect);
+    oracle_index(e, per_segment);
 }
 
 static void oracle_close(oracle_env *e)
@@ -511,6 +522,12 @@ static long oracle_compare(oracle_env *e, const char *qs, int any, size_t k)
     }
     compare_pruned(e, q, qs, k, 0, &res);
     compare_pruned(e, q, qs, k, BL_TOTAL_THRESHOLD, &res);
+    bl_results_release(&res);
+    /* counting alone (k = 0) takes its own paths (bitmaps of dense lists) */
+    rc = bl_search_ex(e->idx, q, 0, &params, &exhaustive, &res);
+    cr_assert_eq(rc, 0, "query %s: %s", qs, bl_error_detail());
+    cr_assert_eq(res.total, nexp, "seed %llu query [%s] = %s: count alone %llu, oracle %zu",
+                 seed, qs, desc, (unsigned long long)res.total, nexp);
     bl_results_release(&res);
     bl_qnode_free(q);
     return (long)nexp;
@@ -1434,4 +1451,245 @@ Test(search_cli, hit_totals_are_exact_up_to_the_threshold)
     bl_test_rmtree(dir);
     free(dir);
     free_articles(arts, NDOCS);
+}
+
+/* ---- dense lists ---------------------------------------------------------- */
+
+/* Runs qs (exhaustive, k hits) and returns the total; asserts success. */
+static uint64_t total_of(bl_index *idx, bl_analyzer *a, const char *qs, size_t k)
+{
+    bl_qnode *q;
+    size_t pos;
+    bl_query_opts qo = {0};
+    cr_assert_eq(bl_query_parse(qs, a, &qo, &q, &pos), 0, "%s", qs);
+    bl_bm25 p = BL_BM25_DEFAULT;
+    bl_search_opts all = {1, BL_TOTAL_THRESHOLD};
+    bl_results r;
+    int rc = bl_search_ex(idx, q, k, &p, &all, &r);
+    cr_assert_eq(rc, 0, "%s (k %zu): %s", qs, k, bl_error_detail());
+    uint64_t n = r.total;
+    bl_results_release(&r);
+    bl_qnode_free(q);
+    return n;
+}
+
+/* An AND counted alone (k = 0) goes through the bitmaps of its dense
+ * words: all dense, one list without a bitmap, two (then the AND scorer
+ * tests bits), a word the segment lacks, the same word twice. In a few
+ * segments of different sizes, counts match a count by brute force and
+ * the total of an exhaustive top 10. */
+Test(search, count_of_an_and_by_bitmaps)
+{
+    enum { N = 3000 };
+    static const char *const words[] = {"oil", "gold", "bank", "rate", "zinc", "tin"};
+    /* doc d holds word w when d % mod[w] == rem[w]: oil 1/2, gold 1/3,
+     * bank 1/5, rate 1/7 (dense: at least 1 in 16); zinc 1/40, tin 1/97 */
+    static const uint32_t mod[] = {2, 3, 5, 7, 40, 97}, rem[] = {0, 1, 2, 0, 3, 5};
+    bl_article *arts = calloc(N, sizeof *arts);
+    char *texts = calloc(N, 64);
+    for (uint32_t d = 0; d < N; d++) {
+        char *t = texts + 64 * (size_t)d;
+        strcpy(t, "news");
+        for (size_t w = 0; w < 6; w++)
+            if (d % mod[w] == rem[w])
+                strcat(strcat(t, " "), words[w]);
+        arts[d] = (bl_article){.title = "t", .title_len = 1, .text = t, .text_len = strlen(t)};
+    }
+    static const char *const queries[] = {
+        "oil gold", "oil gold bank", "oil bank rate", "oil zinc", "gold bank zinc",
+        "zinc oil rate", "zinc tin oil", "zinc tin", "oil platinum", "oil oil gold",
+        "zinc zinc oil", "news oil",
+    };
+    for (size_t per = N; per >= N / 3; per -= N / 3) { /* 1 and 3 segments */
+        char *dir = bl_test_tmpdir();
+        cr_assert_eq(bl_test_build_index(dir, arts, N, "english", per), 0, "%s",
+                     bl_error_detail());
+        bl_index *idx;
+        cr_assert_eq(bl_index_open(&idx, dir, 1), 0);
+        bl_analyzer *a;
+        cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+        for (size_t qi = 0; qi < sizeof queries / sizeof *queries; qi++) {
+            uint64_t want = 0;
+            for (uint32_t d = 0; d < N; d++) {
+                int all = 1;
+                for (size_t w = 0; w < 6; w++)
+                    if (strstr(queries[qi], words[w]) && d % mod[w] != rem[w])
+                        all = 0;
+                all &= strstr(queries[qi], "platinum") == NULL;
+                want += (uint64_t)all;
+            }
+            cr_assert_eq(total_of(idx, a, queries[qi], 0), want, "[%s] in segments of %zu",
+                         queries[qi], per);
+            cr_assert_eq(total_of(idx, a, queries[qi], 10), want, "[%s] k 10", queries[qi]);
+        }
+        bl_analyzer_free(a);
+        bl_index_close(idx);
+        bl_test_rmtree(dir);
+        free(dir);
+    }
+    free(arts);
+    free(texts);
+}
+
+/* In an AND, a dense word that is not the lead, once it has rejected most
+ * candidates of a window (256), rejects them by its bitmap, so its blocks
+ * between two documents it shares with the lead are no longer read: damage
+ * on such a page (checksum not resealed) fails a query that walks the word
+ * (and byline check) but not the AND, whose results it does not change.
+ * Without the bitmap, the AND would seek the word to every candidate of the
+ * lead and read that page. */
+Test(search, and_reads_no_block_its_bitmaps_rule_out, .timeout = 120)
+{
+    /* oil: every doc outside [LO, HI), the even ones inside, with tfs 1..8
+     * (wide blocks); gold: docs 0..9 and HI..HI+9, and every 64th odd doc
+     * inside (candidates oil never holds). */
+    enum { N = 90000, LO = 5000, HI = 85000 };
+    bl_article *arts = calloc(N, sizeof *arts);
+    char *texts = calloc(N, 48);
+    for (uint32_t d = 0; d < N; d++) {
+        char *t = texts + 48 * (size_t)d;
+        int in = d >= LO && d < HI;
+        strcpy(t, "x");
+        if (!in || d % 2 == 0)
+            for (uint32_t k = 0; k <= (in ? d / 2 % 8 : 0); k++)
+                strcat(t, " oil");
+        if (d < 10 || (d >= HI && d < HI + 10) || (in && d % 128 == 1))
+            strcat(t, " gold");
+        arts[d] = (bl_article){.title = "t", .title_len = 1, .text = t, .text_len = strlen(t)};
+    }
+    char *dir = bl_test_tmpdir();
+    cr_assert_eq(bl_test_build_index(dir, arts, N, "english", N), 0, "%s", bl_error_detail());
+    free(arts);
+    free(texts);
+
+    /* Find a page of .doc holding only oil's blocks well inside [LO, HI). */
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0);
+    const bl_segment *seg = bl_index_segment(idx, 0);
+    bl_terminfo ti;
+    cr_assert_eq(bl_termdict_lookup(bl_segment_termdict(seg), "oil", 3, &ti), 0);
+    const bl_mapped *f = bl_postings_docs_file(bl_segment_postings(seg));
+    cr_assert(bl_postings_list_is_dense(ti.doc_freq, N));
+    bl_impact v[BL_IMPACTS_MAX];
+    uint32_t nv, nb = (ti.doc_freq + BL_BLOCK_SIZE - 1) / BL_BLOCK_SIZE;
+    size_t used;
+    cr_assert_eq(bl_impacts_decode(f->data + ti.postings_offset, 64, v, &nv, &used), 0);
+    size_t lasts = (((size_t)ti.postings_offset + used + 7) & ~(size_t)7) +
+                   8 * (size_t)bl_postings_bitmap_words(N);
+    size_t entries = lasts + 4 * (size_t)nb, imps = entries + 20 * (size_t)nb;
+    size_t blocks = imps + bl_get_u32le(f->data + entries + 20 * (size_t)(nb - 1) + 16);
+    /* the first block starting after the first window's candidates (256 of
+     * gold's, one in 128 documents from LO) and the last ending before
+     * HI - 2000: pages between their starts hold oil's blocks in there */
+    size_t lo = 0, hi = 0;
+    for (uint32_t b = 1; b < nb; b++) {
+        uint32_t first = bl_get_u32le(f->data + lasts + 4 * (size_t)(b - 1)) + 1;
+        uint32_t last = bl_get_u32le(f->data + lasts + 4 * (size_t)b);
+        size_t start = blocks + bl_get_u32le(f->data + entries + 20 * (size_t)(b - 1));
+        if (!lo && first > LO + 256 * 128 + 2000)
+            lo = start;
+        if (last < HI - 2000)
+            hi = start;
+    }
+    size_t page = (lo + 4095) / 4096 * 4096;
+    cr_assert(lo && page + 4096 <= hi, "no page of its own: blocks %zu..%zu", lo, hi);
+    char doc[4200];
+    snprintf(doc, sizeof doc, "%s/seg_00000001.doc", dir);
+    bl_index_close(idx);
+
+    size_t len;
+    char *data = bl_test_read_file(doc, &len);
+    data[page + 2048] ^= 0x10;
+    cr_assert_eq(bl_test_write_file(doc, data, len), 0);
+    free(data);
+    cr_assert_eq(bl_index_open(&idx, dir, 0), 0, "%s", bl_error_detail());
+    bl_analyzer *a;
+    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    cr_assert_eq(total_of(idx, a, "gold oil", 10), 20);
+    cr_assert_eq(total_of(idx, a, "gold oil", 0), 20);
+    /* the damage is real: walking oil reads it */
+    bl_qnode *q;
+    size_t pos;
+    bl_query_opts qo = {0};
+    cr_assert_eq(bl_query_parse("oil", a, &qo, &q, &pos), 0);
+    bl_bm25 p = BL_BM25_DEFAULT;
+    bl_results r;
+    cr_assert_eq(bl_search(idx, q, 0, &p, &r), BL_ECORRUPT);
+    cr_assert(strstr(bl_error_detail(), "seg_00000001.doc"), "%s", bl_error_detail());
+    bl_qnode_free(q);
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+}
+
+/* Words of the corpus of oracle_ands_of_dense_words, and how often a
+ * document holds each (per mille), in documents without gold / with gold:
+ * oil and gold lead; bank and zinc shun gold; tin shuns oil (see
+ * draws_word); wheat is nearly everywhere; rice is rare. */
+static const char *const dense_words[] = {"oil", "gold", "bank", "zinc", "tin", "wheat", "corn",
+                                          "rice"};
+static const uint32_t dense_permille[][2] = {{300, 300}, {150, 150}, {600, 40}, {110, 20},
+                                             {400, 400}, {950, 950}, {300, 300}, {5, 5}};
+
+/* Whether a document holding oil or not, gold or not, holds word w. */
+static int draws_word(bl_rng *r, size_t w, int oil, int gold)
+{
+    if (w == 0)
+        return oil;
+    if (w == 1)
+        return gold;
+    uint32_t pm = dense_permille[w][gold];
+    if (w == 4 && oil)
+        pm /= 20;
+    return bl_rng_below(r, 1000) < pm;
+}
+
+/* ANDs whose dense words reject most candidates switch to bit tests (a
+ * window of 256 candidates with 7 in 8 rejected): dense words (bank, tin,
+ * zinc) rarely in the documents of the words that lead (gold, oil), so the
+ * leads bring hundreds of candidates that dense words mostly reject (and
+ * some bring candidates they mostly accept). Counts and the k best,
+ * exhaustive and pruned, and counts alone, all match the oracle, under
+ * AND, NOT, OR and phrases. */
+Test(search, oracle_ands_of_dense_words, .timeout = 300)
+{
+    uint64_t seed = bl_test_seed("search.oracle_ands_of_dense_words");
+    bl_rng r;
+    bl_rng_init(&r, seed);
+    for (size_t per = 6000; per >= 3000; per -= 3000) {
+        oracle_env e;
+        memset(&e, 0, sizeof e);
+        e.seed = seed;
+        e.ndocs = 6000;
+        e.arts = calloc(e.ndocs, sizeof *e.arts);
+        for (size_t d = 0; d < e.ndocs; d++) {
+            char *x = malloc(400);
+            size_t len = 0;
+            x[0] = 0; /* a document may hold no word at all */
+            int oil = bl_rng_below(&r, 1000) < dense_permille[0][0];
+            int gold = bl_rng_below(&r, 1000) < dense_permille[1][0];
+            for (size_t w = 0; w < sizeof dense_words / sizeof *dense_words; w++)
+                if (draws_word(&r, w, oil, gold))
+                    for (uint32_t k = 1 + bl_rng_below(&r, bl_rng_below(&r, 4) ? 1 : 4); k > 0; k--)
+                        len += (size_t)snprintf(x + len, 400 - len, "%s ", dense_words[w]);
+            for (uint32_t k = bl_rng_below(&r, 30); k > 0; k--) /* lengths vary */
+                len += (size_t)snprintf(x + len, 400 - len, "news ");
+            char *t = malloc(2);
+            strcpy(t, "t");
+            e.arts[d] = (bl_article){.title = t, .title_len = 1, .text = x, .text_len = len,
+                                     .source = "dense", .source_len = 5};
+        }
+        oracle_index(&e, per);
+        static const char *const queries[] = {
+            "gold bank", "gold zinc", "oil tin", "gold bank zinc", "gold bank tin",
+            "gold bank -corn", "oil tin -bank", "gold \"bank wheat\"", "gold bank OR oil tin",
+            "(gold bank) OR rice", "gold wheat", "corn bank wheat", "gold bank rice",
+            "gold bank bank", "gold -bank", "oil tin mar*", "oil gold tin bank",
+        };
+        for (size_t qi = 0; qi < sizeof queries / sizeof *queries; qi++)
+            for (size_t k = 1; k <= 100; k *= 10)
+                cr_assert_geq(oracle_compare(&e, queries[qi], 0, k), 0, "[%s]", queries[qi]);
+        oracle_close(&e);
+    }
 }
