@@ -1612,6 +1612,16 @@ struct maxscore {
     size_t nreq;
     int req_leads; /* whether they propose the candidates (ms_required) */
     double req_floor;
+    /* By kid: the bitmap of a plain word's dense list, NULL for any other
+     * kid (or a damaged one), fetched when first required (kbits_known). */
+    const uint64_t **kbits;
+    uint8_t *kbits_known;
+    uint32_t nwords;
+    /* When every required kid has a bitmap (at least two of them), their
+     * bitmaps: candidates are the set bits of their AND, 64 documents a
+     * word, and no kid is sought to a document another lacks. */
+    const uint64_t **rbits;
+    size_t nrbits;
 };
 
 static void maxscore_free(maxscore *ms)
@@ -1624,6 +1634,9 @@ static void maxscore_free(maxscore *ms)
     free(ms->kscore);
     free(ms->kdoc);
     free(ms->req);
+    free(ms->kbits);
+    free(ms->kbits_known);
+    free(ms->rbits);
     free(ms);
 }
 
@@ -1652,6 +1665,59 @@ static void ms_window(or_scorer *o, uint32_t from)
     ms->nreq = 0;
     ms->req_leads = 0;
     ms->req_floor = NAN; /* compares unequal: found anew */
+}
+
+/* Kid i's bitmap (fetched the first time): a plain word's dense list's,
+ * else NULL. A bitmap whose pages fail their checksum is not used: the
+ * kid is read by its iterator, which meets (and reports) the damage if
+ * it matters. */
+static const uint64_t *ms_kid_bits(or_scorer *o, size_t i)
+{
+    maxscore *ms = o->ms;
+    if (!ms->kbits_known[i]) {
+        ms->kbits_known[i] = 1;
+        scorer *k = o->kids[i];
+        const uint64_t *w = NULL;
+        uint32_t nw = 0;
+        if (k->ds.ops == &term_ops &&
+            bl_posting_iter_bitmap(((term_scorer *)k)->it, &w, &nw) == 0 && w &&
+            (ms->nwords == 0 || nw == ms->nwords)) {
+            ms->kbits[i] = w;
+            ms->nwords = nw;
+        }
+    }
+    return ms->kbits[i];
+}
+
+/* Whether the nreq required kids (ms->req) in at most half the documents
+ * are two or more, all with bitmaps; if so they are set up to propose
+ * candidates (ms_required_bits). A kid in more than half (a word like
+ * "reuter") would reject few candidates and cost a seek each: it is left
+ * to ms_competes, as in the leapfrog. */
+static int ms_required_bits_ready(or_scorer *o, size_t nreq)
+{
+    maxscore *ms = o->ms;
+    size_t n = 0;
+    for (size_t r = 0; r < nreq; r++) {
+        uint32_t i = ms->req[r];
+        if (o->kids[i]->ds.cost > ms->p->docs / 2)
+            continue;
+        if (!ms_kid_bits(o, i))
+            return 0;
+        n++;
+    }
+    if (n < 2)
+        return 0;
+    n = 0;
+    for (size_t r = 0; r < nreq; r++) {
+        uint32_t i = ms->req[r];
+        if (o->kids[i]->ds.cost <= ms->p->docs / 2) {
+            ms->req[n] = i;
+            ms->rbits[n++] = ms->kbits[i];
+        }
+    }
+    ms->nrbits = ms->nreq = n;
+    return 1;
 }
 
 /* A kid is required when the bounds of all the others together cannot
@@ -1683,8 +1749,11 @@ static int ms_required(or_scorer *o)
     }
     ms->nreq = 0;
     ms->req_leads = 0;
+    ms->nrbits = 0;
     if (!nreq)
         return 0;
+    if (nreq >= 2 && ms_required_bits_ready(o, nreq))
+        return ms->req_leads = 1;
     /* The lead first; of the others only those in at most half the
      * documents: a kid in nearly all of them (a word like "reuter") rejects
      * few candidates for a seek each, which the bound probes of ms_competes
@@ -1726,6 +1795,32 @@ static uint32_t ms_required_next(or_scorer *o, uint32_t from)
     return d;
 }
 
+/* ms_required_next from the required kids' bitmaps: the first set bit of
+ * their AND in [from, window end] (every required kid holds it; none is
+ * sought there yet: ms_competes seeks those it needs), or a doc past the
+ * window end when there is none. */
+static uint32_t ms_required_bits(or_scorer *o, uint32_t from)
+{
+    maxscore *ms = o->ms;
+    uint64_t last = (uint64_t)ms->nwords * 64 - 1;
+    if (ms->win_end < last)
+        last = ms->win_end;
+    for (uint64_t w = from >> 6; w <= last >> 6; w++) {
+        uint64_t word = bl_bitmap_word(ms->rbits[0], w);
+        for (size_t r = 1; r < ms->nrbits && word; r++)
+            word &= bl_bitmap_word(ms->rbits[r], w);
+        if (w == from >> 6)
+            word &= ~(uint64_t)0 << (from & 63);
+        if (!word)
+            continue;
+        uint64_t d = w * 64 + (uint64_t)__builtin_ctzll(word);
+        if (d > last)
+            break;
+        return (uint32_t)d;
+    }
+    return ms->win_end == BL_DOC_END ? BL_DOC_END : ms->win_end + 1;
+}
+
 /* Scores kid i on d (a kid's score is asked for once per document). */
 static double ms_kid_score(or_scorer *o, size_t i, uint32_t d)
 {
@@ -1736,19 +1831,17 @@ static double ms_kid_score(or_scorer *o, size_t i, uint32_t d)
     return ms->kscore[i];
 }
 
-/* Whether candidate d (the first doc of an essential kid) may score above
- * the floor: adds the essential kids' scores, then probes the non-essential
- * ones, highest bound first, until the sum of what is known and what is
- * left to probe cannot reach the floor. When it may, every kid holding d is
- * on d and scored. */
+/* Whether candidate d (at most the window's end) may score above the
+ * floor: probes the kids, highest bound first, each sought to d only when
+ * the candidate still needs it, until the sum of what is known and what
+ * is left to probe (psum) cannot reach the floor: two words of similar
+ * weight that are both required mostly stop after the first. When it may,
+ * every kid holding d is on d and scored. */
 static int ms_competes(or_scorer *o, uint32_t d)
 {
     maxscore *ms = o->ms;
     double sum = 0;
-    for (size_t j = ms->ness; j < o->n; j++)
-        if (o->kids[ms->order[j]]->ds.doc == d)
-            sum += ms_kid_score(o, ms->order[j], d);
-    for (size_t j = ms->ness; j-- > 0;) {
+    for (size_t j = o->n; j-- > 0;) {
         if (cannot_compete(sum + ms->psum[j + 1], ms->p))
             return 0;
         if (s_seek(o->kids[ms->order[j]], d) == d)
@@ -1782,9 +1875,7 @@ static uint32_t ms_next(or_scorer *o, uint32_t from)
             /* Documents a required kid lacks are passed over; the other
              * essential kids are brought to the candidate for ms_competes. */
             p->skipped = 1;
-            d = ms_required_next(o, from);
-            for (size_t j = ms->ness; j < o->n && d <= ms->win_end; j++)
-                s_seek(o->kids[ms->order[j]], d);
+            d = ms->nrbits ? ms_required_bits(o, from) : ms_required_next(o, from);
         } else {
             for (size_t j = ms->ness; j < o->n; j++) {
                 uint32_t kd = s_seek(o->kids[ms->order[j]], from);
@@ -1843,7 +1934,11 @@ static int or_prune(scorer *s, prune_ctx *p)
     ms->kscore = malloc(o->n * sizeof *ms->kscore);
     ms->kdoc = malloc(o->n * sizeof *ms->kdoc);
     ms->req = malloc(o->n * sizeof *ms->req);
-    if (!ms->wb || !ms->order || !ms->psum || !ms->kscore || !ms->kdoc || !ms->req) {
+    ms->kbits = calloc(o->n, sizeof *ms->kbits);
+    ms->kbits_known = calloc(o->n, 1);
+    ms->rbits = calloc(o->n, sizeof *ms->rbits);
+    if (!ms->wb || !ms->order || !ms->psum || !ms->kscore || !ms->kdoc || !ms->req ||
+        !ms->kbits || !ms->kbits_known || !ms->rbits) {
         maxscore_free(ms); /* without pruning the search still runs */
         return 0;
     }

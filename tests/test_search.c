@@ -1240,6 +1240,29 @@ Test(search, pruning_walks_an_or_as_an_and_once_every_word_is_required)
     expect_first_ten_few_visited(arts, NDOCS, queries, sizeof queries / sizeof *queries);
 }
 
+/* The same with dense lists (each word in half the documents or more):
+ * once the two weighty words are required, the candidates are the set
+ * bits of their bitmaps' AND, and a third word in nearly every document
+ * (like "reuter") is only probed. */
+Test(search, pruning_walks_the_bitmaps_of_required_dense_words)
+{
+    enum { NDOCS = 6000 };
+    bl_article *arts = calloc(NDOCS, sizeof *arts);
+    for (size_t i = 0; i < NDOCS; i++) {
+        const char *text = i < 10           ? "oil oil gold gold wire"
+                           : i % 100 == 25 ? "oil oil oil lorem lorem lorem lorem lorem"
+                           : i % 100 == 75 ? "gold gold gold lorem lorem lorem lorem lorem"
+                           : i % 10 == 3   ? "wire lorem ipsum dolor sit amet"
+                           : i % 2         ? "gold wire lorem lorem lorem lorem"
+                                           : "oil wire lorem lorem lorem lorem";
+        arts[i] = (bl_article){.title = strdup("x"), .title_len = 1, .text = strdup(text),
+                               .text_len = strlen(text)};
+    }
+    static const char *const queries[] = {"oil OR gold OR wire", "wire OR gold OR oil",
+                                          "(oil OR wire) OR gold OR nothing"};
+    expect_first_ten_few_visited(arts, NDOCS, queries, sizeof queries / sizeof *queries);
+}
+
 /* Equal scores go to the lower ids with pruning too: once k documents of
  * score 0 are kept ("NOT gold"), no later one can enter, and the search
  * stops there; identical documents keep the first k. */
