@@ -537,6 +537,10 @@ typedef struct {
     prune_ctx *prune;
     uint32_t reg_from, reg_end;
     double reg_bound;
+    /* When every word's list is dense: their bitmaps (nwords words each),
+     * whose AND gives the documents holding every word. */
+    const uint64_t **bits;
+    uint32_t nwords;
 } phrase_scorer;
 
 static int push_start(phrase_scorer *p, uint32_t pos)
@@ -657,10 +661,37 @@ static uint32_t phrase_freq(phrase_scorer *p)
     return (uint32_t)nc;
 }
 
+/* phrase_words_align from the words' bitmaps: the set bits of their AND,
+ * 64 documents a word, each word's iterator then sought to the document.
+ * One that does not land there (its list and bitmap disagree: damage the
+ * check reports) makes it no candidate. */
+static uint32_t phrase_words_align_bits(phrase_scorer *p, uint32_t target)
+{
+    for (uint64_t w = target >> 6; w < p->nwords; w++) {
+        uint64_t word = bl_bitmap_word(p->bits[0], w);
+        for (size_t k = 1; k < p->n && word; k++)
+            word &= bl_bitmap_word(p->bits[k], w);
+        if (w == target >> 6)
+            word &= ~(uint64_t)0 << (target & 63);
+        for (; word; word &= word - 1) {
+            uint32_t doc = (uint32_t)(w * 64 + (uint64_t)__builtin_ctzll(word)), d = doc;
+            for (size_t k = 0; k < p->n && d == doc; k++)
+                d = bl_posting_iter_seek(p->its[k], doc);
+            if (d == doc)
+                return doc;
+            if (d == BL_DOC_END)
+                return BL_DOC_END;
+        }
+    }
+    return BL_DOC_END;
+}
+
 /* Moves all iterators to the first doc >= target where every word occurs
  * (positions unread); BL_DOC_END if there is none. */
 static uint32_t phrase_words_align(phrase_scorer *p, uint32_t target)
 {
+    if (p->bits)
+        return phrase_words_align_bits(p, target);
     for (;;) {
         uint32_t doc = bl_posting_iter_seek(p->its[p->lead], target);
         if (doc == BL_DOC_END)
@@ -706,6 +737,7 @@ static void phrase_free(bl_docset *s)
     phrase_scorer *p = (phrase_scorer *)s;
     free(p->its);
     free(p->rel);
+    free(p->bits);
     bl_u32vec_release(&p->starts);
     free(p);
 }
@@ -2169,6 +2201,25 @@ static int build_term(build_ctx *c, const char *term, scorer **out)
 /* A phrase scorer over terms[0..n) at relative positions rel (NULL:
  * consecutive). *out is NULL when a term is missing from the segment (no
  * document can match). */
+/* Sets p->bits when every word of p (two or more) has a dense list whose
+ * bitmap reads (pages verified); else the phrase leapfrogs its iterators.
+ * A damaged bitmap only costs that speed: the lists are read as ever. */
+static void phrase_find_bits(phrase_scorer *p)
+{
+    if (p->n < 2 || !(p->bits = calloc(p->n, sizeof *p->bits)))
+        return;
+    for (size_t k = 0; k < p->n; k++) {
+        uint32_t nw = 0;
+        if (bl_posting_iter_bitmap(p->its[k], &p->bits[k], &nw) != 0 || !p->bits[k] ||
+            (k && nw != p->nwords)) {
+            free(p->bits);
+            p->bits = NULL;
+            return;
+        }
+        p->nwords = nw;
+    }
+}
+
 static int new_phrase(build_ctx *c, char *const *terms, const uint32_t *rel, size_t n,
                       phrase_scorer **out)
 {
@@ -2206,6 +2257,7 @@ static int new_phrase(build_ctx *c, char *const *terms, const uint32_t *rel, siz
         return rc;
     }
     p->n = n;
+    phrase_find_bits(p);
     p->seg = c->seg;
     p->k1 = c->bm25.k1;
     p->b = c->bm25.b;
