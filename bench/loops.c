@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "bench.h"
+#include "intersect.h"
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -61,23 +62,7 @@ nomem:
 
 uint64_t bench_leapfrog(bl_posting_iter *a, bl_posting_iter *b)
 {
-    if (bl_posting_iter_docset(a)->cost > bl_posting_iter_docset(b)->cost) {
-        bl_posting_iter *t = a;
-        a = b;
-        b = t;
-    }
-    uint64_t hits = 0;
-    uint32_t doc = bl_posting_iter_docset(a)->doc;
-    while (doc != BL_DOC_END) {
-        uint32_t d = bl_posting_iter_seek(b, doc);
-        if (d == doc) {
-            hits++;
-            doc = bl_posting_iter_next(a);
-        } else {
-            doc = bl_posting_iter_seek(a, d);
-        }
-    }
-    return hits;
+    return bl_posting_iter_intersect_count(a, b);
 }
 
 uint64_t bench_merge(bl_posting_iter *a, bl_posting_iter *b)

@@ -4,8 +4,7 @@
 #include "bitmap.h"
 #include "docset.h"
 
-/* Docs in both: the rarer list proposes, the other seeks. */
-static uint64_t leapfrog(bl_posting_iter *a, bl_posting_iter *b)
+uint64_t bl_posting_iter_intersect_count(bl_posting_iter *a, bl_posting_iter *b)
 {
     if (bl_posting_iter_docset(a)->cost > bl_posting_iter_docset(b)->cost) {
         bl_posting_iter *t = a;
@@ -36,7 +35,7 @@ static int count_by_iterators(const bl_postings *p, const bl_terminfo *a, const 
     if (!rc && !words)
         rc = bl_posting_iter_new(p, b, &ib);
     if (!rc) {
-        *count = words ? bl_posting_iter_count_in(ia, &words, 1) : leapfrog(ia, ib);
+        *count = words ? bl_posting_iter_count_in(ia, &words, 1) : bl_posting_iter_intersect_count(ia, ib);
         rc = bl_posting_iter_docset(ia)->err;
         if (!rc && ib)
             rc = bl_posting_iter_docset(ib)->err;

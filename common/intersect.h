@@ -28,4 +28,10 @@
 int bl_postings_intersect_count(const bl_postings *p, const bl_terminfo *a,
                                 const bl_terminfo *b, uint64_t *count);
 
+/* The documents two iterators share from where they stand, by leapfrog:
+ * the one with fewer postings proposes, the other seeks (no bitmap is
+ * used). Leaves both at or near BL_DOC_END; damage ends the walk early
+ * with the docset's err set (the count is then short). */
+uint64_t bl_posting_iter_intersect_count(bl_posting_iter *a, bl_posting_iter *b);
+
 #endif

@@ -578,14 +578,28 @@ static int impacts_range(const bl_posting_iter *it, uint32_t b, uint64_t *lo, ui
     return bl_mapped_touch(df, it->imps_at + *lo, *hi - *lo);
 }
 
+/* .doc offset of block b's skip entry. */
+static inline uint64_t entry_offset(const bl_posting_iter *it, uint32_t b)
+{
+    return (uint64_t)(it->entries - it->p->docs.data) + ENTRY_BYTES * (uint64_t)b;
+}
+
+/* Touches block b's skip entry and the one before (where b's regions
+ * start), sets *at to b's. */
+static inline int touch_entries(const bl_posting_iter *it, uint32_t b, uint64_t *at)
+{
+    *at = entry_offset(it, b);
+    uint64_t prev = b ? *at - ENTRY_BYTES : *at;
+    return bl_mapped_touch(&it->p->docs, prev, *at + ENTRY_BYTES - prev);
+}
+
 /* Finds and checks the .doc bytes [*lo, *hi) of block b of a multi-block
  * list from its skip entry (and the one before), which it touches. */
 static inline int block_doc_bytes(const bl_posting_iter *it, uint32_t b, uint64_t *lo, uint64_t *hi)
 {
     const bl_mapped *df = &it->p->docs;
-    uint64_t at = (uint64_t)(it->entries - df->data) + ENTRY_BYTES * (uint64_t)b;
-    uint64_t prev = b ? at - ENTRY_BYTES : at;
-    int rc = bl_mapped_touch(df, prev, at + ENTRY_BYTES - prev);
+    uint64_t at;
+    int rc = touch_entries(it, b, &at);
     if (rc)
         return rc;
     uint64_t dlo = b ? entry(it, b - 1, 0) : 0, dhi = entry(it, b, 0);
@@ -1350,9 +1364,8 @@ static int block_impacts(const bl_posting_iter *it, uint32_t b, bl_impact *out, 
         return 0;
     }
     const bl_mapped *df = &it->p->docs;
-    uint64_t at = (uint64_t)(it->entries - df->data) + ENTRY_BYTES * (uint64_t)b;
-    uint64_t prev = b ? at - ENTRY_BYTES : at;
-    int rc = bl_mapped_touch(df, prev, at + ENTRY_BYTES - prev);
+    uint64_t at;
+    int rc = touch_entries(it, b, &at);
     if (rc)
         return rc;
     uint64_t lo, hi;

@@ -1223,44 +1223,56 @@ Test(search, pruning_skips_blocks_whose_corner_could_compete)
  * in, both words are required and the search walks their AND. Without
  * that, every document of one word (about 3000) scored high enough with
  * the other word's bound to be looked at. */
-Test(search, pruning_walks_an_or_as_an_and_once_every_word_is_required)
+/* n articles titled "x", article i's text text_of(i). */
+static bl_article *articles_of(const char *(*text_of)(size_t i), size_t n)
 {
-    enum { NDOCS = 6000 };
-    bl_article *arts = calloc(NDOCS, sizeof *arts);
-    for (size_t i = 0; i < NDOCS; i++) {
-        const char *text = i < 10           ? "oil gold oil gold oil gold"
-                           : i % 100 == 25 ? "oil oil oil oil oil oil"
-                           : i % 100 == 75 ? "gold gold gold gold gold gold"
-                           : i % 2         ? "gold gold lorem lorem lorem lorem"
-                                           : "oil oil lorem lorem lorem lorem";
+    bl_article *arts = calloc(n, sizeof *arts);
+    for (size_t i = 0; i < n; i++) {
+        const char *text = text_of(i);
         arts[i] = (bl_article){.title = strdup("x"), .title_len = 1, .text = strdup(text),
                                .text_len = strlen(text)};
     }
+    return arts;
+}
+
+static const char *two_required_words(size_t i)
+{
+    return i < 10           ? "oil gold oil gold oil gold"
+           : i % 100 == 25 ? "oil oil oil oil oil oil"
+           : i % 100 == 75 ? "gold gold gold gold gold gold"
+           : i % 2         ? "gold gold lorem lorem lorem lorem"
+                           : "oil oil lorem lorem lorem lorem";
+}
+
+Test(search, pruning_walks_an_or_as_an_and_once_every_word_is_required)
+{
+    enum { NDOCS = 6000 };
     static const char *const queries[] = {"oil OR gold", "gold OR oil", "oil OR gold OR nothing"};
-    expect_first_ten_few_visited(arts, NDOCS, queries, sizeof queries / sizeof *queries);
+    expect_first_ten_few_visited(articles_of(two_required_words, NDOCS), NDOCS, queries,
+                                 sizeof queries / sizeof *queries);
 }
 
 /* The same with dense lists (each word in half the documents or more):
  * once the two weighty words are required, the candidates are the set
  * bits of their bitmaps' AND, and a third word in nearly every document
  * (like "reuter") is only probed. */
+static const char *two_required_words_and_a_common_one(size_t i)
+{
+    return i < 10           ? "oil oil gold gold wire"
+           : i % 100 == 25 ? "oil oil oil lorem lorem lorem lorem lorem"
+           : i % 100 == 75 ? "gold gold gold lorem lorem lorem lorem lorem"
+           : i % 10 == 3   ? "wire lorem ipsum dolor sit amet"
+           : i % 2         ? "gold wire lorem lorem lorem lorem"
+                           : "oil wire lorem lorem lorem lorem";
+}
+
 Test(search, pruning_walks_the_bitmaps_of_required_dense_words)
 {
     enum { NDOCS = 6000 };
-    bl_article *arts = calloc(NDOCS, sizeof *arts);
-    for (size_t i = 0; i < NDOCS; i++) {
-        const char *text = i < 10           ? "oil oil gold gold wire"
-                           : i % 100 == 25 ? "oil oil oil lorem lorem lorem lorem lorem"
-                           : i % 100 == 75 ? "gold gold gold lorem lorem lorem lorem lorem"
-                           : i % 10 == 3   ? "wire lorem ipsum dolor sit amet"
-                           : i % 2         ? "gold wire lorem lorem lorem lorem"
-                                           : "oil wire lorem lorem lorem lorem";
-        arts[i] = (bl_article){.title = strdup("x"), .title_len = 1, .text = strdup(text),
-                               .text_len = strlen(text)};
-    }
     static const char *const queries[] = {"oil OR gold OR wire", "wire OR gold OR oil",
                                           "(oil OR wire) OR gold OR nothing"};
-    expect_first_ten_few_visited(arts, NDOCS, queries, sizeof queries / sizeof *queries);
+    expect_first_ten_few_visited(articles_of(two_required_words_and_a_common_one, NDOCS), NDOCS,
+                                 queries, sizeof queries / sizeof *queries);
 }
 
 /* Equal scores go to the lower ids with pruning too: once k documents of
