@@ -975,6 +975,14 @@ typedef struct {
      * and its multiplier */
     uint32_t reg_misses, reg_wait, reg_backoff;
     uint64_t reg_span;
+    /* Each positive kid's bound in the stretch (kb, by kid; kb_ok when
+     * the stretch was bounded) and the kids by it, highest first (kord):
+     * a candidate is scored kid by kid in that order only while it can
+     * still reach the floor (and_may_reach). */
+    double *kb;
+    uint32_t *kord;
+    int kb_ok;
+    double *kmax; /* by kid: a plain word's whole-list bound, else NAN */
 } and_scorer;
 
 #define REGION_TRIES 8
@@ -1141,6 +1149,9 @@ static void and_free(bl_docset *s)
     free(a->verify);
     free(a->dense);
     free(a->bits);
+    free(a->kb);
+    free(a->kord);
+    free(a->kmax);
     free(a);
 }
 static const bl_docset_ops and_ops = {and_next, and_seek, and_free};
@@ -1213,8 +1224,12 @@ static double and_bound(scorer *s, uint32_t from, uint32_t to)
 {
     and_scorer *a = (and_scorer *)s;
     double sum = 0;
-    for (size_t i = 0; i < a->npos; i++)
-        sum += s_bound(a->pos[i], from, to);
+    for (size_t i = 0; i < a->npos; i++) {
+        double b = s_bound(a->pos[i], from, to);
+        if (a->kb)
+            a->kb[i] = b;
+        sum += b;
+    }
     /* The tighter pair_bound costs more: only when the sum cannot prune,
      * and, after PAIR_TRIES in a row that did not prune either, only after
      * a wait that doubles each time (up to PAIR_WAIT_MAX stretches). */
@@ -1256,6 +1271,43 @@ static uint32_t and_region_end(scorer *s, uint32_t target)
  * next stretch spans as many documents as that many stretches did and is
  * not bounded (it skips nothing, which is always exact), twice as many
  * after the next such run, up to REGION_WAIT_MAX times. */
+/* Orders the kids by their bounds in the new stretch (kb), highest first;
+ * a NaN bound (it never prunes) leaves the per-candidate check off. */
+static void and_order_kids(and_scorer *a)
+{
+    a->kb_ok = a->kb != NULL;
+    for (size_t i = 0; i < a->npos && a->kb_ok; i++) {
+        if (isnan(a->kb[i]))
+            a->kb_ok = 0;
+        size_t j = i;
+        for (; j > 0 && a->kb[a->kord[j - 1]] < a->kb[i]; j--)
+            a->kord[j] = a->kord[j - 1];
+        a->kord[j] = (uint32_t)i;
+    }
+}
+
+/* Whether a candidate every kid holds may score above the floor: its
+ * kids' scores, highest bound first, plus the bounds of the kids not yet
+ * scored (each sum added anew, so its rounding is a sum's, which
+ * cannot_compete's slack covers). Two words of similar weight mostly stop
+ * after the first: its exact score with the other's bound falls short. */
+static int and_may_reach(and_scorer *a)
+{
+    if (!a->kb_ok)
+        return 1;
+    double sum = 0;
+    for (size_t j = 0; j < a->npos; j++) {
+        double rest = 0;
+        for (size_t k = j; k < a->npos; k++)
+            rest += a->kb[a->kord[k]];
+        if (cannot_compete(sum + rest, a->prune))
+            return 0;
+        scorer *kid = a->pos[a->kord[j]];
+        sum += kid->score(kid);
+    }
+    return !cannot_compete(sum, a->prune);
+}
+
 static void and_new_region(and_scorer *a, uint32_t doc)
 {
     a->reg_from = doc;
@@ -1264,10 +1316,16 @@ static void and_new_region(and_scorer *a, uint32_t doc)
         a->reg_end = end < BL_DOC_END ? (uint32_t)end : BL_DOC_END - 1;
         a->reg_bound = INFINITY;
         a->reg_wait = 0;
+        /* the stretch is not bounded, but each word's whole list is */
+        if (a->kb) {
+            memcpy(a->kb, a->kmax, a->npos * sizeof *a->kb);
+            and_order_kids(a);
+        }
         return;
     }
     a->reg_end = and_region_end(&a->base, doc);
     a->reg_bound = and_bound(&a->base, doc, a->reg_end);
+    and_order_kids(a);
     if (cannot_compete(a->reg_bound, a->prune)) {
         a->reg_misses = 0;
         a->reg_backoff = 1;
@@ -1306,8 +1364,15 @@ static inline __attribute__((always_inline)) uint32_t and_align_pruned_with(and_
             target = a->reg_end + 1;
             continue;
         }
-        if (and_confirm(a, doc, &target, dense))
-            return doc;
+        if (and_confirm(a, doc, &target, dense)) {
+            if (and_may_reach(a))
+                return doc;
+            p->skipped = 1;
+            if (doc + 1 == BL_DOC_END)
+                return BL_DOC_END;
+            target = doc + 1;
+            continue;
+        }
         if (target == BL_DOC_END)
             return BL_DOC_END;
     }
@@ -1334,6 +1399,22 @@ static int and_prune(scorer *s, prune_ctx *p)
 {
     and_scorer *a = (and_scorer *)s;
     a->prune = p;
+    /* without them, candidates are only checked by their stretch */
+    a->kb = malloc(a->npos * sizeof *a->kb);
+    a->kord = malloc(a->npos * sizeof *a->kord);
+    a->kmax = malloc(a->npos * sizeof *a->kmax);
+    if (!a->kb || !a->kord || !a->kmax) {
+        free(a->kb);
+        free(a->kord);
+        free(a->kmax);
+        a->kb = a->kmax = NULL;
+        a->kord = NULL;
+    } else {
+        for (size_t i = 0; i < a->npos; i++)
+            a->kmax[i] = a->pos[i]->ds.ops == &term_ops
+                             ? term_max_bound((term_scorer *)a->pos[i])
+                             : NAN;
+    }
     a->reg_from = BL_DOC_END; /* no stretch yet */
     a->reg_end = 0;
     a->pair_backoff = 1;
