@@ -102,9 +102,7 @@ typedef struct {
     uint64_t (*and_count)(const uint64_t *a, const uint64_t *b, size_t n);
 } bitmap_path;
 
-static int always(void) { return 1; }
-
-static const bitmap_path scalar_path = {{"scalar", always}, scalar_and_count};
+static const bitmap_path scalar_path = {{"scalar", bl_simd_path_always}, scalar_and_count};
 
 #ifdef BL_X86
 static int has_popcnt(void)
@@ -123,17 +121,14 @@ static const bitmap_path popcnt_path = {{"popcnt", has_popcnt}, popcnt_and_count
 static const bitmap_path avx2_path = {{"avx2", has_avx2}, avx_and_count};
 #endif
 
-/* Best first. */
+/* Best first; the last, scalar, runs everywhere. */
 static const bl_simd_path *const all_paths[] = {
 #ifdef BL_X86
-    &avx2_path.head,
-    &popcnt_path.head,
+    &avx2_path.head, &popcnt_path.head,
 #endif
     &scalar_path.head,
 };
-
-static bl_simd_paths paths = {.paths = all_paths,
-                              .npaths = sizeof all_paths / sizeof all_paths[0]};
+static bl_simd_paths paths = BL_SIMD_PATHS(all_paths);
 
 static const bitmap_path *path(void) { return (const bitmap_path *)bl_simd_path_get(&paths); }
 

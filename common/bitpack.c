@@ -342,10 +342,9 @@ typedef struct {
 
 #define SCALAR_UNPACK(b) scalar_unpack,
 
-static int always(void) { return 1; }
-
 static const bitpack_path scalar_path = {
-    {"scalar", always}, scalar_pack, {BL_EACH_WIDTH(SCALAR_UNPACK)}, scalar_prefix1, scalar_or_all,
+    {"scalar", bl_simd_path_always}, scalar_pack, {BL_EACH_WIDTH(SCALAR_UNPACK)}, scalar_prefix1,
+    scalar_or_all,
 };
 
 #ifdef BL_X86
@@ -374,17 +373,14 @@ static const bitpack_path avx2_path = {
 };
 #endif
 
-/* Best first. */
+/* Best first; the last, scalar, runs everywhere. */
 static const bl_simd_path *const all_paths[] = {
 #ifdef BL_X86
-    &avx2_path.head,
-    &sse41_path.head,
+    &avx2_path.head, &sse41_path.head,
 #endif
     &scalar_path.head,
 };
-
-static bl_simd_paths paths = {.paths = all_paths,
-                              .npaths = sizeof all_paths / sizeof all_paths[0]};
+static bl_simd_paths paths = BL_SIMD_PATHS(all_paths);
 
 static const bitpack_path *path(void) { return (const bitpack_path *)bl_simd_path_get(&paths); }
 

@@ -7,6 +7,8 @@
 
 #include "error.h"
 
+int bl_simd_path_always(void) { return 1; }
+
 const bl_simd_path *bl_simd_path_find(const bl_simd_paths *t, const char *name)
 {
     for (size_t i = 0; i < t->npaths; i++) {

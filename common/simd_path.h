@@ -27,13 +27,20 @@ typedef struct {
     int (*supported)(void);
 } bl_simd_path;
 
-/* One module's paths and the one in use. Define it static, naming paths
- * and npaths and leaving current out (NULL: not chosen yet). */
+/* The supported() of a path every CPU runs (the scalar one): 1. */
+int bl_simd_path_always(void);
+
+/* One module's paths and the one in use. Define it static with
+ * BL_SIMD_PATHS. */
 typedef struct {
     const bl_simd_path *const *paths; /* best first; the last is always supported */
     size_t npaths;
     _Atomic(const bl_simd_path *) current;
 } bl_simd_paths;
+
+/* Initializer of a bl_simd_paths over the array table (best first), with
+ * no path chosen yet. */
+#define BL_SIMD_PATHS(table) {.paths = (table), .npaths = sizeof(table) / sizeof((table)[0])}
 
 /* The path called name if this CPU supports it, or for name NULL the best
  * one it supports. NULL if name is unknown or the CPU lacks that path.
