@@ -11,11 +11,7 @@
  */
 #include "bitmap.h"
 
-#include <stdatomic.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "error.h"
+#include "simd_path.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define BL_X86 1
@@ -102,14 +98,11 @@ static AVX2 uint64_t avx_and_count(const uint64_t *a, const uint64_t *b, size_t 
 /* ---- choosing a path --------------------------------------------------- */
 
 typedef struct {
-    const char *name;
-    int (*supported)(void);
+    bl_simd_path head; /* first: the table holds &path.head */
     uint64_t (*and_count)(const uint64_t *a, const uint64_t *b, size_t n);
 } bitmap_path;
 
-static int always(void) { return 1; }
-
-static const bitmap_path scalar_path = {"scalar", always, scalar_and_count};
+static const bitmap_path scalar_path = {{"scalar", bl_simd_path_always}, scalar_and_count};
 
 #ifdef BL_X86
 static int has_popcnt(void)
@@ -124,54 +117,24 @@ static int has_avx2(void)
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
 }
 
-static const bitmap_path popcnt_path = {"popcnt", has_popcnt, popcnt_and_count};
-static const bitmap_path avx2_path = {"avx2", has_avx2, avx_and_count};
+static const bitmap_path popcnt_path = {{"popcnt", has_popcnt}, popcnt_and_count};
+static const bitmap_path avx2_path = {{"avx2", has_avx2}, avx_and_count};
 #endif
 
-/* Best first. */
-static const bitmap_path *const all_paths[] = {
+/* Best first; the last, scalar, runs everywhere. */
+static const bl_simd_path *const all_paths[] = {
 #ifdef BL_X86
-    &avx2_path,
-    &popcnt_path,
+    &avx2_path.head, &popcnt_path.head,
 #endif
-    &scalar_path,
+    &scalar_path.head,
 };
-#define NPATHS (sizeof all_paths / sizeof all_paths[0])
+static bl_simd_paths paths = BL_SIMD_PATHS(all_paths);
 
-static const bitmap_path *find_path(const char *name)
-{
-    for (size_t i = 0; i < NPATHS; i++)
-        if (name ? strcmp(all_paths[i]->name, name) == 0 : all_paths[i]->supported())
-            return all_paths[i]->supported() ? all_paths[i] : NULL;
-    return NULL;
-}
+static const bitmap_path *path(void) { return (const bitmap_path *)bl_simd_path_get(&paths); }
 
-/* Set once by the first call; racing threads compute the same answer. */
-static _Atomic(const bitmap_path *) current;
+const char *bl_bitmap_impl(void) { return bl_simd_path_get(&paths)->name; }
 
-static const bitmap_path *path(void)
-{
-    const bitmap_path *p = atomic_load_explicit(&current, memory_order_acquire);
-    if (!p) {
-        const char *env = getenv("BYLINE_SIMD");
-        p = env && *env ? find_path(env) : NULL;
-        if (!p)
-            p = find_path(NULL);
-        atomic_store_explicit(&current, p, memory_order_release);
-    }
-    return p;
-}
-
-const char *bl_bitmap_impl(void) { return path()->name; }
-
-int bl_bitmap_select(const char *name)
-{
-    const bitmap_path *p = find_path(name);
-    if (!p)
-        return BL_EINVAL;
-    atomic_store_explicit(&current, p, memory_order_release);
-    return 0;
-}
+int bl_bitmap_select(const char *name) { return bl_simd_path_select(&paths, name); }
 
 /* ---- kernels ----------------------------------------------------------- */
 

@@ -14,11 +14,10 @@
 #include "bitpack.h"
 
 #include <assert.h>
-#include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
+#include "simd_path.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define BL_X86 1
@@ -334,8 +333,7 @@ BL_EACH_WIDTH(AVX_KERNELS)
 typedef void (*unpack_fn)(const uint8_t *restrict in, unsigned b, uint32_t *restrict out);
 
 typedef struct {
-    const char *name;
-    int (*supported)(void);
+    bl_simd_path head; /* first: the table holds &path.head */
     void (*pack)(const uint32_t *restrict in, unsigned b, uint8_t *restrict out);
     unpack_fn unpack[NWIDTHS];
     void (*prefix1)(uint32_t *v, size_t n, uint32_t base);
@@ -344,10 +342,9 @@ typedef struct {
 
 #define SCALAR_UNPACK(b) scalar_unpack,
 
-static int always(void) { return 1; }
-
 static const bitpack_path scalar_path = {
-    "scalar", always, scalar_pack, {BL_EACH_WIDTH(SCALAR_UNPACK)}, scalar_prefix1, scalar_or_all,
+    {"scalar", bl_simd_path_always}, scalar_pack, {BL_EACH_WIDTH(SCALAR_UNPACK)}, scalar_prefix1,
+    scalar_or_all,
 };
 
 #ifdef BL_X86
@@ -367,60 +364,29 @@ static int has_avx2(void)
 }
 
 static const bitpack_path sse41_path = {
-    "sse41", has_sse41, sse_pack, {BL_EACH_WIDTH(SSE_UNPACK)}, sse_prefix1, sse_or_all,
+    {"sse41", has_sse41}, sse_pack, {BL_EACH_WIDTH(SSE_UNPACK)}, sse_prefix1, sse_or_all,
 };
 
 /* AVX2 machines have SSE4.1: packing reuses its loop. */
 static const bitpack_path avx2_path = {
-    "avx2", has_avx2, sse_pack, {BL_EACH_WIDTH(AVX_UNPACK)}, avx_prefix1, avx_or_all,
+    {"avx2", has_avx2}, sse_pack, {BL_EACH_WIDTH(AVX_UNPACK)}, avx_prefix1, avx_or_all,
 };
 #endif
 
-/* Best first. */
-static const bitpack_path *const all_paths[] = {
+/* Best first; the last, scalar, runs everywhere. */
+static const bl_simd_path *const all_paths[] = {
 #ifdef BL_X86
-    &avx2_path,
-    &sse41_path,
+    &avx2_path.head, &sse41_path.head,
 #endif
-    &scalar_path,
+    &scalar_path.head,
 };
-#define NPATHS (sizeof all_paths / sizeof all_paths[0])
+static bl_simd_paths paths = BL_SIMD_PATHS(all_paths);
 
-static const bitpack_path *find_path(const char *name)
-{
-    for (size_t i = 0; i < NPATHS; i++)
-        if (name ? strcmp(all_paths[i]->name, name) == 0 : all_paths[i]->supported())
-            return all_paths[i]->supported() ? all_paths[i] : NULL;
-    return NULL;
-}
+static const bitpack_path *path(void) { return (const bitpack_path *)bl_simd_path_get(&paths); }
 
-/* Set once by the first call; threads racing on it all compute the same
- * answer, so a plain atomic store is enough. */
-static _Atomic(const bitpack_path *) current;
+const char *bl_bitpack_impl(void) { return bl_simd_path_get(&paths)->name; }
 
-static const bitpack_path *path(void)
-{
-    const bitpack_path *p = atomic_load_explicit(&current, memory_order_acquire);
-    if (!p) {
-        const char *env = getenv("BYLINE_SIMD");
-        p = env && *env ? find_path(env) : NULL;
-        if (!p)
-            p = find_path(NULL);
-        atomic_store_explicit(&current, p, memory_order_release);
-    }
-    return p;
-}
-
-const char *bl_bitpack_impl(void) { return path()->name; }
-
-int bl_bitpack_select(const char *name)
-{
-    const bitpack_path *p = find_path(name);
-    if (!p)
-        return BL_EINVAL;
-    atomic_store_explicit(&current, p, memory_order_release);
-    return 0;
-}
+int bl_bitpack_select(const char *name) { return bl_simd_path_select(&paths, name); }
 
 /* ---- blocks ------------------------------------------------------------ */
 

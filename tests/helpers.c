@@ -21,14 +21,24 @@
 #include "inverter.h"
 #include "manifest.h"
 
-uint64_t bl_test_seed(const char *name)
+/* The seed most recently handed out, for BL_TEST_CHECK_ON_PATH. */
+static uint64_t last_seed;
+
+uint64_t bl_test_seed_or(const char *name, uint64_t fallback)
 {
     const char *env = getenv("BYLINE_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
+    last_seed = env && *env ? strtoull(env, NULL, 10) : fallback;
     fprintf(stderr, "%s: seed %llu (replay with BYLINE_SEED=%llu)\n", name,
-            (unsigned long long)seed, (unsigned long long)seed);
-    return seed;
+            (unsigned long long)last_seed, (unsigned long long)last_seed);
+    return last_seed;
 }
+
+uint64_t bl_test_seed(const char *name)
+{
+    return bl_test_seed_or(name, (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20));
+}
+
+uint64_t bl_test_last_seed(void) { return last_seed; }
 
 void bl_rng_init(bl_rng *r, uint64_t seed) { r->s = seed ? seed : 0x9e3779b97f4a7c15ull; }
 

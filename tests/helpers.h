@@ -9,9 +9,28 @@
 
 #include "loader.h"
 
-/* The seed for randomized tests: $BYLINE_SEED if set, else time-based.
- * Prints "NAME: seed N (replay with BYLINE_SEED=N)" to stderr. */
+/* The seed for randomized tests: $BYLINE_SEED if set (and not empty), else
+ * time-based. Prints "NAME: seed N (replay with BYLINE_SEED=N)" to stderr. */
 uint64_t bl_test_seed(const char *name);
+
+/* bl_test_seed with a fixed seed instead of a time-based one, for suites
+ * that replay the same inputs on every run unless $BYLINE_SEED says
+ * otherwise. */
+uint64_t bl_test_seed_or(const char *name, uint64_t fallback);
+
+/* The seed bl_test_seed or bl_test_seed_or last returned in this process
+ * (Criterion runs each test in its own), 0 before the first. */
+uint64_t bl_test_last_seed(void);
+
+/* Fails the current Criterion test unless cond, naming the seed of the
+ * test's random inputs and the SIMD path (impl, a string) it ran on. */
+#define BL_TEST_CHECK_ON_PATH(impl, cond, fmt, ...)                                \
+    do {                                                                           \
+        if (!(cond))                                                               \
+            cr_assert_fail("seed %llu, path %s: %s: " fmt,                         \
+                           (unsigned long long)bl_test_last_seed(), (impl), #cond, \
+                           ##__VA_ARGS__);                                         \
+    } while (0)
 
 /* xorshift64* generator. */
 typedef struct {

@@ -7,7 +7,6 @@
  * another. Criterion runs each test in a fresh process, which the
  * BYLINE_SIMD tests rely on (the variable is read on first use). */
 #include <criterion/criterion.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,23 +17,10 @@
 static const char *const path_names[] = {"scalar", "popcnt", "avx2"};
 #define NPATHS (sizeof path_names / sizeof path_names[0])
 
-static uint64_t g_seed;
+/* The inputs every run replays unless BYLINE_SEED names others. */
+#define SEED 20250117
 
-#define CHECK(cond, fmt, ...)                                                          \
-    do {                                                                               \
-        if (!(cond))                                                                   \
-            cr_assert_fail("seed %llu, path %s: %s: " fmt, (unsigned long long)g_seed, \
-                           bl_bitmap_impl(), #cond, ##__VA_ARGS__);                    \
-    } while (0)
-
-static void seed_rng(bl_rng *r, const char *test)
-{
-    const char *env = getenv("BYLINE_SEED");
-    g_seed = env && *env ? strtoull(env, NULL, 10) : 20250117;
-    fprintf(stderr, "bitmap/%s: seed %llu (replay with BYLINE_SEED=N)\n", test,
-            (unsigned long long)g_seed);
-    bl_rng_init(r, g_seed);
-}
+#define CHECK(cond, fmt, ...) BL_TEST_CHECK_ON_PATH(bl_bitmap_impl(), cond, fmt, ##__VA_ARGS__)
 
 static int cpu_has(const char *name)
 {
@@ -83,7 +69,7 @@ static uint64_t oracle_and(const uint64_t *const *maps, size_t k, size_t n)
 Test(bitmap, and_count_matches_the_oracle_on_every_path)
 {
     bl_rng r;
-    seed_rng(&r, "and_count_matches_the_oracle_on_every_path");
+    bl_rng_init(&r, bl_test_seed_or("bitmap/and_count_matches_the_oracle_on_every_path", SEED));
     enum { MAXW = 5000 }; /* past two chunks of and_count_many */
     uint64_t *m[5];
     for (int j = 0; j < 5; j++)
@@ -111,7 +97,7 @@ Test(bitmap, and_count_matches_the_oracle_on_every_path)
 Test(bitmap, count_docs_matches_the_oracle)
 {
     bl_rng r;
-    seed_rng(&r, "count_docs_matches_the_oracle");
+    bl_rng_init(&r, bl_test_seed_or("bitmap/count_docs_matches_the_oracle", SEED));
     enum { W = 100, MAXD = 300 };
     uint64_t m[3][W];
     uint32_t docs[MAXD];
@@ -184,7 +170,7 @@ Test(bitmap, env_leaves_the_best_path_for_names_it_lacks)
 Test(bitmap, next_matches_the_oracle)
 {
     bl_rng r;
-    seed_rng(&r, "next_matches_the_oracle");
+    bl_rng_init(&r, bl_test_seed_or("bitmap/next_matches_the_oracle", SEED));
     enum { W = 40 };
     uint64_t m[W];
     for (int trial = 0; trial < 300; trial++) {

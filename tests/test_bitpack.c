@@ -20,23 +20,10 @@
 static const char *const path_names[] = {"scalar", "sse41", "avx2"};
 #define NPATHS (sizeof path_names / sizeof path_names[0])
 
-static uint64_t g_seed;
+/* The inputs every run replays unless BYLINE_SEED names others. */
+#define SEED 20240611
 
-#define CHECK(cond, fmt, ...)                                                          \
-    do {                                                                               \
-        if (!(cond))                                                                   \
-            cr_assert_fail("seed %llu, path %s: %s: " fmt, (unsigned long long)g_seed, \
-                           bl_bitpack_impl(), #cond, ##__VA_ARGS__);                   \
-    } while (0)
-
-static void seed_rng(bl_rng *r, const char *test)
-{
-    const char *env = getenv("BYLINE_SEED");
-    g_seed = env && *env ? strtoull(env, NULL, 10) : 20240611;
-    fprintf(stderr, "bitpack/%s: seed %llu (replay with BYLINE_SEED=N)\n", test,
-            (unsigned long long)g_seed);
-    bl_rng_init(r, g_seed);
-}
+#define CHECK(cond, fmt, ...) BL_TEST_CHECK_ON_PATH(bl_bitpack_impl(), cond, fmt, ##__VA_ARGS__)
 
 static uint32_t mask_of(unsigned bits) { return bits >= 32 ? UINT32_MAX : (1u << bits) - 1; }
 
@@ -112,7 +99,7 @@ static void check_pack(const uint32_t *v, unsigned bits, size_t off, const char 
 Test(bitpack, blocks_match_layout_on_every_path)
 {
     bl_rng r;
-    seed_rng(&r, "blocks_match_layout_on_every_path");
+    bl_rng_init(&r, bl_test_seed_or("bitpack/blocks_match_layout_on_every_path", SEED));
     int paths = 0;
     for (size_t p = 0; p < NPATHS; p++) {
         if (bl_bitpack_select(path_names[p]))
@@ -173,7 +160,7 @@ Test(bitpack, layout_by_hand)
 Test(bitpack, bits_needed)
 {
     bl_rng r;
-    seed_rng(&r, "bits_needed");
+    bl_rng_init(&r, bl_test_seed_or("bitpack/bits_needed", SEED));
     uint32_t v[300];
     for (size_t p = 0; p < NPATHS; p++) {
         if (bl_bitpack_select(path_names[p]))
@@ -240,7 +227,7 @@ static void check_sums(const uint32_t *gaps, size_t n, uint32_t base, int rc,
 Test(bitpack, unpack_delta1_matches_scalar_sums)
 {
     bl_rng r;
-    seed_rng(&r, "unpack_delta1_matches_scalar_sums");
+    bl_rng_init(&r, bl_test_seed_or("bitpack/unpack_delta1_matches_scalar_sums", SEED));
     for (size_t p = 0; p < NPATHS; p++) {
         if (bl_bitpack_select(path_names[p]))
             continue;
@@ -292,7 +279,7 @@ Test(bitpack, unpack_delta1_overflow_edges)
 Test(bitpack, prefix_sum1_matches_scalar_sums)
 {
     bl_rng r;
-    seed_rng(&r, "prefix_sum1_matches_scalar_sums");
+    bl_rng_init(&r, bl_test_seed_or("bitpack/prefix_sum1_matches_scalar_sums", SEED));
     static const size_t sizes[] = {0, 1, 3, 4, 5, 7, 8, 9, 15, 127, 128, 129, 255, 256, 300, 1000};
     for (size_t p = 0; p < NPATHS; p++) {
         if (bl_bitpack_select(path_names[p]))
@@ -336,7 +323,7 @@ static uint8_t *guarded_at(guarded *g, size_t n) { return g->map + g->page - n; 
 Test(bitpack, block_access_stays_inside_its_bytes)
 {
     bl_rng r;
-    seed_rng(&r, "block_access_stays_inside_its_bytes");
+    bl_rng_init(&r, bl_test_seed_or("bitpack/block_access_stays_inside_its_bytes", SEED));
     guarded g = guarded_new();
     for (size_t p = 0; p < NPATHS; p++) {
         if (bl_bitpack_select(path_names[p]))
@@ -367,7 +354,7 @@ Test(bitpack, block_access_stays_inside_its_bytes)
 Test(bitpack, tail_access_stays_inside_its_bytes)
 {
     bl_rng r;
-    seed_rng(&r, "tail_access_stays_inside_its_bytes");
+    bl_rng_init(&r, bl_test_seed_or("bitpack/tail_access_stays_inside_its_bytes", SEED));
     guarded g = guarded_new();
     for (unsigned bits = 0; bits <= 32; bits++)
         for (size_t n = 0; n < 128; n++) {
@@ -398,7 +385,7 @@ Test(bitpack, tail_access_stays_inside_its_bytes)
 Test(bitpack, tails_match_layout_for_every_length_and_width)
 {
     bl_rng r;
-    seed_rng(&r, "tails_match_layout_for_every_length_and_width");
+    bl_rng_init(&r, bl_test_seed_or("bitpack/tails_match_layout_for_every_length_and_width", SEED));
     for (unsigned bits = 0; bits <= 32; bits++)
         for (size_t n = 0; n < 128; n++) {
             uint32_t v[128], got[128], wide[128];
