@@ -1039,7 +1039,7 @@ static int and_bits_hold(and_scorer *a, uint32_t doc, uint32_t *target)
 }
 
 /* Ends a window of candidates: bits are tested in the next one if dense
- * kids rejected at least half of this one's. */
+ * kids rejected at least BITS_REJECT_NUM / BITS_REJECT_DEN of this one's. */
 static void and_judge_bits(and_scorer *a)
 {
     a->bit_mode = (uint64_t)BITS_REJECT_DEN * a->bit_rejects >=
