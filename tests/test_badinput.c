@@ -860,25 +860,36 @@ static void write_resealed_doc(const char *copy, const char *doc, uint8_t *data,
     free(m);
 }
 
+/* Reads the fresh copy's .doc into *doc (*len bytes), walks its dictionary
+ * with forge (ctx), which damages *doc, sets *forged and stops the walk;
+ * writes the .doc back resealed (checksums and manifest) and returns the
+ * exit status of `byline check` on the copy. */
+static int check_forged_doc(const char *copy, bl_termdict_visit_fn forge, void *ctx,
+                            uint8_t **doc, size_t *len, const int *forged)
+{
+    char tdi[4400], path[4400];
+    snprintf(tdi, sizeof tdi, "%s/seg_00000001.tdi", copy);
+    snprintf(path, sizeof path, "%s/seg_00000001.doc", copy);
+    *doc = (uint8_t *)bl_test_read_file(path, len);
+    cr_assert(*doc && *len > BL_FOOTER_BYTES);
+    bl_termdict *d;
+    cr_assert_eq(bl_termdict_open(&d, tdi, 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_termdict_prefix(d, "", 0, forge, ctx), 1);
+    bl_termdict_close(d);
+    cr_assert(*forged);
+    write_resealed_doc(copy, path, *doc, *len);
+    free(*doc);
+    *doc = NULL;
+    return run("check -i '%s'", copy);
+}
+
 /* Impacts below a posting (forged, checksums resealed) would let pruning
  * drop that document: `byline check` must find them and name the .doc. */
 Test(badinput, impacts_below_a_posting)
 {
     const char *copy = fresh_copy();
-    char tdi[4400], doc[4400];
-    snprintf(tdi, sizeof tdi, "%s/seg_00000001.tdi", copy);
-    snprintf(doc, sizeof doc, "%s/seg_00000001.doc", copy);
     impacts_forgery f = {0};
-    f.doc = (uint8_t *)bl_test_read_file(doc, &f.len);
-    cr_assert(f.doc && f.len > BL_FOOTER_BYTES);
-    bl_termdict *d;
-    cr_assert_eq(bl_termdict_open(&d, tdi, 1), 0, "%s", bl_error_detail());
-    cr_assert_eq(bl_termdict_prefix(d, "", 0, forge_term_impacts, &f), 1);
-    bl_termdict_close(d);
-    cr_assert(f.forged);
-    write_resealed_doc(copy, doc, f.doc, f.len);
-    free(f.doc);
-    int rc = run("check -i '%s'", copy);
+    int rc = check_forged_doc(copy, forge_term_impacts, &f, &f.doc, &f.len, &f.forged);
     cr_expect_eq(rc, 1, "check exit %d: %s%s", rc, out, err);
     cr_expect(strstr(out, "seg_00000001.doc") && strstr(out, "impacts are below"), "%s%s", out,
               err);
@@ -915,20 +926,8 @@ static int forge_bitmap_bit(void *ctx, const char *term, size_t len, const bl_te
 Test(badinput, bitmap_disagreeing_with_its_list)
 {
     const char *copy = fresh_copy();
-    char tdi[4400], doc[4400];
-    snprintf(tdi, sizeof tdi, "%s/seg_00000001.tdi", copy);
-    snprintf(doc, sizeof doc, "%s/seg_00000001.doc", copy);
     bitmap_forgery f = {0};
-    f.doc = (uint8_t *)bl_test_read_file(doc, &f.len);
-    cr_assert(f.doc && f.len > BL_FOOTER_BYTES);
-    bl_termdict *d;
-    cr_assert_eq(bl_termdict_open(&d, tdi, 1), 0, "%s", bl_error_detail());
-    cr_assert_eq(bl_termdict_prefix(d, "", 0, forge_bitmap_bit, &f), 1);
-    bl_termdict_close(d);
-    cr_assert(f.forged);
-    write_resealed_doc(copy, doc, f.doc, f.len);
-    free(f.doc);
-    int rc = run("check -i '%s'", copy);
+    int rc = check_forged_doc(copy, forge_bitmap_bit, &f, &f.doc, &f.len, &f.forged);
     char at[64];
     snprintf(at, sizeof at, "offset %zu: bitmap word 0", f.word);
     cr_expect_eq(rc, 1, "check exit %d: %s%s", rc, out, err);
