@@ -55,6 +55,7 @@
 #include "codec.h"
 #include "error.h"
 #include "eval.h"
+#include "pairs.h"
 #include "index.h"
 #include "intersect.h"
 #include "postings.h"
@@ -887,6 +888,8 @@ typedef struct {
 static int collect_term(void *ctx, const char *term, size_t len, const bl_terminfo *info)
 {
     term_list *t = ctx;
+    if (bl_term_is_pair(term, len))
+        return 0; /* lists of words only */
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 4096;
         term_entry *grown = realloc(t->e, cap * sizeof *grown);

@@ -22,6 +22,7 @@
 #include "codec.h"
 #include "error.h"
 #include "eval.h"
+#include "pairs.h"
 #include "filefmt.h"
 #include "index.h"
 #include "postings.h"
@@ -347,6 +348,8 @@ static int collect_top(void *ctx, const char *term, size_t len, const bl_terminf
             return BL_ENOMEM;
     }
     t->offsets[t->noff++] = info->postings_offset;
+    if (bl_term_is_pair(term, len))
+        return 0; /* the lists of words only */
     int slot = -1;
     if (t->n < t->cap)
         slot = t->n++;

@@ -19,7 +19,8 @@
  *             fingerprints; version 3 the page checksums, bit-packed
  *             postings and skip data read in place; version 4 the impacts
  *             of each posting block and list (postings.h); version 5 the
- *             bitmaps of dense lists (postings.h).
+ *             bitmaps of dense lists (postings.h); version 6 the lists of word
+ *             pairs (pairs.h) and lists without positions.
  *   body_len  bytes of the body
  *   checksum  XXH3-64 (seed 0) of the pagesums table: it covers the whole
  *             body through the page sums, and fingerprints the file
@@ -45,7 +46,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define BL_FORMAT_VERSION 5
+#define BL_FORMAT_VERSION 6
 #define BL_FOOTER_BYTES 32
 /* Bytes per checksummed page of a body (as log2), written by this version. */
 #define BL_PAGE_SHIFT 12

@@ -125,7 +125,7 @@ static void writer_free(bl_postings_writer *w)
 static int validate_input(const uint32_t *docs, const uint32_t *tfs, uint32_t ndocs,
                           const uint32_t *positions, uint32_t doc_count, uint64_t *total)
 {
-    if (ndocs == 0 || !docs || !tfs || !positions)
+    if (ndocs == 0 || !docs || !tfs)
         return bl_error_set(BL_EINVAL, "postings writer: %s",
                             ndocs == 0 ? "empty list" : "NULL array");
     uint64_t sum = 0;
@@ -139,8 +139,8 @@ static int validate_input(const uint32_t *docs, const uint32_t *tfs, uint32_t nd
                                 i, docs[i], docs[i - 1]);
         if (tfs[i] == 0)
             return bl_error_set(BL_EINVAL, "postings writer: doc %u has tf 0", docs[i]);
-        const uint32_t *p = positions + sum;
-        for (uint32_t k = 0; k < tfs[i]; k++) {
+        const uint32_t *p = positions ? positions + sum : NULL;
+        for (uint32_t k = 0; p && k < tfs[i]; k++) {
             if (p[k] == UINT32_MAX || (k && p[k] <= p[k - 1]))
                 return bl_error_set(BL_EINVAL,
                                     "postings writer: doc %u: positions not increasing at %u",
@@ -273,14 +273,16 @@ static int encode_list(bl_postings_writer *w, const uint32_t *docs, const uint32
             return BL_ENOMEM;
 
         /* positions: each doc's as gaps, the block's as runs of 128 */
-        if (reserve_gaps(w, npos))
+        if (pos && reserve_gaps(w, npos))
             return BL_ENOMEM;
-        memcpy(w->gaps, pos, npos * sizeof *pos);
-        for (uint64_t k = 0, j = 0; j < m; k += f[j], j++)
-            bl_delta_encode(w->gaps + k, f[j], 0);
-        pos += npos;
-        if (put_runs(c, &w->positions, w->gaps, npos))
-            return BL_ENOMEM;
+        if (pos) {
+            memcpy(w->gaps, pos, npos * sizeof *pos);
+            for (uint64_t k = 0, j = 0; j < m; k += f[j], j++)
+                bl_delta_encode(w->gaps + k, f[j], 0);
+            pos += npos;
+            if (put_runs(c, &w->positions, w->gaps, npos))
+                return BL_ENOMEM;
+        }
 
         if (w->blocks.len > UINT32_MAX || w->positions.len > UINT32_MAX ||
             w->impacts.len > UINT32_MAX)
@@ -342,7 +344,8 @@ int bl_postings_writer_add(bl_postings_writer *w, const uint32_t *docs,
     int rc = validate_input(docs, tfs, ndocs, positions, w->doc_count, &total);
     if (rc)
         return rc;
-    int dense = bl_postings_list_is_dense(ndocs, w->doc_count);
+    /* (bl_postings_has_bitmap: a list without positions has none) */
+    int dense = positions && bl_postings_list_is_dense(ndocs, w->doc_count);
     if (dense && !w->bitmap && !(w->bitmap = calloc(bitmap_bytes(w) + 1, 1)))
         return bl_error_set(BL_ENOMEM, "postings writer: no memory for a bitmap of %u "
                             "documents", w->doc_count);
@@ -355,7 +358,9 @@ int bl_postings_writer_add(bl_postings_writer *w, const uint32_t *docs,
 
     uint64_t doc_off = bl_filewriter_offset(w->docs);
     uint64_t pos_off = bl_filewriter_offset(w->pos);
-    rc = bl_filewriter_write(w->docs, w->term_impacts, w->term_impacts_len);
+    /* (a list of one posting has its impacts in the dictionary) */
+    if (ndocs > 1)
+        rc = bl_filewriter_write(w->docs, w->term_impacts, w->term_impacts_len);
     if (!rc && dense)
         rc = write_bitmap(w, docs, ndocs);
     if (!rc && ndocs > BL_BLOCK_SIZE) {
@@ -379,6 +384,7 @@ int bl_postings_writer_add(bl_postings_writer *w, const uint32_t *docs,
     info->positions_offset = pos_off;
     info->max_tf = ti.max_tf;
     info->min_len = ti.min_len;
+    info->positionless = positions == NULL;
     return 0;
 }
 
@@ -480,7 +486,9 @@ struct bl_posting_iter {
     uint32_t last_m;        /* postings in the last block */
     uint32_t term_max_tf, term_min_len;
     uint64_t imp_end;       /* .doc offset where the term's impacts end */
-    uint64_t bitmap_at;     /* .doc offset of a dense list's bitmap, else 0 */
+    uint64_t bitmap_at;     /* .doc offset of a dense list's bitmap ... */
+    int dense;              /* ... when this is set (it may be at 0) */
+    int positionless;       /* the list has no positions (bl_terminfo) */
     /* the current block: its regions and block-max data */
     uint64_t doc_lo, doc_hi;    /* .doc bytes of the block */
     uint64_t pos_lo, pos_hi;    /* .pos bytes of its positions */
@@ -623,7 +631,7 @@ static int block_regions(bl_posting_iter *it, uint32_t b)
         return rc;
     plo = b ? entry(it, b - 1, 1) : 0;
     phi = entry(it, b, 1);
-    if (phi <= plo || it->pos_at + phi > pf->len)
+    if (it->positionless ? phi != 0 : phi <= plo || it->pos_at + phi > pf->len)
         return corrupt(df, at, "skip entry %u: position bytes %llu..%llu do not fit %s", b,
                        (unsigned long long)plo, (unsigned long long)phi, pf->path);
     /* The block's impacts are only read by bounds, which fall back to no
@@ -931,10 +939,18 @@ static int map_skips(bl_posting_iter *it, const bl_terminfo *info, uint64_t at)
 
 /* Decodes the term's impacts at the start of its list (at off, inside the
  * file) into v (room for BL_IMPACTS_MAX), *nv pairs; *after is where they
- * end. Errors: BL_ECORRUPT. */
-static int read_term_impacts(const bl_mapped *df, uint64_t off, bl_impact *v, uint32_t *nv,
-                             uint64_t *after)
+ * end. A list of one posting stores none: its one pair is the dictionary's
+ * max_tf and min_len. Errors: BL_ECORRUPT. */
+static int read_term_impacts(const bl_mapped *df, const bl_terminfo *info, bl_impact *v,
+                             uint32_t *nv, uint64_t *after)
 {
+    uint64_t off = info->postings_offset;
+    if (info->doc_freq == 1) {
+        v[0] = (bl_impact){info->max_tf, info->min_len};
+        *nv = 1;
+        *after = off;
+        return 0;
+    }
     uint64_t left = df->len - off;
     size_t avail = left < BL_IMPACTS_MAX_BYTES ? (size_t)left : BL_IMPACTS_MAX_BYTES, used;
     int rc = bl_mapped_touch(df, off, avail);
@@ -981,7 +997,7 @@ int bl_postings_bitmap(const bl_postings *p, const bl_terminfo *info, const uint
 {
     *words = NULL;
     *nwords = 0;
-    if (!bl_postings_list_is_dense(info->doc_freq, p->doc_count))
+    if (!bl_postings_has_bitmap(info, p->doc_count))
         return 0;
     const bl_mapped *df = &p->docs;
     if (info->postings_offset >= df->len)
@@ -990,18 +1006,20 @@ int bl_postings_bitmap(const bl_postings *p, const bl_terminfo *info, const uint
     bl_impact v[BL_IMPACTS_MAX];
     uint32_t nv;
     uint64_t imp_end = 0, at = 0;
-    int rc = read_term_impacts(df, info->postings_offset, v, &nv, &imp_end);
+    int rc = read_term_impacts(df, info, v, &nv, &imp_end);
     if (!rc)
         rc = locate_bitmap(p, imp_end, &at);
     return rc ? rc : map_bitmap(p, at, words, nwords);
 }
+
+int bl_posting_iter_has_bitmap(const bl_posting_iter *it) { return it->dense; }
 
 int bl_posting_iter_bitmap(const bl_posting_iter *it, const uint64_t **words,
                            uint32_t *nwords)
 {
     *words = NULL;
     *nwords = 0;
-    return it->bitmap_at ? map_bitmap(it->p, it->bitmap_at, words, nwords) : 0;
+    return it->dense ? map_bitmap(it->p, it->bitmap_at, words, nwords) : 0;
 }
 
 int bl_posting_iter_new(const bl_postings *p, const bl_terminfo *info,
@@ -1014,7 +1032,9 @@ int bl_posting_iter_new(const bl_postings *p, const bl_terminfo *info,
     if (n && info->postings_offset >= df->len)
         return corrupt(df, info->postings_offset,
                        "term's postings start past the end of the file (%zu bytes)", df->len);
-    if (n && info->positions_offset >= pf->len)
+    /* a list without positions may start where the file ends */
+    if (n && (info->positions_offset > pf->len ||
+              (info->positions_offset == pf->len && !info->positionless)))
         return corrupt(pf, info->positions_offset,
                        "term's positions start past the end of the file (%zu bytes)", pf->len);
 
@@ -1031,6 +1051,7 @@ int bl_posting_iter_new(const bl_postings *p, const bl_terminfo *info,
     it->pos_block = NO_BLOCK;
     it->run_cached = UINT64_MAX;
     it->pos_at = info->positions_offset;
+    it->positionless = info->positionless != 0;
     /* 0 means "not recorded": no bound then (UINT32_MAX / 0 are safe). */
     it->term_max_tf = info->max_tf ? info->max_tf : UINT32_MAX;
     it->term_min_len = info->max_tf ? info->min_len : 0;
@@ -1040,12 +1061,13 @@ int bl_posting_iter_new(const bl_postings *p, const bl_terminfo *info,
         return 0;
     }
     uint64_t list_at = 0;
-    int rc = read_term_impacts(df, info->postings_offset, it->term_imp, &it->term_nimp,
+    int rc = read_term_impacts(df, info, it->term_imp, &it->term_nimp,
                                &list_at);
     if (rc)
         goto fail;
     it->imp_end = list_at;
-    if (bl_postings_list_is_dense(n, p->doc_count)) {
+    if (bl_postings_has_bitmap(info, p->doc_count)) {
+        it->dense = 1;
         if ((rc = locate_bitmap(p, list_at, &it->bitmap_at)) != 0)
             goto fail;
         list_at = it->bitmap_at + (uint64_t)bl_postings_bitmap_words(p->doc_count) * 8;
@@ -1288,7 +1310,10 @@ int bl_posting_iter_positions(bl_posting_iter *it, const uint32_t **pos, uint32_
     if (it->ds.doc == BL_DOC_END)
         return it->ds.err;
     int rc = 0;
-    if (it->tfs_block != it->block)
+    if (it->positionless)
+        rc = corrupt(&it->p->docs, it->doc_lo, "block %u: positions asked of a list that has "
+                     "none", it->block);
+    if (!rc && it->tfs_block != it->block)
         rc = decode_tfs(it);
     if (!rc && it->pos_block != it->block)
         rc = start_positions(it);
@@ -1550,13 +1575,13 @@ int bl_postings_check_term_lens(const bl_postings *p, const bl_terminfo *info,
     uint64_t total = 0;
     uint32_t term_max_tf = 0, term_min_len = UINT32_MAX;
     bitmap_cmp bits = {0};
-    if (it->bitmap_at && (rc = bitmap_cmp_start(it, &bits)) != 0)
+    if (it->dense && (rc = bitmap_cmp_start(it, &bits)) != 0)
         goto done;
     it->full_decode = 1;
     for (uint32_t b = 0; b < it->nblocks; b++) {
         if ((b && (rc = load_block(it, b)) != 0) || (rc = decode_tfs(it)) != 0)
             goto done;
-        if (it->bitmap_at && (rc = bitmap_cmp_block(it, &bits)) != 0)
+        if (it->dense && (rc = bitmap_cmp_block(it, &bits)) != 0)
             goto done;
         uint32_t mt = 0;
         for (uint32_t j = 0; j < it->m; j++) {
@@ -1593,8 +1618,9 @@ int bl_postings_check_term_lens(const bl_postings *p, const bl_terminfo *info,
         if ((rc = check_block_impacts(it, info, len_of ? lens : NULL)) != 0)
             goto done;
         /* every doc's positions decode, increase, and the runs end where
-         * the skip entry says */
-        for (it->i = 0; it->i < it->m; it->i++) {
+         * the skip entry says (a list without any has pos_end 0 in every
+         * skip entry, which block_regions checked) */
+        for (it->i = 0; !it->positionless && it->i < it->m; it->i++) {
             const uint32_t *pp;
             uint32_t n;
             if ((rc = bl_posting_iter_positions(it, &pp, &n)) != 0)
@@ -1602,7 +1628,7 @@ int bl_postings_check_term_lens(const bl_postings *p, const bl_terminfo *info,
         }
         it->i = 0;
     }
-    if (it->bitmap_at && (rc = bitmap_cmp_upto(it, &bits, bits.nwords)) != 0)
+    if (it->dense && (rc = bitmap_cmp_upto(it, &bits, bits.nwords)) != 0)
         goto done;
     if (total != info->total_freq)
         rc = corrupt(df, info->postings_offset,

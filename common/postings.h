@@ -7,7 +7,7 @@
  * little-endian; run = one run of the segment's codec, codec.h; impacts =
  * one impacts set, impacts.h):
  *
- *   list    := term_imp:impacts [pad bitmap] [skip block_imp{nb}] block{nb}
+ *   list    := [term_imp:impacts] [pad bitmap] [skip block_imp{nb}] block{nb}
  *   pad     := 0:u8{0..7}                          only when dense
  *   bitmap  := word:u64{nw}                        only when dense
  *   skip    := last_doc:u32{nb} entry{nb}          only when nb > 1
@@ -17,11 +17,14 @@
  *
  *   term_imp   the impacts (Pareto front of (tf, doc length), capped at
  *              BL_IMPACTS_MAX pairs) of the whole list; self-delimiting:
- *              the bitmap, skip or single block starts right after it
+ *              the bitmap, skip or single block starts right after it.
+ *              Absent when n = 1: the one pair is (max_tf, min_len) of
+ *              the dictionary (bl_terminfo)
  *   dense      a list is dense when bl_postings_list_is_dense(n,
  *              doc_count) holds (at least 1 in BL_DENSE_RATIO of the
- *              segment's doc_count documents hold the term): writer,
- *              reader and check all decide it from those two numbers
+ *              segment's doc_count documents hold the term), and has a
+ *              bitmap when it also has positions (bl_postings_has_bitmap):
+ *              writer, reader and check all decide it from the dictionary
  *   pad        zero bytes up to the next .doc offset that is a multiple
  *              of 8 (none when term_imp ends on one), so the words can be
  *              read in place as aligned u64
@@ -88,11 +91,19 @@ typedef struct bl_postings_writer bl_postings_writer;
  * bits per posting (docs/FORMAT.md weighs the cost). */
 #define BL_DENSE_RATIO 16
 
-/* Whether a list of doc_freq documents in a segment of doc_count carries a
- * bitmap: the one rule the writer, the readers and the check share. */
+/* Whether a list of doc_freq documents in a segment of doc_count is
+ * dense. */
 static inline int bl_postings_list_is_dense(uint32_t doc_freq, uint32_t doc_count)
 {
     return doc_freq > 0 && (uint64_t)doc_freq * BL_DENSE_RATIO >= doc_count;
+}
+
+/* Whether the list info describes carries a bitmap: a dense list with
+ * positions (a word's; a pair's list, pairs.h, never has one). The one
+ * rule the writer, the readers and the check share. */
+static inline int bl_postings_has_bitmap(const bl_terminfo *info, uint32_t doc_count)
+{
+    return !info->positionless && bl_postings_list_is_dense(info->doc_freq, doc_count);
 }
 
 /* Words of a bitmap over doc_count documents: ceil(doc_count / 64). */
@@ -111,8 +122,11 @@ int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
                            const char *pos_path, uint32_t doc_count, uint32_t codec);
 
 /* Writes one term's list, with its bitmap when it is dense. docs[0..ndocs)
- * strictly increasing, each below the writer's doc_count; tfs[i] >= 1; positions holds, doc after doc, tfs[i] strictly
- * increasing positions below UINT32_MAX (sum(tfs) values in all);
+ * strictly increasing, each below the writer's doc_count; tfs[i] >= 1;
+ * positions holds, doc after doc, tfs[i] strictly increasing positions
+ * below UINT32_MAX (sum(tfs) values in all), or is NULL for a list
+ * without positions (info->positionless is then 1: every skip entry's
+ * pos_end is 0 and the .pos file gets nothing);
  * doc_lens[d] is the length (tokens) of doc d, indexed by doc id, or NULL
  * (every min_len is then written as 0, a safe bound for pruning). Fills
  * *info (doc_freq, total_freq, both offsets, max_tf and min_len). Nothing
@@ -247,6 +261,9 @@ void bl_posting_iter_term_impacts(const bl_posting_iter *it, const bl_impact **o
  * past the file, a bad page; detail names the file and offset). */
 int bl_postings_bitmap(const bl_postings *p, const bl_terminfo *info, const uint64_t **words,
                        uint32_t *nwords);
+
+/* Whether the iterator's list carries a bitmap (bl_postings_has_bitmap). */
+int bl_posting_iter_has_bitmap(const bl_posting_iter *it);
 
 /* The same for the list an iterator walks (its position is not used): the
  * bitmap's place is known from when it was opened, so this only verifies

@@ -9,7 +9,7 @@
  *   entry    := shared:u8 suffix_len:u8 suffix:bytes[suffix_len]
  *               doc_freq:varint extra_freq:varint
  *               postings:varint positions:varint
- *               max_tf:varint min_len:varint
+ *               max_tf_flags:varint min_len:varint
  *   offsets  := block_offset:u64{nblocks}
  *   tail     := blocks_end:u64 term_count:u64 nblocks:u64 block_terms:u32
  *
@@ -24,8 +24,9 @@
  *   postings    postings_offset minus the previous entry's in the block;
  *   positions   positions_offset likewise; both absolute in the first
  *               entry of a block (offsets never decrease, so deltas >= 0)
- *   max_tf      1..2^32-1, at most extra_freq + 1, and doc_freq * max_tf
- *               >= total_freq
+ *   max_tf_flags  max_tf * 2 + positionless: max_tf is 1..2^32-1, at most
+ *               extra_freq + 1, and doc_freq * max_tf >= total_freq;
+ *               positionless is bl_terminfo.positionless (0 or 1)
  *   min_len     0..2^32-1 (0: unknown)
  *   count       block_terms for every block but the last, which holds the
  *               rest: term_count - (nblocks - 1) * block_terms, 1..block_terms
@@ -63,6 +64,7 @@
 #include "buf.h"
 #include "error.h"
 #include "filefmt.h"
+#include "pairs.h"
 
 /* Names the damage in the dictionary d (filefmt.h). */
 #define corrupt(d, ...) bl_mapped_corrupt(&(d)->m, __VA_ARGS__)
@@ -214,7 +216,7 @@ int bl_termdict_writer_add(bl_termdict_writer *w, const char *term, size_t len,
     h += bl_varint_encode(head + h, info->total_freq - info->doc_freq);
     h += bl_varint_encode(head + h, dp);
     h += bl_varint_encode(head + h, dq);
-    h += bl_varint_encode(head + h, info->max_tf);
+    h += bl_varint_encode(head + h, (uint64_t)info->max_tf * 2 + (info->positionless != 0));
     h += bl_varint_encode(head + h, info->min_len);
     bl_buf_append(&w->block, head, h);
 
@@ -445,11 +447,12 @@ static int read_info(const bl_termdict *d, bl_reader *r, uint64_t block, bl_term
                      int first)
 {
     uint64_t at = bl_reader_offset(r);
-    uint64_t df, extra, dp, dq, max_tf, min_len;
+    uint64_t df, extra, dp, dq, max_tf_flags, min_len;
     if (get_varint(r, &df) || get_varint(r, &extra) || get_varint(r, &dp) ||
-        get_varint(r, &dq) || get_varint(r, &max_tf) || get_varint(r, &min_len))
+        get_varint(r, &dq) || get_varint(r, &max_tf_flags) || get_varint(r, &min_len))
         return corrupt(d, at, "bad or truncated varint in term info (block %llu)",
                        (unsigned long long)block);
+    uint64_t max_tf = max_tf_flags >> 1;
     if (extra > UINT64_MAX - df || !freqs_consistent(df, df + extra, max_tf))
         return corrupt(d, at, "doc_freq %llu, total_freq %llu + %llu, max_tf %llu do not "
                        "describe a list", (unsigned long long)df, (unsigned long long)df,
@@ -465,6 +468,7 @@ static int read_info(const bl_termdict *d, bl_reader *r, uint64_t block, bl_term
     info->positions_offset = first ? dq : info->positions_offset + dq;
     info->max_tf = (uint32_t)max_tf;
     info->min_len = (uint32_t)min_len;
+    info->positionless = (uint8_t)(max_tf_flags & 1);
     return 0;
 }
 
@@ -712,7 +716,8 @@ int bl_termdict_count_union(const bl_termdict *const *d, size_t n, uint64_t *out
             if (!w[i].done && (!min || term_cmp((const uint8_t *)w[i].term, w[i].len,
                                                 (const uint8_t *)min->term, min->len) < 0))
                 min = &w[i];
-        if (!min)
+        /* pair keys (pairs.h) sort after every word: no word is left */
+        if (!min || bl_term_is_pair(min->term, min->len))
             break;
         count++;
         char cur[BL_TERM_MAX_BYTES + 1];
@@ -750,7 +755,9 @@ static int check_entry(const bl_termdict *d, uint64_t at, uint64_t seen, const c
         return corrupt(d, at, "term %llu: postings offset %llu past the %llu-byte postings file",
                        (unsigned long long)seen, (unsigned long long)c->info.postings_offset,
                        (unsigned long long)docs_bytes);
-    if (c->info.positions_offset >= positions_bytes)
+    /* a list without positions may start where the positions file ends */
+    if (c->info.positions_offset > positions_bytes ||
+        (c->info.positions_offset == positions_bytes && !c->info.positionless))
         return corrupt(d, at,
                        "term %llu: positions offset %llu past the %llu-byte positions file",
                        (unsigned long long)seen, (unsigned long long)c->info.positions_offset,

@@ -37,6 +37,9 @@ typedef struct {
                                  * total_freq / doc_freq (rounded up) */
     uint32_t min_len;           /* shortest length (tokens) of a document
                                  * containing the term; 0 when unknown */
+    /* 1: the list has doc ids and frequencies but no positions (postings.h;
+     * a word pair's list, pairs.h); 0: a term's list with positions. */
+    uint8_t positionless;
 } bl_terminfo;
 
 typedef struct bl_termdict_writer bl_termdict_writer;
@@ -117,9 +120,9 @@ int bl_termdict_iter_next(bl_termdict_iter *it, const char **term, size_t *len,
 /* Frees it; NULL does nothing. */
 void bl_termdict_iter_free(bl_termdict_iter *it);
 
-/* Counts the distinct terms of n dictionaries together (a term present in
- * several counts once), by walking them side by side in memory bounded by
- * n. Errors: BL_ECORRUPT, BL_ENOMEM. */
+/* Counts the distinct words of n dictionaries together (a word present in
+ * several counts once; pair keys, pairs.h, do not count), by walking them
+ * side by side in memory bounded by n. Errors: BL_ECORRUPT, BL_ENOMEM. */
 int bl_termdict_count_union(const bl_termdict *const *d, size_t n, uint64_t *out);
 
 /* Walks every block offset and every block and checks the structure:

@@ -17,6 +17,7 @@
 #include "docstore.h"
 #include "error.h"
 #include "idmap.h"
+#include "pairs.h"
 #include "postings.h"
 #include "segment.h"
 #include "termdict.h"
@@ -318,6 +319,116 @@ static int decode_stream(const term_entry *e, bl_u32vec *docs, bl_u32vec *tfs,
     return 0;
 }
 
+/* Each dense word's stream, read a document at a time for the pair
+ * builder (pairs.h). */
+typedef struct {
+    const bl_inverter *inv;
+    const uint32_t *ids;  /* term of each dense word */
+    bl_reader *readers;
+    uint32_t *left, *doc; /* documents not yet read, last doc read */
+    bl_u32vec *pos;       /* positions of that doc */
+} dense_streams;
+
+static int next_dense_doc(void *ctx, uint32_t w, uint32_t *doc, const uint32_t **pos,
+                          uint32_t *n)
+{
+    dense_streams *d = ctx;
+    const term_entry *e = &d->inv->terms[d->ids[w]];
+    *doc = BL_DOC_END;
+    *n = 0;
+    if (d->left[w] == 0)
+        return 0;
+    uint32_t gap, tf;
+    bl_reader *r = &d->readers[w];
+    if (bl_reader_varint32(r, &gap) || bl_reader_varint32(r, &tf))
+        return bl_error_set(BL_ECORRUPT, "inverter stream damaged");
+    d->doc[w] = d->left[w] == e->df ? gap : d->doc[w] + gap;
+    d->left[w]--;
+    bl_u32vec *v = &d->pos[w];
+    v->n = 0;
+    uint32_t p = 0;
+    for (uint32_t k = 0; k < tf; k++) {
+        uint32_t g;
+        if (bl_reader_varint32(r, &g))
+            return bl_error_set(BL_ECORRUPT, "inverter stream damaged");
+        p = k ? p + g + 1 : g;
+        if (bl_u32vec_push(v, p))
+            return BL_ENOMEM;
+    }
+    *doc = d->doc[w];
+    *pos = v->v;
+    *n = tf;
+    return 0;
+}
+
+/* Finds the segment's word pairs (pairs.h) from the dense words' streams,
+ * which it leaves as they were. The builder borrows *words and *lens: the
+ * caller frees them after it. */
+static int find_pairs(bl_inverter *inv, bl_pair_builder **out, const char ***words_out,
+                      uint32_t **lens_out)
+{
+    *out = NULL;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < inv->nterms; i++)
+        n += bl_pair_word(inv->terms[i].df, inv->ndocs);
+    size_t m = n ? n : 1;
+    uint32_t *ids = malloc(m * sizeof *ids), *lens = malloc(m * sizeof *lens);
+    const char **words = malloc(m * sizeof *words);
+    dense_streams d = {inv, ids, calloc(m, sizeof(bl_reader)), calloc(m, sizeof(uint32_t)),
+                       calloc(m, sizeof(uint32_t)), calloc(m, sizeof(bl_u32vec))};
+    int rc = ids && lens && words && d.readers && d.left && d.doc && d.pos ? 0 : BL_ENOMEM;
+    for (uint32_t i = 0, w = 0; i < inv->nterms && !rc; i++) {
+        const term_entry *e = &inv->terms[i];
+        if (!bl_pair_word(e->df, inv->ndocs))
+            continue;
+        ids[w] = i;
+        words[w] = (const char *)inv->strings.data + e->str_off;
+        lens[w] = e->len;
+        bl_reader_init(&d.readers[w], e->stream.data, e->stream.len);
+        d.left[w] = e->df;
+        w++;
+    }
+    bl_pair_builder *b = NULL;
+    if (!rc && (rc = bl_pair_builder_new(&b, n, words, lens)) == 0 &&
+        (rc = bl_pair_builder_run(b, inv->ndocs, next_dense_doc, &d)) == 0)
+        rc = bl_pair_builder_sort(b);
+    for (uint32_t w = 0; d.pos && w < n; w++)
+        bl_u32vec_release(&d.pos[w]);
+    free(d.readers);
+    free(d.left);
+    free(d.doc);
+    free(d.pos);
+    free(ids);
+    if (rc) {
+        bl_pair_builder_free(b);
+        free(lens);
+        free(words);
+        return rc;
+    }
+    *words_out = words;
+    *lens_out = lens;
+    *out = b;
+    return 0;
+}
+
+/* Writes the pairs' lists (without positions) after the words'. */
+static int write_pairs(bl_inverter *inv, bl_pair_builder *b, bl_postings_writer *pw,
+                       bl_termdict_writer *tw)
+{
+    const char *key;
+    size_t len;
+    const uint32_t *docs, *tfs;
+    uint32_t n;
+    int rc;
+    while ((rc = bl_pair_builder_next(b, &key, &len, &docs, &tfs, &n)) == 1) {
+        bl_terminfo info;
+        if ((rc = bl_postings_writer_add(pw, docs, tfs, n, NULL, inv->lens, &info)) != 0 ||
+            (rc = bl_termdict_writer_add(tw, key, len, &info)) != 0)
+            return rc;
+    }
+    return rc;
+}
+
 static int write_postings(bl_inverter *inv, unsigned *created)
 {
     char dpath[4096], ppath[4096], tpath[4096];
@@ -335,7 +446,13 @@ static int write_postings(bl_inverter *inv, unsigned *created)
 
     bl_postings_writer *pw = NULL;
     bl_termdict_writer *tw = NULL;
+    bl_pair_builder *pairs = NULL;
+    const char **pair_words = NULL;
+    uint32_t *pair_lens = NULL;
     bl_u32vec docs = {0}, tfs = {0}, pos = {0};
+    /* before the words' streams are written and given back */
+    if ((rc = find_pairs(inv, &pairs, &pair_words, &pair_lens)) != 0)
+        goto fail;
     if ((rc = bl_postings_writer_new(&pw, dpath, ppath, inv->ndocs, inv->codec)) != 0)
         goto fail;
     *created |= bl_segment_ext_bit("doc") | bl_segment_ext_bit("pos");
@@ -354,6 +471,9 @@ static int write_postings(bl_inverter *inv, unsigned *created)
         /* The stream is no longer needed: give memory back as we go. */
         bl_buf_release(&e->stream);
     }
+    /* pair keys start with 0xFF: they sort after every word */
+    if ((rc = write_pairs(inv, pairs, pw, tw)) != 0)
+        goto fail;
     rc = bl_postings_writer_finish(pw);
     pw = NULL;
     if (!rc)
@@ -362,6 +482,9 @@ static int write_postings(bl_inverter *inv, unsigned *created)
 fail:
     bl_postings_writer_abort(pw);
     bl_termdict_writer_abort(tw);
+    bl_pair_builder_free(pairs);
+    free(pair_words);
+    free(pair_lens);
     bl_u32vec_release(&docs);
     bl_u32vec_release(&tfs);
     bl_u32vec_release(&pos);

@@ -45,6 +45,7 @@
 #include "bitmap.h"
 #include "buf.h"
 #include "error.h"
+#include "pairs.h"
 #include "postings.h"
 
 typedef struct scorer scorer;
@@ -523,7 +524,11 @@ typedef struct {
     size_t n;
     bl_posting_iter **its; /* in phrase order */
     uint32_t *rel;         /* relative positions */
-    size_t lead;           /* cheapest iterator, drives the leapfrog */
+    /* its, then the lists of the phrase's indexed word pairs (pairs.h):
+     * every list a document must be in, nall of them */
+    bl_posting_iter **all;
+    size_t nall;
+    size_t lead;           /* in all: the cheapest, drives the leapfrog */
     uint32_t freq;         /* phrase occurrences in the current doc */
     const bl_segment *seg;
     double idf, k1, b, avgdl;
@@ -693,18 +698,19 @@ static uint32_t phrase_words_align(phrase_scorer *p, uint32_t target)
     if (p->bits)
         return phrase_words_align_bits(p, target);
     for (;;) {
-        uint32_t doc = bl_posting_iter_seek(p->its[p->lead], target);
+        uint32_t doc = bl_posting_iter_seek(p->all[p->lead], target);
         if (doc == BL_DOC_END)
             return BL_DOC_END;
+        /* pairs first: they reject more */
         size_t k = 0;
-        for (; k < p->n; k++) {
-            uint32_t d = bl_posting_iter_seek(p->its[k], doc);
+        for (; k < p->nall; k++) {
+            uint32_t d = bl_posting_iter_seek(p->all[p->nall - 1 - k], doc);
             if (d != doc) {
                 target = d;
                 break;
             }
         }
-        if (k == p->n)
+        if (k == p->nall)
             return doc;
         if (target == BL_DOC_END)
             return BL_DOC_END;
@@ -735,7 +741,7 @@ static uint32_t phrase_next(bl_docset *s)
 static void phrase_free(bl_docset *s)
 {
     phrase_scorer *p = (phrase_scorer *)s;
-    free(p->its);
+    free(p->all);
     free(p->rel);
     free(p->bits);
     bl_u32vec_release(&p->starts);
@@ -831,12 +837,13 @@ static double phrase_bound(scorer *s, uint32_t from, uint32_t to)
 {
     phrase_scorer *p = (phrase_scorer *)s;
     double pair;
-    if (p->n == 2 && phrase_pair_bound(p, from, to, &pair))
+    if (p->nall == 2 && phrase_pair_bound(p, from, to, &pair))
         return pair;
+    /* (an indexed pair's list bounds the phrase's tf like a word's) */
     uint32_t tf = UINT32_MAX, len = 0;
-    for (size_t k = 0; k < p->n; k++) {
+    for (size_t k = 0; k < p->nall; k++) {
         uint32_t mt, ml;
-        if (!blocks_bound(p->its[k], from, to, &mt, &ml))
+        if (!blocks_bound(p->all[k], from, to, &mt, &ml))
             return 0.0;
         tf = mt < tf ? mt : tf;
         len = ml > len ? ml : len;
@@ -848,9 +855,9 @@ static uint32_t phrase_region_end(scorer *s, uint32_t target)
 {
     phrase_scorer *p = (phrase_scorer *)s;
     uint32_t end = BL_DOC_END;
-    for (size_t k = 0; k < p->n; k++) {
+    for (size_t k = 0; k < p->nall; k++) {
         uint32_t last, mt, ml;
-        bl_posting_iter_shallow(p->its[k], target, &last, &mt, &ml);
+        bl_posting_iter_shallow(p->all[k], target, &last, &mt, &ml);
         end = last < end ? last : end;
     }
     return end;
@@ -864,7 +871,7 @@ static uint32_t phrase_align_pruned(phrase_scorer *p, uint32_t target)
 {
     prune_ctx *pc = p->prune;
     for (;;) {
-        uint32_t doc = bl_posting_iter_seek(p->its[p->lead], target);
+        uint32_t doc = bl_posting_iter_seek(p->all[p->lead], target);
         if (doc == BL_DOC_END)
             return BL_DOC_END;
         if (doc < p->reg_from || doc > p->reg_end) {
@@ -881,8 +888,8 @@ static uint32_t phrase_align_pruned(phrase_scorer *p, uint32_t target)
         }
         uint32_t tf = UINT32_MAX;
         size_t k = 0;
-        for (; k < p->n; k++) {
-            bl_posting_iter *it = p->its[k];
+        for (; k < p->nall; k++) {
+            bl_posting_iter *it = p->all[p->nall - 1 - k];
             uint32_t d = bl_posting_iter_seek(it, doc);
             if (d != doc) {
                 target = d;
@@ -891,7 +898,7 @@ static uint32_t phrase_align_pruned(phrase_scorer *p, uint32_t target)
             uint32_t f = bl_posting_iter_freq(it);
             tf = f < tf ? f : tf;
         }
-        if (k < p->n) {
+        if (k < p->nall) {
             if (target == BL_DOC_END)
                 return BL_DOC_END;
             continue;
@@ -1462,14 +1469,13 @@ static scorer *new_and(scorer **pos, size_t npos, scorer **neg, size_t nneg)
     return &a->base;
 }
 
-/* Marks a's plain-term kids but the lead whose lists are dense (their
- * bitmaps are fetched when first tested). doc_count: the segment's.
- * Errors: BL_ENOMEM. */
-static int and_find_dense(and_scorer *a, uint32_t doc_count)
+/* Marks a's plain-term kids but the lead whose lists carry a bitmap
+ * (fetched when first tested). Errors: BL_ENOMEM. */
+static int and_find_dense(and_scorer *a)
 {
     for (size_t i = 1; i < a->npos; i++) {
         if (a->pos[i]->ds.ops != &term_ops ||
-            !bl_postings_list_is_dense((uint32_t)a->pos[i]->ds.cost, doc_count))
+            !bl_posting_iter_has_bitmap(((term_scorer *)a->pos[i])->it))
             continue;
         if (!a->dense && (!(a->dense = calloc(a->npos, sizeof *a->dense)) ||
                           !(a->bits = calloc(a->npos, sizeof *a->bits))))
@@ -2287,7 +2293,7 @@ static int build_term(build_ctx *c, const char *term, scorer **out)
  * A damaged bitmap only costs that speed: the lists are read as ever. */
 static void phrase_find_bits(phrase_scorer *p)
 {
-    if (p->n < 2 || !(p->bits = calloc(p->n, sizeof *p->bits)))
+    if (p->n < 2 || p->nall > p->n || !(p->bits = calloc(p->n, sizeof *p->bits)))
         return;
     for (size_t k = 0; k < p->n; k++) {
         uint32_t nw = 0;
@@ -2301,6 +2307,47 @@ static void phrase_find_bits(phrase_scorer *p)
     }
 }
 
+/* Looks up the pair of words k and k + 1 of a phrase (pairs.h) whose
+ * lists in this segment are described by a and b: 1 with *ti set when the
+ * segment indexes the pair and holds it, 0 when it does not index it, -1
+ * when it indexes it and no document holds it (so none holds the phrase). */
+static int lookup_pair(build_ctx *c, const char *wa, const bl_terminfo *a, const char *wb,
+                       const bl_terminfo *b, bl_terminfo *ti, int *rc)
+{
+    size_t la = strlen(wa), lb = strlen(wb);
+    *rc = 0;
+    if (!bl_pair_indexed(a->doc_freq, la, b->doc_freq, lb, bl_segment_info(c->seg)->doc_count))
+        return 0;
+    char key[BL_TERM_MAX_BYTES];
+    size_t len = bl_pair_key(wa, la, wb, lb, key);
+    *rc = bl_termdict_lookup(bl_segment_termdict(c->seg), key, len, ti);
+    if (*rc == BL_ENOTFOUND) {
+        *rc = 0;
+        return -1;
+    }
+    return *rc ? 0 : 1;
+}
+
+/* Opens the lists of the phrase's indexed pairs (words side by side in
+ * the query) after its words' in p->all. Returns -1 when a pair is indexed
+ * but absent (the phrase matches nothing here), else 0; *rc an error. */
+static int open_pairs(build_ctx *c, phrase_scorer *p, char *const *terms,
+                      const bl_terminfo *ti, int *rc)
+{
+    *rc = 0;
+    for (size_t k = 0; k + 1 < p->n && !*rc; k++) {
+        bl_terminfo pt;
+        if (p->rel[k + 1] != p->rel[k] + 1)
+            continue;
+        int found = lookup_pair(c, terms[k], &ti[k], terms[k + 1], &ti[k + 1], &pt, rc);
+        if (found < 0)
+            return -1;
+        if (found > 0 && !(*rc = open_iter(c, &pt, &p->all[p->nall])))
+            p->nall++;
+    }
+    return 0;
+}
+
 static int new_phrase(build_ctx *c, char *const *terms, const uint32_t *rel, size_t n,
                       phrase_scorer **out)
 {
@@ -2310,13 +2357,15 @@ static int new_phrase(build_ctx *c, char *const *terms, const uint32_t *rel, siz
     phrase_scorer *p = calloc(1, sizeof *p);
     if (!p)
         return BL_ENOMEM;
-    p->its = calloc(n, sizeof *p->its);
+    /* words, then at most n - 1 pairs */
+    p->all = calloc(2 * n, sizeof *p->all);
+    p->its = p->all;
     p->rel = calloc(n, sizeof *p->rel);
-    int rc = p->its && p->rel ? 0 : BL_ENOMEM;
+    bl_terminfo ti[64];
+    int rc = p->all && p->rel ? 0 : BL_ENOMEM;
     for (size_t k = 0; k < n && !rc; k++) {
-        bl_terminfo ti;
         uint64_t df;
-        rc = lookup(c, terms[k], &ti);
+        rc = lookup(c, terms[k], &ti[k]);
         if (rc == BL_ENOTFOUND) {
             phrase_free(&p->base.ds);
             return 0;
@@ -2324,37 +2373,81 @@ static int new_phrase(build_ctx *c, char *const *terms, const uint32_t *rel, siz
         if (!rc)
             rc = doc_freq(c, terms[k], strlen(terms[k]), &df);
         if (!rc)
-            rc = open_iter(c, &ti, &p->its[k]);
+            rc = open_iter(c, &ti[k], &p->its[k]);
         if (!rc) {
             p->idf += idf_of(df, bl_index_doc_count(c->idx));
             p->rel[k] = rel ? rel[k] : (uint32_t)k;
-            if (bl_posting_iter_docset(p->its[k])->cost <
-                bl_posting_iter_docset(p->its[p->lead])->cost)
-                p->lead = k;
         }
+    }
+    p->n = p->nall = n;
+    if (!rc && open_pairs(c, p, terms, ti, &rc) < 0) {
+        phrase_free(&p->base.ds);
+        return 0;
     }
     if (rc) {
         phrase_free(&p->base.ds);
         return rc;
     }
-    p->n = n;
+    for (size_t k = 1; k < p->nall; k++)
+        if (bl_posting_iter_docset(p->all[k])->cost <
+            bl_posting_iter_docset(p->all[p->lead])->cost)
+            p->lead = k;
     phrase_find_bits(p);
     p->seg = c->seg;
     p->k1 = c->bm25.k1;
     p->b = c->bm25.b;
     p->avgdl = c->avgdl;
     p->bounded = c->bounded && p->idf >= 0 && isfinite(p->idf);
-    p->base.ds = (bl_docset){&phrase_ops, 0, bl_posting_iter_docset(p->its[p->lead])->cost, 0};
+    p->base.ds = (bl_docset){&phrase_ops, 0, bl_posting_iter_docset(p->all[p->lead])->cost, 0};
     p->base.score = phrase_score;
     p->base.bounds = &phrase_bounds;
     *out = p;
     return 0;
 }
 
+/* A phrase of two words whose pair the segment indexes is the pair's
+ * list: a term scorer over it, with the phrase's idf (the sum of its
+ * words'), scores what the phrase scorer would (the pair's tf is the
+ * phrase's frequency) without reading a position. Returns 1 with *out set
+ * (the empty scorer when no document holds the pair), 0 when the pair is
+ * not indexed here; *rc an error. */
+static int build_pair_phrase(build_ctx *c, const bl_qnode *q, scorer **out, int *rc)
+{
+    *rc = 0;
+    if (q->nterms != 2 || (q->positions && q->positions[1] != q->positions[0] + 1))
+        return 0;
+    bl_terminfo a, b, pt;
+    if (lookup(c, q->terms[0], &a) || lookup(c, q->terms[1], &b))
+        return 0; /* a missing word (or an error): the phrase scorer says so */
+    int found = lookup_pair(c, q->terms[0], &a, q->terms[1], &b, &pt, rc);
+    if (*rc || found == 0)
+        return 0;
+    if (found < 0) {
+        *out = new_empty();
+        *rc = *out ? 0 : BL_ENOMEM;
+        return 1;
+    }
+    uint64_t dfa, dfb;
+    if ((*rc = doc_freq(c, q->terms[0], strlen(q->terms[0]), &dfa)) != 0 ||
+        (*rc = doc_freq(c, q->terms[1], strlen(q->terms[1]), &dfb)) != 0 ||
+        (*rc = new_term(c, &pt, pt.doc_freq, out)) != 0)
+        return 1;
+    term_scorer *t = (term_scorer *)*out;
+    uint64_t n = bl_index_doc_count(c->idx);
+    t->idf = idf_of(dfa, n) + idf_of(dfb, n);
+    t->bounded = c->bounded && t->idf >= 0 && isfinite(t->idf);
+    return 1;
+}
+
 static int build_phrase(build_ctx *c, const bl_qnode *q, scorer **out)
 {
+    int rc;
+    if (build_pair_phrase(c, q, out, &rc))
+        return rc;
+    if (rc)
+        return rc;
     phrase_scorer *p;
-    int rc = new_phrase(c, q->terms, q->positions, q->nterms, &p);
+    rc = new_phrase(c, q->terms, q->positions, q->nterms, &p);
     if (rc)
         return rc;
     if (!p) {
@@ -2624,8 +2717,8 @@ static int collect_head(phrase_scorer *p, uint32_t last, phrase_prefix_walk *w)
     uint32_t *st = p->starts.v;
     for (size_t i = 0; i < p->starts.n; i++)
         st[i] = st[i] > UINT32_MAX - last ? UINT32_MAX : st[i] + last;
-    for (size_t k = 0; k < p->n && !rc; k++)
-        rc = bl_posting_iter_docset(p->its[k])->err;
+    for (size_t k = 0; k < p->nall && !rc; k++)
+        rc = bl_posting_iter_docset(p->all[k])->err;
     w->want = p->starts.v;
     return rc;
 }
@@ -2876,8 +2969,7 @@ static int build_and(build_ctx *c, const bl_qnode *q, scorer **out)
     if (rc) {
         free_scorers(pos, np);
         free_scorers(neg, nn);
-    } else if ((rc = and_find_dense((and_scorer *)*out,
-                                    bl_segment_info(c->seg)->doc_count)) != 0) {
+    } else if ((rc = and_find_dense((and_scorer *)*out)) != 0) {
         bl_docset_free(&(*out)->ds); /* it owns the kids now */
     }
     free(copies);

@@ -584,7 +584,9 @@ Test(badinput, damaged_positions_leave_snippets_alone, .timeout = 60)
         cr_expect_str_eq(out, want, "%s: snippets differ from the intact index's", queries[q]);
         free(want);
     }
-    int rc = run("search -i '%s' '\"news w1\"'", big);
+    /* (a two-word phrase of frequent words reads its pair's list, pairs.h:
+     * a phrase that ends in a prefix reads positions) */
+    int rc = run("search -i '%s' '\"news w1*\"'", big);
     cr_expect_eq(rc, 3, "a phrase reads the damaged positions: exit %d", rc);
     rc = run("check -i '%s'", big);
     cr_expect_eq(rc, 1, "check reads everything: exit %d: %s", rc, out);
@@ -827,6 +829,8 @@ static int forge_term_impacts(void *ctx, const char *term, size_t len, const bl_
     uint32_t n;
     size_t used;
     uint8_t *at = f->doc + ti->postings_offset, enc[BL_IMPACTS_MAX_BYTES];
+    if (ti->doc_freq == 1)
+        return 0; /* its impacts are the dictionary's */
     cr_assert(bl_impacts_decode(at, f->len - ti->postings_offset, v, &n, &used) == 0);
     v[0].len++;
     if ((n > 1 && v[0].len >= v[1].len) || bl_impacts_encode(v, n, enc) != used)
@@ -911,9 +915,10 @@ static int forge_bitmap_bit(void *ctx, const char *term, size_t len, const bl_te
     bitmap_forgery *f = ctx;
     bl_impact v[BL_IMPACTS_MAX];
     uint32_t n;
-    size_t used;
-    cr_assert(bl_impacts_decode(f->doc + ti->postings_offset, f->len - ti->postings_offset, v,
-                                &n, &used) == 0);
+    size_t used = 0; /* a list of one posting has no term impacts */
+    if (ti->doc_freq > 1)
+        cr_assert(bl_impacts_decode(f->doc + ti->postings_offset, f->len - ti->postings_offset,
+                                    v, &n, &used) == 0);
     f->word = ((size_t)ti->postings_offset + used + 7) & ~(size_t)7;
     f->doc[f->word + 7] ^= 0x80;
     f->forged = 1;

@@ -16,6 +16,7 @@
 #include "helpers.h"
 #include "impacts.h"
 #include "index.h"
+#include "pairs.h"
 #include "postings.h"
 #include "query.h"
 #include "segment.h"
@@ -713,15 +714,100 @@ typedef struct {
     bl_segment *seg;
     uint32_t base;
     uint64_t terms;
+    uint64_t pairs;
 } readback_ctx;
+
+/* Whether the segment indexes the pairs of word t (pairs.h). */
+static int pair_word(bl_segment *seg, const char *t, uint32_t *df)
+{
+    bl_terminfo ti;
+    if (bl_termdict_lookup(bl_segment_termdict(seg), t, strlen(t), &ti) != 0)
+        return 0;
+    *df = ti.doc_freq;
+    return bl_pair_word(ti.doc_freq, bl_segment_info(seg)->doc_count);
+}
+
+/* For one pair of the segment: both its words are pair words, and its
+ * list (no positions) holds the documents where they stand side by side,
+ * as often as the oracle's analysis says. */
+static int check_pair_postings(readback_ctx *r, const char *key, size_t len,
+                               const bl_terminfo *ti)
+{
+    r->pairs++;
+    const char *sep = memchr(key + 1, BL_PAIR_MARK, len - 1);
+    cr_assert_not_null(sep, "pair key without a second mark");
+    char a[BL_TERM_MAX_BYTES], b[BL_TERM_MAX_BYTES];
+    snprintf(a, sizeof a, "%.*s", (int)(sep - key - 1), key + 1);
+    snprintf(b, sizeof b, "%s", sep + 1);
+    uint32_t dfa, dfb;
+    cr_assert(pair_word(r->seg, a, &dfa) && pair_word(r->seg, b, &dfb), "pair '%s %s'", a, b);
+    cr_assert(ti->positionless, "pair '%s %s' has positions", a, b);
+    bl_posting_iter *it;
+    cr_assert_eq(bl_posting_iter_new(bl_segment_postings(r->seg), ti, &it), 0);
+    bl_docset *ds = bl_posting_iter_docset(it);
+    uint32_t n = bl_segment_info(r->seg)->doc_count, seen = 0;
+    for (uint32_t d = 0; d < n; d++) {
+        const odoc *od = &r->c->docs[r->base + d];
+        uint32_t tf = 0;
+        for (size_t i = 0; i + 1 < od->n; i++)
+            tf += od->pos[i + 1] == od->pos[i] + 1 && strcmp(od->terms[i], a) == 0 &&
+                  strcmp(od->terms[i + 1], b) == 0;
+        if (!tf)
+            continue;
+        seen++;
+        cr_assert_eq(ds->doc, d, "pair '%s %s': expected doc %u, got %u", a, b, d, ds->doc);
+        cr_assert_eq(bl_posting_iter_freq(it), tf, "pair '%s %s' doc %u", a, b, d);
+        bl_docset_next(ds);
+    }
+    cr_assert_eq(ds->doc, BL_DOC_END, "pair '%s %s': doc %u too many", a, b, ds->doc);
+    cr_assert_eq(ti->doc_freq, seen);
+    bl_docset_free(ds);
+    return 0;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Distinct pairs of pair words side by side in the segment's documents,
+ * from the oracle. */
+static uint64_t oracle_pair_count(const corpus *c, bl_segment *seg, uint32_t base)
+{
+    size_t n = 0, cap = 1024;
+    char **keys = malloc(cap * sizeof *keys);
+    for (uint32_t d = 0; d < bl_segment_info(seg)->doc_count; d++) {
+        const odoc *od = &c->docs[base + d];
+        for (size_t i = 0; i + 1 < od->n; i++) {
+            uint32_t dfa, dfb;
+            if (od->pos[i + 1] != od->pos[i] + 1 || !pair_word(seg, od->terms[i], &dfa) ||
+                !pair_word(seg, od->terms[i + 1], &dfb))
+                continue;
+            if (n == cap)
+                keys = realloc(keys, (cap *= 2) * sizeof *keys);
+            size_t len = strlen(od->terms[i]) + strlen(od->terms[i + 1]) + 2;
+            keys[n] = malloc(len);
+            snprintf(keys[n++], len, "%s %s", od->terms[i], od->terms[i + 1]);
+        }
+    }
+    qsort(keys, n, sizeof *keys, cmp_str);
+    uint64_t distinct = 0;
+    for (size_t i = 0; i < n; i++)
+        distinct += i == 0 || strcmp(keys[i], keys[i - 1]) != 0;
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
+    return distinct;
+}
 
 /* For one term of the segment: its postings (docs, tfs, positions) equal
  * what the oracle's analysis of the articles says. */
 static int check_term_postings(void *ctx, const char *term, size_t len, const bl_terminfo *ti)
 {
     readback_ctx *r = ctx;
-    (void)len;
     r->terms++;
+    if (bl_term_is_pair(term, len))
+        return check_pair_postings(r, term, len, ti);
     bl_posting_iter *it;
     cr_assert_eq(bl_posting_iter_new(bl_segment_postings(r->seg), ti, &it), 0);
     bl_docset *ds = bl_posting_iter_docset(it);
@@ -791,9 +877,14 @@ Test(search, build_then_read_back_everything)
             cr_assert(sd.date_len == 10 && memcmp(sd.date, "2026-11-22", 10) == 0);
             cr_assert_eq(bl_segment_doc_len(seg, d), c.docs[base + d].len);
         }
-        readback_ctx rc = {&c, seg, base, 0};
+        readback_ctx rc = {&c, seg, base, 0, 0};
         cr_assert_eq(bl_termdict_prefix(bl_segment_termdict(seg), "", 0, check_term_postings, &rc), 0);
         cr_assert_eq(rc.terms, bl_termdict_count(bl_segment_termdict(seg)));
+        /* every pair is there (a reader relies on a missing one being absent) */
+        uint64_t want = oracle_pair_count(&c, seg, base);
+        cr_assert_eq(rc.pairs, want, "segment %zu: %llu pairs, the oracle says %llu", s,
+                     (unsigned long long)rc.pairs, (unsigned long long)want);
+        cr_assert_gt(want, 0);
     }
     uint64_t distinct;
     cr_assert_eq(bl_termdict_count_union(dicts, 3, &distinct), 0);
