@@ -27,6 +27,10 @@
 #include "filefmt.h"
 #include "helpers.h"
 #include "impacts.h"
+#include "index.h"
+#include "pairs.h"
+#include "postings.h"
+#include "segment.h"
 #include "termdict.h"
 
 static const char *const NOT_LOCK[] = {"LOCK", NULL};
@@ -938,4 +942,265 @@ Test(badinput, bitmap_disagreeing_with_its_list)
     cr_expect_eq(rc, 1, "check exit %d: %s%s", rc, out, err);
     cr_expect(strstr(out, "seg_00000001.doc") && strstr(out, at), "want \"%s\" in: %s%s", at,
               out, err);
+}
+
+/* ---- word pairs (pairs.h) ---- */
+
+/* Eight documents of the same length (so a list's impacts and bounds stay
+ * true when its documents or tfs are swapped), every word dense: "alpha
+ * beta" stands in document 2 only (document 3 holds both words apart),
+ * "gamma delta" once in document 4 and twice in 5. */
+static const char PAIRS_JSONL[] =
+    "{\"id\":\"d0\",\"title\":\"Report\",\"body\":\"omega zeta omega zeta omega zeta\"}\n"
+    "{\"id\":\"d1\",\"title\":\"Report\",\"body\":\"zeta omega zeta omega zeta omega\"}\n"
+    "{\"id\":\"d2\",\"title\":\"Report\",\"body\":\"alpha beta omega zeta omega zeta\"}\n"
+    "{\"id\":\"d3\",\"title\":\"Report\",\"body\":\"beta omega alpha zeta omega zeta\"}\n"
+    "{\"id\":\"d4\",\"title\":\"Report\",\"body\":\"gamma delta omega zeta omega zeta\"}\n"
+    "{\"id\":\"d5\",\"title\":\"Report\",\"body\":\"gamma delta gamma delta omega zeta\"}\n"
+    "{\"id\":\"d6\",\"title\":\"Report\",\"body\":\"omega zeta omega zeta omega zeta\"}\n"
+    "{\"id\":\"d7\",\"title\":\"Report\",\"body\":\"zeta omega zeta omega zeta omega\"}\n";
+#define PAIRS_NDOCS 8
+
+/* Indexes PAIRS_JSONL into tmp/pairs (checked clean) and copies it to a
+ * fresh tmp/pairs_copy; returns the copy's path. lens gets the documents'
+ * lengths. */
+static const char *pairs_index_copy(uint32_t *lens)
+{
+    static char dir[4300], copy[4300];
+    snprintf(dir, sizeof dir, "%s/pairs", tmp);
+    snprintf(copy, sizeof copy, "%s/pairs_copy", tmp);
+    const char *src = put_str("pairs.jsonl", PAIRS_JSONL);
+    int rc = run("index -q -o '%s' '%s'", dir, src);
+    cr_assert_eq(rc, 0, "index: %s", err);
+    rc = run("check -i '%s'", dir);
+    cr_assert_eq(rc, 0, "check of the clean index: %s%s", out, err);
+    bl_index *ix;
+    cr_assert_eq(bl_index_open(&ix, dir, 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_index_segment_count(ix), 1);
+    bl_segment *seg = bl_index_segment(ix, 0);
+    cr_assert_eq(bl_segment_info(seg)->doc_count, PAIRS_NDOCS);
+    for (uint32_t d = 0; d < PAIRS_NDOCS; d++)
+        lens[d] = bl_segment_doc_len(seg, d);
+    bl_index_close(ix);
+    bl_test_rmtree(copy);
+    cr_assert(bl_test_copy_dir(dir, copy) == 0, "cannot copy %s", dir);
+    return copy;
+}
+
+typedef struct {
+    uint8_t *doc;               /* the .doc file */
+    size_t len;
+    const char *a, *b;          /* the pair */
+    const uint32_t *lens;       /* the segment's document lengths */
+    uint32_t n;                 /* postings of its list */
+    uint32_t docs[2], tfs[2];   /* as indexed */
+    uint32_t fdocs[2], ftfs[2]; /* as forged */
+    int forged;
+} pair_forgery;
+
+/* The bytes the postings writer gives a list without positions of n
+ * postings in a segment of PAIRS_NDOCS documents (owned; *len bytes). */
+static uint8_t *list_bytes(const uint32_t *docs, const uint32_t *tfs, uint32_t n,
+                           const uint32_t *lens, size_t *len)
+{
+    char dpath[4400], ppath[4400];
+    snprintf(dpath, sizeof dpath, "%s/forge.doc", tmp);
+    snprintf(ppath, sizeof ppath, "%s/forge.pos", tmp);
+    bl_postings_writer *w;
+    bl_terminfo info;
+    cr_assert_eq(bl_postings_writer_new(&w, dpath, ppath, PAIRS_NDOCS, BL_CODEC_DEFAULT), 0);
+    cr_assert_eq(bl_postings_writer_add(w, docs, tfs, n, NULL, lens, &info), 0, "%s",
+                 bl_error_detail());
+    cr_assert_eq(bl_postings_writer_finish(w), 0, "%s", bl_error_detail());
+    size_t flen;
+    uint8_t *f = (uint8_t *)bl_test_read_file(dpath, &flen);
+    cr_assert(f && flen > BL_FOOTER_BYTES);
+    *len = (size_t)bl_get_u64le(f + flen - 24); /* the footer's body_len */
+    unlink(dpath);
+    unlink(ppath);
+    return f;
+}
+
+/* Rewrites the list of the pair f->a f->b in f->doc with the forged docs
+ * and tfs, after checking that the writer gives its bytes as indexed (the
+ * same codec and lengths), so the forged list is exactly as the writer
+ * would have made it. */
+static int forge_pair_list(void *ctx, const char *term, size_t len, const bl_terminfo *ti)
+{
+    pair_forgery *f = ctx;
+    char key[BL_TERM_MAX_BYTES];
+    size_t klen = bl_pair_key(f->a, strlen(f->a), f->b, strlen(f->b), key);
+    if (len != klen || memcmp(term, key, len) != 0)
+        return 0;
+    cr_assert(ti->positionless && ti->doc_freq == f->n, "pair '%s %s': df %u", f->a, f->b,
+              ti->doc_freq);
+    size_t olen, flen;
+    uint8_t *orig = list_bytes(f->docs, f->tfs, f->n, f->lens, &olen);
+    uint8_t *forged = list_bytes(f->fdocs, f->ftfs, f->n, f->lens, &flen);
+    cr_assert(olen == flen && ti->postings_offset + olen <= f->len);
+    cr_assert(memcmp(f->doc + ti->postings_offset, orig, olen) == 0,
+              "pair '%s %s': the index's list is not the one expected", f->a, f->b);
+    cr_assert(memcmp(orig, forged, olen) != 0);
+    memcpy(f->doc + ti->postings_offset, forged, flen);
+    free(orig);
+    free(forged);
+    f->forged = 1;
+    return 1;
+}
+
+/* check must fail naming the pair; searches that read the list must
+ * answer (the forged list is well formed), never crash. */
+static void expect_pair_forgery_found(const char *copy, pair_forgery *f)
+{
+    int rc = check_forged_doc(copy, forge_pair_list, f, &f->doc, &f->len, &f->forged);
+    char name[64];
+    snprintf(name, sizeof name, "pair '%s %s'", f->a, f->b);
+    cr_expect_eq(rc, 1, "%s: check exit %d: %s%s", name, rc, out, err);
+    cr_expect(strstr(out, name) || strstr(err, name), "check does not name %s: %s%s", name, out,
+              err);
+    const char *queries[] = {"\"alpha beta\"", "\"gamma delta\"", "\"alpha beta omega\"",
+                             "\"gamma delta gamma\"", "zeta AND \"gamma delta\" -\"alpha beta\""};
+    for (size_t q = 0; q < sizeof queries / sizeof *queries; q++) {
+        rc = run("search -i '%s' --json '%s'", copy, queries[q]);
+        cr_expect(rc == 0 || rc == 1, "%s: search %s: exit %d: %s", name, queries[q], rc, err);
+        rc = run("search -i '%s' --count '%s'", copy, queries[q]);
+        cr_expect(rc == 0 || rc == 1, "%s: search --count %s: exit %d: %s", name, queries[q], rc,
+                  err);
+    }
+}
+
+/* A pair's list that lost its document for another (resealed, so only the
+ * check can tell): the pairs rebuilt from the words' positions disagree. */
+Test(badinput, pair_list_with_a_wrong_document)
+{
+    uint32_t lens[PAIRS_NDOCS];
+    const char *copy = pairs_index_copy(lens);
+    pair_forgery f = {.a = "alpha", .b = "beta", .lens = lens, .n = 1, .docs = {2},
+                      .tfs = {1}, .fdocs = {3}, .ftfs = {1}};
+    expect_pair_forgery_found(copy, &f);
+}
+
+/* A pair's list whose tfs were swapped (the same documents, total, maximum
+ * and impacts) is found too. */
+Test(badinput, pair_list_with_wrong_tfs)
+{
+    uint32_t lens[PAIRS_NDOCS];
+    const char *copy = pairs_index_copy(lens);
+    pair_forgery f = {.a = "gamma", .b = "delta", .lens = lens, .n = 2, .docs = {4, 5},
+                      .tfs = {1, 2}, .fdocs = {4, 5}, .ftfs = {2, 1}};
+    expect_pair_forgery_found(copy, &f);
+}
+
+/* The byte offset of the max_tf_flags varint of every entry of a .tdi body
+ * (FORMAT.md), in dictionary order, with each entry's term: calls
+ * visit(ctx, term, len, at) until it returns non-zero. */
+static void tdi_walk(const uint8_t *data, size_t flen,
+                     int (*visit)(void *, const char *, size_t, size_t), void *ctx)
+{
+    size_t body = (size_t)bl_get_u64le(data + flen - 24);
+    const uint8_t *tail = data + body - 28;
+    uint64_t blocks_end = bl_get_u64le(tail), count = bl_get_u64le(tail + 8);
+    uint64_t nblocks = bl_get_u64le(tail + 16);
+    uint32_t per = bl_get_u32le(tail + 24);
+    cr_assert(nblocks > 0 && blocks_end + 8 * nblocks <= body);
+    char term[BL_TERM_MAX_BYTES + 1];
+    for (uint64_t b = 0; b < nblocks; b++) {
+        size_t at = (size_t)bl_get_u64le(data + blocks_end + 8 * b);
+        uint64_t n = b + 1 < nblocks ? per : count - (nblocks - 1) * per;
+        for (uint64_t e = 0; e < n; e++) {
+            size_t shared = data[at], suffix = data[at + 1];
+            cr_assert(shared + suffix <= BL_TERM_MAX_BYTES);
+            memcpy(term + shared, data + at + 2, suffix);
+            term[shared + suffix] = 0;
+            at += 2 + suffix;
+            for (int v = 0; v < 4; v++) /* doc_freq extra_freq postings positions */
+                while (data[at++] & 0x80)
+                    ;
+            if (visit(ctx, term, shared + suffix, at))
+                return;
+            for (int v = 0; v < 2; v++) /* max_tf_flags min_len */
+                while (data[at++] & 0x80)
+                    ;
+        }
+    }
+}
+
+typedef struct {
+    int pair;          /* forge a pair (else a word) */
+    size_t at;         /* where its max_tf_flags starts */
+    char term[BL_TERM_MAX_BYTES + 1];
+    size_t len;
+} flag_forgery;
+
+static int find_flag(void *ctx, const char *term, size_t len, size_t at)
+{
+    flag_forgery *f = ctx;
+    if (bl_term_is_pair(term, len) != f->pair)
+        return 0;
+    memcpy(f->term, term, len + 1);
+    f->len = len;
+    f->at = at;
+    return 1;
+}
+
+/* Flips the positionless flag (max_tf_flags' low bit) of the sample
+ * index's first word, or first pair, in a fresh copy's .tdi, resealed
+ * with the manifest's fingerprint; returns the copy. */
+static const char *forge_flag(flag_forgery *f)
+{
+    const char *copy = fresh_copy();
+    char path[4400];
+    snprintf(path, sizeof path, "%s/seg_00000001.tdi", copy);
+    size_t len;
+    uint8_t *data = (uint8_t *)bl_test_read_file(path, &len);
+    cr_assert(data && len > BL_FOOTER_BYTES + 28);
+    tdi_walk(data, len, find_flag, f);
+    cr_assert(f->len > 0, "the sample index has no %s", f->pair ? "pair" : "word");
+    cr_assert_eq(data[f->at] & 1, f->pair, "the flag of '%s' is not as written", f->term);
+    data[f->at] ^= 1;
+    write_resealed_doc(copy, path, data, len);
+    free(data);
+    return copy;
+}
+
+/* A word's list marked as having no positions (resealed) is damage that
+ * check reports, naming the word and what is wrong with it; searches
+ * answer or fail cleanly. */
+Test(badinput, word_marked_without_positions)
+{
+    flag_forgery f = {.pair = 0};
+    const char *copy = forge_flag(&f);
+    int rc = run("check -i '%s'", copy);
+    cr_expect_eq(rc, 1, "check exit %d: %s%s", rc, out, err);
+    char name[BL_TERM_MAX_BYTES + 8];
+    snprintf(name, sizeof name, "'%s'", f.term);
+    /* (a word read as if it had no positions fails in other ways too, but
+     * the message must say what is wrong with it) */
+    cr_expect(strstr(out, name) && strstr(out, "without positions"),
+              "check does not say %s lacks positions: %s%s", name, out, err);
+    rc = run("search -i '%s' --json '%s'", copy, f.term);
+    cr_expect(rc == 0 || rc == 1 || rc == 3, "search %s: exit %d: %s", f.term, rc, err);
+    rc = run("search -i '%s' --json '\"%s %s\"'", copy, f.term, f.term);
+    cr_expect(rc == 0 || rc == 1 || rc == 3, "search: exit %d: %s", rc, err);
+}
+
+/* A pair's list marked as having positions (resealed) is damage that check
+ * reports in the dictionary (naming it, or saying a pair has positions);
+ * searches answer or fail cleanly. */
+Test(badinput, pair_marked_with_positions)
+{
+    flag_forgery f = {.pair = 1};
+    const char *copy = forge_flag(&f);
+    int rc = run("check -i '%s'", copy);
+    cr_expect_eq(rc, 1, "check exit %d: %s%s", rc, out, err);
+    cr_expect(strstr(out, "seg_00000001.tdi") || strstr(out, "pair with positions"), "%s%s", out,
+              err);
+    const char *sep = memchr(f.term + 1, 0xFF, f.len - 1);
+    cr_assert_not_null(sep);
+    char phrase[2 * BL_TERM_MAX_BYTES + 8];
+    snprintf(phrase, sizeof phrase, "\"%.*s %s\"", (int)(sep - f.term - 1), f.term + 1, sep + 1);
+    rc = run("search -i '%s' --json '%s'", copy, phrase);
+    cr_expect(rc == 0 || rc == 1 || rc == 3, "search %s: exit %d: %s", phrase, rc, err);
+    rc = run("check -i '%s'", idx);
+    cr_expect_eq(rc, 0, "the clean index: %s%s", out, err);
 }

@@ -384,6 +384,8 @@ static void check_term_bound(const bl_posting_iter *it, const tlist *l)
 
 static void check_positions(bl_posting_iter *it, const tlist *l, uint32_t k)
 {
+    if (!l->pos)
+        return; /* a list without positions: see positionless_lists_body */
     const uint32_t *p;
     uint32_t n;
     int rc = bl_posting_iter_positions(it, &p, &n);
@@ -1635,4 +1637,197 @@ Test(postings, damaged_dense_lists_never_crash, .timeout = 300)
             free_list(&lists[i]);
         tmp_remove(&t);
     }
+}
+
+/* ------------------------------------------------------------ lists without positions */
+
+/* Lists without positions (a word pair's, pairs.h) among lists with, in
+ * segments of a few sizes: they read, seek and check like any list (docs,
+ * tfs, impacts, bounds), say positionless, carry no bitmap even when dense,
+ * take no byte of .pos, and refuse to give positions (damage, not a crash). */
+static void positionless_lists_body(void)
+{
+    static const uint32_t counts[] = {1, 16, 17, 300, 2049, 20000};
+    for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
+        uint32_t dc = counts[ci];
+        /* in one segment every list lacks positions */
+        int all = dc == 300;
+        tmpfiles t;
+        tmp_make(&t);
+        enum { NL = 10 };
+        tlist lists[NL];
+        int dense_without = 0;
+        for (int i = 0; i < NL; i++) {
+            /* the first two dense, the rest at any density */
+            gen_dense_list(&lists[i], dc, i < 2 ? 0.5 : draw_density(dc));
+            if (all || i % 2 == 0 || rnd(3) == 0) {
+                free(lists[i].pos);
+                lists[i].pos = NULL;
+                dense_without += bl_postings_list_is_dense(lists[i].n, dc);
+            }
+        }
+        CHECK(dense_without > 0, "dc %u: no dense list without positions", dc);
+        write_lists_in(&t, lists, NL, dc);
+        bl_postings *p = open_postings_in(&t, dc, ci & 1);
+        if (all)
+            CHECK(bl_postings_positions_bytes(p) == 0, "dc %u: %llu bytes of positions", dc,
+                  (unsigned long long)bl_postings_positions_bytes(p));
+        for (int i = 0; i < NL; i++) {
+            tlist *l = &lists[i];
+            int without = l->pos == NULL;
+            CHECK(l->info.positionless == without, "dc %u list %d: positionless %u", dc, i,
+                  l->info.positionless);
+            if (without && i + 1 < NL) /* nothing of it in .pos */
+                CHECK(lists[i + 1].info.positions_offset == l->info.positions_offset,
+                      "dc %u list %d: %llu bytes of positions", dc, i,
+                      (unsigned long long)(lists[i + 1].info.positions_offset -
+                                           l->info.positions_offset));
+            int bitmap = !without && bl_postings_list_is_dense(l->n, dc);
+            const uint64_t *w = (const uint64_t *)1;
+            uint32_t nw = 7;
+            CHECK(bl_postings_bitmap(p, &l->info, &w, &nw) == 0, "%s", bl_error_detail());
+            CHECK(bitmap ? w != NULL : w == NULL && nw == 0, "dc %u df %u %s positions: bitmap",
+                  dc, l->n, without ? "without" : "with");
+            bl_posting_iter *it;
+            CHECK(bl_posting_iter_new(p, &l->info, &it) == 0, "%s", bl_error_detail());
+            CHECK(bl_posting_iter_has_bitmap(it) == bitmap, "dc %u df %u", dc, l->n);
+            CHECK(bl_posting_iter_bitmap(it, &w, &nw) == 0 && (bitmap ? w != NULL : w == NULL),
+                  "");
+            bl_docset_free(bl_posting_iter_docset(it));
+            CHECK(bl_postings_check_term_lens(p, &l->info, dc, tlist_len, l) == 0,
+                  "dc %u list %d: check: %s", dc, i, bl_error_detail());
+            CHECK(bl_postings_check_term_lens(p, &l->info, dc, NULL, NULL) == 0,
+                  "dc %u list %d: check without lengths: %s", dc, i, bl_error_detail());
+            walk_next(p, l);
+            walk_seeks(p, l, 3);
+            uint32_t *docs = malloc(l->n * sizeof *docs), *tfs = malloc(l->n * sizeof *tfs);
+            CHECK(bl_postings_read_docs(p, &l->info, docs, tfs) == 0, "%s", bl_error_detail());
+            CHECK(memcmp(docs, l->docs, l->n * sizeof *docs) == 0 &&
+                      memcmp(tfs, l->tfs, l->n * sizeof *tfs) == 0, "read_docs");
+            free(docs);
+            free(tfs);
+            if (!without)
+                continue;
+            /* positions asked of it: damage, reported, and the iterator stops */
+            CHECK(bl_posting_iter_new(p, &l->info, &it) == 0, "%s", bl_error_detail());
+            bl_docset *ds = bl_posting_iter_docset(it);
+            uint32_t k = (uint32_t)rnd(l->n);
+            CHECK(bl_docset_seek(ds, l->docs[k]) == l->docs[k], "");
+            const uint32_t *pp;
+            uint32_t np = 7;
+            CHECK(bl_posting_iter_positions(it, &pp, &np) == BL_ECORRUPT && np == 0,
+                  "dc %u list %d: positions of doc %u", dc, i, l->docs[k]);
+            CHECK(ds->err == BL_ECORRUPT && ds->doc == BL_DOC_END, "err %d doc %u", ds->err,
+                  ds->doc);
+            bl_docset_free(ds);
+        }
+        bl_postings_close(p);
+        for (int i = 0; i < NL; i++)
+            free_list(&lists[i]);
+        tmp_remove(&t);
+    }
+}
+
+Test(postings, positionless_lists_varint, .timeout = 300)
+{
+    seed_init("positionless_lists_varint");
+    g_codec = BL_CODEC_VARINT;
+    positionless_lists_body();
+}
+
+Test(postings, positionless_lists_bitpack, .timeout = 300)
+{
+    seed_init("positionless_lists_bitpack");
+    g_codec = BL_CODEC_BITPACK;
+    positionless_lists_body();
+}
+
+/* A list of one posting at a random doc below dc (tf 1..50), with or
+ * without positions and document lengths. */
+static void gen_one(tlist *l, uint32_t dc, int positions, int lens)
+{
+    memset(l, 0, sizeof *l);
+    l->n = 1;
+    l->docs = malloc(sizeof *l->docs);
+    l->tfs = malloc(sizeof *l->tfs);
+    l->pstart = malloc(2 * sizeof *l->pstart);
+    l->docs[0] = (uint32_t)rnd(dc == BL_DOC_END ? (uint64_t)MAX_DOC + 1 : dc);
+    l->tfs[0] = 1 + (uint32_t)rnd(rnd(2) ? 3 : 50);
+    l->pstart[0] = 0;
+    l->pstart[1] = l->tfs[0];
+    if (positions) {
+        l->pos = malloc(l->tfs[0] * sizeof *l->pos);
+        for (uint32_t k = 0, cur = (uint32_t)rnd(1000); k < l->tfs[0]; k++, cur += 1 + (uint32_t)rnd(9))
+            l->pos[k] = cur;
+    }
+    if (lens) {
+        size_t nl = (size_t)l->docs[0] + 1;
+        l->lens = malloc(nl * sizeof *l->lens);
+        for (size_t d = 0; d < nl; d++)
+            l->lens[d] = 1 + (uint32_t)rnd(5000);
+    }
+}
+
+/* A list of one posting keeps its impacts in the dictionary (max_tf,
+ * min_len) and none in .doc: it reads back (doc, tf, positions, its one
+ * impact, its bounds), seeks, and checks, with and without lengths and
+ * positions, dense (in a segment of a few documents) or not, beside longer
+ * lists whose offsets follow it. */
+static void lists_of_one_posting_body(void)
+{
+    static const uint32_t counts[] = {1, 2, 16, 17, 1000, 100000};
+    for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
+        uint32_t dc = counts[ci];
+        tmpfiles t;
+        tmp_make(&t);
+        enum { NL = 16 };
+        tlist lists[NL];
+        for (int i = 0; i < NL; i++) {
+            if (i % 4 == 3) /* a longer list between them */
+                gen_dense_list(&lists[i], dc, draw_density(dc));
+            else
+                gen_one(&lists[i], dc, i % 2 == 0, (i / 2) % 2 == 0);
+        }
+        write_lists_in(&t, lists, NL, dc);
+        bl_postings *p = open_postings_in(&t, dc, ci & 1);
+        for (int i = 0; i < NL; i++) {
+            tlist *l = &lists[i];
+            if (l->n == 1) {
+                uint32_t len = l->lens ? l->lens[l->docs[0]] : 0;
+                CHECK(l->info.max_tf == l->tfs[0] && l->info.min_len == len,
+                      "dc %u list %d: dictionary's max_tf %u min_len %u, want %u %u", dc, i,
+                      l->info.max_tf, l->info.min_len, l->tfs[0], len);
+                CHECK(l->info.positionless == (l->pos == NULL), "");
+            }
+            CHECK(bl_postings_check_term_lens(p, &l->info, dc, l->lens ? tlist_len : NULL, l) ==
+                      0, "dc %u list %d (df %u, %s positions, %s lengths): %s", dc, i, l->n,
+                  l->pos ? "with" : "without", l->lens ? "with" : "without", bl_error_detail());
+            walk_next(p, l);
+            walk_seeks(p, l, 3);
+            if (l->n == 1 && l->lens) { /* a min_len above its document is found */
+                bl_terminfo forged = l->info;
+                forged.min_len++;
+                CHECK(bl_postings_check_term_lens(p, &forged, dc, tlist_len, l) == BL_ECORRUPT,
+                      "dc %u list %d: min_len raised", dc, i);
+            }
+        }
+        bl_postings_close(p);
+        for (int i = 0; i < NL; i++)
+            free_list(&lists[i]);
+        tmp_remove(&t);
+    }
+}
+
+Test(postings, lists_of_one_posting_varint, .timeout = 300)
+{
+    seed_init("lists_of_one_posting_varint");
+    g_codec = BL_CODEC_VARINT;
+    lists_of_one_posting_body();
+}
+
+Test(postings, lists_of_one_posting_bitpack, .timeout = 300)
+{
+    seed_init("lists_of_one_posting_bitpack");
+    g_codec = BL_CODEC_BITPACK;
+    lists_of_one_posting_body();
 }

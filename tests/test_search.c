@@ -1819,3 +1819,189 @@ Test(search, oracle_ands_of_dense_words, .timeout = 300)
         oracle_close(&e);
     }
 }
+
+/* ---- phrases over segments with and without a word pair (pairs.h) ---- */
+
+/* Words of the phrases, and what each segment does with them (segments of
+ * PAIR_SEG documents): 0 indexes "oil price" in most documents (a list of
+ * several blocks); 1 has "oil" in four documents only (no pair of "oil"
+ * indexed, yet "oil price" occurs); 2 indexes both words but never "price
+ * oil" (an indexed pair that is absent); 3 has "price" rare; 4 both. */
+static const char *const pair_words[] = {"oil", "price", "gold", "rate", "cut"};
+#define NPAIR_WORDS (sizeof pair_words / sizeof *pair_words)
+#define PAIR_SEG 300
+#define PAIR_NSEG 5
+/* a token too long to index: it takes a position, so the words around it
+ * are not side by side */
+#define LONG_TOKEN "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+
+static int pair_word_rare(size_t seg, size_t w)
+{
+    return (w == 0 && (seg == 1 || seg == 4)) || (w == 1 && (seg == 3 || seg == 4));
+}
+
+/* n random tokens of segment seg appended to s (cap bytes, len used):
+ * fillers, the long token, and the segment's common words. */
+static size_t pair_tokens(bl_rng *r, size_t seg, char *s, size_t cap, size_t len, uint32_t n)
+{
+    const char *prev = "";
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t roll = bl_rng_below(r, 100);
+        char filler[16];
+        const char *w;
+        if (roll < 40) {
+            synthetic_word(bl_rng_below(r, 1 + bl_rng_below(r, 200)), filler);
+            w = filler;
+        } else if (roll < 44) {
+            w = LONG_TOKEN;
+        } else {
+            size_t k;
+            do
+                k = bl_rng_below(r, NPAIR_WORDS);
+            while (pair_word_rare(seg, k));
+            w = pair_words[k];
+            if (seg == 2 && k == 0 && strcmp(prev, "price") == 0)
+                w = "gold"; /* segment 2 never says "price oil" */
+        }
+        len += (size_t)snprintf(s + len, cap - len, "%s%s", len ? " " : "", w);
+        prev = w;
+    }
+    return len;
+}
+
+static void pair_corpus(bl_rng *r, oracle_env *e, uint64_t seed)
+{
+    static const char *const rare_texts[] = {"oil price gold", "price oil", "gold oil price oil",
+                                             "rate price oil price"};
+    memset(e, 0, sizeof *e);
+    e->seed = seed;
+    e->ndocs = PAIR_SEG * PAIR_NSEG;
+    e->arts = calloc(e->ndocs, sizeof *e->arts);
+    for (size_t d = 0; d < e->ndocs; d++) {
+        size_t seg = d / PAIR_SEG, i = d % PAIR_SEG;
+        char *t = malloc(256), *x = malloc(1024);
+        t[0] = x[0] = 0;
+        size_t tl = pair_tokens(r, seg, t, 256, 0, 1 + bl_rng_below(r, 3)), xl = 0;
+        if (seg == 0 && bl_rng_below(r, 10))
+            xl += (size_t)snprintf(x, 1024, "oil price");
+        xl = pair_tokens(r, seg, x, 1024, xl, 5 + bl_rng_below(r, 35));
+        if (seg != 0 && seg != 2 && i < 4) /* the rare word's few documents */
+            xl += (size_t)snprintf(x + xl, 1024 - xl, " %s", rare_texts[i]);
+        e->arts[d] = (bl_article){.title = t, .title_len = tl, .text = x, .text_len = xl,
+                                  .source = "pairs", .source_len = 5};
+    }
+    oracle_index(e, PAIR_SEG);
+}
+
+/* Whether segment s indexes the pair "a b", whether it holds it, and its
+ * list's length. */
+static void pair_state(const oracle_env *e, size_t s, const char *a, const char *b, int *indexed,
+                       int *held, uint32_t *df)
+{
+    bl_segment *seg = bl_index_segment(e->idx, s);
+    const bl_termdict *dict = bl_segment_termdict(seg);
+    bl_terminfo ta, tb, tp;
+    uint32_t dfa = 0, dfb = 0;
+    if (bl_termdict_lookup(dict, a, strlen(a), &ta) == 0)
+        dfa = ta.doc_freq;
+    if (bl_termdict_lookup(dict, b, strlen(b), &tb) == 0)
+        dfb = tb.doc_freq;
+    *indexed = bl_pair_indexed(dfa, strlen(a), dfb, strlen(b), bl_segment_info(seg)->doc_count);
+    char key[BL_TERM_MAX_BYTES];
+    size_t len = bl_pair_key(a, strlen(a), b, strlen(b), key);
+    int rc = bl_termdict_lookup(dict, key, len, &tp);
+    cr_assert(rc == 0 || rc == BL_ENOTFOUND, "%s", bl_error_detail());
+    *held = rc == 0;
+    *df = *held ? tp.doc_freq : 0;
+    cr_assert(!*held || *indexed, "segment %zu holds '%s %s', which it should not index", s, a, b);
+}
+
+/* A random phrase of 2 or 3 words (the first two words most often, now
+ * and then a filler) into buf. */
+static void pair_phrase(bl_rng *r, char *buf, size_t cap)
+{
+    size_t n = 2 + bl_rng_below(r, 2), len = (size_t)snprintf(buf, cap, "\"");
+    for (size_t k = 0; k < n; k++) {
+        const char *w = pair_words[bl_rng_below(r, bl_rng_below(r, 2) ? 2 : NPAIR_WORDS)];
+        char filler[16];
+        if (bl_rng_below(r, 12) == 0) {
+            synthetic_word(bl_rng_below(r, 4), filler);
+            w = filler;
+        }
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", k ? " " : "", w);
+    }
+    snprintf(buf + len, cap - len, "\"");
+}
+
+/* A query of phrases, alone or under AND / OR / NOT, with words. */
+static void pair_query(bl_rng *r, char *buf, size_t cap, int depth)
+{
+    uint32_t pick = bl_rng_below(r, depth > 0 ? 6 : 3);
+    size_t len = strlen(buf);
+    if (pick < 2) {
+        pair_phrase(r, buf + len, cap - len);
+    } else if (pick == 2) {
+        snprintf(buf + len, cap - len, "%s", pair_words[bl_rng_below(r, NPAIR_WORDS)]);
+    } else {
+        static const char *const ops[] = {" ", " AND ", " OR ", " -", " NOT "};
+        snprintf(buf + len, cap - len, "(");
+        pair_query(r, buf, cap, depth - 1);
+        len = strlen(buf);
+        snprintf(buf + len, cap - len, "%s", ops[bl_rng_below(r, 5)]);
+        pair_query(r, buf, cap, depth - 1);
+        len = strlen(buf);
+        snprintf(buf + len, cap - len, ")");
+    }
+}
+
+/* A phrase is answered from its pair's list where the segment indexes the
+ * pair, from positions where it does not: over segments of both kinds
+ * (and one where the indexed pair is absent), 2- and 3-word phrases, alone
+ * and inside AND / OR / NOT, give the brute-force oracle's matches and
+ * scores, exhaustive, pruned at random k, and counted alone. */
+Test(search, oracle_phrases_with_and_without_pairs, .timeout = 300)
+{
+    uint64_t seed = bl_test_seed("search.oracle_phrases_with_and_without_pairs");
+    bl_rng r;
+    bl_rng_init(&r, seed);
+    oracle_env e;
+    pair_corpus(&r, &e, seed);
+    cr_assert_eq(bl_index_segment_count(e.idx), PAIR_NSEG);
+    /* the segments are what the test is about */
+    int ix, held;
+    uint32_t df;
+    pair_state(&e, 0, "oil", "price", &ix, &held, &df);
+    cr_assert(ix && held && df > 2 * BL_BLOCK_SIZE, "seed %llu: segment 0: df %u",
+              (unsigned long long)seed, df);
+    for (size_t s = 1; s < PAIR_NSEG; s += 2) {
+        pair_state(&e, s, "oil", "price", &ix, &held, &df);
+        cr_assert(!ix && !held, "segment %zu indexes 'oil price'", s);
+    }
+    pair_state(&e, 2, "oil", "price", &ix, &held, &df);
+    cr_assert(ix && held);
+    pair_state(&e, 2, "price", "oil", &ix, &held, &df);
+    cr_assert(ix && !held, "segment 2: 'price oil' indexed %d, held %d", ix, held);
+    pair_state(&e, 4, "gold", "rate", &ix, &held, &df);
+    cr_assert(ix && held, "segment 4 indexes its common words' pairs");
+
+    /* fixed phrases: each matches something */
+    static const char *const fixed[] = {"\"oil price\"", "\"price oil\"", "\"oil price gold\"",
+                                        "\"gold oil price\"", "\"oil price oil\"",
+                                        "\"price oil price\"", "\"rate price oil\""};
+    for (size_t q = 0; q < sizeof fixed / sizeof *fixed; q++) {
+        long n = oracle_compare(&e, fixed[q], 0, 1 + bl_rng_below(&r, 50));
+        cr_assert_gt(n, 0, "%s matches nothing", fixed[q]);
+    }
+    int parsed = 0, nonempty = 0;
+    for (int qi = 0; qi < 200; qi++) {
+        char qs[2048] = "";
+        pair_query(&r, qs, sizeof qs, 2);
+        long n = oracle_compare(&e, qs, (int)bl_rng_below(&r, 2), 1 + bl_rng_below(&r, 50));
+        parsed += n >= 0;
+        nonempty += n > 0;
+    }
+    fprintf(stderr, "  %d queries compared, %d with matches\n", parsed, nonempty);
+    cr_assert(parsed >= 190 && nonempty >= parsed / 3, "%d parsed, %d matched", parsed,
+              nonempty);
+    oracle_close(&e);
+}
