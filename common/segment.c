@@ -344,8 +344,7 @@ static int check_term(void *ctx, const char *term, size_t len, const bl_terminfo
     c->terms++;
     /* words have positions, pairs (pairs.h) none */
     if (info->positionless != bl_term_is_pair(term, len))
-        return bl_error_set(BL_ECORRUPT, "segment %llu: term '%.64s' is %s positions",
-                            (unsigned long long)c->seg->info.id, term,
+        return bl_error_set(BL_ECORRUPT, "term '%.64s' is %s positions", term,
                             info->positionless ? "a word without" : "a pair with");
     int rc = bl_postings_check_term_lens(c->seg->postings, info, c->seg->info.doc_count,
                                          doc_len_of, c->seg);
@@ -372,11 +371,8 @@ int bl_segment_check(bl_segment *s)
                             "which says it holds %llu", (unsigned long long)s->info.id,
                             (unsigned long long)c.terms,
                             (unsigned long long)bl_termdict_count(s->dict));
-    if ((rc = bl_pairs_check(s->dict, s->postings, s->info.doc_count)) != 0) {
-        char detail[900];
-        snprintf(detail, sizeof detail, "%s", bl_error_detail());
-        return bl_error_set(rc, "segment %llu: %s", (unsigned long long)s->info.id, detail);
-    }
+    if ((rc = bl_pairs_check(s->dict, s->postings, s->info.doc_count)) != 0)
+        return rc;
     uint64_t total = 0;
     for (uint32_t d = 0; d < s->info.doc_count; d++)
         total += bl_segment_doc_len(s, d);
