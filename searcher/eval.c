@@ -1510,6 +1510,9 @@ typedef struct maxscore maxscore;
  * the whole segment (one sum, kept), not recomputed per stretch; and the OR
  * does not prune as a root. */
 #define OR_BOUND_KIDS 64
+/* Bitmap words (of 64 documents) ahead of the candidates whose lengths
+ * are prefetched. */
+#define LENS_AHEAD 4
 
 typedef struct {
     scorer base;
@@ -1741,6 +1744,10 @@ struct maxscore {
      * word, and no kid is sought to a document another lacks. */
     const uint64_t **rbits;
     size_t nrbits;
+    /* the segment whose lengths are prefetched (NULL: none), and the
+     * bitmap word last done */
+    const bl_segment *seg;
+    uint64_t lens_ahead;
 };
 
 static void maxscore_free(maxscore *ms)
@@ -1836,6 +1843,9 @@ static int ms_required_bits_ready(or_scorer *o, size_t nreq)
         }
     }
     ms->nrbits = ms->nreq = n;
+    /* kids with bitmaps are plain words: their segment's lengths */
+    ms->seg = ((term_scorer *)o->kids[ms->req[0]])->seg;
+    ms->lens_ahead = UINT64_MAX;
     return 1;
 }
 
@@ -1935,6 +1945,14 @@ static uint32_t ms_required_bits(or_scorer *o, uint32_t from)
         uint64_t d = w * 64 + (uint64_t)__builtin_ctzll(word);
         if (d > last)
             break;
+        /* Candidates are scored, each reading its length: a scattered
+         * read that misses the cache, fetched ahead while this word's
+         * candidates are scored. */
+        if (ms->seg && w != ms->lens_ahead) {
+            ms->lens_ahead = w;
+            if ((w + LENS_AHEAD) * 64 < ms->nwords * (uint64_t)64)
+                bl_segment_prefetch_lens(ms->seg, (uint32_t)((w + LENS_AHEAD) * 64));
+        }
         return (uint32_t)d;
     }
     return ms->win_end == BL_DOC_END ? BL_DOC_END : ms->win_end + 1;
