@@ -257,12 +257,13 @@ const bl_termdict *bl_segment_termdict(const bl_segment *s) { return s->dict; }
 const bl_postings *bl_segment_postings(const bl_segment *s) { return s->postings; }
 bl_docstore *bl_segment_docstore(bl_segment *s) { return s->store; }
 
-void bl_segment_prefetch_lens(const bl_segment *s, uint32_t doc)
+void bl_segment_prefetch_lens(const bl_segment *s, uint32_t doc, uint32_t n)
 {
-    uint64_t at = (uint64_t)doc * 4;
-    /* 64 lengths: 256 bytes, four cache lines of 64 */
-    for (uint64_t k = 0; k < 256 && at + k < s->lens.len; k += 64)
-        __builtin_prefetch(s->lens.data + at + k);
+    uint64_t at = (uint64_t)doc * 4, end = at + (uint64_t)n * 4;
+    end = end < s->lens.len ? end : s->lens.len;
+    /* one touch per cache line of 64 bytes */
+    for (uint64_t k = at & ~(uint64_t)63; k < end; k += 64)
+        __builtin_prefetch(s->lens.data + k);
 }
 
 uint32_t bl_segment_doc_len(const bl_segment *s, uint32_t doc)

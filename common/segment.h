@@ -72,10 +72,11 @@ int bl_segment_find_id(bl_segment *s, const char *id, size_t len, uint32_t *doc)
  * document and check once at the end. */
 uint32_t bl_segment_doc_len(const bl_segment *s, uint32_t doc);
 
-/* Asks the CPU to fetch the lengths of docs [doc, doc + 64) into its
+/* Asks the CPU to fetch the lengths of docs [doc, doc + n) into its
  * cache (a hint: reads nothing, checks nothing, never fails), for a loop
- * that knows which documents it will score next. */
-void bl_segment_prefetch_lens(const bl_segment *s, uint32_t doc);
+ * that knows which documents it will score next: a length read is a
+ * scattered load that misses the cache. */
+void bl_segment_prefetch_lens(const bl_segment *s, uint32_t doc, uint32_t n);
 
 /* 0, or BL_ECORRUPT (detail names the .len file and the bad page) if a
  * bl_segment_doc_len call met a damaged page. */

@@ -722,6 +722,8 @@ static uint32_t phrase_align(phrase_scorer *p, uint32_t target)
 {
     for (;;) {
         uint32_t doc = phrase_words_align(p, target);
+        if (doc != BL_DOC_END) /* scored after its positions are read */
+            bl_segment_prefetch_lens(p->seg, doc, 1);
         if (doc == BL_DOC_END || (p->freq = phrase_freq(p)) > 0)
             return doc;
         if (doc + 1 == BL_DOC_END)
@@ -874,6 +876,7 @@ static uint32_t phrase_align_pruned(phrase_scorer *p, uint32_t target)
         uint32_t doc = bl_posting_iter_seek(p->all[p->lead], target);
         if (doc == BL_DOC_END)
             return BL_DOC_END;
+        bl_segment_prefetch_lens(p->seg, doc, 1); /* read below, after the seeks */
         if (doc < p->reg_from || doc > p->reg_end) {
             p->reg_from = doc;
             p->reg_end = phrase_region_end(&p->base, doc);
@@ -990,7 +993,16 @@ typedef struct {
     uint32_t *kord;
     int kb_ok;
     double *kmax; /* by kid: a plain word's whole-list bound, else NAN */
+    const bl_segment *seg; /* whose lengths are prefetched, or NULL */
 } and_scorer;
+
+/* A candidate's length is read when it is scored, after its kids are
+ * sought: fetched from here on, the load overlaps the seeks. */
+static inline void and_prefetch_len(const and_scorer *a, uint32_t doc)
+{
+    if (a->seg)
+        bl_segment_prefetch_lens(a->seg, doc, 1);
+}
 
 #define REGION_TRIES 8
 #define REGION_WAIT_MAX 16
@@ -1127,6 +1139,7 @@ static inline __attribute__((always_inline)) uint32_t and_align_with(and_scorer 
         uint32_t doc = s_seek(a->pos[0], target);
         if (doc == BL_DOC_END)
             return BL_DOC_END;
+        and_prefetch_len(a, doc);
         if (and_confirm(a, doc, &target, dense))
             return doc;
         if (target == BL_DOC_END)
@@ -1362,6 +1375,7 @@ static inline __attribute__((always_inline)) uint32_t and_align_pruned_with(and_
         uint32_t doc = s_seek(a->pos[0], target);
         if (doc == BL_DOC_END)
             return BL_DOC_END;
+        and_prefetch_len(a, doc);
         if (doc < a->reg_from || doc > a->reg_end)
             and_new_region(a, doc);
         if (cannot_compete(a->reg_bound, p)) {
@@ -1469,10 +1483,12 @@ static scorer *new_and(scorer **pos, size_t npos, scorer **neg, size_t nneg)
     return &a->base;
 }
 
-/* Marks a's plain-term kids but the lead whose lists carry a bitmap
- * (fetched when first tested). Errors: BL_ENOMEM. */
-static int and_find_dense(and_scorer *a)
+/* Ties a to its segment seg: marks its plain-term kids but the lead whose
+ * lists carry a bitmap (fetched when first tested), and keeps seg for
+ * length prefetches. Errors: BL_ENOMEM. */
+static int and_attach(and_scorer *a, const bl_segment *seg)
 {
+    a->seg = seg;
     for (size_t i = 1; i < a->npos; i++) {
         if (a->pos[i]->ds.ops != &term_ops ||
             !bl_posting_iter_has_bitmap(((term_scorer *)a->pos[i])->it))
@@ -1951,7 +1967,7 @@ static uint32_t ms_required_bits(or_scorer *o, uint32_t from)
         if (ms->seg && w != ms->lens_ahead) {
             ms->lens_ahead = w;
             if ((w + LENS_AHEAD) * 64 < ms->nwords * (uint64_t)64)
-                bl_segment_prefetch_lens(ms->seg, (uint32_t)((w + LENS_AHEAD) * 64));
+                bl_segment_prefetch_lens(ms->seg, (uint32_t)((w + LENS_AHEAD) * 64), 64);
         }
         return (uint32_t)d;
     }
@@ -2987,7 +3003,7 @@ static int build_and(build_ctx *c, const bl_qnode *q, scorer **out)
     if (rc) {
         free_scorers(pos, np);
         free_scorers(neg, nn);
-    } else if ((rc = and_find_dense((and_scorer *)*out)) != 0) {
+    } else if ((rc = and_attach((and_scorer *)*out, c->seg)) != 0) {
         bl_docset_free(&(*out)->ds); /* it owns the kids now */
     }
     free(copies);
