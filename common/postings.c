@@ -1328,6 +1328,12 @@ int bl_posting_iter_positions(bl_posting_iter *it, const uint32_t **pos, uint32_
     return 0;
 }
 
+uint32_t bl_posting_iter_block_rest(const bl_posting_iter *it, const uint32_t **docs)
+{
+    *docs = it->docs + it->i;
+    return it->ds.doc == BL_DOC_END ? 0 : it->m - it->i;
+}
+
 void bl_posting_iter_block_info(const bl_posting_iter *it, uint32_t *last,
                                 uint32_t *max_tf, uint32_t *min_len)
 {

@@ -216,6 +216,11 @@ uint32_t bl_posting_iter_freq(bl_posting_iter *it);
 int bl_posting_iter_positions(bl_posting_iter *it, const uint32_t **pos,
                               uint32_t *n);
 
+/* The doc ids of the current block from the current doc on (decoded
+ * already): sets *docs and returns how many (0 at BL_DOC_END). Borrowed
+ * until the iterator moves. */
+uint32_t bl_posting_iter_block_rest(const bl_posting_iter *it, const uint32_t **docs);
+
 /* Block-max data of the block holding the current doc: its last doc,
  * highest tf and shortest document length (a single block has the term's).
  * At BL_DOC_END: BL_DOC_END, 0, 0. Never decodes. */

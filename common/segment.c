@@ -266,6 +266,13 @@ void bl_segment_prefetch_lens(const bl_segment *s, uint32_t doc, uint32_t n)
         __builtin_prefetch(s->lens.data + k);
 }
 
+void bl_segment_prefetch_docs(const bl_segment *s, const uint32_t *docs, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if ((uint64_t)docs[i] * 4 < s->lens.len)
+            __builtin_prefetch(s->lens.data + (size_t)docs[i] * 4);
+}
+
 uint32_t bl_segment_doc_len(const bl_segment *s, uint32_t doc)
 {
     if (bl_mapped_touch(&s->lens, (uint64_t)doc * 4, 4) != 0) {

@@ -78,6 +78,9 @@ uint32_t bl_segment_doc_len(const bl_segment *s, uint32_t doc);
  * scattered load that misses the cache. */
 void bl_segment_prefetch_lens(const bl_segment *s, uint32_t doc, uint32_t n);
 
+/* The same for the lengths of docs[0..n), scattered documents. */
+void bl_segment_prefetch_docs(const bl_segment *s, const uint32_t *docs, uint32_t n);
+
 /* 0, or BL_ECORRUPT (detail names the .len file and the bad page) if a
  * bl_segment_doc_len call met a damaged page. */
 int bl_segment_error(const bl_segment *s);

@@ -433,7 +433,13 @@ static uint32_t term_competitive(term_scorer *t, uint32_t target)
         if (!cannot_compete(b, t->prune)) {
             t->blk_last = last;
             t->blk_bound = b;
-            return t->base.ds.doc = bl_docset_seek(d, target);
+            t->base.ds.doc = bl_docset_seek(d, target);
+            /* every document of a competitive block is scored, each
+             * reading its length: fetched for all of them at once */
+            const uint32_t *docs;
+            uint32_t n = bl_posting_iter_block_rest(t->it, &docs);
+            bl_segment_prefetch_docs(t->seg, docs, n);
+            return t->base.ds.doc;
         }
         t->prune->skipped = 1;
         target = last + 1;
