@@ -16,6 +16,7 @@
 #include <assert.h>
 #include <string.h>
 
+#include "bitmap.h"
 #include "error.h"
 #include "simd_path.h"
 
@@ -34,6 +35,12 @@
     X(30) X(31) X(32)
 
 #define NWIDTHS (BL_PACK_MAX_BITS + 1)
+
+/* The widths whose gaps a fused count sums in 32 bits (sum_gaps: 128 gaps
+ * of up to 25 bits wrap at most once); wider blocks take the plain path. */
+#define BL_WIDTHS_FUSED(X)                                                                \
+    X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)  \
+    X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25)
 
 static ALWAYS_INLINE uint32_t low_mask(unsigned bits)
 {
@@ -324,6 +331,44 @@ static AVX2 uint32_t avx_or_all(const uint32_t *v, size_t n)
         avx_unpack_body(in, b, out);                                                      \
     }
 BL_EACH_WIDTH(AVX_KERNELS)
+
+/* bl_unpack128_delta1_count for gaps of b <= 25 bits: each step unpacks 8
+ * gaps and sums them into ids in the register (avx_prefix1's steps; the
+ * carry is added last, so the chain between steps is one add), stored
+ * once; then the ids are tested. */
+static ALWAYS_INLINE AVX2 int avx_count_body(const uint8_t *restrict in, const unsigned b,
+                                             uint32_t base, const uint64_t *words,
+                                             uint32_t nwords, uint64_t *count, uint32_t *last)
+{
+    uint32_t v[BL_PACK_BLOCK];
+    const __m256i top = _mm256_set1_epi32(7);
+    __m256i carry = _mm256_set1_epi32((int)(base - 1));
+    UNROLL_32
+    for (unsigned k = 0; k < 32; k += 2) {
+        __m256i g = avx_local_sum1(avx_unpack_pair(in, b, k));
+        __m256i total = _mm256_permutevar8x32_epi32(g, top);
+        _mm256_storeu_si256((__m256i *)(void *)(v + 4 * k), _mm256_add_epi32(g, carry));
+        carry = _mm256_add_epi32(carry, total);
+    }
+    /* the wrap check of sum_gaps: 128 gaps of <= 25 bits wrap at most once */
+    uint32_t l = v[BL_PACK_BLOCK - 1];
+    *last = l;
+    if (l < base || l == UINT32_MAX)
+        return BL_ECORRUPT;
+    *count = (l >> 6) < nwords ? bl_bitmap_count_docs(&words, 1, v, BL_PACK_BLOCK)
+                               : bl_bitmap_count_any(words, nwords, v, BL_PACK_BLOCK);
+    return 0;
+}
+
+#define AVX_COUNT_KERNELS(b)                                                              \
+    static AVX2 int avx_count_##b(const uint8_t *restrict in, unsigned bits, uint32_t base, \
+                                  const uint64_t *words, uint32_t nwords, uint64_t *count,  \
+                                  uint32_t *last)                                           \
+    {                                                                                     \
+        (void)bits;                                                                       \
+        return avx_count_body(in, b, base, words, nwords, count, last);                   \
+    }
+BL_WIDTHS_FUSED(AVX_COUNT_KERNELS)
 #endif /* BL_X86 */
 
 /* ---- the paths --------------------------------------------------------- */
@@ -331,6 +376,8 @@ BL_EACH_WIDTH(AVX_KERNELS)
 /* Unpack kernels take the width even where it is built in, so that the
  * generic scalar loop fits the same table. */
 typedef void (*unpack_fn)(const uint8_t *restrict in, unsigned b, uint32_t *restrict out);
+typedef int (*count_fn)(const uint8_t *restrict in, unsigned b, uint32_t base,
+                        const uint64_t *words, uint32_t nwords, uint64_t *count, uint32_t *last);
 
 typedef struct {
     bl_simd_path head; /* first: the table holds &path.head */
@@ -338,13 +385,16 @@ typedef struct {
     unpack_fn unpack[NWIDTHS];
     void (*prefix1)(uint32_t *v, size_t n, uint32_t base);
     uint32_t (*or_all)(const uint32_t *v, size_t n);
+    /* bl_unpack128_delta1_count fused per width, or NULL: unpack, sum and
+     * count in three passes */
+    count_fn count[NWIDTHS];
 } bitpack_path;
 
 #define SCALAR_UNPACK(b) scalar_unpack,
 
 static const bitpack_path scalar_path = {
     {"scalar", bl_simd_path_always}, scalar_pack, {BL_EACH_WIDTH(SCALAR_UNPACK)}, scalar_prefix1,
-    scalar_or_all,
+    scalar_or_all, {0},
 };
 
 #ifdef BL_X86
@@ -364,12 +414,15 @@ static int has_avx2(void)
 }
 
 static const bitpack_path sse41_path = {
-    {"sse41", has_sse41}, sse_pack, {BL_EACH_WIDTH(SSE_UNPACK)}, sse_prefix1, sse_or_all,
+    {"sse41", has_sse41}, sse_pack, {BL_EACH_WIDTH(SSE_UNPACK)}, sse_prefix1, sse_or_all, {0},
 };
 
 /* AVX2 machines have SSE4.1: packing reuses its loop. */
+#define AVX_COUNT(b) avx_count_##b,
+
 static const bitpack_path avx2_path = {
     {"avx2", has_avx2}, sse_pack, {BL_EACH_WIDTH(AVX_UNPACK)}, avx_prefix1, avx_or_all,
+    {BL_WIDTHS_FUSED(AVX_COUNT)},
 };
 #endif
 
@@ -440,6 +493,23 @@ int bl_unpack128_delta1(const uint8_t *in, unsigned bits, uint32_t base, uint32_
      * fast here as summing inside the unpack kernels, at half the code. */
     p->unpack[bits](in, bits, out);
     return sum_gaps(p, out, BL_PACK_BLOCK, base, bits);
+}
+
+int bl_unpack128_delta1_count(const uint8_t *in, unsigned bits, uint32_t base,
+                              const uint64_t *words, uint32_t nwords, uint64_t *count,
+                              uint32_t *last)
+{
+    assert(bits <= BL_PACK_MAX_BITS && nwords > 0);
+    const bitpack_path *p = path();
+    if (p->count[bits])
+        return p->count[bits](in, bits, base, words, nwords, count, last);
+    uint32_t v[BL_PACK_BLOCK];
+    p->unpack[bits](in, bits, v);
+    if (sum_gaps(p, v, BL_PACK_BLOCK, base, bits))
+        return BL_ECORRUPT;
+    *count = bl_bitmap_count_any(words, nwords, v, BL_PACK_BLOCK);
+    *last = v[BL_PACK_BLOCK - 1];
+    return 0;
 }
 
 int bl_prefix_sum1(uint32_t *v, size_t n, uint32_t base)
