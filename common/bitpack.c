@@ -332,32 +332,50 @@ static AVX2 uint32_t avx_or_all(const uint32_t *v, size_t n)
     }
 BL_EACH_WIDTH(AVX_KERNELS)
 
-/* bl_unpack128_delta1_count for gaps of b <= 25 bits: each step unpacks 8
- * gaps and sums them into ids in the register (avx_prefix1's steps; the
- * carry is added last, so the chain between steps is one add), stored
- * once; then the ids are tested. */
+/* Adds to acc, lane by lane, whether each of the 8 ids in docs has its bit
+ * set in the bitset read as 32-bit words w32 (bit d % 32 of word d / 32 on
+ * a little-endian host, which x86 is): one gather for the 8. lim is the
+ * last word's index broadcast; the lanes of ids past it are masked off,
+ * so the gather never reads past the set and they count as absent. */
+static ALWAYS_INLINE AVX2 __m256i avx_count_set(__m256i docs, const int *w32, __m256i lim,
+                                                __m256i acc)
+{
+    __m256i idx = _mm256_srli_epi32(docs, 5);
+    __m256i in = _mm256_cmpeq_epi32(_mm256_min_epu32(idx, lim), idx);
+    __m256i w = _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), w32, idx, in, 4);
+    __m256i bit = _mm256_srlv_epi32(w, _mm256_and_si256(docs, _mm256_set1_epi32(31)));
+    return _mm256_add_epi32(acc, _mm256_and_si256(bit, _mm256_set1_epi32(1)));
+}
+
+/* bl_unpack128_delta1_count for gaps of b <= 25 bits, fused: each step
+ * unpacks 8 gaps, sums them into ids in the register (avx_prefix1's
+ * steps; the carry is added last, so the chain between steps is one add)
+ * and tests them there; no id is stored. The ids of a short list against
+ * a big set miss L1 one by one: the gathers keep more of those loads in
+ * flight than a scalar loop over stored ids (on Zen 4, ~20% less time for
+ * ids ~1000 apart, the same for ids ~100 apart). */
 static ALWAYS_INLINE AVX2 int avx_count_body(const uint8_t *restrict in, const unsigned b,
                                              uint32_t base, const uint64_t *words,
                                              uint32_t nwords, uint64_t *count, uint32_t *last)
 {
-    uint32_t v[BL_PACK_BLOCK];
-    const __m256i top = _mm256_set1_epi32(7);
-    __m256i carry = _mm256_set1_epi32((int)(base - 1));
+    const int *w32 = (const int *)(const void *)words;
+    const __m256i lim = _mm256_set1_epi32((int)(2 * nwords - 1)), top = _mm256_set1_epi32(7);
+    __m256i carry = _mm256_set1_epi32((int)(base - 1)), acc = _mm256_setzero_si256();
     UNROLL_32
     for (unsigned k = 0; k < 32; k += 2) {
         __m256i g = avx_local_sum1(avx_unpack_pair(in, b, k));
         __m256i total = _mm256_permutevar8x32_epi32(g, top);
-        _mm256_storeu_si256((__m256i *)(void *)(v + 4 * k), _mm256_add_epi32(g, carry));
+        acc = avx_count_set(_mm256_add_epi32(g, carry), w32, lim, acc);
         carry = _mm256_add_epi32(carry, total);
     }
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    *count = (uint32_t)_mm_cvtsi128_si32(s);
     /* the wrap check of sum_gaps: 128 gaps of <= 25 bits wrap at most once */
-    uint32_t l = v[BL_PACK_BLOCK - 1];
-    *last = l;
-    if (l < base || l == UINT32_MAX)
-        return BL_ECORRUPT;
-    *count = (l >> 6) < nwords ? bl_bitmap_count_docs(&words, 1, v, BL_PACK_BLOCK)
-                               : bl_bitmap_count_any(words, nwords, v, BL_PACK_BLOCK);
-    return 0;
+    uint32_t v = (uint32_t)_mm256_cvtsi256_si32(carry);
+    *last = v;
+    return v < base || v == UINT32_MAX ? BL_ECORRUPT : 0;
 }
 
 #define AVX_COUNT_KERNELS(b)                                                              \
