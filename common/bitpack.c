@@ -347,13 +347,20 @@ static ALWAYS_INLINE AVX2 __m256i avx_count_set(__m256i docs, const int *w32, __
     return _mm256_add_epi32(acc, _mm256_and_si256(bit, _mm256_set1_epi32(1)));
 }
 
+#ifndef GATHER_MIN_BITS
+#define GATHER_MIN_BITS 11
+#endif
+
 /* bl_unpack128_delta1_count for gaps of b <= 25 bits, fused: each step
- * unpacks 8 gaps, sums them into ids in the register (avx_prefix1's
- * steps; the carry is added last, so the chain between steps is one add)
- * and tests them there; no id is stored. The ids of a short list against
- * a big set miss L1 one by one: the gathers keep more of those loads in
- * flight than a scalar loop over stored ids (on Zen 4, ~20% less time for
- * ids ~1000 apart, the same for ids ~100 apart). */
+ * unpacks 8 gaps and sums them into ids in the register (avx_prefix1's
+ * steps; the carry is added last, so the chain between steps is one add).
+ * Gaps of GATHER_MIN_BITS bits or more (ids some hundreds apart on
+ * average) miss L1 one by one against a big set: the ids are tested in
+ * the register by gathers, which keep more of those loads in flight than
+ * a scalar loop. Closer ids share cache lines, where plain loads are
+ * cheaper than gathers: they are stored once and tested by
+ * bl_bitmap_count_docs. (The width is a constant in each kernel, so is
+ * the choice.) */
 static ALWAYS_INLINE AVX2 int avx_count_body(const uint8_t *restrict in, const unsigned b,
                                              uint32_t base, const uint64_t *words,
                                              uint32_t nwords, uint64_t *count, uint32_t *last)
@@ -361,21 +368,32 @@ static ALWAYS_INLINE AVX2 int avx_count_body(const uint8_t *restrict in, const u
     const int *w32 = (const int *)(const void *)words;
     const __m256i lim = _mm256_set1_epi32((int)(2 * nwords - 1)), top = _mm256_set1_epi32(7);
     __m256i carry = _mm256_set1_epi32((int)(base - 1)), acc = _mm256_setzero_si256();
+    uint32_t v[BL_PACK_BLOCK];
     UNROLL_32
     for (unsigned k = 0; k < 32; k += 2) {
         __m256i g = avx_local_sum1(avx_unpack_pair(in, b, k));
         __m256i total = _mm256_permutevar8x32_epi32(g, top);
-        acc = avx_count_set(_mm256_add_epi32(g, carry), w32, lim, acc);
+        if (b >= GATHER_MIN_BITS)
+            acc = avx_count_set(_mm256_add_epi32(g, carry), w32, lim, acc);
+        else
+            _mm256_storeu_si256((__m256i *)(void *)(v + 4 * k), _mm256_add_epi32(g, carry));
         carry = _mm256_add_epi32(carry, total);
     }
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-    *count = (uint32_t)_mm_cvtsi128_si32(s);
     /* the wrap check of sum_gaps: 128 gaps of <= 25 bits wrap at most once */
-    uint32_t v = (uint32_t)_mm256_cvtsi256_si32(carry);
-    *last = v;
-    return v < base || v == UINT32_MAX ? BL_ECORRUPT : 0;
+    uint32_t l = (uint32_t)_mm256_cvtsi256_si32(carry);
+    *last = l;
+    if (l < base || l == UINT32_MAX)
+        return BL_ECORRUPT;
+    if (b >= GATHER_MIN_BITS) {
+        __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+        *count = (uint32_t)_mm_cvtsi128_si32(s);
+    } else { /* no wrap: the ids increase to l, which bounds them all */
+        *count = (l >> 6) < nwords ? bl_bitmap_count_docs(&words, 1, v, BL_PACK_BLOCK)
+                                   : bl_bitmap_count_any(words, nwords, v, BL_PACK_BLOCK);
+    }
+    return 0;
 }
 
 #define AVX_COUNT_KERNELS(b)                                                              \
