@@ -36,11 +36,12 @@
 
 #define NWIDTHS (BL_PACK_MAX_BITS + 1)
 
-/* The widths whose gaps a fused count sums in 32 bits (sum_gaps: 128 gaps
- * of up to 25 bits wrap at most once); wider blocks take the plain path. */
-#define BL_WIDTHS_FUSED(X)                                                                \
-    X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)  \
-    X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25)
+/* The widths of the fused counts (avx_count_body): GATHER_MIN_BITS (11)
+ * to 25, the widest whose sums a fused count makes in 32 bits (sum_gaps:
+ * 128 gaps of up to 25 bits wrap at most once). */
+#define BL_WIDTHS_GATHERED(X)                                                             \
+    X(11) X(12) X(13) X(14) X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24)   \
+    X(25)
 
 static ALWAYS_INLINE uint32_t low_mask(unsigned bits)
 {
@@ -347,22 +348,20 @@ static ALWAYS_INLINE AVX2 __m256i avx_count_set(__m256i docs, const int *w32, __
     return _mm256_add_epi32(acc, _mm256_and_si256(bit, _mm256_set1_epi32(1)));
 }
 
-/* Narrowest gaps the fused count tests by gathers. Measured on Reuters x50
- * lists against a 1M-document bitmap (Zen 4): width 10 (ids ~110 apart)
- * was faster with plain loads, width 12 (~1100 apart) with gathers; 11
+/* Narrowest gaps the fused count is used for. Measured on Reuters x50
+ * lists against a 1M-document bitmap and on random lists against a
+ * 4M-document one (Zen 4): for gaps of 12 bits (ids ~1000 apart) the
+ * gathers took less time than unpacking, summing and testing in three
+ * passes; for 10 bits (ids ~100 apart, several to a cache line) more; 11
  * was within the noise either way. */
 #define GATHER_MIN_BITS 11
 
-/* bl_unpack128_delta1_count for gaps of b <= 25 bits, fused: each step
- * unpacks 8 gaps and sums them into ids in the register (avx_prefix1's
- * steps; the carry is added last, so the chain between steps is one add).
- * Gaps of GATHER_MIN_BITS bits or more (ids some hundreds apart on
- * average) miss L1 one by one against a big set: the ids are tested in
- * the register by gathers, which keep more of those loads in flight than
- * a scalar loop. Closer ids share cache lines, where plain loads are
- * cheaper than gathers: they are stored once and tested by
- * bl_bitmap_count_docs. (The width is a constant in each kernel, so is
- * the choice.) */
+/* bl_unpack128_delta1_count for gaps of GATHER_MIN_BITS to 25 bits,
+ * fused: each step unpacks 8 gaps, sums them into ids in the register
+ * (avx_prefix1's steps; the carry is added last, so the chain between
+ * steps is one add) and tests them there by a gather; no id is stored.
+ * Ids this far apart miss L1 one by one against a big set, and the
+ * gathers keep more of those loads in flight than a scalar loop. */
 static ALWAYS_INLINE AVX2 int avx_count_body(const uint8_t *restrict in, const unsigned b,
                                              uint32_t base, const uint64_t *words,
                                              uint32_t nwords, uint64_t *count, uint32_t *last)
@@ -370,32 +369,21 @@ static ALWAYS_INLINE AVX2 int avx_count_body(const uint8_t *restrict in, const u
     const int *w32 = (const int *)(const void *)words;
     const __m256i lim = _mm256_set1_epi32((int)(2 * nwords - 1)), top = _mm256_set1_epi32(7);
     __m256i carry = _mm256_set1_epi32((int)(base - 1)), acc = _mm256_setzero_si256();
-    uint32_t v[BL_PACK_BLOCK];
     UNROLL_32
     for (unsigned k = 0; k < 32; k += 2) {
         __m256i g = avx_local_sum1(avx_unpack_pair(in, b, k));
         __m256i total = _mm256_permutevar8x32_epi32(g, top);
-        if (b >= GATHER_MIN_BITS)
-            acc = avx_count_set(_mm256_add_epi32(g, carry), w32, lim, acc);
-        else
-            _mm256_storeu_si256((__m256i *)(void *)(v + 4 * k), _mm256_add_epi32(g, carry));
+        acc = avx_count_set(_mm256_add_epi32(g, carry), w32, lim, acc);
         carry = _mm256_add_epi32(carry, total);
     }
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    *count = (uint32_t)_mm_cvtsi128_si32(s);
     /* the wrap check of sum_gaps: 128 gaps of <= 25 bits wrap at most once */
     uint32_t l = (uint32_t)_mm256_cvtsi256_si32(carry);
     *last = l;
-    if (l < base || l == UINT32_MAX)
-        return BL_ECORRUPT;
-    if (b >= GATHER_MIN_BITS) {
-        __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
-        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-        *count = (uint32_t)_mm_cvtsi128_si32(s);
-    } else { /* no wrap: the ids increase to l, which bounds them all */
-        *count = (l >> 6) < nwords ? bl_bitmap_count_docs(&words, 1, v, BL_PACK_BLOCK)
-                                   : bl_bitmap_count_any(words, nwords, v, BL_PACK_BLOCK);
-    }
-    return 0;
+    return l < base || l == UINT32_MAX ? BL_ECORRUPT : 0;
 }
 
 #define AVX_COUNT_KERNELS(b)                                                              \
@@ -406,7 +394,7 @@ static ALWAYS_INLINE AVX2 int avx_count_body(const uint8_t *restrict in, const u
         (void)bits;                                                                       \
         return avx_count_body(in, b, base, words, nwords, count, last);                   \
     }
-BL_WIDTHS_FUSED(AVX_COUNT_KERNELS)
+BL_WIDTHS_GATHERED(AVX_COUNT_KERNELS)
 #endif /* BL_X86 */
 
 /* ---- the paths --------------------------------------------------------- */
@@ -424,7 +412,7 @@ typedef struct {
     void (*prefix1)(uint32_t *v, size_t n, uint32_t base);
     uint32_t (*or_all)(const uint32_t *v, size_t n);
     /* bl_unpack128_delta1_count fused per width, or NULL: unpack, sum and
-     * count in three passes */
+     * test in three passes (the unpack and prefix kernels above) */
     count_fn count[NWIDTHS];
 } bitpack_path;
 
@@ -456,11 +444,11 @@ static const bitpack_path sse41_path = {
 };
 
 /* AVX2 machines have SSE4.1: packing reuses its loop. */
-#define AVX_COUNT(b) avx_count_##b,
+#define AVX_COUNT(b) [b] = avx_count_##b,
 
 static const bitpack_path avx2_path = {
     {"avx2", has_avx2}, sse_pack, {BL_EACH_WIDTH(AVX_UNPACK)}, avx_prefix1, avx_or_all,
-    {BL_WIDTHS_FUSED(AVX_COUNT)},
+    {BL_WIDTHS_GATHERED(AVX_COUNT)},
 };
 #endif
 
@@ -545,8 +533,11 @@ int bl_unpack128_delta1_count(const uint8_t *in, unsigned bits, uint32_t base,
     p->unpack[bits](in, bits, v);
     if (sum_gaps(p, v, BL_PACK_BLOCK, base, bits))
         return BL_ECORRUPT;
-    *count = bl_bitmap_count_any(words, nwords, v, BL_PACK_BLOCK);
-    *last = v[BL_PACK_BLOCK - 1];
+    /* no wrap: the ids increase, so the last bounds them all */
+    uint32_t l = v[BL_PACK_BLOCK - 1];
+    *count = (l >> 6) < nwords ? bl_bitmap_count_docs(&words, 1, v, BL_PACK_BLOCK)
+                               : bl_bitmap_count_any(words, nwords, v, BL_PACK_BLOCK);
+    *last = l;
     return 0;
 }
 

@@ -103,8 +103,9 @@ int bl_unpack128_delta1(const uint8_t *in, unsigned bits, uint32_t base, uint32_
  * in *last. An id at or past 64 * nwords counts as absent and is never
  * read past, so ids decoded from damaged bytes are safe to give: callers
  * check *last against what they know of the block. The AVX2 path fuses
- * unpacking and summing (gaps of up to 25 bits): wide gaps' ids are tested
- * in the register (gathers), narrower ones stored once and tested.
+ * the three steps for gaps of 11 to 25 bits (ids far apart, tested in the
+ * register by gathers); other widths and paths unpack, sum and test in
+ * passes.
  * Returns 0, or BL_ECORRUPT as bl_unpack128_delta1 (*count, *last are then
  * unspecified). Reads exactly in[0..16*bits). */
 int bl_unpack128_delta1_count(const uint8_t *in, unsigned bits, uint32_t base,
