@@ -52,6 +52,13 @@ uint64_t bl_bitmap_and_count_many(const uint64_t *const *maps, size_t k, size_t 
 uint64_t bl_bitmap_count_docs(const uint64_t *const *maps, size_t k, const uint32_t *docs,
                               size_t n);
 
+/* How many of docs[0..n) are in the set of nwords words, for ids not yet
+ * checked (decoded from bytes that may be damaged): any value may be
+ * given, one at or past 64 * nwords is not in the set and is never read
+ * past. Scalar, no branch on the outcome. */
+uint64_t bl_bitmap_count_any(const uint64_t *words, uint32_t nwords, const uint32_t *docs,
+                             size_t n);
+
 /* Name of the path in use: "scalar", "popcnt" or "avx2". Static string. */
 const char *bl_bitmap_impl(void);
 

@@ -97,6 +97,21 @@ void bl_unpack128(const uint8_t *in, unsigned bits, uint32_t *out);
  * catch a corrupt skip entry). */
 int bl_unpack128_delta1(const uint8_t *in, unsigned bits, uint32_t base, uint32_t *out);
 
+/* Decodes a block as bl_unpack128_delta1 does, but instead of storing the
+ * ids counts those whose bit is set in the bitset words[0..nwords)
+ * (nwords >= 1; bitmap.h's layout, 8-byte aligned): *count, and the last id
+ * in *last. An id at or past 64 * nwords counts as absent and is never
+ * read past, so ids decoded from damaged bytes are safe to give: callers
+ * check *last against what they know of the block. The AVX2 path fuses
+ * the three steps for gaps of 11 to 25 bits (ids far apart, tested in the
+ * register by gathers); other widths and paths unpack, sum and test in
+ * passes.
+ * Returns 0, or BL_ECORRUPT as bl_unpack128_delta1 (*count, *last are then
+ * unspecified). Reads exactly in[0..16*bits). */
+int bl_unpack128_delta1_count(const uint8_t *in, unsigned bits, uint32_t base,
+                              const uint64_t *words, uint32_t nwords, uint64_t *count,
+                              uint32_t *last);
+
 /* Value i (0..127) of a block packed at `bits`, without unpacking the rest:
  * reads at most 8 bytes, all inside in[0..16*bits). Scalar. */
 uint32_t bl_unpack128_get(const uint8_t *in, unsigned bits, unsigned i);

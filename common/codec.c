@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "bitmap.h"
 #include "bitpack.h"
 #include "error.h"
 
@@ -80,6 +81,28 @@ static int varint_decode_delta1(const uint8_t *in, size_t avail, uint32_t base, 
     return bl_delta_decode(out, n, base);
 }
 
+/* Counts the ids of a run decoded into v[0..n) (n >= 1) for count_delta1:
+ * they increase, so the last bounds them all. */
+static uint64_t count_decoded(const uint64_t *words, uint32_t nwords, const uint32_t *v,
+                              size_t n)
+{
+    if ((v[n - 1] >> 6) < nwords)
+        return bl_bitmap_count_docs(&words, 1, v, n);
+    return bl_bitmap_count_any(words, nwords, v, n);
+}
+
+static int varint_count_delta1(const uint8_t *in, size_t avail, uint32_t base,
+                               const uint64_t *words, uint32_t nwords, size_t n, size_t *used,
+                               uint64_t *count, uint32_t *last)
+{
+    uint32_t v[BL_BLOCK_SIZE];
+    if (n == 0 || n > BL_BLOCK_SIZE || varint_decode_delta1(in, avail, base, v, n, used))
+        return BL_ECORRUPT;
+    *count = count_decoded(words, nwords, v, n);
+    *last = v[n - 1];
+    return 0;
+}
+
 static int varint_run_bytes(const uint8_t *in, size_t avail, size_t n, size_t *bytes)
 {
     size_t i = 0, seen = 0; /* bytes read, values ended */
@@ -94,7 +117,7 @@ static int varint_run_bytes(const uint8_t *in, size_t avail, size_t n, size_t *b
 
 static const bl_codec varint_codec = {
     BL_CODEC_VARINT, "varint", varint_max_bytes, bl_codec_encode, bl_codec_decode,
-    varint_decode_delta1, varint_run_bytes, NULL,
+    varint_decode_delta1, varint_count_delta1, varint_run_bytes, NULL,
 };
 
 /* ---- codec 2: bitpack --------------------------------------------------- */
@@ -168,6 +191,24 @@ static int bitpack_decode_delta1(const uint8_t *in, size_t avail, uint32_t base,
     return bl_prefix_sum1(out, n, base);
 }
 
+static int bitpack_count_delta1(const uint8_t *in, size_t avail, uint32_t base,
+                                const uint64_t *words, uint32_t nwords, size_t n, size_t *used,
+                                uint64_t *count, uint32_t *last)
+{
+    unsigned bits;
+    if (n == 0 || run_header(in, avail, n, &bits, used))
+        return BL_ECORRUPT;
+    if (n == BL_PACK_BLOCK)
+        return bl_unpack128_delta1_count(in + 1, bits, base, words, nwords, count, last);
+    uint32_t v[BL_PACK_BLOCK];
+    bl_unpack_tail(in + 1, n, bits, v);
+    if (!tail_canonical(in, *used, n, bits, v) || bl_prefix_sum1(v, n, base))
+        return BL_ECORRUPT;
+    *count = count_decoded(words, nwords, v, n);
+    *last = v[n - 1];
+    return 0;
+}
+
 static int bitpack_run_bytes(const uint8_t *in, size_t avail, size_t n, size_t *bytes)
 {
     unsigned bits;
@@ -184,7 +225,7 @@ static void bitpack_get_range(const uint8_t *in, size_t n, size_t at, size_t k, 
 
 static const bl_codec bitpack_codec = {
     BL_CODEC_BITPACK, "bitpack", bitpack_max_bytes, bitpack_encode, bitpack_decode,
-    bitpack_decode_delta1, bitpack_run_bytes, bitpack_get_range,
+    bitpack_decode_delta1, bitpack_count_delta1, bitpack_run_bytes, bitpack_get_range,
 };
 
 const bl_codec *bl_codec_get(uint32_t id)

@@ -49,6 +49,15 @@ typedef struct bl_codec {
      * BL_ECORRUPT, also if a value would reach UINT32_MAX. */
     int (*decode_delta1)(const uint8_t *in, size_t avail, uint32_t base, uint32_t *out,
                          size_t n, size_t *used);
+    /* Like decode_delta1, but instead of storing the values counts those
+     * whose bit is set in the bitset words[0..nwords) (nwords >= 1;
+     * bitmap.h's layout): *count, and the last value in *last (n >= 1).
+     * A value at or past 64 * nwords counts as absent and is never read
+     * past, so the run may be damaged; callers check *last. Errors:
+     * BL_ECORRUPT. */
+    int (*count_delta1)(const uint8_t *in, size_t avail, uint32_t base, const uint64_t *words,
+                        uint32_t nwords, size_t n, size_t *used, uint64_t *count,
+                        uint32_t *last);
     /* Sets *bytes to the size of the run of n values at in[0..avail)
      * without decoding it (bitpack reads one byte; varint scans).
      * Errors: BL_ECORRUPT. */

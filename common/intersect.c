@@ -25,19 +25,18 @@ uint64_t bl_posting_iter_intersect_count(bl_posting_iter *a, bl_posting_iter *b)
     return hits;
 }
 
-/* The one-dense and neither-dense paths: walks over iterators. words is
- * the bitmap of b, or NULL. */
+/* The neither-dense path: a leapfrog of two iterators. */
 static int count_by_iterators(const bl_postings *p, const bl_terminfo *a, const bl_terminfo *b,
-                              const uint64_t *words, uint64_t *count)
+                              uint64_t *count)
 {
     bl_posting_iter *ia = NULL, *ib = NULL;
     int rc = bl_posting_iter_new(p, a, &ia);
-    if (!rc && !words)
+    if (!rc)
         rc = bl_posting_iter_new(p, b, &ib);
     if (!rc) {
-        *count = words ? bl_posting_iter_count_in(ia, &words, 1) : bl_posting_iter_intersect_count(ia, ib);
+        *count = bl_posting_iter_intersect_count(ia, ib);
         rc = bl_posting_iter_docset(ia)->err;
-        if (!rc && ib)
+        if (!rc)
             rc = bl_posting_iter_docset(ib)->err;
     }
     if (ia)
@@ -62,10 +61,14 @@ int bl_postings_intersect_count(const bl_postings *p, const bl_terminfo *a,
         *count = bl_bitmap_and_count(wa, wb, na);
         return 0;
     }
-    if (wa) /* walk the one without a bitmap */
-        rc = count_by_iterators(p, b, a, wa, count);
+    /* one dense: the other's doc ids against its bitmap, no iterator (a
+     * short list's count costs little more than its blocks' decoding) */
+    if (wa)
+        rc = bl_postings_count_in(p, b, wa, na, count);
+    else if (wb)
+        rc = bl_postings_count_in(p, a, wb, nb, count);
     else
-        rc = count_by_iterators(p, a, b, wb, count);
+        rc = count_by_iterators(p, a, b, count);
     if (rc)
         *count = 0;
     return rc;

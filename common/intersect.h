@@ -4,9 +4,11 @@
  *
  *   both dense     AND + popcount of the two bitmaps (bitmap.h), one word
  *                  pair per 64 documents, whatever the lists hold
- *   one dense      the other list decoded block by block (doc ids only)
- *                  and each id tested against the bitmap, with no branch
- *                  on the outcome: the cost follows the shorter list
+ *   one dense      the other list decoded block by block (doc ids only,
+ *                  straight from the mapping, no iterator:
+ *                  bl_postings_count_in) and each id tested against the
+ *                  bitmap, with no branch on the outcome: the cost
+ *                  follows the shorter list
  *   neither        a leapfrog of two posting iterators from the rarer list
  *
  * A dense list is at least 1/BL_DENSE_RATIO of the segment, so the first

@@ -465,6 +465,24 @@ uint64_t bl_postings_positions_bytes(const bl_postings *p) { return p->pos.len; 
 
 #define NO_BLOCK UINT32_MAX
 
+/* Checks the last doc of block b (decoded from off) against the skip data
+ * (lasts, the mapped last-doc array of a multi-block list, or NULL) and
+ * the segment's size. */
+static int check_last_doc(const bl_postings *p, const uint8_t *lasts, uint32_t b, uint32_t last,
+                          uint64_t off)
+{
+    const bl_mapped *f = &p->docs;
+    uint32_t want = lasts ? bl_get_u32le(lasts + 4 * (size_t)b) : last;
+    if (last != want)
+        return corrupt(f, off, "block %u ends at doc %u, skip data says %u", b, last, want);
+    /* Ids index per-document arrays (lengths, stored docs, bitmaps): one
+     * compare per block keeps a damaged list from reading outside them. */
+    if (last >= p->doc_count)
+        return corrupt(f, off, "block %u: doc id %u, but the segment has %u documents", b,
+                       last, p->doc_count);
+    return 0;
+}
+
 struct bl_posting_iter {
     bl_docset ds;           /* first: the iterator is a docset */
     /* hot: next() and seek() */
@@ -653,16 +671,7 @@ static int block_regions(bl_posting_iter *it, uint32_t b)
  * and the segment's size. */
 static int check_block_end(const bl_posting_iter *it, uint32_t b, uint32_t last, uint64_t off)
 {
-    const bl_mapped *f = &it->p->docs;
-    if (it->lasts && last != last_doc(it, b))
-        return corrupt(f, off, "block %u ends at doc %u, skip data says %u", b, last,
-                       last_doc(it, b));
-    /* Ids index per-document arrays (lengths, stored docs, bitmaps): one
-     * compare per block keeps a damaged list from reading outside them. */
-    if (last >= it->p->doc_count)
-        return corrupt(f, off, "block %u: doc id %u, but the segment has %u documents", b,
-                       last, it->p->doc_count);
-    return 0;
+    return check_last_doc(it->p, it->lasts, b, last, off);
 }
 
 /* Decodes block b's doc ids into docs (room for BL_BLOCK_SIZE), and its
@@ -1434,6 +1443,104 @@ void bl_posting_iter_term_impacts(const bl_posting_iter *it, const bl_impact **o
 {
     *out = it->term_imp;
     *n = it->term_nimp;
+}
+
+/* ------------------------------------------------ counting, no iterator */
+
+/* Counts the docs of block b (m ids from base, the codec's run at the .doc
+ * bytes [lo, hi)) that are in words, checking its last doc as a load
+ * does. Only the doc-id run is read. */
+static inline int count_block(const bl_postings *p, const uint8_t *lasts, uint32_t b,
+                              uint32_t m, uint32_t base, uint64_t lo, uint64_t hi,
+                              const uint64_t *words, uint32_t nwords, uint64_t *count)
+{
+    const bl_mapped *f = &p->docs;
+    size_t avail = (size_t)(hi - lo), most = p->codec->max_bytes(m), used;
+    uint32_t last;
+    int rc = bl_mapped_touch(f, lo, avail < most ? avail : most);
+    if (rc)
+        return rc;
+    if (p->codec->count_delta1(f->data + lo, avail, base, words, nwords, m, &used, count, &last))
+        return corrupt(f, lo, "block %u: doc gaps do not decode", b);
+    return check_last_doc(p, lasts, b, last, lo);
+}
+
+/* bl_postings_count_in for a multi-block list whose skip data starts at
+ * at: the skip data is read in place, as an iterator reads it (bounded,
+ * touched whole), and each block's doc bytes come from its entry. */
+static int count_blocks(const bl_postings *p, const bl_terminfo *info, uint64_t at,
+                        uint32_t nblocks, const uint64_t *words, uint32_t nwords,
+                        uint64_t *count)
+{
+    const bl_mapped *df = &p->docs;
+    uint64_t skip_bytes = (uint64_t)nblocks * SKIP_BYTES;
+    if (skip_bytes > df->len - at)
+        return corrupt(df, at,
+                       "doc_freq %u needs %llu bytes of skip data, more than the file holds",
+                       info->doc_freq, (unsigned long long)skip_bytes);
+    int rc = bl_mapped_touch(df, at, skip_bytes);
+    if (rc)
+        return rc;
+    const uint8_t *lasts = df->data + at, *entries = lasts + 4 * (size_t)nblocks;
+    uint64_t imps_at = at + skip_bytes;
+    uint64_t imp_bytes = bl_get_u32le(entries + ENTRY_BYTES * (size_t)(nblocks - 1) + 16);
+    if (imp_bytes > df->len - imps_at)
+        return corrupt(df, imps_at, "%llu bytes of block impacts do not fit the file",
+                       (unsigned long long)imp_bytes);
+    uint64_t blocks_at = imps_at + imp_bytes, dlo = 0, n = 0;
+    for (uint32_t b = 0; b < nblocks; b++) {
+        uint64_t dhi = bl_get_u32le(entries + ENTRY_BYTES * (size_t)b);
+        if (dhi <= dlo || blocks_at + dhi > df->len)
+            return corrupt(df, at + 4 * (uint64_t)nblocks + ENTRY_BYTES * (uint64_t)b,
+                           "skip entry %u: block bytes %llu..%llu do not fit the file", b,
+                           (unsigned long long)dlo, (unsigned long long)dhi);
+        /* block b - 1's last doc was checked against this array: below
+         * doc_count, so the base does not wrap */
+        uint32_t base = b ? bl_get_u32le(lasts + 4 * (size_t)(b - 1)) + 1 : 0;
+        uint32_t m = b + 1 < nblocks ? BL_BLOCK_SIZE
+                                     : info->doc_freq - (nblocks - 1) * BL_BLOCK_SIZE;
+        uint64_t c;
+        rc = count_block(p, lasts, b, m, base, blocks_at + dlo, blocks_at + dhi, words, nwords,
+                         &c);
+        if (rc)
+            return rc;
+        n += c;
+        dlo = dhi;
+    }
+    *count = n;
+    return 0;
+}
+
+int bl_postings_count_in(const bl_postings *p, const bl_terminfo *info, const uint64_t *words,
+                         uint32_t nwords, uint64_t *count)
+{
+    const bl_mapped *df = &p->docs;
+    uint32_t n = info->doc_freq;
+    uint32_t nblocks = (uint32_t)(((uint64_t)n + BL_BLOCK_SIZE - 1) / BL_BLOCK_SIZE);
+    *count = 0;
+    if (n == 0)
+        return 0;
+    if (info->postings_offset >= df->len)
+        return corrupt(df, info->postings_offset,
+                       "term's postings start past the end of the file (%zu bytes)", df->len);
+    /* The term's impacts are decoded only to find where they end. */
+    bl_impact imp[BL_IMPACTS_MAX];
+    uint32_t nimp;
+    uint64_t at = 0, bitmap_at = 0;
+    int rc = read_term_impacts(df, info->postings_offset, imp, &nimp, &at);
+    if (!rc && bl_postings_list_is_dense(n, p->doc_count)) {
+        rc = locate_bitmap(p, at, &bitmap_at);
+        at = bitmap_at + (uint64_t)bl_postings_bitmap_words(p->doc_count) * 8;
+    }
+    if (rc)
+        return rc;
+    if (nblocks > 1)
+        rc = count_blocks(p, info, at, nblocks, words, nwords, count);
+    else /* one block, no skip data: it runs to the file's end as far as anything says */
+        rc = count_block(p, NULL, 0, n, 0, at, df->len, words, nwords, count);
+    if (rc)
+        *count = 0;
+    return rc;
 }
 
 int bl_postings_read_docs(const bl_postings *p, const bl_terminfo *info, uint32_t *docs,

@@ -286,6 +286,20 @@ int bl_posting_iter_bitmap(const bl_posting_iter *it, const uint64_t **words,
 uint64_t bl_posting_iter_count_in(bl_posting_iter *it, const uint64_t *const *maps,
                                   size_t nmaps);
 
+/* How many docs of the list of term info (in this segment's dictionary)
+ * are in the bitset words[0..nwords) (nwords >= 1: a bitmap of this
+ * segment's lists, bl_postings_bitmap, or any set of
+ * bl_postings_bitmap_words(doc_count) words): what bl_posting_iter_count_in
+ * counts from the list's start, without an iterator. Only the doc ids are
+ * decoded, a block at a time, straight from the mapping (the skip data
+ * bounds each block's bytes); nothing is allocated, and the tfs, block
+ * impacts and positions are not looked at. Each block's last doc is
+ * checked against the skip data and doc_count, and the pages read are
+ * touched (verified). Errors: BL_ECORRUPT (detail names the file and
+ * offset); *count is then 0. */
+int bl_postings_count_in(const bl_postings *p, const bl_terminfo *info, const uint64_t *words,
+                         uint32_t nwords, uint64_t *count);
+
 /* Walks one whole list checking every block decodes, doc ids increase and
  * stay below doc_count, the skip data's last docs, block sizes, position
  * sizes and max_tf match the blocks, every document's positions decode,

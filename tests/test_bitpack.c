@@ -351,6 +351,70 @@ Test(bitpack, block_access_stays_inside_its_bytes)
     munmap(g.map, 2 * g.page);
 }
 
+/* ------------------------------------------------------------ counting */
+
+/* The oracle of bl_unpack128_delta1_count: the sums, then each id's bit
+ * read from the bytes of the set (bit d % 8 of byte d / 8, the same bits
+ * as little-endian words), ids at or past the set absent. */
+static int oracle_count(const uint32_t *gaps, uint32_t base, const uint64_t *words,
+                        uint32_t nwords, uint64_t *count, uint32_t *last)
+{
+    uint32_t v[128];
+    const uint8_t *bytes = (const uint8_t *)words;
+    int rc = oracle_sums(gaps, 128, base, v);
+    *count = 0;
+    for (size_t i = 0; i < 128 && !rc; i++)
+        *count += v[i] / 64 < nwords && (bytes[v[i] / 8] >> (v[i] % 8) & 1);
+    *last = v[127];
+    return rc;
+}
+
+/* Decode-and-count against the oracle on every path and width, with the
+ * set's words ending at a guard page: ids inside the set, ids running past
+ * its end (counted as absent, never read), and sums that wrap (the error of
+ * bl_unpack128_delta1). */
+Test(bitpack, unpack_delta1_count_matches_bit_tests)
+{
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed_or("bitpack/unpack_delta1_count_matches_bit_tests", SEED));
+    guarded g = guarded_new();
+    for (size_t p = 0; p < NPATHS; p++) {
+        if (bl_bitpack_select(path_names[p]))
+            continue;
+        for (unsigned bits = 0; bits <= 32; bits++)
+            for (int how = 0; how < NFILLS; how++)
+                for (int rep = 0; rep < 8; rep++) {
+                    uint32_t gaps[128];
+                    uint8_t bytes[16 * 32 + 1];
+                    fill(&r, how, bits, gaps, 128);
+                    uint32_t base = rep < 4 ? (uint32_t)bl_rng_below(&r, 1u << 14)
+                                            : pick_base(&r, gaps, 128);
+                    oracle_pack128(gaps, bits, bytes + 1);
+                    /* a set of 1 to 512 words, its bits dense or sparse */
+                    uint32_t nw = 1 + bl_rng_below(&r, 512);
+                    uint64_t *words = (uint64_t *)(void *)guarded_at(&g, 8 * (size_t)nw);
+                    uint32_t density = bl_rng_below(&r, 4);
+                    for (uint32_t i = 0; i < nw; i++) {
+                        uint64_t w = bl_rng_next(&r);
+                        words[i] = density == 0 ? w & bl_rng_next(&r) : density == 1 ? ~0ULL : w;
+                    }
+                    uint64_t want = 0, got = 0;
+                    uint32_t want_last = 0, got_last = 0;
+                    int want_rc = oracle_count(gaps, base, words, nw, &want, &want_last);
+                    int rc = bl_unpack128_delta1_count(bytes + 1, bits, base, words, nw, &got,
+                                                       &got_last);
+                    CHECK(rc == want_rc, "width %u, base %u, %u words: returned %d, not %d",
+                          bits, base, nw, rc, want_rc);
+                    if (!want_rc)
+                        CHECK(got == want && got_last == want_last,
+                              "width %u, base %u, %u words: count %llu last %u, want %llu %u",
+                              bits, base, nw, (unsigned long long)got, got_last,
+                              (unsigned long long)want, want_last);
+                }
+    }
+    munmap(g.map, 2 * g.page);
+}
+
 Test(bitpack, tail_access_stays_inside_its_bytes)
 {
     bl_rng r;

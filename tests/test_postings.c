@@ -1504,6 +1504,139 @@ Test(postings, intersect_count_matches_a_merge, .timeout = 300)
     }
 }
 
+/* A set of doc_count's bitmap words: each bit with probability p. */
+static uint64_t *random_set(uint32_t doc_count, double p, uint32_t *nwords)
+{
+    uint32_t nw = bl_postings_bitmap_words(doc_count);
+    uint64_t *w = calloc(nw, sizeof *w);
+    for (uint32_t d = 0; d < doc_count; d++)
+        if ((double)rnd(1u << 30) < p * (double)(1u << 30))
+            w[d / 64] |= (uint64_t)1 << (d % 64);
+    *nwords = nw;
+    return w;
+}
+
+/* Docs of l whose bit is set in words. */
+static uint64_t oracle_count_set(const tlist *l, const uint64_t *words)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < l->n; i++)
+        n += words[l->docs[i] / 64] >> (l->docs[i] % 64) & 1;
+    return n;
+}
+
+/* bl_postings_count_in (no iterator) counts what a bit-by-bit oracle and an
+ * iterator's count_in count, for every list (dense or not, one block or
+ * many) against the segment's bitmaps and random sets. */
+Test(postings, count_in_without_an_iterator_matches, .timeout = 300)
+{
+    seed_init("count_in_without_an_iterator_matches");
+    for (int round = 0; round < 12; round++) {
+        g_codec = codecs[round & 1];
+        uint32_t dc = 1 + (uint32_t)rnd(rnd(3) ? 60000 : 700);
+        tmpfiles t;
+        tmp_make(&t);
+        enum { NL = 8, NS = NL + 3 };
+        tlist lists[NL];
+        for (int i = 0; i < NL; i++)
+            gen_dense_list(&lists[i], dc, draw_density(dc));
+        write_lists_in(&t, lists, NL, dc);
+        bl_postings *p = open_postings_in(&t, dc, round & 2);
+        const uint64_t *sets[NS];
+        uint64_t *owned[3];
+        uint32_t nsets = 0, nw = bl_postings_bitmap_words(dc);
+        for (int i = 0; i < NL; i++) {
+            uint32_t n;
+            CHECK(bl_postings_bitmap(p, &lists[i].info, &sets[nsets], &n) == 0, "");
+            nsets += sets[nsets] != NULL;
+        }
+        static const double ps[] = {0.001, 0.3, 1.0};
+        for (int i = 0; i < 3; i++)
+            sets[nsets++] = owned[i] = random_set(dc, ps[i], &nw);
+        for (int i = 0; i < NL; i++)
+            for (uint32_t k = 0; k < nsets; k++) {
+                const tlist *l = &lists[i];
+                uint64_t got = 12345, want = oracle_count_set(l, sets[k]);
+                CHECK(bl_postings_count_in(p, &l->info, sets[k], nw, &got) == 0, "%s",
+                      bl_error_detail());
+                CHECK(got == want, "dc %u, df %u, set %u: %llu, want %llu", dc, l->n, k,
+                      (unsigned long long)got, (unsigned long long)want);
+                bl_posting_iter *it;
+                CHECK(bl_posting_iter_new(p, &l->info, &it) == 0, "%s", bl_error_detail());
+                CHECK(bl_posting_iter_count_in(it, &sets[k], 1) == want, "the iterator's");
+                bl_docset_free(bl_posting_iter_docset(it));
+            }
+        for (int i = 0; i < 3; i++)
+            free(owned[i]);
+        bl_postings_close(p);
+        for (int i = 0; i < NL; i++)
+            free_list(&lists[i]);
+        tmp_remove(&t);
+    }
+}
+
+/* Random damage (checksums resealed, so only the decoding can tell) never
+ * crashes bl_postings_count_in: it reports BL_ECORRUPT with a count of 0,
+ * or counts at most the list's docs; and whenever an iterator walks the
+ * damaged list without error, the count is the iterator's (both decode
+ * the same doc-id runs; the iterator checks more of the rest). */
+Test(postings, count_in_on_damaged_lists, .timeout = 300)
+{
+    seed_init("count_in_on_damaged_lists");
+    for (size_t ci = 0; ci < 2; ci++) {
+        g_codec = codecs[ci];
+        tmpfiles t;
+        tmp_make(&t);
+        uint32_t dc = 20000, nw;
+        enum { NL = 5 };
+        tlist lists[NL];
+        static const double ps[NL] = {0.002, 0.02, 0.05, 0.2, 0.7};
+        for (int i = 0; i < NL; i++)
+            gen_dense_list(&lists[i], dc, ps[i]);
+        write_lists_in(&t, lists, NL, dc);
+        uint64_t *set = random_set(dc, 0.5, &nw);
+        size_t dlen;
+        uint8_t *orig = slurp(t.doc, &dlen), *cur = malloc(dlen);
+        size_t body = (size_t)bl_get_u64le(orig + dlen - 24);
+        int errors = 0, agreed = 0;
+        for (int trial = 0; trial < 200; trial++) {
+            memcpy(cur, orig, dlen);
+            for (int f = 0, flips = 1 + (int)rnd(3); f < flips; f++) {
+                size_t at = (size_t)rnd(body);
+                cur[at] = rnd(2) ? (uint8_t)(cur[at] ^ (1u << rnd(8))) : (uint8_t)rnd64();
+            }
+            CHECK(bl_test_reseal(cur, dlen) == 0, "");
+            spit(t.doc, cur, dlen);
+            bl_postings *p = open_postings_in(&t, dc, 0);
+            for (int i = 0; i < NL; i++) {
+                uint64_t n = 12345;
+                int rc = bl_postings_count_in(p, &lists[i].info, set, nw, &n);
+                CHECK(rc == 0 ? n <= lists[i].n : rc == BL_ECORRUPT && n == 0, "rc %d", rc);
+                errors += rc != 0;
+                bl_posting_iter *it;
+                if (bl_posting_iter_new(p, &lists[i].info, &it) != 0)
+                    continue;
+                const uint64_t *maps[1] = {set};
+                uint64_t want = bl_posting_iter_count_in(it, maps, 1);
+                if (bl_posting_iter_docset(it)->err == 0) {
+                    CHECK(rc == 0 && n == want, "list %d: rc %d, %llu, the iterator %llu", i, rc,
+                          (unsigned long long)n, (unsigned long long)want);
+                    agreed++;
+                }
+                bl_docset_free(bl_posting_iter_docset(it));
+            }
+            bl_postings_close(p);
+        }
+        CHECK(errors > 0 && agreed > 0, "errors %d, agreed %d", errors, agreed);
+        free(set);
+        free(orig);
+        free(cur);
+        for (int i = 0; i < NL; i++)
+            free_list(&lists[i]);
+        tmp_remove(&t);
+    }
+}
+
 /* A bitmap that disagrees with its list (a bit set or cleared, a padding
  * byte or bit made non-zero; page checksums resealed so only the check can
  * tell) is found by bl_postings_check_term, naming the .doc file and the
