@@ -1527,8 +1527,8 @@ int bl_postings_count_in(const bl_postings *p, const bl_terminfo *info, const ui
     bl_impact imp[BL_IMPACTS_MAX];
     uint32_t nimp;
     uint64_t at = 0, bitmap_at = 0;
-    int rc = read_term_impacts(df, info->postings_offset, imp, &nimp, &at);
-    if (!rc && bl_postings_list_is_dense(n, p->doc_count)) {
+    int rc = read_term_impacts(df, info, imp, &nimp, &at);
+    if (!rc && bl_postings_has_bitmap(info, p->doc_count)) {
         rc = locate_bitmap(p, at, &bitmap_at);
         at = bitmap_at + (uint64_t)bl_postings_bitmap_words(p->doc_count) * 8;
     }
