@@ -1766,8 +1766,8 @@ struct maxscore {
      * word, and no kid is sought to a document another lacks. */
     const uint64_t **rbits;
     size_t nrbits;
-    /* the segment whose lengths are prefetched (NULL: none), and the
-     * bitmap word last done */
+    /* the segment whose lengths are prefetched (NULL: no kid is a plain
+     * word), and the bitmap word last done */
     const bl_segment *seg;
     uint64_t lens_ahead;
 };
@@ -1865,8 +1865,6 @@ static int ms_required_bits_ready(or_scorer *o, size_t nreq)
         }
     }
     ms->nrbits = ms->nreq = n;
-    /* kids with bitmaps are plain words: their segment's lengths */
-    ms->seg = ((term_scorer *)o->kids[ms->req[0]])->seg;
     ms->lens_ahead = UINT64_MAX;
     return 1;
 }
@@ -1928,10 +1926,18 @@ static int ms_required(or_scorer *o)
  * are never sought past the window end: a kid's documents between its doc
  * and a target are dropped for good, which the window's bounds justify
  * only inside the window. */
+/* A candidate's length, read when it is scored (ms->seg: see maxscore). */
+static inline void ms_prefetch_len(const maxscore *ms, uint32_t doc)
+{
+    if (ms->seg && doc != BL_DOC_END)
+        bl_segment_prefetch_lens(ms->seg, doc, 1);
+}
+
 static uint32_t ms_required_next(or_scorer *o, uint32_t from)
 {
     maxscore *ms = o->ms;
     uint32_t d = s_seek(o->kids[ms->req[0]], from);
+    ms_prefetch_len(ms, d);
     for (size_t r = 1; r < ms->nreq && d <= ms->win_end;) {
         uint32_t e = s_seek(o->kids[ms->req[r]], d);
         if (e == d) {
@@ -1940,6 +1946,7 @@ static uint32_t ms_required_next(or_scorer *o, uint32_t from)
             return e;
         } else {
             d = s_seek(o->kids[ms->req[0]], e);
+            ms_prefetch_len(ms, d);
             r = 1;
         }
     }
@@ -2101,8 +2108,11 @@ static int or_prune(scorer *s, prune_ctx *p)
         maxscore_free(ms); /* without pruning the search still runs */
         return 0;
     }
-    for (size_t i = 0; i < o->n; i++)
+    for (size_t i = 0; i < o->n; i++) {
         ms->kdoc[i] = BL_DOC_END;
+        if (!ms->seg && o->kids[i]->ds.ops == &term_ops)
+            ms->seg = ((term_scorer *)o->kids[i])->seg;
+    }
     ms->p = p;
     o->ms = ms;
     s->ds.ops = &or_pruned_ops;
