@@ -986,6 +986,27 @@ static int locate_bitmap(const bl_postings *p, uint64_t imp_end, uint64_t *at)
     return 0;
 }
 
+/* The head of a list of n >= 1 postings: its term impacts into imp
+ * (room for BL_IMPACTS_MAX, *nimp pairs), where they end (*imp_end), its
+ * bitmap's offset if it has one (*bitmap_at, else 0), and where its skip
+ * data or single block starts (*body_at). Errors: BL_ECORRUPT. */
+static int list_head(const bl_postings *p, const bl_terminfo *info, bl_impact *imp,
+                     uint32_t *nimp, uint64_t *imp_end, uint64_t *bitmap_at, uint64_t *body_at)
+{
+    const bl_mapped *df = &p->docs;
+    *bitmap_at = 0;
+    if (info->postings_offset >= df->len)
+        return corrupt(df, info->postings_offset,
+                       "term's postings start past the end of the file (%zu bytes)", df->len);
+    int rc = read_term_impacts(df, info, imp, nimp, imp_end);
+    *body_at = *imp_end;
+    if (!rc && bl_postings_has_bitmap(info, p->doc_count)) {
+        rc = locate_bitmap(p, *imp_end, bitmap_at);
+        *body_at = *bitmap_at + (uint64_t)bl_postings_bitmap_words(p->doc_count) * 8;
+    }
+    return rc;
+}
+
 /* Verifies the pages of the bitmap at and points *words at it. The body
  * starts a page-aligned mapping and at is a multiple of 8: the words are
  * aligned. Errors: BL_ECORRUPT. */
@@ -1008,16 +1029,10 @@ int bl_postings_bitmap(const bl_postings *p, const bl_terminfo *info, const uint
     *nwords = 0;
     if (!bl_postings_has_bitmap(info, p->doc_count))
         return 0;
-    const bl_mapped *df = &p->docs;
-    if (info->postings_offset >= df->len)
-        return corrupt(df, info->postings_offset,
-                       "term's postings start past the end of the file (%zu bytes)", df->len);
     bl_impact v[BL_IMPACTS_MAX];
     uint32_t nv;
-    uint64_t imp_end = 0, at = 0;
-    int rc = read_term_impacts(df, info, v, &nv, &imp_end);
-    if (!rc)
-        rc = locate_bitmap(p, imp_end, &at);
+    uint64_t imp_end, at, body_at;
+    int rc = list_head(p, info, v, &nv, &imp_end, &at, &body_at);
     return rc ? rc : map_bitmap(p, at, words, nwords);
 }
 
@@ -1038,9 +1053,6 @@ int bl_posting_iter_new(const bl_postings *p, const bl_terminfo *info,
     uint32_t nblocks = (uint32_t)(((uint64_t)n + BL_BLOCK_SIZE - 1) / BL_BLOCK_SIZE);
     const bl_mapped *df = &p->docs, *pf = &p->pos;
 
-    if (n && info->postings_offset >= df->len)
-        return corrupt(df, info->postings_offset,
-                       "term's postings start past the end of the file (%zu bytes)", df->len);
     /* a list without positions may start where the file ends */
     if (n && (info->positions_offset > pf->len ||
               (info->positions_offset == pf->len && !info->positionless)))
@@ -1070,17 +1082,11 @@ int bl_posting_iter_new(const bl_postings *p, const bl_terminfo *info,
         return 0;
     }
     uint64_t list_at = 0;
-    int rc = read_term_impacts(df, info, it->term_imp, &it->term_nimp,
-                               &list_at);
+    int rc = list_head(p, info, it->term_imp, &it->term_nimp, &it->imp_end, &it->bitmap_at,
+                       &list_at);
     if (rc)
         goto fail;
-    it->imp_end = list_at;
-    if (bl_postings_has_bitmap(info, p->doc_count)) {
-        it->dense = 1;
-        if ((rc = locate_bitmap(p, list_at, &it->bitmap_at)) != 0)
-            goto fail;
-        list_at = it->bitmap_at + (uint64_t)bl_postings_bitmap_words(p->doc_count) * 8;
-    }
+    it->dense = bl_postings_has_bitmap(info, p->doc_count);
     if (nblocks > 1) {
         if ((rc = map_skips(it, info, list_at)) != 0)
             goto fail;
@@ -1520,18 +1526,11 @@ int bl_postings_count_in(const bl_postings *p, const bl_terminfo *info, const ui
     *count = 0;
     if (n == 0)
         return 0;
-    if (info->postings_offset >= df->len)
-        return corrupt(df, info->postings_offset,
-                       "term's postings start past the end of the file (%zu bytes)", df->len);
     /* The term's impacts are decoded only to find where they end. */
     bl_impact imp[BL_IMPACTS_MAX];
     uint32_t nimp;
-    uint64_t at = 0, bitmap_at = 0;
-    int rc = read_term_impacts(df, info, imp, &nimp, &at);
-    if (!rc && bl_postings_has_bitmap(info, p->doc_count)) {
-        rc = locate_bitmap(p, at, &bitmap_at);
-        at = bitmap_at + (uint64_t)bl_postings_bitmap_words(p->doc_count) * 8;
-    }
+    uint64_t imp_end, bitmap_at, at = 0;
+    int rc = list_head(p, info, imp, &nimp, &imp_end, &bitmap_at, &at);
     if (rc)
         return rc;
     if (nblocks > 1)
