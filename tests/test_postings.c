@@ -48,6 +48,22 @@ static void seed_init(const char *test)
             g_seed);
 }
 
+/* Two tests of one body, seeded apart: with the varint codec and with the
+ * bit-packing one. */
+#define BOTH_CODECS(name, body)                                                    \
+    Test(postings, name##_varint, .timeout = 300)                                  \
+    {                                                                              \
+        seed_init(#name "_varint");                                                \
+        g_codec = BL_CODEC_VARINT;                                                 \
+        body();                                                                    \
+    }                                                                              \
+    Test(postings, name##_bitpack, .timeout = 300)                                 \
+    {                                                                              \
+        seed_init(#name "_bitpack");                                               \
+        g_codec = BL_CODEC_BITPACK;                                                \
+        body();                                                                    \
+    }
+
 static uint64_t rnd64(void)
 {
     uint64_t z = (g_rng += 0x9e3779b97f4a7c15ULL); /* splitmix64 */
@@ -1399,19 +1415,7 @@ static void dense_lists_carry_their_bitmap_body(void)
     }
 }
 
-Test(postings, dense_lists_carry_their_bitmap_varint, .timeout = 300)
-{
-    seed_init("dense_lists_carry_their_bitmap_varint");
-    g_codec = BL_CODEC_VARINT;
-    dense_lists_carry_their_bitmap_body();
-}
-
-Test(postings, dense_lists_carry_their_bitmap_bitpack, .timeout = 300)
-{
-    seed_init("dense_lists_carry_their_bitmap_bitpack");
-    g_codec = BL_CODEC_BITPACK;
-    dense_lists_carry_their_bitmap_body();
-}
+BOTH_CODECS(dense_lists_carry_their_bitmap, dense_lists_carry_their_bitmap_body)
 
 /* Ids are below the writer's doc count: one at or past it is refused
  * before anything is written. */
@@ -1861,19 +1865,7 @@ static void positionless_lists_body(void)
     }
 }
 
-Test(postings, positionless_lists_varint, .timeout = 300)
-{
-    seed_init("positionless_lists_varint");
-    g_codec = BL_CODEC_VARINT;
-    positionless_lists_body();
-}
-
-Test(postings, positionless_lists_bitpack, .timeout = 300)
-{
-    seed_init("positionless_lists_bitpack");
-    g_codec = BL_CODEC_BITPACK;
-    positionless_lists_body();
-}
+BOTH_CODECS(positionless_lists, positionless_lists_body)
 
 /* A list of one posting at a random doc below dc (tf 1..50), with or
  * without positions and document lengths. */
@@ -1951,16 +1943,4 @@ static void lists_of_one_posting_body(void)
     }
 }
 
-Test(postings, lists_of_one_posting_varint, .timeout = 300)
-{
-    seed_init("lists_of_one_posting_varint");
-    g_codec = BL_CODEC_VARINT;
-    lists_of_one_posting_body();
-}
-
-Test(postings, lists_of_one_posting_bitpack, .timeout = 300)
-{
-    seed_init("lists_of_one_posting_bitpack");
-    g_codec = BL_CODEC_BITPACK;
-    lists_of_one_posting_body();
-}
+BOTH_CODECS(lists_of_one_posting, lists_of_one_posting_body)
