@@ -920,30 +920,40 @@ uint32_t bl_posting_iter_seek(bl_posting_iter *it, uint32_t target)
     return iter_seek(&it->ds, target);
 }
 
-/* Points the iterator at a multi-block list's skip data in the mapping and
- * checks what it can without reading the entries one by one: that the
- * data fits the file and that the lists' last block ends inside it. */
-static int map_skips(bl_posting_iter *it, const bl_terminfo *info, uint64_t at)
+/* Where a multi-block list's skip data (at, nblocks blocks) lies in the
+ * mapping: its last-doc array, its entries, its block impacts and its
+ * blocks. Checks what it can without reading the entries one by one: that
+ * the data fits the file and that the block impacts end inside it. The
+ * skip data is searched by every seek: touched whole, once. Errors:
+ * BL_ECORRUPT. */
+static int locate_skips(const bl_mapped *df, const bl_terminfo *info, uint64_t at,
+                        uint32_t nblocks, const uint8_t **lasts, const uint8_t **entries,
+                        uint64_t *imps_at, uint64_t *blocks_at)
 {
-    const bl_mapped *df = &it->p->docs;
-    uint64_t skip_bytes = (uint64_t)it->nblocks * SKIP_BYTES;
+    uint64_t skip_bytes = (uint64_t)nblocks * SKIP_BYTES;
     if (skip_bytes > df->len - at)
         return corrupt(df, at,
                        "doc_freq %u needs %llu bytes of skip data, more than the file holds",
                        info->doc_freq, (unsigned long long)skip_bytes);
-    /* The skip data is searched by every seek: touched whole, once. */
     int rc = bl_mapped_touch(df, at, skip_bytes);
     if (rc)
         return rc;
-    it->lasts = df->data + at;
-    it->entries = it->lasts + 4 * (size_t)it->nblocks;
-    it->imps_at = at + skip_bytes;
-    uint64_t imp_bytes = entry(it, it->nblocks - 1, 4);
-    if (imp_bytes > df->len - it->imps_at)
-        return corrupt(df, it->imps_at, "%llu bytes of block impacts do not fit the file",
+    *lasts = df->data + at;
+    *entries = *lasts + 4 * (size_t)nblocks;
+    *imps_at = at + skip_bytes;
+    uint64_t imp_bytes = bl_get_u32le(*entries + ENTRY_BYTES * (size_t)(nblocks - 1) + 16);
+    if (imp_bytes > df->len - *imps_at)
+        return corrupt(df, *imps_at, "%llu bytes of block impacts do not fit the file",
                        (unsigned long long)imp_bytes);
-    it->blocks_at = it->imps_at + imp_bytes;
+    *blocks_at = *imps_at + imp_bytes;
     return 0;
+}
+
+/* Points the iterator at a multi-block list's skip data in the mapping. */
+static int map_skips(bl_posting_iter *it, const bl_terminfo *info, uint64_t at)
+{
+    return locate_skips(&it->p->docs, info, at, it->nblocks, &it->lasts, &it->entries,
+                        &it->imps_at, &it->blocks_at);
 }
 
 /* Decodes the term's impacts at the start of its list (at off, inside the
@@ -1479,21 +1489,11 @@ static int count_blocks(const bl_postings *p, const bl_terminfo *info, uint64_t 
                         uint64_t *count)
 {
     const bl_mapped *df = &p->docs;
-    uint64_t skip_bytes = (uint64_t)nblocks * SKIP_BYTES;
-    if (skip_bytes > df->len - at)
-        return corrupt(df, at,
-                       "doc_freq %u needs %llu bytes of skip data, more than the file holds",
-                       info->doc_freq, (unsigned long long)skip_bytes);
-    int rc = bl_mapped_touch(df, at, skip_bytes);
+    const uint8_t *lasts, *entries;
+    uint64_t imps_at, blocks_at, dlo = 0, n = 0;
+    int rc = locate_skips(df, info, at, nblocks, &lasts, &entries, &imps_at, &blocks_at);
     if (rc)
         return rc;
-    const uint8_t *lasts = df->data + at, *entries = lasts + 4 * (size_t)nblocks;
-    uint64_t imps_at = at + skip_bytes;
-    uint64_t imp_bytes = bl_get_u32le(entries + ENTRY_BYTES * (size_t)(nblocks - 1) + 16);
-    if (imp_bytes > df->len - imps_at)
-        return corrupt(df, imps_at, "%llu bytes of block impacts do not fit the file",
-                       (unsigned long long)imp_bytes);
-    uint64_t blocks_at = imps_at + imp_bytes, dlo = 0, n = 0;
     for (uint32_t b = 0; b < nblocks; b++) {
         uint64_t dhi = bl_get_u32le(entries + ENTRY_BYTES * (size_t)b);
         if (dhi <= dlo || blocks_at + dhi > df->len)
