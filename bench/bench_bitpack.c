@@ -23,7 +23,7 @@
 /* Passes over the blocks per timing: enough for ~100 us at 0.1 ns/int. */
 #define PASSES 8
 
-static const char *const path_names[] = {"scalar", "sse41", "avx2"};
+static const char *const path_names[] = {"scalar", "sse41", "avx2", "avx2-gather"};
 #define NPATHS (sizeof path_names / sizeof path_names[0])
 
 enum { OP_UNPACK, OP_DELTA1, OP_PACK, NOPS };

@@ -20,20 +20,11 @@
 
 /* ---- scalar ------------------------------------------------------------ */
 
-/* Bits set in x, by halving sums (no instruction a CPU may lack). */
-static inline uint64_t popcount_portable(uint64_t x)
-{
-    x = x - (x >> 1 & 0x5555555555555555ULL);
-    x = (x & 0x3333333333333333ULL) + (x >> 2 & 0x3333333333333333ULL);
-    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-    return x * 0x0101010101010101ULL >> 56;
-}
-
 static uint64_t scalar_and_count(const uint64_t *a, const uint64_t *b, size_t n)
 {
     uint64_t total = 0;
     for (size_t i = 0; i < n; i++)
-        total += popcount_portable(a[i] & b[i]);
+        total += bl_popcount64(a[i] & b[i]);
     return total;
 }
 

@@ -35,6 +35,16 @@ static inline int bl_bitmap_test(const uint64_t *words, uint32_t doc)
     return (int)(bl_bitmap_word(words, doc >> 6) >> (doc & 63) & 1);
 }
 
+/* Bits set in x, by halving sums: no instruction a CPU may lack, and no
+ * call (a plain __builtin_popcountll calls libgcc on baseline x86-64). */
+static inline uint64_t bl_popcount64(uint64_t x)
+{
+    x = x - (x >> 1 & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + (x >> 2 & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return x * 0x0101010101010101ULL >> 56;
+}
+
 /* The first doc >= from in the set of nwords words, or UINT32_MAX when
  * there is none (from may be anything). */
 uint32_t bl_bitmap_next(const uint64_t *words, uint32_t nwords, uint32_t from);

@@ -36,9 +36,12 @@
 
 #define NWIDTHS (BL_PACK_MAX_BITS + 1)
 
-/* The widths of the fused counts (avx_count_body): GATHER_MIN_BITS (11)
- * to 25, the widest whose sums a fused count makes in 32 bits (sum_gaps:
- * 128 gaps of up to 25 bits wrap at most once). */
+/* The widths of the fused counts (avx_count_body): 5 to 25, 25 the widest
+ * whose sums a fused count makes in 32 bits (sum_gaps: 128 gaps of up to
+ * 25 bits wrap at most once). The avx2 path fuses the widths of
+ * BL_WIDTHS_GATHERED, the avx2-gather path the narrow ones too (see
+ * avx_count_body for why). */
+#define BL_WIDTHS_NARROW_GATHERED(X) X(5) X(6) X(7) X(8) X(9) X(10)
 #define BL_WIDTHS_GATHERED(X)                                                             \
     X(11) X(12) X(13) X(14) X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24)   \
     X(25)
@@ -348,15 +351,20 @@ static ALWAYS_INLINE AVX2 __m256i avx_count_set(__m256i docs, const int *w32, __
     return _mm256_add_epi32(acc, _mm256_and_si256(bit, _mm256_set1_epi32(1)));
 }
 
-/* Narrowest gaps the fused count is used for. Measured on Reuters x50
- * lists against a 1M-document bitmap and on random lists against a
- * 4M-document one (Zen 4): for gaps of 12 bits (ids ~1000 apart) the
- * gathers took less time than unpacking, summing and testing in three
- * passes; for 10 bits (ids ~100 apart, several to a cache line) more; 11
- * was within the noise either way. */
-#define GATHER_MIN_BITS 11
+/* Narrowest gaps the fused count is used for: 11 bits on the avx2 path
+ * (BL_WIDTHS_GATHERED). Measured on Reuters x50 lists against a
+ * 1M-document bitmap and on random lists against a 4M-document one
+ * (Zen 4): for gaps of 12 bits (ids ~1000 apart) the gathers took less
+ * time than unpacking, summing and testing in three passes; for 10 bits
+ * (ids ~100 apart, several to a cache line) more; 11 was within the noise
+ * either way. 5 bits on the avx2-gather path (BL_WIDTHS_NARROW_GATHERED
+ * too): on an Intel Xeon with AVX-512, against a 1M-document bitmap, the
+ * fused counts from 5 bits took 0.53x the time of the three passes on
+ * Reuters x50's "abil" (gaps of about 7 bits), and 0.63x on random lists
+ * at 1:100 and 0.55x at 1:10. Lists with gaps under 5 bits are mostly
+ * dense, and intersect by their bitmaps. */
 
-/* bl_unpack128_delta1_count for gaps of GATHER_MIN_BITS to 25 bits,
+/* bl_unpack128_delta1_count for gaps of 5 or 11 (see above) to 25 bits,
  * fused: each step unpacks 8 gaps, sums them into ids in the register
  * (avx_prefix1's steps; the carry is added last, so the chain between
  * steps is one add) and tests them there by a gather; no id is stored.
@@ -394,6 +402,7 @@ static ALWAYS_INLINE AVX2 int avx_count_body(const uint8_t *restrict in, const u
         (void)bits;                                                                       \
         return avx_count_body(in, b, base, words, nwords, count, last);                   \
     }
+BL_WIDTHS_NARROW_GATHERED(AVX_COUNT_KERNELS)
 BL_WIDTHS_GATHERED(AVX_COUNT_KERNELS)
 #endif /* BL_X86 */
 
@@ -450,12 +459,27 @@ static const bitpack_path avx2_path = {
     {"avx2", has_avx2}, sse_pack, {BL_EACH_WIDTH(AVX_UNPACK)}, avx_prefix1, avx_or_all,
     {BL_WIDTHS_GATHERED(AVX_COUNT)},
 };
+
+/* Gathers are fast on Intel's cores since Skylake (a load per lane, a
+ * few cycles for 8) and microcoded, slower, on AMD's up to Zen 4, where
+ * the avx2 path's 11 bits were measured; so Intel takes the narrow fused
+ * counts too. (Intel's microcode against Gather Data Sampling slows gathers on
+ * the cores from Skylake to Ice Lake; not measured here.) */
+static int has_fast_gathers(void)
+{
+    return has_avx2() && __builtin_cpu_is("intel");
+}
+
+static const bitpack_path avx2_gather_path = {
+    {"avx2-gather", has_fast_gathers}, sse_pack, {BL_EACH_WIDTH(AVX_UNPACK)}, avx_prefix1,
+    avx_or_all, {BL_WIDTHS_NARROW_GATHERED(AVX_COUNT) BL_WIDTHS_GATHERED(AVX_COUNT)},
+};
 #endif
 
 /* Best first; the last, scalar, runs everywhere. */
 static const bl_simd_path *const all_paths[] = {
 #ifdef BL_X86
-    &avx2_path.head, &sse41_path.head,
+    &avx2_gather_path.head, &avx2_path.head, &sse41_path.head,
 #endif
     &scalar_path.head,
 };

@@ -42,10 +42,12 @@
  * Doc ids are stored as gaps minus one (gap[0] = doc[0] - base, gap[i] =
  * doc[i] - doc[i-1] - 1), so a run of consecutive documents packs at width 0.
  *
- * Paths: "scalar" (always), "sse41" and "avx2" (x86 with GCC or Clang). The
- * best path the CPU supports is chosen on the first call of any function
- * below (thread-safe, lock-free); the environment variable
- * BYLINE_SIMD=scalar|sse41|avx2 read at that moment forces one. A name the
+ * Paths: "scalar" (always), "sse41", "avx2" and "avx2-gather" (x86 with GCC
+ * or Clang; avx2-gather is avx2 with more of its counts done by gathers,
+ * on Intel CPUs, whose gathers are fast). The best path the CPU supports
+ * is chosen on the first call of any function below (thread-safe,
+ * lock-free); the environment variable
+ * BYLINE_SIMD=scalar|sse41|avx2|avx2-gather read at that moment forces one. A name the
  * CPU lacks, or an unknown one, is ignored (the best path is used);
  * bl_bitpack_impl() tells which path runs. All paths give identical bytes
  * and values; the AVX2 path packs with the SSE4.1 loop (packing is not on
@@ -104,8 +106,8 @@ int bl_unpack128_delta1(const uint8_t *in, unsigned bits, uint32_t base, uint32_
  * read past, so ids decoded from damaged bytes are safe to give: callers
  * check *last against what they know of the block. The AVX2 path fuses
  * the three steps for gaps of 11 to 25 bits (ids far apart, tested in the
- * register by gathers); other widths and paths unpack, sum and test in
- * passes.
+ * register by gathers), the avx2-gather path for 5 to 25 bits; other
+ * widths and paths unpack, sum and test in passes.
  * Returns 0, or BL_ECORRUPT as bl_unpack128_delta1 (*count, *last are then
  * unspecified). Reads exactly in[0..16*bits). */
 int bl_unpack128_delta1_count(const uint8_t *in, unsigned bits, uint32_t base,
@@ -146,11 +148,13 @@ uint32_t bl_unpack_tail_get(const uint8_t *in, unsigned bits, size_t i);
 void bl_unpack_tail_range(const uint8_t *in, size_t n, unsigned bits, size_t at, size_t k,
                           uint32_t *out);
 
-/* Name of the path in use: "scalar", "sse41" or "avx2". Static string. */
+/* Name of the path in use: "scalar", "sse41", "avx2" or "avx2-gather".
+ * Static string. */
 const char *bl_bitpack_impl(void);
 
 /* Switches this process to the named path, for tests and benchmarks:
- * "scalar", "sse41", "avx2", or NULL for the best the CPU supports (the
+ * "scalar", "sse41", "avx2", "avx2-gather", or NULL for the best the CPU
+ * supports (the
  * environment is not read again). Calls that start after it returns use the
  * new path; calls in flight finish on the old one. Returns 0, or BL_EINVAL
  * (the path stays as it was) if the name is unknown or the CPU lacks it. */

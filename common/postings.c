@@ -520,6 +520,15 @@ struct bl_posting_iter {
     uint64_t run_cached;    /* run whose values run_vals holds, UINT64_MAX if none */
     uint32_t *pos;          /* the current doc's positions */
     size_t pos_cap;
+    /* bl_posting_iter_tf_at: the bitmap (NULL until first used), the
+     * count of its set bits before word rank_w (rank_ok: known), and the
+     * block whose tf run tfa_run points at (NO_BLOCK: none) */
+    const uint64_t *tfa_words;
+    uint32_t rank_w;
+    int rank_ok;
+    uint64_t rank_n;
+    uint32_t tfa_block, tfa_m;
+    const uint8_t *tfa_run;
     /* The arrays last: opening an iterator zeroes only what comes before
      * docs (short lists are opened by the thousand), the arrays are
      * written before they are read. */
@@ -839,6 +848,18 @@ static uint32_t gallop_lasts(const bl_posting_iter *it, uint32_t lo, uint32_t ta
     return lo;
 }
 
+/* gallop_lasts from lo, or from the block bl_posting_iter_tf_at last read
+ * when target is past the blocks before it: a scorer that reads tfs in
+ * place leaves its iterator behind, and its bounds then ask for blocks
+ * far ahead of the iterator's. */
+static uint32_t find_block(const bl_posting_iter *it, uint32_t lo, uint32_t target)
+{
+    uint32_t h = it->tfa_block;
+    if (h != NO_BLOCK && h > lo && last_doc(it, h - 1) < target)
+        lo = h;
+    return gallop_lasts(it, lo, target);
+}
+
 /* Index of the first of v[0..n) >= target; v[n-1] >= target, n >= 1.
  * Branchless: the same number of steps whatever the data. */
 /* Groups of 8 docs count_below compares before it binary-searches. */
@@ -1080,6 +1101,7 @@ int bl_posting_iter_new(const bl_postings *p, const bl_terminfo *info,
     it->nblocks = nblocks;
     it->last_m = n - (nblocks ? (nblocks - 1) * BL_BLOCK_SIZE : 0);
     it->pos_block = NO_BLOCK;
+    it->tfa_block = NO_BLOCK;
     it->run_cached = UINT64_MAX;
     it->pos_at = info->positions_offset;
     it->positionless = info->positionless != 0;
@@ -1142,6 +1164,119 @@ uint32_t bl_posting_iter_freq(bl_posting_iter *it)
     if (it->tfs_block != it->block && decode_tfs(it))
         return 1; /* the iterator has ended; its err says why */
     return it->tfs[it->i];
+}
+
+int bl_posting_iter_has_tf_at(const bl_posting_iter *it)
+{
+    return it->dense && it->codec->get_range != NULL;
+}
+
+/* Block b's tf run, located for bl_posting_iter_tf_at: its doc-gap run is
+ * hopped over by its size (never decoded), and both runs' sizes are
+ * checked against the block's bytes. Errors: BL_ECORRUPT. */
+static int tfa_locate(bl_posting_iter *it, uint32_t b)
+{
+    const bl_mapped *f = &it->p->docs;
+    const bl_codec *c = it->codec;
+    uint32_t m = block_len(it, b);
+    uint64_t lo = it->blocks_at, hi = it->doc_hi;
+    int rc;
+    if (it->lasts && (rc = block_doc_bytes(it, b, &lo, &hi)) != 0)
+        return rc;
+    size_t avail = (size_t)(hi - lo), most = 2 * c->max_bytes(m), c1, c2;
+    if ((rc = bl_mapped_touch(f, lo, avail < most ? avail : most)) != 0)
+        return rc;
+    const uint8_t *in = f->data + lo;
+    if (c->run_bytes(in, avail, m, &c1) || c->run_bytes(in + c1, avail - c1, m, &c2))
+        return corrupt(f, lo, "block %u: runs do not decode", b);
+    if (it->lasts && c1 + c2 != avail)
+        return corrupt(f, lo, "block %u holds %zu bytes, skip entry says %zu", b, c1 + c2,
+                       avail);
+    it->tfa_block = b;
+    it->tfa_m = m;
+    it->tfa_run = in + c1;
+    return 0;
+}
+
+/* Set bits of a word below bit k. */
+static inline uint64_t bits_below(uint64_t word, uint32_t k)
+{
+    return bl_popcount64(word & (((uint64_t)1 << k) - 1));
+}
+
+/* Words a rank count walks on from where it stopped before it starts
+ * again from the block of the doc (found in the skip data) instead. */
+#define RANK_WALK_WORDS 64
+
+/* The rank of doc (set in the bitmap) among the list's docs: the set bits
+ * before it. Counting goes on from the last call's word, so docs asked in
+ * increasing order cost a popcount per 64 documents passed; a doc far
+ * ahead (or behind) restarts from its block's first doc, whose rank is
+ * 128 * block. */
+static uint64_t tfa_rank(bl_posting_iter *it, uint32_t doc)
+{
+    const uint64_t *words = it->tfa_words;
+    uint32_t w = doc >> 6;
+    if (!it->rank_ok || w < it->rank_w || w - it->rank_w > RANK_WALK_WORDS) {
+        uint32_t b = it->lasts ? find_block(it, 0, doc) : 0, start = 0;
+        if (b >= it->nblocks)
+            b = it->nblocks - 1; /* doc past the list: damage, caught by the caller */
+        if (b)
+            start = last_doc(it, b - 1) + 1;
+        it->rank_w = start >> 6;
+        it->rank_n = (uint64_t)b * BL_BLOCK_SIZE -
+                     bits_below(bl_bitmap_word(words, it->rank_w), start & 63);
+        it->rank_ok = 1;
+        if (w < it->rank_w) /* doc before its block: damage */
+            return UINT64_MAX;
+    }
+    for (; it->rank_w < w; it->rank_w++)
+        it->rank_n += bl_popcount64(bl_bitmap_word(words, it->rank_w));
+    return it->rank_n + bits_below(bl_bitmap_word(words, w), doc & 63);
+}
+
+int bl_posting_iter_tf_at(bl_posting_iter *it, uint32_t doc, uint32_t *tf)
+{
+    const bl_mapped *f = &it->p->docs;
+    int rc;
+    *tf = 1;
+    if (it->ds.err)
+        return it->ds.err;
+    if (!bl_posting_iter_has_tf_at(it))
+        return bl_error_set(BL_EINVAL, "%s: the list has no bitmap or its codec no random "
+                            "access", f->path);
+    if (!it->tfa_words) {
+        uint32_t nw;
+        if ((rc = map_bitmap(it->p, it->bitmap_at, &it->tfa_words, &nw)) != 0) {
+            fail_iter(it, rc);
+            return rc;
+        }
+    }
+    if ((uint64_t)doc >= it->p->doc_count || !bl_bitmap_test(it->tfa_words, doc))
+        return bl_error_set(BL_EINVAL, "%s: doc %u is not in the list", f->path, doc);
+    uint64_t r = tfa_rank(it, doc);
+    uint64_t n = (uint64_t)(it->nblocks - 1) * BL_BLOCK_SIZE + it->last_m;
+    if (r >= n) {
+        rc = corrupt(f, it->bitmap_at, "the bitmap holds more documents (by doc %u) than the "
+                     "list's %llu", doc, (unsigned long long)n);
+        fail_iter(it, rc);
+        return rc;
+    }
+    uint32_t b = (uint32_t)(r / BL_BLOCK_SIZE);
+    if (b != it->tfa_block && (rc = tfa_locate(it, b)) != 0) {
+        fail_iter(it, rc);
+        return rc;
+    }
+    uint32_t v;
+    it->codec->get_range(it->tfa_run, it->tfa_m, (size_t)(r % BL_BLOCK_SIZE), 1, &v);
+    if (v == UINT32_MAX) {
+        rc = corrupt(f, (uint64_t)(it->tfa_run - f->data), "block %u: term frequency "
+                     "overflows", b);
+        fail_iter(it, rc);
+        return rc;
+    }
+    *tf = v + 1;
+    return 0;
 }
 
 /* Prepares per-document access to the current block's positions: prefix
@@ -1393,7 +1528,7 @@ void bl_posting_iter_shallow(const bl_posting_iter *it, uint32_t target, uint32_
         bl_posting_iter_block_info(it, block_last, max_tf, min_len);
         return;
     }
-    uint32_t b = gallop_lasts(it, it->block + 1, target);
+    uint32_t b = find_block(it, it->block + 1, target);
     const bl_mapped *df = &it->p->docs;
     uint64_t at = (uint64_t)(it->entries - df->data) + ENTRY_BYTES * (uint64_t)b;
     if (bl_mapped_touch(df, at, ENTRY_BYTES) != 0) {
@@ -1445,7 +1580,7 @@ void bl_posting_iter_shallow_impacts(const bl_posting_iter *it, uint32_t target,
     }
     uint32_t b = it->block;
     if (target > it->docs[it->m - 1])
-        b = gallop_lasts(it, it->block + 1, target);
+        b = find_block(it, it->block + 1, target);
     *block_last = it->lasts ? last_doc(it, b) : it->docs[it->m - 1];
     if (block_impacts(it, b, out, n) != 0) {
         /* No bound can be trusted; the block's load will report it. */

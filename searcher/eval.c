@@ -271,6 +271,9 @@ typedef struct {
     bl_posting_iter *it;
     const bl_segment *seg;
     double idf, k1, b, avgdl;
+    /* BM25 as numerator / denominator without its divisions, for tests
+     * against a limit: idf * tf * (k1 + 1) / (tf + norm0 + norm1 * len) */
+    double num1, norm0, norm1;
     int bounded;
     double term_max;   /* the bound over the whole list; NAN until asked */
     uint32_t cache_last[BOUND_CACHE]; /* BL_DOC_END: empty */
@@ -511,6 +514,9 @@ static int new_term(build_ctx *c, const bl_terminfo *ti, uint64_t df, scorer **o
     t->k1 = c->bm25.k1;
     t->b = c->bm25.b;
     t->avgdl = c->avgdl;
+    t->num1 = t->idf * (t->k1 + 1);
+    t->norm0 = t->k1 * (1 - t->b);
+    t->norm1 = t->k1 * t->b / t->avgdl;
     t->bounded = c->bounded && t->idf >= 0 && isfinite(t->idf);
     t->term_max = NAN;
     for (size_t i = 0; i < BOUND_CACHE; i++)
@@ -1748,6 +1754,9 @@ struct maxscore {
     uint32_t *order;  /* kids by wb, ascending */
     double *psum;     /* psum[j] = wb[order[0]] + ... + wb[order[j - 1]] */
     double *kscore;   /* by kid: its score on document kdoc[kid] */
+    /* p->floor when last seen, and it divided by 1 + 2 * BOUND_SLACK: a
+     * sum at most this cannot compete however its BM25 rounds */
+    double floor_seen, floor_strict;
     uint32_t *kdoc;
     /* The kids every competitive document of the window holds, the one
      * with the fewest postings first (nreq 0: none), as found for the
@@ -1761,6 +1770,10 @@ struct maxscore {
     const uint64_t **kbits;
     uint8_t *kbits_known;
     uint32_t nwords;
+    /* By kid: 1 for a plain word whose bitmap ms_competes tests and whose
+     * tf it reads in place (bl_posting_iter_tf_at) instead of seeking it;
+     * such a kid's iterator stays where it was, behind the candidates. */
+    uint8_t *kfast;
     /* When every required kid has a bitmap (at least two of them), their
      * bitmaps: candidates are the set bits of their AND, 64 documents a
      * word, and no kid is sought to a document another lacks. */
@@ -1784,6 +1797,7 @@ static void maxscore_free(maxscore *ms)
     free(ms->req);
     free(ms->kbits);
     free(ms->kbits_known);
+    free(ms->kfast);
     free(ms->rbits);
     free(ms);
 }
@@ -1987,22 +2001,42 @@ static uint32_t ms_required_bits(or_scorer *o, uint32_t from)
     return ms->win_end == BL_DOC_END ? BL_DOC_END : ms->win_end + 1;
 }
 
-/* Scores kid i on d (a kid's score is asked for once per document). */
-static double ms_kid_score(or_scorer *o, size_t i, uint32_t d)
+/* Whether plain word t's score on d, at frequency tf, added to what is
+ * known (sum) and the bounds of the kids left to probe (rest), cannot
+ * reach the floor; else sets *score, term_score's BM25. The test before
+ * the division compares tf * num1 with limit * (tf + norm0 + norm1 * len),
+ * the BM25 of tf and len without its two divisions (a candidate is mostly
+ * turned away here, and the divisions' latency was most of its cost); its
+ * limit has twice cannot_compete's slack, which dwarfs the few ulps by
+ * which the two forms round apart, so it turns away no document that the
+ * test on the BM25 itself would keep. Only when some kid is non-essential
+ * (ms->ness): then ms_competes turns away every document short of the
+ * floor, and the total is already a lower bound; otherwise such documents
+ * are returned and counted. */
+static int ms_term_falls_short(maxscore *ms, const term_scorer *t, uint32_t d, uint32_t tf,
+                               double sum, double rest, double *score)
 {
-    maxscore *ms = o->ms;
-    scorer *k = o->kids[i];
-    ms->kscore[i] = k->score(k);
-    ms->kdoc[i] = d;
-    return ms->kscore[i];
+    double len = bl_segment_doc_len(t->seg, d);
+    if (ms->p->floor != ms->floor_seen) {
+        ms->floor_seen = ms->p->floor;
+        ms->floor_strict = ms->p->floor / (1 + 2 * BOUND_SLACK);
+    }
+    double limit = ms->floor_strict - sum - rest;
+    if (ms->ness && t->bounded && tf * t->num1 <= limit * (tf + t->norm0 + t->norm1 * len))
+        return 1;
+    *score = bm25(t->idf, tf, len, t->k1, t->b, t->avgdl);
+    return 0;
 }
 
 /* Whether candidate d (at most the window's end) may score above the
- * floor: probes the kids, highest bound first, each sought to d only when
- * the candidate still needs it, until the sum of what is known and what
- * is left to probe (psum) cannot reach the floor: two words of similar
- * weight that are both required mostly stop after the first. When it may,
- * every kid holding d is on d and scored. */
+ * floor: probes the kids, highest bound first, each sought to d (or, if
+ * kfast, its bit tested) only when the candidate still needs it, until
+ * the sum of what is known and what is left to probe (psum) cannot reach
+ * the floor: two words of similar weight that are both required mostly
+ * stop after the first. When it may, every kid holding d is scored on d
+ * (kdoc), on d itself unless it is kfast. A kfast kid's tf is read in
+ * place (bl_posting_iter_tf_at); damage there ends its iterator with its
+ * err set, which the search reports. */
 static int ms_competes(or_scorer *o, uint32_t d)
 {
     maxscore *ms = o->ms;
@@ -2010,8 +2044,29 @@ static int ms_competes(or_scorer *o, uint32_t d)
     for (size_t j = o->n; j-- > 0;) {
         if (cannot_compete(sum + ms->psum[j + 1], ms->p))
             return 0;
-        if (s_seek(o->kids[ms->order[j]], d) == d)
-            sum += ms_kid_score(o, ms->order[j], d);
+        uint32_t i = ms->order[j];
+        scorer *k = o->kids[i];
+        double *score = &ms->kscore[i];
+        int short_of = 0;
+        if (k->ds.doc < d && ms->kfast[i]) {
+            term_scorer *t = (term_scorer *)k;
+            uint32_t tf;
+            if (!bl_bitmap_test(ms->kbits[i], d) || bl_posting_iter_tf_at(t->it, d, &tf))
+                continue;
+            short_of = ms_term_falls_short(ms, t, d, tf, sum, ms->psum[j], score);
+        } else if (s_seek(k, d) != d) {
+            continue;
+        } else if (k->ds.ops == &term_ops) {
+            term_scorer *t = (term_scorer *)k;
+            short_of = ms_term_falls_short(ms, t, d, bl_posting_iter_freq(t->it), sum,
+                                           ms->psum[j], score);
+        } else {
+            *score = k->score(k);
+        }
+        if (short_of)
+            return 0;
+        ms->kdoc[i] = d;
+        sum += *score;
     }
     /* Every kid is known now: a document short of the floor is not
      * returned (sum rounds differently from or_pruned_score's order, which
@@ -2072,7 +2127,8 @@ static uint32_t or_pruned_seek(bl_docset *s, uint32_t t)
 }
 static const bl_docset_ops or_pruned_ops = {or_pruned_next, or_pruned_seek, or_free};
 
-/* or_score under pruning: the kids on the doc were scored by ms_competes. */
+/* or_score under pruning: the kids holding the doc were scored by
+ * ms_competes (kfast ones without being moved to it). */
 static double or_pruned_score(scorer *s)
 {
     or_scorer *o = (or_scorer *)s;
@@ -2080,8 +2136,10 @@ static double or_pruned_score(scorer *s)
     double sum = 0;
     for (size_t i = 0; i < o->n; i++) {
         scorer *k = o->kids[i];
-        if (k->ds.doc == doc)
-            sum += o->ms->kdoc[i] == doc ? o->ms->kscore[i] : k->score(k);
+        if (o->ms->kdoc[i] == doc)
+            sum += o->ms->kscore[i];
+        else if (k->ds.doc == doc)
+            sum += k->score(k);
     }
     return sum;
 }
@@ -2103,8 +2161,9 @@ static int or_prune(scorer *s, prune_ctx *p)
     ms->kbits = calloc(o->n, sizeof *ms->kbits);
     ms->kbits_known = calloc(o->n, 1);
     ms->rbits = calloc(o->n, sizeof *ms->rbits);
+    ms->kfast = calloc(o->n, 1);
     if (!ms->wb || !ms->order || !ms->psum || !ms->kscore || !ms->kdoc || !ms->req ||
-        !ms->kbits || !ms->kbits_known || !ms->rbits) {
+        !ms->kbits || !ms->kbits_known || !ms->rbits || !ms->kfast) {
         maxscore_free(ms); /* without pruning the search still runs */
         return 0;
     }
@@ -2115,6 +2174,9 @@ static int or_prune(scorer *s, prune_ctx *p)
     }
     ms->p = p;
     o->ms = ms;
+    for (size_t i = 0; i < o->n; i++)
+        ms->kfast[i] = ms_kid_bits(o, i) &&
+                       bl_posting_iter_has_tf_at(((term_scorer *)o->kids[i])->it);
     s->ds.ops = &or_pruned_ops;
     s->score = or_pruned_score;
     s->ds.doc = ms_next(o, s->ds.doc);

@@ -17,7 +17,7 @@
 #include "error.h"
 #include "helpers.h"
 
-static const char *const path_names[] = {"scalar", "sse41", "avx2"};
+static const char *const path_names[] = {"scalar", "sse41", "avx2", "avx2-gather"};
 #define NPATHS (sizeof path_names / sizeof path_names[0])
 
 /* The inputs every run replays unless BYLINE_SEED names others. */
@@ -482,7 +482,7 @@ static const char *best_path(void)
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2"))
-        return "avx2";
+        return __builtin_cpu_is("intel") ? "avx2-gather" : "avx2";
     if (__builtin_cpu_supports("sse4.1"))
         return "sse41";
 #endif
@@ -495,6 +495,8 @@ static int cpu_has(const char *name)
     __builtin_cpu_init();
     if (strcmp(name, "avx2") == 0)
         return __builtin_cpu_supports("avx2");
+    if (strcmp(name, "avx2-gather") == 0)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_is("intel");
     if (strcmp(name, "sse41") == 0)
         return __builtin_cpu_supports("sse4.1");
 #endif

@@ -1417,6 +1417,121 @@ static void dense_lists_carry_their_bitmap_body(void)
 
 BOTH_CODECS(dense_lists_carry_their_bitmap, dense_lists_carry_their_bitmap_body)
 
+/* bl_posting_iter_tf_at on lists around the dense threshold: a dense
+ * list of the bit-packing codec gives every doc's tf, asked in increasing
+ * order, in random order (far jumps, and back) and between the iterator's
+ * own steps, which it never moves; a list it cannot read (not dense, or
+ * varint) and a doc outside the list are refused with BL_EINVAL. */
+static void tf_at_reads_tfs_in_place_body(void)
+{
+    static const uint32_t counts[] = {1, 64, 300, 2048, 2049, 20000, 70000};
+    for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
+        uint32_t dc = counts[ci];
+        tmpfiles t;
+        tmp_make(&t);
+        enum { NL = 6 };
+        tlist lists[NL];
+        for (int i = 0; i < NL; i++)
+            gen_dense_list(&lists[i], dc, draw_density(dc));
+        write_lists_in(&t, lists, NL, dc);
+        bl_postings *p = open_postings_in(&t, dc, ci & 1);
+        for (int i = 0; i < NL; i++) {
+            const tlist *l = &lists[i];
+            bl_posting_iter *it;
+            CHECK(bl_posting_iter_new(p, &l->info, &it) == 0, "%s", bl_error_detail());
+            int can = bl_posting_iter_has_tf_at(it);
+            CHECK(can == (bl_postings_list_is_dense(l->n, dc) && g_codec == BL_CODEC_BITPACK),
+                  "dc %u df %u: has_tf_at %d", dc, l->n, can);
+            uint32_t tf = 0;
+            if (!can) {
+                CHECK(bl_posting_iter_tf_at(it, l->docs[0], &tf) == BL_EINVAL && tf == 1, "");
+                bl_docset_free(bl_posting_iter_docset(it));
+                continue;
+            }
+            for (uint32_t k = 0; k < l->n; k += 1 + (uint32_t)rnd(3)) {
+                CHECK(bl_posting_iter_tf_at(it, l->docs[k], &tf) == 0, "%s", bl_error_detail());
+                CHECK(tf == l->tfs[k], "dc %u df %u: doc %u tf %u, not %u", dc, l->n,
+                      l->docs[k], tf, l->tfs[k]);
+            }
+            for (int r = 0; r < 500; r++) {
+                uint32_t k = (uint32_t)rnd(l->n);
+                CHECK(bl_posting_iter_tf_at(it, l->docs[k], &tf) == 0 && tf == l->tfs[k],
+                      "dc %u df %u: doc %u at random: tf %u, not %u", dc, l->n, l->docs[k], tf,
+                      l->tfs[k]);
+            }
+            CHECK(bl_posting_iter_docset(it)->doc == l->docs[0], "the iterator moved");
+            uint32_t absent = 0;
+            while (absent < dc && list_holds(l, absent))
+                absent++;
+            if (absent < dc)
+                CHECK(bl_posting_iter_tf_at(it, absent, &tf) == BL_EINVAL, "doc %u", absent);
+            CHECK(bl_posting_iter_tf_at(it, dc, &tf) == BL_EINVAL, "a doc past the segment");
+            /* between the iterator's steps, asking ahead of it */
+            uint32_t k = 0;
+            for (uint32_t d = bl_posting_iter_docset(it)->doc; d != BL_DOC_END;
+                 d = bl_posting_iter_next(it), k++) {
+                CHECK(d == l->docs[k] && bl_posting_iter_freq(it) == l->tfs[k], "walk at %u", k);
+                uint32_t ahead = k + (uint32_t)rnd(300);
+                if (ahead < l->n)
+                    CHECK(bl_posting_iter_tf_at(it, l->docs[ahead], &tf) == 0 &&
+                              tf == l->tfs[ahead], "doc %u ahead of %u", l->docs[ahead], d);
+                /* block-max lookups start from tf_at's block when they can:
+                 * they must find the same blocks */
+                uint32_t near = ahead < l->n ? l->docs[ahead] : d;
+                uint32_t targets[] = {d, near > d ? near - 1 : d, near, near + 1};
+                if (rnd(8) == 0)
+                    for (size_t ti = 0; ti < sizeof targets / sizeof *targets; ti++)
+                        check_shallow(it, l, k, targets[ti]);
+            }
+            CHECK(k == l->n, "walked %u of %u", k, l->n);
+            bl_docset_free(bl_posting_iter_docset(it));
+        }
+        bl_postings_close(p);
+        for (int i = 0; i < NL; i++)
+            free_list(&lists[i]);
+        tmp_remove(&t);
+    }
+}
+
+BOTH_CODECS(tf_at_reads_tfs_in_place, tf_at_reads_tfs_in_place_body)
+
+/* A damaged page under the block a tf is read from fails tf_at with
+ * BL_ECORRUPT naming the .doc file, and ends the iterator with that err. */
+Test(postings, tf_at_reports_a_damaged_block)
+{
+    seed_init("tf_at_reports_a_damaged_block");
+    tmpfiles t;
+    tmp_make(&t);
+    uint32_t dc = 60000;
+    tlist l;
+    gen_dense_list(&l, dc, 0.5);
+    write_lists_in(&t, &l, 1, dc);
+    bl_postings *p = open_postings_in(&t, dc, 0);
+    size_t body = (size_t)bl_postings_docs_bytes(p), dlen;
+    bl_postings_close(p);
+    uint8_t *file = slurp(t.doc, &dlen);
+    file[body - 1] ^= 0x40; /* the last block's tf run, on the body's last page */
+    spit(t.doc, file, dlen);
+    p = open_postings_in(&t, dc, 0);
+    bl_posting_iter *it;
+    CHECK(bl_posting_iter_new(p, &l.info, &it) == 0, "block 0 lies on an earlier page: %s",
+          bl_error_detail());
+    uint32_t tf = 0;
+    CHECK(bl_posting_iter_tf_at(it, l.docs[0], &tf) == 0 && tf == l.tfs[0], "%s",
+          bl_error_detail());
+    bl_error_clear();
+    CHECK(bl_posting_iter_tf_at(it, l.docs[l.n - 1], &tf) == BL_ECORRUPT && tf == 1, "");
+    CHECK(strstr(bl_error_detail(), t.doc) != NULL, "%s", bl_error_detail());
+    CHECK(bl_posting_iter_docset(it)->err == BL_ECORRUPT &&
+              bl_posting_iter_docset(it)->doc == BL_DOC_END, "the iterator ends");
+    CHECK(bl_posting_iter_tf_at(it, l.docs[0], &tf) == BL_ECORRUPT, "and stays failed");
+    bl_docset_free(bl_posting_iter_docset(it));
+    bl_postings_close(p);
+    free(file);
+    free_list(&l);
+    tmp_remove(&t);
+}
+
 /* Ids are below the writer's doc count: one at or past it is refused
  * before anything is written. */
 Test(postings, writer_refuses_ids_past_its_doc_count)
