@@ -15,9 +15,10 @@ CFLAGS  ?= -O2 -g
 # "override": flags given on the command line (make CFLAGS=-O0) still get these.
 override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
            -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-           -iquote common -iquote corpus -iquote indexer -iquote searcher -iquote tests -MMD -MP
+           -iquote common -iquote corpus -iquote indexer -iquote searcher -iquote tests -MMD -MP \
+           -pthread
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lz -lxxhash -lutf8proc -ljansson) \
-           -lstemmer -lcsv -lm
+           -lstemmer -lcsv -lm -pthread
 override CFLAGS += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 
 BUILD   := build

@@ -28,6 +28,7 @@
 #include "inverter.h"
 #include "loader.h"
 #include "manifest.h"
+#include "parallel.h"
 #include "segment.h"
 #include "stemmer.h"
 #include "termdict.h"
@@ -50,6 +51,7 @@ typedef struct {
     int quiet;
     size_t memory_budget;
     uint32_t codec;             /* of new segments' postings */
+    unsigned jobs;              /* -j: worker threads (1: this thread does all) */
 } index_opts;
 
 /* What a run allocates beyond its options; bl_cmd_index frees it whatever
@@ -64,6 +66,7 @@ typedef struct {
     bl_analyzer *analyzer;
     bl_manifest *manifest;
     bl_inverter *inv;
+    bl_par *par;               /* with -j N > 1: the workers, instead of inv */
     bl_manifest_segment *done; /* finished segments not yet committed */
     size_t ndone;
     bl_id_registry *ids;
@@ -114,7 +117,11 @@ static void usage(FILE *f)
           "                         file is the text) or filename\n"
           "      --skip-bad         warn about and skip bad records instead of stopping\n"
           "      --strict           warnings (empty file, empty article, ...) are errors\n"
-          "  -m, --memory MB        memory per segment before it is written (default 256)\n"
+          "  -j, --jobs N           worker threads (default: one per core); each fills\n"
+          "                         its own segments\n"
+          "  -m, --memory MB        memory of the segments being built, shared by the\n"
+          "                         jobs; a segment is written when it fills its share\n"
+          "                         (default 256)\n"
           "      --codec NAME       posting codec of new segments: bitpack (default) or\n"
           "                         varint (for comparisons; both are read)\n"
           "  -q, --quiet            no progress or summary\n"
@@ -226,6 +233,11 @@ static int add_article(void *ctx, const bl_article *in)
     int rc = identify(s, in, &art);
     if (rc)
         return rc < 0 ? rc : 0;
+    if (s->par) {
+        if ((rc = bl_par_add(s->par, a)) == 0)
+            s->articles++;
+        return rc;
+    }
     if (!s->inv && s->manifest->next_segment >= BL_MAX_SEGMENT_ID)
         return bl_error_set(BL_ETOOBIG, "%s: segment ids exhausted", s->opts->out_dir);
     if (!s->inv &&
@@ -460,14 +472,16 @@ static int parse_args(int argc, char **argv, index_opts *o, run_resources *res)
         {"help", no_argument, 0, 'h'},         {"title", required_argument, 0, 'T'},
         {"fields", required_argument, 0, 'F'}, {"strict", no_argument, 0, 's'},
         {"files-from", required_argument, 0, 'I'}, {"codec", required_argument, 0, 'K'},
-        {0, 0, 0, 0},
+        {"jobs", required_argument, 0, 'j'},   {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->memory_budget = 256u << 20;
     o->codec = BL_CODEC_DEFAULT;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    o->jobs = cores < 1 ? 1 : cores > BL_PAR_MAX_JOBS ? BL_PAR_MAX_JOBS : (unsigned)cores;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "o:l:f:m:qh0", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:l:f:m:j:qh0", longs, NULL)) != -1) {
         switch (c) {
         case 'o': o->out_dir = optarg; break;
         case 'l': o->lang = optarg; break;
@@ -509,6 +523,14 @@ static int parse_args(int argc, char **argv, index_opts *o, run_resources *res)
                 return EXIT_USAGE;
             }
             o->memory_budget = (size_t)mb << 20;
+            break;
+        }
+        case 'j': {
+            char *end;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (*end || optarg[0] == '-' || n < 1 || n > BL_PAR_MAX_JOBS)
+                return usage_error("--jobs wants a number of threads, 1 to %d", BL_PAR_MAX_JOBS);
+            o->jobs = (unsigned)n;
             break;
         }
         case 'q': o->quiet = 1; break;
@@ -595,6 +617,12 @@ static int index_main(int argc, char **argv, run_resources *res)
     remove_orphans(o.out_dir, m.next_segment);
     if (m.nsegments && (rc = bl_index_open(&s.existing, o.out_dir, 0)) != 0)
         goto fail;
+    if (o.jobs > 1) {
+        bl_par_opts po = {o.out_dir, m.lang, o.codec, o.jobs, o.memory_budget,
+                          &m.next_segment, BL_MAX_SEGMENT_ID};
+        if ((rc = bl_par_new(&s.par, &po)) != 0)
+            goto fail;
+    }
 
     bl_load_opts lo = {
         .format = o.format, .csv_columns = o.csv_columns, .title = o.title,
@@ -615,6 +643,11 @@ static int index_main(int argc, char **argv, run_resources *res)
         goto fail;
     if ((rc = finish_segment(&s)) != 0)
         goto fail;
+    if (s.par) {
+        if ((rc = bl_par_finish(s.par, &s.done, &s.ndone, &s.tokens, &s.invalid_bytes)) != 0)
+            goto fail;
+        s.par = NULL;
+    }
     if (s.articles == 0 && s.duplicates_skipped > 0) {
         /* Re-running over a folder with --skip-bad to pick up new files,
          * and there are none: nothing to do is not a failure. */
@@ -695,6 +728,8 @@ fail:
      * directory was moved or replaced meanwhile touches nothing more: its
      * paths may now name another writer's index. */
     int ours = lock >= 0 && bl_manifest_lock_holds(o.out_dir, lock);
+    bl_par_abort(s.par, ours);
+    s.par = NULL;
     if (ours) {
         discard_new_segments(&s);
     } else {

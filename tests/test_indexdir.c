@@ -445,8 +445,10 @@ static void writer_outlived_by_its_directory(int a_fails)
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);
         dup2(null, 2);
-        execl(bl_test_byline(), "byline", "index", "-q", "-o", idx, "--format", "jsonl", "-",
-              (char *)NULL);
+        /* -j 1: one thread starts its segment at the first article, which
+         * the test waits for; workers start theirs when a chunk fills */
+        execl(bl_test_byline(), "byline", "index", "-q", "-j", "1", "-o", idx, "--format",
+              "jsonl", "-", (char *)NULL);
         _exit(127);
     }
     close(pipefd[0]);
