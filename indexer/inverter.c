@@ -29,12 +29,19 @@ typedef struct {
     uint32_t last_doc;
     uint32_t df;
     bl_buf stream;
+    /* In the current document: its first and last occurrence (NO_OCC: it
+     * has none yet) and how many. */
+    uint32_t doc_first, doc_last, doc_tf;
 } term_entry;
 
+/* One occurrence of the current document, chained to the term's next. */
 typedef struct {
     uint32_t term;
     uint32_t position;
+    uint32_t next; /* NO_OCC: the term's last */
 } occurrence;
+
+#define NO_OCC UINT32_MAX
 
 struct bl_inverter {
     char *dir;
@@ -60,8 +67,13 @@ struct bl_inverter {
     uint64_t invalid_bytes;
     size_t stream_bytes; /* capacity held by all term streams */
 
-    occurrence *occ;     /* the current document's terms */
+    /* The current document's occurrences in text order, each term's
+     * chained (term_entry.doc_first), and its terms in order of first
+     * occurrence: a document is written term by term without sorting. */
+    occurrence *occ;
     size_t nocc, occ_cap;
+    uint32_t *doc_terms;
+    size_t ndoc_terms, doc_terms_cap;
 };
 
 int bl_inverter_new(bl_inverter **out, const char *dir, uint64_t seg_id, bl_analyzer *a)
@@ -141,6 +153,8 @@ static int intern(bl_inverter *inv, const char *term, size_t len, uint32_t *id)
     e->hash = h;
     e->last_doc = 0;
     e->df = 0;
+    e->doc_first = e->doc_last = NO_OCC;
+    e->doc_tf = 0;
     bl_buf_init(&e->stream);
     if (bl_buf_append(&inv->strings, term, len) || bl_buf_put_u8(&inv->strings, 0))
         return BL_ENOMEM;
@@ -154,6 +168,8 @@ static int intern(bl_inverter *inv, const char *term, size_t len, uint32_t *id)
 static int push_occurrence(bl_inverter *inv, uint32_t term, uint32_t position)
 {
     if (inv->nocc == inv->occ_cap) {
+        if (inv->occ_cap >= NO_OCC / 2)
+            return bl_error_set(BL_ETOOBIG, "a document of over 2^31 tokens");
         size_t cap = inv->occ_cap ? inv->occ_cap * 2 : 4096;
         occurrence *o = realloc(inv->occ, cap * sizeof *o);
         if (!o)
@@ -161,7 +177,25 @@ static int push_occurrence(bl_inverter *inv, uint32_t term, uint32_t position)
         inv->occ = o;
         inv->occ_cap = cap;
     }
-    inv->occ[inv->nocc++] = (occurrence){term, position};
+    term_entry *e = &inv->terms[term];
+    uint32_t at = (uint32_t)inv->nocc++;
+    inv->occ[at] = (occurrence){term, position, NO_OCC};
+    if (e->doc_first == NO_OCC) {
+        if (inv->ndoc_terms == inv->doc_terms_cap) {
+            size_t cap = inv->doc_terms_cap ? inv->doc_terms_cap * 2 : 1024;
+            uint32_t *t = realloc(inv->doc_terms, cap * sizeof *t);
+            if (!t)
+                return BL_ENOMEM;
+            inv->doc_terms = t;
+            inv->doc_terms_cap = cap;
+        }
+        inv->doc_terms[inv->ndoc_terms++] = term;
+        e->doc_first = at;
+    } else {
+        inv->occ[e->doc_last].next = at;
+    }
+    e->doc_last = at;
+    e->doc_tf++;
     return 0;
 }
 
@@ -182,42 +216,33 @@ static int analyse(bl_inverter *inv, const char *text, size_t len, uint32_t firs
     return rc;
 }
 
-static int cmp_occurrence(const void *a, const void *b)
-{
-    const occurrence *x = a, *y = b;
-    if (x->term != y->term)
-        return x->term < y->term ? -1 : 1;
-    return x->position < y->position ? -1 : x->position > y->position;
-}
-
-/* Appends the current document's occurrences to each term's stream. */
+/* Appends the current document's occurrences to each term's stream, the
+ * term's chain giving its positions in increasing order (they were met in
+ * text order). A failure leaves the inverter unusable (bl_inverter_add
+ * says so). */
 static int flush_occurrences(bl_inverter *inv, uint32_t doc)
 {
-    if (inv->nocc > 1) /* occ is NULL before the first token */
-        qsort(inv->occ, inv->nocc, sizeof *inv->occ, cmp_occurrence);
-    for (size_t i = 0; i < inv->nocc;) {
-        size_t j = i;
-        while (j < inv->nocc && inv->occ[j].term == inv->occ[i].term)
-            j++;
-        term_entry *e = &inv->terms[inv->occ[i].term];
+    int rc = 0;
+    for (size_t i = 0; i < inv->ndoc_terms; i++) {
+        term_entry *e = &inv->terms[inv->doc_terms[i]];
         size_t before = e->stream.cap;
-        int rc = bl_buf_put_varint(&e->stream, e->df ? doc - e->last_doc : doc) |
-                 bl_buf_put_varint(&e->stream, j - i);
+        rc |= bl_buf_put_varint(&e->stream, e->df ? doc - e->last_doc : doc) |
+              bl_buf_put_varint(&e->stream, e->doc_tf);
         uint32_t prev = 0;
-        for (size_t k = i; k < j && !rc; k++) {
+        for (uint32_t k = e->doc_first; k != NO_OCC && !rc; k = inv->occ[k].next) {
             uint32_t p = inv->occ[k].position;
-            rc = bl_buf_put_varint(&e->stream, k == i ? p : p - prev - 1);
+            rc = bl_buf_put_varint(&e->stream, k == e->doc_first ? p : p - prev - 1);
             prev = p;
         }
-        if (rc)
-            return BL_ENOMEM;
         inv->stream_bytes += e->stream.cap - before;
         e->last_doc = doc;
         e->df++;
-        i = j;
+        e->doc_first = e->doc_last = NO_OCC;
+        e->doc_tf = 0;
     }
     inv->nocc = 0;
-    return 0;
+    inv->ndoc_terms = 0;
+    return rc ? BL_ENOMEM : 0;
 }
 
 int bl_inverter_set_codec(bl_inverter *inv, uint32_t codec)
@@ -273,7 +298,8 @@ uint64_t bl_inverter_invalid_bytes(const bl_inverter *inv) { return inv->invalid
 size_t bl_inverter_memory(const bl_inverter *inv)
 {
     return inv->stream_bytes + inv->strings.cap + (size_t)inv->terms_cap * sizeof(term_entry) +
-           (size_t)inv->nslots * 4 + (size_t)inv->lens_cap * 12 + inv->occ_cap * sizeof(occurrence);
+           (size_t)inv->nslots * 4 + (size_t)inv->lens_cap * 12 + inv->occ_cap * sizeof(occurrence) +
+           inv->doc_terms_cap * sizeof(uint32_t);
 }
 
 /* A term to sort: its bytes travel with it, so the comparison needs no
@@ -502,6 +528,7 @@ static void free_inverter(bl_inverter *inv)
     free(inv->lens);
     free(inv->id_hashes);
     free(inv->occ);
+    free(inv->doc_terms);
     free(inv->dir);
     free(inv);
 }
