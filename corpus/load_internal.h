@@ -78,6 +78,10 @@ typedef struct {
      * a directory met again among its own ancestors is a symlink loop. */
     unsigned long long walking[BL_LOAD_MAX_DEPTH + 2][2];
     int nwalking;
+    /* The file being read, and stats->bytes before it: progress within a
+     * file counts the bytes it has read so far. */
+    bl_input *cur;
+    uint64_t cur_before;
 } bl_load_ctx;
 
 /* Hands a to the callback and counts it. Returns the callback's result;

@@ -78,6 +78,9 @@ static bl_format format_of_name(const char *path)
     return BL_FORMAT_AUTO;
 }
 
+/* Articles between two progress reports within a file (a power of 2). */
+#define PROGRESS_EVERY 1024
+
 int bl_load_emit(bl_load_ctx *lc, const bl_article *a)
 {
     int rc;
@@ -92,6 +95,15 @@ int bl_load_emit(bl_load_ctx *lc, const bl_article *a)
             return rc < 0 ? rc : 0;
     }
     lc->stats->articles++;
+    /* Within a long file too, now and then: the bytes read so far (on
+     * disk: compressed ones for gzip) */
+    if (lc->opts->progress && lc->cur && (lc->stats->articles & (PROGRESS_EVERY - 1)) == 0) {
+        z_off_t at = gzoffset(lc->cur->gz);
+        if (at >= 0 && (uint64_t)at <= lc->cur->size) {
+            lc->stats->bytes = lc->cur_before + (uint64_t)at;
+            lc->opts->progress(lc->opts->progress_ctx, lc->stats);
+        }
+    }
     rc = lc->fn(lc->fn_ctx, a);
     if (rc)
         lc->stopped = 1;
@@ -157,7 +169,8 @@ static int load_file(bl_load_ctx *lc, const char *path, bl_format format,
     if (rc)
         return rc;
     lc->stats->files++;
-    lc->stats->bytes += in.size;
+    lc->cur = &in;
+    lc->cur_before = lc->stats->bytes;
     switch (format) {
     case BL_FORMAT_TXT: rc = bl_load_txt(lc, &in); break;
     case BL_FORMAT_JSONL: rc = bl_load_jsonl(lc, &in); break;
@@ -165,8 +178,9 @@ static int load_file(bl_load_ctx *lc, const char *path, bl_format format,
     case BL_FORMAT_SGML: rc = bl_load_sgml(lc, &in); break;
     default: rc = bl_error_set(BL_EINVAL, "%s: no format", in.path); break;
     }
-    if (in.size == 0) /* a pipe: count what came through it */
-        lc->stats->bytes += in.offset;
+    lc->cur = NULL;
+    /* the whole file; a pipe: what came through it */
+    lc->stats->bytes = lc->cur_before + (in.size ? in.size : in.offset);
     if (rc == 0 && !in.seen_text) {
         rc = bl_load_warning(lc, BL_EFORMAT, ", skipped", "%s: empty file", in.path);
         if (rc > 0)

@@ -76,6 +76,7 @@ typedef struct {
     bl_load_stats *stats;
     double started, last_progress;
     int show_progress;
+    uint64_t input_bytes; /* of all input, when known before reading (else 0) */
 } run_state;
 
 /* "1 file", "2 files": n and the word that fits it, written into buf (64
@@ -151,10 +152,33 @@ static void progress(void *ctx, const struct bl_load_stats *st)
     if (t - s->last_progress < 0.2)
         return;
     s->last_progress = t;
-    double secs = t - s->started;
-    fprintf(stderr, "\r%llu files, %llu articles, %.1f MB, %.1f MB/s   ",
+    double secs = t - s->started, rate = secs > 0 ? st->bytes / secs : 0.0;
+    fprintf(stderr, "\r%llu files, %llu articles, %.1f MB, %.1f MB/s",
             (unsigned long long)st->files, (unsigned long long)st->articles, st->bytes / 1e6,
-            secs > 0 ? st->bytes / 1e6 / secs : 0.0);
+            rate / 1e6);
+    if (s->input_bytes && st->bytes <= s->input_bytes && rate > 0) {
+        unsigned long left = (unsigned long)((double)(s->input_bytes - st->bytes) / rate + 0.5);
+        fprintf(stderr, ", %.0f%% of %.1f MB, %lu:%02lu left", 100.0 * st->bytes / s->input_bytes,
+                s->input_bytes / 1e6, left / 60, left % 60);
+    }
+    fputs("   ", stderr);
+}
+
+/* The bytes the loader will read, when every PATH is a regular file (a
+ * gzip file counts its compressed size, as the loader does); 0 when a
+ * directory, standard input or a list makes it unknown in advance. */
+static uint64_t known_input_bytes(int argc, char **argv, const index_opts *o)
+{
+    uint64_t total = 0;
+    if (o->files_from)
+        return 0;
+    for (int i = optind; i < argc; i++) {
+        struct stat st;
+        if (strcmp(argv[i], "-") == 0 || stat(argv[i], &st) != 0 || !S_ISREG(st.st_mode))
+            return 0;
+        total += (uint64_t)st.st_size;
+    }
+    return total;
 }
 
 static int finish_segment(run_state *s)
@@ -598,6 +622,8 @@ static int index_main(int argc, char **argv, run_resources *res)
     run_state s = {.opts = &o, .manifest = &m, .stats = &stats, .ids = res->ids};
     s.started = now();
     s.show_progress = !o.quiet && isatty(2);
+    if (s.show_progress)
+        s.input_bytes = known_input_bytes(argc, argv, &o);
     int lock = -1, exit_code = 0, fresh = 0, wrote_empty = 0;
     made_dirs made = {.n = 0};
     if ((rc = open_and_lock(o.out_dir, &made, &lock)) ||
