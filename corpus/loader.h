@@ -163,8 +163,10 @@ typedef struct {
     int strict;              /* warnings are bad records */
     bl_warn_fn warn;         /* may be NULL */
     void *warn_ctx;
-    /* Called after each article file (skipped ones included) with the stats
-     * so far (progress display); may be NULL. */
+    /* Called after each article file (skipped ones included), and every
+     * 1,024 articles within a file, with the stats so far (progress
+     * display; stats.bytes then counts the bytes of the file read so far);
+     * may be NULL. */
     void (*progress)(void *ctx, const struct bl_load_stats *stats);
     void *progress_ctx;
     /* A directory never read (the index being written, so that `byline
