@@ -433,7 +433,8 @@ int bl_par_finish(bl_par *p, bl_manifest_segment **segs, size_t *nsegs, uint64_t
     bl_manifest_segment *out = malloc((p->ndone ? p->ndone : 1) * sizeof *out);
     if (!out)
         return BL_ENOMEM;
-    qsort(p->done, p->ndone, sizeof *p->done, cmp_done);
+    if (p->ndone > 1)
+        qsort(p->done, p->ndone, sizeof *p->done, cmp_done);
     for (size_t i = 0; i < p->ndone; i++)
         out[i] = p->done[i].seg;
     for (unsigned i = 0; i < p->nworkers; i++) {

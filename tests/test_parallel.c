@@ -209,6 +209,9 @@ Test(parallel, failed_run_leaves_the_index_as_it_was)
     write_corpus(corpus, 15000, 12, 1);
     char renamed[4300];
     snprintf(renamed, sizeof renamed, "%s/more-b.jsonl", tmp);
+    free(out);
+    free(err);
+    out = err = NULL;
     cr_assert_eq(bl_test_runf(&out, &err, "sed 's/\"id\": \"a/\"id\": \"b/' '%s' > '%s'", corpus,
                               renamed), 0);
     cr_assert_eq(run("index -j 3 -m 1 -o '%s' '%s'", idx, renamed), 3, "%s", err);
