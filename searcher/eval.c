@@ -483,6 +483,36 @@ static double term_score(scorer *s)
                 t->k1, t->b, t->avgdl);
 }
 
+/* The floor divided by 1 + 2 * BOUND_SLACK, recomputed only when it
+ * changed (*seen, *strict: the caller's cache): a sum of scores at most
+ * this cannot compete, however BM25 rounds. */
+static inline double strict_floor(const prune_ctx *p, double *seen, double *strict)
+{
+    if (p->floor != *seen) {
+        *seen = p->floor;
+        *strict = p->floor / (1 + 2 * BOUND_SLACK);
+    }
+    return *strict;
+}
+
+/* Whether plain word t's score on d at frequency tf is at most limit (a
+ * part of strict_floor); else sets *score, term_score's BM25 of tf and
+ * d's length. The test compares tf * num1 with limit * (tf + norm0 +
+ * norm1 * len), BM25 without its two divisions: a pruned loop turns most
+ * candidates away here, and the divisions' latency was most of their
+ * cost. strict_floor's margin, twice cannot_compete's slack, dwarfs the
+ * few ulps by which the two forms round apart, so the test turns away no
+ * document that a test on the BM25 itself would keep. */
+static inline int term_falls_short(const term_scorer *t, double limit, uint32_t d, uint32_t tf,
+                                   double *score)
+{
+    double len = bl_segment_doc_len(t->seg, d);
+    if (t->bounded && tf * t->num1 <= limit * (tf + t->norm0 + t->norm1 * len))
+        return 1;
+    *score = bm25(t->idf, tf, len, t->k1, t->b, t->avgdl);
+    return 0;
+}
+
 static int open_iter(build_ctx *c, const bl_terminfo *ti, bl_posting_iter **out)
 {
     if (c->niters == c->iters_cap) {
@@ -1006,6 +1036,16 @@ typedef struct {
     int kb_ok;
     double *kmax; /* by kid: a plain word's whole-list bound, else NAN */
     const bl_segment *seg; /* whose lengths are prefetched, or NULL */
+    /* Pruning an AND of dense plain words only (and_fast_prune): their
+     * bitmaps (fbits, by kid) propose the candidates, and each kid's tf is
+     * read in place; the kids' scores on the candidate fdoc (fscore, by
+     * kid) are kept for and_fast_score. floor_seen and floor_strict as in
+     * maxscore. */
+    const uint64_t **fbits;
+    double *fscore;
+    uint32_t fdoc;
+    uint64_t f_lens_ahead;
+    double floor_seen, floor_strict;
 } and_scorer;
 
 /* A candidate's length is read when it is scored, after its kids are
@@ -1184,6 +1224,8 @@ static void and_free(bl_docset *s)
     free(a->kb);
     free(a->kord);
     free(a->kmax);
+    free(a->fbits);
+    free(a->fscore);
     free(a);
 }
 static const bl_docset_ops and_ops = {and_next, and_seek, and_free};
@@ -1428,6 +1470,153 @@ static uint32_t and_pruned_next(bl_docset *s)
 }
 static const bl_docset_ops and_pruned_ops = {and_pruned_next, and_pruned_seek, and_free};
 
+/* ---- pruning an AND of dense words ---- */
+
+/* Bitmap words (of 64 documents) ahead of the candidates whose lengths
+ * are prefetched (here and in the OR's ms_required_bits). */
+#define LENS_AHEAD 4
+
+/* Whether candidate d, which every kid holds, may score above the floor:
+ * the kids are scored highest bound in the stretch first (kb and kord, as
+ * and_new_region left them), each tf read in place, until what is known
+ * plus the others' bounds cannot reach it (term_falls_short). When it
+ * may, every kid's score is in fscore. */
+static int and_fast_competes(and_scorer *a, uint32_t d)
+{
+    double floor = strict_floor(a->prune, &a->floor_seen, &a->floor_strict);
+    double sum = 0, rest = 0;
+    for (size_t j = 0; j < a->npos; j++)
+        rest += a->kb[j];
+    for (size_t j = 0; j < a->npos; j++) {
+        uint32_t i = a->kord[j];
+        term_scorer *t = (term_scorer *)a->pos[i];
+        uint32_t tf;
+        rest -= a->kb[i];
+        if (bl_posting_iter_tf_at(t->it, d, &tf)) {
+            a->fscore[i] = 0; /* damage: the iterator has ended with its err */
+            continue;
+        }
+        if (term_falls_short(t, floor - sum - rest, d, tf, &a->fscore[i]))
+            return 0;
+        sum += a->fscore[i];
+    }
+    a->fdoc = d;
+    return 1;
+}
+
+/* The first doc >= from that every kid holds, no NOT kid does, and that
+ * may score above the floor: the set bits of the kids' bitmaps' AND (their
+ * lengths fetched LENS_AHEAD words ahead, as the OR does), in stretches
+ * bounded as and_align_pruned bounds them (and_new_region), a stretch
+ * that cannot reach the floor passed over whole. */
+static uint32_t and_fast_next(and_scorer *a, uint32_t from)
+{
+    prune_ctx *p = a->prune;
+    uint64_t nw = a->nwords;
+    for (uint64_t w = from >> 6; w < nw; w++) {
+        uint64_t word = bl_bitmap_word(a->fbits[0], w);
+        for (size_t i = 1; i < a->npos && word; i++)
+            word &= bl_bitmap_word(a->fbits[i], w);
+        if (w == from >> 6)
+            word &= ~(uint64_t)0 << (from & 63);
+        if (word && w != a->f_lens_ahead) {
+            a->f_lens_ahead = w;
+            if (w + LENS_AHEAD < nw)
+                bl_segment_prefetch_lens(a->seg, (uint32_t)((w + LENS_AHEAD) * 64), 64);
+        }
+        for (; word; word &= word - 1) {
+            uint32_t d = (uint32_t)(w * 64 + (uint64_t)__builtin_ctzll(word));
+            if (d < a->reg_from || d > a->reg_end)
+                and_new_region(a, d);
+            if (cannot_compete(a->reg_bound, p)) {
+                p->skipped = 1;
+                if (a->reg_end == BL_DOC_END || (uint64_t)a->reg_end + 1 >= nw * 64)
+                    return BL_DOC_END;
+                from = a->reg_end + 1;
+                w = (from >> 6) - 1; /* the loop's w++ comes back to from's word */
+                break;
+            }
+            if ((a->nneg && excluded(a, d)) || !and_fast_competes(a, d)) {
+                p->skipped = 1;
+                continue;
+            }
+            return d;
+        }
+    }
+    return BL_DOC_END;
+}
+
+static uint32_t and_fast_seek(bl_docset *s, uint32_t t)
+{
+    return s->doc = t == BL_DOC_END ? BL_DOC_END : and_fast_next((and_scorer *)s, t);
+}
+static uint32_t and_fast_nextdoc(bl_docset *s)
+{
+    return s->doc = s->doc == BL_DOC_END ? BL_DOC_END : and_fast_next((and_scorer *)s, s->doc + 1);
+}
+static const bl_docset_ops and_fast_ops = {and_fast_nextdoc, and_fast_seek, and_free};
+
+/* and_score's sum, in the same order, of the scores and_fast_competes
+ * kept: the same bits as the exhaustive walk's. */
+static double and_fast_score(scorer *s)
+{
+    and_scorer *a = (and_scorer *)s;
+    double sum = 0;
+    for (size_t i = 0; i < a->npos; i++)
+        sum += a->fscore[i];
+    return sum;
+}
+
+/* Prunes an AND whose positive kids are all dense plain words read in
+ * place (bl_posting_iter_has_tf_at), two or more, one of them in at most
+ * half the documents, with no phrase, from
+ * their bitmaps (and_fast_next): the AND of their words gives each
+ * candidate at once, where the leapfrog seeks one list to the other's
+ * docs, and no block is decoded. Needs and_prune's kb, kord and kmax,
+ * and its stretch reset. Returns 0 when the AND does not qualify. */
+static int and_fast_prune(and_scorer *a)
+{
+    /* Words in most documents (the lead is the cheapest) propose nearly
+     * every document, where and_align_pruned's stretches skip whole
+     * blocks: `reuter of` took 3x its time here. */
+    if (a->npos < 2 || a->nverify || !a->kmax || !a->seg ||
+        a->pos[0]->ds.cost > a->prune->docs / 2)
+        return 0;
+    for (size_t i = 0; i < a->npos; i++) {
+        if (a->pos[i]->ds.ops != &term_ops || isnan(a->kmax[i]))
+            return 0;
+        bl_posting_iter *it = ((term_scorer *)a->pos[i])->it;
+        if (!bl_posting_iter_has_tf_at(it) || !((term_scorer *)a->pos[i])->bounded)
+            return 0;
+    }
+    const uint64_t **bits = calloc(a->npos, sizeof *bits);
+    double *fscore = calloc(a->npos, sizeof *fscore);
+    uint32_t nwords = 0;
+    int ok = bits && fscore;
+    for (size_t i = 0; i < a->npos && ok; i++) {
+        uint32_t nw;
+        ok = bl_posting_iter_bitmap(((term_scorer *)a->pos[i])->it, &bits[i], &nw) == 0 &&
+             bits[i] && (i == 0 || nw == nwords);
+        nwords = nw;
+    }
+    if (!ok) { /* a damaged bitmap: the iterators read the lists */
+        free(bits);
+        free(fscore);
+        bl_error_clear();
+        return 0;
+    }
+    a->fbits = bits;
+    a->fscore = fscore;
+    a->nwords = nwords;
+    a->fdoc = BL_DOC_END;
+    a->f_lens_ahead = UINT64_MAX;
+    a->floor_seen = NAN;
+    a->base.ds.ops = &and_fast_ops;
+    a->base.score = and_fast_score;
+    a->base.ds.doc = and_fast_next(a, a->base.ds.doc);
+    return 1;
+}
+
 static int and_prune(scorer *s, prune_ctx *p)
 {
     and_scorer *a = (and_scorer *)s;
@@ -1452,6 +1641,8 @@ static int and_prune(scorer *s, prune_ctx *p)
     a->reg_end = 0;
     a->pair_backoff = 1;
     a->reg_backoff = 1;
+    if (a->kb && and_fast_prune(a))
+        return 1;
     s->ds.ops = &and_pruned_ops;
     s->ds.doc = and_align_pruned(a, s->ds.doc);
     return 1;
@@ -1538,10 +1729,6 @@ typedef struct maxscore maxscore;
  * the whole segment (one sum, kept), not recomputed per stretch; and the OR
  * does not prune as a root. */
 #define OR_BOUND_KIDS 64
-/* Bitmap words (of 64 documents) ahead of the candidates whose lengths
- * are prefetched. */
-#define LENS_AHEAD 4
-
 typedef struct {
     scorer base;
     or_kid *heap;
@@ -2003,29 +2190,17 @@ static uint32_t ms_required_bits(or_scorer *o, uint32_t from)
 
 /* Whether plain word t's score on d, at frequency tf, added to what is
  * known (sum) and the bounds of the kids left to probe (rest), cannot
- * reach the floor; else sets *score, term_score's BM25. The test before
- * the division compares tf * num1 with limit * (tf + norm0 + norm1 * len),
- * the BM25 of tf and len without its two divisions (a candidate is mostly
- * turned away here, and the divisions' latency was most of its cost); its
- * limit has twice cannot_compete's slack, which dwarfs the few ulps by
- * which the two forms round apart, so it turns away no document that the
- * test on the BM25 itself would keep. Only when some kid is non-essential
- * (ms->ness): then ms_competes turns away every document short of the
- * floor, and the total is already a lower bound; otherwise such documents
- * are returned and counted. */
+ * reach the floor (term_falls_short); else sets *score. Only when some
+ * kid is non-essential (ms->ness): then ms_competes turns away every
+ * document short of the floor, and the total is already a lower bound;
+ * otherwise such documents are returned and counted. */
 static int ms_term_falls_short(maxscore *ms, const term_scorer *t, uint32_t d, uint32_t tf,
                                double sum, double rest, double *score)
 {
-    double len = bl_segment_doc_len(t->seg, d);
-    if (ms->p->floor != ms->floor_seen) {
-        ms->floor_seen = ms->p->floor;
-        ms->floor_strict = ms->p->floor / (1 + 2 * BOUND_SLACK);
-    }
-    double limit = ms->floor_strict - sum - rest;
-    if (ms->ness && t->bounded && tf * t->num1 <= limit * (tf + t->norm0 + t->norm1 * len))
-        return 1;
-    *score = bm25(t->idf, tf, len, t->k1, t->b, t->avgdl);
-    return 0;
+    return term_falls_short(t, ms->ness ? strict_floor(ms->p, &ms->floor_seen,
+                                                       &ms->floor_strict) - sum - rest
+                                        : -INFINITY,
+                            d, tf, score);
 }
 
 /* Whether candidate d (at most the window's end) may score above the
