@@ -1476,6 +1476,38 @@ static const bl_docset_ops and_pruned_ops = {and_pruned_next, and_pruned_seek, a
  * are prefetched (here and in the OR's ms_required_bits). */
 #define LENS_AHEAD 4
 
+/* The candidates of an AND of dense words: the first word, from from's
+ * on, of the AND of the n >= 1 bitmaps bits[] (of nwords words) that has
+ * a bit set in [from, last] (last below 64 * nwords), with the bits
+ * outside it cleared; its index in *w. 0 when there is none. Each
+ * candidate is scored, reading its length, a scattered load that misses
+ * the cache: seg's lengths are fetched LENS_AHEAD words ahead of each word
+ * returned (*lens_ahead: the last such word). */
+static inline uint64_t bits_and_word(const uint64_t *const *bits, size_t n, uint32_t nwords,
+                                     uint64_t from, uint64_t last, const bl_segment *seg,
+                                     uint64_t *lens_ahead, uint64_t *w)
+{
+    for (uint64_t i = from >> 6; i <= last >> 6; i++) {
+        uint64_t word = bl_bitmap_word(bits[0], i);
+        for (size_t k = 1; k < n && word; k++)
+            word &= bl_bitmap_word(bits[k], i);
+        if (i == from >> 6)
+            word &= ~(uint64_t)0 << (from & 63);
+        if (i == last >> 6 && (last & 63) != 63)
+            word &= ((uint64_t)1 << ((last & 63) + 1)) - 1;
+        if (!word)
+            continue;
+        if (seg && i != *lens_ahead) {
+            *lens_ahead = i;
+            if (i + LENS_AHEAD < nwords)
+                bl_segment_prefetch_lens(seg, (uint32_t)((i + LENS_AHEAD) * 64), 64);
+        }
+        *w = i;
+        return word;
+    }
+    return 0;
+}
+
 /* Whether candidate d, which every kid holds, may score above the floor:
  * the kids are scored highest bound in the stretch first (kb and kord, as
  * and_new_region left them), each tf read in place, until what is known
@@ -1512,28 +1544,19 @@ static int and_fast_competes(and_scorer *a, uint32_t d)
 static uint32_t and_fast_next(and_scorer *a, uint32_t from)
 {
     prune_ctx *p = a->prune;
-    uint64_t nw = a->nwords;
-    for (uint64_t w = from >> 6; w < nw; w++) {
-        uint64_t word = bl_bitmap_word(a->fbits[0], w);
-        for (size_t i = 1; i < a->npos && word; i++)
-            word &= bl_bitmap_word(a->fbits[i], w);
-        if (w == from >> 6)
-            word &= ~(uint64_t)0 << (from & 63);
-        if (word && w != a->f_lens_ahead) {
-            a->f_lens_ahead = w;
-            if (w + LENS_AHEAD < nw)
-                bl_segment_prefetch_lens(a->seg, (uint32_t)((w + LENS_AHEAD) * 64), 64);
-        }
+    uint64_t last = (uint64_t)a->nwords * 64 - 1, w, word;
+    while (from <= last && (word = bits_and_word(a->fbits, a->npos, a->nwords, from, last,
+                                                 a->seg, &a->f_lens_ahead, &w)) != 0) {
+        from = w * 64 + 64; /* after this word, unless a stretch says otherwise */
         for (; word; word &= word - 1) {
             uint32_t d = (uint32_t)(w * 64 + (uint64_t)__builtin_ctzll(word));
             if (d < a->reg_from || d > a->reg_end)
                 and_new_region(a, d);
             if (cannot_compete(a->reg_bound, p)) {
                 p->skipped = 1;
-                if (a->reg_end == BL_DOC_END || (uint64_t)a->reg_end + 1 >= nw * 64)
+                if (a->reg_end >= last)
                     return BL_DOC_END;
-                from = a->reg_end + 1;
-                w = (from >> 6) - 1; /* the loop's w++ comes back to from's word */
+                from = (uint64_t)a->reg_end + 1;
                 break;
             }
             if ((a->nneg && excluded(a, d)) || !and_fast_competes(a, d)) {
@@ -2161,30 +2184,13 @@ static uint32_t ms_required_next(or_scorer *o, uint32_t from)
 static uint32_t ms_required_bits(or_scorer *o, uint32_t from)
 {
     maxscore *ms = o->ms;
-    uint64_t last = (uint64_t)ms->nwords * 64 - 1;
+    uint64_t last = (uint64_t)ms->nwords * 64 - 1, w;
     if (ms->win_end < last)
         last = ms->win_end;
-    for (uint64_t w = from >> 6; w <= last >> 6; w++) {
-        uint64_t word = bl_bitmap_word(ms->rbits[0], w);
-        for (size_t r = 1; r < ms->nrbits && word; r++)
-            word &= bl_bitmap_word(ms->rbits[r], w);
-        if (w == from >> 6)
-            word &= ~(uint64_t)0 << (from & 63);
-        if (!word)
-            continue;
-        uint64_t d = w * 64 + (uint64_t)__builtin_ctzll(word);
-        if (d > last)
-            break;
-        /* Candidates are scored, each reading its length: a scattered
-         * read that misses the cache, fetched ahead while this word's
-         * candidates are scored. */
-        if (ms->seg && w != ms->lens_ahead) {
-            ms->lens_ahead = w;
-            if ((w + LENS_AHEAD) * 64 < ms->nwords * (uint64_t)64)
-                bl_segment_prefetch_lens(ms->seg, (uint32_t)((w + LENS_AHEAD) * 64), 64);
-        }
-        return (uint32_t)d;
-    }
+    uint64_t word = bits_and_word(ms->rbits, ms->nrbits, ms->nwords, from, last, ms->seg,
+                                  &ms->lens_ahead, &w);
+    if (word)
+        return (uint32_t)(w * 64 + (uint64_t)__builtin_ctzll(word));
     return ms->win_end == BL_DOC_END ? BL_DOC_END : ms->win_end + 1;
 }
 
