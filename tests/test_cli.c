@@ -1179,3 +1179,47 @@ Test(cli, reuters_end_to_end, .timeout = 600)
     cr_expect_eq(nq, want, "%zu queries in the file, %zu summaries", want, nq);
     cr_expect_gt(nlines, nq);
 }
+
+/* byline-gen --bytes: stops after the article that reaches the size (so
+ * the output without its last line is shorter), gives the same bytes for
+ * the same arguments, lets --articles cap it, and refuses a bad size. */
+Test(cli, gen_stops_at_a_size)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/gen.jsonl", tmp);
+    for (int round = 0; round < 2; round++) {
+        char *o = NULL, *e = NULL;
+        cr_assert_eq(bl_test_runf(&o, &e, "bin/byline-gen --bytes 64K --seed 3 > '%s'", path), 0,
+                     "%s", e);
+        free(o);
+        free(e);
+        size_t len = 0;
+        char *data = bl_test_read_file(path, &len);
+        cr_assert(data && len >= 65536, "%zu bytes", len);
+        cr_assert(data[len - 1] == '\n');
+        char *last = data + len - 1;
+        while (last > data && last[-1] != '\n')
+            last--;
+        cr_expect((size_t)(last - data) < 65536, "the last article is the one that reached it");
+        static char first[1 << 18];
+        static size_t first_len;
+        if (round == 0) {
+            cr_assert(len < sizeof first);
+            memcpy(first, data, len);
+            first_len = len;
+        } else {
+            cr_expect(len == first_len && memcmp(first, data, len) == 0, "not the same bytes");
+        }
+        free(data);
+    }
+    char *o = NULL, *e = NULL;
+    cr_assert_eq(bl_test_runf(&o, &e, "bin/byline-gen --bytes 1G --articles 3 | wc -l"), 0);
+    cr_expect_eq(atoi(o), 3, "%s", o);
+    free(o);
+    free(e);
+    o = e = NULL;
+    cr_expect_eq(bl_test_runf(&o, &e, "bin/byline-gen --bytes 12X"), 2);
+    cr_expect(strstr(e, "--bytes"), "%s", e);
+    free(o);
+    free(e);
+}

@@ -9,6 +9,7 @@
  */
 #include <getopt.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,25 +84,74 @@ static uint32_t zipf_draw(const zipf *z, rng *r)
 
 static void usage(FILE *f)
 {
-    fputs("usage: byline-gen [--articles N] [--words N] [--vocab N] [--seed S]\n"
+    fputs("usage: byline-gen [--articles N] [--bytes SIZE] [--words N] [--vocab N] [--seed S]\n"
           "Writes N synthetic articles (default 10000) of about --words words\n"
-          "(default 300) as JSON lines on stdout: id, title, date, body.\n",
+          "(default 300) as JSON lines on stdout: id, title, date, body.\n"
+          "--bytes SIZE (K, M or G: 2^10, 2^20, 2^30; e.g. 10G) stops after the\n"
+          "article that reaches SIZE bytes (then --articles, if given, is a limit too).\n",
           f);
+}
+
+/* "10G", "500M", "64K" or a plain number of bytes; 0 on a malformed size. */
+static uint64_t parse_size(const char *s)
+{
+    char *end;
+    unsigned long long n = strtoull(s, &end, 10);
+    if (end == s || s[0] == '-')
+        return 0;
+    int shift = 0;
+    if (*end == 'K' || *end == 'k')
+        shift = 10, end++;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20, end++;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30, end++;
+    if (*end || n > (UINT64_MAX >> shift))
+        return 0;
+    return (uint64_t)n << shift;
+}
+
+/* s to stdout, adding its length to *bytes. */
+static void out(uint64_t *bytes, const char *s)
+{
+    size_t n = strlen(s);
+    fwrite(s, 1, n, stdout);
+    *bytes += n;
+}
+
+/* printf to stdout, adding what it wrote to *bytes. */
+__attribute__((format(printf, 2, 3))) static void put(uint64_t *bytes, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vprintf(fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *bytes += (uint64_t)n;
 }
 
 int main(int argc, char **argv)
 {
-    uint64_t articles = 10000, seed = 1;
+    uint64_t articles = 10000, seed = 1, max_bytes = 0;
+    int articles_given = 0;
     uint32_t words = 300, vocab = 200000;
     static const struct option longs[] = {
         {"articles", required_argument, 0, 'n'}, {"words", required_argument, 0, 'w'},
         {"vocab", required_argument, 0, 'v'},    {"seed", required_argument, 0, 's'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
+        {"bytes", required_argument, 0, 'b'},    {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "n:w:v:s:h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:w:v:s:b:h", longs, NULL)) != -1) {
         switch (c) {
-        case 'n': articles = strtoull(optarg, NULL, 10); break;
+        case 'n': articles = strtoull(optarg, NULL, 10); articles_given = 1; break;
+        case 'b':
+            if ((max_bytes = parse_size(optarg)) == 0) {
+                fprintf(stderr, "byline-gen: --bytes wants a size such as 1000000, 64K, 500M "
+                        "or 10G\n");
+                return 2;
+            }
+            break;
         case 'w': words = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'v': vocab = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 's': seed = strtoull(optarg, NULL, 10); break;
@@ -121,22 +171,30 @@ int main(int argc, char **argv)
     }
     for (uint32_t i = 0; i < vocab; i++)
         make_word(i, dict[i]);
+    if (max_bytes && !articles_given)
+        articles = UINT64_MAX;
     rng r = {seed * 0x9e3779b97f4a7c15ull + 1};
-    for (uint64_t a = 0; a < articles; a++) {
+    uint64_t bytes = 0;
+    for (uint64_t a = 0; a < articles && (!max_bytes || bytes < max_bytes); a++) {
         uint32_t nw = words / 2 + (uint32_t)(next(&r) % (words + 1));
-        printf("{\"id\":\"gen-%llu\",\"date\":\"20%02u-%02u-%02u\",\"title\":\"",
-               (unsigned long long)a, (unsigned)(next(&r) % 26), (unsigned)(1 + next(&r) % 12),
-               (unsigned)(1 + next(&r) % 28));
+        put(&bytes, "{\"id\":\"gen-%llu\",\"date\":\"20%02u-%02u-%02u\",\"title\":\"",
+            (unsigned long long)a, (unsigned)(next(&r) % 26), (unsigned)(1 + next(&r) % 12),
+            (unsigned)(1 + next(&r) % 28));
         uint32_t tw = 4 + (uint32_t)(next(&r) % 8);
-        for (uint32_t k = 0; k < tw; k++)
-            printf(k ? " %s" : "%s", dict[zipf_draw(&z, &r)]);
-        fputs("\",\"body\":\"", stdout);
-        for (uint32_t k = 0; k < nw; k++) {
-            fputs(dict[zipf_draw(&z, &r)], stdout);
-            /* Sentences of about 20 words. */
-            fputs(next(&r) % 20 == 0 ? ". " : " ", stdout);
+        for (uint32_t k = 0; k < tw; k++) {
+            if (k)
+                out(&bytes, " ");
+            out(&bytes, dict[zipf_draw(&z, &r)]);
         }
-        fputs("\"}\n", stdout);
+        out(&bytes, "\",\"body\":\"");
+        for (uint32_t k = 0; k < nw; k++) {
+            out(&bytes, dict[zipf_draw(&z, &r)]);
+            /* Sentences of about 20 words. */
+            out(&bytes, next(&r) % 20 == 0 ? ". " : " ");
+        }
+        out(&bytes, "\"}\n");
+        if (ferror(stdout))
+            break;
     }
     free(z.cdf);
     free(dict);
