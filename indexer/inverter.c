@@ -476,9 +476,6 @@ static int write_postings(bl_inverter *inv, unsigned *created)
     const char **pair_words = NULL;
     uint32_t *pair_lens = NULL;
     bl_u32vec docs = {0}, tfs = {0}, pos = {0};
-    /* before the words' streams are written and given back */
-    if ((rc = find_pairs(inv, &pairs, &pair_words, &pair_lens)) != 0)
-        goto fail;
     if ((rc = bl_postings_writer_new(&pw, dpath, ppath, inv->ndocs, inv->codec)) != 0)
         goto fail;
     *created |= bl_segment_ext_bit("doc") | bl_segment_ext_bit("pos");
@@ -494,10 +491,18 @@ static int write_postings(bl_inverter *inv, unsigned *created)
             (rc = bl_termdict_writer_add(tw, (const char *)inv->strings.data + e->str_off,
                                          e->len, &info)) != 0)
             goto fail;
-        /* The stream is no longer needed: give memory back as we go. */
-        bl_buf_release(&e->stream);
+        /* The stream is no longer needed: give memory back as we go. A
+         * pair word's is, for find_pairs below. */
+        if (!bl_pair_word(e->df, inv->ndocs))
+            bl_buf_release(&e->stream);
     }
-    /* pair keys start with 0xFF: they sort after every word */
+    /* The pairs are found from the pair words' streams once the others'
+     * memory is given back (the builder holds every pair's list), and
+     * written after the words: their keys start with 0xFF. */
+    if ((rc = find_pairs(inv, &pairs, &pair_words, &pair_lens)) != 0)
+        goto fail;
+    for (uint32_t i = 0; i < inv->nterms; i++)
+        bl_buf_release(&inv->terms[i].stream);
     if ((rc = write_pairs(inv, pairs, pw, tw)) != 0)
         goto fail;
     rc = bl_postings_writer_finish(pw);
