@@ -298,8 +298,8 @@ uint64_t bl_inverter_invalid_bytes(const bl_inverter *inv) { return inv->invalid
 size_t bl_inverter_memory(const bl_inverter *inv)
 {
     return inv->stream_bytes + inv->strings.cap + (size_t)inv->terms_cap * sizeof(term_entry) +
-           (size_t)inv->nslots * 4 + (size_t)inv->lens_cap * 12 + inv->occ_cap * sizeof(occurrence) +
-           inv->doc_terms_cap * sizeof(uint32_t);
+           (size_t)inv->nslots * 4 + (size_t)inv->lens_cap * 12 +
+           inv->occ_cap * sizeof(occurrence) + inv->doc_terms_cap * sizeof(uint32_t);
 }
 
 /* A term to sort: its bytes travel with it, so the comparison needs no
