@@ -337,6 +337,15 @@ int bl_test_byline_v(char **out, char **err, const char *fmt, va_list ap)
     return rc;
 }
 
+int bl_test_byline_f(char **out, char **err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = bl_test_byline_v(out, err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 size_t bl_test_cp_slice(const char *s, size_t len, size_t from, size_t to, size_t *start)
 {
     cr_assert(from <= to, "code point range [%zu, %zu) is reversed", from, to);

@@ -97,6 +97,12 @@ int bl_test_copy_dir(const char *src, const char *dst);
  * captured. Returns the exit status. */
 int bl_test_byline_v(char **out, char **err, const char *fmt, va_list ap);
 
+/* bl_test_byline_v with the arguments given directly. Suites that keep
+ * their last output in out and err define run(...) as
+ * bl_test_byline_f(&out, &err, __VA_ARGS__). */
+int bl_test_byline_f(char **out, char **err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The bytes of code points [from, to) of the UTF-8 string s[0..len), as a
  * JSON user slices it (Python's s[from:to], jq's .[from:to]): *start gets
  * the byte offset, the return value the byte length. Fails the current

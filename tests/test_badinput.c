@@ -50,14 +50,7 @@ static void forget(void)
 
 /* Runs `byline ARGS` into out/err; fails the test on a signal or a
  * sanitizer report. */
-__attribute__((format(printf, 1, 2))) static int run(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = bl_test_byline_v(&out, &err, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+#define run(...) bl_test_byline_f(&out, &err, __VA_ARGS__)
 
 static void teardown(void);
 

@@ -42,14 +42,7 @@ static void forget(void)
 
 /* Runs `byline ARGS`; the output lands in out/err. Returns the exit status
  * and fails the test if byline died from a signal or a sanitizer spoke. */
-__attribute__((format(printf, 1, 2))) static int run(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = bl_test_byline_v(&out, &err, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+#define run(...) bl_test_byline_f(&out, &err, __VA_ARGS__)
 
 static void teardown(void);
 

@@ -14,14 +14,7 @@
 static char *tmp;
 static char *out, *err;
 
-__attribute__((format(printf, 1, 2))) static int run(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = bl_test_byline_v(&out, &err, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+#define run(...) bl_test_byline_f(&out, &err, __VA_ARGS__)
 
 static void setup(void)
 {
