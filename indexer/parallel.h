@@ -53,10 +53,10 @@ typedef struct {
 int bl_par_new(bl_par **out, const bl_par_opts *o);
 
 /* Copies the article into the current chunk, handing the chunk to the
- * workers when it is full (waiting while the queue is). Returns the first
- * error a worker met, if one has (with its detail), and from then on
- * refuses every call. Errors: BL_ENOMEM, and any of bl_inverter_add's or
- * bl_inverter_finish's. */
+ * workers when it is full (waiting while the queue is). When it hands a
+ * chunk over after a worker has failed, returns that worker's error (with
+ * its detail); the caller then stops and calls bl_par_abort. Errors:
+ * BL_ENOMEM, and any of bl_inverter_add's or bl_inverter_finish's. */
 int bl_par_add(bl_par *p, const bl_article *a);
 
 /* Hands over the last chunk, waits for the workers to write their last

@@ -337,6 +337,17 @@ int bl_test_byline_v(char **out, char **err, const char *fmt, va_list ap)
     return rc;
 }
 
+void bl_test_scratch_release(char **tmp, char **out, char **err)
+{
+    free(*out);
+    free(*err);
+    *out = *err = NULL;
+    if (*tmp)
+        bl_test_rmtree(*tmp);
+    free(*tmp);
+    *tmp = NULL;
+}
+
 int bl_test_byline_f(char **out, char **err, const char *fmt, ...)
 {
     va_list ap;

@@ -47,6 +47,11 @@ char *bl_test_tmpdir(void);
 /* Removes a directory tree (rm -rf). */
 void bl_test_rmtree(const char *path);
 
+/* A suite's teardown of its scratch: frees *out and *err (captured
+ * output), removes the directory *tmp and frees its path; all set to NULL
+ * (any may be NULL already). */
+void bl_test_scratch_release(char **tmp, char **out, char **err);
+
 /* Builds (or extends) an index in dir from arts[0..n), starting a new
  * segment every per_segment articles. Returns 0 or a BL_E code. */
 int bl_test_build_index(const char *dir, const bl_article *arts, size_t n,

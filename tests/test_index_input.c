@@ -37,13 +37,7 @@ static void teardown(void)
     free(paths);
     paths = NULL;
     npaths = 0;
-    free(out);
-    free(err);
-    out = err = NULL;
-    if (tmp)
-        bl_test_rmtree(tmp);
-    free(tmp);
-    tmp = NULL;
+    bl_test_scratch_release(&tmp, &out, &err);
 }
 
 TestSuite(index_input, .init = setup, .fini = teardown, .timeout = 60);

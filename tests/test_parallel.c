@@ -24,13 +24,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    free(out);
-    free(err);
-    out = err = NULL;
-    if (tmp)
-        bl_test_rmtree(tmp);
-    free(tmp);
-    tmp = NULL;
+    bl_test_scratch_release(&tmp, &out, &err);
 }
 
 TestSuite(parallel, .init = setup, .fini = teardown, .timeout = 600);
