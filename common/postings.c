@@ -63,10 +63,22 @@ struct bl_postings_writer {
     uint32_t doc_count;  /* ids are below it; decides which lists are dense */
     uint8_t *bitmap;     /* one dense list's bitmap, as stored (zeroed after) */
     int failed;          /* sticky: first I/O error; only finish/abort after */
+    /* The term being written (between term_begin and term_end): */
+    int in_term;
+    int with_positions;
+    int dense;           /* its bits go to bitmap */
+    uint32_t want;       /* documents it was announced with */
+    uint32_t ndocs;      /* documents put so far (pending ones included) */
+    uint32_t prev_last;  /* last doc of the previous block */
+    uint32_t last_doc;   /* last doc pushed, for the order check */
+    uint64_t total;      /* sum of tfs */
+    uint64_t pos_off;    /* .pos offset of its positions */
+    uint64_t pos_bytes;  /* bytes of positions written so far */
+    uint32_t max_tf, min_len;
     bl_buf lasts;        /* one term's last-doc array */
     bl_buf entries;      /* one term's skip entries */
     bl_buf blocks;       /* one term's doc blocks */
-    bl_buf positions;    /* one term's position runs */
+    bl_buf positions;    /* one block's position runs */
     bl_buf impacts;      /* one term's block impacts */
     uint8_t term_impacts[BL_IMPACTS_MAX_BYTES]; /* its encoded term impacts */
     size_t term_impacts_len;
@@ -75,6 +87,11 @@ struct bl_postings_writer {
     bl_impact *front;    /* the term's impacts so far (uncapped) */
     bl_impact *merged;   /* room for the next union */
     size_t front_n, front_cap;
+    /* bl_postings_writer_push's block in the making */
+    uint32_t pend_docs[BL_BLOCK_SIZE], pend_tfs[BL_BLOCK_SIZE], pend_lens[BL_BLOCK_SIZE];
+    uint32_t npend;
+    uint32_t *pend_pos;
+    size_t pend_pos_n, pend_pos_cap;
 };
 
 int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
@@ -118,6 +135,7 @@ static void writer_free(bl_postings_writer *w)
     free(w->bitmap);
     free(w->front);
     free(w->merged);
+    free(w->pend_pos);
     free(w);
 }
 
@@ -164,34 +182,32 @@ static int put_runs(const bl_codec *c, bl_buf *b, const uint32_t *v, uint64_t n)
     return 0;
 }
 
-/* Makes w->gaps hold at least n values. */
-static int reserve_gaps(bl_postings_writer *w, uint64_t n)
+/* Makes *v (of capacity *cap) hold at least n values. */
+static int reserve_u32(uint32_t **v, size_t *cap, uint64_t n)
 {
-    if (n <= w->gaps_cap)
+    if (n <= *cap)
         return 0;
-    size_t cap = w->gaps_cap ? w->gaps_cap : 1024;
-    while (cap < n)
-        cap *= 2;
-    uint32_t *g = realloc(w->gaps, cap * sizeof *g);
+    size_t c = *cap ? *cap : 1024;
+    while (c < n)
+        c *= 2;
+    uint32_t *g = realloc(*v, c * sizeof *g);
     if (!g)
         return BL_ENOMEM;
-    w->gaps = g;
-    w->gaps_cap = cap;
+    *v = g;
+    *cap = c;
     return 0;
 }
 
-/* The impacts of one block's postings (d[j], f[j]), j < m, into v (room for
- * BL_BLOCK_SIZE): their whole front, uncapped; returns its size. Most
+/* The impacts of one block's postings (f[j], lens[j]), j < m, into v (room
+ * for BL_BLOCK_SIZE): their whole front, uncapped; returns its size. Most
  * blocks of most terms hold tf 1 only: one pair, found without sorting. */
-static size_t block_front(const uint32_t *d, const uint32_t *f, uint32_t m,
-                          const uint32_t *doc_lens, bl_impact *v)
+static size_t block_front(const uint32_t *f, const uint32_t *lens, uint32_t m, bl_impact *v)
 {
     uint32_t max_tf = 0, min_len = UINT32_MAX;
     for (uint32_t j = 0; j < m; j++) {
-        uint32_t len = doc_lens ? doc_lens[d[j]] : 0;
-        v[j] = (bl_impact){f[j], len};
+        v[j] = (bl_impact){f[j], lens[j]};
         max_tf = f[j] > max_tf ? f[j] : max_tf;
-        min_len = len < min_len ? len : min_len;
+        min_len = lens[j] < min_len ? lens[j] : min_len;
     }
     if (max_tf == 1) {
         v[0] = (bl_impact){1, min_len};
@@ -221,90 +237,8 @@ static int grow_term_front(bl_postings_writer *w, const bl_impact *b, size_t nb)
     size_t n = bl_impacts_union(w->front, w->front_n, b, nb, w->merged);
     bl_impact *t = w->front;
     w->front = w->merged;
-    w->merged = t;
     w->front_n = n;
-    return 0;
-}
-
-/* Encodes the whole list into w's buffers; sets the term-wide bounds. */
-static int encode_list(bl_postings_writer *w, const uint32_t *docs, const uint32_t *tfs,
-                       uint32_t ndocs, const uint32_t *positions, const uint32_t *doc_lens,
-                       bl_terminfo *info)
-{
-    const bl_codec *c = w->codec;
-    uint32_t tmp[BL_BLOCK_SIZE];
-    bl_impact front[BL_BLOCK_SIZE];
-    uint8_t enc[BL_IMPACTS_MAX_BYTES];
-    uint32_t nblocks = (uint32_t)(((uint64_t)ndocs + BL_BLOCK_SIZE - 1) / BL_BLOCK_SIZE);
-    const uint32_t *pos = positions;
-    uint32_t prev_last = 0, term_max_tf = 0, term_min_len = UINT32_MAX;
-
-    bl_buf_clear(&w->lasts);
-    bl_buf_clear(&w->entries);
-    bl_buf_clear(&w->blocks);
-    bl_buf_clear(&w->positions);
-    bl_buf_clear(&w->impacts);
-    w->front_n = 0;
-    for (uint32_t b = 0; b < nblocks; b++) {
-        uint32_t start = b * BL_BLOCK_SIZE;
-        uint32_t m = ndocs - start < BL_BLOCK_SIZE ? ndocs - start : BL_BLOCK_SIZE;
-        const uint32_t *d = docs + start, *f = tfs + start;
-
-        memcpy(tmp, d, m * sizeof *tmp);
-        bl_delta_encode(tmp, m, b ? prev_last + 1 : 0);
-        if (put_runs(c, &w->blocks, tmp, m))
-            return BL_ENOMEM;
-        uint64_t npos = 0;
-        for (uint32_t j = 0; j < m; j++) {
-            tmp[j] = f[j] - 1;
-            npos += f[j];
-        }
-        if (put_runs(c, &w->blocks, tmp, m))
-            return BL_ENOMEM;
-
-        /* impacts: the whole front joins the term's, the capped one is
-         * stored; its ends are the block's corner */
-        size_t nf = block_front(d, f, m, doc_lens, front);
-        if (grow_term_front(w, front, nf))
-            return BL_ENOMEM;
-        nf = bl_impacts_cap(front, nf, BL_IMPACTS_MAX);
-        uint32_t max_tf = front[nf - 1].tf, min_len = front[0].len;
-        if (bl_buf_append(&w->impacts, enc, bl_impacts_encode(front, nf, enc)))
-            return BL_ENOMEM;
-
-        /* positions: each doc's as gaps, the block's as runs of 128 */
-        if (pos && reserve_gaps(w, npos))
-            return BL_ENOMEM;
-        if (pos) {
-            memcpy(w->gaps, pos, npos * sizeof *pos);
-            for (uint64_t k = 0, j = 0; j < m; k += f[j], j++)
-                bl_delta_encode(w->gaps + k, f[j], 0);
-            pos += npos;
-            if (put_runs(c, &w->positions, w->gaps, npos))
-                return BL_ENOMEM;
-        }
-
-        if (w->blocks.len > UINT32_MAX || w->positions.len > UINT32_MAX ||
-            w->impacts.len > UINT32_MAX)
-            return bl_error_set(BL_ETOOBIG, "postings writer: a list of %u documents takes "
-                                "over 4 GiB", ndocs);
-        uint32_t last = d[m - 1];
-        uint8_t e[ENTRY_BYTES];
-        bl_put_u32le(e, (uint32_t)w->blocks.len);
-        bl_put_u32le(e + 4, (uint32_t)w->positions.len);
-        bl_put_u32le(e + 8, max_tf);
-        bl_put_u32le(e + 12, min_len);
-        bl_put_u32le(e + 16, (uint32_t)w->impacts.len);
-        if (bl_buf_put_u32le(&w->lasts, last) || bl_buf_append(&w->entries, e, sizeof e))
-            return BL_ENOMEM;
-        prev_last = last;
-        term_max_tf = max_tf > term_max_tf ? max_tf : term_max_tf;
-        term_min_len = min_len < term_min_len ? min_len : term_min_len;
-    }
-    size_t nt = bl_impacts_cap(w->front, w->front_n, BL_IMPACTS_MAX);
-    w->term_impacts_len = bl_impacts_encode(w->front, nt, w->term_impacts);
-    info->max_tf = term_max_tf;
-    info->min_len = term_min_len;
+    w->merged = t;
     return 0;
 }
 
@@ -314,22 +248,168 @@ static size_t bitmap_bytes(const bl_postings_writer *w)
     return (size_t)bl_postings_bitmap_words(w->doc_count) * 8;
 }
 
+/* Starts a term of ndocs documents, with positions or without. */
+static int term_begin(bl_postings_writer *w, uint32_t ndocs, int with_positions)
+{
+    if (w->failed)
+        return w->failed;
+    if (w->in_term)
+        return bl_error_set(BL_EINVAL, "postings writer: a term is still open");
+    if (ndocs == 0)
+        return bl_error_set(BL_EINVAL, "postings writer: empty list");
+    /* (bl_postings_has_bitmap: a list without positions has none) */
+    w->dense = with_positions && bl_postings_list_is_dense(ndocs, w->doc_count);
+    if (w->dense && !w->bitmap && !(w->bitmap = calloc(bitmap_bytes(w) + 1, 1)))
+        return bl_error_set(BL_ENOMEM, "postings writer: no memory for a bitmap of %u "
+                            "documents", w->doc_count);
+    w->in_term = 1;
+    w->with_positions = with_positions;
+    w->want = ndocs;
+    w->ndocs = w->npend = 0;
+    w->pend_pos_n = 0;
+    w->prev_last = 0;
+    w->total = 0;
+    w->pos_off = bl_filewriter_offset(w->pos);
+    w->pos_bytes = 0;
+    w->max_tf = 0;
+    w->min_len = UINT32_MAX;
+    w->front_n = 0;
+    bl_buf_clear(&w->lasts);
+    bl_buf_clear(&w->entries);
+    bl_buf_clear(&w->blocks);
+    bl_buf_clear(&w->impacts);
+    return 0;
+}
+
+/* Encodes one block of the open term: m postings d, f with their
+ * documents' lengths lens, and (with positions) their npos positions, doc
+ * after doc. The doc-id and impact data stay in w's buffers until
+ * term_end; the positions go to the .pos file now. */
+static int put_block(bl_postings_writer *w, const uint32_t *d, const uint32_t *f,
+                     const uint32_t *lens, uint32_t m, const uint32_t *pos, uint64_t npos)
+{
+    const bl_codec *c = w->codec;
+    uint32_t tmp[BL_BLOCK_SIZE];
+    bl_impact front[BL_BLOCK_SIZE];
+    uint8_t enc[BL_IMPACTS_MAX_BYTES];
+    uint32_t b = (uint32_t)(w->entries.len / ENTRY_BYTES);
+
+    memcpy(tmp, d, m * sizeof *tmp);
+    bl_delta_encode(tmp, m, b ? w->prev_last + 1 : 0);
+    if (put_runs(c, &w->blocks, tmp, m))
+        return BL_ENOMEM;
+    for (uint32_t j = 0; j < m; j++)
+        tmp[j] = f[j] - 1;
+    if (put_runs(c, &w->blocks, tmp, m))
+        return BL_ENOMEM;
+    if (w->dense)
+        for (uint32_t j = 0; j < m; j++)
+            w->bitmap[d[j] >> 3] |= (uint8_t)(1u << (d[j] & 7));
+
+    /* impacts: the whole front joins the term's, the capped one is
+     * stored; its ends are the block's corner */
+    size_t nf = block_front(f, lens, m, front);
+    if (grow_term_front(w, front, nf))
+        return BL_ENOMEM;
+    nf = bl_impacts_cap(front, nf, BL_IMPACTS_MAX);
+    uint32_t max_tf = front[nf - 1].tf, min_len = front[0].len;
+    if (bl_buf_append(&w->impacts, enc, bl_impacts_encode(front, nf, enc)))
+        return BL_ENOMEM;
+
+    /* positions: each doc's as gaps, the block's as runs of 128 */
+    if (pos) {
+        if (reserve_u32(&w->gaps, &w->gaps_cap, npos))
+            return BL_ENOMEM;
+        memcpy(w->gaps, pos, npos * sizeof *pos);
+        for (uint64_t k = 0, j = 0; j < m; k += f[j], j++)
+            bl_delta_encode(w->gaps + k, f[j], 0);
+        bl_buf_clear(&w->positions);
+        if (put_runs(c, &w->positions, w->gaps, npos))
+            return BL_ENOMEM;
+        w->pos_bytes += w->positions.len;
+    }
+
+    if (w->blocks.len > UINT32_MAX || w->pos_bytes > UINT32_MAX ||
+        w->impacts.len > UINT32_MAX)
+        return bl_error_set(BL_ETOOBIG, "postings writer: a list of %u documents takes "
+                            "over 4 GiB", w->want);
+    if (pos) {
+        int rc = bl_filewriter_write(w->pos, w->positions.data, w->positions.len);
+        if (rc)
+            return rc;
+    }
+    uint32_t last = d[m - 1];
+    uint8_t e[ENTRY_BYTES];
+    bl_put_u32le(e, (uint32_t)w->blocks.len);
+    bl_put_u32le(e + 4, (uint32_t)w->pos_bytes);
+    bl_put_u32le(e + 8, max_tf);
+    bl_put_u32le(e + 12, min_len);
+    bl_put_u32le(e + 16, (uint32_t)w->impacts.len);
+    if (bl_buf_put_u32le(&w->lasts, last) || bl_buf_append(&w->entries, e, sizeof e))
+        return BL_ENOMEM;
+    w->prev_last = last;
+    w->max_tf = max_tf > w->max_tf ? max_tf : w->max_tf;
+    w->min_len = min_len < w->min_len ? min_len : w->min_len;
+    return 0;
+}
+
 /* Writes the padding and the bitmap of a dense list (whose term impacts
- * were just written) from w->bitmap, all zero, which it leaves so. The
- * bitmap is built as bytes, bit d % 8 of byte d / 8: the same bits as
- * little-endian u64 words on any host. */
-static int write_bitmap(bl_postings_writer *w, const uint32_t *docs, uint32_t ndocs)
+ * were just written) from w->bitmap, then zeroes it for the next list (a
+ * dense list sets at least 1 bit in BL_DENSE_RATIO, so clearing all is no
+ * dearer than clearing its bits). The bitmap is built as bytes, bit d % 8
+ * of byte d / 8: the same bits as little-endian u64 words on any host. */
+static int write_bitmap(bl_postings_writer *w)
 {
     static const uint8_t zeros[8];
     size_t bytes = bitmap_bytes(w);
-    for (uint32_t i = 0; i < ndocs; i++)
-        w->bitmap[docs[i] >> 3] |= (uint8_t)(1u << (docs[i] & 7));
     size_t pad = (size_t)(-bl_filewriter_offset(w->docs) & 7);
     int rc = bl_filewriter_write(w->docs, zeros, pad);
     if (!rc)
         rc = bl_filewriter_write(w->docs, w->bitmap, bytes);
-    for (uint32_t i = 0; i < ndocs; i++) /* ready for the next list */
-        w->bitmap[docs[i] >> 3] = 0;
+    memset(w->bitmap, 0, bytes);
+    return rc;
+}
+
+/* Writes the open term's .doc data and fills *info. */
+static int term_end(bl_postings_writer *w, bl_terminfo *info)
+{
+    int rc = 0;
+    size_t nt = bl_impacts_cap(w->front, w->front_n, BL_IMPACTS_MAX);
+    w->term_impacts_len = bl_impacts_encode(w->front, nt, w->term_impacts);
+    uint64_t doc_off = bl_filewriter_offset(w->docs);
+    /* (a list of one posting has its impacts in the dictionary) */
+    if (w->ndocs > 1)
+        rc = bl_filewriter_write(w->docs, w->term_impacts, w->term_impacts_len);
+    if (!rc && w->dense)
+        rc = write_bitmap(w);
+    if (!rc && w->ndocs > BL_BLOCK_SIZE) {
+        rc = bl_filewriter_write(w->docs, w->lasts.data, w->lasts.len);
+        if (!rc)
+            rc = bl_filewriter_write(w->docs, w->entries.data, w->entries.len);
+        if (!rc)
+            rc = bl_filewriter_write(w->docs, w->impacts.data, w->impacts.len);
+    }
+    if (!rc)
+        rc = bl_filewriter_write(w->docs, w->blocks.data, w->blocks.len);
+    if (rc)
+        return rc;
+    w->in_term = 0;
+    info->doc_freq = w->ndocs;
+    info->total_freq = w->total;
+    info->postings_offset = doc_off;
+    info->positions_offset = w->pos_off;
+    info->max_tf = w->max_tf;
+    info->min_len = w->min_len;
+    info->positionless = !w->with_positions;
+    return 0;
+}
+
+/* Makes an error sticky: the files now hold part of a term. */
+static int fail_writer(bl_postings_writer *w, int rc)
+{
+    if (rc == BL_ENOMEM)
+        bl_error_set(rc, "postings writer: out of memory encoding %u docs", w->want);
+    w->failed = rc;
     return rc;
 }
 
@@ -342,49 +422,89 @@ int bl_postings_writer_add(bl_postings_writer *w, const uint32_t *docs,
         return w->failed;
     uint64_t total = 0;
     int rc = validate_input(docs, tfs, ndocs, positions, w->doc_count, &total);
-    if (rc)
+    if (rc || (rc = term_begin(w, ndocs, positions != NULL)))
         return rc;
-    /* (bl_postings_has_bitmap: a list without positions has none) */
-    int dense = positions && bl_postings_list_is_dense(ndocs, w->doc_count);
-    if (dense && !w->bitmap && !(w->bitmap = calloc(bitmap_bytes(w) + 1, 1)))
-        return bl_error_set(BL_ENOMEM, "postings writer: no memory for a bitmap of %u "
-                            "documents", w->doc_count);
-    bl_terminfo ti = {0};
-    rc = encode_list(w, docs, tfs, ndocs, positions, doc_lens, &ti);
-    if (rc == BL_ENOMEM)
-        return bl_error_set(rc, "postings writer: out of memory encoding %u docs", ndocs);
-    if (rc)
-        return rc;
+    uint32_t lens[BL_BLOCK_SIZE];
+    const uint32_t *pos = positions;
+    for (uint32_t start = 0; start < ndocs; start += BL_BLOCK_SIZE) {
+        uint32_t m = ndocs - start < BL_BLOCK_SIZE ? ndocs - start : BL_BLOCK_SIZE;
+        uint64_t npos = 0;
+        for (uint32_t j = 0; j < m; j++) {
+            lens[j] = doc_lens ? doc_lens[docs[start + j]] : 0;
+            npos += tfs[start + j];
+        }
+        if ((rc = put_block(w, docs + start, tfs + start, lens, m, pos, npos)))
+            return fail_writer(w, rc);
+        if (pos)
+            pos += npos;
+    }
+    w->ndocs = ndocs;
+    w->total = total;
+    if ((rc = term_end(w, info)))
+        return fail_writer(w, rc);
+    return 0;
+}
 
-    uint64_t doc_off = bl_filewriter_offset(w->docs);
-    uint64_t pos_off = bl_filewriter_offset(w->pos);
-    /* (a list of one posting has its impacts in the dictionary) */
-    if (ndocs > 1)
-        rc = bl_filewriter_write(w->docs, w->term_impacts, w->term_impacts_len);
-    if (!rc && dense)
-        rc = write_bitmap(w, docs, ndocs);
-    if (!rc && ndocs > BL_BLOCK_SIZE) {
-        rc = bl_filewriter_write(w->docs, w->lasts.data, w->lasts.len);
-        if (!rc)
-            rc = bl_filewriter_write(w->docs, w->entries.data, w->entries.len);
-        if (!rc)
-            rc = bl_filewriter_write(w->docs, w->impacts.data, w->impacts.len);
+int bl_postings_writer_begin(bl_postings_writer *w, uint32_t ndocs, int with_positions)
+{
+    return term_begin(w, ndocs, with_positions);
+}
+
+int bl_postings_writer_push(bl_postings_writer *w, uint32_t doc, uint32_t tf,
+                            const uint32_t *pos, uint32_t len)
+{
+    if (w->failed)
+        return w->failed;
+    if (!w->in_term)
+        return fail_writer(w, bl_error_set(BL_EINVAL, "postings writer: push outside a term"));
+    if (doc >= w->doc_count || (w->ndocs && doc <= w->last_doc) || tf == 0 ||
+        w->ndocs == w->want || (w->with_positions && !pos))
+        return fail_writer(w, bl_error_set(BL_EINVAL, "postings writer: posting %u of %u "
+                                           "(doc %u, tf %u) out of order or range",
+                                           w->ndocs, w->want, doc, tf));
+    if (w->with_positions) {
+        for (uint32_t k = 0; k < tf; k++)
+            if (pos[k] == UINT32_MAX || (k && pos[k] <= pos[k - 1]))
+                return fail_writer(w, bl_error_set(BL_EINVAL, "postings writer: doc %u: "
+                                                   "positions not increasing at %u", doc, k));
+        if (reserve_u32(&w->pend_pos, &w->pend_pos_cap, w->pend_pos_n + tf))
+            return fail_writer(w, BL_ENOMEM);
+        memcpy(w->pend_pos + w->pend_pos_n, pos, tf * sizeof *pos);
+        w->pend_pos_n += tf;
     }
-    if (!rc)
-        rc = bl_filewriter_write(w->docs, w->blocks.data, w->blocks.len);
-    if (!rc)
-        rc = bl_filewriter_write(w->pos, w->positions.data, w->positions.len);
-    if (rc) {
-        w->failed = rc;
-        return rc;
+    w->pend_docs[w->npend] = doc;
+    w->pend_tfs[w->npend] = tf;
+    w->pend_lens[w->npend] = len;
+    w->last_doc = doc;
+    w->total += tf;
+    w->ndocs++;
+    if (++w->npend == BL_BLOCK_SIZE) {
+        int rc = put_block(w, w->pend_docs, w->pend_tfs, w->pend_lens, w->npend,
+                           w->with_positions ? w->pend_pos : NULL, w->pend_pos_n);
+        if (rc)
+            return fail_writer(w, rc);
+        w->npend = 0;
+        w->pend_pos_n = 0;
     }
-    info->doc_freq = ndocs;
-    info->total_freq = total;
-    info->postings_offset = doc_off;
-    info->positions_offset = pos_off;
-    info->max_tf = ti.max_tf;
-    info->min_len = ti.min_len;
-    info->positionless = positions == NULL;
+    return 0;
+}
+
+int bl_postings_writer_end(bl_postings_writer *w, bl_terminfo *info)
+{
+    if (w->failed)
+        return w->failed;
+    if (!w->in_term || w->ndocs != w->want)
+        return fail_writer(w, bl_error_set(BL_EINVAL, "postings writer: a term announced "
+                                           "with %u documents ends after %u", w->want,
+                                           w->ndocs));
+    int rc = 0;
+    if (w->npend)
+        rc = put_block(w, w->pend_docs, w->pend_tfs, w->pend_lens, w->npend,
+                       w->with_positions ? w->pend_pos : NULL, w->pend_pos_n);
+    w->npend = 0;
+    w->pend_pos_n = 0;
+    if (rc || (rc = term_end(w, info)))
+        return fail_writer(w, rc);
     return 0;
 }
 

@@ -132,12 +132,29 @@ int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
  * *info (doc_freq, total_freq, both offsets, max_tf and min_len). Nothing
  * is written when the input is rejected, and w stays usable. Errors:
  * BL_EINVAL (unsorted input, ndocs == 0, NULL arrays; detail set),
- * BL_ETOOBIG (over 4 GiB for one list), BL_ENOMEM, BL_EIO (after which w
- * only accepts finish or abort, and finish fails). */
+ * BL_ETOOBIG (over 4 GiB for one list), BL_ENOMEM, BL_EIO (after these
+ * three w only accepts finish or abort, and finish fails). */
 int bl_postings_writer_add(bl_postings_writer *w, const uint32_t *docs,
                            const uint32_t *tfs, uint32_t ndocs,
                            const uint32_t *positions, const uint32_t *doc_lens,
                            bl_terminfo *info);
+
+/* The same list written a posting at a time, for lists too long to hold
+ * whole (a merge's): begin announces ndocs postings, with positions or
+ * without; push adds one (doc above the previous one and below the
+ * writer's doc_count, tf >= 1, pos its tf increasing positions below
+ * UINT32_MAX or NULL without positions, len its document's length or 0);
+ * end writes the list and fills *info as bl_postings_writer_add does. The
+ * writer holds one block of postings, the list's doc-id blocks and skip
+ * data (a few bytes a posting), never its positions, which go to the .pos
+ * file a block at a time. A term must end before the next begins, and end
+ * fails unless exactly ndocs were pushed. Any error of push or end (those
+ * of add, BL_EINVAL for a posting out of order or range or a wrong count)
+ * leaves w accepting only finish or abort. */
+int bl_postings_writer_begin(bl_postings_writer *w, uint32_t ndocs, int with_positions);
+int bl_postings_writer_push(bl_postings_writer *w, uint32_t doc, uint32_t tf,
+                            const uint32_t *pos, uint32_t len);
+int bl_postings_writer_end(bl_postings_writer *w, bl_terminfo *info);
 
 /* Commits (fsyncs) both files and frees w whatever the outcome; on any
  * error both files are removed. Errors: BL_EIO. */

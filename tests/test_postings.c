@@ -1353,6 +1353,119 @@ Test(postings, dense_rule)
     CHECK(bl_postings_bitmap_words(UINT32_MAX) == 1u << 26, "");
 }
 
+/* Lists written a posting at a time (bl_postings_writer_push) are the
+ * same bytes as written whole, dense ones and lists without positions
+ * among them; and the streaming writer refuses postings out of order, a
+ * wrong count, and a push outside a term, after which it only aborts. */
+static void push_writes_what_add_writes_body(void)
+{
+    static const uint32_t counts[] = {64, 2049, 20000};
+    for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
+        uint32_t dc = counts[ci];
+        tmpfiles a, b;
+        tmp_make(&a);
+        tmp_make(&b);
+        enum { NL = 8 };
+        tlist lists[NL];
+        for (int i = 0; i < NL; i++)
+            gen_dense_list(&lists[i], dc, draw_density(dc));
+        write_lists_in(&a, lists, NL, dc);
+        bl_postings_writer *w;
+        cr_assert(bl_postings_writer_new(&w, b.doc, b.pos, dc, g_codec) == 0);
+        for (int i = 0; i < NL; i++) {
+            const tlist *l = &lists[i];
+            int with_pos = i != 3; /* one list without positions */
+            bl_terminfo info;
+            CHECK(bl_postings_writer_begin(w, l->n, with_pos) == 0, "%s", bl_error_detail());
+            for (uint32_t k = 0; k < l->n; k++)
+                CHECK(bl_postings_writer_push(w, l->docs[k], l->tfs[k],
+                                              with_pos ? l->pos + l->pstart[k] : NULL,
+                                              l->lens ? l->lens[l->docs[k]] : 0) == 0,
+                      "%s", bl_error_detail());
+            CHECK(bl_postings_writer_end(w, &info) == 0, "%s", bl_error_detail());
+            CHECK(info.doc_freq == l->n && info.total_freq == l->pstart[l->n], "");
+            CHECK(info.positionless == !with_pos, "");
+            if (i < 3) /* (later lists lie elsewhere: list 3 is shorter here) */
+                CHECK(info.postings_offset == l->info.postings_offset &&
+                          info.positions_offset == l->info.positions_offset &&
+                          info.max_tf == l->info.max_tf && info.min_len == l->info.min_len,
+                      "list %d: another terminfo", i);
+        }
+        cr_assert(bl_postings_writer_finish(w) == 0, "%s", bl_error_detail());
+        /* the same bytes, but for the list without positions (written by
+         * add with them): compare a second set written by add likewise */
+        tmpfiles c;
+        tmp_make(&c);
+        cr_assert(bl_postings_writer_new(&w, c.doc, c.pos, dc, g_codec) == 0);
+        for (int i = 0; i < NL; i++) {
+            const tlist *l = &lists[i];
+            bl_terminfo info;
+            CHECK(bl_postings_writer_add(w, l->docs, l->tfs, l->n, i != 3 ? l->pos : NULL,
+                                         l->lens, &info) == 0, "%s", bl_error_detail());
+        }
+        cr_assert(bl_postings_writer_finish(w) == 0);
+        size_t n1, n2, n3, n4;
+        uint8_t *d1 = slurp(b.doc, &n1), *d2 = slurp(c.doc, &n2);
+        uint8_t *p1 = slurp(b.pos, &n3), *p2 = slurp(c.pos, &n4);
+        CHECK(n1 == n2 && memcmp(d1, d2, n1) == 0, "segment of %u: .doc differs", dc);
+        CHECK(n3 == n4 && memcmp(p1, p2, n3) == 0, "segment of %u: .pos differs", dc);
+        free(d1);
+        free(d2);
+        free(p1);
+        free(p2);
+        for (int i = 0; i < NL; i++)
+            free_list(&lists[i]);
+        tmp_remove(&a);
+        tmp_remove(&b);
+        tmp_remove(&c);
+    }
+
+    uint32_t pos[] = {1, 2};
+    bl_terminfo info;
+    static const int kinds = 6;
+    for (int kind = 0; kind < kinds; kind++) {
+        tmpfiles t;
+        tmp_make(&t);
+        bl_postings_writer *w;
+        cr_assert(bl_postings_writer_new(&w, t.doc, t.pos, 100, g_codec) == 0);
+        int rc = 0;
+        switch (kind) {
+        case 0: /* a doc not above the previous one */
+            CHECK(bl_postings_writer_begin(w, 2, 1) == 0, "");
+            CHECK(bl_postings_writer_push(w, 5, 1, pos, 3) == 0, "");
+            rc = bl_postings_writer_push(w, 5, 1, pos, 3);
+            break;
+        case 1: /* fewer postings than announced */
+            CHECK(bl_postings_writer_begin(w, 2, 1) == 0, "");
+            CHECK(bl_postings_writer_push(w, 5, 1, pos, 3) == 0, "");
+            rc = bl_postings_writer_end(w, &info);
+            break;
+        case 2: /* more */
+            CHECK(bl_postings_writer_begin(w, 1, 0) == 0, "");
+            CHECK(bl_postings_writer_push(w, 5, 1, NULL, 3) == 0, "");
+            rc = bl_postings_writer_push(w, 6, 1, NULL, 3);
+            break;
+        case 3: /* a doc past the segment */
+            CHECK(bl_postings_writer_begin(w, 1, 1) == 0, "");
+            rc = bl_postings_writer_push(w, 100, 1, pos, 3);
+            break;
+        case 4: /* positions not increasing */
+            CHECK(bl_postings_writer_begin(w, 1, 1) == 0, "");
+            rc = bl_postings_writer_push(w, 1, 2, (uint32_t[]){4, 4}, 3);
+            break;
+        default: /* outside a term */
+            rc = bl_postings_writer_push(w, 1, 1, pos, 3);
+            break;
+        }
+        CHECK(rc == BL_EINVAL, "kind %d: %d", kind, rc);
+        CHECK(bl_postings_writer_begin(w, 1, 1) != 0, "kind %d: still accepts a term", kind);
+        CHECK(bl_postings_writer_finish(w) != 0, "kind %d: finish succeeded", kind);
+        CHECK(access(t.doc, F_OK) != 0 && access(t.pos, F_OK) != 0, "kind %d: files left", kind);
+        tmp_remove(&t);
+    }
+}
+BOTH_CODECS(push_writes_what_add_writes, push_writes_what_add_writes_body)
+
 /* Lists at densities around the threshold, in segments of a few sizes:
  * exactly the dense ones carry a bitmap, aligned in the mapping, holding
  * exactly their docs; and every list still reads, seeks and checks as
