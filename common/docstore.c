@@ -4,36 +4,52 @@
  * The body of the file (filefmt.h frames it with the footer) is, with u32
  * and u64 little-endian and varint = LEB128 as in buf.h:
  *
- *   body      := dict block{nblocks} entry{nblocks} tail
- *   dict      := bytes[dict_len]            the preset dictionary
+ *   body      := chunk{nparts} entry{nblocks} part{nparts} tail
+ *   chunk     := dict block{...}            a part's dictionary, then its
+ *                                           blocks
+ *   dict      := bytes[dict_len]            the part's preset dictionary
  *   block     := bytes[csize]               a raw deflate stream (RFC 1951,
  *                                           32 KiB window) inflated with
- *                                           dict preset, to exactly usize
- *                                           bytes:
- *   inflated  := first_doc:varint count:varint record{count}
+ *                                           its part's dict preset, to
+ *                                           exactly usize bytes:
+ *   inflated  := rel_first:varint count:varint record{count}
  *   record    := id:field title:field text:field source:field date:field
  *                url:field
  *   field     := len:varint bytes[len]
  *   entry     := first_doc:u32 offset:u64 csize:u32 usize:u32   (20 bytes)
- *   tail      := dict_len:u32 nblocks:u32 doc_count:u32          (12 bytes)
+ *   part      := first_block:u32 first_doc:u32 dict_off:u64 dict_len:u32
+ *                                                                 (20 bytes)
+ *   tail      := nparts:u32 nblocks:u32 doc_count:u32            (12 bytes)
  *
+ *   part        blocks first_block up to the next part's first_block (or
+ *               nblocks), compressed with one dictionary: a store the
+ *               indexer writes has one part, a merge's store one per store
+ *               it copied (their blocks are copied as they are, never
+ *               inflated). Part 0 has first_block 0, first_doc 0 and
+ *               dict_off 0; first_block rises strictly and stays below
+ *               nblocks; first_doc is its first block's first_doc;
+ *               nparts <= nblocks, and 0 only in an empty store
  *   dict_len    0 to BL_DOCSTORE_DICT_MAX; 0 means no dictionary
  *   first_doc   number of the block's first document: 0 for the first
- *               block, then strictly increasing and below doc_count; the
- *               entry's and the block header's agree
+ *               block, then strictly increasing and below doc_count
+ *   rel_first   first_doc minus its part's first_doc: what the block was
+ *               written with, which a copy keeps; the entry's first_doc
+ *               minus the part's and the block header's agree
  *   count       documents in the block, >= 1: the next entry's first_doc
  *               (doc_count after the last entry) minus this one's
- *   offset      body offset of the block: dict_len for the first, then the
- *               previous offset + csize; the last block ends where the
- *               entries start (body length - 12 - 20 * nblocks)
+ *   offset      body offset of the block: its part's dict_off + dict_len
+ *               for the part's first, then the previous offset + csize; a
+ *               part's dict_off is where the previous part's last block
+ *               ends, and the last block ends where the entries start
+ *               (body length - 12 - 20 * (nblocks + nparts))
  *   csize       compressed bytes, >= 1
  *   usize       inflated bytes, 2 + 6 * count <= usize <=
  *               BL_DOCSTORE_MAX_RECORD + 10, and at most csize * 1032 + 64
  *               (deflate cannot do better than 1032:1, so a damaged usize
  *               cannot make a reader allocate much more than the file holds)
  *   doc_count   total documents; nblocks <= doc_count, and an empty store
- *               (doc_count 0) has no blocks, no dictionary and a body that
- *               is the tail alone
+ *               (doc_count 0) has no blocks, no parts and a body that is
+ *               the tail alone
  *
  * Entries have a fixed width so a reader binary-searches them in place
  * (first_doc), or reads entry d directly when nblocks == doc_count (block d
@@ -84,6 +100,7 @@
 
 #define TAIL_BYTES 12
 #define ENTRY_BYTES 20
+#define PART_BYTES 20
 #define NFIELDS 6
 #define ZLEVEL 5
 #define ZMEMLEVEL 8
@@ -123,7 +140,19 @@ static void doc_fields(const bl_stored_doc *doc, const char *p[NFIELDS], size_t 
     p[5] = doc->url;    len[5] = doc->url_len;
 }
 
+/* Encodes a part. */
+static void put_part(uint8_t *p, uint32_t first_block, uint32_t first_doc, uint64_t dict_off,
+                     uint32_t dict_len)
+{
+    bl_put_u32le(p, first_block);
+    bl_put_u32le(p + 4, first_doc);
+    bl_put_u64le(p + 8, dict_off);
+    bl_put_u32le(p + 16, dict_len);
+}
+
 /* ---- writer ------------------------------------------------------------ */
+
+static int write_copied_entries(bl_docstore_writer *w);
 
 struct bl_docstore_writer {
     bl_filewriter *fw;
@@ -150,6 +179,15 @@ struct bl_docstore_writer {
     uint32_t nblocks;
     size_t block_target; /* a block closes once it holds this many bytes */
     int failed;          /* sticky: only abort/finish remain */
+    /* Stores copied whole by bl_docstore_writer_append (their entries are
+     * written from them at finish), with the first document and body
+     * offset each was given. */
+    bl_docstore **srcs;
+    uint32_t *src_docs;
+    uint64_t *src_offs;
+    size_t nsrcs, srcs_cap;
+    bl_buf parts;        /* encoded parts so far (appended stores') */
+    uint32_t nparts;
     uint8_t out[OUT_CHUNK];
 };
 
@@ -161,6 +199,7 @@ int bl_docstore_writer_new(bl_docstore_writer **out, const char *path)
     bl_buf_init(&w->block);
     bl_buf_init(&w->index);
     bl_buf_init(&w->sample);
+    bl_buf_init(&w->parts);
     if (deflateInit2(&w->zs, ZLEVEL, Z_DEFLATED, ZWBITS, ZMEMLEVEL, Z_DEFAULT_STRATEGY) != Z_OK) {
         free(w);
         return BL_ENOMEM;
@@ -191,7 +230,11 @@ static void free_writer(bl_docstore_writer *w)
     bl_buf_release(&w->block);
     bl_buf_release(&w->index);
     bl_buf_release(&w->sample);
+    bl_buf_release(&w->parts);
     free(w->sample_lens);
+    free(w->srcs);
+    free(w->src_docs);
+    free(w->src_offs);
     free(w);
 }
 
@@ -384,6 +427,9 @@ int bl_docstore_writer_add(bl_docstore_writer *w, const bl_stored_doc *doc)
 {
     if (w->failed)
         return BL_EIO;
+    if (w->nsrcs)
+        return bl_error_set(BL_EINVAL, "docstore writer: a store that copies others takes "
+                            "no documents of its own");
     if (w->ndocs == UINT32_MAX)
         return bl_error_set(BL_ETOOBIG, "docstore writer: more than %u documents",
                             UINT32_MAX);
@@ -414,15 +460,27 @@ int bl_docstore_writer_add(bl_docstore_writer *w, const bl_stored_doc *doc)
 int bl_docstore_writer_finish(bl_docstore_writer *w)
 {
     int rc = w->failed ? BL_EIO : 0;
-    if (!rc && !w->have_dict)
-        rc = write_dict(w);
-    if (!rc)
-        rc = flush_block(w);
-    if (!rc && w->index.len)
-        rc = bl_filewriter_write(w->fw, w->index.data, w->index.len);
+    if (!rc && w->nsrcs) {
+        rc = write_copied_entries(w);
+    } else if (!rc) {
+        if (!w->have_dict)
+            rc = write_dict(w);
+        if (!rc)
+            rc = flush_block(w);
+        if (!rc && w->index.len)
+            rc = bl_filewriter_write(w->fw, w->index.data, w->index.len);
+        if (!rc && w->nblocks) {
+            uint8_t part[PART_BYTES];
+            put_part(part, 0, 0, 0, (uint32_t)w->dict_len);
+            rc = bl_buf_append(&w->parts, part, sizeof part);
+            w->nparts = 1;
+        }
+    }
+    if (!rc && w->parts.len)
+        rc = bl_filewriter_write(w->fw, w->parts.data, w->parts.len);
     if (!rc) {
         uint8_t tail[TAIL_BYTES];
-        bl_put_u32le(tail, (uint32_t)w->dict_len);
+        bl_put_u32le(tail, w->nparts);
         bl_put_u32le(tail + 4, w->nblocks);
         bl_put_u32le(tail + 8, w->ndocs);
         rc = bl_filewriter_write(w->fw, tail, sizeof tail);
@@ -445,15 +503,30 @@ typedef struct {
     uint64_t off;
     uint32_t csize;
     uint32_t usize;
+    uint32_t part_first_doc; /* its part's */
+    uint64_t dict_off;
+    uint32_t dict_len;
 } block_ref;
+
+/* One part, checked against its neighbours. */
+typedef struct {
+    uint32_t p;
+    uint32_t first_block, end_block; /* its blocks: [first_block, end_block) */
+    uint32_t first_doc, end_doc;     /* its documents */
+    uint64_t dict_off;
+    uint32_t dict_len;
+    uint64_t data_end;               /* its last block ends here */
+} part_ref;
 
 struct bl_docstore {
     bl_mapped m;
     uint32_t nblocks;
     uint32_t ndocs;
-    uint32_t dict_len;
+    uint32_t nparts;
     uint64_t index_off;  /* body offset of the first entry */
-    int dict_checked;    /* the dictionary's pages are verified */
+    uint64_t parts_off;  /* body offset of the first part */
+    part_ref part;       /* the part last found */
+    int have_part;
     z_stream zs;
     int zs_ready;
     /* The open block: inflated into cache[0..have), records parsed up to
@@ -480,27 +553,27 @@ static int read_tail(bl_docstore *s)
     if (rc)
         return rc;
     uint64_t tail_off = m->len - TAIL_BYTES;
-    s->dict_len = bl_get_u32le(t);
+    s->nparts = bl_get_u32le(t);
     s->nblocks = bl_get_u32le(t + 4);
     s->ndocs = bl_get_u32le(t + 8);
-    if (s->dict_len > BL_DOCSTORE_DICT_MAX)
-        return corrupt(s, tail_off, "dictionary of %u bytes (limit %d)", s->dict_len,
-                       BL_DOCSTORE_DICT_MAX);
-    if (s->nblocks > s->ndocs)
-        return corrupt(s, tail_off + 4, "%u blocks for %u documents", s->nblocks, s->ndocs);
+    if (s->nblocks > s->ndocs || s->nparts > s->nblocks)
+        return corrupt(s, tail_off, "%u parts and %u blocks for %u documents", s->nparts,
+                       s->nblocks, s->ndocs);
     if (s->nblocks == 0) {
-        if (s->ndocs != 0 || s->dict_len != 0 || tail_off != 0)
+        if (s->ndocs != 0 || tail_off != 0)
             return corrupt(s, tail_off, "no blocks, but %u documents and %llu bytes of data",
                            s->ndocs, (unsigned long long)tail_off);
         return 0;
     }
-    /* The entries, and at least one compressed byte per block, must fit
-     * between the dictionary and the tail. */
-    uint64_t room = tail_off - (tail_off < s->dict_len ? tail_off : s->dict_len);
-    if ((uint64_t)s->nblocks * (ENTRY_BYTES + 1) > room)
-        return corrupt(s, tail_off + 4, "%u blocks and their entries cannot fit in %llu bytes after a %u-byte dictionary",
-                       s->nblocks, (unsigned long long)room, s->dict_len);
-    s->index_off = tail_off - (uint64_t)s->nblocks * ENTRY_BYTES;
+    if (s->nparts == 0)
+        return corrupt(s, tail_off, "%u blocks in no part", s->nblocks);
+    /* The entries and parts, and at least one compressed byte per block,
+     * must fit before the tail. */
+    if ((uint64_t)s->nblocks * (ENTRY_BYTES + 1) + (uint64_t)s->nparts * PART_BYTES > tail_off)
+        return corrupt(s, tail_off + 4, "%u blocks, %u parts and their entries cannot fit in %llu bytes",
+                       s->nblocks, s->nparts, (unsigned long long)tail_off);
+    s->parts_off = tail_off - (uint64_t)s->nparts * PART_BYTES;
+    s->index_off = s->parts_off - (uint64_t)s->nblocks * ENTRY_BYTES;
     return 0;
 }
 
@@ -549,6 +622,93 @@ static uint64_t entry_off(const bl_docstore *s, uint32_t b)
     return s->index_off + (uint64_t)b * ENTRY_BYTES;
 }
 
+static uint64_t part_off(const bl_docstore *s, uint32_t p)
+{
+    return s->parts_off + (uint64_t)p * PART_BYTES;
+}
+
+/* first_block of part p, checked against the tail. */
+static int part_first_block(const bl_docstore *s, uint32_t p, uint32_t *first)
+{
+    uint64_t at = part_off(s, p);
+    int rc = bl_mapped_touch(&s->m, at, PART_BYTES);
+    if (rc)
+        return rc;
+    *first = bl_get_u32le(s->m.data + at);
+    if (*first >= s->nblocks || (p == 0) != (*first == 0))
+        return corrupt(s, at, "part %u starts at block %u (store holds %u)", p, *first,
+                       s->nblocks);
+    return 0;
+}
+
+/* Part p whole, checked against the next one (or the entries and tail). */
+static int part_read(const bl_docstore *s, uint32_t p, part_ref *pr)
+{
+    int rc = part_first_block(s, p, &pr->first_block);
+    if (rc)
+        return rc;
+    uint64_t at = part_off(s, p);
+    const uint8_t *e = s->m.data + at;
+    pr->p = p;
+    pr->first_doc = bl_get_u32le(e + 4);
+    pr->dict_off = bl_get_u64le(e + 8);
+    pr->dict_len = bl_get_u32le(e + 16);
+    if (p + 1 < s->nparts) {
+        if ((rc = part_first_block(s, p + 1, &pr->end_block)))
+            return rc;
+        const uint8_t *n = s->m.data + part_off(s, p + 1);
+        pr->end_doc = bl_get_u32le(n + 4);
+        pr->data_end = bl_get_u64le(n + 8);
+    } else {
+        pr->end_block = s->nblocks;
+        pr->end_doc = s->ndocs;
+        pr->data_end = s->index_off;
+    }
+    uint32_t blocks = pr->end_block - pr->first_block;
+    if (pr->end_block <= pr->first_block || pr->end_doc > s->ndocs ||
+        (uint64_t)pr->first_doc + blocks > pr->end_doc || (p == 0 && pr->first_doc != 0))
+        return corrupt(s, at, "part %u: blocks %u to %u, documents %u to %u (store holds %u)",
+                       p, pr->first_block, pr->end_block, pr->first_doc, pr->end_doc,
+                       s->ndocs);
+    if (pr->dict_len > BL_DOCSTORE_DICT_MAX || (p == 0 && pr->dict_off != 0) ||
+        pr->data_end > s->index_off || pr->dict_off > pr->data_end ||
+        pr->dict_len + (uint64_t)blocks > pr->data_end - pr->dict_off)
+        return corrupt(s, at, "part %u: a %u-byte dictionary at offset %llu and %u blocks "
+                       "cannot fit before offset %llu (limit %d bytes a dictionary)", p,
+                       pr->dict_len, (unsigned long long)pr->dict_off, blocks,
+                       (unsigned long long)pr->data_end, BL_DOCSTORE_DICT_MAX);
+    return 0;
+}
+
+/* The part holding block b (< nblocks): the one found last, else by binary
+ * search over the parts' first blocks in place. */
+static int find_part(bl_docstore *s, uint32_t b, part_ref *out)
+{
+    if (s->have_part && b - s->part.first_block < s->part.end_block - s->part.first_block) {
+        *out = s->part;
+        return 0;
+    }
+    uint32_t lo = 0, hi = s->nparts; /* b's part is in [lo, hi) */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2, first;
+        int rc = part_first_block(s, mid, &first);
+        if (rc)
+            return rc;
+        if (first <= b)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    int rc = part_read(s, lo, out);
+    if (rc)
+        return rc;
+    if (b < out->first_block || b >= out->end_block)
+        return corrupt(s, part_off(s, lo), "block %u lies in no part (parts out of order)", b);
+    s->part = *out;
+    s->have_part = 1;
+    return 0;
+}
+
 /* first_doc of entry b, checked against the tail. */
 static int entry_first(const bl_docstore *s, uint32_t b, uint32_t *first)
 {
@@ -565,7 +725,7 @@ static int entry_first(const bl_docstore *s, uint32_t b, uint32_t *first)
 
 /* The whole of entry b, checked against the tail, given the first
  * document of the next block (doc_count after the last). */
-static int entry_read(const bl_docstore *s, uint32_t b, uint32_t next_first, block_ref *br)
+static int entry_read(bl_docstore *s, uint32_t b, uint32_t next_first, block_ref *br)
 {
     int rc = entry_first(s, b, &br->first_doc);
     if (rc)
@@ -580,11 +740,22 @@ static int entry_read(const bl_docstore *s, uint32_t b, uint32_t next_first, blo
         return corrupt(s, at, "block %u starts at document %u, the next at %u", b,
                        br->first_doc, next_first);
     br->count = next_first - br->first_doc;
-    if (br->off < s->dict_len || br->off > s->index_off || br->csize == 0 ||
-        br->csize > s->index_off - br->off)
-        return corrupt(s, at, "block %u of %u bytes at offset %llu is outside the blocks [%u, %llu)",
-                       b, br->csize, (unsigned long long)br->off, s->dict_len,
-                       (unsigned long long)s->index_off);
+    part_ref pr;
+    if ((rc = find_part(s, b, &pr)))
+        return rc;
+    if (br->first_doc < pr.first_doc || next_first > pr.end_doc ||
+        (b == pr.first_block && br->first_doc != pr.first_doc))
+        return corrupt(s, at, "block %u holds documents %u to %u, outside its part's %u to %u",
+                       b, br->first_doc, next_first, pr.first_doc, pr.end_doc);
+    uint64_t lo = pr.dict_off + pr.dict_len;
+    if (br->off < lo || br->off > pr.data_end || br->csize == 0 ||
+        br->csize > pr.data_end - br->off)
+        return corrupt(s, at, "block %u of %u bytes at offset %llu is outside its part's blocks [%llu, %llu)",
+                       b, br->csize, (unsigned long long)br->off, (unsigned long long)lo,
+                       (unsigned long long)pr.data_end);
+    br->part_first_doc = pr.first_doc;
+    br->dict_off = pr.dict_off;
+    br->dict_len = pr.dict_len;
     if (br->usize < 2 + (uint64_t)br->count * NFIELDS || br->usize > MAX_USIZE ||
         br->usize > (uint64_t)br->csize * MAX_RATIO + 64)
         return corrupt(s, at, "block %u: %u documents in %u bytes inflated from %u", b,
@@ -596,7 +767,7 @@ static int entry_read(const bl_docstore *s, uint32_t b, uint32_t next_first, blo
  * when every block holds one document, else by binary search. Each probe must lie strictly between the bounds found so far
  * (every block holds a document), so damage is either caught where it is
  * read or leads to a block whose header then disagrees. */
-static int find_block(const bl_docstore *s, uint32_t doc, block_ref *br)
+static int find_block(bl_docstore *s, uint32_t doc, block_ref *br)
 {
     if (s->nblocks == s->ndocs) {
         /* A document a block (the default layout): first documents rise
@@ -680,15 +851,13 @@ static int open_block(bl_docstore *s, const block_ref *br)
         return bl_error_set(BL_ENOMEM, "%s: no memory for a block of %u bytes", s->m.path,
                             br->usize);
     int rc;
-    if (s->dict_len && !s->dict_checked) {
-        if ((rc = bl_mapped_touch(&s->m, 0, s->dict_len)))
-            return rc;
-        s->dict_checked = 1;
-    }
+    if (br->dict_len && (rc = bl_mapped_touch(&s->m, br->dict_off, br->dict_len)))
+        return rc;
     if ((rc = bl_mapped_touch(&s->m, br->off, br->csize)))
         return rc;
     if (inflateReset(&s->zs) != Z_OK ||
-        (s->dict_len && inflateSetDictionary(&s->zs, s->m.data, s->dict_len) != Z_OK))
+        (br->dict_len &&
+         inflateSetDictionary(&s->zs, s->m.data + br->dict_off, br->dict_len) != Z_OK))
         return bl_error_set(BL_ENOMEM, "%s: inflateReset failed", s->m.path);
     s->zs.next_in = s->m.data + br->off;
     s->zs.avail_in = br->csize;
@@ -703,7 +872,9 @@ static int open_block(bl_docstore *s, const block_ref *br)
     uint32_t first, count;
     if (bl_reader_varint32(&r, &first) || bl_reader_varint32(&r, &count))
         return corrupt(s, br->off, "block %u: unreadable header", br->b);
-    if (first != br->first_doc || count != br->count)
+    /* (the header counts from the block's part) */
+    first += br->part_first_doc;
+    if (first < br->part_first_doc || first != br->first_doc || count != br->count)
         return corrupt(s, br->off, "block %u holds documents %u to %llu, its entry (offset %llu) says %u to %llu",
                        br->b, first, (unsigned long long)first + count - 1,
                        (unsigned long long)entry_off(s, br->b), br->first_doc,
@@ -827,8 +998,8 @@ int bl_docstore_get(bl_docstore *s, uint32_t doc, bl_stored_doc *out)
 }
 
 /* Every entry against its neighbours: first documents from 0 up (a
- * disorder is blamed on the later entry), blocks back to back from the
- * dictionary to the entries. */
+ * disorder is blamed on the later entry), each part's dictionary and
+ * blocks back to back from offset 0 to the entries. */
 static int check_entries(bl_docstore *s)
 {
     uint32_t prev = 0;
@@ -842,17 +1013,27 @@ static int check_entries(bl_docstore *s)
                            b, first, b - 1, prev);
         prev = first;
     }
-    uint64_t next_off = s->dict_len;
-    for (uint32_t b = 0; b < s->nblocks; b++) {
-        uint32_t next_first = s->ndocs;
-        block_ref br;
-        int rc = b + 1 < s->nblocks ? entry_first(s, b + 1, &next_first) : 0;
-        if (rc || (rc = entry_read(s, b, next_first, &br)))
+    uint64_t next_off = 0;
+    for (uint32_t p = 0; p < s->nparts; p++) {
+        part_ref pr;
+        int rc = part_read(s, p, &pr);
+        if (rc)
             return rc;
-        if (br.off != next_off)
-            return corrupt(s, entry_off(s, b), "block %u at offset %llu, expected %llu", b,
-                           (unsigned long long)br.off, (unsigned long long)next_off);
-        next_off += br.csize;
+        if (pr.dict_off != next_off)
+            return corrupt(s, part_off(s, p), "part %u's dictionary at offset %llu, expected %llu",
+                           p, (unsigned long long)pr.dict_off, (unsigned long long)next_off);
+        next_off += pr.dict_len;
+        for (uint32_t b = pr.first_block; b < pr.end_block; b++) {
+            uint32_t next_first = s->ndocs;
+            block_ref br;
+            rc = b + 1 < s->nblocks ? entry_first(s, b + 1, &next_first) : 0;
+            if (rc || (rc = entry_read(s, b, next_first, &br)))
+                return rc;
+            if (br.off != next_off)
+                return corrupt(s, entry_off(s, b), "block %u at offset %llu, expected %llu", b,
+                               (unsigned long long)br.off, (unsigned long long)next_off);
+            next_off += br.csize;
+        }
     }
     if (s->nblocks && next_off != s->index_off)
         return corrupt(s, entry_off(s, s->nblocks - 1), "blocks end at offset %llu, entries start at %llu",
@@ -871,5 +1052,96 @@ int bl_docstore_check(bl_docstore *s)
             (rc = parse_to(s, br.count - 1)) || (rc = finish_block(s)))
             s->open = 0;
     }
+    return rc;
+}
+
+/* ---- copying stores whole (merges) ---- */
+
+#define COPY_CHUNK (1u << 20)
+
+int bl_docstore_writer_append(bl_docstore_writer *w, bl_docstore *src)
+{
+    if (w->failed)
+        return BL_EIO;
+    if (w->ndocs && !w->nsrcs)
+        return bl_error_set(BL_EINVAL, "docstore writer: a store with documents of its own "
+                            "cannot copy others");
+    if ((uint64_t)w->ndocs + src->ndocs > UINT32_MAX)
+        return bl_error_set(BL_ETOOBIG, "docstore writer: more than %u documents", UINT32_MAX);
+    if (w->nsrcs == w->srcs_cap) {
+        size_t cap = w->srcs_cap ? 2 * w->srcs_cap : 16;
+        bl_docstore **v = realloc(w->srcs, cap * sizeof *v);
+        if (v)
+            w->srcs = v;
+        uint32_t *d = realloc(w->src_docs, cap * sizeof *d);
+        if (d)
+            w->src_docs = d;
+        uint64_t *o = realloc(w->src_offs, cap * sizeof *o);
+        if (o)
+            w->src_offs = o;
+        if (!v || !d || !o)
+            return BL_ENOMEM;
+        w->srcs_cap = cap;
+    }
+    uint64_t base_off = bl_filewriter_offset(w->fw);
+    int rc = 0;
+    for (uint32_t p = 0; !rc && p < src->nparts; p++) {
+        part_ref pr;
+        uint8_t part[PART_BYTES];
+        if (!(rc = part_read(src, p, &pr))) {
+            put_part(part, w->nblocks + pr.first_block, w->ndocs + pr.first_doc,
+                     base_off + pr.dict_off, pr.dict_len);
+            rc = bl_buf_append(&w->parts, part, sizeof part);
+        }
+    }
+    /* dictionaries and blocks as they lie, each page verified first */
+    for (uint64_t at = 0; !rc && at < src->index_off; at += COPY_CHUNK) {
+        size_t n = src->index_off - at < COPY_CHUNK ? (size_t)(src->index_off - at) : COPY_CHUNK;
+        if (!(rc = bl_mapped_touch(&src->m, at, n)))
+            rc = bl_filewriter_write(w->fw, src->m.data + at, n);
+    }
+    if (rc) {
+        w->failed = 1;
+        return rc;
+    }
+    w->srcs[w->nsrcs] = src;
+    w->src_docs[w->nsrcs] = w->ndocs;
+    w->src_offs[w->nsrcs] = base_off;
+    w->nsrcs++;
+    w->ndocs += src->ndocs;
+    w->nblocks += src->nblocks;
+    w->nparts += src->nparts;
+    return 0;
+}
+
+/* The entries of the copied stores, each read and checked in its own
+ * store, moved on by the documents and bytes before it. */
+static int write_copied_entries(bl_docstore_writer *w)
+{
+    int rc = 0;
+    bl_buf_clear(&w->index);
+    for (size_t i = 0; !rc && i < w->nsrcs; i++) {
+        bl_docstore *src = w->srcs[i];
+        for (uint32_t b = 0; !rc && b < src->nblocks; b++) {
+            uint32_t next_first = src->ndocs;
+            block_ref br;
+            if ((rc = b + 1 < src->nblocks ? entry_first(src, b + 1, &next_first) : 0) ||
+                (rc = entry_read(src, b, next_first, &br)))
+                break;
+            uint8_t entry[ENTRY_BYTES];
+            bl_put_u32le(entry, w->src_docs[i] + br.first_doc);
+            bl_put_u64le(entry + 4, w->src_offs[i] + br.off);
+            bl_put_u32le(entry + 12, br.csize);
+            bl_put_u32le(entry + 16, br.usize);
+            if ((rc = bl_buf_append(&w->index, entry, sizeof entry)))
+                break;
+            if (w->index.len >= COPY_CHUNK) {
+                rc = bl_filewriter_write(w->fw, w->index.data, w->index.len);
+                bl_buf_clear(&w->index);
+            }
+        }
+    }
+    if (!rc && w->index.len)
+        rc = bl_filewriter_write(w->fw, w->index.data, w->index.len);
     return rc;
 }

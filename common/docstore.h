@@ -55,6 +55,17 @@ int bl_docstore_writer_new(bl_docstore_writer **out, const char *path);
  * first bl_docstore_writer_add; the reader takes either layout. */
 void bl_docstore_writer_set_block(bl_docstore_writer *w, size_t bytes);
 
+/* Copies the whole store src to the end of w's, documents and compressed
+ * bytes as they are (its pages verified as they are read; nothing is
+ * inflated): src's documents follow those copied before. The entries are
+ * read from src at bl_docstore_writer_finish, so src must stay open until
+ * then. A writer either copies stores or takes documents of its own
+ * (bl_docstore_writer_add), never both. Errors: BL_EINVAL (w has documents
+ * of its own), BL_ETOOBIG (over 2^32 - 1 documents in all), BL_ECORRUPT,
+ * BL_EIO, BL_ENOMEM. */
+struct bl_docstore;
+int bl_docstore_writer_append(bl_docstore_writer *w, struct bl_docstore *src);
+
 /* Appends the next document (its number is the count added before it).
  * The fields are copied; a pointer may be NULL when its length is 0. The
  * first MiB or so of documents is held in memory until the dictionary is

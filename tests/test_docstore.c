@@ -170,6 +170,34 @@ static void write_store(const char *path, const doc *docs, size_t n)
     write_store_blocks(path, docs, n, 0);
 }
 
+/* Writes docs[0..n) (n >= 3) to path as a merge does: as four stores (the
+ * first half a document a block, an empty one, the rest but one in blocks
+ * of up to 4 KiB, and a last document alone, too small for a dictionary),
+ * copied whole one after the other with bl_docstore_writer_append. */
+static void write_merged_store(const char *path, const doc *docs, size_t n)
+{
+    size_t half = n / 2, cut[] = {0, half, half, n - 1, n};
+    bl_docstore *src[4];
+    char sub[4][160];
+    for (int i = 0; i < 4; i++) {
+        snprintf(sub[i], sizeof sub[i], "%s.%d", path, i);
+        write_store_blocks(sub[i], docs + cut[i], cut[i + 1] - cut[i], i == 2 ? 4096 : 0);
+        cr_assert_eq(bl_docstore_open(&src[i], sub[i], 1), 0, "%s", bl_error_detail());
+    }
+    bl_docstore_writer *w;
+    unlink(path);
+    cr_assert_eq(bl_docstore_writer_new(&w, path), 0, "%s", bl_error_detail());
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(bl_docstore_writer_append(w, src[i]), 0, "%s", bl_error_detail());
+    bl_stored_doc one = as_stored(&docs[0]);
+    cr_assert_eq(bl_docstore_writer_add(w, &one), BL_EINVAL, "a copying writer took a document");
+    cr_assert_eq(bl_docstore_writer_finish(w), 0, "%s", bl_error_detail());
+    for (int i = 0; i < 4; i++) {
+        bl_docstore_close(src[i]);
+        unlink(sub[i]);
+    }
+}
+
 static void expect_doc(bl_docstore *s, uint32_t i, const doc *want)
 {
     bl_stored_doc got;
@@ -248,6 +276,45 @@ Test(docstore, roundtrip_random, .timeout = 300)
     remove_tmpdir();
 }
 
+/* A store copied from others reads every document as written, in any
+ * order, and checks whole; a writer with documents of its own refuses to
+ * copy. */
+Test(docstore, append_copies_stores_whole, .timeout = 120)
+{
+    seed_rng("append_copies_stores_whole");
+    make_tmpdir();
+    size_t n = 400;
+    doc *docs = calloc(n, sizeof *docs);
+    cr_assert_not_null(docs);
+    for (size_t i = 0; i < n; i++)
+        make_doc(&docs[i], i % 7 == 0 ? 1000 + below(5000) : 0);
+    char path[128];
+    tmp_path(path, sizeof path, "merged.sto");
+    write_merged_store(path, docs, n);
+    bl_docstore *s;
+    cr_assert_eq(bl_docstore_open(&s, path, 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_docstore_count(s), n);
+    for (size_t k = 0; k < 3 * n; k++) {
+        uint32_t d = (uint32_t)below(n);
+        expect_doc(s, d, &docs[d]);
+    }
+    for (size_t d = 0; d < n; d++)
+        expect_doc(s, (uint32_t)d, &docs[d]);
+    cr_assert_eq(bl_docstore_check(s), 0, "%s", bl_error_detail());
+
+    char other[128];
+    tmp_path(other, sizeof other, "own.sto");
+    bl_docstore_writer *w;
+    cr_assert_eq(bl_docstore_writer_new(&w, other), 0);
+    bl_stored_doc one = as_stored(&docs[0]);
+    cr_assert_eq(bl_docstore_writer_add(w, &one), 0);
+    cr_assert_eq(bl_docstore_writer_append(w, s), BL_EINVAL);
+    cr_assert_eq(bl_docstore_writer_finish(w), 0, "%s", bl_error_detail());
+    bl_docstore_close(s);
+    free_docs(docs, n);
+    remove_tmpdir();
+}
+
 Test(docstore, small_and_empty)
 {
     make_tmpdir();
@@ -315,12 +382,15 @@ Test(docstore, writer_limits)
 
 /* Where the parts of a .sto file are (the grammar in docstore.c). */
 #define ENTRY_BYTES 20
+#define PART_BYTES 20
 #define TAIL_BYTES 12
 
 typedef struct {
     size_t body;      /* body length */
-    uint32_t dict_len, nblocks, ndocs;
+    uint32_t nparts, nblocks, ndocs;
+    uint32_t dict_len; /* part 0's */
     size_t entries;   /* offset of the first block index entry */
+    size_t parts;     /* offset of the first part */
 } sto_layout;
 
 static sto_layout layout_of(const uint8_t *b, size_t len)
@@ -330,11 +400,13 @@ static sto_layout layout_of(const uint8_t *b, size_t len)
     l.body = (size_t)bl_get_u64le(b + len - BL_FOOTER_BYTES + 8);
     cr_assert(l.body >= TAIL_BYTES && l.body < len);
     const uint8_t *t = b + l.body - TAIL_BYTES;
-    l.dict_len = bl_get_u32le(t);
+    l.nparts = bl_get_u32le(t);
     l.nblocks = bl_get_u32le(t + 4);
     l.ndocs = bl_get_u32le(t + 8);
-    cr_assert((uint64_t)l.nblocks * ENTRY_BYTES <= l.body - TAIL_BYTES);
-    l.entries = l.body - TAIL_BYTES - (size_t)l.nblocks * ENTRY_BYTES;
+    cr_assert((uint64_t)(l.nblocks + l.nparts) * ENTRY_BYTES <= l.body - TAIL_BYTES);
+    l.parts = l.body - TAIL_BYTES - (size_t)l.nparts * PART_BYTES;
+    l.entries = l.parts - (size_t)l.nblocks * ENTRY_BYTES;
+    l.dict_len = l.nparts ? bl_get_u32le(b + l.parts + 16) : 0;
     return l;
 }
 
@@ -424,8 +496,9 @@ static int read_all(const char *path, size_t at, uint32_t written)
 }
 
 /* Flips bytes of a store of 80 documents written with blocks of up to
- * target bytes (0: a document a block). */
-static void corrupt_sweep(size_t target)
+ * target bytes (0: a document a block), or copied from several stores
+ * (merged). */
+static void corrupt_sweep(size_t target, int merged)
 {
     make_tmpdir();
     size_t n = 80;
@@ -436,13 +509,17 @@ static void corrupt_sweep(size_t target)
     char good[128], bad[128];
     tmp_path(good, sizeof good, "good.sto");
     tmp_path(bad, sizeof bad, "bad.sto");
-    write_store_blocks(good, docs, n, target);
+    if (merged)
+        write_merged_store(good, docs, n);
+    else
+        write_store_blocks(good, docs, n, target);
     size_t len;
     uint8_t *orig = read_file(good, &len);
     uint8_t *copy = malloc(len);
     cr_assert_not_null(copy);
     sto_layout l = layout_of(orig, len);
-    cr_assert(l.nblocks > 10 && (target || l.nblocks == n), "%u blocks", l.nblocks);
+    cr_assert(l.nblocks > 10 && (target || merged || l.nblocks == n), "%u blocks", l.nblocks);
+    cr_assert(l.nparts == (merged ? 3u : 1u), "%u parts", l.nparts);
     size_t version_at = len - BL_FOOTER_BYTES + 4;
     /* Every byte from the end of the last block on (block index, tail,
      * page sums, footer); a stride elsewhere, about 1000 flips. */
@@ -485,9 +562,10 @@ static void corrupt_sweep(size_t target)
             cr_assert(r != 0, "byte %zu (^%02x) of the block index or tail: resealed damage "
                       "not found", i, mask);
     }
-    fprintf(stderr, "docstore.corrupt_bytes: blocks of %zu bytes: %zu-byte file, %zu flips, "
+    fprintf(stderr, "docstore.corrupt_bytes: %s: %zu-byte file, %zu flips, "
             "%zu opened without verify, get/check caught %zu of them; %zu resealed, %zu "
-            "caught\n", target, len, flips, opened, caught, resealed, resealed_caught);
+            "caught\n", merged ? "merged" : target ? "blocks of 4 KiB" : "a document a block",
+            len, flips, opened, caught, resealed, resealed_caught);
     free(copy);
     free(orig);
     free_docs(docs, n);
@@ -497,8 +575,9 @@ static void corrupt_sweep(size_t target)
 Test(docstore, corrupt_bytes, .timeout = 300)
 {
     seed_rng("corrupt_bytes");
-    corrupt_sweep(0);            /* 80 blocks */
-    corrupt_sweep(MULTI_BLOCK);  /* a few dozen, several documents each */
+    corrupt_sweep(0, 0);           /* 80 blocks */
+    corrupt_sweep(MULTI_BLOCK, 0); /* a few dozen, several documents each */
+    corrupt_sweep(0, 1);           /* three parts copied from four stores */
 }
 
 /* ---- layout -------------------------------------------------------------- */
