@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "index_cmd.h"
+#include "optimize_cmd.h"
 #include "search_cmd.h"
 #include "termsafe.h"
 
@@ -16,6 +17,7 @@ static void usage(FILE *f)
           "\n"
           "  index    build or extend an index from article files\n"
           "  search   answer queries with ranked, highlighted snippets\n"
+          "  optimize merge an index's segments into one\n"
           "  check    verify an index's checksums and structure\n"
           "\n"
           "`byline COMMAND --help` describes each command.\n",
@@ -33,6 +35,8 @@ int main(int argc, char **argv)
         return bl_cmd_index(argc - 1, argv + 1);
     if (strcmp(cmd, "search") == 0)
         return bl_cmd_search(argc - 1, argv + 1);
+    if (strcmp(cmd, "optimize") == 0)
+        return bl_cmd_optimize(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
         return bl_cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {

@@ -151,3 +151,108 @@ int bl_idmap_check(const bl_idmap *m)
     free(seen);
     return rc;
 }
+
+/* One source of a merge: its next entry. */
+typedef struct {
+    const bl_idmap *m;
+    size_t at;
+    uint32_t base;  /* the source's first document in the merge */
+    uint64_t hash;  /* of entry at */
+    uint32_t doc;   /* its document plus base */
+} merge_head;
+
+static int head_less(const merge_head *a, const merge_head *b)
+{
+    return a->hash != b->hash ? a->hash < b->hash : a->doc < b->doc;
+}
+
+/* Restores the heap order below slot i of h[0..n). */
+static void sift_down(merge_head *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, best = i;
+        if (l < n && head_less(&h[l], &h[best]))
+            best = l;
+        if (l + 1 < n && head_less(&h[l + 1], &h[best]))
+            best = l + 1;
+        if (best == i)
+            return;
+        merge_head t = h[i];
+        h[i] = h[best];
+        h[best] = t;
+        i = best;
+    }
+}
+
+/* Loads entry h->at of its source, checked: 0 at its end, 1 when loaded,
+ * or an error. */
+static int head_load(merge_head *h)
+{
+    if (h->at == h->m->count)
+        return 0;
+    uint64_t hash = hash_at(h->m, h->at);
+    uint32_t doc = bl_idmap_doc(h->m, h->at);
+    if (doc == UINT32_MAX || (h->at && hash < h->hash))
+        return bl_error_set(BL_ECORRUPT, "%s: offset %zu: %s", h->m->m.path,
+                            h->at * BL_IDMAP_ENTRY_BYTES,
+                            doc == UINT32_MAX ? "document out of range" : "entries out of order");
+    h->hash = hash;
+    h->doc = h->base + doc;
+    return 1;
+}
+
+int bl_idmap_write_merged(const char *path, const bl_idmap *const *src, const uint32_t *base,
+                          size_t n)
+{
+    merge_head *h = malloc((n ? n : 1) * sizeof *h);
+    if (!h)
+        return BL_ENOMEM;
+    int rc = 0;
+    size_t live = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if ((rc = bl_mapped_touch(&src[i]->m, 0, src[i]->m.len)))
+            break;
+        if ((uint64_t)base[i] + src[i]->count > UINT32_MAX) {
+            rc = bl_error_set(BL_ETOOBIG, "id map merge: over 2^32 documents");
+            break;
+        }
+        h[live] = (merge_head){src[i], 0, base[i], 0, 0};
+        int got = head_load(&h[live]);
+        if (got < 0)
+            rc = got;
+        live += got == 1;
+    }
+    for (size_t i = live; i-- > 0;)
+        sift_down(h, live, i);
+    bl_filewriter *w = NULL;
+    if (!rc)
+        rc = bl_filewriter_open(&w, path, BL_KIND_IDMAP);
+    uint8_t chunk[BL_IDMAP_ENTRY_BYTES * 512];
+    size_t k = 0;
+    while (!rc && live) {
+        bl_put_u64le(chunk + k, h[0].hash);
+        bl_put_u32le(chunk + k + 8, h[0].doc);
+        k += BL_IDMAP_ENTRY_BYTES;
+        if (k == sizeof chunk) {
+            rc = bl_filewriter_write(w, chunk, k);
+            k = 0;
+        }
+        h[0].at++;
+        int got = head_load(&h[0]);
+        if (got < 0)
+            rc = got;
+        else if (!got)
+            h[0] = h[--live];
+        sift_down(h, live, 0);
+    }
+    if (!rc && k)
+        rc = bl_filewriter_write(w, chunk, k);
+    if (w) {
+        if (rc)
+            bl_filewriter_abort(w);
+        else
+            rc = bl_filewriter_commit(w);
+    }
+    free(h);
+    return rc;
+}

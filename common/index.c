@@ -1,6 +1,7 @@
 /* index.c: all segments of an index opened together, with global stats. */
 #include "index.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,37 @@ struct bl_index {
     uint64_t tokens;
 };
 
+static int open_once(bl_index **out, const char *dir, int verify, int *read,
+                     uint64_t *generation);
+
+/* How often a reader starts again when a writer replaced the manifest
+ * while it was opening the segments. */
+#define OPEN_TRIES 16
+
 int bl_index_open(bl_index **out, const char *dir, int verify)
+{
+    /* A commit (a merge's, say) may remove segment files right after the
+     * manifest that dropped them is in place: a reader that read the old
+     * manifest then fails to open them. If the manifest changed meanwhile,
+     * the new one is whole: start again from it. */
+    for (int tries = 1;; tries++) {
+        int read = 0;
+        uint64_t generation = 0;
+        int rc = open_once(out, dir, verify, &read, &generation);
+        if (rc == 0 || !read || tries == OPEN_TRIES)
+            return rc;
+        char detail[1024];
+        snprintf(detail, sizeof detail, "%s", bl_error_detail());
+        bl_manifest now = {0};
+        int changed = bl_manifest_read(dir, &now) == 0 && now.generation != generation;
+        bl_manifest_release(&now);
+        if (!changed)
+            return bl_error_set(rc, "%s", detail);
+    }
+}
+
+static int open_once(bl_index **out, const char *dir, int verify, int *read,
+                     uint64_t *generation)
 {
     bl_index *idx = calloc(1, sizeof *idx);
     if (!idx)
@@ -22,6 +53,8 @@ int bl_index_open(bl_index **out, const char *dir, int verify)
     int rc = bl_manifest_read(dir, &idx->manifest);
     if (rc)
         goto fail;
+    *read = 1;
+    *generation = idx->manifest.generation;
     size_t n = idx->manifest.nsegments;
     idx->segs = calloc(n ? n : 1, sizeof *idx->segs);
     idx->bases = calloc(n ? n : 1, sizeof *idx->bases);

@@ -299,3 +299,29 @@ int bl_manifest_lock_holds(const char *dir, int fd)
     return fd >= 0 && manifest_path(path, sizeof path, dir, "LOCK") == 0 && fstat(fd, &held) == 0 &&
            lstat(path, &named) == 0 && held.st_dev == named.st_dev && held.st_ino == named.st_ino;
 }
+
+static int listed(const bl_manifest *m, uint64_t id)
+{
+    for (uint32_t i = 0; i < m->nsegments; i++)
+        if (m->segments[i].id == id)
+            return 1;
+    return 0;
+}
+
+void bl_manifest_remove_orphans(const char *dir, const bl_manifest *m)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[4096];
+    while ((e = readdir(d)) != NULL) {
+        unsigned long long id;
+        char ext[8];
+        int orphan = (sscanf(e->d_name, "seg_%llu.%7s", &id, ext) == 2 && !listed(m, id)) ||
+                     strncmp(e->d_name, BL_MANIFEST_NAME ".tmp.", sizeof BL_MANIFEST_NAME + 4) == 0;
+        if (orphan && snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
+            remove(path);
+    }
+    closedir(d);
+}

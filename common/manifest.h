@@ -116,6 +116,13 @@ void bl_manifest_unlock_remove(const char *dir, int fd);
  * an empty index. */
 int bl_manifest_dir_has_segments(const char *dir);
 
+/* Removes what no manifest needs: files seg_N.* whose segment m does not
+ * list (left by a run that crashed before its commit, or by one that
+ * crashed after a merge's commit but before removing the merged
+ * segments), and temporary manifests. Only the writer lock's holder may
+ * call it, with the committed manifest. */
+void bl_manifest_remove_orphans(const char *dir, const bl_manifest *m);
+
 /* Writes the path of segment file `ext` ("tdi", "doc", ...) into buf.
  * Errors: BL_ETOOBIG if it does not fit in cap. */
 int bl_segment_path(char *buf, size_t cap, const char *dir, uint64_t id,

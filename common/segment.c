@@ -240,6 +240,8 @@ fail:
     return rc;
 }
 
+const bl_idmap *bl_segment_idmap(const bl_segment *s) { return s->ids; }
+
 void bl_segment_close(bl_segment *s)
 {
     if (!s)

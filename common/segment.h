@@ -60,6 +60,8 @@ const bl_manifest_segment *bl_segment_info(const bl_segment *s);
 const bl_termdict *bl_segment_termdict(const bl_segment *s);
 const bl_postings *bl_segment_postings(const bl_segment *s);
 bl_docstore *bl_segment_docstore(bl_segment *s);
+/* The segment's id map (idmap.h), for merges. */
+const struct bl_idmap *bl_segment_idmap(const bl_segment *s);
 
 /* Finds the document whose stored id is id[0..len) (hash candidates from
  * the id map, confirmed against the store). Errors: BL_ENOTFOUND (no such

@@ -28,6 +28,7 @@
 #include "inverter.h"
 #include "loader.h"
 #include "manifest.h"
+#include "merge.h"
 #include "parallel.h"
 #include "segment.h"
 #include "stemmer.h"
@@ -52,6 +53,7 @@ typedef struct {
     size_t memory_budget;
     uint32_t codec;             /* of new segments' postings */
     unsigned jobs;              /* -j: worker threads (1: this thread does all) */
+    unsigned merge_factor;      /* merge.h's policy; 0: never merge */
 } index_opts;
 
 /* What a run allocates beyond its options; bl_cmd_index frees it whatever
@@ -123,6 +125,8 @@ static void usage(FILE *f)
           "  -m, --memory MB        memory of the segments being built, shared by the\n"
           "                         jobs; a segment is written when it fills its share\n"
           "                         (default 256)\n"
+          "      --merge-factor N   after the commit, merge every N adjacent segments of\n"
+          "                         a size level into one (default 10; 0: never)\n"
           "      --codec NAME       posting codec of new segments: bitpack (default) or\n"
           "                         varint (for comparisons; both are read)\n"
           "  -q, --quiet            no progress or summary\n"
@@ -284,27 +288,6 @@ static void discard_new_segments(run_state *s)
     s->inv = NULL;
     for (size_t i = 0; i < s->ndone; i++)
         bl_segment_remove_files(s->opts->out_dir, s->done[i].id);
-}
-
-/* Files named seg_N.* with N >= next_segment, and temporary manifests,
- * belong to a run that crashed before its commit; nothing refers to them,
- * so they go (we hold the writer lock, so no live run owns them). */
-static void remove_orphans(const char *dir, uint64_t next_segment)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path[4096];
-    while ((e = readdir(d)) != NULL) {
-        unsigned long long id;
-        char ext[8];
-        int orphan = (sscanf(e->d_name, "seg_%llu.%7s", &id, ext) == 2 && id >= next_segment) ||
-                     strncmp(e->d_name, BL_MANIFEST_NAME ".tmp.", sizeof BL_MANIFEST_NAME + 4) == 0;
-        if (orphan && snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
-            remove(path);
-    }
-    closedir(d);
 }
 
 /* Undoes a first run's empty manifest (we hold the lock, and no commit of
@@ -496,11 +479,13 @@ static int parse_args(int argc, char **argv, index_opts *o, run_resources *res)
         {"help", no_argument, 0, 'h'},         {"title", required_argument, 0, 'T'},
         {"fields", required_argument, 0, 'F'}, {"strict", no_argument, 0, 's'},
         {"files-from", required_argument, 0, 'I'}, {"codec", required_argument, 0, 'K'},
-        {"jobs", required_argument, 0, 'j'},   {0, 0, 0, 0},
+        {"jobs", required_argument, 0, 'j'},   {"merge-factor", required_argument, 0, 'M'},
+        {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->memory_budget = 256u << 20;
     o->codec = BL_CODEC_DEFAULT;
+    o->merge_factor = BL_MERGE_FACTOR;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     o->jobs = cores < 1 ? 1 : cores > BL_PAR_MAX_JOBS ? BL_PAR_MAX_JOBS : (unsigned)cores;
     optind = 1;
@@ -557,6 +542,14 @@ static int parse_args(int argc, char **argv, index_opts *o, run_resources *res)
             o->jobs = (unsigned)n;
             break;
         }
+        case 'M': {
+            char *end;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (*end || optarg[0] == '-' || n == 1 || n > 1000)
+                return usage_error("--merge-factor wants 0 (never merge) or 2 to 1000");
+            o->merge_factor = (unsigned)n;
+            break;
+        }
         case 'q': o->quiet = 1; break;
         case 'L':
             for (const char **l = bl_stemmer_languages(); *l; l++)
@@ -610,6 +603,41 @@ static int load_manifest(const index_opts *o, bl_manifest *m, int *fresh)
     return 0;
 }
 
+/* Runs the merges the policy asks for, each committed on its own. A
+ * failure leaves the index whole (every commit is), only less merged: it is
+ * reported, and the run's exit status says so. */
+static int merge_due(const index_opts *o, bl_manifest *m, int lock, int show_progress)
+{
+    double start = now();
+    uint32_t before = m->nsegments;
+    unsigned merges = 0;
+    size_t first, n;
+    int rc = 0;
+    while (bl_merge_pick(m, o->merge_factor, &first, &n)) {
+        if (show_progress)
+            fprintf(stderr, "\r\033[Kmerging %zu segments of %u...", n, m->nsegments);
+        int renamed = 0;
+        rc = bl_merge_commit(o->out_dir, lock, m, first, n, &renamed);
+        if (rc && !renamed)
+            break;
+        merges++;
+        if (rc)
+            break;
+    }
+    if (show_progress)
+        fputs("\r\033[K", stderr);
+    if (rc) {
+        bl_termsafe_printf(stderr, "byline index: merging: %s\n", bl_error_detail()[0] ?
+                           bl_error_detail() : bl_strerror(rc));
+        bl_termsafe_printf(stderr, "byline index: the articles are committed and %s is whole, "
+                           "but not all merges were done\n", o->out_dir);
+    } else if (merges && !o->quiet) {
+        fprintf(stderr, "merged: %u segments became %u in %u merge%s; %.2f s\n", before,
+                m->nsegments, merges, merges == 1 ? "" : "s", now() - start);
+    }
+    return rc;
+}
+
 static int index_main(int argc, char **argv, run_resources *res)
 {
     index_opts o;
@@ -640,7 +668,7 @@ static int index_main(int argc, char **argv, run_resources *res)
         if (rc)
             goto fail;
     }
-    remove_orphans(o.out_dir, m.next_segment);
+    bl_manifest_remove_orphans(o.out_dir, &m);
     if (m.nsegments && (rc = bl_index_open(&s.existing, o.out_dir, 0)) != 0)
         goto fail;
     if (o.jobs > 1) {
@@ -739,6 +767,8 @@ static int index_main(int argc, char **argv, run_resources *res)
                     counted(n1, s.invalid_bytes, "invalid UTF-8 byte", "invalid UTF-8 bytes"));
         fputc('\n', stderr);
     }
+    if (!exit_code && o.merge_factor && merge_due(&o, &m, lock, s.show_progress) != 0)
+        exit_code = EXIT_RUNTIME;
 done:
     free(s.done);
     bl_analyzer_free(s.analyzer);

@@ -1,0 +1,537 @@
+/* merge.c: n adjacent segments written again as one (merge.h). */
+#include "merge.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "codec.h"
+#include "docset.h"
+#include "docstore.h"
+#include "error.h"
+#include "filefmt.h"
+#include "idmap.h"
+#include "pairs.h"
+#include "postings.h"
+#include "segment.h"
+#include "termdict.h"
+
+/* The inputs and what the output is built from. */
+typedef struct {
+    const char *dir;
+    uint64_t id;            /* the new segment's */
+    size_t n;
+    bl_segment **segs;
+    uint32_t *base;         /* input i's first document in the output */
+    uint32_t doc_count;
+    bl_postings_writer *pw;
+    bl_termdict_writer *tw;
+    unsigned created;       /* bl_segment_ext_bit of the files made */
+    /* The pair words (those dense in the output), in dictionary order. */
+    char **words;
+    uint32_t *word_lens;
+    uint32_t nwords, words_cap;
+} merge;
+
+/* The input holding output document doc. */
+static size_t input_of(const merge *g, uint32_t doc)
+{
+    size_t lo = 0, hi = g->n; /* base[lo] <= doc < base[hi] */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->base[mid] <= doc)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static uint32_t doc_len(const merge *g, uint32_t doc)
+{
+    size_t i = input_of(g, doc);
+    return bl_segment_doc_len(g->segs[i], doc - g->base[i]);
+}
+
+/* ---- words ---- */
+
+/* One input's dictionary walk. */
+typedef struct {
+    bl_termdict_iter *it;
+    const char *term;       /* current word, NULL once past the words */
+    size_t len;
+    bl_terminfo info;
+} dict_walk;
+
+/* Moves walk w to its next word; pair keys, which sort after every word,
+ * end it. */
+static int walk_next(dict_walk *w)
+{
+    int got = bl_termdict_iter_next(w->it, &w->term, &w->len, &w->info);
+    if (got < 0)
+        return got;
+    if (got == 0 || bl_term_is_pair(w->term, w->len))
+        w->term = NULL;
+    return 0;
+}
+
+static int term_cmp(const char *a, size_t la, const char *b, size_t lb)
+{
+    int c = memcmp(a, b, la < lb ? la : lb);
+    return c ? c : (la > lb) - (la < lb);
+}
+
+/* Appends input i's list of one word (info) to the open list. */
+static int copy_list(merge *g, size_t i, const bl_terminfo *info)
+{
+    bl_posting_iter *it;
+    int rc = bl_posting_iter_new(bl_segment_postings(g->segs[i]), info, &it);
+    if (rc)
+        return rc;
+    bl_docset *ds = bl_posting_iter_docset(it);
+    for (uint32_t d = ds->doc; d != BL_DOC_END && !rc; d = bl_posting_iter_next(it)) {
+        const uint32_t *pos;
+        uint32_t tf;
+        if ((rc = bl_posting_iter_positions(it, &pos, &tf)))
+            break;
+        rc = bl_postings_writer_push(g->pw, g->base[i] + d, tf, pos,
+                                     bl_segment_doc_len(g->segs[i], d));
+    }
+    if (!rc)
+        rc = ds->err;
+    bl_docset_free(ds);
+    return rc;
+}
+
+static int remember_pair_word(merge *g, const char *term, size_t len)
+{
+    if (g->nwords == g->words_cap) {
+        uint32_t cap = g->words_cap ? 2 * g->words_cap : 256;
+        char **w = realloc(g->words, cap * sizeof *w);
+        if (w)
+            g->words = w;
+        uint32_t *l = realloc(g->word_lens, cap * sizeof *l);
+        if (l)
+            g->word_lens = l;
+        if (!w || !l)
+            return BL_ENOMEM;
+        g->words_cap = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return BL_ENOMEM;
+    memcpy(copy, term, len);
+    copy[len] = 0;
+    g->words[g->nwords] = copy;
+    g->word_lens[g->nwords++] = (uint32_t)len;
+    return 0;
+}
+
+/* Walks the inputs' dictionaries side by side and writes each word's
+ * merged list, inputs in order. */
+static int merge_words(merge *g)
+{
+    dict_walk *w = calloc(g->n, sizeof *w);
+    size_t *holders = malloc(g->n * sizeof *holders);
+    int rc = w && holders ? 0 : BL_ENOMEM;
+    for (size_t i = 0; i < g->n && !rc; i++)
+        if (!(rc = bl_termdict_iter_new(bl_segment_termdict(g->segs[i]), &w[i].it)))
+            rc = walk_next(&w[i]);
+    char term[BL_TERM_MAX_BYTES + 1];
+    while (!rc) {
+        /* the least current word, and the inputs that hold it */
+        size_t nh = 0, len = 0;
+        const char *least = NULL;
+        for (size_t i = 0; i < g->n; i++) {
+            if (!w[i].term)
+                continue;
+            int c = least ? term_cmp(w[i].term, w[i].len, least, len) : -1;
+            if (c < 0) {
+                least = w[i].term;
+                len = w[i].len;
+                nh = 0;
+            }
+            if (c <= 0)
+                holders[nh++] = i;
+        }
+        if (!least)
+            break;
+        memcpy(term, least, len);
+        uint64_t df = 0;
+        for (size_t k = 0; k < nh; k++)
+            df += w[holders[k]].info.doc_freq;
+        bl_terminfo info;
+        rc = bl_postings_writer_begin(g->pw, (uint32_t)df, 1);
+        for (size_t k = 0; k < nh && !rc; k++)
+            rc = copy_list(g, holders[k], &w[holders[k]].info);
+        if (!rc)
+            rc = bl_postings_writer_end(g->pw, &info);
+        if (!rc)
+            rc = bl_termdict_writer_add(g->tw, term, len, &info);
+        if (!rc && bl_pair_word(info.doc_freq, g->doc_count))
+            rc = remember_pair_word(g, term, len);
+        for (size_t k = 0; k < nh && !rc; k++)
+            rc = walk_next(&w[holders[k]]);
+    }
+    for (size_t i = 0; w && i < g->n; i++)
+        bl_termdict_iter_free(w[i].it);
+    free(w);
+    free(holders);
+    return rc;
+}
+
+/* ---- pairs ---- */
+
+/* Each pair word's walk through the inputs, for bl_pair_builder_run. */
+typedef struct {
+    merge *g;
+    size_t *seg;            /* input the word's iterator is in (n: none yet) */
+    bl_posting_iter **it;
+    int *started;
+} pair_source;
+
+static int next_pair_doc(void *ctx, uint32_t w, uint32_t *doc, const uint32_t **pos,
+                         uint32_t *n)
+{
+    pair_source *ps = ctx;
+    merge *g = ps->g;
+    bl_posting_iter *it = ps->it[w];
+    if (it && ps->started[w]) {
+        bl_posting_iter_next(it);
+        int err = bl_posting_iter_docset(it)->err;
+        if (err)
+            return err;
+    }
+    ps->started[w] = 1;
+    while (!it || bl_posting_iter_docset(it)->doc == BL_DOC_END) {
+        if (it) {
+            bl_docset_free(bl_posting_iter_docset(it));
+            ps->it[w] = it = NULL;
+        }
+        size_t s = ps->seg[w] == g->n ? 0 : ps->seg[w] + 1;
+        if (s >= g->n) {
+            ps->seg[w] = g->n + 1; /* done */
+            *doc = BL_DOC_END;
+            *n = 0;
+            return 0;
+        }
+        ps->seg[w] = s;
+        bl_terminfo info;
+        int rc = bl_termdict_lookup(bl_segment_termdict(g->segs[s]), g->words[w],
+                                    g->word_lens[w], &info);
+        if (rc == BL_ENOTFOUND)
+            continue;
+        if (rc)
+            return rc;
+        if ((rc = bl_posting_iter_new(bl_segment_postings(g->segs[s]), &info, &ps->it[w])))
+            return rc;
+        it = ps->it[w];
+    }
+    int rc = bl_posting_iter_positions(it, pos, n);
+    if (rc)
+        return rc;
+    *doc = g->base[ps->seg[w]] + bl_posting_iter_docset(it)->doc;
+    return 0;
+}
+
+/* Finds the output's pairs from its pair words' positions in the inputs
+ * and writes them after the words. */
+static int merge_pairs(merge *g)
+{
+    size_t m = g->nwords ? g->nwords : 1;
+    pair_source ps = {g, malloc(m * sizeof *ps.seg), calloc(m, sizeof *ps.it),
+                      calloc(m, sizeof *ps.started)};
+    bl_pair_builder *b = NULL;
+    int rc = ps.seg && ps.it && ps.started ? 0 : BL_ENOMEM;
+    for (uint32_t w = 0; !rc && w < g->nwords; w++)
+        ps.seg[w] = g->n;
+    if (!rc && !(rc = bl_pair_builder_new(&b, g->nwords, (const char *const *)g->words,
+                                          g->word_lens)) &&
+        !(rc = bl_pair_builder_run(b, g->doc_count, next_pair_doc, &ps)))
+        rc = bl_pair_builder_sort(b);
+    for (uint32_t w = 0; ps.it && w < g->nwords; w++)
+        if (ps.it[w])
+            bl_docset_free(bl_posting_iter_docset(ps.it[w]));
+    free(ps.seg);
+    free(ps.it);
+    free(ps.started);
+    const char *key;
+    size_t len;
+    const uint32_t *docs, *tfs;
+    uint32_t n;
+    while (!rc && (rc = bl_pair_builder_next(b, &key, &len, &docs, &tfs, &n)) == 1) {
+        bl_terminfo info;
+        rc = bl_postings_writer_begin(g->pw, n, 0);
+        for (uint32_t k = 0; k < n && !rc; k++)
+            rc = bl_postings_writer_push(g->pw, docs[k], tfs[k], NULL, doc_len(g, docs[k]));
+        if (!rc && !(rc = bl_postings_writer_end(g->pw, &info)))
+            rc = bl_termdict_writer_add(g->tw, key, len, &info);
+    }
+    bl_pair_builder_free(b);
+    return rc;
+}
+
+/* ---- the other files ---- */
+
+static int write_lens(merge *g)
+{
+    char path[4096];
+    bl_filewriter *w;
+    int rc = bl_segment_path(path, sizeof path, g->dir, g->id, "len");
+    if (rc || (rc = bl_filewriter_open(&w, path, BL_KIND_DOCLENS)))
+        return rc;
+    g->created |= bl_segment_ext_bit("len");
+    uint8_t chunk[4096];
+    size_t k = 0;
+    for (size_t i = 0; i < g->n && !rc; i++) {
+        const bl_segment *s = g->segs[i];
+        uint32_t count = bl_segment_info(s)->doc_count;
+        for (uint32_t d = 0; d < count && !rc; d++) {
+            bl_put_u32le(chunk + k, bl_segment_doc_len(s, d));
+            if ((k += 4) == sizeof chunk) {
+                rc = bl_filewriter_write(w, chunk, k);
+                k = 0;
+            }
+        }
+        if (!rc)
+            rc = bl_segment_error(s);
+    }
+    if (!rc && k)
+        rc = bl_filewriter_write(w, chunk, k);
+    if (rc) {
+        bl_filewriter_abort(w);
+        return rc;
+    }
+    return bl_filewriter_commit(w);
+}
+
+static int write_store(merge *g)
+{
+    char path[4096];
+    bl_docstore_writer *w;
+    int rc = bl_segment_path(path, sizeof path, g->dir, g->id, "sto");
+    if (rc || (rc = bl_docstore_writer_new(&w, path)))
+        return rc;
+    g->created |= bl_segment_ext_bit("sto");
+    for (size_t i = 0; i < g->n && !rc; i++)
+        rc = bl_docstore_writer_append(w, bl_segment_docstore(g->segs[i]));
+    if (rc) {
+        bl_docstore_writer_abort(w);
+        return rc;
+    }
+    return bl_docstore_writer_finish(w);
+}
+
+static int write_ids(merge *g)
+{
+    char path[4096];
+    const bl_idmap **maps = malloc(g->n * sizeof *maps);
+    if (!maps)
+        return BL_ENOMEM;
+    for (size_t i = 0; i < g->n; i++)
+        maps[i] = bl_segment_idmap(g->segs[i]);
+    int rc = bl_segment_path(path, sizeof path, g->dir, g->id, "ids");
+    if (!rc) {
+        g->created |= bl_segment_ext_bit("ids");
+        rc = bl_idmap_write_merged(path, maps, g->base, g->n);
+    }
+    free(maps);
+    return rc;
+}
+
+static int write_postings(merge *g)
+{
+    char dpath[4096], ppath[4096], tpath[4096];
+    int rc;
+    if ((rc = bl_segment_path(dpath, sizeof dpath, g->dir, g->id, "doc")) ||
+        (rc = bl_segment_path(ppath, sizeof ppath, g->dir, g->id, "pos")) ||
+        (rc = bl_segment_path(tpath, sizeof tpath, g->dir, g->id, "tdi")))
+        return rc;
+    if ((rc = bl_postings_writer_new(&g->pw, dpath, ppath, g->doc_count, BL_CODEC_DEFAULT)))
+        return rc;
+    g->created |= bl_segment_ext_bit("doc") | bl_segment_ext_bit("pos");
+    if ((rc = bl_termdict_writer_new(&g->tw, tpath)))
+        return rc;
+    g->created |= bl_segment_ext_bit("tdi");
+    if ((rc = merge_words(g)) || (rc = merge_pairs(g)))
+        return rc;
+    for (size_t i = 0; i < g->n && !rc; i++)
+        rc = bl_segment_error(g->segs[i]);
+    if (rc)
+        return rc;
+    rc = bl_postings_writer_finish(g->pw);
+    g->pw = NULL;
+    if (!rc)
+        rc = bl_termdict_writer_finish(g->tw);
+    g->tw = NULL;
+    return rc;
+}
+
+int bl_merge_segments(const char *dir, const bl_manifest *m, size_t first, size_t n,
+                      uint64_t new_id, bl_manifest_segment *out)
+{
+    if (n == 0 || first > m->nsegments || n > m->nsegments - first)
+        return bl_error_set(BL_EINVAL, "merge: segments %zu to %zu of %u", first, first + n,
+                            m->nsegments);
+    merge g = {.dir = dir, .id = new_id, .n = n};
+    g.segs = calloc(n, sizeof *g.segs);
+    g.base = malloc((n + 1) * sizeof *g.base);
+    if (!g.segs || !g.base) {
+        free(g.segs);
+        free(g.base);
+        return BL_ENOMEM;
+    }
+    memset(out, 0, sizeof *out);
+    out->id = new_id;
+    out->codec = BL_CODEC_DEFAULT;
+    uint64_t docs = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const bl_manifest_segment *s = &m->segments[first + i];
+        g.base[i] = (uint32_t)docs;
+        docs += s->doc_count;
+        out->total_tokens += s->total_tokens;
+        if (docs >= BL_DOC_END)
+            rc = bl_error_set(BL_ETOOBIG, "merge: %llu documents in one segment (limit %u)",
+                              (unsigned long long)docs, BL_DOC_END - 1);
+        else
+            rc = bl_segment_open(&g.segs[i], dir, m, first + i, 0);
+    }
+    g.doc_count = (uint32_t)docs;
+    g.base[n] = g.doc_count;
+    out->doc_count = g.doc_count;
+    char path[4096];
+    if (!rc)
+        rc = write_postings(&g);
+    if (!rc)
+        rc = write_lens(&g);
+    if (!rc)
+        rc = write_ids(&g);
+    if (!rc)
+        rc = write_store(&g);
+    if (!rc && !(rc = bl_segment_path(path, sizeof path, dir, new_id, "inf"))) {
+        g.created |= bl_segment_ext_bit("inf");
+        rc = bl_seginfo_write(path, out, m->lang, m->analyzer_version);
+    }
+    if (!rc)
+        rc = bl_segment_fingerprint(dir, out);
+    bl_postings_writer_abort(g.pw);
+    bl_termdict_writer_abort(g.tw);
+    for (size_t i = 0; i < n; i++)
+        bl_segment_close(g.segs[i]);
+    for (uint32_t w = 0; w < g.nwords; w++)
+        free(g.words[w]);
+    free(g.words);
+    free(g.word_lens);
+    free(g.segs);
+    free(g.base);
+    if (rc)
+        bl_segment_remove_some_files(dir, new_id, g.created);
+    return rc;
+}
+
+int bl_merge_replace(bl_manifest *m, size_t first, size_t n, const bl_manifest_segment *seg)
+{
+    if (n == 0 || first > m->nsegments || n > m->nsegments - first)
+        return bl_error_set(BL_EINVAL, "merge: segments %zu to %zu of %u", first, first + n,
+                            m->nsegments);
+    m->segments[first] = *seg;
+    memmove(m->segments + first + 1, m->segments + first + n,
+            (m->nsegments - first - n) * sizeof *m->segments);
+    m->nsegments -= (uint32_t)(n - 1);
+    return 0;
+}
+
+int bl_merge_commit(const char *dir, int lock_fd, bl_manifest *m, size_t first, size_t n,
+                    int *renamed)
+{
+    *renamed = 0;
+    uint64_t id = m->next_segment;
+    if (id + 1 >= BL_MAX_SEGMENT_ID)
+        return bl_error_set(BL_ETOOBIG, "%s: segment ids exhausted", dir);
+    bl_manifest next = *m;
+    next.segments = malloc((m->nsegments ? m->nsegments : 1) * sizeof *next.segments);
+    uint64_t *old = malloc((n ? n : 1) * sizeof *old);
+    if (!next.segments || !old) {
+        free(next.segments);
+        free(old);
+        return BL_ENOMEM;
+    }
+    memcpy(next.segments, m->segments, m->nsegments * sizeof *m->segments);
+    for (size_t i = 0; i < n && first + i < m->nsegments; i++)
+        old[i] = m->segments[first + i].id;
+    bl_manifest_segment seg;
+    int rc = bl_merge_segments(dir, m, first, n, id, &seg);
+    if (rc)
+        goto out;
+    bl_merge_replace(&next, first, n, &seg);
+    next.next_segment = id + 1;
+    next.generation = m->generation + 1;
+    if (!bl_manifest_lock_holds(dir, lock_fd)) {
+        /* dir may now be another index: touch nothing there */
+        rc = bl_error_set(BL_EIO, "%s: the index directory was moved or replaced while merging; "
+                          "nothing was committed", dir);
+        goto out;
+    }
+    rc = bl_manifest_commit(dir, &next, renamed);
+    if (!*renamed) {
+        bl_segment_remove_files(dir, id);
+        goto out;
+    }
+    bl_manifest_segment *t = m->segments;
+    *m = next;
+    next.segments = t;
+    for (size_t i = 0; i < n; i++)
+        bl_segment_remove_files(dir, old[i]);
+out:
+    free(next.segments);
+    free(old);
+    return rc;
+}
+
+/* A segment's level under the policy. */
+static unsigned level_of(uint64_t tokens, unsigned factor)
+{
+    unsigned level = 0;
+    for (uint64_t top = (uint64_t)BL_MERGE_FLOOR_TOKENS * factor; tokens >= top && level < 63;
+         top *= factor)
+        level++;
+    return level;
+}
+
+int bl_merge_pick(const bl_manifest *m, unsigned factor, size_t *first, size_t *n)
+{
+    if (factor < 2 || m->nsegments < factor)
+        return 0;
+    unsigned top = 0;
+    for (uint32_t i = 0; i < m->nsegments; i++) {
+        unsigned l = level_of(m->segments[i].total_tokens, factor);
+        top = l > top ? l : top;
+    }
+    for (unsigned level = 0; level <= top; level++) {
+        /* the leftmost run of factor segments, none above level, whose
+         * documents fit in one segment */
+        size_t run = 0;
+        uint64_t docs = 0;
+        for (uint32_t i = 0; i < m->nsegments; i++) {
+            const bl_manifest_segment *s = &m->segments[i];
+            if (level_of(s->total_tokens, factor) > level) {
+                run = 0;
+                docs = 0;
+                continue;
+            }
+            run++;
+            docs += s->doc_count;
+            if (run > factor) {
+                docs -= m->segments[i - factor].doc_count;
+                run = factor;
+            }
+            if (run == factor && docs < BL_DOC_END) {
+                *first = i + 1 - factor;
+                *n = factor;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}

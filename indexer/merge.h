@@ -1,0 +1,67 @@
+/* merge.h: merging adjacent segments of an index into one.
+ *
+ * A merge reads n segments that stand side by side in the manifest and
+ * writes one segment holding their documents in the same order, so global
+ * doc ids, scores and the order of equal scores are the same before and
+ * after. It streams: each word's list is read from the inputs' iterators
+ * and written a posting at a time (postings.h: bl_postings_writer_push),
+ * the stores' compressed blocks are copied as they are (docstore.h:
+ * bl_docstore_writer_append), the id maps merged in one pass; the word
+ * pairs (pairs.h) are found again from the merged segment's dense words,
+ * since a word dense in the whole need not be dense in each part. The
+ * inputs are never changed: the caller commits a manifest that lists the
+ * new segment in their place (bl_merge_replace), and deletes their files
+ * once no manifest names them.
+ */
+#ifndef BL_MERGE_H
+#define BL_MERGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "manifest.h"
+
+/* Writes segments first .. first + n - 1 of m (in dir; n >= 1) as one new
+ * segment numbered new_id, with the default codec, every file fsynced, and
+ * fills *out with its manifest entry. Its memory is that of the pair
+ * builder (the pairs' lists) plus a few bytes per block of the longest
+ * list; no list or store is held whole. On error every file it created is
+ * removed. Errors: those of reading the inputs (BL_ECORRUPT naming the
+ * file), BL_ETOOBIG (over BL_DOC_END documents), BL_EIO, BL_ENOMEM. */
+int bl_merge_segments(const char *dir, const bl_manifest *m, size_t first, size_t n,
+                      uint64_t new_id, bl_manifest_segment *out);
+
+/* Replaces segments first .. first + n - 1 of m by seg (at first): m's
+ * list shrinks by n - 1. Errors: BL_EINVAL (range outside m). */
+int bl_merge_replace(bl_manifest *m, size_t first, size_t n, const bl_manifest_segment *seg);
+
+/* Merges segments first .. first + n - 1 of the index in dir, whose writer
+ * lock the caller holds through lock_fd and whose committed manifest is
+ * *m, and commits the result as a manifest of its own (generation + 1):
+ * the merged segment takes their place and gets the id next_segment. Once
+ * the new manifest is in place *m becomes it and the old segments' files
+ * are removed (a reader that has them open keeps reading them; one that
+ * read the old manifest but not yet the files starts again, index.h).
+ * Failing before that, *m and the directory are as they were. *renamed
+ * says whether the new manifest is live, for an error after the rename
+ * (the directory's fsync). Errors: as bl_merge_segments, BL_EIO (the lock
+ * no longer names dir/LOCK), BL_ETOOBIG (segment ids exhausted). */
+int bl_merge_commit(const char *dir, int lock_fd, bl_manifest *m, size_t first, size_t n,
+                    int *renamed);
+
+/* The merge policy. Segments are grouped into levels by size (total
+ * tokens): level 0 below BL_MERGE_FLOOR_TOKENS * factor, each level then
+ * factor times larger. A merge takes factor adjacent segments, none above
+ * level L, for the lowest L where such a run exists (the leftmost such
+ * run), so small segments are merged first, into the next level, and the
+ * index keeps fewer than factor segments of each level: a segment count
+ * logarithmic in the index's size, each article rewritten about once per
+ * level. Adjacent only, so documents keep their order. */
+#define BL_MERGE_FACTOR 10
+#define BL_MERGE_FLOOR_TOKENS 1000000
+
+/* The next merge m needs under the policy with the given factor (>= 2):
+ * returns 1 and sets *first and *n, or 0 when none is due. */
+int bl_merge_pick(const bl_manifest *m, unsigned factor, size_t *first, size_t *n);
+
+#endif

@@ -1,0 +1,112 @@
+/* optimize_cmd.c: `byline optimize -i INDEX`: takes the writer lock and
+ * merges every segment into one (merge.h), committed like any change: a
+ * failure or a crash leaves the index as its last commit had it. */
+#include "optimize_cmd.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "error.h"
+#include "manifest.h"
+#include "merge.h"
+#include "segment.h"
+#include "termsafe.h"
+
+#define EXIT_USAGE 2
+#define EXIT_RUNTIME 3
+
+static void usage(FILE *f)
+{
+    fputs("usage: byline optimize -i INDEX [-q]\n"
+          "\n"
+          "Merges all segments of INDEX into one: searches then open one segment\n"
+          "and read one list per word. Results and scores stay the same. Readers\n"
+          "may search meanwhile: they see the index before or after, whole.\n"
+          "\n"
+          "  -i, --index DIR   the index\n"
+          "  -q, --quiet       no summary\n"
+          "  -h, --help        this help\n"
+          "\n"
+          "Exit status: 0 done (or already one segment), 2 bad usage or no index,\n"
+          "3 an error (the index is left as it was).\n",
+          f);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int bl_cmd_optimize(int argc, char **argv)
+{
+    static const struct option longs[] = {{"index", required_argument, 0, 'i'},
+                                          {"quiet", no_argument, 0, 'q'},
+                                          {"help", no_argument, 0, 'h'},
+                                          {0, 0, 0, 0}};
+    const char *dir = NULL;
+    int quiet = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "i:qh", longs, NULL)) != -1) {
+        switch (c) {
+        case 'i': dir = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (!dir || optind < argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    double start = now();
+    int lock = -1;
+    bl_manifest m = {0};
+    int rc = bl_manifest_lock(dir, &lock);
+    if (!rc)
+        rc = bl_manifest_read(dir, &m);
+    if (rc) {
+        bl_termsafe_printf(stderr, "byline optimize: %s\n",
+                           bl_error_detail()[0] ? bl_error_detail() : bl_strerror(rc));
+        if (lock >= 0)
+            bl_manifest_unlock(lock);
+        return rc == BL_ENOTFOUND ? EXIT_USAGE : EXIT_RUNTIME;
+    }
+    bl_manifest_remove_orphans(dir, &m);
+    uint32_t before = m.nsegments;
+    uint64_t bytes_before = 0;
+    for (uint32_t i = 0; i < m.nsegments; i++)
+        bytes_before += bl_segment_bytes(dir, m.segments[i].id);
+    int code = 0;
+    if (m.nsegments > 1) {
+        int renamed = 0;
+        rc = bl_merge_commit(dir, lock, &m, 0, m.nsegments, &renamed);
+        if (rc) {
+            bl_termsafe_printf(stderr, "byline optimize: %s\n",
+                               bl_error_detail()[0] ? bl_error_detail() : bl_strerror(rc));
+            if (renamed)
+                fputs("byline optimize: the index was merged, but the change may not survive "
+                      "a power loss\n", stderr);
+            else
+                bl_termsafe_printf(stderr, "byline optimize: nothing was committed; %s is "
+                                   "unchanged\n", dir);
+            code = EXIT_RUNTIME;
+        }
+    }
+    if (!code && !quiet) {
+        if (before <= 1)
+            bl_termsafe_printf(stderr, "%s: already %u segment; nothing to do\n", dir,
+                               before);
+        else
+            bl_termsafe_printf(stderr, "optimized %s: %u segments became 1 (%llu bytes, "
+                               "%llu before); %.2f s\n", dir, before,
+                               (unsigned long long)bl_segment_bytes(dir, m.segments[0].id),
+                               (unsigned long long)bytes_before, now() - start);
+    }
+    bl_manifest_release(&m);
+    bl_manifest_unlock(lock);
+    return code;
+}
