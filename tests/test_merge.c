@@ -1,0 +1,388 @@
+/* test_merge.c: merging segments (indexer/merge.h): `byline optimize`,
+ * the merge policy of `byline index`, and what a merge must keep: every
+ * answer, every check, the index whole when a merge fails, and readers
+ * answered while merges commit. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "helpers.h"
+#include "manifest.h"
+#include "merge.h"
+
+static char *tmp, *out, *err;
+
+static void teardown(void) { bl_test_scratch_release(&tmp, &out, &err); }
+
+#define run(...) bl_test_byline_f(&out, &err, __VA_ARGS__)
+
+TestSuite(merge, .fini = teardown, .timeout = 300);
+
+/* ---- articles ---- */
+
+/* A few common words (dense: they make word pairs) and a long tail. */
+static const char *common[] = {"the", "market", "said", "oil", "bank", "rate", "share", "price"};
+
+typedef struct {
+    bl_article *a;
+    char **bufs; /* owned strings: id, title, text per article */
+    size_t n;
+} corpus;
+
+static char *fmt_word(bl_rng *r, char *p)
+{
+    uint32_t k = bl_rng_below(r, 100);
+    if (k < 55)
+        return p + sprintf(p, "%s ", common[bl_rng_below(r, 8)]);
+    /* a tail word: a few hundred of them, some frequent */
+    return p + sprintf(p, "w%u ", bl_rng_below(r, 1 + bl_rng_below(r, 400)));
+}
+
+static corpus make_corpus(size_t n, uint64_t seed)
+{
+    bl_rng r;
+    bl_rng_init(&r, seed);
+    corpus c = {calloc(n, sizeof *c.a), calloc(3 * n, sizeof *c.bufs), n};
+    cr_assert(c.a && c.bufs);
+    for (size_t i = 0; i < n; i++) {
+        char *id = malloc(32), *title = malloc(200), *text = malloc(4096);
+        cr_assert(id && title && text);
+        snprintf(id, 32, "art-%zu", i);
+        char *p = title;
+        for (int k = 0; k < 4; k++)
+            p = fmt_word(&r, p);
+        *p = 0;
+        p = text;
+        size_t words = 5 + bl_rng_below(&r, 150);
+        for (size_t k = 0; k < words; k++)
+            p = fmt_word(&r, p);
+        *p = 0;
+        c.bufs[3 * i] = id;
+        c.bufs[3 * i + 1] = title;
+        c.bufs[3 * i + 2] = text;
+        c.a[i] = (bl_article){.id = id, .id_len = strlen(id), .title = title,
+                              .title_len = strlen(title), .text = text,
+                              .text_len = strlen(text), .source = "gen", .source_len = 3};
+    }
+    return c;
+}
+
+static void free_corpus(corpus *c)
+{
+    for (size_t i = 0; i < 3 * c->n; i++)
+        free(c->bufs[i]);
+    free(c->bufs);
+    free(c->a);
+}
+
+/* Writes articles [from, to) of c as a JSONL file. */
+static void write_jsonl(const corpus *c, size_t from, size_t to, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    for (size_t i = from; i < to; i++)
+        fprintf(f, "{\"id\":\"%s\",\"title\":\"%s\",\"text\":\"%s\"}\n", c->a[i].id,
+                c->a[i].title, c->a[i].text);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* ---- answers ---- */
+
+static const char *queries[] = {
+    "the",           "oil",          "w3",          "market share",      "oil AND bank",
+    "w1 OR w2 OR price", "\"the market\"", "\"said oil\"", "\"oil price rate\"", "bank NOT rate",
+    "\"w1 the\"",    "w0 w5 w17",    "rate OR \"share price\"",
+};
+
+/* The ranked results (rank, score, id, snippet) of every query, JSON lines,
+ * without the summary line, whose total may be a lower bound that pruning
+ * reaches differently, and whose time differs. */
+static char *answers(const char *dir)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *all = malloc(cap);
+    cr_assert_not_null(all);
+    for (size_t q = 0; q < sizeof queries / sizeof *queries; q++) {
+        cr_assert_eq(run("search -i '%s' --json -k 30 '%s'", dir, queries[q]), 0, "%s: %s",
+                     queries[q], err);
+        for (char *line = out; *line;) {
+            char *end = strchr(line, '\n');
+            size_t n = end ? (size_t)(end - line + 1) : strlen(line);
+            if (strncmp(line, "{\"rank\"", 7) == 0) {
+                while (len + n + 1 > cap)
+                    cr_assert_not_null(all = realloc(all, cap *= 2));
+                memcpy(all + len, line, n);
+                len += n;
+            }
+            line += n;
+        }
+        /* and the exact count */
+        cr_assert_eq(run("search -i '%s' --count '%s'", dir, queries[q]), 0, "%s", err);
+        while (len + strlen(out) + 1 > cap)
+            cr_assert_not_null(all = realloc(all, cap *= 2));
+        memcpy(all + len, out, strlen(out));
+        len += strlen(out);
+    }
+    all[len] = 0;
+    return all;
+}
+
+static uint32_t segments_of(const char *dir)
+{
+    bl_manifest m;
+    cr_assert_eq(bl_manifest_read(dir, &m), 0, "%s", bl_error_detail());
+    uint32_t n = m.nsegments;
+    bl_manifest_release(&m);
+    return n;
+}
+
+static void expect_whole(const char *dir)
+{
+    cr_assert_eq(run("check -i '%s'", dir), 0, "check: %s%s", out, err);
+}
+
+static int same_file(const char *a, const char *b)
+{
+    size_t la, lb;
+    char *x = bl_test_read_file(a, &la), *y = bl_test_read_file(b, &lb);
+    int same = x && y && la == lb && memcmp(x, y, la) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+/* ---- tests ---- */
+
+/* Twelve segments optimized into one answer every query as before (same
+ * documents, scores, order and snippets), check whole, leave no file of the
+ * old segments, and hold the very postings, dictionary, lengths and id map
+ * of the same articles indexed as one segment. */
+Test(merge, optimize_keeps_every_answer)
+{
+    tmp = bl_test_tmpdir();
+    corpus c = make_corpus(600, bl_test_seed("optimize_keeps_every_answer"));
+    char many[512], one[512];
+    snprintf(many, sizeof many, "%s/many", tmp);
+    snprintf(one, sizeof one, "%s/one", tmp);
+    cr_assert(mkdir(many, 0755) == 0 && mkdir(one, 0755) == 0);
+    cr_assert_eq(bl_test_build_index(many, c.a, 600, "english", 50), 0, "%s",
+                 bl_error_detail());
+    cr_assert_eq(bl_test_build_index(one, c.a, 600, "english", 600), 0, "%s",
+                 bl_error_detail());
+    cr_assert_eq(segments_of(many), 12);
+    char *before = answers(many);
+    cr_assert_eq(run("optimize -i '%s'", many), 0, "%s", err);
+    cr_assert(strstr(err, "12 segments became 1"), "%s", err);
+    cr_assert_eq(segments_of(many), 1);
+    expect_whole(many);
+    char *after = answers(many);
+    cr_assert_str_eq(after, before);
+    char *single = answers(one);
+    cr_assert_str_eq(single, before);
+
+    bl_manifest m;
+    cr_assert_eq(bl_manifest_read(many, &m), 0);
+    uint64_t id = m.segments[0].id;
+    cr_assert_eq(m.generation, 2);
+    cr_assert_eq(m.segments[0].doc_count, 600);
+    bl_manifest_release(&m);
+    static const char *same[] = {"doc", "pos", "tdi", "len", "ids"};
+    for (size_t k = 0; k < 5; k++) {
+        char a[600], b[600];
+        snprintf(a, sizeof a, "%s/seg_%08llu.%s", many, (unsigned long long)id, same[k]);
+        snprintf(b, sizeof b, "%s/seg_00000001.%s", one, same[k]);
+        cr_assert(same_file(a, b), ".%s differs from a one-segment build", same[k]);
+    }
+    /* only the merged segment's files, the manifest and the lock remain */
+    cr_assert_eq(bl_test_runf(&out, &err, "ls '%s' | wc -l", many), 0);
+    cr_assert_eq(atoi(out), 9, "%s", out);
+    /* a second run has nothing to do and changes nothing */
+    size_t l1, l2;
+    char *snap1 = bl_test_dir_snapshot(many, NULL, &l1);
+    cr_assert_eq(run("optimize -i '%s'", many), 0, "%s", err);
+    cr_assert(strstr(err, "nothing to do"), "%s", err);
+    char *snap2 = bl_test_dir_snapshot(many, NULL, &l2);
+    cr_assert(l1 == l2 && memcmp(snap1, snap2, l1) == 0);
+    free(snap1);
+    free(snap2);
+    free(before);
+    free(after);
+    free(single);
+    free_corpus(&c);
+}
+
+/* Runs of `byline index`, one file each, keep fewer than factor segments
+ * per size level (here all one level: fewer than factor in all) and answer
+ * as one run over all the files does. */
+Test(merge, index_merges_as_it_goes)
+{
+    tmp = bl_test_tmpdir();
+    corpus c = make_corpus(700, bl_test_seed("index_merges_as_it_goes"));
+    char all[512], runs[512], path[512];
+    snprintf(all, sizeof all, "%s/all", tmp);
+    snprintf(runs, sizeof runs, "%s/runs", tmp);
+    enum { FILES = 14, FACTOR = 3 };
+    uint32_t most = 0;
+    int merged = 0;
+    for (size_t f = 0; f < FILES; f++) {
+        snprintf(path, sizeof path, "%s/part%02zu.jsonl", tmp, f);
+        write_jsonl(&c, f * 50, (f + 1) * 50, path);
+        cr_assert_eq(run("index -j 1 --merge-factor %d -o '%s' '%s'", FACTOR, runs, path), 0,
+                     "run %zu: %s", f, err);
+        merged |= strstr(err, "merged:") != NULL;
+        uint32_t segs = segments_of(runs);
+        most = segs > most ? segs : most;
+        cr_assert(segs < FACTOR, "run %zu: %u segments", f, segs);
+    }
+    cr_assert(merged);
+    expect_whole(runs);
+    cr_assert_eq(run("index -q -j 1 --merge-factor 0 -o '%s' '%s'", all, tmp), 0, "%s", err);
+    cr_assert_eq(segments_of(all), 1);
+    char *a = answers(all), *b = answers(runs);
+    cr_assert_str_eq(b, a);
+    free(a);
+    free(b);
+    /* --merge-factor 0 never merges */
+    char none[512];
+    snprintf(none, sizeof none, "%s/none", tmp);
+    for (size_t f = 0; f < 4; f++) {
+        snprintf(path, sizeof path, "%s/part%02zu.jsonl", tmp, f);
+        cr_assert_eq(run("index -q -j 1 --merge-factor 0 -o '%s' '%s'", none, path), 0, "%s",
+                     err);
+    }
+    cr_assert_eq(segments_of(none), 4);
+    cr_assert_neq(run("index -j 1 --merge-factor 1 -o '%s' '%s'", none, path), 0);
+    free_corpus(&c);
+}
+
+/* The policy on made-up manifests: the leftmost run of factor segments of
+ * the lowest level; none while every level has fewer. */
+Test(merge, pick_follows_levels)
+{
+    bl_manifest_segment segs[32];
+    bl_manifest m = {.segments = segs};
+    size_t first = 99, n = 99;
+    const uint64_t small = 1000, big = (uint64_t)BL_MERGE_FLOOR_TOKENS * 10 * 3;
+#define SET(i, tok) (segs[i] = (bl_manifest_segment){.id = (i) + 1, .doc_count = 10, \
+                                                     .total_tokens = (tok)})
+    for (int i = 0; i < 9; i++)
+        SET(i, small);
+    m.nsegments = 9;
+    cr_assert_eq(bl_merge_pick(&m, 10, &first, &n), 0);
+    SET(9, small);
+    m.nsegments = 10;
+    cr_assert_eq(bl_merge_pick(&m, 10, &first, &n), 1);
+    cr_assert(first == 0 && n == 10);
+    /* a large segment first: the small ones after it merge */
+    SET(0, big);
+    SET(10, small);
+    m.nsegments = 11;
+    cr_assert_eq(bl_merge_pick(&m, 10, &first, &n), 1);
+    cr_assert(first == 1 && n == 10, "%zu %zu", first, n);
+    /* nine small, a large one, nine small: only a run through the large
+     * one has ten, at its own level */
+    for (int i = 0; i < 19; i++)
+        SET(i, i == 9 ? big : small);
+    m.nsegments = 19;
+    cr_assert_eq(bl_merge_pick(&m, 10, &first, &n), 1);
+    cr_assert(first == 0 && n == 10, "%zu %zu", first, n);
+    /* ten of the large level, after small ones: the small ones first */
+    for (int i = 0; i < 20; i++)
+        SET(i, i < 10 ? big : small);
+    m.nsegments = 20;
+    cr_assert_eq(bl_merge_pick(&m, 10, &first, &n), 1);
+    cr_assert(first == 10 && n == 10, "%zu %zu", first, n);
+    /* a run whose documents would not fit one segment is passed over */
+    for (int i = 0; i < 11; i++)
+        SET(i, small);
+    segs[0].doc_count = UINT32_MAX - 20;
+    m.nsegments = 11;
+    cr_assert_eq(bl_merge_pick(&m, 10, &first, &n), 1);
+    cr_assert(first == 1, "%zu", first);
+    segs[5].doc_count = UINT32_MAX - 20;
+    cr_assert_eq(bl_merge_pick(&m, 10, &first, &n), 0);
+    cr_assert_eq(bl_merge_pick(&m, 1, &first, &n), 0);
+#undef SET
+}
+
+/* A merge that fails (a damaged input) leaves the index exactly as it was:
+ * no new file, the same manifest; the damage is named. */
+Test(merge, failed_optimize_changes_nothing)
+{
+    tmp = bl_test_tmpdir();
+    corpus c = make_corpus(300, bl_test_seed("failed_optimize_changes_nothing"));
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/idx", tmp);
+    cr_assert_eq(mkdir(dir, 0755), 0);
+    cr_assert_eq(bl_test_build_index(dir, c.a, 300, "english", 100), 0);
+    /* damage the middle segment's positions, deep in the file */
+    snprintf(path, sizeof path, "%s/seg_00000002.pos", dir);
+    size_t len;
+    char *bytes = bl_test_read_file(path, &len);
+    cr_assert(bytes && len > 64);
+    bytes[len / 3] ^= 0x5a;
+    cr_assert_eq(bl_test_write_file(path, bytes, len), 0);
+    free(bytes);
+    size_t l1, l2;
+    static const char *const lock[] = {"LOCK", NULL}; /* the writer lock optimize creates */
+    char *snap1 = bl_test_dir_snapshot(dir, lock, &l1);
+    cr_assert_eq(run("optimize -i '%s'", dir), 3, "%s", err);
+    cr_assert(strstr(err, "seg_00000002.pos"), "%s", err);
+    cr_assert(strstr(err, "unchanged"), "%s", err);
+    char *snap2 = bl_test_dir_snapshot(dir, lock, &l2);
+    cr_assert(l1 == l2 && memcmp(snap1, snap2, l1) == 0, "the index changed");
+    free(snap1);
+    free(snap2);
+    /* no index, bad usage */
+    cr_assert_eq(run("optimize -i '%s/nowhere'", tmp), 2);
+    cr_assert_eq(run("optimize"), 2);
+    free_corpus(&c);
+}
+
+/* Searches running while runs of `byline index` merge and commit are all
+ * answered: each sees the index before or after a commit, whole, although
+ * the merged segments' files are removed right after each commit. */
+Test(merge, readers_are_answered_during_merges)
+{
+    tmp = bl_test_tmpdir();
+    corpus c = make_corpus(800, bl_test_seed("readers_are_answered_during_merges"));
+    char dir[512], path[512];
+    snprintf(dir, sizeof dir, "%s/idx", tmp);
+    snprintf(path, sizeof path, "%s/p0.jsonl", tmp);
+    write_jsonl(&c, 0, 50, path);
+    cr_assert_eq(run("index -q -j 1 -o '%s' '%s'", dir, path), 0, "%s", err);
+    char stop[600];
+    snprintf(stop, sizeof stop, "%s/stop", tmp);
+    pid_t child = fork();
+    cr_assert(child >= 0);
+    if (child == 0) {
+        /* search until told to stop; any failure ends the loop with 1 */
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd,
+                 "n=0; while [ ! -e '%s' ]; do '%s' search -i '%s' -k 5 'the market' "
+                 ">/dev/null || exit 1; n=$((n+1)); done; [ $n -gt 0 ]",
+                 stop, bl_test_byline(), dir);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    for (size_t f = 1; f < 16; f++) {
+        snprintf(path, sizeof path, "%s/p%zu.jsonl", tmp, f);
+        write_jsonl(&c, f * 50, (f + 1) * 50, path);
+        cr_assert_eq(run("index -q -j 1 --merge-factor 2 -o '%s' '%s'", dir, path), 0, "%s",
+                     err);
+    }
+    cr_assert_eq(run("optimize -i '%s'", dir), 0, "%s", err);
+    cr_assert_eq(bl_test_write_file(stop, "", 0), 0);
+    int status;
+    cr_assert_eq(waitpid(child, &status, 0), child);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "a search failed while merges committed (status %d)", status);
+    expect_whole(dir);
+    free_corpus(&c);
+}
