@@ -992,6 +992,11 @@ typedef struct {
     scorer base;
     scorer **pos;  /* sorted by cost, cheapest first */
     size_t npos;
+    /* qord[q]: the index in pos of the q-th positive kid in query order.
+     * Scores are added in query order, not pos's: costs differ from
+     * segment to segment, and a document's score must be the same bits
+     * however the index is cut into segments. */
+    uint32_t *qord;
     /* Dense kids (plain terms but the lead whose lists carry a bitmap):
      * dense[i] is kid i's iterator or NULL, bits[i] its bitmap (nwords
      * words) once fetched; dense is NULL when no kid is. In bit mode such
@@ -1223,6 +1228,7 @@ static void and_free(bl_docset *s)
     free(a->bits);
     free(a->kb);
     free(a->kord);
+    free(a->qord);
     free(a->kmax);
     free(a->fbits);
     free(a->fscore);
@@ -1234,8 +1240,10 @@ static double and_score(scorer *s)
 {
     and_scorer *a = (and_scorer *)s;
     double sum = 0;
-    for (size_t i = 0; i < a->npos; i++)
-        sum += a->pos[i]->score(a->pos[i]);
+    for (size_t q = 0; q < a->npos; q++) {
+        scorer *k = a->pos[a->qord[q]];
+        sum += k->score(k);
+    }
     return sum;
 }
 
@@ -1585,8 +1593,8 @@ static double and_fast_score(scorer *s)
 {
     and_scorer *a = (and_scorer *)s;
     double sum = 0;
-    for (size_t i = 0; i < a->npos; i++)
-        sum += a->fscore[i];
+    for (size_t q = 0; q < a->npos; q++)
+        sum += a->fscore[a->qord[q]];
     return sum;
 }
 
@@ -1673,23 +1681,47 @@ static int and_prune(scorer *s, prune_ctx *p)
 
 static const bound_ops and_bounds = {and_bound, and_region_end, and_prune};
 
+/* A positive kid and its place in the query. */
+typedef struct {
+    scorer *s;
+    uint32_t q;
+} ranked_kid;
+
 static int cmp_cost(const void *x, const void *y)
 {
-    const scorer *a = *(scorer *const *)x, *b = *(scorer *const *)y;
-    return (a->ds.cost > b->ds.cost) - (a->ds.cost < b->ds.cost);
+    const ranked_kid *a = x, *b = y;
+    if (a->s->ds.cost != b->s->ds.cost)
+        return a->s->ds.cost > b->s->ds.cost ? 1 : -1;
+    return (a->q > b->q) - (a->q < b->q);
 }
 
 /* Takes ownership of the arrays and the scorers in them. */
 static scorer *new_and(scorer **pos, size_t npos, scorer **neg, size_t nneg)
 {
     and_scorer *a = calloc(1, sizeof *a);
-    if (!a)
+    ranked_kid *r = malloc((npos ? npos : 1) * sizeof *r);
+    if (a)
+        a->qord = malloc((npos ? npos : 1) * sizeof *a->qord);
+    if (!a || !r || !a->qord) {
+        if (a)
+            free(a->qord);
+        free(a);
+        free(r);
         return NULL;
-    qsort(pos, npos, sizeof *pos, cmp_cost);
+    }
+    for (size_t i = 0; i < npos; i++)
+        r[i] = (ranked_kid){pos[i], (uint32_t)i};
+    qsort(r, npos, sizeof *r, cmp_cost);
+    for (size_t i = 0; i < npos; i++) {
+        pos[i] = r[i].s;
+        a->qord[r[i].q] = (uint32_t)i;
+    }
+    free(r);
     size_t nphrases = 0;
     for (size_t i = 0; i < npos; i++)
         nphrases += pos[i]->ds.ops == &phrase_ops;
     if (nphrases && !(a->verify = malloc(nphrases * sizeof *a->verify))) {
+        free(a->qord);
         free(a);
         return NULL;
     }

@@ -100,37 +100,54 @@ static const char *queries[] = {
     "\"w1 the\"",    "w0 w5 w17",    "rate OR \"share price\"",
 };
 
-/* The ranked results (rank, score, id, snippet) of every query, JSON lines,
+#define NQUERIES (sizeof queries / sizeof *queries)
+
+/* The ranked results (rank, score, id, snippet) of each query, JSON lines,
  * without the summary line, whose total may be a lower bound that pruning
- * reaches differently, and whose time differs. */
-static char *answers(const char *dir)
+ * reaches differently, and whose time differs; then its exact count. */
+typedef struct {
+    char *q[NQUERIES];
+} answer_set;
+
+static answer_set answers(const char *dir)
 {
-    size_t cap = 1 << 16, len = 0;
-    char *all = malloc(cap);
-    cr_assert_not_null(all);
-    for (size_t q = 0; q < sizeof queries / sizeof *queries; q++) {
+    answer_set a;
+    for (size_t q = 0; q < NQUERIES; q++) {
         cr_assert_eq(run("search -i '%s' --json -k 30 '%s'", dir, queries[q]), 0, "%s: %s",
                      queries[q], err);
+        size_t cap = strlen(out) + 64, len = 0;
+        char *all = malloc(cap);
+        cr_assert_not_null(all);
         for (char *line = out; *line;) {
             char *end = strchr(line, '\n');
             size_t n = end ? (size_t)(end - line + 1) : strlen(line);
             if (strncmp(line, "{\"rank\"", 7) == 0) {
-                while (len + n + 1 > cap)
-                    cr_assert_not_null(all = realloc(all, cap *= 2));
                 memcpy(all + len, line, n);
                 len += n;
             }
             line += n;
         }
-        /* and the exact count */
         cr_assert_eq(run("search -i '%s' --count '%s'", dir, queries[q]), 0, "%s", err);
-        while (len + strlen(out) + 1 > cap)
-            cr_assert_not_null(all = realloc(all, cap *= 2));
-        memcpy(all + len, out, strlen(out));
-        len += strlen(out);
+        snprintf(all + len, cap - len, "count %s", out);
+        a.q[q] = all;
     }
-    all[len] = 0;
-    return all;
+    return a;
+}
+
+/* Fails unless both sets are the same, naming the first query that
+ * differs; frees got. */
+static void expect_answers(answer_set *got, const answer_set *want, const char *what)
+{
+    for (size_t q = 0; q < NQUERIES; q++) {
+        cr_assert_str_eq(got->q[q], want->q[q], "%s: query %s", what, queries[q]);
+        free(got->q[q]);
+    }
+}
+
+static void free_answers(answer_set *a)
+{
+    for (size_t q = 0; q < NQUERIES; q++)
+        free(a->q[q]);
 }
 
 static uint32_t segments_of(const char *dir)
@@ -176,15 +193,15 @@ Test(merge, optimize_keeps_every_answer)
     cr_assert_eq(bl_test_build_index(one, c.a, 600, "english", 600), 0, "%s",
                  bl_error_detail());
     cr_assert_eq(segments_of(many), 12);
-    char *before = answers(many);
+    answer_set before = answers(many);
     cr_assert_eq(run("optimize -i '%s'", many), 0, "%s", err);
     cr_assert(strstr(err, "12 segments became 1"), "%s", err);
     cr_assert_eq(segments_of(many), 1);
     expect_whole(many);
-    char *after = answers(many);
-    cr_assert_str_eq(after, before);
-    char *single = answers(one);
-    cr_assert_str_eq(single, before);
+    answer_set after = answers(many);
+    expect_answers(&after, &before, "optimized");
+    answer_set single = answers(one);
+    expect_answers(&single, &before, "one segment");
 
     bl_manifest m;
     cr_assert_eq(bl_manifest_read(many, &m), 0);
@@ -200,6 +217,8 @@ Test(merge, optimize_keeps_every_answer)
         cr_assert(same_file(a, b), ".%s differs from a one-segment build", same[k]);
     }
     /* only the merged segment's files, the manifest and the lock remain */
+    free(out);
+    free(err);
     cr_assert_eq(bl_test_runf(&out, &err, "ls '%s' | wc -l", many), 0);
     cr_assert_eq(atoi(out), 9, "%s", out);
     /* a second run has nothing to do and changes nothing */
@@ -211,9 +230,7 @@ Test(merge, optimize_keeps_every_answer)
     cr_assert(l1 == l2 && memcmp(snap1, snap2, l1) == 0);
     free(snap1);
     free(snap2);
-    free(before);
-    free(after);
-    free(single);
+    free_answers(&before);
     free_corpus(&c);
 }
 
@@ -244,10 +261,9 @@ Test(merge, index_merges_as_it_goes)
     expect_whole(runs);
     cr_assert_eq(run("index -q -j 1 --merge-factor 0 -o '%s' '%s'", all, tmp), 0, "%s", err);
     cr_assert_eq(segments_of(all), 1);
-    char *a = answers(all), *b = answers(runs);
-    cr_assert_str_eq(b, a);
-    free(a);
-    free(b);
+    answer_set a = answers(all), b = answers(runs);
+    expect_answers(&b, &a, "merged runs");
+    free_answers(&a);
     /* --merge-factor 0 never merges */
     char none[512];
     snprintf(none, sizeof none, "%s/none", tmp);
