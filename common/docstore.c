@@ -1099,7 +1099,11 @@ int bl_docstore_writer_append(bl_docstore_writer *w, bl_docstore *src)
         size_t n = src->index_off - at < COPY_CHUNK ? (size_t)(src->index_off - at) : COPY_CHUNK;
         if (!(rc = bl_mapped_touch(&src->m, at, n)))
             rc = bl_filewriter_write(w->fw, src->m.data + at, n);
+        /* read once: let the pages go, or the whole store stays resident */
+        if (at / COPY_CHUNK % 32 == 31)
+            bl_mapped_drop(&src->m);
     }
+    bl_mapped_drop(&src->m);
     if (rc) {
         w->failed = 1;
         return rc;
@@ -1118,6 +1122,8 @@ int bl_docstore_writer_append(bl_docstore_writer *w, bl_docstore *src)
  * store, moved on by the documents and bytes before it. */
 static int write_copied_entries(bl_docstore_writer *w)
 {
+    /* (the sources' pages are dropped as the entries are read, as in
+     * bl_docstore_writer_append) */
     int rc = 0;
     bl_buf_clear(&w->index);
     for (size_t i = 0; !rc && i < w->nsrcs; i++) {
@@ -1138,6 +1144,7 @@ static int write_copied_entries(bl_docstore_writer *w)
             if (w->index.len >= COPY_CHUNK) {
                 rc = bl_filewriter_write(w->fw, w->index.data, w->index.len);
                 bl_buf_clear(&w->index);
+                bl_mapped_drop(&src->m);
             }
         }
     }

@@ -337,6 +337,14 @@ int bl_mapped_tail(const bl_mapped *m, size_t n, const uint8_t **tail)
     return rc;
 }
 
+void bl_mapped_drop(const bl_mapped *m)
+{
+    /* A private read-only mapping holds only clean file pages: dropping
+     * them loses nothing. */
+    if (m->map)
+        madvise(m->map, m->map_len, MADV_DONTNEED);
+}
+
 void bl_file_unmap(bl_mapped *m)
 {
     if (m->map)

@@ -148,6 +148,12 @@ int bl_mapped_corrupt(const bl_mapped *m, uint64_t off, const char *fmt, ...)
  * counts. Errors: BL_ECORRUPT (a body shorter than n, or a bad page). */
 int bl_mapped_tail(const bl_mapped *m, size_t n, const uint8_t **tail);
 
+/* Lets the kernel take back the pages of m this process has read (they
+ * stay in the page cache and come back on the next read, verified still):
+ * for a walk through whole files, a merge's, whose resident size would
+ * otherwise grow by every byte it reads. */
+void bl_mapped_drop(const bl_mapped *m);
+
 /* Unmaps m and frees its path; safe on a zeroed or already-unmapped struct. */
 void bl_file_unmap(bl_mapped *m);
 

@@ -242,6 +242,16 @@ fail:
 
 const bl_idmap *bl_segment_idmap(const bl_segment *s) { return s->ids; }
 
+void bl_segment_drop_pages(bl_segment *s)
+{
+    bl_mapped_drop(bl_termdict_file(s->dict));
+    bl_mapped_drop(bl_postings_docs_file(s->postings));
+    bl_mapped_drop(bl_postings_positions_file(s->postings));
+    bl_mapped_drop(bl_docstore_file(s->store));
+    bl_mapped_drop(&s->lens);
+    bl_mapped_drop(bl_idmap_file(s->ids));
+}
+
 void bl_segment_close(bl_segment *s)
 {
     if (!s)

@@ -60,6 +60,10 @@ const bl_manifest_segment *bl_segment_info(const bl_segment *s);
 const bl_termdict *bl_segment_termdict(const bl_segment *s);
 const bl_postings *bl_segment_postings(const bl_segment *s);
 bl_docstore *bl_segment_docstore(bl_segment *s);
+/* Lets the kernel take back every page of the segment's files this
+ * process has read (bl_mapped_drop), for walks through whole segments. */
+void bl_segment_drop_pages(bl_segment *s);
+
 /* The segment's id map (idmap.h), for merges. */
 const struct bl_idmap *bl_segment_idmap(const bl_segment *s);
 

@@ -31,7 +31,26 @@ typedef struct {
     char **words;
     uint32_t *word_lens;
     uint32_t nwords, words_cap;
+    uint64_t read_since_drop; /* about how many input bytes were read */
 } merge;
+
+/* Input bytes read between two bl_segment_drop_pages of every input: a
+ * merge reads its inputs whole, through their mappings, and each page
+ * read would stay resident until the end; dropped, it comes back from
+ * the page cache if read again (a minor fault). */
+#define DROP_EVERY ((uint64_t)32 << 20)
+
+/* Counts n bytes read from the inputs, and drops their pages every
+ * DROP_EVERY. */
+static void count_read(merge *g, uint64_t n)
+{
+    g->read_since_drop += n;
+    if (g->read_since_drop < DROP_EVERY)
+        return;
+    g->read_since_drop = 0;
+    for (size_t i = 0; i < g->n; i++)
+        bl_segment_drop_pages(g->segs[i]);
+}
 
 /* The input holding output document doc. */
 static size_t input_of(const merge *g, uint32_t doc)
@@ -96,6 +115,7 @@ static int copy_list(merge *g, size_t i, const bl_terminfo *info)
             break;
         rc = bl_postings_writer_push(g->pw, g->base[i] + d, tf, pos,
                                      bl_segment_doc_len(g->segs[i], d));
+        count_read(g, 2 + (uint64_t)tf); /* about a byte a posting and a position */
     }
     if (!rc)
         rc = ds->err;
@@ -231,6 +251,7 @@ static int next_pair_doc(void *ctx, uint32_t w, uint32_t *doc, const uint32_t **
     if (rc)
         return rc;
     *doc = g->base[ps->seg[w]] + bl_posting_iter_docset(it)->doc;
+    count_read(g, 2 + (uint64_t)*n);
     return 0;
 }
 
@@ -313,8 +334,10 @@ static int write_store(merge *g)
     if (rc || (rc = bl_docstore_writer_new(&w, path)))
         return rc;
     g->created |= bl_segment_ext_bit("sto");
-    for (size_t i = 0; i < g->n && !rc; i++)
+    for (size_t i = 0; i < g->n && !rc; i++) {
         rc = bl_docstore_writer_append(w, bl_segment_docstore(g->segs[i]));
+        bl_segment_drop_pages(g->segs[i]);
+    }
     if (rc) {
         bl_docstore_writer_abort(w);
         return rc;
