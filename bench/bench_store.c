@@ -143,7 +143,7 @@ out:
 
 static int bench_fetch(const store_opts *o, const bl_index *idx)
 {
-    uint64_t ndocs = bl_index_doc_count(idx);
+    uint64_t ndocs = bl_index_doc_space(idx);
     if (ndocs == 0) {
         printf("  (the index holds no documents)\n");
         return 0;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "delete_cmd.h"
 #include "index_cmd.h"
 #include "optimize_cmd.h"
 #include "search_cmd.h"
@@ -17,6 +18,7 @@ static void usage(FILE *f)
           "\n"
           "  index    build or extend an index from article files\n"
           "  search   answer queries with ranked, highlighted snippets\n"
+          "  delete   remove articles from an index by id\n"
           "  optimize merge an index's segments into one\n"
           "  check    verify an index's checksums and structure\n"
           "\n"
@@ -35,6 +37,8 @@ int main(int argc, char **argv)
         return bl_cmd_index(argc - 1, argv + 1);
     if (strcmp(cmd, "search") == 0)
         return bl_cmd_search(argc - 1, argv + 1);
+    if (strcmp(cmd, "delete") == 0)
+        return bl_cmd_delete(argc - 1, argv + 1);
     if (strcmp(cmd, "optimize") == 0)
         return bl_cmd_optimize(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)

@@ -61,6 +61,7 @@
 #define BL_KIND_STORE     BL_FOURCC('B', 'L', 'S', 'T')
 #define BL_KIND_SEGINFO   BL_FOURCC('B', 'L', 'S', 'I')
 #define BL_KIND_IDMAP     BL_FOURCC('B', 'L', 'I', 'D')
+#define BL_KIND_DELETES   BL_FOURCC('B', 'L', 'D', 'L')
 
 typedef struct bl_filewriter bl_filewriter;
 

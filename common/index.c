@@ -11,7 +11,8 @@ struct bl_index {
     bl_manifest manifest;
     bl_segment **segs;
     uint32_t *bases;
-    uint64_t docs;
+    uint64_t docs;      /* the id space: every segment's documents */
+    uint64_t live;      /* those not deleted */
     uint64_t tokens;
 };
 
@@ -70,7 +71,8 @@ static int open_once(bl_index **out, const char *dir, int verify, int *read,
         }
         idx->bases[i] = (uint32_t)idx->docs;
         idx->docs += s->doc_count;
-        idx->tokens += s->total_tokens;
+        idx->live += s->doc_count - s->del_count;
+        idx->tokens += s->total_tokens - s->del_tokens;
         if ((rc = bl_segment_open(&idx->segs[i], dir, &idx->manifest, i, verify)) != 0)
             goto fail;
     }
@@ -98,14 +100,15 @@ const bl_manifest *bl_index_manifest(const bl_index *idx) { return &idx->manifes
 size_t bl_index_segment_count(const bl_index *idx) { return idx->manifest.nsegments; }
 bl_segment *bl_index_segment(const bl_index *idx, size_t i) { return idx->segs[i]; }
 uint32_t bl_index_segment_base(const bl_index *idx, size_t i) { return idx->bases[i]; }
-uint64_t bl_index_doc_count(const bl_index *idx) { return idx->docs; }
+uint64_t bl_index_doc_count(const bl_index *idx) { return idx->live; }
+uint64_t bl_index_doc_space(const bl_index *idx) { return idx->docs; }
 uint64_t bl_index_total_tokens(const bl_index *idx) { return idx->tokens; }
 
 double bl_index_avg_doc_len(const bl_index *idx)
 {
-    if (!idx->docs || !idx->tokens)
+    if (!idx->live || !idx->tokens)
         return 1.0;
-    return (double)idx->tokens / (double)idx->docs;
+    return (double)idx->tokens / (double)idx->live;
 }
 
 int bl_index_doc_freq(const bl_index *idx, const char *term, size_t len, uint64_t *df)

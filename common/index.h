@@ -32,9 +32,14 @@ bl_segment *bl_index_segment(const bl_index *idx, size_t i);
 /* Global id of segment i's doc 0. */
 uint32_t bl_index_segment_base(const bl_index *idx, size_t i);
 
+/* Documents in the index, deleted ones left out (BM25's N). */
 uint64_t bl_index_doc_count(const bl_index *idx);
+/* Global doc ids run from 0 to this, deleted documents' included. */
+uint64_t bl_index_doc_space(const bl_index *idx);
+/* Tokens of the documents not deleted. */
 uint64_t bl_index_total_tokens(const bl_index *idx);
-/* Mean document length in tokens (1 for an empty index). */
+/* Mean length in tokens of the documents not deleted (1 for an empty
+ * index). */
 double bl_index_avg_doc_len(const bl_index *idx);
 
 /* Documents containing term, summed over segments. Errors: BL_ECORRUPT. */

@@ -27,6 +27,15 @@ int bl_segment_path(char *buf, size_t cap, const char *dir, uint64_t id,
     return 0;
 }
 
+int bl_segment_del_path(char *buf, size_t cap, const char *dir, uint64_t id, uint64_t gen)
+{
+    int n = snprintf(buf, cap, "%s/seg_%08llu.del.%llu", dir, (unsigned long long)id,
+                     (unsigned long long)gen);
+    if (n < 0 || (size_t)n >= cap)
+        return bl_error_set(BL_ETOOBIG, "%s: index path too long", dir);
+    return 0;
+}
+
 static int manifest_path(char *buf, size_t cap, const char *dir, const char *name)
 {
     int n = snprintf(buf, cap, "%s/%s", dir, name);
@@ -107,6 +116,21 @@ static int parse(const bl_mapped *m, bl_manifest *out)
             return bl_error_set(BL_ECORRUPT, "%s: segment id %llu not below next id %llu",
                                 m->path, (unsigned long long)s->id,
                                 (unsigned long long)out->next_segment);
+        size_t at = bl_reader_offset(&r);
+        if (bl_reader_u64le(&r, &s->del_gen) ||
+            (s->del_gen && (bl_reader_u32le(&r, &s->del_count) ||
+                            bl_reader_u64le(&r, &s->del_tokens) ||
+                            bl_reader_u64le(&r, &s->del_file.size) ||
+                            bl_reader_u64le(&r, &s->del_file.checksum))))
+            return bl_error_set(BL_ECORRUPT, "%s: offset %zu: truncated segment entry %u",
+                                m->path, bl_reader_offset(&r), i);
+        if (s->del_gen > out->generation || s->del_count > s->doc_count ||
+            s->del_tokens > s->total_tokens || (s->del_gen && s->del_count == 0))
+            return bl_error_set(BL_ECORRUPT, "%s: offset %zu: segment %llu: deletions of "
+                                "generation %llu (%u documents, %llu tokens) do not fit it",
+                                m->path, at, (unsigned long long)s->id,
+                                (unsigned long long)s->del_gen, s->del_count,
+                                (unsigned long long)s->del_tokens);
     }
     if (bl_reader_left(&r))
         return bl_error_set(BL_ECORRUPT, "%s: offset %zu: trailing bytes", m->path,
@@ -161,6 +185,11 @@ static int serialize(const bl_manifest *m, bl_buf *b)
               bl_buf_put_u8(b, BL_SEGMENT_FILES);
         for (int f = 0; f < BL_SEGMENT_FILES; f++)
             rc |= bl_buf_put_u64le(b, s->files[f].size) | bl_buf_put_u64le(b, s->files[f].checksum);
+        rc |= bl_buf_put_u64le(b, s->del_gen);
+        if (s->del_gen)
+            rc |= bl_buf_put_u32le(b, s->del_count) | bl_buf_put_u64le(b, s->del_tokens) |
+                  bl_buf_put_u64le(b, s->del_file.size) |
+                  bl_buf_put_u64le(b, s->del_file.checksum);
     }
     return rc ? BL_ENOMEM : 0;
 }
@@ -308,6 +337,15 @@ static int listed(const bl_manifest *m, uint64_t id)
     return 0;
 }
 
+/* Whether seg_ID.del.GEN is segment id's current deletions file. */
+static int listed_del(const bl_manifest *m, uint64_t id, uint64_t gen)
+{
+    for (uint32_t i = 0; i < m->nsegments; i++)
+        if (m->segments[i].id == id)
+            return m->segments[i].del_gen == gen;
+    return 0;
+}
+
 void bl_manifest_remove_orphans(const char *dir, const bl_manifest *m)
 {
     DIR *d = opendir(dir);
@@ -316,9 +354,11 @@ void bl_manifest_remove_orphans(const char *dir, const bl_manifest *m)
     struct dirent *e;
     char path[4096];
     while ((e = readdir(d)) != NULL) {
-        unsigned long long id;
+        unsigned long long id, gen;
         char ext[8];
         int orphan = (sscanf(e->d_name, "seg_%llu.%7s", &id, ext) == 2 && !listed(m, id)) ||
+                     (sscanf(e->d_name, "seg_%llu.del.%llu", &id, &gen) == 2 &&
+                      !listed_del(m, id, gen)) ||
                      strncmp(e->d_name, BL_MANIFEST_NAME ".tmp.", sizeof BL_MANIFEST_NAME + 4) == 0;
         if (orphan && snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
             remove(path);

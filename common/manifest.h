@@ -56,6 +56,12 @@ typedef struct {
     uint64_t total_tokens; /* sum of document lengths */
     uint32_t codec;        /* BL_CODEC_* that wrote its postings */
     bl_file_fingerprint files[BL_SEGMENT_FILES]; /* in bl_segment_exts order */
+    /* Deletions (deletes.h): 0, or the generation of the commit that wrote
+     * the segment's current .del file (seg_ID.del.GEN) */
+    uint64_t del_gen;
+    uint32_t del_count;    /* documents deleted (0 when del_gen is 0) */
+    uint64_t del_tokens;   /* the sum of their lengths */
+    bl_file_fingerprint del_file;
 } bl_manifest_segment;
 
 typedef struct {
@@ -119,9 +125,14 @@ int bl_manifest_dir_has_segments(const char *dir);
 /* Removes what no manifest needs: files seg_N.* whose segment m does not
  * list (left by a run that crashed before its commit, or by one that
  * crashed after a merge's commit but before removing the merged
- * segments), and temporary manifests. Only the writer lock's holder may
+ * segments), deletions files other than a segment's current one, and
+ * temporary manifests. Only the writer lock's holder may
  * call it, with the committed manifest. */
 void bl_manifest_remove_orphans(const char *dir, const bl_manifest *m);
+
+/* Writes the path of the deletions file of segment id written by the
+ * commit of generation gen: DIR/seg_ID.del.GEN. Errors: BL_ETOOBIG. */
+int bl_segment_del_path(char *buf, size_t cap, const char *dir, uint64_t id, uint64_t gen);
 
 /* Writes the path of segment file `ext` ("tdi", "doc", ...) into buf.
  * Errors: BL_ETOOBIG if it does not fit in cap. */

@@ -11,6 +11,7 @@
 #include "codec.h"
 #include "error.h"
 #include "filefmt.h"
+#include "deletes.h"
 #include "idmap.h"
 #include "pairs.h"
 
@@ -21,6 +22,7 @@ struct bl_segment {
     bl_docstore *store;
     bl_mapped lens;
     bl_idmap *ids;
+    bl_mapped del;           /* deletions, when info.del_gen */
     _Atomic int lens_failed; /* a length's page failed its checksum */
 };
 
@@ -181,6 +183,25 @@ done:
     return rc;
 }
 
+/* Maps the segment's deletions, verified whole (a bit a document: it
+ * is read for every match), and checks them against the manifest. */
+static int open_deletes(bl_segment *s, const char *dir)
+{
+    const bl_manifest_segment *info = &s->info;
+    char path[4096];
+    int rc = bl_segment_del_path(path, sizeof path, dir, info->id, info->del_gen);
+    if (rc || (rc = bl_file_map(&s->del, path, BL_KIND_DELETES, 1)) != 0)
+        return rc;
+    if (s->del.map_len != info->del_file.size || s->del.checksum != info->del_file.checksum)
+        return bl_error_set(BL_ECORRUPT, "%s: not the file the manifest records for segment "
+                            "%llu's deletions: swapped, stale or foreign", path,
+                            (unsigned long long)info->id);
+    if (s->del.len != bl_deletes_words(info->doc_count) * 8)
+        return bl_error_set(BL_ECORRUPT, "%s: %zu bytes of deletions for %u documents", path,
+                            s->del.len, info->doc_count);
+    return 0;
+}
+
 int bl_segment_open(bl_segment **out, const char *dir, const bl_manifest *m, size_t index,
                     int verify)
 {
@@ -233,6 +254,8 @@ int bl_segment_open(bl_segment **out, const char *dir, const bl_manifest *m, siz
                           s->lens.len, info->doc_count);
         goto fail;
     }
+    if (info->del_gen && (rc = open_deletes(s, dir)) != 0)
+        goto fail;
     *out = s;
     return 0;
 fail:
@@ -241,6 +264,11 @@ fail:
 }
 
 const bl_idmap *bl_segment_idmap(const bl_segment *s) { return s->ids; }
+
+const uint64_t *bl_segment_deleted(const bl_segment *s)
+{
+    return s->del.map ? (const uint64_t *)s->del.data : NULL;
+}
 
 void bl_segment_drop_pages(bl_segment *s)
 {
@@ -260,6 +288,7 @@ void bl_segment_close(bl_segment *s)
     bl_postings_close(s->postings);
     bl_docstore_close(s->store);
     bl_file_unmap(&s->lens);
+    bl_file_unmap(&s->del);
     bl_idmap_close(s->ids);
     free(s);
 }
@@ -313,8 +342,11 @@ int bl_segment_find_id(bl_segment *s, const char *id, size_t len, uint32_t *doc)
     int frc = bl_idmap_find(s->ids, bl_idmap_hash(id, len), &first, &n);
     if (frc)
         return frc;
+    const uint64_t *del = bl_segment_deleted(s);
     for (size_t i = first; i < first + n; i++) {
         uint32_t cand = bl_idmap_doc(s->ids, i);
+        if (cand != UINT32_MAX && bl_deleted(del, cand))
+            continue; /* a deleted document's id is free again */
         bl_stored_doc d;
         int rc = cand == UINT32_MAX ? bl_error_set(BL_ECORRUPT, "%s: entry %zu: no such document",
                                                    bl_idmap_file(s->ids)->path, i)
@@ -401,13 +433,30 @@ int bl_segment_check(bl_segment *s)
                             (unsigned long long)bl_termdict_count(s->dict));
     if ((rc = bl_pairs_check(s->dict, s->postings, s->info.doc_count)) != 0)
         return rc;
-    uint64_t total = 0;
-    for (uint32_t d = 0; d < s->info.doc_count; d++)
-        total += bl_segment_doc_len(s, d);
+    uint64_t total = 0, del_tokens = 0;
+    uint32_t deleted = 0;
+    const uint64_t *del = bl_segment_deleted(s);
+    for (uint32_t d = 0; d < s->info.doc_count; d++) {
+        uint32_t len = bl_segment_doc_len(s, d);
+        total += len;
+        if (bl_deleted(del, d)) {
+            deleted++;
+            del_tokens += len;
+        }
+    }
     if (total != s->info.total_tokens)
         return bl_error_set(BL_ECORRUPT, "%s: lengths add up to %llu tokens, manifest says %llu",
                             s->lens.path, (unsigned long long)total,
                             (unsigned long long)s->info.total_tokens);
+    size_t nw = bl_deletes_words(s->info.doc_count);
+    if (del && s->info.doc_count % 64 && del[nw - 1] >> (s->info.doc_count % 64))
+        return bl_error_set(BL_ECORRUPT, "%s: deletions past the segment's %u documents",
+                            s->del.path, s->info.doc_count);
+    if (deleted != s->info.del_count || del_tokens != s->info.del_tokens)
+        return bl_error_set(BL_ECORRUPT, "%s: %u documents of %llu tokens deleted, manifest "
+                            "says %u of %llu", del ? s->del.path : s->lens.path, deleted,
+                            (unsigned long long)del_tokens, s->info.del_count,
+                            (unsigned long long)s->info.del_tokens);
     if ((rc = bl_docstore_check(s->store)) != 0)
         return rc;
     return check_ids(s);

@@ -64,12 +64,17 @@ bl_docstore *bl_segment_docstore(bl_segment *s);
  * process has read (bl_mapped_drop), for walks through whole segments. */
 void bl_segment_drop_pages(bl_segment *s);
 
+/* The segment's deletions bitmap (deletes.h: bl_deleted), verified, or
+ * NULL when none of its documents is deleted. Little-endian words, read
+ * as they lie (Byline runs on little-endian hosts). */
+const uint64_t *bl_segment_deleted(const bl_segment *s);
+
 /* The segment's id map (idmap.h), for merges. */
 const struct bl_idmap *bl_segment_idmap(const bl_segment *s);
 
-/* Finds the document whose stored id is id[0..len) (hash candidates from
- * the id map, confirmed against the store). Errors: BL_ENOTFOUND (no such
- * id; no detail set), BL_ECORRUPT, BL_ENOMEM. */
+/* Finds the document, not deleted, whose stored id is id[0..len) (hash
+ * candidates from the id map, confirmed against the store). Errors:
+ * BL_ENOTFOUND (no such id; no detail set), BL_ECORRUPT, BL_ENOMEM. */
 int bl_segment_find_id(bl_segment *s, const char *id, size_t len, uint32_t *doc);
 
 /* Length in tokens of doc (doc < doc_count, unchecked). Its page of the

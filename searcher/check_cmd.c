@@ -61,7 +61,7 @@ int bl_cmd_check(int argc, char **argv)
         return 1;
     }
     int damaged = 0;
-    uint64_t docs = 0, terms = 0;
+    uint64_t docs = 0, terms = 0, deleted = 0;
     const bl_termdict **dicts = calloc(m.nsegments ? m.nsegments : 1, sizeof *dicts);
     bl_segment **segs = calloc(m.nsegments ? m.nsegments : 1, sizeof *segs);
     if (!dicts || !segs) {
@@ -82,7 +82,8 @@ int bl_cmd_check(int argc, char **argv)
                                (unsigned long long)m.segments[i].id, bl_error_detail());
             damaged = 1;
         }
-        docs += m.segments[i].doc_count;
+        docs += m.segments[i].doc_count - m.segments[i].del_count;
+        deleted += m.segments[i].del_count;
     }
     if (m.analyzer_version != BL_ANALYZER_VERSION) {
         /* Whole, perhaps, but not searchable by this byline. */
@@ -99,13 +100,17 @@ int bl_cmd_check(int argc, char **argv)
         bl_segment_close(segs[i]);
     free(segs);
     free(dicts);
+    char dels[64] = "";
+    if (deleted)
+        snprintf(dels, sizeof dels, " (%llu deleted, to be reclaimed by merges)",
+                 (unsigned long long)deleted);
     if (!damaged)
-        bl_termsafe_printf(stdout, "ok: %s: generation %llu, %u segment%s, %llu document%s, "
+        bl_termsafe_printf(stdout, "ok: %s: generation %llu, %u segment%s, %llu document%s%s, "
                            "%llu distinct term%s, language %s\n",
                            dir, (unsigned long long)m.generation, m.nsegments,
                            m.nsegments == 1 ? "" : "s", (unsigned long long)docs,
-                           docs == 1 ? "" : "s", (unsigned long long)terms, terms == 1 ? "" : "s",
-                           m.lang);
+                           docs == 1 ? "" : "s", dels,
+                           (unsigned long long)terms, terms == 1 ? "" : "s", m.lang);
     bl_manifest_release(&m);
     return damaged;
 }

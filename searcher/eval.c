@@ -44,6 +44,7 @@
 
 #include "bitmap.h"
 #include "buf.h"
+#include "deletes.h"
 #include "error.h"
 #include "pairs.h"
 #include "postings.h"
@@ -291,6 +292,9 @@ static double bm25(double idf, double tf, double len, double k1, double b, doubl
 
 static double idf_of(uint64_t df, uint64_t n)
 {
+    /* df counts deleted documents until a merge drops them, n does not */
+    if (df > n)
+        df = n;
     return log(1.0 + ((double)n - (double)df + 0.5) / ((double)df + 0.5));
 }
 
@@ -3398,11 +3402,12 @@ typedef struct {
     prune_ctx prune;
 } topk;
 
-/* Offers every match of one segment's tree (global ids from base) to t.
+/* Offers every match of one segment's tree (global ids from base) to t,
+ * but its deleted documents (del, deletes.h; NULL: none).
  * Once the heap is full and the count has reached the threshold, the root
  * is asked to prune; from then on the floor follows the heap's worst hit,
  * across segments too (a later segment starts pruning at once). */
-static void collect(topk *t, scorer *root, uint32_t base)
+static void collect(topk *t, scorer *root, uint32_t base, const uint64_t *del)
 {
     int pruning = 0, may_prune = t->k > 0 && t->threshold != UINT64_MAX;
     for (;;) {
@@ -3414,6 +3419,10 @@ static void collect(topk *t, scorer *root, uint32_t base)
         uint32_t d = root->ds.doc;
         if (d == BL_DOC_END)
             break;
+        if (bl_deleted(del, d)) {
+            s_next(root);
+            continue;
+        }
         t->total++;
         if (t->k)
             offer(t->heap, &t->n, t->k, (bl_scored_doc){base + d, root->score(root)});
@@ -3512,7 +3521,8 @@ int bl_search_ex(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25
         build_ctx c = {idx, bl_index_segment(idx, si), *params, avgdl, &dfs, NULL, 0, 0,
                        bm25_boundable(params, avgdl)};
         uint64_t n;
-        if (k == 0 && (rc = count_and_by_bitmaps(&c, q, &n)) != 0) {
+        const uint64_t *del = bl_segment_deleted(c.seg);
+        if (k == 0 && !del && (rc = count_and_by_bitmaps(&c, q, &n)) != 0) {
             if (rc == 1) {
                 t.total += n;
                 rc = 0;
@@ -3524,7 +3534,7 @@ int bl_search_ex(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25
         if (!rc) {
             or_as_root(root);
             t.prune.docs = bl_segment_info(c.seg)->doc_count;
-            collect(&t, root, bl_index_segment_base(idx, si));
+            collect(&t, root, bl_index_segment_base(idx, si), del);
             for (size_t i = 0; i < c.niters && !rc; i++)
                 rc = bl_posting_iter_docset(c.iters[i])->err;
             if (!rc)
