@@ -30,6 +30,7 @@
 #include "manifest.h"
 #include "merge.h"
 #include "parallel.h"
+#include "pending_deletes.h"
 #include "segment.h"
 #include "stemmer.h"
 #include "termdict.h"
@@ -73,8 +74,10 @@ typedef struct {
     size_t ndone;
     bl_id_registry *ids;
     bl_index *existing; /* the committed segments, for their ids; NULL if none */
+    bl_pending_deletes *replaced; /* their documents this run replaces */
     uint64_t articles, tokens, invalid_bytes;
     uint64_t duplicates_skipped; /* under --skip-bad */
+    uint64_t replacements;       /* articles whose id the index held */
     bl_load_stats *stats;
     double started, last_progress;
     int show_progress;
@@ -211,26 +214,17 @@ static int finish_segment(run_state *s)
     return 0;
 }
 
-/* An id already in a committed segment is a duplicate too: ids are unique
- * across the index, since updates and deletes will key on them. Each
- * segment's id map answers by a binary search in its mapping. */
-static int find_in_index(run_state *s, const bl_article *a, const bl_article *orig)
+/* An article whose id is already in a committed segment replaces that
+ * document: it is marked deleted, in the same commit as the new segments
+ * (each segment's id map answers by a binary search in its mapping). */
+static int replace_in_index(run_state *s, const bl_article *a)
 {
-    for (size_t i = 0; s->existing && i < bl_index_segment_count(s->existing); i++) {
-        bl_segment *seg = bl_index_segment(s->existing, i);
-        uint32_t doc;
-        bl_stored_doc d;
-        int rc = bl_segment_find_id(seg, a->id, a->id_len, &doc);
-        if (rc == BL_ENOTFOUND)
-            continue;
-        if (rc || (rc = bl_docstore_get(bl_segment_docstore(seg), doc, &d)) != 0)
-            return rc;
-        return bl_error_set(BL_EFORMAT, "%.*s: duplicate id \"%.*s\" (already in the index, "
-                            "from %.*s)", (int)(orig->source_len > 200 ? 200 : orig->source_len),
-                            orig->source, (int)(a->id_len > 200 ? 200 : a->id_len), a->id,
-                            (int)(d.source_len > 200 ? 200 : d.source_len), d.source);
-    }
-    return 0;
+    if (!s->existing)
+        return 0;
+    int rc = bl_pending_delete_id(s->replaced, a->id, a->id_len);
+    if (rc == 0)
+        s->replacements++;
+    return rc == BL_ENOTFOUND ? 0 : rc;
 }
 
 /* Every article needs an id, unique in the index: its own, else its source.
@@ -243,9 +237,11 @@ static int identify(run_state *s, const bl_article *a, bl_article *out)
         out->id = a->source;
         out->id_len = a->source_len;
     }
-    int rc = find_in_index(s, out, a);
+    /* the registry first: a second article of the run with one id is an
+     * error, not a replacement */
+    int rc = bl_id_registry_add(s->ids, out->id, out->id_len, a->source, a->source_len);
     if (!rc)
-        rc = bl_id_registry_add(s->ids, out->id, out->id_len, a->source, a->source_len);
+        rc = replace_in_index(s, out);
     if (rc != BL_EFORMAT || !s->opts->skip_bad)
         return rc;
     warn(NULL, bl_error_detail());
@@ -669,7 +665,8 @@ static int index_main(int argc, char **argv, run_resources *res)
             goto fail;
     }
     bl_manifest_remove_orphans(o.out_dir, &m);
-    if (m.nsegments && (rc = bl_index_open(&s.existing, o.out_dir, 0)) != 0)
+    if (m.nsegments && ((rc = bl_index_open(&s.existing, o.out_dir, 0)) != 0 ||
+                        (rc = bl_pending_new(&s.replaced, s.existing)) != 0))
         goto fail;
     if (o.jobs > 1) {
         bl_par_opts po = {o.out_dir, m.lang, o.codec, o.jobs, o.memory_budget,
@@ -722,6 +719,8 @@ static int index_main(int argc, char **argv, run_resources *res)
         if ((rc = bl_manifest_add_segment(&m, &s.done[i])) != 0)
             goto fail;
     m.generation++;
+    if (s.replaced && (rc = bl_pending_write(s.replaced, o.out_dir, &m, m.generation)) != 0)
+        goto fail;
     if (!bl_manifest_lock_holds(o.out_dir, lock)) {
         rc = bl_error_set(BL_EIO, "%s: the index directory was moved or replaced while indexing; "
                           "nothing was committed", o.out_dir);
@@ -737,6 +736,8 @@ static int index_main(int argc, char **argv, run_resources *res)
               "loss\n", stderr);
         exit_code = EXIT_RUNTIME;
     }
+    if (s.replacements)
+        bl_manifest_remove_orphans(o.out_dir, &m); /* replaced deletions files */
 
     if (s.show_progress)
         fputs("\r\033[K", stderr);
@@ -754,6 +755,9 @@ static int index_main(int argc, char **argv, run_resources *res)
                 counted(n5, stats.bytes, "byte", "bytes"),
                 counted(n6, stats.files, "file", "files"),
                 counted(n7, index_bytes, "index byte", "index bytes"), now() - s.started);
+        if (s.replacements)
+            fprintf(stderr, "; %s",
+                    counted(n1, s.replacements, "article replaced", "articles replaced"));
         if (stats.files_ignored)
             fprintf(stderr, "; %s (unknown extension; see --format)",
                     counted(n1, stats.files_ignored, "file ignored", "files ignored"));
@@ -772,6 +776,7 @@ static int index_main(int argc, char **argv, run_resources *res)
 done:
     free(s.done);
     bl_analyzer_free(s.analyzer);
+    bl_pending_free(s.replaced);
     bl_index_close(s.existing);
     bl_manifest_release(&m);
     bl_manifest_unlock(lock);
@@ -788,12 +793,14 @@ fail:
     s.par = NULL;
     if (ours) {
         discard_new_segments(&s);
+        bl_pending_discard(s.replaced, o.out_dir);
     } else {
         bl_inverter_forget(s.inv);
         s.inv = NULL;
     }
     free(s.done);
     bl_analyzer_free(s.analyzer);
+    bl_pending_free(s.replaced);
     bl_index_close(s.existing);
     bl_manifest_release(&m);
     bl_termsafe_printf(stderr, "byline index: %s\n",

@@ -308,39 +308,54 @@ Test(indexdir, older_format_is_refused_with_rebuild_advice)
     cr_expect(strstr(err, "older byline") && strstr(err, "index the articles again"), "%s", err);
 }
 
-/* Ids are unique across the index, not just within one run: indexing the
- * same files again is refused (index unchanged); with --skip-bad only the
- * new articles go in, and nothing new is not a failure. */
-Test(indexdir, ids_unique_across_runs)
+/* An article whose id is already in the index replaces it: indexing the
+ * same files again leaves one copy of each (the old ones deleted in the
+ * same commit), a changed file's new text is what a search finds, and two
+ * articles of one run with the same id are still refused. */
+Test(indexdir, reindexing_replaces_articles)
 {
-    static const char *const not_lock[] = {"LOCK", NULL};
-    char idx[4200], extra[4200];
-    sample_index(idx);
-    size_t before_len, after_len;
-    char *before = bl_test_dir_snapshot(idx, not_lock, &before_len);
+    char idx[4200], copy[4200], path[4400];
+    snprintf(copy, sizeof copy, "%s/sample", tmp);
     char seed[4200];
     snprintf(seed, sizeof seed, "%s/corpus/sample", bl_test_root());
-    cr_assert_eq(run("index -q -o '%s' '%s'", idx, seed), 3, "%s", err);
-    cr_expect(strstr(err, "duplicate id") && strstr(err, "already in the index"), "%s", err);
+    cr_assert_eq(bl_test_copy_dir(seed, copy), 0);
+    snprintf(idx, sizeof idx, "%s/idx", tmp);
+    cr_assert_eq(run("index -q -o '%s' '%s'", idx, copy), 0, "%s", err);
+    run("search -i '%s' --count wagner", idx);
+    cr_assert_eq(atoi(out), 2, "wagner: %s", out);
+
+    cr_assert_eq(run("index -o '%s' '%s'", idx, copy), 0, "%s", err);
+    cr_expect(strstr(err, "2 articles replaced"), "%s", err);
+    run("search -i '%s' --count wagner", idx);
+    cr_expect_eq(atoi(out), 2, "wagner after indexing again: %s", out);
+    cr_assert_eq(run("check -i '%s'", idx), 0, "%s", out);
+    cr_expect(strstr(out, "2 documents (2 deleted"), "%s", out);
+
+    /* a changed article: the old text no longer matches, the new does */
+    snprintf(path, sizeof path, "%s/000_97fc659374a10e1e.txt", copy);
+    const char *text = "Mercenaries\n\nA rewritten article about zeppelins.\n";
+    cr_assert(unlink(path) == 0 && bl_test_write_file(path, text, strlen(text)) == 0);
+    cr_assert_eq(run("index -q -o '%s' '%s'", idx, path), 0, "%s", err);
+    run("search -i '%s' --count wagner", idx);
+    cr_expect_eq(atoi(out), 1, "wagner after the change: %s", out);
+    run("search -i '%s' --count zeppelins", idx);
+    cr_expect_eq(atoi(out), 1, "zeppelins: %s", out);
+    cr_assert_eq(run("check -i '%s'", idx), 0, "%s", out);
+
+    /* one id twice in a run is an error, and the index stays as it was */
+    static const char *const not_lock[] = {"LOCK", NULL};
+    size_t before_len, after_len;
+    char *before = bl_test_dir_snapshot(idx, not_lock, &before_len);
+    snprintf(path, sizeof path, "%s/twice.jsonl", tmp);
+    const char *twice = "{\"id\":\"x1\",\"text\":\"one\"}\n{\"id\":\"x1\",\"text\":\"two\"}\n";
+    cr_assert(bl_test_write_file(path, twice, strlen(twice)) == 0);
+    cr_assert_eq(run("index -q -o '%s' '%s'", idx, path), 3, "%s", err);
+    cr_expect(strstr(err, "duplicate id"), "%s", err);
     char *after = bl_test_dir_snapshot(idx, not_lock, &after_len);
     cr_assert(before && after && before_len == after_len && memcmp(before, after, before_len) == 0,
               "the index changed");
     free(before);
     free(after);
-
-    cr_assert_eq(run("index -o '%s' --skip-bad '%s'", idx, seed), 0, "%s", err);
-    cr_expect(strstr(err, "nothing to add"), "%s", err);
-
-    snprintf(extra, sizeof extra, "%s/extra", tmp);
-    cr_assert(mkdir(extra, 0755) == 0);
-    char path[4300];
-    snprintf(path, sizeof path, "%s/new.txt", extra);
-    const char *text = "Fresh\n\nA fresh article about wagner.\n";
-    cr_assert(bl_test_write_file(path, text, strlen(text)) == 0);
-    cr_assert_eq(run("index -q -o '%s' --skip-bad '%s' '%s'", idx, seed, extra), 0, "%s", err);
-    run("search -i '%s' --count wagner", idx);
-    cr_expect_eq(atoi(out), 3, "wagner: %s", out);
-    cr_assert_eq(run("check -i '%s'", idx), 0, "%s", out);
 }
 
 /* An index inside the folder being indexed is never read as articles. */
