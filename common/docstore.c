@@ -96,6 +96,7 @@
 #include <zlib.h>
 
 #include "buf.h"
+#include "deletes.h"
 #include "error.h"
 #include "filefmt.h"
 
@@ -104,7 +105,7 @@
 
 #define TAIL_BYTES 12
 #define ENTRY_BYTES 20
-#define PART_BYTES 20
+#define PART_BYTES 24
 #define NFIELDS 6
 #define ZLEVEL 2
 #define ZMEMLEVEL 8
@@ -144,14 +145,24 @@ static void doc_fields(const bl_stored_doc *doc, const char *p[NFIELDS], size_t 
     p[5] = doc->url;    len[5] = doc->url_len;
 }
 
+/* A run of blocks copied from one store, back to back: source blocks
+ * [src_block, src_block + n), shifted by delta bytes, after deleted
+ * documents of the source before it. */
+struct copied_run {
+    uint32_t src_block, n;
+    int64_t delta;
+    uint32_t deleted_before;
+};
+
 /* Encodes a part. */
 static void put_part(uint8_t *p, uint32_t first_block, uint32_t first_doc, uint64_t dict_off,
-                     uint32_t dict_len)
+                     uint32_t dict_len, uint32_t hdr_first)
 {
     bl_put_u32le(p, first_block);
     bl_put_u32le(p + 4, first_doc);
     bl_put_u64le(p + 8, dict_off);
     bl_put_u32le(p + 16, dict_len);
+    bl_put_u32le(p + 20, hdr_first);
 }
 
 /* ---- writer ------------------------------------------------------------ */
@@ -190,8 +201,14 @@ struct bl_docstore_writer {
     uint32_t *src_docs;
     uint64_t *src_offs;
     size_t nsrcs, srcs_cap;
+    /* For a store copied without its deleted documents: the runs of
+     * blocks kept, each moved as a whole (by source). */
+    struct copied_run **src_runs;
+    size_t *src_nruns;
+    uint8_t *src_filtered; /* copied without its deleted documents */
     bl_buf parts;        /* encoded parts so far (appended stores') */
     uint32_t nparts;
+    uint64_t copied;     /* bytes copied since the sources' pages were dropped */
     uint8_t out[OUT_CHUNK];
 };
 
@@ -236,6 +253,11 @@ static void free_writer(bl_docstore_writer *w)
     bl_buf_release(&w->sample);
     bl_buf_release(&w->parts);
     free(w->sample_lens);
+    for (size_t i = 0; i < w->nsrcs; i++)
+        free(w->src_runs[i]);
+    free(w->src_runs);
+    free(w->src_nruns);
+    free(w->src_filtered);
     free(w->srcs);
     free(w->src_docs);
     free(w->src_offs);
@@ -475,7 +497,7 @@ int bl_docstore_writer_finish(bl_docstore_writer *w)
             rc = bl_filewriter_write(w->fw, w->index.data, w->index.len);
         if (!rc && w->nblocks) {
             uint8_t part[PART_BYTES];
-            put_part(part, 0, 0, 0, (uint32_t)w->dict_len);
+            put_part(part, 0, 0, 0, (uint32_t)w->dict_len, 0);
             rc = bl_buf_append(&w->parts, part, sizeof part);
             w->nparts = 1;
         }
@@ -508,6 +530,7 @@ typedef struct {
     uint32_t csize;
     uint32_t usize;
     uint32_t part_first_doc; /* its part's */
+    uint32_t hdr_first;      /* its part's */
     uint64_t dict_off;
     uint32_t dict_len;
 } block_ref;
@@ -519,7 +542,7 @@ typedef struct {
     uint32_t first_doc, end_doc;     /* its documents */
     uint64_t dict_off;
     uint32_t dict_len;
-    uint64_t data_end;               /* its last block ends here */
+    uint32_t hdr_first;              /* what its first block's header says */
 } part_ref;
 
 struct bl_docstore {
@@ -645,7 +668,7 @@ static int part_first_block(const bl_docstore *s, uint32_t p, uint32_t *first)
     return 0;
 }
 
-/* Part p whole, checked against the next one (or the entries and tail). */
+/* Part p whole, checked against the next one (or the tail). */
 static int part_read(const bl_docstore *s, uint32_t p, part_ref *pr)
 {
     int rc = part_first_block(s, p, &pr->first_block);
@@ -657,16 +680,14 @@ static int part_read(const bl_docstore *s, uint32_t p, part_ref *pr)
     pr->first_doc = bl_get_u32le(e + 4);
     pr->dict_off = bl_get_u64le(e + 8);
     pr->dict_len = bl_get_u32le(e + 16);
+    pr->hdr_first = bl_get_u32le(e + 20);
     if (p + 1 < s->nparts) {
         if ((rc = part_first_block(s, p + 1, &pr->end_block)))
             return rc;
-        const uint8_t *n = s->m.data + part_off(s, p + 1);
-        pr->end_doc = bl_get_u32le(n + 4);
-        pr->data_end = bl_get_u64le(n + 8);
+        pr->end_doc = bl_get_u32le(s->m.data + part_off(s, p + 1) + 4);
     } else {
         pr->end_block = s->nblocks;
         pr->end_doc = s->ndocs;
-        pr->data_end = s->index_off;
     }
     uint32_t blocks = pr->end_block - pr->first_block;
     if (pr->end_block <= pr->first_block || pr->end_doc > s->ndocs ||
@@ -675,12 +696,12 @@ static int part_read(const bl_docstore *s, uint32_t p, part_ref *pr)
                        p, pr->first_block, pr->end_block, pr->first_doc, pr->end_doc,
                        s->ndocs);
     if (pr->dict_len > BL_DOCSTORE_DICT_MAX || (p == 0 && pr->dict_off != 0) ||
-        pr->data_end > s->index_off || pr->dict_off > pr->data_end ||
-        pr->dict_len + (uint64_t)blocks > pr->data_end - pr->dict_off)
+        pr->dict_off > s->index_off ||
+        pr->dict_len + (uint64_t)blocks > s->index_off - pr->dict_off)
         return corrupt(s, at, "part %u: a %u-byte dictionary at offset %llu and %u blocks "
                        "cannot fit before offset %llu (limit %d bytes a dictionary)", p,
                        pr->dict_len, (unsigned long long)pr->dict_off, blocks,
-                       (unsigned long long)pr->data_end, BL_DOCSTORE_DICT_MAX);
+                       (unsigned long long)s->index_off, BL_DOCSTORE_DICT_MAX);
     return 0;
 }
 
@@ -752,12 +773,13 @@ static int entry_read(bl_docstore *s, uint32_t b, uint32_t next_first, block_ref
         return corrupt(s, at, "block %u holds documents %u to %u, outside its part's %u to %u",
                        b, br->first_doc, next_first, pr.first_doc, pr.end_doc);
     uint64_t lo = pr.dict_off + pr.dict_len;
-    if (br->off < lo || br->off > pr.data_end || br->csize == 0 ||
-        br->csize > pr.data_end - br->off)
+    if (br->off < lo || br->off > s->index_off || br->csize == 0 ||
+        br->csize > s->index_off - br->off)
         return corrupt(s, at, "block %u of %u bytes at offset %llu is outside its part's blocks [%llu, %llu)",
                        b, br->csize, (unsigned long long)br->off, (unsigned long long)lo,
-                       (unsigned long long)pr.data_end);
+                       (unsigned long long)s->index_off);
     br->part_first_doc = pr.first_doc;
+    br->hdr_first = pr.hdr_first;
     br->dict_off = pr.dict_off;
     br->dict_len = pr.dict_len;
     if (br->usize < 2 + (uint64_t)br->count * NFIELDS || br->usize > MAX_USIZE ||
@@ -876,11 +898,12 @@ static int open_block(bl_docstore *s, const block_ref *br)
     uint32_t first, count;
     if (bl_reader_varint32(&r, &first) || bl_reader_varint32(&r, &count))
         return corrupt(s, br->off, "block %u: unreadable header", br->b);
-    /* (the header counts from the block's part) */
-    first += br->part_first_doc;
-    if (first < br->part_first_doc || first != br->first_doc || count != br->count)
-        return corrupt(s, br->off, "block %u holds documents %u to %llu, its entry (offset %llu) says %u to %llu",
-                       br->b, first, (unsigned long long)first + count - 1,
+    /* (the header counts as the block's part says: its first block's
+     * header holds hdr_first) */
+    uint64_t doc0 = (uint64_t)first + br->part_first_doc - br->hdr_first;
+    if (first < br->hdr_first || doc0 != br->first_doc || count != br->count)
+        return corrupt(s, br->off, "block %u holds documents %llu to %llu, its entry (offset %llu) says %u to %llu",
+                       br->b, (unsigned long long)doc0, (unsigned long long)doc0 + count - 1,
                        (unsigned long long)entry_off(s, br->b), br->first_doc,
                        (unsigned long long)br->first_doc + br->count - 1);
     s->raw = bl_reader_offset(&r);
@@ -1018,15 +1041,22 @@ static int check_entries(bl_docstore *s)
         prev = first;
     }
     uint64_t next_off = 0;
+    part_ref prev_part = {0};
     for (uint32_t p = 0; p < s->nparts; p++) {
         part_ref pr;
         int rc = part_read(s, p, &pr);
         if (rc)
             return rc;
-        if (pr.dict_off != next_off)
+        /* a part has a dictionary of its own, right after the blocks
+         * before it, or shares the previous part's */
+        int shared = p > 0 && pr.dict_off == prev_part.dict_off &&
+                     pr.dict_len == prev_part.dict_len;
+        if (!shared && pr.dict_off != next_off)
             return corrupt(s, part_off(s, p), "part %u's dictionary at offset %llu, expected %llu",
                            p, (unsigned long long)pr.dict_off, (unsigned long long)next_off);
-        next_off += pr.dict_len;
+        if (!shared)
+            next_off += pr.dict_len;
+        prev_part = pr;
         for (uint32_t b = pr.first_block; b < pr.end_block; b++) {
             uint32_t next_first = s->ndocs;
             block_ref br;
@@ -1063,7 +1093,152 @@ int bl_docstore_check(bl_docstore *s)
 
 #define COPY_CHUNK (1u << 20)
 
-int bl_docstore_writer_append(bl_docstore_writer *w, bl_docstore *src)
+/* Makes room for one more source in w's arrays. */
+static int grow_srcs(bl_docstore_writer *w)
+{
+    if (w->nsrcs < w->srcs_cap)
+        return 0;
+    size_t cap = w->srcs_cap ? 2 * w->srcs_cap : 16;
+    bl_docstore **v = realloc(w->srcs, cap * sizeof *v);
+    if (v)
+        w->srcs = v;
+    uint32_t *d = realloc(w->src_docs, cap * sizeof *d);
+    if (d)
+        w->src_docs = d;
+    uint64_t *o = realloc(w->src_offs, cap * sizeof *o);
+    if (o)
+        w->src_offs = o;
+    struct copied_run **r = realloc(w->src_runs, cap * sizeof *r);
+    if (r)
+        w->src_runs = r;
+    size_t *nr = realloc(w->src_nruns, cap * sizeof *nr);
+    if (nr)
+        w->src_nruns = nr;
+    uint8_t *f = realloc(w->src_filtered, cap);
+    if (f)
+        w->src_filtered = f;
+    if (!v || !d || !o || !r || !nr || !f)
+        return BL_ENOMEM;
+    w->srcs_cap = cap;
+    return 0;
+}
+
+/* Copies src's bytes [from, to) to the end of w, each page verified as it
+ * is read and given back after (read once). */
+static int copy_bytes(bl_docstore_writer *w, bl_docstore *src, uint64_t from, uint64_t to)
+{
+    int rc = 0;
+    for (uint64_t at = from; !rc && at < to; at += COPY_CHUNK) {
+        size_t n = to - at < COPY_CHUNK ? (size_t)(to - at) : COPY_CHUNK;
+        if (!(rc = bl_mapped_touch(&src->m, at, n)))
+            rc = bl_filewriter_write(w->fw, src->m.data + at, n);
+        w->copied += n;
+        if (w->copied >= 32 * (uint64_t)COPY_CHUNK) {
+            bl_mapped_drop(&src->m);
+            w->copied = 0;
+        }
+    }
+    return rc;
+}
+
+/* Copies src's parts whole, shifted. */
+static int append_whole(bl_docstore_writer *w, bl_docstore *src, uint64_t base_off)
+{
+    int rc = 0;
+    for (uint32_t p = 0; !rc && p < src->nparts; p++) {
+        part_ref pr;
+        uint8_t part[PART_BYTES];
+        if (!(rc = part_read(src, p, &pr))) {
+            put_part(part, w->nblocks + pr.first_block, w->ndocs + pr.first_doc,
+                     base_off + pr.dict_off, pr.dict_len, pr.hdr_first);
+            rc = bl_buf_append(&w->parts, part, sizeof part);
+        }
+    }
+    if (!rc)
+        rc = copy_bytes(w, src, 0, src->index_off);
+    if (!rc) {
+        w->ndocs += src->ndocs;
+        w->nblocks += src->nblocks;
+        w->nparts += src->nparts;
+    }
+    return rc;
+}
+
+/* Copies src's blocks that hold no deleted document (del), each part's
+ * dictionary once, a new part for each run of blocks kept (sharing it);
+ * the runs are kept for write_copied_entries. */
+static int append_live(bl_docstore_writer *w, bl_docstore *src, const uint64_t *del,
+                       struct copied_run **runs_out, size_t *nruns_out)
+{
+    struct copied_run *runs = NULL;
+    size_t nruns = 0, cap = 0;
+    uint32_t deleted = 0;
+    int rc = 0;
+    for (uint32_t p = 0; !rc && p < src->nparts; p++) {
+        part_ref pr;
+        if ((rc = part_read(src, p, &pr)))
+            break;
+        /* the dictionary goes out with the part's first run, if any */
+        uint64_t dict_off = UINT64_MAX;
+        int in_run = 0;
+        for (uint32_t b = pr.first_block; !rc && b < pr.end_block; b++) {
+            uint32_t next_first = src->ndocs;
+            block_ref br;
+            if ((rc = b + 1 < src->nblocks ? entry_first(src, b + 1, &next_first) : 0) ||
+                (rc = entry_read(src, b, next_first, &br)))
+                break;
+            uint32_t gone = 0;
+            for (uint32_t d = br.first_doc; d < br.first_doc + br.count; d++)
+                gone += (uint32_t)bl_deleted(del, d);
+            if (gone && gone < br.count) {
+                rc = bl_error_set(BL_EINVAL, "%s: block %u holds %u documents, %u of them "
+                                  "deleted: a block is copied whole or left out", src->m.path,
+                                  b, br.count, gone);
+                break;
+            }
+            if (gone) {
+                in_run = 0;
+                deleted += gone;
+                continue;
+            }
+            if (!in_run) {
+                if (nruns == cap) {
+                    cap = cap ? 2 * cap : 16;
+                    struct copied_run *r = realloc(runs, cap * sizeof *r);
+                    if (!r) {
+                        rc = BL_ENOMEM;
+                        break;
+                    }
+                    runs = r;
+                }
+                if (dict_off == UINT64_MAX) {
+                    dict_off = bl_filewriter_offset(w->fw);
+                    if ((rc = copy_bytes(w, src, pr.dict_off, pr.dict_off + pr.dict_len)))
+                        break;
+                }
+                uint64_t at = bl_filewriter_offset(w->fw);
+                runs[nruns++] = (struct copied_run){b, 0, (int64_t)at - (int64_t)br.off, deleted};
+                uint8_t part[PART_BYTES];
+                put_part(part, w->nblocks, w->ndocs + br.first_doc - deleted, dict_off,
+                         pr.dict_len, br.first_doc - pr.first_doc + pr.hdr_first);
+                if ((rc = bl_buf_append(&w->parts, part, sizeof part)))
+                    break;
+                w->nparts++;
+                in_run = 1;
+            }
+            runs[nruns - 1].n++;
+            w->nblocks++;
+            rc = copy_bytes(w, src, br.off, br.off + br.csize);
+        }
+    }
+    bl_mapped_drop(&src->m);
+    w->ndocs += src->ndocs - deleted;
+    *runs_out = runs;
+    *nruns_out = nruns;
+    return rc;
+}
+
+int bl_docstore_writer_append(bl_docstore_writer *w, bl_docstore *src, const uint64_t *del)
 {
     if (w->failed)
         return BL_EIO;
@@ -1072,84 +1247,75 @@ int bl_docstore_writer_append(bl_docstore_writer *w, bl_docstore *src)
                             "cannot copy others");
     if ((uint64_t)w->ndocs + src->ndocs > UINT32_MAX)
         return bl_error_set(BL_ETOOBIG, "docstore writer: more than %u documents", UINT32_MAX);
-    if (w->nsrcs == w->srcs_cap) {
-        size_t cap = w->srcs_cap ? 2 * w->srcs_cap : 16;
-        bl_docstore **v = realloc(w->srcs, cap * sizeof *v);
-        if (v)
-            w->srcs = v;
-        uint32_t *d = realloc(w->src_docs, cap * sizeof *d);
-        if (d)
-            w->src_docs = d;
-        uint64_t *o = realloc(w->src_offs, cap * sizeof *o);
-        if (o)
-            w->src_offs = o;
-        if (!v || !d || !o)
-            return BL_ENOMEM;
-        w->srcs_cap = cap;
-    }
+    int rc = grow_srcs(w);
+    if (rc)
+        return rc;
     uint64_t base_off = bl_filewriter_offset(w->fw);
-    int rc = 0;
-    for (uint32_t p = 0; !rc && p < src->nparts; p++) {
-        part_ref pr;
-        uint8_t part[PART_BYTES];
-        if (!(rc = part_read(src, p, &pr))) {
-            put_part(part, w->nblocks + pr.first_block, w->ndocs + pr.first_doc,
-                     base_off + pr.dict_off, pr.dict_len);
-            rc = bl_buf_append(&w->parts, part, sizeof part);
-        }
-    }
-    /* dictionaries and blocks as they lie, each page verified first */
-    for (uint64_t at = 0; !rc && at < src->index_off; at += COPY_CHUNK) {
-        size_t n = src->index_off - at < COPY_CHUNK ? (size_t)(src->index_off - at) : COPY_CHUNK;
-        if (!(rc = bl_mapped_touch(&src->m, at, n)))
-            rc = bl_filewriter_write(w->fw, src->m.data + at, n);
-        /* read once: let the pages go, or the whole store stays resident */
-        if (at / COPY_CHUNK % 32 == 31)
-            bl_mapped_drop(&src->m);
-    }
-    bl_mapped_drop(&src->m);
+    uint32_t base_doc = w->ndocs;
+    struct copied_run *runs = NULL;
+    size_t nruns = 0;
+    rc = del ? append_live(w, src, del, &runs, &nruns) : append_whole(w, src, base_off);
     if (rc) {
+        free(runs);
         w->failed = 1;
         return rc;
     }
+    bl_mapped_drop(&src->m);
     w->srcs[w->nsrcs] = src;
-    w->src_docs[w->nsrcs] = w->ndocs;
+    w->src_docs[w->nsrcs] = base_doc;
     w->src_offs[w->nsrcs] = base_off;
+    w->src_runs[w->nsrcs] = runs;
+    w->src_nruns[w->nsrcs] = nruns;
+    w->src_filtered[w->nsrcs] = del != NULL;
     w->nsrcs++;
-    w->ndocs += src->ndocs;
-    w->nblocks += src->nblocks;
-    w->nparts += src->nparts;
     return 0;
 }
 
+/* Appends the entry of src's block b, moved by delta bytes and by
+ * shift documents (both the copy's). */
+static int copy_entry(bl_docstore_writer *w, bl_docstore *src, uint32_t b, int64_t delta,
+                      int64_t shift)
+{
+    uint32_t next_first = src->ndocs;
+    block_ref br;
+    int rc;
+    if ((rc = b + 1 < src->nblocks ? entry_first(src, b + 1, &next_first) : 0) ||
+        (rc = entry_read(src, b, next_first, &br)))
+        return rc;
+    uint8_t entry[ENTRY_BYTES];
+    bl_put_u32le(entry, (uint32_t)((int64_t)br.first_doc + shift));
+    bl_put_u64le(entry + 4, (uint64_t)((int64_t)br.off + delta));
+    bl_put_u32le(entry + 12, br.csize);
+    bl_put_u32le(entry + 16, br.usize);
+    if ((rc = bl_buf_append(&w->index, entry, sizeof entry)))
+        return rc;
+    if (w->index.len >= COPY_CHUNK) {
+        rc = bl_filewriter_write(w->fw, w->index.data, w->index.len);
+        bl_buf_clear(&w->index);
+        bl_mapped_drop(&src->m);
+    }
+    return rc;
+}
+
 /* The entries of the copied stores, each read and checked in its own
- * store, moved on by the documents and bytes before it. */
+ * store, moved on by the documents and bytes before it (and, for a store
+ * copied without its deleted documents, by those before each run). */
 static int write_copied_entries(bl_docstore_writer *w)
 {
-    /* (the sources' pages are dropped as the entries are read, as in
-     * bl_docstore_writer_append) */
     int rc = 0;
     bl_buf_clear(&w->index);
     for (size_t i = 0; !rc && i < w->nsrcs; i++) {
         bl_docstore *src = w->srcs[i];
-        for (uint32_t b = 0; !rc && b < src->nblocks; b++) {
-            uint32_t next_first = src->ndocs;
-            block_ref br;
-            if ((rc = b + 1 < src->nblocks ? entry_first(src, b + 1, &next_first) : 0) ||
-                (rc = entry_read(src, b, next_first, &br)))
-                break;
-            uint8_t entry[ENTRY_BYTES];
-            bl_put_u32le(entry, w->src_docs[i] + br.first_doc);
-            bl_put_u64le(entry + 4, w->src_offs[i] + br.off);
-            bl_put_u32le(entry + 12, br.csize);
-            bl_put_u32le(entry + 16, br.usize);
-            if ((rc = bl_buf_append(&w->index, entry, sizeof entry)))
-                break;
-            if (w->index.len >= COPY_CHUNK) {
-                rc = bl_filewriter_write(w->fw, w->index.data, w->index.len);
-                bl_buf_clear(&w->index);
-                bl_mapped_drop(&src->m);
-            }
+        if (!w->src_filtered[i]) {
+            for (uint32_t b = 0; !rc && b < src->nblocks; b++)
+                rc = copy_entry(w, src, b, (int64_t)w->src_offs[i], w->src_docs[i]);
+            continue;
+        }
+        for (size_t r = 0; !rc && r < w->src_nruns[i]; r++) {
+            const struct copied_run *run = &w->src_runs[i][r];
+            for (uint32_t b = run->src_block; !rc && b < run->src_block + run->n; b++)
+                rc = copy_entry(w, src, b, run->delta,
+                                (int64_t)w->src_docs[i] - run->deleted_before);
         }
     }
     if (!rc && w->index.len)

@@ -55,16 +55,20 @@ int bl_docstore_writer_new(bl_docstore_writer **out, const char *path);
  * first bl_docstore_writer_add; the reader takes either layout. */
 void bl_docstore_writer_set_block(bl_docstore_writer *w, size_t bytes);
 
-/* Copies the whole store src to the end of w's, documents and compressed
- * bytes as they are (its pages verified as they are read; nothing is
- * inflated): src's documents follow those copied before. The entries are
+/* Copies the store src to the end of w's, documents and compressed bytes
+ * as they are (its pages verified as they are read; nothing is inflated):
+ * src's documents follow those copied before, but those set in del (a
+ * deletions bitmap, deletes.h; NULL: none), which are left out, and the
+ * documents after them numbered on without gaps. A block of several
+ * documents is left out only if all of them are deleted. The entries are
  * read from src at bl_docstore_writer_finish, so src must stay open until
  * then. A writer either copies stores or takes documents of its own
  * (bl_docstore_writer_add), never both. Errors: BL_EINVAL (w has documents
- * of its own), BL_ETOOBIG (over 2^32 - 1 documents in all), BL_ECORRUPT,
- * BL_EIO, BL_ENOMEM. */
+ * of its own, or a block holds deleted and live documents), BL_ETOOBIG
+ * (over 2^32 - 1 documents in all), BL_ECORRUPT, BL_EIO, BL_ENOMEM. */
 struct bl_docstore;
-int bl_docstore_writer_append(bl_docstore_writer *w, struct bl_docstore *src);
+int bl_docstore_writer_append(bl_docstore_writer *w, struct bl_docstore *src,
+                              const uint64_t *del);
 
 /* Appends the next document (its number is the count added before it).
  * The fields are copied; a pointer may be NULL when its length is 0. The

@@ -335,7 +335,8 @@ static int write_store(merge *g)
         return rc;
     g->created |= bl_segment_ext_bit("sto");
     for (size_t i = 0; i < g->n && !rc; i++) {
-        rc = bl_docstore_writer_append(w, bl_segment_docstore(g->segs[i]));
+        rc = bl_docstore_writer_append(w, bl_segment_docstore(g->segs[i]),
+                                       bl_segment_deleted(g->segs[i]));
         bl_segment_drop_pages(g->segs[i]);
     }
     if (rc) {

@@ -173,8 +173,10 @@ static void write_store(const char *path, const doc *docs, size_t n)
 /* Writes docs[0..n) (n >= 3) to path as a merge does: as four stores (the
  * first half a document a block, an empty one, the rest but one in blocks
  * of up to 4 KiB, and a last document alone, too small for a dictionary),
- * copied whole one after the other with bl_docstore_writer_append. */
-static void write_merged_store(const char *path, const doc *docs, size_t n)
+ * copied one after the other with bl_docstore_writer_append. With
+ * live non-NULL, about a quarter of the first half's documents and the
+ * last one are deleted on the way (live[i]: whether docs[i] was kept). */
+static void write_merged_store_live(const char *path, const doc *docs, size_t n, int *live)
 {
     size_t half = n / 2, cut[] = {0, half, half, n - 1, n};
     bl_docstore *src[4];
@@ -187,8 +189,22 @@ static void write_merged_store(const char *path, const doc *docs, size_t n)
     bl_docstore_writer *w;
     unlink(path);
     cr_assert_eq(bl_docstore_writer_new(&w, path), 0, "%s", bl_error_detail());
-    for (int i = 0; i < 4; i++)
-        cr_assert_eq(bl_docstore_writer_append(w, src[i]), 0, "%s", bl_error_detail());
+    uint64_t del0[64] = {0}, del3[1] = {1};
+    cr_assert(half <= 64 * 64);
+    for (size_t i = 0; i < n; i++)
+        if (live)
+            live[i] = 1;
+    for (size_t i = 0; live && i < half; i++)
+        if (below(4) == 0) {
+            del0[i / 64] |= (uint64_t)1 << (i % 64);
+            live[i] = 0;
+        }
+    if (live)
+        live[n - 1] = 0;
+    for (int i = 0; i < 4; i++) {
+        const uint64_t *del = !live ? NULL : i == 0 ? del0 : i == 3 ? del3 : NULL;
+        cr_assert_eq(bl_docstore_writer_append(w, src[i], del), 0, "%s", bl_error_detail());
+    }
     bl_stored_doc one = as_stored(&docs[0]);
     cr_assert_eq(bl_docstore_writer_add(w, &one), BL_EINVAL, "a copying writer took a document");
     cr_assert_eq(bl_docstore_writer_finish(w), 0, "%s", bl_error_detail());
@@ -196,6 +212,11 @@ static void write_merged_store(const char *path, const doc *docs, size_t n)
         bl_docstore_close(src[i]);
         unlink(sub[i]);
     }
+}
+
+static void write_merged_store(const char *path, const doc *docs, size_t n)
+{
+    write_merged_store_live(path, docs, n, NULL);
 }
 
 static void expect_doc(bl_docstore *s, uint32_t i, const doc *want)
@@ -308,9 +329,56 @@ Test(docstore, append_copies_stores_whole, .timeout = 120)
     cr_assert_eq(bl_docstore_writer_new(&w, other), 0);
     bl_stored_doc one = as_stored(&docs[0]);
     cr_assert_eq(bl_docstore_writer_add(w, &one), 0);
-    cr_assert_eq(bl_docstore_writer_append(w, s), BL_EINVAL);
+    cr_assert_eq(bl_docstore_writer_append(w, s, NULL), BL_EINVAL);
     cr_assert_eq(bl_docstore_writer_finish(w), 0, "%s", bl_error_detail());
     bl_docstore_close(s);
+    free_docs(docs, n);
+    remove_tmpdir();
+}
+
+/* Stores copied without their deleted documents hold the others, in
+ * order and numbered on without gaps, and check whole; a block of several
+ * documents some of which are deleted is refused, not half copied. */
+Test(docstore, append_leaves_deleted_documents_out, .timeout = 120)
+{
+    seed_rng("append_leaves_deleted_documents_out");
+    make_tmpdir();
+    size_t n = 400;
+    doc *docs = calloc(n, sizeof *docs);
+    int *live = calloc(n, sizeof *live);
+    cr_assert(docs && live);
+    for (size_t i = 0; i < n; i++)
+        make_doc(&docs[i], i % 7 == 0 ? 1000 + below(5000) : 0);
+    char path[128];
+    tmp_path(path, sizeof path, "merged.sto");
+    write_merged_store_live(path, docs, n, live);
+    bl_docstore *s;
+    cr_assert_eq(bl_docstore_open(&s, path, 1), 0, "%s", bl_error_detail());
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        kept += (size_t)live[i];
+    cr_assert(kept < n - 1, "nothing deleted");
+    cr_assert_eq(bl_docstore_count(s), kept);
+    for (size_t i = 0, d = 0; i < n; i++)
+        if (live[i])
+            expect_doc(s, (uint32_t)d++, &docs[i]);
+    cr_assert_eq(bl_docstore_check(s), 0, "%s", bl_error_detail());
+    bl_docstore_close(s);
+
+    /* a shared block with one deleted document */
+    char multi[128], out[128];
+    tmp_path(multi, sizeof multi, "multi.sto");
+    tmp_path(out, sizeof out, "out.sto");
+    write_store_blocks(multi, docs, 50, 4096);
+    cr_assert_eq(bl_docstore_open(&s, multi, 1), 0);
+    bl_docstore_writer *w;
+    cr_assert_eq(bl_docstore_writer_new(&w, out), 0);
+    uint64_t del[1] = {2};
+    cr_assert_eq(bl_docstore_writer_append(w, s, del), BL_EINVAL);
+    cr_assert(strstr(bl_error_detail(), "deleted"), "%s", bl_error_detail());
+    bl_docstore_writer_abort(w);
+    bl_docstore_close(s);
+    free(live);
     free_docs(docs, n);
     remove_tmpdir();
 }
@@ -382,7 +450,7 @@ Test(docstore, writer_limits)
 
 /* Where the parts of a .sto file are (the grammar in docstore.c). */
 #define ENTRY_BYTES 20
-#define PART_BYTES 20
+#define PART_BYTES 24
 #define TAIL_BYTES 12
 
 typedef struct {
@@ -509,17 +577,20 @@ static void corrupt_sweep(size_t target, int merged)
     char good[128], bad[128];
     tmp_path(good, sizeof good, "good.sto");
     tmp_path(bad, sizeof bad, "bad.sto");
+    int *live = merged == 2 ? calloc(n, sizeof *live) : NULL;
     if (merged)
-        write_merged_store(good, docs, n);
+        write_merged_store_live(good, docs, n, live);
     else
         write_store_blocks(good, docs, n, target);
+    free(live);
     size_t len;
     uint8_t *orig = read_file(good, &len);
     uint8_t *copy = malloc(len);
     cr_assert_not_null(copy);
     sto_layout l = layout_of(orig, len);
     cr_assert(l.nblocks > 10 && (target || merged || l.nblocks == n), "%u blocks", l.nblocks);
-    cr_assert(l.nparts == (merged ? 3u : 1u), "%u parts", l.nparts);
+    cr_assert(merged == 2 ? l.nparts > 3 : l.nparts == (merged ? 3u : 1u), "%u parts",
+              l.nparts);
     size_t version_at = len - BL_FOOTER_BYTES + 4;
     /* Every byte from the end of the last block on (block index, tail,
      * page sums, footer); a stride elsewhere, about 1000 flips. */
@@ -564,7 +635,8 @@ static void corrupt_sweep(size_t target, int merged)
     }
     fprintf(stderr, "docstore.corrupt_bytes: %s: %zu-byte file, %zu flips, "
             "%zu opened without verify, get/check caught %zu of them; %zu resealed, %zu "
-            "caught\n", merged ? "merged" : target ? "blocks of 4 KiB" : "a document a block",
+            "caught\n", merged == 2 ? "merged without deleted documents" : merged ? "merged"
+                         : target ? "blocks of 4 KiB" : "a document a block",
             len, flips, opened, caught, resealed, resealed_caught);
     free(copy);
     free(orig);
@@ -578,6 +650,7 @@ Test(docstore, corrupt_bytes, .timeout = 300)
     corrupt_sweep(0, 0);           /* 80 blocks */
     corrupt_sweep(MULTI_BLOCK, 0); /* a few dozen, several documents each */
     corrupt_sweep(0, 1);           /* three parts copied from four stores */
+    corrupt_sweep(0, 2);           /* the same, deleted documents left out */
 }
 
 /* ---- layout -------------------------------------------------------------- */
