@@ -1,6 +1,8 @@
 /* deletes.c: writing a segment's deletions bitmap (deletes.h). */
 #include "deletes.h"
 
+#include <stdlib.h>
+
 #include "buf.h"
 #include "error.h"
 #include "filefmt.h"
@@ -34,4 +36,19 @@ int bl_deletes_write(const char *path, const uint64_t *words, uint32_t doc_count
     *checksum = m.checksum;
     bl_file_unmap(&m);
     return 0;
+}
+
+uint32_t *bl_deletes_rank(const uint64_t *words, uint32_t doc_count)
+{
+    size_t n = bl_deletes_words(doc_count);
+    uint32_t *rank = malloc((n + 1) * sizeof *rank);
+    if (!rank)
+        return NULL;
+    uint32_t sum = 0;
+    for (size_t w = 0; w < n; w++) {
+        rank[w] = sum;
+        sum += (uint32_t)bl_popcount64(words[w]);
+    }
+    rank[n] = sum;
+    return rank;
 }

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bitmap.h"
+
 /* Words of the bitmap of a segment of doc_count documents. */
 static inline size_t bl_deletes_words(uint32_t doc_count)
 {
@@ -27,6 +29,22 @@ static inline size_t bl_deletes_words(uint32_t doc_count)
 static inline int bl_deleted(const uint64_t *words, uint32_t doc)
 {
     return words && (words[doc >> 6] >> (doc & 63) & 1);
+}
+
+/* The deleted documents before each word of the bitmap words of a
+ * segment of doc_count documents: rank[w] counts those below document
+ * 64 w (w up to bl_deletes_words(doc_count)). Owned by the caller (free);
+ * NULL when out of memory. */
+uint32_t *bl_deletes_rank(const uint64_t *words, uint32_t doc_count);
+
+/* Deleted documents below doc, from the bitmap and its rank. A merge
+ * numbers a kept document doc - bl_deletes_before(doc) on from its
+ * segment's first. */
+static inline uint32_t bl_deletes_before(const uint64_t *words, const uint32_t *rank,
+                                         uint32_t doc)
+{
+    uint64_t below = words[doc >> 6] & (((uint64_t)1 << (doc & 63)) - 1);
+    return rank[doc >> 6] + (uint32_t)bl_popcount64(below);
 }
 
 /* Writes the bitmap words (bl_deletes_words(doc_count) of them) to path as

@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include "buf.h"
+#include "deletes.h"
 #include "error.h"
 
 struct bl_idmap {
@@ -157,8 +158,10 @@ typedef struct {
     const bl_idmap *m;
     size_t at;
     uint32_t base;  /* the source's first document in the merge */
+    const uint64_t *del; /* its deletions and their rank, or NULL */
+    uint32_t *rank;
     uint64_t hash;  /* of entry at */
-    uint32_t doc;   /* its document plus base */
+    uint32_t doc;   /* its document's number in the merge */
 } merge_head;
 
 static int head_less(const merge_head *a, const merge_head *b)
@@ -184,29 +187,37 @@ static void sift_down(merge_head *h, size_t n, size_t i)
     }
 }
 
-/* Loads entry h->at of its source, checked: 0 at its end, 1 when loaded,
- * or an error. */
+/* Loads entry h->at of its source, or the next one whose document is
+ * not deleted, checked: 0 at its end, 1 when loaded, or an error. */
 static int head_load(merge_head *h)
 {
-    if (h->at == h->m->count)
-        return 0;
-    uint64_t hash = hash_at(h->m, h->at);
-    uint32_t doc = bl_idmap_doc(h->m, h->at);
-    if (doc == UINT32_MAX || (h->at && hash < h->hash))
-        return bl_error_set(BL_ECORRUPT, "%s: offset %zu: %s", h->m->m.path,
-                            h->at * BL_IDMAP_ENTRY_BYTES,
-                            doc == UINT32_MAX ? "document out of range" : "entries out of order");
-    h->hash = hash;
-    h->doc = h->base + doc;
-    return 1;
+    for (; h->at < h->m->count; h->at++) {
+        uint64_t hash = hash_at(h->m, h->at);
+        uint32_t doc = bl_idmap_doc(h->m, h->at);
+        if (doc == UINT32_MAX || (h->at && hash < h->hash))
+            return bl_error_set(BL_ECORRUPT, "%s: offset %zu: %s", h->m->m.path,
+                                h->at * BL_IDMAP_ENTRY_BYTES,
+                                doc == UINT32_MAX ? "document out of range"
+                                                  : "entries out of order");
+        h->hash = hash;
+        if (bl_deleted(h->del, doc))
+            continue;
+        h->doc = h->base + doc - (h->del ? bl_deletes_before(h->del, h->rank, doc) : 0);
+        return 1;
+    }
+    return 0;
 }
 
 int bl_idmap_write_merged(const char *path, const bl_idmap *const *src, const uint32_t *base,
-                          size_t n)
+                          const uint64_t *const *del, size_t n)
 {
-    merge_head *h = malloc((n ? n : 1) * sizeof *h);
-    if (!h)
+    merge_head *h = calloc(n ? n : 1, sizeof *h);
+    uint32_t **ranks = calloc(n ? n : 1, sizeof *ranks);
+    if (!h || !ranks) {
+        free(h);
+        free(ranks);
         return BL_ENOMEM;
+    }
     int rc = 0;
     size_t live = 0;
     for (size_t i = 0; i < n && !rc; i++) {
@@ -216,7 +227,11 @@ int bl_idmap_write_merged(const char *path, const bl_idmap *const *src, const ui
             rc = bl_error_set(BL_ETOOBIG, "id map merge: over 2^32 documents");
             break;
         }
-        h[live] = (merge_head){src[i], 0, base[i], 0, 0};
+        if (del && del[i] && !(ranks[i] = bl_deletes_rank(del[i], src[i]->count))) {
+            rc = BL_ENOMEM;
+            break;
+        }
+        h[live] = (merge_head){src[i], 0, base[i], del ? del[i] : NULL, ranks[i], 0, 0};
         int got = head_load(&h[live]);
         if (got < 0)
             rc = got;
@@ -253,6 +268,9 @@ int bl_idmap_write_merged(const char *path, const bl_idmap *const *src, const ui
         else
             rc = bl_filewriter_commit(w);
     }
+    for (size_t i = 0; i < n; i++)
+        free(ranks[i]);
+    free(ranks);
     free(h);
     return rc;
 }

@@ -31,13 +31,16 @@ int bl_idmap_write(const char *path, const uint64_t *hashes, uint32_t n);
 typedef struct bl_idmap bl_idmap;
 
 /* Writes the id map of a merge: source i's documents become base[i] +
- * its own numbers (the ranges must not overlap), and the n maps' sorted
- * entries are merged in one pass, with memory for n entries. Each source
- * is verified (page checksums) and its entries checked for order as they
- * are read. Errors: BL_ECORRUPT (a source's damage, named), BL_ETOOBIG,
- * BL_EIO, BL_ENOMEM; the file is removed on any. */
+ * their own numbers, less the deleted ones before them (del[i], a
+ * deletions bitmap, deletes.h, or NULL; del itself may be NULL), whose
+ * entries are left out; the ranges must not overlap. The n maps' sorted
+ * entries are merged in one pass, with memory for n entries and each
+ * deletions bitmap's rank. Each source is verified (page checksums) and its
+ * entries checked for order as they are read. Errors: BL_ECORRUPT (a
+ * source's damage, named), BL_ETOOBIG, BL_EIO, BL_ENOMEM; the file is
+ * removed on any. */
 int bl_idmap_write_merged(const char *path, const bl_idmap *const *src, const uint32_t *base,
-                          size_t n);
+                          const uint64_t *const *del, size_t n);
 
 /* Maps the id map at path, which must hold doc_count entries; verify != 0
  * also checks the checksum. Errors: BL_EIO, BL_ECORRUPT, BL_EVERSION,

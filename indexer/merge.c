@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "codec.h"
+#include "deletes.h"
 #include "docset.h"
 #include "docstore.h"
 #include "error.h"
@@ -23,6 +24,9 @@ typedef struct {
     size_t n;
     bl_segment **segs;
     uint32_t *base;         /* input i's first document in the output */
+    const uint64_t **del;   /* input i's deletions (deletes.h), or NULL */
+    uint32_t **rank;        /* and their rank */
+    uint32_t *lens;         /* the output's document lengths */
     uint32_t doc_count;
     bl_postings_writer *pw;
     bl_termdict_writer *tw;
@@ -52,24 +56,15 @@ static void count_read(merge *g, uint64_t n)
         bl_segment_drop_pages(g->segs[i]);
 }
 
-/* The input holding output document doc. */
-static size_t input_of(const merge *g, uint32_t doc)
+/* Input i's document d in the output, or UINT32_MAX when it is deleted. */
+static inline uint32_t out_doc(const merge *g, size_t i, uint32_t d)
 {
-    size_t lo = 0, hi = g->n; /* base[lo] <= doc < base[hi] */
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (g->base[mid] <= doc)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static uint32_t doc_len(const merge *g, uint32_t doc)
-{
-    size_t i = input_of(g, doc);
-    return bl_segment_doc_len(g->segs[i], doc - g->base[i]);
+    const uint64_t *del = g->del[i];
+    if (!del)
+        return g->base[i] + d;
+    if (bl_deleted(del, d))
+        return UINT32_MAX;
+    return g->base[i] + d - bl_deletes_before(del, g->rank[i], d);
 }
 
 /* ---- words ---- */
@@ -109,12 +104,14 @@ static int copy_list(merge *g, size_t i, const bl_terminfo *info)
         return rc;
     bl_docset *ds = bl_posting_iter_docset(it);
     for (uint32_t d = ds->doc; d != BL_DOC_END && !rc; d = bl_posting_iter_next(it)) {
+        uint32_t to = out_doc(g, i, d);
+        if (to == UINT32_MAX)
+            continue;
         const uint32_t *pos;
         uint32_t tf;
         if ((rc = bl_posting_iter_positions(it, &pos, &tf)))
             break;
-        rc = bl_postings_writer_push(g->pw, g->base[i] + d, tf, pos,
-                                     bl_segment_doc_len(g->segs[i], d));
+        rc = bl_postings_writer_push(g->pw, to, tf, pos, g->lens[to]);
         count_read(g, 2 + (uint64_t)tf); /* about a byte a posting and a position */
     }
     if (!rc)
@@ -147,8 +144,29 @@ static int remember_pair_word(merge *g, const char *term, size_t len)
     return 0;
 }
 
+/* Documents of input i's list info that are not deleted. */
+static int live_postings(merge *g, size_t i, const bl_terminfo *info, uint32_t *n)
+{
+    *n = info->doc_freq;
+    if (!g->del[i])
+        return 0;
+    bl_posting_iter *it;
+    int rc = bl_posting_iter_new(bl_segment_postings(g->segs[i]), info, &it);
+    if (rc)
+        return rc;
+    bl_docset *ds = bl_posting_iter_docset(it);
+    uint32_t live = 0;
+    for (uint32_t d = ds->doc; d != BL_DOC_END; d = bl_posting_iter_next(it))
+        live += !bl_deleted(g->del[i], d);
+    rc = ds->err;
+    bl_docset_free(ds);
+    *n = live;
+    return rc;
+}
+
 /* Walks the inputs' dictionaries side by side and writes each word's
- * merged list, inputs in order. */
+ * merged list, inputs in order; a word all of whose documents are
+ * deleted is left out. */
 static int merge_words(merge *g)
 {
     dict_walk *w = calloc(g->n, sizeof *w);
@@ -178,17 +196,21 @@ static int merge_words(merge *g)
             break;
         memcpy(term, least, len);
         uint64_t df = 0;
-        for (size_t k = 0; k < nh; k++)
-            df += w[holders[k]].info.doc_freq;
+        for (size_t k = 0; k < nh && !rc; k++) {
+            uint32_t live;
+            rc = live_postings(g, holders[k], &w[holders[k]].info, &live);
+            df += live;
+        }
         bl_terminfo info;
-        rc = bl_postings_writer_begin(g->pw, (uint32_t)df, 1);
-        for (size_t k = 0; k < nh && !rc; k++)
+        if (!rc && df)
+            rc = bl_postings_writer_begin(g->pw, (uint32_t)df, 1);
+        for (size_t k = 0; k < nh && !rc && df; k++)
             rc = copy_list(g, holders[k], &w[holders[k]].info);
-        if (!rc)
+        if (!rc && df)
             rc = bl_postings_writer_end(g->pw, &info);
-        if (!rc)
+        if (!rc && df)
             rc = bl_termdict_writer_add(g->tw, term, len, &info);
-        if (!rc && bl_pair_word(info.doc_freq, g->doc_count))
+        if (!rc && df && bl_pair_word(info.doc_freq, g->doc_count))
             rc = remember_pair_word(g, term, len);
         for (size_t k = 0; k < nh && !rc; k++)
             rc = walk_next(&w[holders[k]]);
@@ -223,6 +245,13 @@ static int next_pair_doc(void *ctx, uint32_t w, uint32_t *doc, const uint32_t **
             return err;
     }
     ps->started[w] = 1;
+    /* past deleted documents, then past the inputs' ends */
+    while (it && bl_posting_iter_docset(it)->doc != BL_DOC_END &&
+           out_doc(g, ps->seg[w], bl_posting_iter_docset(it)->doc) == UINT32_MAX) {
+        bl_posting_iter_next(it);
+        if (bl_posting_iter_docset(it)->err)
+            return bl_posting_iter_docset(it)->err;
+    }
     while (!it || bl_posting_iter_docset(it)->doc == BL_DOC_END) {
         if (it) {
             bl_docset_free(bl_posting_iter_docset(it));
@@ -246,11 +275,17 @@ static int next_pair_doc(void *ctx, uint32_t w, uint32_t *doc, const uint32_t **
         if ((rc = bl_posting_iter_new(bl_segment_postings(g->segs[s]), &info, &ps->it[w])))
             return rc;
         it = ps->it[w];
+        while (bl_posting_iter_docset(it)->doc != BL_DOC_END &&
+               out_doc(g, s, bl_posting_iter_docset(it)->doc) == UINT32_MAX) {
+            bl_posting_iter_next(it);
+            if (bl_posting_iter_docset(it)->err)
+                return bl_posting_iter_docset(it)->err;
+        }
     }
     int rc = bl_posting_iter_positions(it, pos, n);
     if (rc)
         return rc;
-    *doc = g->base[ps->seg[w]] + bl_posting_iter_docset(it)->doc;
+    *doc = out_doc(g, ps->seg[w], bl_posting_iter_docset(it)->doc);
     count_read(g, 2 + (uint64_t)*n);
     return 0;
 }
@@ -284,7 +319,7 @@ static int merge_pairs(merge *g)
         bl_terminfo info;
         rc = bl_postings_writer_begin(g->pw, n, 0);
         for (uint32_t k = 0; k < n && !rc; k++)
-            rc = bl_postings_writer_push(g->pw, docs[k], tfs[k], NULL, doc_len(g, docs[k]));
+            rc = bl_postings_writer_push(g->pw, docs[k], tfs[k], NULL, g->lens[docs[k]]);
         if (!rc && !(rc = bl_postings_writer_end(g->pw, &info)))
             rc = bl_termdict_writer_add(g->tw, key, len, &info);
     }
@@ -294,36 +329,34 @@ static int merge_pairs(merge *g)
 
 /* ---- the other files ---- */
 
-static int write_lens(merge *g)
+/* The output's lengths, from the inputs' (kept documents only). */
+static int gather_lens(merge *g)
 {
-    char path[4096];
-    bl_filewriter *w;
-    int rc = bl_segment_path(path, sizeof path, g->dir, g->id, "len");
-    if (rc || (rc = bl_filewriter_open(&w, path, BL_KIND_DOCLENS)))
-        return rc;
-    g->created |= bl_segment_ext_bit("len");
-    uint8_t chunk[4096];
-    size_t k = 0;
+    if (!(g->lens = malloc((g->doc_count ? g->doc_count : 1) * sizeof *g->lens)))
+        return BL_ENOMEM;
+    int rc = 0;
     for (size_t i = 0; i < g->n && !rc; i++) {
         const bl_segment *s = g->segs[i];
         uint32_t count = bl_segment_info(s)->doc_count;
-        for (uint32_t d = 0; d < count && !rc; d++) {
-            bl_put_u32le(chunk + k, bl_segment_doc_len(s, d));
-            if ((k += 4) == sizeof chunk) {
-                rc = bl_filewriter_write(w, chunk, k);
-                k = 0;
-            }
+        for (uint32_t d = 0; d < count; d++) {
+            uint32_t to = out_doc(g, i, d);
+            if (to != UINT32_MAX)
+                g->lens[to] = bl_segment_doc_len(s, d);
         }
-        if (!rc)
-            rc = bl_segment_error(s);
+        rc = bl_segment_error(s);
     }
-    if (!rc && k)
-        rc = bl_filewriter_write(w, chunk, k);
-    if (rc) {
-        bl_filewriter_abort(w);
-        return rc;
+    return rc;
+}
+
+static int write_lens(merge *g)
+{
+    char path[4096];
+    int rc = bl_segment_path(path, sizeof path, g->dir, g->id, "len");
+    if (!rc) {
+        g->created |= bl_segment_ext_bit("len");
+        rc = bl_doclens_write(path, g->lens, g->doc_count);
     }
-    return bl_filewriter_commit(w);
+    return rc;
 }
 
 static int write_store(merge *g)
@@ -357,7 +390,7 @@ static int write_ids(merge *g)
     int rc = bl_segment_path(path, sizeof path, g->dir, g->id, "ids");
     if (!rc) {
         g->created |= bl_segment_ext_bit("ids");
-        rc = bl_idmap_write_merged(path, maps, g->base, g->n);
+        rc = bl_idmap_write_merged(path, maps, g->base, g->del, g->n);
     }
     free(maps);
     return rc;
@@ -400,9 +433,13 @@ int bl_merge_segments(const char *dir, const bl_manifest *m, size_t first, size_
     merge g = {.dir = dir, .id = new_id, .n = n};
     g.segs = calloc(n, sizeof *g.segs);
     g.base = malloc((n + 1) * sizeof *g.base);
-    if (!g.segs || !g.base) {
+    g.del = calloc(n, sizeof *g.del);
+    g.rank = calloc(n, sizeof *g.rank);
+    if (!g.segs || !g.base || !g.del || !g.rank) {
         free(g.segs);
         free(g.base);
+        free(g.del);
+        free(g.rank);
         return BL_ENOMEM;
     }
     memset(out, 0, sizeof *out);
@@ -413,18 +450,23 @@ int bl_merge_segments(const char *dir, const bl_manifest *m, size_t first, size_
     for (size_t i = 0; i < n && !rc; i++) {
         const bl_manifest_segment *s = &m->segments[first + i];
         g.base[i] = (uint32_t)docs;
-        docs += s->doc_count;
-        out->total_tokens += s->total_tokens;
+        docs += s->doc_count - s->del_count;
+        out->total_tokens += s->total_tokens - s->del_tokens;
         if (docs >= BL_DOC_END)
             rc = bl_error_set(BL_ETOOBIG, "merge: %llu documents in one segment (limit %u)",
                               (unsigned long long)docs, BL_DOC_END - 1);
         else
             rc = bl_segment_open(&g.segs[i], dir, m, first + i, 0);
+        if (!rc && (g.del[i] = bl_segment_deleted(g.segs[i])) &&
+            !(g.rank[i] = bl_deletes_rank(g.del[i], s->doc_count)))
+            rc = BL_ENOMEM;
     }
     g.doc_count = (uint32_t)docs;
     g.base[n] = g.doc_count;
     out->doc_count = g.doc_count;
     char path[4096];
+    if (!rc)
+        rc = gather_lens(&g);
     if (!rc)
         rc = write_postings(&g);
     if (!rc)
@@ -441,8 +483,13 @@ int bl_merge_segments(const char *dir, const bl_manifest *m, size_t first, size_
         rc = bl_segment_fingerprint(dir, out);
     bl_postings_writer_abort(g.pw);
     bl_termdict_writer_abort(g.tw);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         bl_segment_close(g.segs[i]);
+        free(g.rank[i]);
+    }
+    free(g.rank);
+    free(g.del);
+    free(g.lens);
     for (uint32_t w = 0; w < g.nwords; w++)
         free(g.words[w]);
     free(g.words);
@@ -475,15 +522,9 @@ int bl_merge_commit(const char *dir, int lock_fd, bl_manifest *m, size_t first, 
         return bl_error_set(BL_ETOOBIG, "%s: segment ids exhausted", dir);
     bl_manifest next = *m;
     next.segments = malloc((m->nsegments ? m->nsegments : 1) * sizeof *next.segments);
-    uint64_t *old = malloc((n ? n : 1) * sizeof *old);
-    if (!next.segments || !old) {
-        free(next.segments);
-        free(old);
+    if (!next.segments)
         return BL_ENOMEM;
-    }
     memcpy(next.segments, m->segments, m->nsegments * sizeof *m->segments);
-    for (size_t i = 0; i < n && first + i < m->nsegments; i++)
-        old[i] = m->segments[first + i].id;
     bl_manifest_segment seg;
     int rc = bl_merge_segments(dir, m, first, n, id, &seg);
     if (rc)
@@ -505,11 +546,10 @@ int bl_merge_commit(const char *dir, int lock_fd, bl_manifest *m, size_t first, 
     bl_manifest_segment *t = m->segments;
     *m = next;
     next.segments = t;
-    for (size_t i = 0; i < n; i++)
-        bl_segment_remove_files(dir, old[i]);
+    /* the merged segments' files, their deletions files among them */
+    bl_manifest_remove_orphans(dir, m);
 out:
     free(next.segments);
-    free(old);
     return rc;
 }
 

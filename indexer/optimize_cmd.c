@@ -77,11 +77,13 @@ int bl_cmd_optimize(int argc, char **argv)
     }
     bl_manifest_remove_orphans(dir, &m);
     uint32_t before = m.nsegments;
+    uint64_t gen_before = m.generation;
     uint64_t bytes_before = 0;
     for (uint32_t i = 0; i < m.nsegments; i++)
         bytes_before += bl_segment_bytes(dir, m.segments[i].id);
     int code = 0;
-    if (m.nsegments > 1) {
+    /* one segment with deletions is written again without them */
+    if (m.nsegments > 1 || (m.nsegments == 1 && m.segments[0].del_count)) {
         int renamed = 0;
         rc = bl_merge_commit(dir, lock, &m, 0, m.nsegments, &renamed);
         if (rc) {
@@ -97,12 +99,12 @@ int bl_cmd_optimize(int argc, char **argv)
         }
     }
     if (!code && !quiet) {
-        if (before <= 1)
+        if (before <= 1 && !rc && m.generation == gen_before)
             bl_termsafe_printf(stderr, "%s: already %u segment; nothing to do\n", dir,
                                before);
         else
-            bl_termsafe_printf(stderr, "optimized %s: %u segments became 1 (%llu bytes, "
-                               "%llu before); %.2f s\n", dir, before,
+            bl_termsafe_printf(stderr, "optimized %s: %u segment%s became 1 (%llu bytes, "
+                               "%llu before); %.2f s\n", dir, before, before == 1 ? "" : "s",
                                (unsigned long long)bl_segment_bytes(dir, m.segments[0].id),
                                (unsigned long long)bytes_before, now() - start);
     }
