@@ -192,6 +192,26 @@ static int same_file(const char *a, const char *b)
     return same;
 }
 
+/* Fails unless dir holds one segment whose postings, dictionary, lengths
+ * and id map are byte for byte those of one_dir's segment 1 (a fresh
+ * one-segment build of the same articles), and no deletions. */
+static void expect_fresh_build(const char *dir, const char *one_dir)
+{
+    bl_manifest m;
+    cr_assert_eq(bl_manifest_read(dir, &m), 0);
+    cr_assert_eq(m.nsegments, 1);
+    uint64_t id = m.segments[0].id;
+    cr_assert_eq(m.segments[0].del_gen, 0);
+    bl_manifest_release(&m);
+    static const char *same[] = {"doc", "pos", "tdi", "len", "ids"};
+    for (size_t k = 0; k < 5; k++) {
+        char a[600], b[600];
+        snprintf(a, sizeof a, "%s/seg_%08llu.%s", dir, (unsigned long long)id, same[k]);
+        snprintf(b, sizeof b, "%s/seg_00000001.%s", one_dir, same[k]);
+        cr_assert(same_file(a, b), ".%s differs from a one-segment build", same[k]);
+    }
+}
+
 /* ---- tests ---- */
 
 /* Twelve segments optimized into one answer every query as before (same
@@ -223,17 +243,10 @@ Test(merge, optimize_keeps_every_answer)
 
     bl_manifest m;
     cr_assert_eq(bl_manifest_read(many, &m), 0);
-    uint64_t id = m.segments[0].id;
     cr_assert_eq(m.generation, 2);
     cr_assert_eq(m.segments[0].doc_count, 600);
     bl_manifest_release(&m);
-    static const char *same[] = {"doc", "pos", "tdi", "len", "ids"};
-    for (size_t k = 0; k < 5; k++) {
-        char a[600], b[600];
-        snprintf(a, sizeof a, "%s/seg_%08llu.%s", many, (unsigned long long)id, same[k]);
-        snprintf(b, sizeof b, "%s/seg_00000001.%s", one, same[k]);
-        cr_assert(same_file(a, b), ".%s differs from a one-segment build", same[k]);
-    }
+    expect_fresh_build(many, one);
     /* only the merged segment's files, the manifest and the lock remain */
     free(out);
     free(err);
@@ -523,18 +536,7 @@ Test(merge, merges_reclaim_deleted_articles)
     expect_answers(&got, &want, "optimized after deletes");
     free_answers(&want);
 
-    bl_manifest m;
-    cr_assert_eq(bl_manifest_read(idx, &m), 0);
-    uint64_t id = m.segments[0].id;
-    cr_assert_eq(m.segments[0].del_gen, 0);
-    bl_manifest_release(&m);
-    static const char *same[] = {"doc", "pos", "tdi", "len", "ids"};
-    for (size_t k = 0; k < 5; k++) {
-        char a[600], b[600];
-        snprintf(a, sizeof a, "%s/seg_%08llu.%s", idx, (unsigned long long)id, same[k]);
-        snprintf(b, sizeof b, "%s/seg_00000001.%s", fresh, same[k]);
-        cr_assert(same_file(a, b), ".%s differs from a fresh build", same[k]);
-    }
+    expect_fresh_build(idx, fresh);
     /* no deletions file is left behind */
     free(out);
     free(err);
