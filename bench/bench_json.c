@@ -1142,7 +1142,7 @@ static int topk_rows(const bench_opts *o, const bl_index *idx, const char *name,
         len += snprintf(r.input + len, sizeof r.input - (size_t)len, "%s%s", i ? "+" : "",
                         t->terms[i]);
     }
-    topk_ctx pruned = {idx, q, BL_SEARCH_OPTS_DEFAULT}, full = {idx, q, {1, UINT64_MAX}};
+    topk_ctx pruned = {idx, q, BL_SEARCH_OPTS_DEFAULT}, full = {idx, q, {1, UINT64_MAX, 1}};
     bl_bm25 params = BL_BM25_DEFAULT;
     bl_results rp = {0}, rf = {0};
     int rc = -1;

@@ -144,3 +144,73 @@ int bl_index_locate(const bl_index *idx, uint32_t global, size_t *seg, uint32_t 
     *local = global - idx->bases[lo];
     return 0;
 }
+
+int bl_index_open_many(bl_index **out, const char *const *dirs, size_t n, int verify)
+{
+    if (n == 0)
+        return bl_error_set(BL_EINVAL, "no index to open");
+    if (n == 1)
+        return bl_index_open(out, dirs[0], verify);
+    bl_index **parts = calloc(n, sizeof *parts);
+    bl_index *all = calloc(1, sizeof *all);
+    int rc = parts && all ? 0 : BL_ENOMEM;
+    size_t nsegs = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if ((rc = bl_index_open(&parts[i], dirs[i], verify)))
+            break;
+        const bl_manifest *m = &parts[i]->manifest, *m0 = &parts[0]->manifest;
+        if (strcmp(m->lang, m0->lang) != 0 || m->analyzer_version != m0->analyzer_version)
+            rc = bl_error_set(BL_EINVAL, "%s: analysed as '%s' (analyzer version %u), %s as "
+                              "'%s' (version %u): indexes searched together must share their "
+                              "analysis", dirs[i], m->lang, m->analyzer_version, dirs[0],
+                              m0->lang, m0->analyzer_version);
+        nsegs += m->nsegments;
+    }
+    if (!rc) {
+        all->manifest = parts[0]->manifest;
+        all->manifest.segments = calloc(nsegs ? nsegs : 1, sizeof *all->manifest.segments);
+        all->segs = calloc(nsegs ? nsegs : 1, sizeof *all->segs);
+        all->bases = calloc(nsegs ? nsegs : 1, sizeof *all->bases);
+        if (!all->manifest.segments || !all->segs || !all->bases)
+            rc = BL_ENOMEM;
+    }
+    /* the segments of every index, one after the other, with global ids
+     * and statistics over all of them */
+    all->manifest.nsegments = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        bl_index *p = parts[i];
+        if (all->docs + p->docs >= UINT32_MAX) {
+            rc = bl_error_set(BL_ETOOBIG, "%s and the indexes before it: more than %u documents",
+                              dirs[i], UINT32_MAX - 1);
+            break;
+        }
+        for (uint32_t k = 0; k < p->manifest.nsegments; k++) {
+            uint32_t j = all->manifest.nsegments++;
+            all->manifest.segments[j] = p->manifest.segments[k];
+            all->segs[j] = p->segs[k];
+            all->bases[j] = (uint32_t)all->docs + p->bases[k];
+            p->segs[k] = NULL;
+        }
+        all->docs += p->docs;
+        all->live += p->live;
+        all->tokens += p->tokens;
+    }
+    for (size_t i = 0; parts && i < n; i++) {
+        if (parts[i] && rc == 0)
+            parts[i]->manifest.nsegments = 0; /* its segments are all's now */
+        bl_index_close(parts[i]);
+    }
+    free(parts);
+    if (rc) {
+        if (all && all->segs)
+            for (uint32_t j = 0; j < all->manifest.nsegments; j++)
+                bl_segment_close(all->segs[j]);
+        if (all) {
+            all->manifest.nsegments = 0;
+            bl_index_close(all);
+        }
+        return rc;
+    }
+    *out = all;
+    return 0;
+}

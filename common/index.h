@@ -22,6 +22,14 @@ typedef struct bl_index bl_index;
  * BL_ENOMEM; the detail names the file. */
 int bl_index_open(bl_index **out, const char *dir, int verify);
 
+/* Opens the indexes in dirs[0..n) as one: their segments one after the
+ * other (global ids in that order), the statistics summed over all, so a
+ * document scores as in one index built from all their articles (shards,
+ * README). bl_index_manifest gives the first index's manifest with every
+ * segment's entry. Errors: those of bl_index_open, BL_EINVAL (indexes of
+ * different languages or analyzer versions), BL_ETOOBIG. */
+int bl_index_open_many(bl_index **out, const char *const *dirs, size_t n, int verify);
+
 /* Closes everything; NULL does nothing. */
 void bl_index_close(bl_index *idx);
 

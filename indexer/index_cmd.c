@@ -24,6 +24,7 @@
 #include "error.h"
 #include "filefmt.h"
 #include "id_registry.h"
+#include "idmap.h"
 #include "index.h"
 #include "inverter.h"
 #include "loader.h"
@@ -55,6 +56,7 @@ typedef struct {
     uint32_t codec;             /* of new segments' postings */
     unsigned jobs;              /* -j: worker threads (1: this thread does all) */
     unsigned merge_factor;      /* merge.h's policy; 0: never merge */
+    uint32_t shard, nshards;    /* --shard I/N: keep shard I (1..N); N 0: all */
 } index_opts;
 
 /* What a run allocates beyond its options; bl_cmd_index frees it whatever
@@ -78,6 +80,7 @@ typedef struct {
     uint64_t articles, tokens, invalid_bytes;
     uint64_t duplicates_skipped; /* under --skip-bad */
     uint64_t replacements;       /* articles whose id the index held */
+    uint64_t other_shards;       /* articles left to the other shards */
     bl_load_stats *stats;
     double started, last_progress;
     int show_progress;
@@ -130,6 +133,9 @@ static void usage(FILE *f)
           "                         (default 256)\n"
           "      --merge-factor N   after the commit, merge every N adjacent segments of\n"
           "                         a size level into one (default 10; 0: never)\n"
+          "      --shard I/N        index only the articles whose id falls in shard I\n"
+          "                         of N (by its hash): N runs over the same input\n"
+          "                         build N indexes to search together (-i ... -i)\n"
           "      --codec NAME       posting codec of new segments: bitpack (default) or\n"
           "                         varint (for comparisons; both are read)\n"
           "  -q, --quiet            no progress or summary\n"
@@ -250,9 +256,23 @@ static int identify(run_state *s, const bl_article *a, bl_article *out)
     return 1;
 }
 
+/* Whether an article whose id is id belongs to the shard this run builds:
+ * shard I of N holds the ids whose XXH3 (the id map's hash) is I - 1
+ * modulo N, so N runs over the same input split it without talking. */
+static int in_shard(const index_opts *o, const char *id, size_t len)
+{
+    return o->nshards == 0 || bl_idmap_hash(id, len) % o->nshards == o->shard - 1;
+}
+
 static int add_article(void *ctx, const bl_article *in)
 {
     run_state *s = ctx;
+    if (s->opts->nshards &&
+        !(in->id_len ? in_shard(s->opts, in->id, in->id_len)
+                     : in_shard(s->opts, in->source, in->source_len))) {
+        s->other_shards++;
+        return 0;
+    }
     bl_article art, *a = &art;
     int rc = identify(s, in, &art);
     if (rc)
@@ -476,6 +496,7 @@ static int parse_args(int argc, char **argv, index_opts *o, run_resources *res)
         {"fields", required_argument, 0, 'F'}, {"strict", no_argument, 0, 's'},
         {"files-from", required_argument, 0, 'I'}, {"codec", required_argument, 0, 'K'},
         {"jobs", required_argument, 0, 'j'},   {"merge-factor", required_argument, 0, 'M'},
+        {"shard", required_argument, 0, 'H'},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -544,6 +565,16 @@ static int parse_args(int argc, char **argv, index_opts *o, run_resources *res)
             if (*end || optarg[0] == '-' || n == 1 || n > 1000)
                 return usage_error("--merge-factor wants 0 (never merge) or 2 to 1000");
             o->merge_factor = (unsigned)n;
+            break;
+        }
+        case 'H': {
+            unsigned i, n;
+            char tail;
+            if (sscanf(optarg, "%u/%u%c", &i, &n, &tail) != 2 || n < 1 || n > 65536 || i < 1 ||
+                i > n)
+                return usage_error("--shard wants I/N, shard I of N (1 <= I <= N <= 65536)");
+            o->shard = i;
+            o->nshards = n;
             break;
         }
         case 'q': o->quiet = 1; break;
@@ -699,14 +730,13 @@ static int index_main(int argc, char **argv, run_resources *res)
             goto fail;
         s.par = NULL;
     }
-    if (s.articles == 0 && s.duplicates_skipped > 0) {
-        /* Re-running over a folder with --skip-bad to pick up new files,
-         * and there are none: nothing to do is not a failure. */
+    if (s.articles == 0 && s.other_shards > 0) {
+        /* A shard the input has no article for: an empty index, which
+         * searches together with the other shards as they should. */
         if (!o.quiet)
-            fprintf(stderr, "nothing to add: the %llu article%s read %s already in the index; "
-                    "%s is unchanged\n", (unsigned long long)s.duplicates_skipped,
-                    s.duplicates_skipped == 1 ? "" : "s",
-                    s.duplicates_skipped == 1 ? "is" : "are", o.out_dir);
+            fprintf(stderr, "no article of the %llu read falls in shard %u of %u; %s holds "
+                    "none of them\n", (unsigned long long)s.other_shards, o.shard, o.nshards,
+                    o.out_dir);
         goto done;
     }
     if (s.articles == 0) {
@@ -758,6 +788,10 @@ static int index_main(int argc, char **argv, run_resources *res)
         if (s.replacements)
             fprintf(stderr, "; %s",
                     counted(n1, s.replacements, "article replaced", "articles replaced"));
+        if (s.other_shards)
+            fprintf(stderr, "; %s",
+                    counted(n1, s.other_shards, "article left to other shards",
+                            "articles left to other shards"));
         if (stats.files_ignored)
             fprintf(stderr, "; %s (unknown extension; see --format)",
                     counted(n1, stats.files_ignored, "file ignored", "files ignored"));

@@ -38,6 +38,8 @@
 #include "eval.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -3505,36 +3507,50 @@ static int bm25_boundable(const bl_bm25 *p, double avgdl)
            isfinite(avgdl);
 }
 
-int bl_search_ex(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25 *params,
-                 const bl_search_opts *opts, bl_results *out)
+/* One search over segments [from, to) of an index into its own top-k:
+ * the whole search, or one thread's share of it. */
+typedef struct {
+    const bl_index *idx;
+    const bl_qnode *q;
+    size_t k;
+    const bl_bm25 *params;
+    bl_search_opts o;
+    double avgdl;
+    size_t from, to;
+    topk t;
+    int rc;
+    char detail[512]; /* the error's detail, from the thread that met it */
+} search_part;
+
+static void search_segments(search_part *sp)
 {
-    bl_search_opts o = opts ? *opts : BL_SEARCH_OPTS_DEFAULT;
-    memset(out, 0, sizeof *out);
-    topk t = {malloc((k ? k : 1) * sizeof *t.heap), 0, k, 0,
-              o.exhaustive ? UINT64_MAX : o.total_threshold, {-INFINITY, 0, 0}};
-    if (!t.heap)
-        return BL_ENOMEM;
+    topk *t = &sp->t;
+    *t = (topk){malloc((sp->k ? sp->k : 1) * sizeof *t->heap), 0, sp->k, 0,
+                sp->o.exhaustive ? UINT64_MAX : sp->o.total_threshold, {-INFINITY, 0, 0}};
+    if (!t->heap) {
+        sp->rc = BL_ENOMEM;
+        return;
+    }
     int rc = 0;
     df_cache dfs = {0};
-    double avgdl = bl_index_avg_doc_len(idx);
-    for (size_t si = 0; si < bl_index_segment_count(idx) && !rc; si++) {
-        build_ctx c = {idx, bl_index_segment(idx, si), *params, avgdl, &dfs, NULL, 0, 0,
-                       bm25_boundable(params, avgdl)};
+    for (size_t si = sp->from; si < sp->to && !rc; si++) {
+        build_ctx c = {sp->idx, bl_index_segment(sp->idx, si), *sp->params, sp->avgdl, &dfs,
+                       NULL, 0, 0, bm25_boundable(sp->params, sp->avgdl)};
         uint64_t n;
         const uint64_t *del = bl_segment_deleted(c.seg);
-        if (k == 0 && !del && (rc = count_and_by_bitmaps(&c, q, &n)) != 0) {
+        if (sp->k == 0 && !del && (rc = count_and_by_bitmaps(&c, sp->q, &n)) != 0) {
             if (rc == 1) {
-                t.total += n;
+                t->total += n;
                 rc = 0;
             }
             continue;
         }
         scorer *root = NULL;
-        rc = build(&c, q, &root);
+        rc = build(&c, sp->q, &root);
         if (!rc) {
             or_as_root(root);
-            t.prune.docs = bl_segment_info(c.seg)->doc_count;
-            collect(&t, root, bl_index_segment_base(idx, si), del);
+            t->prune.docs = bl_segment_info(c.seg)->doc_count;
+            collect(t, root, bl_index_segment_base(sp->idx, si), del);
             for (size_t i = 0; i < c.niters && !rc; i++)
                 rc = bl_posting_iter_docset(c.iters[i])->err;
             if (!rc)
@@ -3546,15 +3562,111 @@ int bl_search_ex(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25
         free(c.iters);
     }
     df_cache_release(&dfs);
+    sp->rc = rc;
+    if (rc)
+        snprintf(sp->detail, sizeof sp->detail, "%s", bl_error_detail());
+}
+
+static void *search_thread(void *arg)
+{
+    search_segments(arg);
+    return NULL;
+}
+
+/* Splits the segments into parts of about equal documents, one a thread
+ * (at most nthreads, at most one a segment), searches them side by side
+ * and merges their top-k lists: the same k best as one pass, since each
+ * part keeps its own k best. Returns the number of parts in *np. */
+static int search_parallel(search_part *base, unsigned nthreads, search_part **out, size_t *np)
+{
+    size_t nseg = bl_index_segment_count(base->idx);
+    size_t n = nthreads < nseg ? nthreads : nseg;
+    search_part *parts = calloc(n, sizeof *parts);
+    pthread_t *tids = calloc(n, sizeof *tids);
+    if (!parts || !tids) {
+        free(parts);
+        free(tids);
+        return BL_ENOMEM;
+    }
+    uint64_t docs = bl_index_doc_space(base->idx), per = docs / n + 1, acc = 0;
+    size_t si = 0;
+    for (size_t p = 0; p < n; p++) {
+        parts[p] = *base;
+        parts[p].from = si;
+        /* at least one segment a part, and enough left for the others */
+        do {
+            acc += bl_segment_info(bl_index_segment(base->idx, si))->doc_count;
+            si++;
+        } while (si < nseg - (n - 1 - p) && acc < per * (p + 1));
+        parts[p].to = p + 1 == n ? nseg : si;
+    }
+    size_t started = 0;
+    for (size_t p = 1; p < n; p++)
+        if (pthread_create(&tids[p], NULL, search_thread, &parts[p]) == 0)
+            started = p;
+        else
+            break;
+    /* parts no thread took are searched here */
+    search_segments(&parts[0]);
+    for (size_t p = started + 1; p < n; p++)
+        search_segments(&parts[p]);
+    for (size_t p = 1; p <= started; p++)
+        pthread_join(tids[p], NULL);
+    free(tids);
+    *out = parts;
+    *np = n;
+    return 0;
+}
+
+int bl_search_ex(const bl_index *idx, const bl_qnode *q, size_t k, const bl_bm25 *params,
+                 const bl_search_opts *opts, bl_results *out)
+{
+    memset(out, 0, sizeof *out);
+    search_part base = {.idx = idx, .q = q, .k = k, .params = params,
+                        .o = opts ? *opts : BL_SEARCH_OPTS_DEFAULT,
+                        .avgdl = bl_index_avg_doc_len(idx), .from = 0,
+                        .to = bl_index_segment_count(idx)};
+    search_part *parts = &base;
+    size_t np = 1;
+    int rc = 0;
+    if (base.o.threads > 1 && base.to > 1)
+        rc = search_parallel(&base, base.o.threads, &parts, &np);
+    else
+        search_segments(&base);
+    if (rc)
+        return rc;
+    /* the parts' hits together, the k best kept */
+    size_t total_hits = 0;
+    for (size_t p = 0; p < np && !rc; p++) {
+        if (parts[p].rc && !rc) {
+            rc = bl_error_set(parts[p].rc, "%s", parts[p].detail);
+        }
+        total_hits += parts[p].t.n;
+    }
+    bl_scored_doc *hits = rc ? NULL : malloc((total_hits ? total_hits : 1) * sizeof *hits);
+    if (!rc && !hits)
+        rc = BL_ENOMEM;
+    size_t nh = 0;
+    for (size_t p = 0; p < np; p++) {
+        if (hits) {
+            memcpy(hits + nh, parts[p].t.heap, parts[p].t.n * sizeof *hits);
+            nh += parts[p].t.n;
+            out->total += parts[p].t.total;
+            if (parts[p].t.prune.skipped)
+                out->relation = BL_TOTAL_GTE;
+        }
+        free(parts[p].t.heap);
+    }
+    if (parts != &base)
+        free(parts);
     if (rc) {
-        free(t.heap);
+        free(hits);
+        memset(out, 0, sizeof *out);
         return rc;
     }
-    qsort(t.heap, t.n, sizeof *t.heap, cmp_best_first);
-    out->hits = t.heap;
-    out->nhits = t.n;
-    out->total = t.total;
-    out->relation = t.prune.skipped ? BL_TOTAL_GTE : BL_TOTAL_EQ;
+    qsort(hits, nh, sizeof *hits, cmp_best_first);
+    out->hits = hits;
+    out->nhits = nh < k ? nh : k;
     return 0;
 }
 

@@ -87,9 +87,13 @@ typedef struct {
      * full), so totals up to it are exact; UINT64_MAX: exact totals, which
      * today means no pruning. */
     uint64_t total_threshold;
+    /* Above 1: the segments are split into up to this many parts of about
+     * equal size, searched on threads side by side (each pruning against
+     * its own k best; the hits are the same, a GTE total may differ). */
+    unsigned threads;
 } bl_search_opts;
 
-#define BL_SEARCH_OPTS_DEFAULT ((bl_search_opts){0, BL_TOTAL_THRESHOLD})
+#define BL_SEARCH_OPTS_DEFAULT ((bl_search_opts){0, BL_TOTAL_THRESHOLD, 1})
 
 /* Runs q over idx and keeps the k best documents (k may be 0 to only
  * count; then nothing is pruned and the total is exact). opts NULL means

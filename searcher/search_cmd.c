@@ -24,8 +24,13 @@
 #define EXIT_USAGE 2
 #define EXIT_RUNTIME 3
 
+/* Indexes one search may span (-i given again). */
+#define MAX_INDEXES 256
+
 typedef struct {
-    const char *index_dir;
+    const char *index_dir;             /* the first -i */
+    const char *dirs[MAX_INDEXES];     /* every -i, searched as one */
+    size_t ndirs;
     size_t k;
     int json, count, any, stats;
     unsigned style; /* BL_OUT_BOLD, BL_OUT_MARKS */
@@ -55,7 +60,8 @@ static void usage(FILE *f)
     fputs("usage: byline search -i INDEX [options] QUERY...   (options before the query)\n"
           "       byline search -i INDEX [options] --queries FILE\n"
           "\n"
-          "  -i, --index DIR        index directory (required)\n"
+          "  -i, --index DIR        index directory (required); given again, the\n"
+          "                         indexes are searched as one (shards)\n"
           "  -k N                   show the N best matches (default 10)\n"
           "      --any              words side by side mean OR (ranked retrieval)\n"
           "      --json             one JSON object per hit, then a summary object\n"
@@ -130,7 +136,14 @@ static int parse_args(int argc, char **argv, search_opts *o, char **query)
     int at = optind;
     while ((c = getopt_long(argc, argv, "+:i:k:h", longs, NULL)) != -1) {
         switch (c) {
-        case 'i': o->index_dir = optarg; break;
+        case 'i':
+            if (o->ndirs == MAX_INDEXES) {
+                fprintf(stderr, "byline search: at most %d indexes (-i)\n", MAX_INDEXES);
+                return EXIT_USAGE;
+            }
+            o->dirs[o->ndirs++] = optarg;
+            o->index_dir = o->dirs[0];
+            break;
         case 'k':
             if (parse_double(optarg, 0, 1e6, &v) || v != (size_t)v) {
                 fprintf(stderr, "byline search: -k wants a whole number from 0 to 1000000\n");
@@ -200,6 +213,12 @@ static int parse_args(int argc, char **argv, search_opts *o, char **query)
     } else if (strcmp(color, "never") != 0) {
         fprintf(stderr, "byline search: --color wants auto, always or never\n");
         return EXIT_USAGE;
+    }
+    if (o->ndirs > 1) {
+        /* shards are searched side by side, a thread per core at most */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        size_t t = cores < 1 ? 1 : (size_t)cores;
+        o->search.threads = (unsigned)(t < o->ndirs ? t : o->ndirs);
     }
     if (!o->index_dir) {
         fprintf(stderr, "byline search: missing -i INDEX\n");
@@ -476,7 +495,7 @@ int bl_cmd_search(int argc, char **argv)
     searcher s = {.o = &o};
     int exit_code = 0, bad = 0;
     uint64_t hits = 0;
-    if ((rc = bl_index_open(&s.idx, o.index_dir, 0)) != 0)
+    if ((rc = bl_index_open_many(&s.idx, o.dirs, o.ndirs, 0)) != 0)
         goto done;
     /* Queries must be analysed as the text was, or words silently miss. */
     if (bl_index_manifest(s.idx)->analyzer_version != BL_ANALYZER_VERSION) {

@@ -450,7 +450,7 @@ static void compare_pruned(oracle_env *e, const bl_qnode *q, const char *qs, siz
                            uint64_t threshold, const bl_results *full)
 {
     bl_bm25 params = BL_BM25_DEFAULT;
-    bl_search_opts opts = {0, threshold};
+    bl_search_opts opts = {0, threshold, 1};
     bl_results res;
     unsigned long long seed = (unsigned long long)e->seed;
     int rc = bl_search_ex(e->idx, q, k, &params, &opts, &res);
@@ -492,7 +492,7 @@ static long oracle_compare(oracle_env *e, const char *qs, int any, size_t k)
         return -1; /* e.g. a group whose words all vanished */
     cr_assert_eq(rc, 0);
     bl_bm25 params = BL_BM25_DEFAULT;
-    bl_search_opts exhaustive = {1, BL_TOTAL_THRESHOLD};
+    bl_search_opts exhaustive = {1, BL_TOTAL_THRESHOLD, 1};
     bl_results res;
     rc = bl_search_ex(e->idx, q, k, &params, &exhaustive, &res);
     cr_assert_eq(rc, 0, "query %s: %s", qs, bl_error_detail());
@@ -967,7 +967,7 @@ static uint64_t search_with_snippets(bl_index *idx, bl_analyzer *a, const char *
     cr_assert_eq(bl_query_parse(qs, a, &qo, &q, &pos), 0, "%s at %zu", bl_error_detail(), pos);
     bl_results res;
     bl_bm25 p = BL_BM25_DEFAULT;
-    bl_search_opts exact = {0, UINT64_MAX}; /* the caller checks the total */
+    bl_search_opts exact = {0, UINT64_MAX, 1}; /* the caller checks the total */
     cr_assert_eq(bl_search_ex(idx, q, 10, &p, &exact, &res), 0, "%s", bl_error_detail());
     for (size_t i = 0; i < res.nhits; i++) {
         size_t seg;
@@ -1032,7 +1032,7 @@ static bl_scored_doc best_hit(bl_index *idx, bl_analyzer *a, const char *qs, int
     cr_assert_eq(bl_query_parse(qs, a, &qo, &q, &pos), 0, "%s", bl_error_detail());
     bl_results res;
     bl_bm25 p = BL_BM25_DEFAULT;
-    bl_search_opts exact = {0, UINT64_MAX}; /* the caller checks the total */
+    bl_search_opts exact = {0, UINT64_MAX, 1}; /* the caller checks the total */
     cr_assert_eq(bl_search_ex(idx, q, 1, &p, &exact, &res), 0, "%s", bl_error_detail());
     cr_assert_eq(res.nhits, 1);
     bl_scored_doc best = res.hits[0];
@@ -1121,7 +1121,7 @@ Test(search, phrases_counted_from_rare_and_frequent_words)
         bl_query_opts qo = {0};
         cr_assert_eq(bl_query_parse(queries[i], a, &qo, &q, &pos), 0);
         bl_bm25 p = BL_BM25_DEFAULT;
-        bl_search_opts all = {1, BL_TOTAL_THRESHOLD};
+        bl_search_opts all = {1, BL_TOTAL_THRESHOLD, 1};
         bl_results res;
         cr_assert_eq(bl_search_ex(idx, q, NDOCS, &p, &all, &res), 0, "%s", bl_error_detail());
         size_t nexp = 0;
@@ -1194,7 +1194,7 @@ static bl_results pruned_and_exhaustive(bl_index *idx, bl_analyzer *a, const cha
     bl_query_opts qo = {0};
     cr_assert_eq(bl_query_parse(qs, a, &qo, &q, &pos), 0, "%s", bl_error_detail());
     bl_bm25 p = BL_BM25_DEFAULT;
-    bl_search_opts prune = {0, 0}, all = {1, BL_TOTAL_THRESHOLD};
+    bl_search_opts prune = {0, 0, 1}, all = {1, BL_TOTAL_THRESHOLD, 1};
     bl_results pr, ex;
     cr_assert_eq(bl_search_ex(idx, q, k, &p, &prune, &pr), 0, "%s", bl_error_detail());
     cr_assert_eq(bl_search_ex(idx, q, k, &p, &all, &ex), 0, "%s", bl_error_detail());
@@ -1589,7 +1589,7 @@ static uint64_t total_of(bl_index *idx, bl_analyzer *a, const char *qs, size_t k
     bl_query_opts qo = {0};
     cr_assert_eq(bl_query_parse(qs, a, &qo, &q, &pos), 0, "%s", qs);
     bl_bm25 p = BL_BM25_DEFAULT;
-    bl_search_opts all = {1, BL_TOTAL_THRESHOLD};
+    bl_search_opts all = {1, BL_TOTAL_THRESHOLD, 1};
     bl_results r;
     int rc = bl_search_ex(idx, q, k, &p, &all, &r);
     cr_assert_eq(rc, 0, "%s (k %zu): %s", qs, k, bl_error_detail());
