@@ -1,9 +1,10 @@
 /* merge.h: merging adjacent segments of an index into one.
  *
  * A merge reads n segments that stand side by side in the manifest and
- * writes one segment holding their documents in the same order, so global
- * doc ids, scores and the order of equal scores are the same before and
- * after. It streams: each word's list is read from the inputs' iterators
+ * writes one segment holding their documents in the same order, but the
+ * deleted ones, so scores and the order of equal scores are the same before
+ * and after (but for the deleted documents' share of document frequencies,
+ * which is gone). It streams: each word's list is read from the inputs' iterators
  * and written a posting at a time (postings.h: bl_postings_writer_push),
  * the stores' compressed blocks are copied as they are (docstore.h:
  * bl_docstore_writer_append), the id maps merged in one pass; the word
@@ -23,10 +24,12 @@
 
 /* Writes segments first .. first + n - 1 of m (in dir; n >= 1) as one new
  * segment numbered new_id, with the default codec, every file fsynced, and
- * fills *out with its manifest entry. Its memory is that of the pair
- * builder (the pairs' lists) plus a few bytes per block of the longest
- * list; no list or store is held whole. On error every file it created is
- * removed. Errors: those of reading the inputs (BL_ECORRUPT naming the
+ * fills *out with its manifest entry. Deleted documents (deletes.h) are
+ * left out and the others numbered on. Its memory is that of the pair
+ * builder (the pairs' lists), the output's lengths (4 bytes a document),
+ * each input's deletions rank and a few bytes per block of the longest
+ * list; no list or store is held whole, and the inputs' pages are given
+ * back as they are read. On error every file it created is removed. Errors: those of reading the inputs (BL_ECORRUPT naming the
  * file), BL_ETOOBIG (over BL_DOC_END documents), BL_EIO, BL_ENOMEM. */
 int bl_merge_segments(const char *dir, const bl_manifest *m, size_t first, size_t n,
                       uint64_t new_id, bl_manifest_segment *out);
