@@ -60,7 +60,7 @@ for size in $SIZES; do
     # shellcheck disable=SC2086
     "$TIME" -f "%e %M" -o "$DIR/time-$size" "$BIN/byline" index -q $INDEX_OPTS -o "$idx" "$src"
     read -r secs rss < "$DIR/time-$size"
-    bytes=$(stat -c %s "$src")
+    bytes=$(stat -L -c %s "$src")
     segs=$(ls "$idx" | grep -c '\.tdi$')
     kind() { cat "$idx"/*."$1" | wc -c | awk '{ printf "%.1f", $1 / 1e6 }'; }
     other=$(cat "$idx"/*.len "$idx"/*.ids "$idx"/*.inf "$idx"/MANIFEST | wc -c |
