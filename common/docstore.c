@@ -654,18 +654,27 @@ static uint64_t part_off(const bl_docstore *s, uint32_t p)
     return s->parts_off + (uint64_t)p * PART_BYTES;
 }
 
-/* first_block of part p, checked against the tail. */
-static int part_first_block(const bl_docstore *s, uint32_t p, uint32_t *first)
+/* The first field (u32) of row i of a table of the store (an entry or a
+ * part) at body offset at: checked to be below limit, and 0 exactly for
+ * row 0; what and unit name the row and the field's count for the
+ * message. */
+static int row_first(const bl_docstore *s, uint64_t at, size_t width, uint32_t i,
+                     uint32_t limit, const char *what, const char *unit, uint32_t *first)
 {
-    uint64_t at = part_off(s, p);
-    int rc = bl_mapped_touch(&s->m, at, PART_BYTES);
+    int rc = bl_mapped_touch(&s->m, at, width);
     if (rc)
         return rc;
     *first = bl_get_u32le(s->m.data + at);
-    if (*first >= s->nblocks || (p == 0) != (*first == 0))
-        return corrupt(s, at, "part %u starts at block %u (store holds %u)", p, *first,
-                       s->nblocks);
+    if (*first >= limit || (i == 0) != (*first == 0))
+        return corrupt(s, at, "%s %u starts at %s %u (store holds %u)", what, i, unit, *first,
+                       limit);
     return 0;
+}
+
+/* first_block of part p, checked against the tail. */
+static int part_first_block(const bl_docstore *s, uint32_t p, uint32_t *first)
+{
+    return row_first(s, part_off(s, p), PART_BYTES, p, s->nblocks, "part", "block", first);
 }
 
 /* Part p whole, checked against the next one (or the tail). */
@@ -737,15 +746,7 @@ static int find_part(bl_docstore *s, uint32_t b, part_ref *out)
 /* first_doc of entry b, checked against the tail. */
 static int entry_first(const bl_docstore *s, uint32_t b, uint32_t *first)
 {
-    uint64_t at = entry_off(s, b);
-    int rc = bl_mapped_touch(&s->m, at, ENTRY_BYTES);
-    if (rc)
-        return rc;
-    *first = bl_get_u32le(s->m.data + at);
-    if (*first >= s->ndocs || (b == 0) != (*first == 0))
-        return corrupt(s, at, "block %u starts at document %u (store holds %u)", b, *first,
-                       s->ndocs);
-    return 0;
+    return row_first(s, entry_off(s, b), ENTRY_BYTES, b, s->ndocs, "block", "document", first);
 }
 
 /* The whole of entry b, checked against the tail, given the first
