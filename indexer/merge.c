@@ -17,6 +17,8 @@
 #include "segment.h"
 #include "termdict.h"
 
+typedef struct dict_walk dict_walk;
+
 /* The inputs and what the output is built from. */
 typedef struct {
     const char *dir;
@@ -36,6 +38,9 @@ typedef struct {
     uint32_t *word_lens;
     uint32_t nwords, words_cap;
     uint64_t read_since_drop; /* about how many input bytes were read */
+    dict_walk *walks;       /* each input's dictionary walk, words then pairs */
+    uint8_t *complete;      /* input i's own pair lists are complete for the
+                             * output's pair words (all dense in it) */
 } merge;
 
 /* Input bytes read between two bl_segment_drop_pages of every input: a
@@ -56,6 +61,17 @@ static void count_read(merge *g, uint64_t n)
         bl_segment_drop_pages(g->segs[i]);
 }
 
+/* One input's dictionary walk. */
+struct dict_walk {
+    bl_termdict_iter *it;
+    const char *term;       /* current word, NULL once past the words */
+    size_t len;
+    bl_terminfo info;
+    const char *pair;       /* current pair key, once past the words */
+    size_t pair_len;
+    bl_terminfo pair_info;
+};
+
 /* Input i's document d in the output, or UINT32_MAX when it is deleted. */
 static inline uint32_t out_doc(const merge *g, size_t i, uint32_t d)
 {
@@ -69,23 +85,32 @@ static inline uint32_t out_doc(const merge *g, size_t i, uint32_t d)
 
 /* ---- words ---- */
 
-/* One input's dictionary walk. */
-typedef struct {
-    bl_termdict_iter *it;
-    const char *term;       /* current word, NULL once past the words */
-    size_t len;
-    bl_terminfo info;
-} dict_walk;
-
 /* Moves walk w to its next word; pair keys, which sort after every word,
- * end it. */
+ * end it (the first one stays in pair, pair_len, pair_info, for
+ * merge_pairs). */
 static int walk_next(dict_walk *w)
 {
     int got = bl_termdict_iter_next(w->it, &w->term, &w->len, &w->info);
     if (got < 0)
         return got;
+    if (got == 1 && bl_term_is_pair(w->term, w->len)) {
+        w->pair = w->term;
+        w->pair_len = w->len;
+        w->pair_info = w->info;
+    }
     if (got == 0 || bl_term_is_pair(w->term, w->len))
         w->term = NULL;
+    return 0;
+}
+
+/* Moves walk w to its next pair key (pair NULL after the last). */
+static int walk_next_pair(dict_walk *w)
+{
+    int got = bl_termdict_iter_next(w->it, &w->pair, &w->pair_len, &w->pair_info);
+    if (got < 0)
+        return got;
+    if (got == 0)
+        w->pair = NULL;
     return 0;
 }
 
@@ -169,7 +194,7 @@ static int live_postings(merge *g, size_t i, const bl_terminfo *info, uint32_t *
  * deleted is left out. */
 static int merge_words(merge *g)
 {
-    dict_walk *w = calloc(g->n, sizeof *w);
+    dict_walk *w = g->walks = calloc(g->n, sizeof *w);
     size_t *holders = malloc(g->n * sizeof *holders);
     int rc = w && holders ? 0 : BL_ENOMEM;
     for (size_t i = 0; i < g->n && !rc; i++)
@@ -215,9 +240,6 @@ static int merge_words(merge *g)
         for (size_t k = 0; k < nh && !rc; k++)
             rc = walk_next(&w[holders[k]]);
     }
-    for (size_t i = 0; w && i < g->n; i++)
-        bl_termdict_iter_free(w[i].it);
-    free(w);
     free(holders);
     return rc;
 }
@@ -265,6 +287,8 @@ static int next_pair_doc(void *ctx, uint32_t w, uint32_t *doc, const uint32_t **
             return 0;
         }
         ps->seg[w] = s;
+        if (g->complete[s])
+            continue; /* its pair lists are copied instead */
         bl_terminfo info;
         int rc = bl_termdict_lookup(bl_segment_termdict(g->segs[s]), g->words[w],
                                     g->word_lens[w], &info);
@@ -290,15 +314,109 @@ static int next_pair_doc(void *ctx, uint32_t w, uint32_t *doc, const uint32_t **
     return 0;
 }
 
-/* Finds the output's pairs from its pair words' positions in the inputs
- * and writes them after the words. */
+/* Whether the word term[0..len) is one of the output's pair words (they
+ * are in dictionary order). */
+static int is_pair_word(const merge *g, const char *term, size_t len)
+{
+    uint32_t lo = 0, hi = g->nwords;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int c = term_cmp(g->words[mid], g->word_lens[mid], term, len);
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* Whether a pair key (0xFF a 0xFF b, pairs.h) joins two of the output's
+ * pair words. */
+static int output_pair(const merge *g, const char *key, size_t len)
+{
+    const char *second = len > 1 ? memchr(key + 1, BL_PAIR_MARK, len - 1) : NULL;
+    return second && is_pair_word(g, key + 1, (size_t)(second - key - 1)) &&
+           is_pair_word(g, second + 1, len - (size_t)(second + 1 - key));
+}
+
+/* Moves complete input i's walk to its next pair key that joins two output
+ * pair words. */
+static int next_output_pair(merge *g, size_t i)
+{
+    dict_walk *w = &g->walks[i];
+    int rc = 0;
+    while (!rc && w->pair && !output_pair(g, w->pair, w->pair_len))
+        rc = walk_next_pair(w);
+    return rc;
+}
+
+/* Decides which inputs are complete: every output pair word dense in it
+ * (pairs.h: then its lists hold every pair of them, and a missing key
+ * means no occurrence), so their lists are copied, not found again. */
+static int find_complete_inputs(merge *g)
+{
+    if (!(g->complete = calloc(g->n, 1)))
+        return BL_ENOMEM;
+    for (size_t i = 0; i < g->n; i++) {
+        uint32_t count = bl_segment_info(g->segs[i])->doc_count;
+        int all = 1;
+        for (uint32_t w = 0; w < g->nwords && all; w++) {
+            bl_terminfo info;
+            int rc = bl_termdict_lookup(bl_segment_termdict(g->segs[i]), g->words[w],
+                                        g->word_lens[w], &info);
+            if (rc && rc != BL_ENOTFOUND)
+                return rc;
+            all = rc == 0 && bl_pair_word(info.doc_freq, count);
+        }
+        g->complete[i] = (uint8_t)all;
+        if (all && g->walks[i].pair) {
+            int rc = next_output_pair(g, i);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* Appends input i's list of a pair (info) to docs and tfs, in output
+ * numbers, leaving deleted documents out. */
+static int copy_pair_list(merge *g, size_t i, const bl_terminfo *info, bl_u32vec *docs,
+                          bl_u32vec *tfs)
+{
+    bl_posting_iter *it;
+    int rc = bl_posting_iter_new(bl_segment_postings(g->segs[i]), info, &it);
+    if (rc)
+        return rc;
+    bl_docset *ds = bl_posting_iter_docset(it);
+    for (uint32_t d = ds->doc; d != BL_DOC_END && !rc; d = bl_posting_iter_next(it)) {
+        uint32_t to = out_doc(g, i, d);
+        if (to != UINT32_MAX && (bl_u32vec_push(docs, to) ||
+                                 bl_u32vec_push(tfs, bl_posting_iter_freq(it))))
+            rc = BL_ENOMEM;
+    }
+    if (!rc)
+        rc = ds->err;
+    bl_docset_free(ds);
+    return rc;
+}
+
+/* Finds the output's pairs and writes them after the words: from the
+ * positions of its pair words in the inputs that are not complete, from
+ * the lists of those that are, merged key by key in dictionary order, each
+ * list's documents input after input. */
 static int merge_pairs(merge *g)
 {
+    int rc = find_complete_inputs(g);
+    if (rc)
+        return rc;
     size_t m = g->nwords ? g->nwords : 1;
     pair_source ps = {g, malloc(m * sizeof *ps.seg), calloc(m, sizeof *ps.it),
                       calloc(m, sizeof *ps.started)};
     bl_pair_builder *b = NULL;
-    int rc = ps.seg && ps.it && ps.started ? 0 : BL_ENOMEM;
+    if (!ps.seg || !ps.it || !ps.started)
+        rc = BL_ENOMEM;
     for (uint32_t w = 0; !rc && w < g->nwords; w++)
         ps.seg[w] = g->n;
     if (!rc && !(rc = bl_pair_builder_new(&b, g->nwords, (const char *const *)g->words,
@@ -311,18 +429,59 @@ static int merge_pairs(merge *g)
     free(ps.seg);
     free(ps.it);
     free(ps.started);
-    const char *key;
-    size_t len;
-    const uint32_t *docs, *tfs;
-    uint32_t n;
-    while (!rc && (rc = bl_pair_builder_next(b, &key, &len, &docs, &tfs, &n)) == 1) {
+
+    /* the builder's next pair, then the complete inputs' */
+    const char *bkey = NULL;
+    size_t blen = 0;
+    const uint32_t *bdocs = NULL, *btfs = NULL;
+    uint32_t bn = 0;
+    int bmore = 0;
+    if (!rc && (bmore = bl_pair_builder_next(b, &bkey, &blen, &bdocs, &btfs, &bn)) < 0)
+        rc = bmore;
+    bl_u32vec docs = {0}, tfs = {0};
+    char key[BL_TERM_MAX_BYTES + 1];
+    while (!rc) {
+        const char *least = bmore == 1 ? bkey : NULL;
+        size_t len = blen;
+        for (size_t i = 0; i < g->n; i++) {
+            const dict_walk *w = &g->walks[i];
+            if (g->complete[i] && w->pair &&
+                (!least || term_cmp(w->pair, w->pair_len, least, len) < 0)) {
+                least = w->pair;
+                len = w->pair_len;
+            }
+        }
+        if (!least)
+            break;
+        memcpy(key, least, len);
+        int from_builder = bmore == 1 && term_cmp(bkey, blen, key, len) == 0;
+        docs.n = tfs.n = 0;
+        uint32_t bat = 0; /* the builder's documents are taken input by input */
+        for (size_t i = 0; i < g->n && !rc; i++) {
+            dict_walk *w = &g->walks[i];
+            if (g->complete[i]) {
+                if (w->pair && term_cmp(w->pair, w->pair_len, key, len) == 0 &&
+                    !(rc = copy_pair_list(g, i, &w->pair_info, &docs, &tfs)) &&
+                    !(rc = walk_next_pair(w)))
+                    rc = next_output_pair(g, i);
+                continue;
+            }
+            uint32_t end = g->base[i + 1];
+            for (; from_builder && bat < bn && bdocs[bat] < end && !rc; bat++)
+                if (bl_u32vec_push(&docs, bdocs[bat]) || bl_u32vec_push(&tfs, btfs[bat]))
+                    rc = BL_ENOMEM;
+        }
+        if (!rc && from_builder &&
+            (bmore = bl_pair_builder_next(b, &bkey, &blen, &bdocs, &btfs, &bn)) < 0)
+            rc = bmore;
         bl_terminfo info;
-        rc = bl_postings_writer_begin(g->pw, n, 0);
-        for (uint32_t k = 0; k < n && !rc; k++)
-            rc = bl_postings_writer_push(g->pw, docs[k], tfs[k], NULL, g->lens[docs[k]]);
-        if (!rc && !(rc = bl_postings_writer_end(g->pw, &info)))
+        if (!rc && docs.n &&
+            !(rc = bl_postings_writer_add(g->pw, docs.v, tfs.v, (uint32_t)docs.n, NULL, g->lens,
+                                          &info)))
             rc = bl_termdict_writer_add(g->tw, key, len, &info);
     }
+    bl_u32vec_release(&docs);
+    bl_u32vec_release(&tfs);
     bl_pair_builder_free(b);
     return rc;
 }
@@ -490,6 +649,10 @@ int bl_merge_segments(const char *dir, const bl_manifest *m, size_t first, size_
     free(g.rank);
     free(g.del);
     free(g.lens);
+    for (size_t i = 0; g.walks && i < n; i++)
+        bl_termdict_iter_free(g.walks[i].it);
+    free(g.walks);
+    free(g.complete);
     for (uint32_t w = 0; w < g.nwords; w++)
         free(g.words[w]);
     free(g.words);
