@@ -543,3 +543,58 @@ Test(merge, merges_reclaim_deleted_articles)
     cr_assert_eq(bl_test_runf(&out, &err, "ls '%s' | grep -c del", idx), 1);
     free_corpus(&c);
 }
+
+/* A merge copies the pair lists of the inputs where every pair word of the
+ * output is dense, and finds the pairs of the others from positions: here
+ * "zed" is dense in the whole and in the first and last parts, but not in
+ * the middle one, so the middle part's "zed ..." pairs must be found from
+ * its positions, the others copied. The merged segment is byte for byte a
+ * one-segment build of the same articles. */
+Test(merge, merges_copy_complete_pair_lists)
+{
+    tmp = bl_test_tmpdir();
+    char src[512], parts[512], one[512], path[512];
+    snprintf(src, sizeof src, "%s/all.jsonl", tmp);
+    snprintf(parts, sizeof parts, "%s/parts", tmp);
+    snprintf(one, sizeof one, "%s/one", tmp);
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("merges_copy_complete_pair_lists"));
+    static const char *words[] = {"alpha", "beta", "gamma", "delta"};
+    FILE *all = fopen(src, "w");
+    cr_assert_not_null(all);
+    for (int p = 0; p < 3; p++) {
+        snprintf(path, sizeof path, "%s/p%d.jsonl", tmp, p);
+        FILE *f = fopen(path, "w");
+        cr_assert_not_null(f);
+        for (int i = 0; i < 100; i++) {
+            char text[2048];
+            size_t len = 0;
+            int zed = p != 1 || i < 2; /* the middle part: in 2 documents of 100 */
+            for (int k = 0; k < 30; k++) {
+                const char *w = zed && bl_rng_below(&r, 5) == 0 ? "zed" : words[bl_rng_below(&r, 4)];
+                len += (size_t)snprintf(text + len, sizeof text - len, "%s ", w);
+            }
+            if (zed)
+                len += (size_t)snprintf(text + len, sizeof text - len, "zed alpha");
+            char line[2200];
+            snprintf(line, sizeof line, "{\"id\":\"p%d-%d\",\"title\":\"t\",\"text\":\"%s\"}\n", p,
+                     i, text);
+            fputs(line, f);
+            fputs(line, all);
+        }
+        cr_assert_eq(fclose(f), 0);
+        cr_assert_eq(run("index -q -j 1 --merge-factor 0 -o '%s' '%s'", parts, path), 0, "%s",
+                     err);
+    }
+    cr_assert_eq(fclose(all), 0);
+    cr_assert_eq(run("index -q -j 1 --merge-factor 0 -o '%s' '%s'", one, src), 0, "%s", err);
+    cr_assert_eq(segments_of(parts), 3);
+    cr_assert_eq(run("search -i '%s' --count '\"zed alpha\"'", parts), 0);
+    char *before = strdup(out);
+    cr_assert_eq(run("optimize -i '%s'", parts), 0, "%s", err);
+    expect_whole(parts);
+    expect_fresh_build(parts, one);
+    cr_assert_eq(run("search -i '%s' --count '\"zed alpha\"'", parts), 0);
+    cr_assert_str_eq(out, before);
+    free(before);
+}
