@@ -688,12 +688,22 @@ int bl_merge_commit(const char *dir, int lock_fd, bl_manifest *m, size_t first, 
     if (!next.segments)
         return BL_ENOMEM;
     memcpy(next.segments, m->segments, m->nsegments * sizeof *m->segments);
-    bl_manifest_segment seg;
-    int rc = bl_merge_segments(dir, m, first, n, id, &seg);
-    if (rc)
-        goto out;
-    bl_merge_replace(&next, first, n, &seg);
-    next.next_segment = id + 1;
+    uint64_t live = 0;
+    for (size_t i = 0; i < n && first + i < m->nsegments; i++)
+        live += m->segments[first + i].doc_count - m->segments[first + i].del_count;
+    int rc = 0;
+    if (live == 0 && first < m->nsegments && n <= m->nsegments - first) {
+        /* every document deleted: the segments just leave the manifest */
+        memmove(next.segments + first, next.segments + first + n,
+                (m->nsegments - first - n) * sizeof *next.segments);
+        next.nsegments -= (uint32_t)n;
+    } else {
+        bl_manifest_segment seg;
+        if ((rc = bl_merge_segments(dir, m, first, n, id, &seg)))
+            goto out;
+        bl_merge_replace(&next, first, n, &seg);
+        next.next_segment = id + 1;
+    }
     next.generation = m->generation + 1;
     if (!bl_manifest_lock_holds(dir, lock_fd)) {
         /* dir may now be another index: touch nothing there */
@@ -703,7 +713,8 @@ int bl_merge_commit(const char *dir, int lock_fd, bl_manifest *m, size_t first, 
     }
     rc = bl_manifest_commit(dir, &next, renamed);
     if (!*renamed) {
-        bl_segment_remove_files(dir, id);
+        if (live)
+            bl_segment_remove_files(dir, id);
         goto out;
     }
     bl_manifest_segment *t = m->segments;
@@ -726,13 +737,31 @@ static unsigned level_of(uint64_t tokens, unsigned factor)
     return level;
 }
 
+/* A segment's level: by the tokens of its live documents. */
+static unsigned segment_level(const bl_manifest_segment *s, unsigned factor)
+{
+    return level_of(s->total_tokens - s->del_tokens, factor);
+}
+
 int bl_merge_pick(const bl_manifest *m, unsigned factor, size_t *first, size_t *n)
 {
-    if (factor < 2 || m->nsegments < factor)
+    if (factor < 2)
+        return 0;
+    /* a segment mostly deleted is written again alone, reclaiming them */
+    for (uint32_t i = 0; i < m->nsegments; i++) {
+        const bl_manifest_segment *s = &m->segments[i];
+        if (s->del_count && (uint64_t)s->del_count * 100 >= (uint64_t)s->doc_count *
+                                                                 BL_MERGE_RECLAIM_PCT) {
+            *first = i;
+            *n = 1;
+            return 1;
+        }
+    }
+    if (m->nsegments < factor)
         return 0;
     unsigned top = 0;
     for (uint32_t i = 0; i < m->nsegments; i++) {
-        unsigned l = level_of(m->segments[i].total_tokens, factor);
+        unsigned l = segment_level(&m->segments[i], factor);
         top = l > top ? l : top;
     }
     for (unsigned level = 0; level <= top; level++) {
@@ -742,7 +771,7 @@ int bl_merge_pick(const bl_manifest *m, unsigned factor, size_t *first, size_t *
         uint64_t docs = 0;
         for (uint32_t i = 0; i < m->nsegments; i++) {
             const bl_manifest_segment *s = &m->segments[i];
-            if (level_of(s->total_tokens, factor) > level) {
+            if (segment_level(s, factor) > level) {
                 run = 0;
                 docs = 0;
                 continue;

@@ -43,7 +43,8 @@ int bl_merge_replace(bl_manifest *m, size_t first, size_t n, const bl_manifest_s
 /* Merges segments first .. first + n - 1 of the index in dir, whose writer
  * lock the caller holds through lock_fd and whose committed manifest is
  * *m, and commits the result as a manifest of its own (generation + 1):
- * the merged segment takes their place and gets the id next_segment. Once
+ * the merged segment takes their place and gets the id next_segment (when
+ * every one of their documents is deleted, they just leave the manifest). Once
  * the new manifest is in place *m becomes it and the old segments' files
  * are removed (a reader that has them open keeps reading them; one that
  * read the old manifest but not yet the files starts again, index.h).
@@ -54,8 +55,10 @@ int bl_merge_replace(bl_manifest *m, size_t first, size_t n, const bl_manifest_s
 int bl_merge_commit(const char *dir, int lock_fd, bl_manifest *m, size_t first, size_t n,
                     int *renamed);
 
-/* The merge policy. Segments are grouped into levels by size (total
- * tokens): level 0 below BL_MERGE_FLOOR_TOKENS * factor, each level then
+/* The merge policy. A segment with at least BL_MERGE_RECLAIM_PCT percent
+ * of its documents deleted is written again alone, without them. Then
+ * segments are grouped into levels by size (the tokens of their live
+ * documents): level 0 below BL_MERGE_FLOOR_TOKENS * factor, each level then
  * factor times larger. A merge takes factor adjacent segments, none above
  * level L, for the lowest L where such a run exists (the leftmost such
  * run), so small segments are merged first, into the next level, and the
@@ -64,6 +67,7 @@ int bl_merge_commit(const char *dir, int lock_fd, bl_manifest *m, size_t first, 
  * level. Adjacent only, so documents keep their order. */
 #define BL_MERGE_FACTOR 10
 #define BL_MERGE_FLOOR_TOKENS 1000000
+#define BL_MERGE_RECLAIM_PCT 30
 
 /* The next merge m needs under the policy with the given factor (>= 2):
  * returns 1 and sets *first and *n, or 0 when none is due. */

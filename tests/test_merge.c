@@ -355,6 +355,25 @@ Test(merge, pick_follows_levels)
     segs[5].doc_count = UINT32_MAX - 20;
     cr_assert_eq(bl_merge_pick(&m, 10, &first, &n), 0);
     cr_assert_eq(bl_merge_pick(&m, 1, &first, &n), 0);
+    /* deletions: a segment 30% deleted is written again alone; one 29%
+     * deleted is not; a large segment mostly deleted counts as small */
+    for (int i = 0; i < 9; i++)
+        SET(i, small);
+    m.nsegments = 9;
+    segs[4].del_count = 2;
+    segs[4].del_tokens = 10;
+    cr_assert_eq(bl_merge_pick(&m, 10, &first, &n), 0, "20%% deleted");
+    segs[4].del_count = 3;
+    cr_assert_eq(bl_merge_pick(&m, 10, &first, &n), 1);
+    cr_assert(first == 4 && n == 1, "%zu %zu", first, n);
+    segs[4].del_count = 0;
+    segs[4].del_tokens = 0;
+    SET(9, big);
+    segs[9].del_count = 2;
+    segs[9].del_tokens = big - small;
+    m.nsegments = 10;
+    cr_assert_eq(bl_merge_pick(&m, 10, &first, &n), 1);
+    cr_assert(first == 0 && n == 10, "%zu %zu", first, n);
 #undef SET
 }
 
