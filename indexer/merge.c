@@ -120,8 +120,14 @@ static int term_cmp(const char *a, size_t la, const char *b, size_t lb)
     return c ? c : (la > lb) - (la < lb);
 }
 
-/* Appends input i's list of one word (info) to the open list. */
-static int copy_list(merge *g, size_t i, const bl_terminfo *info)
+
+/* Called by walk_list for each document of an input's list that is not
+ * deleted, the iterator on it and to its number in the output; a non-zero
+ * return stops the walk. */
+typedef int (*list_fn)(merge *g, bl_posting_iter *it, uint32_t to, void *ctx);
+
+/* Walks input i's list info in output numbers, deleted documents left out. */
+static int walk_list(merge *g, size_t i, const bl_terminfo *info, list_fn fn, void *ctx)
 {
     bl_posting_iter *it;
     int rc = bl_posting_iter_new(bl_segment_postings(g->segs[i]), info, &it);
@@ -130,19 +136,45 @@ static int copy_list(merge *g, size_t i, const bl_terminfo *info)
     bl_docset *ds = bl_posting_iter_docset(it);
     for (uint32_t d = ds->doc; d != BL_DOC_END && !rc; d = bl_posting_iter_next(it)) {
         uint32_t to = out_doc(g, i, d);
-        if (to == UINT32_MAX)
-            continue;
-        const uint32_t *pos;
-        uint32_t tf;
-        if ((rc = bl_posting_iter_positions(it, &pos, &tf)))
-            break;
-        rc = bl_postings_writer_push(g->pw, to, tf, pos, g->lens[to]);
-        count_read(g, 2 + (uint64_t)tf); /* about a byte a posting and a position */
+        if (to != UINT32_MAX)
+            rc = fn(g, it, to, ctx);
     }
     if (!rc)
         rc = ds->err;
     bl_docset_free(ds);
     return rc;
+}
+
+static int count_one(merge *g, bl_posting_iter *it, uint32_t to, void *ctx)
+{
+    (void)g, (void)it, (void)to;
+    ++*(uint32_t *)ctx;
+    return 0;
+}
+
+/* Documents of input i's list info that are not deleted. */
+static int live_postings(merge *g, size_t i, const bl_terminfo *info, uint32_t *n)
+{
+    *n = g->del[i] ? 0 : info->doc_freq;
+    return g->del[i] ? walk_list(g, i, info, count_one, n) : 0;
+}
+
+static int push_posting(merge *g, bl_posting_iter *it, uint32_t to, void *ctx)
+{
+    (void)ctx;
+    const uint32_t *pos;
+    uint32_t tf;
+    int rc = bl_posting_iter_positions(it, &pos, &tf);
+    if (!rc)
+        rc = bl_postings_writer_push(g->pw, to, tf, pos, g->lens[to]);
+    count_read(g, 2 + (uint64_t)tf); /* about a byte a posting and a position */
+    return rc;
+}
+
+/* Appends input i's list of one word (info) to the open list. */
+static int copy_list(merge *g, size_t i, const bl_terminfo *info)
+{
+    return walk_list(g, i, info, push_posting, NULL);
 }
 
 static int remember_pair_word(merge *g, const char *term, size_t len)
@@ -169,25 +201,6 @@ static int remember_pair_word(merge *g, const char *term, size_t len)
     return 0;
 }
 
-/* Documents of input i's list info that are not deleted. */
-static int live_postings(merge *g, size_t i, const bl_terminfo *info, uint32_t *n)
-{
-    *n = info->doc_freq;
-    if (!g->del[i])
-        return 0;
-    bl_posting_iter *it;
-    int rc = bl_posting_iter_new(bl_segment_postings(g->segs[i]), info, &it);
-    if (rc)
-        return rc;
-    bl_docset *ds = bl_posting_iter_docset(it);
-    uint32_t live = 0;
-    for (uint32_t d = ds->doc; d != BL_DOC_END; d = bl_posting_iter_next(it))
-        live += !bl_deleted(g->del[i], d);
-    rc = ds->err;
-    bl_docset_free(ds);
-    *n = live;
-    return rc;
-}
 
 /* Walks the inputs' dictionaries side by side and writes each word's
  * merged list, inputs in order; a word all of whose documents are
@@ -380,26 +393,27 @@ static int find_complete_inputs(merge *g)
     return 0;
 }
 
+
+typedef struct {
+    bl_u32vec *docs, *tfs;
+} pair_out;
+
+static int gather_posting(merge *g, bl_posting_iter *it, uint32_t to, void *ctx)
+{
+    (void)g;
+    pair_out *o = ctx;
+    return bl_u32vec_push(o->docs, to) || bl_u32vec_push(o->tfs, bl_posting_iter_freq(it))
+               ? BL_ENOMEM
+               : 0;
+}
+
 /* Appends input i's list of a pair (info) to docs and tfs, in output
  * numbers, leaving deleted documents out. */
 static int copy_pair_list(merge *g, size_t i, const bl_terminfo *info, bl_u32vec *docs,
                           bl_u32vec *tfs)
 {
-    bl_posting_iter *it;
-    int rc = bl_posting_iter_new(bl_segment_postings(g->segs[i]), info, &it);
-    if (rc)
-        return rc;
-    bl_docset *ds = bl_posting_iter_docset(it);
-    for (uint32_t d = ds->doc; d != BL_DOC_END && !rc; d = bl_posting_iter_next(it)) {
-        uint32_t to = out_doc(g, i, d);
-        if (to != UINT32_MAX && (bl_u32vec_push(docs, to) ||
-                                 bl_u32vec_push(tfs, bl_posting_iter_freq(it))))
-            rc = BL_ENOMEM;
-    }
-    if (!rc)
-        rc = ds->err;
-    bl_docset_free(ds);
-    return rc;
+    pair_out o = {docs, tfs};
+    return walk_list(g, i, info, gather_posting, &o);
 }
 
 /* Finds the output's pairs and writes them after the words: from the
