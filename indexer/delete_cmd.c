@@ -5,6 +5,7 @@
  * none does. */
 #include "delete_cmd.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +62,7 @@ static int delete_listed(run *r, const char *path)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (!f)
-        return bl_error_set(BL_EIO, "%s: cannot open", path);
+        return bl_error_set(BL_EIO, "%s: cannot open: %s", path, strerror(errno));
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -73,7 +74,7 @@ static int delete_listed(run *r, const char *path)
             rc = delete_one(r, line, (size_t)n);
     }
     if (!rc && ferror(f))
-        rc = bl_error_set(BL_EIO, "%s: read error", path);
+        rc = bl_error_set(BL_EIO, "%s: read error: %s", path, strerror(errno));
     free(line);
     if (f != stdin)
         fclose(f);
