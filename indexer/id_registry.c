@@ -432,6 +432,20 @@ int bl_id_registry_find(bl_id_registry *r, const char *id, size_t id_len,
     return 0;
 }
 
+int bl_id_registry_each(const bl_id_registry *r,
+                        int (*fn)(void *ctx, const char *id, size_t id_len), void *ctx)
+{
+    for (size_t i = 0; i <= r->mask; i++) {
+        if (r->slots[i]) {
+            entry e = decode(r, (r->slots[i] >> TAG_BITS) - 1);
+            int rc = fn(ctx, e.id, e.id_len);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
 size_t bl_id_registry_count(const bl_id_registry *r)
 {
     return r->count;

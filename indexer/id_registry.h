@@ -43,6 +43,11 @@ int bl_id_registry_add_existing(bl_id_registry *r, const char *id, size_t id_len
 int bl_id_registry_find(bl_id_registry *r, const char *id, size_t id_len,
                         const char **source, size_t *source_len);
 
+/* Calls fn(ctx, id, id_len) for every id added, in no particular order;
+ * stops at fn's first non-zero return and returns it. */
+int bl_id_registry_each(const bl_id_registry *r,
+                        int (*fn)(void *ctx, const char *id, size_t id_len), void *ctx);
+
 /* Number of distinct ids added. */
 size_t bl_id_registry_count(const bl_id_registry *r);
 

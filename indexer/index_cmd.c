@@ -23,7 +23,7 @@
 #include "codec.h"
 #include "error.h"
 #include "filefmt.h"
-#include "id_registry.h"
+#include "id_guard.h"
 #include "idmap.h"
 #include "index.h"
 #include "inverter.h"
@@ -63,7 +63,7 @@ typedef struct {
  * the outcome. */
 typedef struct {
     bl_field_map fields;
-    bl_id_registry *ids; /* every id of this run, with where it was first seen */
+    bl_id_guard *ids; /* every id of this run */
 } run_resources;
 
 typedef struct {
@@ -74,7 +74,9 @@ typedef struct {
     bl_par *par;               /* with -j N > 1: the workers, instead of inv */
     bl_manifest_segment *done; /* finished segments not yet committed */
     size_t ndone;
-    bl_id_registry *ids;
+    bl_id_guard *ids;
+    size_t par_written; /* segments of the pool the guard knows of */
+    unsigned since_sync; /* articles since the guard last heard of the pool */
     bl_index *existing; /* the committed segments, for their ids; NULL if none */
     bl_pending_deletes *replaced; /* their documents this run replaces */
     uint64_t articles, tokens, invalid_bytes;
@@ -217,7 +219,37 @@ static int finish_segment(run_state *s)
         return BL_ENOMEM;
     d[s->ndone++] = seg;
     s->done = d;
-    return 0;
+    /* every article so far is written: the guard may let their ids go */
+    return bl_id_guard_written(s->ids, s->ndone, &seg, 1);
+}
+
+/* The memory the segments being built may take: the budget, less what the
+ * run's ids hold (at most an eighth of it: id_guard.h). */
+static size_t segments_budget(const run_state *s)
+{
+    size_t held = bl_id_guard_memory(s->ids), budget = s->opts->memory_budget;
+    return held < budget / 2 ? budget - held : budget / 2;
+}
+
+/* Tells the guard which articles the workers have written, every so many
+ * articles, and gives the workers the budget the ids leave. */
+static int sync_with_pool(run_state *s)
+{
+    if (++s->since_sync < 256)
+        return 0;
+    s->since_sync = 0;
+    uint64_t below;
+    bl_manifest_segment *segs;
+    size_t n;
+    int rc = bl_par_written(s->par, s->par_written, &below, &segs, &n);
+    if (!rc)
+        rc = bl_id_guard_written(s->ids, below, segs, n);
+    if (!rc) {
+        s->par_written += n;
+        bl_par_set_budget(s->par, segments_budget(s));
+    }
+    free(segs);
+    return rc;
 }
 
 /* An article whose id is already in a committed segment replaces that
@@ -243,10 +275,13 @@ static int identify(run_state *s, const bl_article *a, bl_article *out)
         out->id = a->source;
         out->id_len = a->source_len;
     }
-    /* the registry first: a second article of the run with one id is an
+    /* the run's ids first: a second article of the run with one id is an
      * error, not a replacement */
-    int rc = bl_id_registry_add(s->ids, out->id, out->id_len, a->source, a->source_len);
-    if (!rc)
+    uint64_t tag = s->par ? bl_par_next_tag(s->par) : s->ndone;
+    int maybe_in_index;
+    int rc = bl_id_guard_add(s->ids, out->id, out->id_len, a->source, a->source_len, tag,
+                             &maybe_in_index);
+    if (!rc && maybe_in_index)
         rc = replace_in_index(s, out);
     if (rc != BL_EFORMAT || !s->opts->skip_bad)
         return rc;
@@ -278,8 +313,10 @@ static int add_article(void *ctx, const bl_article *in)
     if (rc)
         return rc < 0 ? rc : 0;
     if (s->par) {
-        if ((rc = bl_par_add(s->par, a)) == 0)
+        if ((rc = bl_par_add(s->par, a)) == 0) {
             s->articles++;
+            rc = sync_with_pool(s);
+        }
         return rc;
     }
     if (!s->inv && s->manifest->next_segment >= BL_MAX_SEGMENT_ID)
@@ -292,7 +329,7 @@ static int add_article(void *ctx, const bl_article *in)
     if ((rc = bl_inverter_add(s->inv, a)) != 0)
         return rc;
     s->articles++;
-    if (bl_inverter_memory(s->inv) > s->opts->memory_budget)
+    if (bl_inverter_memory(s->inv) > segments_budget(s))
         return finish_segment(s);
     return 0;
 }
@@ -674,7 +711,7 @@ static int index_main(int argc, char **argv, run_resources *res)
 
     bl_manifest m = {0};
     bl_load_stats stats = {0};
-    run_state s = {.opts = &o, .manifest = &m, .stats = &stats, .ids = res->ids};
+    run_state s = {.opts = &o, .manifest = &m, .stats = &stats};
     s.started = now();
     s.show_progress = !o.quiet && isatty(2);
     if (s.show_progress)
@@ -699,6 +736,14 @@ static int index_main(int argc, char **argv, run_resources *res)
     if (m.nsegments && ((rc = bl_index_open(&s.existing, o.out_dir, 0)) != 0 ||
                         (rc = bl_pending_new(&s.replaced, s.existing)) != 0))
         goto fail;
+    /* a batch of ids is about 1/128 of the budget (some 40 bytes an id),
+     * but never so small that its registry's first arena chunk dwarfs it */
+    size_t batch_ids = o.memory_budget / 128 / 40;
+    bl_id_guard_opts go = {o.out_dir, &m, s.existing, o.memory_budget / 16,
+                           batch_ids > 1024 ? batch_ids : 1024};
+    if ((rc = bl_id_guard_new(&res->ids, &go)) != 0)
+        goto fail;
+    s.ids = res->ids;
     if (o.jobs > 1) {
         bl_par_opts po = {o.out_dir, m.lang, o.codec, o.jobs, o.memory_budget,
                           &m.next_segment, BL_MAX_SEGMENT_ID};
@@ -859,12 +904,8 @@ fail:
 int bl_cmd_index(int argc, char **argv)
 {
     run_resources res = {0};
-    if (bl_id_registry_new(&res.ids) != 0) {
-        fprintf(stderr, "byline index: %s\n", bl_error_detail());
-        return EXIT_RUNTIME;
-    }
     int code = index_main(argc, argv, &res);
-    bl_id_registry_free(res.ids);
+    bl_id_guard_free(res.ids);
     bl_field_map_release(&res.fields);
     return code;
 }

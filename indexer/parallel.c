@@ -11,6 +11,7 @@
 #include "parallel.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "segment.h"
 
 #define NFIELDS 6
+#define NONE UINT64_MAX
 
 /* Articles in input order, their fields back to back. */
 typedef struct {
@@ -44,12 +46,17 @@ typedef struct {
     bl_analyzer *analyzer;
     bl_inverter *inv;            /* the segment being filled, or NULL */
     uint64_t inv_chunk, inv_art; /* the place of its first article */
+    /* The first chunk with articles the worker holds unwritten (NONE: it
+     * holds none); read and set under the pool's lock. */
+    uint64_t holding;
     uint64_t tokens, invalid_bytes;
 } worker;
 
 struct bl_par {
     bl_par_opts o;
-    size_t share; /* memory of one worker's segment before it is written */
+    /* memory of one worker's segment before it is written (the reading
+     * thread may lower it while the workers run: bl_par_set_budget) */
+    _Atomic size_t share;
     pthread_mutex_t mu;
     pthread_cond_t have_work; /* a chunk is queued, or closing, or failed */
     pthread_cond_t have_room; /* the queue has room, or failed */
@@ -60,7 +67,7 @@ struct bl_par {
     int closing, failed, joined;
     int err;
     char detail[1024];
-    done_seg *done;
+    done_seg *done; /* in the order written, until bl_par_finish sorts them */
     size_t ndone, done_cap;
     chunk *filling; /* the reading thread's */
     uint64_t next_chunk;
@@ -127,9 +134,11 @@ static int start_segment(worker *w, uint64_t ci, uint64_t ai)
     return rc;
 }
 
-/* Writes the worker's segment (an empty one is dropped) and lists it. On
- * failure the inverter stays with the worker, for bl_par_abort. */
-static int finish_segment(worker *w)
+/* Writes the worker's segment (an empty one is dropped) and lists it;
+ * holding is what the worker holds unwritten after it (the chunk it is in
+ * the middle of, or NONE). On failure the inverter stays with the worker,
+ * for bl_par_abort. */
+static int finish_segment(worker *w, uint64_t holding)
 {
     bl_par *p = w->pool;
     bl_inverter *inv = w->inv;
@@ -138,6 +147,9 @@ static int finish_segment(worker *w)
     if (bl_inverter_doc_count(inv) == 0) {
         bl_inverter_abort(inv);
         w->inv = NULL;
+        pthread_mutex_lock(&p->mu);
+        w->holding = holding;
+        pthread_mutex_unlock(&p->mu);
         return 0;
     }
     uint64_t tokens = bl_inverter_tokens(inv), invalid = bl_inverter_invalid_bytes(inv);
@@ -162,6 +174,7 @@ static int finish_segment(worker *w)
         p->done_cap = cap;
     }
     p->done[p->ndone++] = (done_seg){seg, w->inv_chunk, w->inv_art};
+    w->holding = holding;
     pthread_mutex_unlock(&p->mu);
     return 0;
 }
@@ -191,8 +204,9 @@ static int invert_chunk(worker *w, const chunk *c)
         bl_article a = article_at(c, i, &at);
         if (!w->inv && (rc = start_segment(w, c->index, i)) != 0)
             break;
-        if ((rc = bl_inverter_add(w->inv, &a)) == 0 && bl_inverter_memory(w->inv) > p->share)
-            rc = finish_segment(w);
+        size_t share = atomic_load_explicit(&p->share, memory_order_relaxed);
+        if ((rc = bl_inverter_add(w->inv, &a)) == 0 && bl_inverter_memory(w->inv) > share)
+            rc = finish_segment(w, i + 1 < c->narts ? c->index : NONE);
     }
     return rc;
 }
@@ -220,7 +234,7 @@ static void *work(void *arg)
         if (p->failed || !p->qlen) { /* failed, or closing with nothing left */
             int done = !p->failed;
             pthread_mutex_unlock(&p->mu);
-            int rc = done ? finish_segment(w) : 0;
+            int rc = done ? finish_segment(w, NONE) : 0;
             if (rc)
                 fail(p, rc);
             return NULL;
@@ -228,6 +242,8 @@ static void *work(void *arg)
         chunk *c = p->queue[p->qhead];
         p->qhead = (p->qhead + 1) % p->qcap;
         p->qlen--;
+        if (w->holding == NONE)
+            w->holding = c->index;
         pthread_cond_signal(&p->have_room);
         pthread_mutex_unlock(&p->mu);
         int rc = invert_chunk(w, c);
@@ -301,7 +317,7 @@ int bl_par_new(bl_par **out, const bl_par_opts *o)
     if (!p)
         return BL_ENOMEM;
     p->o = *o;
-    p->share = o->memory_budget / o->jobs;
+    atomic_init(&p->share, o->memory_budget / o->jobs);
     p->qcap = 2 * (size_t)o->jobs;
     p->queue = calloc(p->qcap, sizeof *p->queue);
     p->spare = calloc(p->qcap + o->jobs + 1, sizeof *p->spare);
@@ -318,6 +334,7 @@ int bl_par_new(bl_par **out, const bl_par_opts *o)
     int rc = 0;
     for (unsigned i = 0; i < o->jobs && !rc; i++) {
         p->workers[i].pool = p;
+        p->workers[i].holding = NONE;
         rc = bl_analyzer_new(&p->workers[i].analyzer, o->lang);
     }
     for (unsigned i = 0; i < o->jobs && !rc; i++) {
@@ -405,6 +422,43 @@ int bl_par_add(bl_par *p, const bl_article *a)
     }
     c->narts++;
     return c->bytes.len >= BL_PAR_CHUNK_BYTES ? dispatch(p) : 0;
+}
+
+void bl_par_set_budget(bl_par *p, size_t memory_budget)
+{
+    atomic_store_explicit(&p->share, memory_budget / p->nworkers, memory_order_relaxed);
+}
+
+uint64_t bl_par_next_tag(const bl_par *p)
+{
+    return p->filling ? p->filling->index : p->next_chunk;
+}
+
+int bl_par_written(bl_par *p, size_t from, uint64_t *below, bl_manifest_segment **segs,
+                   size_t *n)
+{
+    *segs = NULL;
+    *n = 0;
+    pthread_mutex_lock(&p->mu);
+    /* chunks are handed out in order: the oldest one anybody still holds
+     * unwritten is a worker's, or the queue's head, or the one being filled */
+    uint64_t low = bl_par_next_tag(p);
+    if (p->qlen && p->queue[p->qhead]->index < low)
+        low = p->queue[p->qhead]->index;
+    for (unsigned i = 0; i < p->nworkers; i++)
+        if (p->workers[i].holding < low)
+            low = p->workers[i].holding;
+    size_t count = p->ndone > from ? p->ndone - from : 0;
+    bl_manifest_segment *out = count ? malloc(count * sizeof *out) : NULL;
+    for (size_t i = 0; out && i < count; i++)
+        out[i] = p->done[from + i].seg;
+    pthread_mutex_unlock(&p->mu);
+    if (count && !out)
+        return bl_error_set(BL_ENOMEM, "indexing: out of memory");
+    *below = low;
+    *segs = out;
+    *n = count;
+    return 0;
 }
 
 static int cmp_done(const void *x, const void *y)

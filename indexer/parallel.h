@@ -59,6 +59,21 @@ int bl_par_new(bl_par **out, const bl_par_opts *o);
  * BL_ENOMEM, and any of bl_inverter_add's or bl_inverter_finish's. */
 int bl_par_add(bl_par *p, const bl_article *a);
 
+/* Changes the memory budget of all workers together (each takes its
+ * share of it from its next article on). */
+void bl_par_set_budget(bl_par *p, size_t memory_budget);
+
+/* The tag of the next article bl_par_add takes: the number of the chunk
+ * it goes into (chunks are numbered in input order from 0). */
+uint64_t bl_par_next_tag(const bl_par *p);
+
+/* What the workers have written so far: *segs (owned by the caller,
+ * free(); NULL when *n is 0) are the segments written after the first
+ * `from`, in the order they were written, and every article added with a
+ * tag below *below is in one of the segments written. Errors: BL_ENOMEM. */
+int bl_par_written(bl_par *p, size_t from, uint64_t *below, bl_manifest_segment **segs,
+                   size_t *n);
+
 /* Hands over the last chunk, waits for the workers to write their last
  * segments, and sets *segs (owned by the caller, free()) to the *nsegs
  * segments written, in input order; adds the run's tokens and invalid

@@ -391,6 +391,45 @@ Test(index_input, duplicate_ids_are_bad_records)
     cr_expect(strstr(err, want), "%s", err);
 }
 
+/* A run's ids leave memory once their segment is written (id_guard.h):
+ * a duplicate far behind its first is still caught, on one thread and on
+ * two, and named with the first one's source, read back from the segment
+ * that holds it. -m 1 cuts the input into many segments. */
+Test(index_input, duplicates_far_apart_are_caught)
+{
+    enum { N = 6000 };
+    char path[4096];
+    snprintf(path, sizeof path, "%s", at("far.jsonl"));
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    for (int i = 1; i <= N; i++) {
+        int id = i == N ? 1 : i == N - 1 ? 2500 : i;
+        fprintf(f, "{\"id\":\"a%d\",\"title\":\"Story %d\",\"body\":\"", id, i);
+        for (int w = 0; w < 40; w++)
+            fprintf(f, "w%dx%d ", (i * 7 + w * 13) % 5000, w);
+        fputs("\"}\n", f);
+    }
+    fclose(f);
+    char want[9000], want2[9000];
+    snprintf(want, sizeof want, "%s:%d: duplicate id \"a2500\" (first seen at %s:2500)", path,
+             N - 1, path);
+    snprintf(want2, sizeof want2, "%s:%d: duplicate id \"a1\" (first seen at %s:1)", path, N,
+             path);
+    for (int jobs = 1; jobs <= 2; jobs++) {
+        const char *idx = jobs == 1 ? at("far1.idx") : at("far2.idx");
+        cr_expect_eq(run("index -m 1 -j %d -o '%s' '%s'", jobs, idx, path), 3);
+        cr_expect(strstr(err, want), "-j %d: want '%s' in: %s", jobs, want, err);
+        cr_expect_eq(run("index -m 1 -j %d --merge-factor 0 --skip-bad -o '%s' '%s'", jobs, idx,
+                         path), 0, "%s", err);
+        cr_expect(strstr(err, want) && strstr(err, want2), "-j %d: %s", jobs, err);
+        char counts[128];
+        snprintf(counts, sizeof counts, "indexed %d articles", N - 2);
+        cr_expect(strstr(err, counts) && strstr(err, "skipped 2 bad records"), "%s", err);
+        const char *segs = strstr(err, " segments;");
+        cr_expect(segs && atoi(segs - 3) >= 3, "too few segments to test: %s", err);
+    }
+}
+
 /* ---- the summary ---- */
 
 Test(index_input, summary_says_one_in_the_singular)
