@@ -850,6 +850,9 @@ static int index_main(int argc, char **argv, run_resources *res)
                     counted(n1, s.invalid_bytes, "invalid UTF-8 byte", "invalid UTF-8 bytes"));
         fputc('\n', stderr);
     }
+    /* the run's ids are committed: their memory goes before the merges' */
+    bl_id_guard_free(res->ids);
+    res->ids = s.ids = NULL;
     if (!exit_code && o.merge_factor && merge_due(&o, &m, lock, s.show_progress) != 0)
         exit_code = EXIT_RUNTIME;
 done:
