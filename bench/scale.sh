@@ -8,7 +8,10 @@
 # per query). Not part of `make check`: the default sizes take minutes to
 # hours. Environment: SIZES (default "100M 1G 10G"), DIR (build/scale),
 # INDEX_OPTS (extra `byline index` options, e.g. "-j 1"), NSHOT (one-shot
-# queries, default 21), BIN (bin).
+# queries, default 21), BIN (bin), LIKE (a corpus for `byline-gen --like`,
+# so the text has its words and phrases; default ../shared/corpora/
+# reuters21578 when it is there, else none: made-up words; "none" for
+# those anyway). Inputs made with --like are named gen-like-SIZE.jsonl.
 set -e
 BIN=${BIN:-bin}
 SIZES=${SIZES:-"100M 1G 10G"}
@@ -16,6 +19,12 @@ DIR=${DIR:-build/scale}
 NSHOT=${NSHOT:-21}
 INDEX_OPTS=${INDEX_OPTS:-}
 TIME=/usr/bin/time
+if [ -z "${LIKE:-}" ] && [ -d ../shared/corpora/reuters21578 ]; then
+    LIKE=../shared/corpora/reuters21578
+fi
+[ "${LIKE:-none}" = none ] && LIKE=
+GEN_OPTS= KIND=gen
+[ -n "$LIKE" ] && GEN_OPTS="--like $LIKE" KIND=gen-like
 
 [ -x "$TIME" ] || { echo "scale: needs GNU time at $TIME (apt-get install time)" >&2; exit 2; }
 [ -x "$BIN/byline" ] && [ -x "$BIN/byline-gen" ] || { echo "scale: run make first" >&2; exit 2; }
@@ -49,9 +58,10 @@ printf '%-6s %12s %9s %7s %9s %5s %9s %9s %9s %9s %9s %13s %13s\n' \
     size "input B" "build s" "MB/s" "peak MB" segs ".doc MB" ".pos MB" ".sto MB" ".tdi MB" "other MB" \
     "in-proc p50/95" "1-shot p50/95"
 for size in $SIZES; do
-    src=$DIR/gen-$size.jsonl
+    src=$DIR/$KIND-$size.jsonl
     if [ ! -s "$src" ]; then
-        "$BIN/byline-gen" --bytes "$size" --seed 1 > "$src.tmp"
+        # shellcheck disable=SC2086
+        "$BIN/byline-gen" --bytes "$size" --seed 1 $GEN_OPTS > "$src.tmp"
         mv "$src.tmp" "$src"
     fi
     [ -s "$QUERIES" ] || make_queries "$src"

@@ -1173,6 +1173,56 @@ Test(cli, reuters_end_to_end, .timeout = 600)
     cr_expect_gt(nlines, nq);
 }
 
+/* byline-gen --like: the text comes from the corpus's words and the words
+ * that follow them there (markup and entities left out), the same for the
+ * same seed; a corpus too small to learn from is refused. */
+Test(cli, gen_like_draws_from_a_corpus)
+{
+    char dir[4300], path[4400];
+    snprintf(dir, sizeof dir, "%s/like", tmp);
+    cr_assert_eq(mkdir(dir, 0755), 0);
+    snprintf(path, sizeof path, "%s/a.sgm", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    for (int i = 0; i < 40; i++)
+        fprintf(f, "<REUTERS NEWID=\"%d\"><BODY>Crude oil prices rose &amp; wheat fell. "
+                   "Traders said crude oil stocks were low.</BODY></REUTERS>\n", i);
+    fclose(f);
+    char *out1 = NULL;
+    for (int round = 0; round < 2; round++) {
+        char *o = NULL, *e = NULL;
+        cr_assert_eq(bl_test_runf(&o, &e, "bin/byline-gen --like '%s' --articles 50 --seed 4",
+                                  dir), 0, "%s", e);
+        if (round == 0) {
+            out1 = o;
+            o = NULL;
+        } else {
+            cr_expect_str_eq(o, out1, "not the same bytes");
+        }
+        free(o);
+        free(e);
+    }
+    /* "crude" is followed by "oil" every time in the corpus */
+    size_t crude = 0, crude_oil = 0;
+    for (const char *p = out1; (p = strstr(p, "Crude ")) != NULL; p++)
+        crude++, crude_oil += strncmp(p, "Crude oil", 9) == 0;
+    for (const char *p = out1; (p = strstr(p, "crude ")) != NULL; p++)
+        crude++, crude_oil += strncmp(p, "crude oil", 9) == 0;
+    cr_expect_gt(crude, 20, "%s", out1);
+    cr_expect_geq(crude_oil * 10, crude * 8, "%zu of %zu", crude_oil, crude); /* some are free draws */
+    cr_expect(!strstr(out1, "REUTERS") && !strstr(out1, "NEWID") && !strstr(out1, "amp") &&
+              !strstr(out1, "BODY"), "markup in the text: %s", out1);
+    free(out1);
+
+    snprintf(path, sizeof path, "%s/tiny", tmp);
+    cr_assert_eq(mkdir(path, 0755), 0);
+    char *o = NULL, *e = NULL;
+    cr_expect_eq(bl_test_runf(&o, &e, "bin/byline-gen --like '%s' --articles 5", path), 1);
+    cr_expect(strstr(e, "too few words"), "%s", e);
+    free(o);
+    free(e);
+}
+
 /* byline-gen --bytes: stops after the article that reaches the size (so
  * the output without its last line is shorter), gives the same bytes for
  * the same arguments, lets --articles cap it, and refuses a bad size. */
