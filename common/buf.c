@@ -87,6 +87,12 @@ size_t bl_varint_encode(uint8_t *p, uint64_t v)
 
 int bl_buf_put_varint(bl_buf *b, uint64_t v)
 {
+    /* in place when there is room for the longest (the usual case), else
+     * through a copy, so that the buffer grows exactly when it must */
+    if (b->cap - b->len >= BL_VARINT_MAX) {
+        b->len += bl_varint_encode(b->data + b->len, v);
+        return 0;
+    }
     uint8_t t[BL_VARINT_MAX];
     return bl_buf_append(b, t, bl_varint_encode(t, v));
 }

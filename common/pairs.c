@@ -5,11 +5,18 @@
  * each position p asks the table who stands at p + 1: every such word
  * makes a pair. A pair's list grows as a varint stream (doc gap, tf), like
  * the inverter's term streams, and is decoded only when it is handed out.
+ *
+ * With a memory limit (bl_pair_builder_limit), the lists found so far are
+ * written out in key order as a run of a temporary file whenever they pass
+ * it, and the builder starts again empty; handing out then merges the
+ * runs by key, a pair's parts in run order, which is document order.
  */
 #include "pairs.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "error.h"
@@ -27,6 +34,35 @@ typedef struct {
     uint32_t pos, word, gen; /* gen != the table's: empty */
 } slot;
 
+/* A run of the spill file being read back: entries of (first word, second
+ * word, df, stream length, stream), u32s little-endian, in key order. */
+typedef struct {
+    uint64_t off, end;   /* the part of the file not yet buffered */
+    uint8_t *buf;
+    size_t buf_len, buf_at;
+    int done;
+    uint32_t x, y, df;
+    bl_buf bytes;        /* the current entry's stream */
+    char key[BL_TERM_MAX_BYTES];
+    size_t key_len;
+} run_cursor;
+
+#define RUN_BUFFER (256u << 10)
+
+struct bl_pair_builder;
+static size_t builder_memory(const struct bl_pair_builder *b);
+static int spill_run(struct bl_pair_builder *b);
+static int order_pairs(struct bl_pair_builder *b);
+static int start_merging(struct bl_pair_builder *b);
+static int next_merged(struct bl_pair_builder *b, const char **key, size_t *len,
+                       const uint32_t **docs, const uint32_t **tfs, uint32_t *n);
+
+/* A position's word in a document, for documents whose positions are few
+ * enough to index an array by: gen != the builder's: none. */
+typedef struct {
+    uint32_t word, gen;
+} at_pos;
+
 struct bl_pair_builder {
     uint32_t nwords;
     const char *const *words;
@@ -38,13 +74,24 @@ struct bl_pair_builder {
     size_t nocc, occ_cap;
     slot *table;         /* position -> word, open addressing */
     size_t table_cap;    /* power of two */
-    uint32_t gen;
+    at_pos *by_pos;      /* position -> word, direct */
+    size_t by_pos_cap;
+    uint32_t gen;        /* of both: a new one empties them */
 
     /* the pairs found, and a hash of their keys (entry index + 1) */
     pair *pairs;
     uint32_t npairs, pairs_cap;
     uint32_t *slots;
     uint32_t nslots;
+
+    /* spilling past max_bytes (0: never) */
+    char *spill_dir;
+    size_t max_bytes;
+    size_t stream_bytes; /* capacity of the pairs' streams */
+    FILE *spill;         /* the runs, one after another; unlinked */
+    run_cursor *runs;
+    uint32_t nruns, runs_cap;
+    int merging;         /* handing out from the runs */
 
     /* handing out, in key order */
     uint32_t *order;     /* indices into pairs, nsorted of them */
@@ -153,8 +200,10 @@ static int count_pair(bl_pair_builder *b, uint32_t first, uint32_t second, uint3
         p->cur_tf++;
         return 0;
     }
+    size_t cap = p->stream.cap;
     if (close_doc(p))
         return BL_ENOMEM;
+    b->stream_bytes += p->stream.cap - cap;
     p->cur_doc = doc;
     p->cur_tf = 1;
     return 0;
@@ -165,6 +214,52 @@ static inline size_t pos_hash(uint32_t pos, size_t cap)
     return (size_t)((pos * 0x9E3779B1u) & (cap - 1));
 }
 
+/* A new generation for the position tables (clearing them when it wraps). */
+static void next_gen(bl_pair_builder *b)
+{
+    if (++b->gen == 0) {
+        if (b->table)
+            memset(b->table, 0, b->table_cap * sizeof *b->table);
+        if (b->by_pos)
+            memset(b->by_pos, 0, b->by_pos_cap * sizeof *b->by_pos);
+        b->gen = 1;
+    }
+}
+
+/* close_gathered for a document whose positions are below max_pos + 1,
+ * not many more than its occurrences: an array indexed by position finds
+ * the word at p + 1 in one read, where the hash table probes. Returns 1,
+ * having done nothing, when two occurrences share a position (a damaged
+ * source; the general path counts every word there). */
+static int close_gathered_direct(bl_pair_builder *b, size_t n, uint32_t max_pos)
+{
+    size_t need = (size_t)max_pos + 2;
+    if (b->by_pos_cap < need) {
+        size_t cap = b->by_pos_cap ? b->by_pos_cap : 1024;
+        while (cap < need)
+            cap *= 2;
+        at_pos *t = calloc(cap, sizeof *t);
+        if (!t)
+            return BL_ENOMEM;
+        free(b->by_pos);
+        b->by_pos = t;
+        b->by_pos_cap = cap;
+    }
+    next_gen(b);
+    at_pos *t = b->by_pos;
+    for (size_t i = 0; i < n; i++) {
+        if (t[b->occ_pos[i]].gen == b->gen)
+            return 1;
+        t[b->occ_pos[i]] = (at_pos){b->occ_word[i], b->gen};
+    }
+    for (size_t i = 0; i < n; i++) {
+        const at_pos *next = &t[b->occ_pos[i] + 1];
+        if (next->gen == b->gen && count_pair(b, b->occ_word[i], next->word, b->doc))
+            return BL_ENOMEM;
+    }
+    return 0;
+}
+
 /* Finds the pairs of the gathered document. */
 static int close_gathered(bl_pair_builder *b)
 {
@@ -172,6 +267,16 @@ static int close_gathered(bl_pair_builder *b)
     b->nocc = 0;
     if (n < 2)
         return 0;
+    uint32_t max_pos = 0;
+    for (size_t i = 0; i < n; i++)
+        max_pos = b->occ_pos[i] > max_pos ? b->occ_pos[i] : max_pos;
+    /* the array is for the usual document: positions spread over no more
+     * than 8 times the occurrences */
+    if ((uint64_t)max_pos < 8 * (uint64_t)n + 4096) {
+        int rc = close_gathered_direct(b, n, max_pos);
+        if (rc <= 0)
+            return rc;
+    }
     if (b->table_cap < 2 * n) {
         size_t cap = b->table_cap ? b->table_cap : 64;
         while (cap < 2 * n)
@@ -182,13 +287,9 @@ static int close_gathered(bl_pair_builder *b)
         free(b->table);
         b->table = t;
         b->table_cap = cap;
-        b->gen = 0;
     }
     /* A new generation empties the table without clearing it. */
-    if (++b->gen == 0) {
-        memset(b->table, 0, b->table_cap * sizeof *b->table);
-        b->gen = 1;
-    }
+    next_gen(b);
     size_t mask = b->table_cap - 1;
     for (size_t i = 0; i < n; i++) {
         size_t h = pos_hash(b->occ_pos[i], b->table_cap);
@@ -220,6 +321,8 @@ int bl_pair_builder_add(bl_pair_builder *b, uint32_t doc, uint32_t w, const uint
         int rc = close_gathered(b);
         if (rc)
             return bl_error_set(rc, "pairs: no memory for the pairs of doc %u", b->doc);
+        if (b->max_bytes && builder_memory(b) > b->max_bytes && (rc = spill_run(b)) != 0)
+            return rc;
         b->doc = doc;
     }
     if (b->nocc + n > b->occ_cap) {
@@ -252,6 +355,228 @@ int bl_pair_builder_flush(bl_pair_builder *b)
 }
 
 uint64_t bl_pair_builder_count(const bl_pair_builder *b) { return b->npairs; }
+
+/* ---- spilling --------------------------------------------------------------- */
+
+int bl_pair_builder_limit(bl_pair_builder *b, const char *dir, size_t max_bytes)
+{
+    char *d = strdup(dir);
+    if (!d)
+        return bl_error_set(BL_ENOMEM, "pairs: no memory");
+    free(b->spill_dir);
+    b->spill_dir = d;
+    b->max_bytes = max_bytes;
+    return 0;
+}
+
+static size_t builder_memory(const bl_pair_builder *b)
+{
+    return b->stream_bytes + (size_t)b->pairs_cap * sizeof(pair) +
+           (size_t)b->nslots * sizeof(uint32_t);
+}
+
+/* The spill file, made on first use: created in the spill directory and
+ * unlinked at once, so that nothing is left behind whatever happens. */
+static int open_spill(bl_pair_builder *b)
+{
+    if (b->spill)
+        return 0;
+    size_t n = strlen(b->spill_dir) + 32;
+    char *path = malloc(n);
+    if (!path)
+        return bl_error_set(BL_ENOMEM, "pairs: no memory");
+    snprintf(path, n, "%s/.pairs-XXXXXX", b->spill_dir);
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        int rc = bl_error_set(BL_EIO, "%s: cannot make a temporary file for word pairs",
+                              b->spill_dir);
+        free(path);
+        return rc;
+    }
+    unlink(path);
+    free(path);
+    if (!(b->spill = fdopen(fd, "w+b"))) {
+        close(fd);
+        return bl_error_set(BL_ENOMEM, "pairs: no memory");
+    }
+    return 0;
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Writes the pairs found so far as a run, in key order, and empties the
+ * builder (its tables stay for the next documents). */
+static int spill_run(bl_pair_builder *b)
+{
+    int rc = open_spill(b);
+    if (!rc)
+        rc = order_pairs(b);
+    if (!rc && b->nruns == b->runs_cap) {
+        uint32_t cap = b->runs_cap ? 2 * b->runs_cap : 8;
+        run_cursor *r = realloc(b->runs, cap * sizeof *r);
+        if (!r)
+            return bl_error_set(BL_ENOMEM, "pairs: no memory");
+        b->runs = r;
+        b->runs_cap = cap;
+    }
+    if (rc)
+        return rc;
+    off_t start = ftello(b->spill);
+    for (uint32_t i = 0; i < b->nsorted; i++) {
+        pair *p = &b->pairs[b->order[i]];
+        uint8_t head[16];
+        put_u32(head, (uint32_t)(p->key >> 32));
+        put_u32(head + 4, (uint32_t)p->key);
+        put_u32(head + 8, p->df);
+        put_u32(head + 12, (uint32_t)p->stream.len);
+        if (fwrite(head, 1, sizeof head, b->spill) != sizeof head ||
+            fwrite(p->stream.data, 1, p->stream.len, b->spill) != p->stream.len)
+            return bl_error_set(BL_EIO, "%s: cannot write word pairs to a temporary file",
+                                b->spill_dir);
+    }
+    off_t end = ftello(b->spill);
+    if (start < 0 || end < 0)
+        return bl_error_set(BL_EIO, "%s: temporary file of word pairs", b->spill_dir);
+    for (uint32_t i = 0; i < b->npairs; i++)
+        bl_buf_release(&b->pairs[i].stream);
+    b->npairs = 0;
+    b->stream_bytes = 0;
+    memset(b->slots, 0, (size_t)b->nslots * sizeof *b->slots);
+    free(b->order);
+    b->order = NULL;
+    b->nsorted = 0;
+    b->runs[b->nruns++] = (run_cursor){.off = (uint64_t)start, .end = (uint64_t)end};
+    return 0;
+}
+
+/* Reads n bytes of c's run into dst (through its buffer). */
+static int cursor_read(bl_pair_builder *b, run_cursor *c, void *dst, size_t n)
+{
+    uint8_t *out = dst;
+    while (n) {
+        if (c->buf_at == c->buf_len) {
+            size_t want = c->end - c->off < RUN_BUFFER ? (size_t)(c->end - c->off) : RUN_BUFFER;
+            ssize_t got = want ? pread(fileno(b->spill), c->buf, want, (off_t)c->off) : 0;
+            if (got <= 0)
+                return bl_error_set(BL_EIO, "%s: cannot read back the temporary file of word "
+                                    "pairs", b->spill_dir);
+            c->off += (uint64_t)got;
+            c->buf_len = (size_t)got;
+            c->buf_at = 0;
+        }
+        size_t k = c->buf_len - c->buf_at < n ? c->buf_len - c->buf_at : n;
+        memcpy(out, c->buf + c->buf_at, k);
+        c->buf_at += k;
+        out += k;
+        n -= k;
+    }
+    return 0;
+}
+
+/* Moves c to its run's next entry (or sets done). */
+static int cursor_next(bl_pair_builder *b, run_cursor *c)
+{
+    if (c->off == c->end && c->buf_at == c->buf_len) {
+        c->done = 1;
+        return 0;
+    }
+    uint8_t head[16];
+    int rc = cursor_read(b, c, head, sizeof head);
+    if (rc)
+        return rc;
+    c->x = get_u32(head);
+    c->y = get_u32(head + 4);
+    c->df = get_u32(head + 8);
+    uint32_t len = get_u32(head + 12);
+    if (c->x >= b->nwords || c->y >= b->nwords)
+        return bl_error_set(BL_ECORRUPT, "pairs: the temporary file of word pairs is damaged");
+    c->bytes.len = 0;
+    if ((rc = bl_buf_reserve(&c->bytes, len)) != 0)
+        return bl_error_set(rc, "pairs: no memory");
+    if ((rc = cursor_read(b, c, c->bytes.data, len)) != 0)
+        return rc;
+    c->bytes.len = len;
+    c->key_len = bl_pair_key(b->words[c->x], b->lens[c->x], b->words[c->y], b->lens[c->y],
+                             c->key);
+    return 0;
+}
+
+static int start_merging(bl_pair_builder *b)
+{
+    int rc = spill_run(b); /* the last documents' pairs */
+    if (!rc && fflush(b->spill) != 0)
+        rc = bl_error_set(BL_EIO, "%s: cannot write word pairs to a temporary file",
+                          b->spill_dir);
+    for (uint32_t i = 0; i < b->nruns && !rc; i++) {
+        run_cursor *c = &b->runs[i];
+        if (!(c->buf = malloc(RUN_BUFFER)))
+            return bl_error_set(BL_ENOMEM, "pairs: no memory");
+        bl_buf_init(&c->bytes);
+        rc = cursor_next(b, c);
+    }
+    b->merging = 1;
+    return rc;
+}
+
+static int key_cmp(const run_cursor *x, const run_cursor *y)
+{
+    int c = memcmp(x->key, y->key, x->key_len < y->key_len ? x->key_len : y->key_len);
+    return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
+}
+
+/* bl_pair_builder_next from the runs: the least key, its parts in run
+ * (document) order. */
+static int next_merged(bl_pair_builder *b, const char **key, size_t *len,
+                       const uint32_t **docs, const uint32_t **tfs, uint32_t *n)
+{
+    run_cursor *least = NULL;
+    for (uint32_t i = 0; i < b->nruns; i++)
+        if (!b->runs[i].done && (!least || key_cmp(&b->runs[i], least) < 0))
+            least = &b->runs[i];
+    if (!least)
+        return 0;
+    memcpy(b->key, least->key, least->key_len);
+    *len = least->key_len;
+    *key = b->key;
+    b->docs.n = b->tfs.n = 0;
+    for (uint32_t i = 0; i < b->nruns; i++) {
+        run_cursor *c = &b->runs[i];
+        if (c->done || c->key_len != *len || memcmp(c->key, b->key, *len) != 0)
+            continue;
+        bl_reader r;
+        bl_reader_init(&r, c->bytes.data, c->bytes.len);
+        uint32_t doc = 0;
+        for (uint32_t k = 0; k < c->df; k++) {
+            uint32_t gap, tf;
+            if (bl_reader_varint32(&r, &gap) || bl_reader_varint32(&r, &tf))
+                return bl_error_set(BL_ECORRUPT, "pairs: the temporary file of word pairs is "
+                                    "damaged");
+            doc = k ? doc + gap : gap;
+            if (b->docs.n && doc <= b->docs.v[b->docs.n - 1])
+                return bl_error_set(BL_ECORRUPT, "pairs: runs of word pairs out of order");
+            if (bl_u32vec_push(&b->docs, doc) || bl_u32vec_push(&b->tfs, tf))
+                return bl_error_set(BL_ENOMEM, "pairs: no memory for a list");
+        }
+        int rc = cursor_next(b, c);
+        if (rc)
+            return rc;
+    }
+    *docs = b->docs.v;
+    *tfs = b->tfs.v;
+    *n = (uint32_t)b->docs.n;
+    return 1;
+}
 
 /* ---- feeding from a source ----------------------------------------------- */
 
@@ -332,11 +657,11 @@ static int cmp_keys(const void *p, const void *q)
     return c ? c : (lx > ly) - (lx < ly);
 }
 
-int bl_pair_builder_sort(bl_pair_builder *b)
+/* Puts the pairs' indices in key order into b->order (b->nsorted of them,
+ * leaving out those whose key would be too long), each pair's last
+ * document closed. */
+static int order_pairs(bl_pair_builder *b)
 {
-    int rc = bl_pair_builder_flush(b);
-    if (rc)
-        return rc;
     sort_key *keys = malloc((b->npairs ? b->npairs : 1) * sizeof *keys);
     free(b->order);
     b->order = malloc((b->npairs ? b->npairs : 1) * sizeof *b->order);
@@ -364,9 +689,21 @@ int bl_pair_builder_sort(bl_pair_builder *b)
     return 0;
 }
 
+int bl_pair_builder_sort(bl_pair_builder *b)
+{
+    int rc = bl_pair_builder_flush(b);
+    if (rc)
+        return rc;
+    if (b->nruns)
+        return start_merging(b);
+    return order_pairs(b);
+}
+
 int bl_pair_builder_next(bl_pair_builder *b, const char **key, size_t *len,
                          const uint32_t **docs, const uint32_t **tfs, uint32_t *n)
 {
+    if (b->merging)
+        return next_merged(b, key, len, docs, tfs, n);
     if (!b->order || b->next >= b->nsorted)
         return 0;
     pair *p = &b->pairs[b->order[b->next++]];
@@ -403,6 +740,15 @@ void bl_pair_builder_free(bl_pair_builder *b)
     free(b->occ_pos);
     free(b->occ_word);
     free(b->table);
+    free(b->by_pos);
+    for (uint32_t i = 0; i < b->nruns; i++) {
+        free(b->runs[i].buf);
+        bl_buf_release(&b->runs[i].bytes);
+    }
+    free(b->runs);
+    if (b->spill)
+        fclose(b->spill);
+    free(b->spill_dir);
     free(b->order);
     bl_u32vec_release(&b->docs);
     bl_u32vec_release(&b->tfs);

@@ -73,6 +73,14 @@ typedef struct bl_pair_builder bl_pair_builder;
 int bl_pair_builder_new(bl_pair_builder **out, uint32_t nwords, const char *const *words,
                         const uint32_t *lens);
 
+/* Bounds the memory of the pairs' lists: once they pass max_bytes (0: no
+ * bound) at a document's end, they are written to a temporary file in dir
+ * (unlinked as soon as made: nothing stays behind) and the builder goes on
+ * empty; bl_pair_builder_sort and _next then merge them back by key. What
+ * is handed out is the same either way. Call it before the first add.
+ * Errors: BL_ENOMEM. */
+int bl_pair_builder_limit(bl_pair_builder *b, const char *dir, size_t max_bytes);
+
 /* Reports that word w occurs in doc at positions pos[0..n) (copied).
  * Documents come in increasing order, each whole (all its words) before
  * the next: the pairs of a document are found when the next one starts or
@@ -99,16 +107,17 @@ typedef int (*bl_pair_source_fn)(void *ctx, uint32_t w, uint32_t *doc, const uin
 int bl_pair_builder_run(bl_pair_builder *b, uint32_t doc_count, bl_pair_source_fn next,
                         void *ctx);
 
-/* Pairs found so far. */
+/* Pairs found so far (of a limited builder: since its last spill). */
 uint64_t bl_pair_builder_count(const bl_pair_builder *b);
 
 /* After the last flush: orders the pairs by key, for bl_pair_builder_next.
- * Errors: BL_ENOMEM. */
+ * Errors: BL_ENOMEM, BL_EIO (the temporary file of a limited builder). */
 int bl_pair_builder_sort(bl_pair_builder *b);
 
 /* The next pair in key order: its key and its list (docs increasing, tfs
  * >= 1), valid until the next call. Returns 1, 0 after the last, or an
- * error code (BL_ENOMEM). */
+ * error code (BL_ENOMEM; BL_EIO, BL_ECORRUPT reading back a limited
+ * builder's temporary file). */
 int bl_pair_builder_next(bl_pair_builder *b, const char **key, size_t *len,
                          const uint32_t **docs, const uint32_t **tfs, uint32_t *n);
 

@@ -681,7 +681,7 @@ static int merge_due(const index_opts *o, bl_manifest *m, int lock, int show_pro
         if (show_progress)
             fprintf(stderr, "\r\033[Kmerging %zu segments of %u...", n, m->nsegments);
         int renamed = 0;
-        rc = bl_merge_commit(o->out_dir, lock, m, first, n, &renamed);
+        rc = bl_merge_commit(o->out_dir, lock, m, first, n, o->memory_budget, &renamed);
         if (rc && !renamed)
             break;
         merges++;

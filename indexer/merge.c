@@ -22,6 +22,7 @@ typedef struct dict_walk dict_walk;
 /* The inputs and what the output is built from. */
 typedef struct {
     const char *dir;
+    size_t memory; /* the pair builder spills past half of it (0: never) */
     uint64_t id;            /* the new segment's */
     size_t n;
     bl_segment **segs;
@@ -435,6 +436,7 @@ static int merge_pairs(merge *g)
         ps.seg[w] = g->n;
     if (!rc && !(rc = bl_pair_builder_new(&b, g->nwords, (const char *const *)g->words,
                                           g->word_lens)) &&
+        (!g->memory || !(rc = bl_pair_builder_limit(b, g->dir, g->memory / 2))) &&
         !(rc = bl_pair_builder_run(b, g->doc_count, next_pair_doc, &ps)))
         rc = bl_pair_builder_sort(b);
     for (uint32_t w = 0; ps.it && w < g->nwords; w++)
@@ -598,12 +600,12 @@ static int write_postings(merge *g)
 }
 
 int bl_merge_segments(const char *dir, const bl_manifest *m, size_t first, size_t n,
-                      uint64_t new_id, bl_manifest_segment *out)
+                      uint64_t new_id, size_t memory, bl_manifest_segment *out)
 {
     if (n == 0 || first > m->nsegments || n > m->nsegments - first)
         return bl_error_set(BL_EINVAL, "merge: segments %zu to %zu of %u", first, first + n,
                             m->nsegments);
-    merge g = {.dir = dir, .id = new_id, .n = n};
+    merge g = {.dir = dir, .memory = memory, .id = new_id, .n = n};
     g.segs = calloc(n, sizeof *g.segs);
     g.base = malloc((n + 1) * sizeof *g.base);
     g.del = calloc(n, sizeof *g.del);
@@ -691,7 +693,7 @@ int bl_merge_replace(bl_manifest *m, size_t first, size_t n, const bl_manifest_s
 }
 
 int bl_merge_commit(const char *dir, int lock_fd, bl_manifest *m, size_t first, size_t n,
-                    int *renamed)
+                    size_t memory, int *renamed)
 {
     *renamed = 0;
     uint64_t id = m->next_segment;
@@ -713,7 +715,7 @@ int bl_merge_commit(const char *dir, int lock_fd, bl_manifest *m, size_t first, 
         next.nsegments -= (uint32_t)n;
     } else {
         bl_manifest_segment seg;
-        if ((rc = bl_merge_segments(dir, m, first, n, id, &seg)))
+        if ((rc = bl_merge_segments(dir, m, first, n, id, memory, &seg)))
             goto out;
         bl_merge_replace(&next, first, n, &seg);
         next.next_segment = id + 1;
@@ -759,7 +761,7 @@ static unsigned segment_level(const bl_manifest_segment *s, unsigned factor)
 
 int bl_merge_pick(const bl_manifest *m, unsigned factor, size_t *first, size_t *n)
 {
-    if (factor < 2)
+    if (factor < 2 || factor > BL_MERGE_MAX_FACTOR)
         return 0;
     /* a segment mostly deleted is written again alone, reclaiming them */
     for (uint32_t i = 0; i < m->nsegments; i++) {
@@ -779,26 +781,35 @@ int bl_merge_pick(const bl_manifest *m, unsigned factor, size_t *first, size_t *
         top = l > top ? l : top;
     }
     for (unsigned level = 0; level <= top; level++) {
-        /* the leftmost run of factor segments, none above level, whose
-         * documents fit in one segment */
-        size_t run = 0;
-        uint64_t docs = 0;
+        /* the leftmost run, none above level, that holds factor segments
+         * of the level itself (smaller ones between them ride along) and
+         * whose documents fit in one segment: a level with fewer than
+         * factor segments is left alone, however many smaller ones follow
+         * (seven large segments and three small are ten segments, but no
+         * reason to rewrite the large ones) */
+        size_t at[BL_MERGE_MAX_FACTOR]; /* the run's last factor of the level */
+        size_t count = 0;
         for (uint32_t i = 0; i < m->nsegments; i++) {
-            const bl_manifest_segment *s = &m->segments[i];
-            if (segment_level(s, factor) > level) {
-                run = 0;
-                docs = 0;
+            unsigned l = segment_level(&m->segments[i], factor);
+            if (l > level) {
+                count = 0;
                 continue;
             }
-            run++;
-            docs += s->doc_count;
-            if (run > factor) {
-                docs -= m->segments[i - factor].doc_count;
-                run = factor;
+            if (l < level)
+                continue;
+            if (count == factor) {
+                memmove(at, at + 1, (factor - 1) * sizeof *at);
+                count--;
             }
-            if (run == factor && docs < BL_DOC_END) {
-                *first = i + 1 - factor;
-                *n = factor;
+            at[count++] = i;
+            if (count < factor)
+                continue;
+            uint64_t docs = 0;
+            for (size_t k = at[0]; k <= i; k++)
+                docs += m->segments[k].doc_count;
+            if (docs < BL_DOC_END) {
+                *first = at[0];
+                *n = i + 1 - at[0];
                 return 1;
             }
         }

@@ -28,19 +28,22 @@
  * segment numbered new_id, with the default codec, every file fsynced, and
  * fills *out with its manifest entry. Deleted documents (deletes.h) are
  * left out and the others numbered on. Its memory is that of the pair
- * builder (the pairs' lists), the output's lengths (4 bytes a document),
- * each input's deletions rank and a few bytes per block of the longest
- * list; no list or store is held whole, and the inputs' pages are given
- * back as they are read. On error every file it created is removed. Errors: those of reading the inputs (BL_ECORRUPT naming the
- * file), BL_ETOOBIG (over BL_DOC_END documents), BL_EIO, BL_ENOMEM. */
+ * builder (the pairs' lists: past memory / 2 bytes they go to a temporary
+ * file in dir, pairs.h; memory 0: never), the output's lengths (4 bytes a
+ * document), each input's deletions rank and a few bytes per block of the
+ * longest list; no list or store is held whole, and the inputs' pages are
+ * given back as they are read. On error every file it created is removed.
+ * Errors: those of reading the inputs (BL_ECORRUPT naming the file),
+ * BL_ETOOBIG (over BL_DOC_END documents), BL_EIO, BL_ENOMEM. */
 int bl_merge_segments(const char *dir, const bl_manifest *m, size_t first, size_t n,
-                      uint64_t new_id, bl_manifest_segment *out);
+                      uint64_t new_id, size_t memory, bl_manifest_segment *out);
 
 /* Replaces segments first .. first + n - 1 of m by seg (at first): m's
  * list shrinks by n - 1. Errors: BL_EINVAL (range outside m). */
 int bl_merge_replace(bl_manifest *m, size_t first, size_t n, const bl_manifest_segment *seg);
 
-/* Merges segments first .. first + n - 1 of the index in dir, whose writer
+/* Merges segments first .. first + n - 1 of the index in dir (memory as
+ * bl_merge_segments), whose writer
  * lock the caller holds through lock_fd and whose committed manifest is
  * *m, and commits the result as a manifest of its own (generation + 1):
  * the merged segment takes their place and gets the id next_segment (when
@@ -53,24 +56,29 @@ int bl_merge_replace(bl_manifest *m, size_t first, size_t n, const bl_manifest_s
  * (the directory's fsync). Errors: as bl_merge_segments, BL_EIO (the lock
  * no longer names dir/LOCK), BL_ETOOBIG (segment ids exhausted). */
 int bl_merge_commit(const char *dir, int lock_fd, bl_manifest *m, size_t first, size_t n,
-                    int *renamed);
+                    size_t memory, int *renamed);
 
 /* The merge policy. A segment with at least BL_MERGE_RECLAIM_PCT percent
  * of its documents deleted is written again alone, without them. Then
  * segments are grouped into levels by size (the tokens of their live
  * documents): level 0 below BL_MERGE_FLOOR_TOKENS * factor, each level then
- * factor times larger. A merge takes factor adjacent segments, none above
- * level L, for the lowest L where such a run exists (the leftmost such
- * run), so small segments are merged first, into the next level, and the
- * index keeps fewer than factor segments of each level: a segment count
+ * factor times larger. A merge takes factor segments of level L that
+ * stand side by side but for smaller ones between them (which it takes
+ * too), for the lowest L where such a run exists (the leftmost such run),
+ * so small segments are merged first, into the next level, and the index
+ * keeps fewer than factor segments of each level: a segment count
  * logarithmic in the index's size, each article rewritten about once per
- * level. Adjacent only, so documents keep their order. */
+ * level, and never a large segment rewritten for small ones beside it.
+ * Adjacent only, so documents keep their order. */
 #define BL_MERGE_FACTOR 10
+/* Largest factor the policy takes (more is no policy: never merge). */
+#define BL_MERGE_MAX_FACTOR 1000
 #define BL_MERGE_FLOOR_TOKENS 1000000
 #define BL_MERGE_RECLAIM_PCT 30
 
-/* The next merge m needs under the policy with the given factor (>= 2):
- * returns 1 and sets *first and *n, or 0 when none is due. */
+/* The next merge m needs under the policy with the given factor (2 to
+ * BL_MERGE_MAX_FACTOR): returns 1 and sets *first and *n, or 0 when none
+ * is due. */
 int bl_merge_pick(const bl_manifest *m, unsigned factor, size_t *first, size_t *n);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -19,13 +20,15 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: byline optimize -i INDEX [-q]\n"
+    fputs("usage: byline optimize -i INDEX [-m MB] [-q]\n"
           "\n"
           "Merges all segments of INDEX into one: searches then open one segment\n"
           "and read one list per word. Results and scores stay the same. Readers\n"
           "may search meanwhile: they see the index before or after, whole.\n"
           "\n"
           "  -i, --index DIR   the index\n"
+          "  -m, --memory MB   memory the merge's word pairs may take before they\n"
+          "                    go to a temporary file in INDEX (default 256)\n"
           "  -q, --quiet       no summary\n"
           "  -h, --help        this help\n"
           "\n"
@@ -45,14 +48,26 @@ int bl_cmd_optimize(int argc, char **argv)
 {
     static const struct option longs[] = {{"index", required_argument, 0, 'i'},
                                           {"quiet", no_argument, 0, 'q'},
+                                          {"memory", required_argument, 0, 'm'},
                                           {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
     const char *dir = NULL;
     int quiet = 0, c;
+    size_t memory = (size_t)256 << 20;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:m:qh", longs, NULL)) != -1) {
         switch (c) {
         case 'i': dir = optarg; break;
+        case 'm': {
+            char *end;
+            unsigned long mb = strtoul(optarg, &end, 10);
+            if (end == optarg || *end || optarg[0] == '-' || mb < 1 || mb > 1048576) {
+                fputs("byline optimize: -m wants megabytes, 1 to 1048576\n", stderr);
+                return EXIT_USAGE;
+            }
+            memory = (size_t)mb << 20;
+            break;
+        }
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_USAGE;
@@ -85,7 +100,7 @@ int bl_cmd_optimize(int argc, char **argv)
     /* one segment with deletions is written again without them */
     if (m.nsegments > 1 || (m.nsegments == 1 && m.segments[0].del_count)) {
         int renamed = 0;
-        rc = bl_merge_commit(dir, lock, &m, 0, m.nsegments, &renamed);
+        rc = bl_merge_commit(dir, lock, &m, 0, m.nsegments, memory, &renamed);
         if (rc) {
             bl_termsafe_printf(stderr, "byline optimize: %s\n",
                                bl_error_detail()[0] ? bl_error_detail() : bl_strerror(rc));

@@ -214,6 +214,39 @@ static void expect_fresh_build(const char *dir, const char *one_dir)
 
 /* ---- tests ---- */
 
+/* A merge whose word pairs pass its memory goes through temporary runs
+ * (pairs.h) and writes the very same segment; nothing stays behind. */
+Test(merge, pairs_spilled_to_disk_merge_the_same)
+{
+    tmp = bl_test_tmpdir();
+    corpus c = make_corpus(600, bl_test_seed("pairs_spilled_to_disk_merge_the_same"));
+    char many[512], one[512];
+    snprintf(many, sizeof many, "%s/many", tmp);
+    snprintf(one, sizeof one, "%s/one", tmp);
+    cr_assert(mkdir(many, 0755) == 0 && mkdir(one, 0755) == 0);
+    cr_assert_eq(bl_test_build_index(many, c.a, 600, "english", 50), 0, "%s",
+                 bl_error_detail());
+    cr_assert_eq(bl_test_build_index(one, c.a, 600, "english", 600), 0, "%s",
+                 bl_error_detail());
+    int lock = -1, renamed = 0;
+    bl_manifest m;
+    cr_assert_eq(bl_manifest_lock(many, &lock), 0);
+    cr_assert_eq(bl_manifest_read(many, &m), 0);
+    /* 4 KiB for the pairs: a run every document or so */
+    cr_assert_eq(bl_merge_commit(many, lock, &m, 0, m.nsegments, 8192, &renamed), 0, "%s",
+                 bl_error_detail());
+    cr_assert(renamed);
+    bl_manifest_release(&m);
+    bl_manifest_unlock(lock);
+    expect_whole(many);
+    expect_fresh_build(many, one);
+    free(out);
+    free(err);
+    cr_assert_eq(bl_test_runf(&out, &err, "ls -a '%s' | grep -c pairs", many), 1);
+    cr_assert_eq(atoi(out), 0, "temporary files left: %s", out);
+    free_corpus(&c);
+}
+
 /* Twelve segments optimized into one answer every query as before (same
  * documents, scores, order and snippets), check whole, leave no file of the
  * old segments, and hold the very postings, dictionary, lengths and id map
@@ -309,7 +342,8 @@ Test(merge, index_merges_as_it_goes)
 }
 
 /* The policy on made-up manifests: the leftmost run of factor segments of
- * the lowest level; none while every level has fewer. */
+ * the lowest level (smaller ones between them ride along); none while
+ * every level has fewer. */
 Test(merge, pick_follows_levels)
 {
     bl_manifest_segment segs[32];
@@ -332,13 +366,23 @@ Test(merge, pick_follows_levels)
     m.nsegments = 11;
     cr_assert_eq(bl_merge_pick(&m, 10, &first, &n), 1);
     cr_assert(first == 1 && n == 10, "%zu %zu", first, n);
-    /* nine small, a large one, nine small: only a run through the large
-     * one has ten, at its own level */
+    /* nine small, a large one, nine small: no level has ten side by side,
+     * and a large one is never rewritten for small ones beside it */
     for (int i = 0; i < 19; i++)
         SET(i, i == 9 ? big : small);
     m.nsegments = 19;
+    cr_assert_eq(bl_merge_pick(&m, 10, &first, &n), 0);
+    /* seven large, three small (what 10 GB in one run left): none either */
+    for (int i = 0; i < 10; i++)
+        SET(i, i < 7 ? big : small);
+    m.nsegments = 10;
+    cr_assert_eq(bl_merge_pick(&m, 10, &first, &n), 0);
+    /* ten large with two small between them: the small ones ride along */
+    for (int i = 0; i < 12; i++)
+        SET(i, i == 5 || i == 6 ? small : big);
+    m.nsegments = 12;
     cr_assert_eq(bl_merge_pick(&m, 10, &first, &n), 1);
-    cr_assert(first == 0 && n == 10, "%zu %zu", first, n);
+    cr_assert(first == 0 && n == 12, "%zu %zu", first, n);
     /* ten of the large level, after small ones: the small ones first */
     for (int i = 0; i < 20; i++)
         SET(i, i < 10 ? big : small);
