@@ -393,8 +393,10 @@ static int next_dense_doc(void *ctx, uint32_t w, uint32_t *doc, const uint32_t *
 /* Finds the segment's word pairs (pairs.h) from the dense words' streams,
  * which it leaves as they were. The builder borrows *words and *lens: the
  * caller frees them after it. */
-static int find_pairs(bl_inverter *inv, bl_pair_builder **out, const char ***words_out,
-                      uint32_t **lens_out)
+/* Finds the pairs of the pair words' streams; the builder's lists spill
+ * to a temporary file past max_bytes (pairs.h). */
+static int find_pairs(bl_inverter *inv, size_t max_bytes, bl_pair_builder **out,
+                      const char ***words_out, uint32_t **lens_out)
 {
     *out = NULL;
     uint32_t n = 0;
@@ -419,6 +421,7 @@ static int find_pairs(bl_inverter *inv, bl_pair_builder **out, const char ***wor
     }
     bl_pair_builder *b = NULL;
     if (!rc && (rc = bl_pair_builder_new(&b, n, words, lens)) == 0 &&
+        (rc = bl_pair_builder_limit(b, inv->dir, max_bytes)) == 0 &&
         (rc = bl_pair_builder_run(b, inv->ndocs, next_dense_doc, &d)) == 0)
         rc = bl_pair_builder_sort(b);
     for (uint32_t w = 0; d.pos && w < n; w++)
@@ -479,6 +482,10 @@ static int write_postings(bl_inverter *inv, unsigned *created)
         (rc = bl_segment_path(ppath, sizeof ppath, inv->dir, inv->seg_id, "pos")) ||
         (rc = bl_segment_path(tpath, sizeof tpath, inv->dir, inv->seg_id, "tdi")))
         return rc;
+    /* the pairs' lists may take a quarter of what the inverter held, while
+     * the pair words' streams are still held: writing a segment never
+     * takes much more than filling it did */
+    size_t pairs_memory = bl_inverter_memory(inv) / 4;
     sort_key *order = malloc((inv->nterms ? inv->nterms : 1) * sizeof *order);
     if (!order)
         return BL_ENOMEM;
@@ -516,7 +523,7 @@ static int write_postings(bl_inverter *inv, unsigned *created)
      * memory is given back (the builder holds every pair's list), and
      * written after the words: their keys start with 0xFF. */
     give_back_free_pages();
-    if ((rc = find_pairs(inv, &pairs, &pair_words, &pair_lens)) != 0)
+    if ((rc = find_pairs(inv, pairs_memory, &pairs, &pair_words, &pair_lens)) != 0)
         goto fail;
     for (uint32_t i = 0; i < inv->nterms; i++)
         bl_buf_release(&inv->terms[i].stream);
