@@ -598,41 +598,93 @@ static void heap_down(uint32_t *heap, uint32_t n, uint32_t i, const uint32_t *do
     }
 }
 
+/* Sifts heap[i] up a min-heap of words ordered by their current doc. */
+static void heap_up(uint32_t *heap, uint32_t i, const uint32_t *doc)
+{
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (doc[heap[parent]] <= doc[heap[i]])
+            return;
+        uint32_t t = heap[i];
+        heap[i] = heap[parent];
+        heap[parent] = t;
+        i = parent;
+    }
+}
+
+/* Words wait for their next document in a ring of RING buckets, one per
+ * document ahead (the dense words' next documents are mostly a few ahead),
+ * and in a min-heap when it is farther: feeding a (word, document) costs a
+ * bucket push instead of a heap's log(words) sift. */
+#define RING 4096u
+
 int bl_pair_builder_run(bl_pair_builder *b, uint32_t doc_count, bl_pair_source_fn next,
                         void *ctx)
 {
-    uint32_t nw = b->nwords;
-    uint32_t *heap = malloc((nw ? nw : 1) * sizeof *heap);
-    uint32_t *doc = malloc((nw ? nw : 1) * sizeof *doc);
-    uint32_t *cnt = malloc((nw ? nw : 1) * sizeof *cnt);
-    const uint32_t **pos = malloc((nw ? nw : 1) * sizeof *pos);
-    int rc = heap && doc && cnt && pos ? 0 : bl_error_set(BL_ENOMEM, "pairs: no memory");
-    uint32_t n = 0;
+    uint32_t nw = b->nwords, m = nw ? nw : 1;
+    uint32_t *heap = malloc(m * sizeof *heap);
+    uint32_t *doc = malloc(m * sizeof *doc);
+    uint32_t *cnt = malloc(m * sizeof *cnt);
+    uint32_t *link = malloc(m * sizeof *link); /* next word in the same bucket */
+    uint32_t *bucket = malloc(RING * sizeof *bucket);
+    const uint32_t **pos = malloc(m * sizeof *pos);
+    int rc = heap && doc && cnt && link && bucket && pos
+                 ? 0 : bl_error_set(BL_ENOMEM, "pairs: no memory");
+    uint32_t nheap = 0, waiting = 0; /* waiting: words in buckets */
+    uint32_t cur = 0;                /* the document the ring starts at */
+    for (uint32_t i = 0; !rc && i < RING; i++)
+        bucket[i] = UINT32_MAX;
     for (uint32_t w = 0; w < nw && !rc; w++) {
         rc = next(ctx, w, &doc[w], &pos[w], &cnt[w]);
         if (!rc && doc[w] < doc_count)
-            heap[n++] = w;
+            heap[nheap++] = w;
     }
-    for (uint32_t i = n / 2; i-- > 0 && !rc;)
-        heap_down(heap, n, i, doc);
-    while (n && !rc) {
-        uint32_t w = heap[0], d = doc[w];
-        if ((rc = bl_pair_builder_add(b, d, w, pos[w], cnt[w])) != 0 ||
-            (rc = next(ctx, w, &doc[w], &pos[w], &cnt[w])) != 0)
-            break;
-        if (doc[w] != BL_DOC_END && doc[w] <= d) {
-            rc = bl_error_set(BL_ECORRUPT, "pairs: word %u: doc %u after doc %u", w, doc[w], d);
-            break;
+    for (uint32_t i = nheap / 2; i-- > 0 && !rc;)
+        heap_down(heap, nheap, i, doc);
+    while (!rc && (waiting || nheap)) {
+        if (!waiting)
+            cur = doc[heap[0]]; /* nothing near: jump to the nearest */
+        /* the words whose next document came within reach of the ring */
+        while (nheap && doc[heap[0]] - cur < RING) {
+            uint32_t w = heap[0];
+            link[w] = bucket[doc[w] % RING];
+            bucket[doc[w] % RING] = w;
+            waiting++;
+            heap[0] = heap[--nheap];
+            heap_down(heap, nheap, 0, doc);
         }
-        if (doc[w] >= doc_count)
-            heap[0] = heap[--n];
-        heap_down(heap, n, 0, doc);
+        uint32_t w = bucket[cur % RING];
+        bucket[cur % RING] = UINT32_MAX;
+        while (w != UINT32_MAX && !rc) {
+            uint32_t after = link[w]; /* before w waits again */
+            waiting--;
+            if ((rc = bl_pair_builder_add(b, cur, w, pos[w], cnt[w])) != 0 ||
+                (rc = next(ctx, w, &doc[w], &pos[w], &cnt[w])) != 0)
+                break;
+            if (doc[w] != BL_DOC_END && doc[w] <= cur) {
+                rc = bl_error_set(BL_ECORRUPT, "pairs: word %u: doc %u after doc %u", w, doc[w],
+                                  cur);
+                break;
+            }
+            if (doc[w] < doc_count && doc[w] - cur < RING) {
+                link[w] = bucket[doc[w] % RING];
+                bucket[doc[w] % RING] = w;
+                waiting++;
+            } else if (doc[w] < doc_count) {
+                heap[nheap] = w;
+                heap_up(heap, nheap++, doc);
+            }
+            w = after;
+        }
+        cur++;
     }
     if (!rc)
         rc = bl_pair_builder_flush(b);
     free(heap);
     free(doc);
     free(cnt);
+    free(link);
+    free(bucket);
     free((void *)pos);
     return rc;
 }

@@ -224,7 +224,8 @@ static int finish_segment(run_state *s)
 }
 
 /* The memory the segments being built may take: the budget, less what the
- * run's ids hold (at most an eighth of it: id_guard.h). */
+ * run's ids hold (their filters stop growing at an eighth of it each:
+ * id_guard.h), but never less than half. */
 static size_t segments_budget(const run_state *s)
 {
     size_t held = bl_id_guard_memory(s->ids), budget = s->opts->memory_budget;
@@ -739,7 +740,7 @@ static int index_main(int argc, char **argv, run_resources *res)
     /* a batch of ids is about 1/128 of the budget (some 40 bytes an id),
      * but never so small that its registry's first arena chunk dwarfs it */
     size_t batch_ids = o.memory_budget / 128 / 40;
-    bl_id_guard_opts go = {o.out_dir, &m, s.existing, o.memory_budget / 16,
+    bl_id_guard_opts go = {o.out_dir, &m, s.existing, o.memory_budget / 8,
                            batch_ids > 1024 ? batch_ids : 1024};
     if ((rc = bl_id_guard_new(&res->ids, &go)) != 0)
         goto fail;
