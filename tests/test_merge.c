@@ -214,20 +214,28 @@ static void expect_fresh_build(const char *dir, const char *one_dir)
 
 /* ---- tests ---- */
 
-/* A merge whose word pairs pass its memory goes through temporary runs
- * (pairs.h) and writes the very same segment; nothing stays behind. */
-Test(merge, pairs_spilled_to_disk_merge_the_same)
+/* 600 articles indexed twice in a fresh temporary directory: in 12
+ * segments at many, in one at one (each 512 bytes). */
+static corpus many_and_one(const char *name, char *many, char *one)
 {
     tmp = bl_test_tmpdir();
-    corpus c = make_corpus(600, bl_test_seed("pairs_spilled_to_disk_merge_the_same"));
-    char many[512], one[512];
-    snprintf(many, sizeof many, "%s/many", tmp);
-    snprintf(one, sizeof one, "%s/one", tmp);
+    corpus c = make_corpus(600, bl_test_seed(name));
+    snprintf(many, 512, "%s/many", tmp);
+    snprintf(one, 512, "%s/one", tmp);
     cr_assert(mkdir(many, 0755) == 0 && mkdir(one, 0755) == 0);
     cr_assert_eq(bl_test_build_index(many, c.a, 600, "english", 50), 0, "%s",
                  bl_error_detail());
     cr_assert_eq(bl_test_build_index(one, c.a, 600, "english", 600), 0, "%s",
                  bl_error_detail());
+    return c;
+}
+
+/* A merge whose word pairs pass its memory goes through temporary runs
+ * (pairs.h) and writes the very same segment; nothing stays behind. */
+Test(merge, pairs_spilled_to_disk_merge_the_same)
+{
+    char many[512], one[512];
+    corpus c = many_and_one("pairs_spilled_to_disk_merge_the_same", many, one);
     int lock = -1, renamed = 0;
     bl_manifest m;
     cr_assert_eq(bl_manifest_lock(many, &lock), 0);
@@ -253,16 +261,8 @@ Test(merge, pairs_spilled_to_disk_merge_the_same)
  * of the same articles indexed as one segment. */
 Test(merge, optimize_keeps_every_answer)
 {
-    tmp = bl_test_tmpdir();
-    corpus c = make_corpus(600, bl_test_seed("optimize_keeps_every_answer"));
     char many[512], one[512];
-    snprintf(many, sizeof many, "%s/many", tmp);
-    snprintf(one, sizeof one, "%s/one", tmp);
-    cr_assert(mkdir(many, 0755) == 0 && mkdir(one, 0755) == 0);
-    cr_assert_eq(bl_test_build_index(many, c.a, 600, "english", 50), 0, "%s",
-                 bl_error_detail());
-    cr_assert_eq(bl_test_build_index(one, c.a, 600, "english", 600), 0, "%s",
-                 bl_error_detail());
+    corpus c = many_and_one("optimize_keeps_every_answer", many, one);
     cr_assert_eq(segments_of(many), 12);
     answer_set before = answers(many);
     cr_assert_eq(run("optimize -i '%s'", many), 0, "%s", err);
