@@ -47,7 +47,7 @@ static int has_bits(const uint32_t *b, uint32_t low)
     return 1;
 }
 
-/* Appends a stage for capacity ids (16 bits each). */
+/* Appends a stage for capacity ids (24 bits each: 3 bytes). */
 static int add_stage(bl_id_filter *f, uint64_t capacity)
 {
     if (f->nstages == f->cap) {
@@ -59,7 +59,7 @@ static int add_stage(bl_id_filter *f, uint64_t capacity)
         f->cap = cap;
     }
     stage *s = &f->stages[f->nstages];
-    s->nblocks = capacity / 16;
+    s->nblocks = capacity * 3 / 32;
     s->blocks = calloc(s->nblocks, sizeof *s->blocks);
     if (!s->blocks)
         return bl_error_set(BL_ENOMEM, "id filter: out of memory");
@@ -103,7 +103,7 @@ int bl_id_filter_add(bl_id_filter *f, uint64_t hash)
         /* a full stage makes room for twice as many, while the limit
          * allows; past it the last stage takes them all */
         uint64_t next = 2 * last->capacity;
-        if (f->bytes + next / 16 * sizeof *last->blocks <= f->max_bytes) {
+        if (f->bytes + next * 3 / 32 * sizeof *last->blocks <= f->max_bytes) {
             int rc = add_stage(f, next);
             if (rc)
                 return rc;

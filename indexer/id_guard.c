@@ -1,9 +1,11 @@
 /* id_guard.c: see id_guard.h. */
 #include "id_guard.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "filefmt.h"
@@ -12,9 +14,13 @@
 #include "idmap.h"
 #include "segment.h"
 
-/* The pages of the written id maps that confirmations read are given back
- * after this many confirmations, so they do not add up in memory. */
-#define CONFIRMS_PER_DROP 16
+/* A written id map is looked up through the hash of every GROUP-th entry,
+ * kept in memory (8 bytes a group), then one read of GROUP entries. Its
+ * pages are never mapped: a mapping's pages stay resident once touched
+ * (and the kernel maps 64 KiB around each), so lookups through mappings
+ * of a hundred id maps made the run's resident size grow with its
+ * segments. */
+#define GROUP 256
 
 typedef struct {
     bl_id_registry *ids;
@@ -23,7 +29,7 @@ typedef struct {
 
 typedef struct {
     bl_manifest_segment info;
-    bl_idmap *map;
+    uint64_t *fence; /* the hash of entries 0, GROUP, 2 * GROUP, ... */
 } written_seg;
 
 struct bl_id_guard {
@@ -35,7 +41,7 @@ struct bl_id_guard {
     written_seg *written;
     size_t nwritten, written_cap;
     uint64_t count;
-    unsigned confirms; /* since the id maps' pages were last given back */
+    uint8_t group[GROUP * BL_IDMAP_ENTRY_BYTES]; /* a group of entries read */
 };
 
 static int new_batch(bl_id_guard *g, uint64_t tag)
@@ -103,7 +109,7 @@ void bl_id_guard_free(bl_id_guard *g)
         bl_id_registry_free(g->batches[i].ids);
     free(g->batches);
     for (size_t i = 0; i < g->nwritten; i++)
-        bl_idmap_close(g->written[i].map);
+        free(g->written[i].fence);
     free(g->written);
     bl_id_filter_free(g->retired);
     bl_id_filter_free(g->in_index);
@@ -145,6 +151,66 @@ static int confirm_in(bl_id_guard *g, const written_seg *w, const char *id, size
     return rc;
 }
 
+static uint64_t get_u64le(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int k = 7; k >= 0; k--)
+        v = v << 8 | p[k];
+    return v;
+}
+
+/* The id map file of written segment w. */
+static int ids_path(const bl_id_guard *g, const written_seg *w, char *path, size_t cap)
+{
+    return bl_segment_path(path, cap, g->o.dir, w->info.id, "ids");
+}
+
+/* Whether written segment w's id map holds an entry with this hash (an id
+ * map's body, idmap.h, starts the file: entry i at i * 12). */
+static int holds_hash(bl_id_guard *g, const written_seg *w, uint64_t hash, int *found)
+{
+    *found = 0;
+    uint32_t n = w->info.doc_count, ngroups = (n + GROUP - 1) / GROUP;
+    /* the group before the first whose first hash is not below hash: an
+     * equal hash may end a group and start the next */
+    uint32_t lo = 0, hi = ngroups;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (w->fence[mid] < hash)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint32_t first = lo ? lo - 1 : 0;
+    if (first >= ngroups)
+        return 0;
+    char path[4096];
+    int rc = ids_path(g, w, path, sizeof path);
+    int fd = rc ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+    if (!rc && fd < 0)
+        rc = bl_error_set(BL_EIO, "%s: cannot open", path);
+    for (uint32_t grp = first; !rc && grp < ngroups && w->fence[grp] <= hash; grp++) {
+        size_t count = grp + 1 < ngroups ? GROUP : n - (size_t)grp * GROUP;
+        size_t bytes = count * BL_IDMAP_ENTRY_BYTES;
+        off_t at = (off_t)grp * GROUP * BL_IDMAP_ENTRY_BYTES;
+        if (pread(fd, g->group, bytes, at) != (ssize_t)bytes) {
+            rc = bl_error_set(BL_EIO, "%s: cannot read", path);
+            break;
+        }
+        for (size_t k = 0; k < count; k++) {
+            uint64_t h = get_u64le(g->group + k * BL_IDMAP_ENTRY_BYTES);
+            if (h >= hash) {
+                *found = h == hash;
+                close(fd);
+                return 0;
+            }
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
 /* The filter of written ids says id may be among them: looks in each
  * written segment's id map, and confirms a hash found there. */
 static int find_written(bl_id_guard *g, uint64_t hash, const char *id, size_t id_len,
@@ -152,15 +218,10 @@ static int find_written(bl_id_guard *g, uint64_t hash, const char *id, size_t id
 {
     int rc = BL_ENOTFOUND;
     for (size_t i = 0; i < g->nwritten && rc == BL_ENOTFOUND; i++) {
-        size_t first, n;
-        if ((rc = bl_idmap_find(g->written[i].map, hash, &first, &n)) == 0)
-            rc = n ? confirm_in(g, &g->written[i], id, id_len, source, source_len)
-                   : BL_ENOTFOUND;
-    }
-    if (++g->confirms == CONFIRMS_PER_DROP) {
-        g->confirms = 0;
-        for (size_t i = 0; i < g->nwritten; i++)
-            bl_mapped_drop(bl_idmap_file(g->written[i].map));
+        int found;
+        if ((rc = holds_hash(g, &g->written[i], hash, &found)) == 0)
+            rc = found ? confirm_in(g, &g->written[i], id, id_len, source, source_len)
+                       : BL_ENOTFOUND;
     }
     return rc;
 }
@@ -205,6 +266,35 @@ static int retire_id(void *ctx, const char *id, size_t id_len)
     return bl_id_filter_add(ctx, bl_idmap_hash(id, id_len));
 }
 
+/* Reads written segment w's id map once, keeping the hash of every
+ * GROUP-th entry. */
+static int read_fences(bl_id_guard *g, written_seg *w)
+{
+    uint32_t n = w->info.doc_count, ngroups = (n + GROUP - 1) / GROUP;
+    if (!(w->fence = malloc((ngroups ? ngroups : 1) * sizeof *w->fence)))
+        return bl_error_set(BL_ENOMEM, "id guard: out of memory");
+    char path[4096];
+    int rc = ids_path(g, w, path, sizeof path);
+    int fd = rc ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+    if (!rc && fd < 0)
+        rc = bl_error_set(BL_EIO, "%s: cannot open", path);
+    for (uint32_t grp = 0; !rc && grp < ngroups; grp++) {
+        uint8_t e[BL_IDMAP_ENTRY_BYTES];
+        off_t at = (off_t)grp * GROUP * BL_IDMAP_ENTRY_BYTES;
+        if (pread(fd, e, sizeof e, at) != (ssize_t)sizeof e)
+            rc = bl_error_set(BL_EIO, "%s: cannot read", path);
+        else
+            w->fence[grp] = get_u64le(e);
+    }
+    if (fd >= 0)
+        close(fd);
+    if (rc) {
+        free(w->fence);
+        w->fence = NULL;
+    }
+    return rc;
+}
+
 int bl_id_guard_written(bl_id_guard *g, uint64_t below, const bl_manifest_segment *segs,
                         size_t n)
 {
@@ -219,12 +309,9 @@ int bl_id_guard_written(bl_id_guard *g, uint64_t below, const bl_manifest_segmen
         g->written_cap = cap;
     }
     for (size_t i = 0; i < n; i++) {
-        char path[4096];
         written_seg *w = &g->written[g->nwritten];
         w->info = segs[i];
-        int rc = bl_segment_path(path, sizeof path, g->o.dir, segs[i].id, "ids");
-        if (!rc)
-            rc = bl_idmap_open(&w->map, path, segs[i].doc_count, 0);
+        int rc = read_fences(g, w);
         if (rc)
             return rc;
         g->nwritten++;
@@ -256,6 +343,8 @@ size_t bl_id_guard_memory(const bl_id_guard *g)
 {
     size_t bytes = sizeof *g + g->batches_cap * sizeof *g->batches +
                    g->written_cap * sizeof *g->written + bl_id_filter_memory(g->retired);
+    for (size_t i = 0; i < g->nwritten; i++)
+        bytes += ((size_t)g->written[i].info.doc_count + GROUP - 1) / GROUP * sizeof(uint64_t);
     for (size_t i = 0; i < g->nbatches; i++)
         bytes += bl_id_registry_memory(g->batches[i].ids);
     if (g->in_index)
