@@ -228,7 +228,10 @@ static int arena_reserve(bl_id_registry *r, size_t n, uint64_t *ref)
     chunk *c = r->nchunks ? &r->chunks[r->nchunks - 1] : NULL;
 
     if (!c || c->cap - c->used < n) {
-        size_t cap = n > CHUNK_SIZE ? n : CHUNK_SIZE;
+        /* chunks start small (a registry may hold a few ids) and double
+         * up to CHUNK_SIZE */
+        size_t cap = r->nchunks < 8 ? (size_t)8192 << r->nchunks : CHUNK_SIZE;
+        cap = n > cap ? n : cap;
         if (r->nchunks >= MAX_CHUNKS)
             return bl_error_set(BL_ETOOBIG, "id registry: too many ids");
         if (r->nchunks == r->chunks_cap) {

@@ -76,6 +76,7 @@ typedef struct {
     size_t ndone;
     bl_id_guard *ids;
     size_t par_written; /* segments of the pool the guard knows of */
+    size_t ids_base;    /* the guard's memory when it was made */
     unsigned since_sync; /* articles since the guard last heard of the pool */
     bl_index *existing; /* the committed segments, for their ids; NULL if none */
     bl_pending_deletes *replaced; /* their documents this run replaces */
@@ -230,6 +231,9 @@ static int finish_segment(run_state *s)
 static size_t segments_budget(const run_state *s)
 {
     size_t held = bl_id_guard_memory(s->ids), budget = s->opts->memory_budget;
+    /* what it holds from the start (a first filter stage) is in the 64 MB
+     * the budget leaves: only what grows with the run is taken from it */
+    held = held > s->ids_base ? held - s->ids_base : 0;
     return held < budget / 2 ? budget - held : budget / 2;
 }
 
@@ -746,6 +750,7 @@ static int index_main(int argc, char **argv, run_resources *res)
     if ((rc = bl_id_guard_new(&res->ids, &go)) != 0)
         goto fail;
     s.ids = res->ids;
+    s.ids_base = bl_id_guard_memory(s.ids);
     if (o.jobs > 1) {
         bl_par_opts po = {o.out_dir, m.lang, o.codec, o.jobs, o.memory_budget,
                           &m.next_segment, BL_MAX_SEGMENT_ID};
