@@ -227,14 +227,15 @@ static int finish_segment(run_state *s)
 
 /* The memory the segments being built may take: the budget, less what the
  * run's ids hold (their filters stop growing at an eighth of it each:
- * id_guard.h), but never less than half. */
+ * id_guard.h), but never less than three quarters: a tiny budget (-m 1)
+ * must still hold more than one article a segment. */
 static size_t segments_budget(const run_state *s)
 {
     size_t held = bl_id_guard_memory(s->ids), budget = s->opts->memory_budget;
     /* what it holds from the start (a first filter stage) is in the 64 MB
      * the budget leaves: only what grows with the run is taken from it */
     held = held > s->ids_base ? held - s->ids_base : 0;
-    return held < budget / 2 ? budget - held : budget / 2;
+    return held < budget / 4 ? budget - held : budget - budget / 4;
 }
 
 /* Tells the guard which articles the workers have written, every so many
