@@ -402,19 +402,6 @@ static int open_spill(bl_pair_builder *b)
     return 0;
 }
 
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* Writes the pairs found so far as a run, in key order, and empties the
  * builder (its tables stay for the next documents). */
 static int spill_run(bl_pair_builder *b)
@@ -436,10 +423,10 @@ static int spill_run(bl_pair_builder *b)
     for (uint32_t i = 0; i < b->nsorted; i++) {
         pair *p = &b->pairs[b->order[i]];
         uint8_t head[16];
-        put_u32(head, (uint32_t)(p->key >> 32));
-        put_u32(head + 4, (uint32_t)p->key);
-        put_u32(head + 8, p->df);
-        put_u32(head + 12, (uint32_t)p->stream.len);
+        bl_put_u32le(head, (uint32_t)(p->key >> 32));
+        bl_put_u32le(head + 4, (uint32_t)p->key);
+        bl_put_u32le(head + 8, p->df);
+        bl_put_u32le(head + 12, (uint32_t)p->stream.len);
         if (fwrite(head, 1, sizeof head, b->spill) != sizeof head ||
             fwrite(p->stream.data, 1, p->stream.len, b->spill) != p->stream.len)
             return bl_error_set(BL_EIO, "%s: cannot write word pairs to a temporary file",
@@ -495,10 +482,10 @@ static int cursor_next(bl_pair_builder *b, run_cursor *c)
     int rc = cursor_read(b, c, head, sizeof head);
     if (rc)
         return rc;
-    c->x = get_u32(head);
-    c->y = get_u32(head + 4);
-    c->df = get_u32(head + 8);
-    uint32_t len = get_u32(head + 12);
+    c->x = bl_get_u32le(head);
+    c->y = bl_get_u32le(head + 4);
+    c->df = bl_get_u32le(head + 8);
+    uint32_t len = bl_get_u32le(head + 12);
     if (c->x >= b->nwords || c->y >= b->nwords)
         return bl_error_set(BL_ECORRUPT, "pairs: the temporary file of word pairs is damaged");
     c->bytes.len = 0;

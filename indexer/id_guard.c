@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "error.h"
 #include "filefmt.h"
 #include "id_filter.h"
@@ -151,14 +152,6 @@ static int confirm_in(bl_id_guard *g, const written_seg *w, const char *id, size
     return rc;
 }
 
-static uint64_t get_u64le(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int k = 7; k >= 0; k--)
-        v = v << 8 | p[k];
-    return v;
-}
-
 /* The id map file of written segment w. */
 static int ids_path(const bl_id_guard *g, const written_seg *w, char *path, size_t cap)
 {
@@ -198,7 +191,7 @@ static int holds_hash(bl_id_guard *g, const written_seg *w, uint64_t hash, int *
             break;
         }
         for (size_t k = 0; k < count; k++) {
-            uint64_t h = get_u64le(g->group + k * BL_IDMAP_ENTRY_BYTES);
+            uint64_t h = bl_get_u64le(g->group + k * BL_IDMAP_ENTRY_BYTES);
             if (h >= hash) {
                 *found = h == hash;
                 close(fd);
@@ -284,7 +277,7 @@ static int read_fences(bl_id_guard *g, written_seg *w)
         if (pread(fd, e, sizeof e, at) != (ssize_t)sizeof e)
             rc = bl_error_set(BL_EIO, "%s: cannot read", path);
         else
-            w->fence[grp] = get_u64le(e);
+            w->fence[grp] = bl_get_u64le(e);
     }
     if (fd >= 0)
         close(fd);
