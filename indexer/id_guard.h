@@ -52,9 +52,12 @@ int bl_id_guard_add(bl_id_guard *g, const char *id, size_t id_len, const char *s
 
 /* Tells g of segments newly written by the run (segs[0..n), added to those
  * of earlier calls; n may be 0), and that every article of a tag below
- * `below` is in one of them. The segments' files must stay until g is
- * freed. Errors: BL_ENOMEM, BL_EIO, BL_ECORRUPT (an id map that cannot be
- * opened). */
+ * `below` is in one of them: g reads each new id map once, keeping every
+ * 256th hash. Id maps are then read by pread, never mapped, and without
+ * their page checksums (the run wrote them minutes ago); a hash found is
+ * confirmed through the segment's verified reads. The segments' files
+ * must stay until g is freed. Errors: BL_ENOMEM, BL_EIO (an id map that
+ * cannot be opened or read). */
 int bl_id_guard_written(bl_id_guard *g, uint64_t below, const bl_manifest_segment *segs,
                         size_t n);
 
