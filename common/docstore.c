@@ -60,18 +60,18 @@
  * damaged entry fails the fetches that read it and nothing else.
  *
  * The writer packs whole records into a block while they fit in its block
- * target (bl_docstore_writer_set_block); a record that does not fit starts
- * a new block, and a record of the target or more gets a block to itself.
- * The default target, 0, gives every document its own block: a fetch then
- * inflates its own bytes only, for 20 bytes of entry and a deflate header
- * per document (on Reuters, 13% more than 4 KiB blocks, 2x faster random
- * fetches).
- * Blocks are compressed at zlib level 2: on Reuters (80 MB, one thread)
- * level 5 makes the store 7% smaller and the whole indexing run 29%
- * slower, level 1 the store 3% larger for no time saved (levels 1 to 3 use
- * zlib's fast path without lazy matches; a smaller window or hash table
- * saved nothing measurable). With the dictionary, level 2 keeps the store
- * near a third of the text. The dictionary is built once
+ * target (bl_docstore_writer_set_block, BL_DOCSTORE_BLOCK by default); a
+ * record that does not fit starts a new block, and a record of the target
+ * or more gets a block to itself. A target of 0 gives every document its
+ * own block: a fetch then inflates its own bytes only, but the store is
+ * larger (20 bytes of entry and a deflate header a document) and slower
+ * to write (every block primes its stream with the dictionary).
+ * Blocks are compressed at zlib level 4. Measured with 16 KiB blocks on
+ * 28 MB of Reuters JSONL (one thread, the whole indexing run): level 2
+ * makes the store 6% larger and indexing 10% faster, level 3 (zlib's fast
+ * path, no lazy matches) 2% larger for no time saved, level 6 4% smaller
+ * for 40% slower. With the dictionary, level 4 keeps the store
+ * near 0.4 of the JSONL it came from. The dictionary is built once
  * per store from the first SAMPLE_BYTES of records (so the writer holds
  * those back): DICT_CHUNK-byte pieces taken at even intervals, dict_len =
  * min(BL_DOCSTORE_DICT_MAX, sample / 32) rounded down to whole pieces, so
@@ -107,7 +107,7 @@
 #define ENTRY_BYTES 20
 #define PART_BYTES 24
 #define NFIELDS 6
-#define ZLEVEL 2
+#define ZLEVEL 4
 #define ZMEMLEVEL 8
 /* Raw deflate (no zlib header or Adler-32: the page checksums cover the
  * bytes) with a 32 KiB window. */
@@ -147,11 +147,15 @@ static void doc_fields(const bl_stored_doc *doc, const char *p[NFIELDS], size_t 
 
 /* A run of blocks copied from one store, back to back: source blocks
  * [src_block, src_block + n), shifted by delta bytes, after deleted
- * documents of the source before it. */
+ * documents of the source before it. A block that held deleted and live
+ * documents is written again with its live ones only: a run of its own
+ * (n = 1) whose entry, made then, is in `fresh` (fresh_entry set). */
 struct copied_run {
     uint32_t src_block, n;
     int64_t delta;
     uint32_t deleted_before;
+    int fresh_entry;
+    uint8_t fresh[ENTRY_BYTES];
 };
 
 /* Encodes a part. */
@@ -1165,9 +1169,58 @@ static int append_whole(bl_docstore_writer *w, bl_docstore *src, uint64_t base_o
     return rc;
 }
 
+/* Writes the live documents of src's block br (some of which del marks
+ * deleted) as a new block numbered from new_first, compressed with the
+ * dictionary of br's part pr; its header's first document is 0 (its part,
+ * of this block alone, says hdr_first 0). Its entry goes to entry. */
+static int rewrite_block(bl_docstore_writer *w, bl_docstore *src, const block_ref *br,
+                         const part_ref *pr, const uint64_t *del, uint32_t new_first,
+                         uint8_t entry[ENTRY_BYTES])
+{
+    bl_buf_clear(&w->block);
+    uint32_t live = 0;
+    int rc = 0;
+    for (uint32_t d = br->first_doc; !rc && d < br->first_doc + br->count; d++) {
+        if (bl_deleted(del, d))
+            continue;
+        bl_stored_doc sd;
+        const char *p[NFIELDS];
+        size_t len[NFIELDS];
+        if ((rc = bl_docstore_get(src, d, &sd)))
+            break;
+        doc_fields(&sd, p, len);
+        size_t rec = 0;
+        for (int f = 0; f < NFIELDS; f++)
+            rec += varint_len(len[f]) + len[f];
+        if (!(rc = bl_buf_reserve(&w->block, rec))) {
+            encode_record(&w->block, p, len);
+            live++;
+        }
+    }
+    uint64_t offset = bl_filewriter_offset(w->fw), csize = 0;
+    uint8_t header[HEADER_MAX];
+    size_t hlen = bl_varint_encode(header, 0);
+    hlen += bl_varint_encode(header + hlen, live);
+    if (!rc && pr->dict_len)
+        rc = bl_mapped_touch(&src->m, pr->dict_off, pr->dict_len);
+    if (!rc && (deflateReset(&w->zs) != Z_OK ||
+                (pr->dict_len && deflateSetDictionary(&w->zs, src->m.data + pr->dict_off,
+                                                      pr->dict_len) != Z_OK)))
+        rc = bl_error_set(BL_ENOMEM, "docstore writer: deflateReset failed");
+    if (!rc && !(rc = deflate_some(w, header, hlen, Z_NO_FLUSH, &csize)))
+        rc = deflate_some(w, w->block.data, w->block.len, Z_FINISH, &csize);
+    bl_put_u32le(entry, new_first);
+    bl_put_u64le(entry + 4, offset);
+    bl_put_u32le(entry + 12, (uint32_t)csize);
+    bl_put_u32le(entry + 16, (uint32_t)(hlen + w->block.len));
+    bl_buf_clear(&w->block);
+    return rc;
+}
+
 /* Copies src's blocks that hold no deleted document (del), each part's
  * dictionary once, a new part for each run of blocks kept (sharing it);
- * the runs are kept for write_copied_entries. */
+ * a block with deleted and live documents is written again (a part of its
+ * own); the runs are kept for write_copied_entries. */
 static int append_live(bl_docstore_writer *w, bl_docstore *src, const uint64_t *del,
                        struct copied_run **runs_out, size_t *nruns_out)
 {
@@ -1191,18 +1244,12 @@ static int append_live(bl_docstore_writer *w, bl_docstore *src, const uint64_t *
             uint32_t gone = 0;
             for (uint32_t d = br.first_doc; d < br.first_doc + br.count; d++)
                 gone += (uint32_t)bl_deleted(del, d);
-            if (gone && gone < br.count) {
-                rc = bl_error_set(BL_EINVAL, "%s: block %u holds %u documents, %u of them "
-                                  "deleted: a block is copied whole or left out", src->m.path,
-                                  b, br.count, gone);
-                break;
-            }
-            if (gone) {
+            if (gone == br.count) {
                 in_run = 0;
                 deleted += gone;
                 continue;
             }
-            if (!in_run) {
+            if (!in_run || gone) {
                 if (nruns == cap) {
                     cap = cap ? 2 * cap : 16;
                     struct copied_run *r = realloc(runs, cap * sizeof *r);
@@ -1218,14 +1265,25 @@ static int append_live(bl_docstore_writer *w, bl_docstore *src, const uint64_t *
                         break;
                 }
                 uint64_t at = bl_filewriter_offset(w->fw);
-                runs[nruns++] = (struct copied_run){b, 0, (int64_t)at - (int64_t)br.off, deleted};
+                struct copied_run *run = &runs[nruns++];
+                *run = (struct copied_run){b, 0, (int64_t)at - (int64_t)br.off, deleted, 0, {0}};
+                /* a rewritten block's header says 0 (see rewrite_block) */
                 uint8_t part[PART_BYTES];
                 put_part(part, w->nblocks, w->ndocs + br.first_doc - deleted, dict_off,
-                         pr.dict_len, br.first_doc - pr.first_doc + pr.hdr_first);
+                         pr.dict_len, gone ? 0 : br.first_doc - pr.first_doc + pr.hdr_first);
                 if ((rc = bl_buf_append(&w->parts, part, sizeof part)))
                     break;
                 w->nparts++;
-                in_run = 1;
+                in_run = !gone;
+                if (gone) {
+                    run->n = 1;
+                    run->fresh_entry = 1;
+                    w->nblocks++;
+                    rc = rewrite_block(w, src, &br, &pr, del, w->ndocs + br.first_doc - deleted,
+                                       run->fresh);
+                    deleted += gone;
+                    continue;
+                }
             }
             runs[nruns - 1].n++;
             w->nblocks++;
@@ -1314,6 +1372,10 @@ static int write_copied_entries(bl_docstore_writer *w)
         }
         for (size_t r = 0; !rc && r < w->src_nruns[i]; r++) {
             const struct copied_run *run = &w->src_runs[i][r];
+            if (run->fresh_entry) {
+                rc = bl_buf_append(&w->index, run->fresh, sizeof run->fresh);
+                continue;
+            }
             for (uint32_t b = run->src_block; !rc && b < run->src_block + run->n; b++)
                 rc = copy_entry(w, src, b, run->delta,
                                 (int64_t)w->src_docs[i] - run->deleted_before);

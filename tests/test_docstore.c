@@ -150,14 +150,13 @@ static bl_stored_doc as_stored(const doc *d)
 #define MULTI_BLOCK 4096
 
 /* Writes docs[0..n) with blocks of up to target bytes (0: a document a
- * block, the default). */
+ * block). */
 static void write_store_blocks(const char *path, const doc *docs, size_t n, size_t target)
 {
     bl_docstore_writer *w;
     unlink(path); /* the writer creates, never replaces */
     cr_assert_eq(bl_docstore_writer_new(&w, path), 0, "%s", bl_error_detail());
-    if (target)
-        bl_docstore_writer_set_block(w, target);
+    bl_docstore_writer_set_block(w, target);
     for (size_t i = 0; i < n; i++) {
         bl_stored_doc s = as_stored(&docs[i]);
         cr_assert_eq(bl_docstore_writer_add(w, &s), 0, "doc %zu: %s", i, bl_error_detail());
@@ -165,17 +164,20 @@ static void write_store_blocks(const char *path, const doc *docs, size_t n, size
     cr_assert_eq(bl_docstore_writer_finish(w), 0, "%s", bl_error_detail());
 }
 
+/* Writes docs[0..n) as bl_docstore_writer_add does by default. */
 static void write_store(const char *path, const doc *docs, size_t n)
 {
-    write_store_blocks(path, docs, n, 0);
+    write_store_blocks(path, docs, n, BL_DOCSTORE_BLOCK);
 }
 
-/* Writes docs[0..n) (n >= 3) to path as a merge does: as four stores (the
- * first half a document a block, an empty one, the rest but one in blocks
- * of up to 4 KiB, and a last document alone, too small for a dictionary),
- * copied one after the other with bl_docstore_writer_append. With
- * live non-NULL, about a quarter of the first half's documents and the
- * last one are deleted on the way (live[i]: whether docs[i] was kept). */
+/* Writes docs[0..n) (n >= 3, n <= 4096) to path as a merge does: as four
+ * stores (the first half a document a block, an empty one, the rest but
+ * one in blocks of up to 4 KiB, and a last document alone, too small for a
+ * dictionary), copied one after the other with bl_docstore_writer_append.
+ * With live non-NULL, about a quarter of the first and third stores'
+ * documents and the last one are deleted on the way (live[i]: whether
+ * docs[i] was kept): in the third, blocks of several documents lose some
+ * of them and are written again. */
 static void write_merged_store_live(const char *path, const doc *docs, size_t n, int *live)
 {
     size_t half = n / 2, cut[] = {0, half, half, n - 1, n};
@@ -189,21 +191,25 @@ static void write_merged_store_live(const char *path, const doc *docs, size_t n,
     bl_docstore_writer *w;
     unlink(path);
     cr_assert_eq(bl_docstore_writer_new(&w, path), 0, "%s", bl_error_detail());
-    uint64_t del0[64] = {0}, del3[1] = {1};
-    cr_assert(half <= 64 * 64);
+    uint64_t del[4][64] = {{0}};
+    cr_assert(n <= 64 * 64);
     for (size_t i = 0; i < n; i++)
         if (live)
             live[i] = 1;
-    for (size_t i = 0; live && i < half; i++)
-        if (below(4) == 0) {
-            del0[i / 64] |= (uint64_t)1 << (i % 64);
-            live[i] = 0;
-        }
-    if (live)
+    for (int s = 0; live && s < 4; s += 2)
+        for (size_t i = cut[s]; i < cut[s + 1]; i++)
+            if (below(4) == 0) {
+                size_t d = i - cut[s];
+                del[s][d / 64] |= (uint64_t)1 << (d % 64);
+                live[i] = 0;
+            }
+    if (live) {
+        del[3][0] = 1;
         live[n - 1] = 0;
+    }
     for (int i = 0; i < 4; i++) {
-        const uint64_t *del = !live ? NULL : i == 0 ? del0 : i == 3 ? del3 : NULL;
-        cr_assert_eq(bl_docstore_writer_append(w, src[i], del), 0, "%s", bl_error_detail());
+        const uint64_t *d = live && i != 1 ? del[i] : NULL;
+        cr_assert_eq(bl_docstore_writer_append(w, src[i], d), 0, "%s", bl_error_detail());
     }
     bl_stored_doc one = as_stored(&docs[0]);
     cr_assert_eq(bl_docstore_writer_add(w, &one), BL_EINVAL, "a copying writer took a document");
@@ -365,18 +371,41 @@ Test(docstore, append_leaves_deleted_documents_out, .timeout = 120)
     cr_assert_eq(bl_docstore_check(s), 0, "%s", bl_error_detail());
     bl_docstore_close(s);
 
-    /* a shared block with one deleted document */
-    char multi[128], out[128];
+    /* Blocks of several documents, some deleted, copied twice over (the
+     * second copy deletes within blocks the first one wrote again). */
+    char multi[128], out[128], out2[128];
     tmp_path(multi, sizeof multi, "multi.sto");
     tmp_path(out, sizeof out, "out.sto");
+    tmp_path(out2, sizeof out2, "out2.sto");
     write_store_blocks(multi, docs, 50, 4096);
     cr_assert_eq(bl_docstore_open(&s, multi, 1), 0);
     bl_docstore_writer *w;
     cr_assert_eq(bl_docstore_writer_new(&w, out), 0);
-    uint64_t del[1] = {2};
-    cr_assert_eq(bl_docstore_writer_append(w, s, del), BL_EINVAL);
-    cr_assert(strstr(bl_error_detail(), "deleted"), "%s", bl_error_detail());
-    bl_docstore_writer_abort(w);
+    uint64_t del[1] = {(1u << 1) | (1u << 7) | (1u << 8) | (0x3Fu << 20)};
+    cr_assert_eq(bl_docstore_writer_append(w, s, del), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_docstore_writer_finish(w), 0, "%s", bl_error_detail());
+    bl_docstore_close(s);
+    size_t left[50], nleft = 0;
+    for (size_t i = 0; i < 50; i++)
+        if (!(del[0] >> i & 1))
+            left[nleft++] = i;
+    cr_assert_eq(bl_docstore_open(&s, out, 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_docstore_count(s), nleft);
+    for (size_t i = 0; i < nleft; i++)
+        expect_doc(s, (uint32_t)i, &docs[left[i]]);
+    cr_assert_eq(bl_docstore_check(s), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_docstore_writer_new(&w, out2), 0);
+    uint64_t del2[1] = {(1u << 0) | (1u << 6) | (1u << 30)};
+    cr_assert_eq(bl_docstore_writer_append(w, s, del2), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_docstore_writer_finish(w), 0, "%s", bl_error_detail());
+    bl_docstore_close(s);
+    cr_assert_eq(bl_docstore_open(&s, out2, 1), 0, "%s", bl_error_detail());
+    size_t kept2 = 0;
+    for (size_t i = 0; i < nleft; i++)
+        if (!(del2[0] >> i & 1))
+            expect_doc(s, (uint32_t)kept2++, &docs[left[i]]);
+    cr_assert_eq(bl_docstore_count(s), kept2);
+    cr_assert_eq(bl_docstore_check(s), 0, "%s", bl_error_detail());
     bl_docstore_close(s);
     free(live);
     free_docs(docs, n);
