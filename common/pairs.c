@@ -92,6 +92,11 @@ struct bl_pair_builder {
     run_cursor *runs;
     uint32_t nruns, runs_cap;
     int merging;         /* handing out from the runs */
+    /* While merging: the runs not done, a min-heap by (key, run index), so
+     * a key's parts come out in run (document) order; with many runs a scan
+     * of all of them per key made the merge quadratic. */
+    uint32_t *run_heap;
+    uint32_t nheap;
 
     /* handing out, in key order */
     uint32_t *order;     /* indices into pairs, nsorted of them */
@@ -499,27 +504,58 @@ static int cursor_next(bl_pair_builder *b, run_cursor *c)
     return 0;
 }
 
+static int key_cmp(const run_cursor *x, const run_cursor *y)
+{
+    int c = memcmp(x->key, y->key, x->key_len < y->key_len ? x->key_len : y->key_len);
+    return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
+}
+
+/* Whether run i comes out before run j: by key, then by run. */
+static int run_before(const bl_pair_builder *b, uint32_t i, uint32_t j)
+{
+    int c = key_cmp(&b->runs[i], &b->runs[j]);
+    return c < 0 || (c == 0 && i < j);
+}
+
+/* Sifts run_heap[at] down to its place. */
+static void run_heap_down(bl_pair_builder *b, uint32_t at)
+{
+    uint32_t *h = b->run_heap, n = b->nheap;
+    for (;;) {
+        uint32_t l = 2 * at + 1, m = at;
+        if (l < n && run_before(b, h[l], h[m]))
+            m = l;
+        if (l + 1 < n && run_before(b, h[l + 1], h[m]))
+            m = l + 1;
+        if (m == at)
+            return;
+        uint32_t t = h[at];
+        h[at] = h[m];
+        h[m] = t;
+        at = m;
+    }
+}
+
 static int start_merging(bl_pair_builder *b)
 {
     int rc = spill_run(b); /* the last documents' pairs */
     if (!rc && fflush(b->spill) != 0)
         rc = bl_error_set(BL_EIO, "%s: cannot write word pairs to a temporary file",
                           b->spill_dir);
+    if (!rc && !(b->run_heap = malloc((b->nruns ? b->nruns : 1) * sizeof *b->run_heap)))
+        rc = bl_error_set(BL_ENOMEM, "pairs: no memory");
     for (uint32_t i = 0; i < b->nruns && !rc; i++) {
         run_cursor *c = &b->runs[i];
         if (!(c->buf = malloc(RUN_BUFFER)))
             return bl_error_set(BL_ENOMEM, "pairs: no memory");
         bl_buf_init(&c->bytes);
-        rc = cursor_next(b, c);
+        if (!(rc = cursor_next(b, c)) && !c->done)
+            b->run_heap[b->nheap++] = i;
     }
+    for (uint32_t i = b->nheap / 2; i-- > 0;)
+        run_heap_down(b, i);
     b->merging = 1;
     return rc;
-}
-
-static int key_cmp(const run_cursor *x, const run_cursor *y)
-{
-    int c = memcmp(x->key, y->key, x->key_len < y->key_len ? x->key_len : y->key_len);
-    return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
 }
 
 /* bl_pair_builder_next from the runs: the least key, its parts in run
@@ -527,20 +563,17 @@ static int key_cmp(const run_cursor *x, const run_cursor *y)
 static int next_merged(bl_pair_builder *b, const char **key, size_t *len,
                        const uint32_t **docs, const uint32_t **tfs, uint32_t *n)
 {
-    run_cursor *least = NULL;
-    for (uint32_t i = 0; i < b->nruns; i++)
-        if (!b->runs[i].done && (!least || key_cmp(&b->runs[i], least) < 0))
-            least = &b->runs[i];
-    if (!least)
+    if (!b->nheap)
         return 0;
+    const run_cursor *least = &b->runs[b->run_heap[0]];
     memcpy(b->key, least->key, least->key_len);
     *len = least->key_len;
     *key = b->key;
     b->docs.n = b->tfs.n = 0;
-    for (uint32_t i = 0; i < b->nruns; i++) {
-        run_cursor *c = &b->runs[i];
-        if (c->done || c->key_len != *len || memcmp(c->key, b->key, *len) != 0)
-            continue;
+    while (b->nheap) {
+        run_cursor *c = &b->runs[b->run_heap[0]];
+        if (c->key_len != *len || memcmp(c->key, b->key, *len) != 0)
+            break;
         bl_reader r;
         bl_reader_init(&r, c->bytes.data, c->bytes.len);
         uint32_t doc = 0;
@@ -558,6 +591,9 @@ static int next_merged(bl_pair_builder *b, const char **key, size_t *len,
         int rc = cursor_next(b, c);
         if (rc)
             return rc;
+        if (c->done)
+            b->run_heap[0] = b->run_heap[--b->nheap];
+        run_heap_down(b, 0);
     }
     *docs = b->docs.v;
     *tfs = b->tfs.v;
@@ -785,6 +821,7 @@ void bl_pair_builder_free(bl_pair_builder *b)
         bl_buf_release(&b->runs[i].bytes);
     }
     free(b->runs);
+    free(b->run_heap);
     if (b->spill)
         fclose(b->spill);
     free(b->spill_dir);
