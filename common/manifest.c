@@ -348,6 +348,20 @@ static int listed_del(const bl_manifest *m, uint64_t id, uint64_t gen)
 
 void bl_manifest_remove_orphans(const char *dir, const bl_manifest *m)
 {
+    bl_manifest_remove_orphans_but(dir, m, NULL, 0);
+}
+
+static int kept(const uint64_t *keep, size_t nkeep, unsigned long long id)
+{
+    for (size_t i = 0; i < nkeep; i++)
+        if (keep[i] == id)
+            return 1;
+    return 0;
+}
+
+void bl_manifest_remove_orphans_but(const char *dir, const bl_manifest *m,
+                                    const uint64_t *keep, size_t nkeep)
+{
     DIR *d = opendir(dir);
     if (!d)
         return;
@@ -360,6 +374,9 @@ void bl_manifest_remove_orphans(const char *dir, const bl_manifest *m)
                      (sscanf(e->d_name, "seg_%llu.del.%llu", &id, &gen) == 2 &&
                       !listed_del(m, id, gen)) ||
                      strncmp(e->d_name, BL_MANIFEST_NAME ".tmp.", sizeof BL_MANIFEST_NAME + 4) == 0;
+        if (orphan && strncmp(e->d_name, "seg_", 4) == 0 &&
+            sscanf(e->d_name, "seg_%llu.", &id) == 1 && kept(keep, nkeep, id))
+            orphan = 0;
         if (orphan && snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
             remove(path);
     }

@@ -130,6 +130,11 @@ int bl_manifest_dir_has_segments(const char *dir);
  * call it, with the committed manifest. */
 void bl_manifest_remove_orphans(const char *dir, const bl_manifest *m);
 
+/* As bl_manifest_remove_orphans, but the files of the segment ids
+ * keep[0..nkeep) stay (segments a merge is still writing). */
+void bl_manifest_remove_orphans_but(const char *dir, const bl_manifest *m,
+                                    const uint64_t *keep, size_t nkeep);
+
 /* Writes the path of the deletions file of segment id written by the
  * commit of generation gen: DIR/seg_ID.del.GEN. Errors: BL_ETOOBIG. */
 int bl_segment_del_path(char *buf, size_t cap, const char *dir, uint64_t id, uint64_t gen);

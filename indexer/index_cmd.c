@@ -30,6 +30,7 @@
 #include "loader.h"
 #include "manifest.h"
 #include "merge.h"
+#include "merge_run.h"
 #include "parallel.h"
 #include "pending_deletes.h"
 #include "segment.h"
@@ -674,27 +675,23 @@ static int load_manifest(const index_opts *o, bl_manifest *m, int *fresh)
     return 0;
 }
 
-/* Runs the merges the policy asks for, each committed on its own. A
- * failure leaves the index whole (every commit is), only less merged: it is
- * reported, and the run's exit status says so. */
+static void show_merging(void *ctx, unsigned running, uint32_t segments)
+{
+    (void)ctx;
+    fprintf(stderr, "\r\033[Kmerging: %u at once, %u segments...", running, segments);
+}
+
+/* Runs the merges the policy asks for, as many at once as there are jobs,
+ * each committed on its own. A failure leaves the index whole (every
+ * commit is), only less merged: it is reported, and the run's exit status
+ * says so. */
 static int merge_due(const index_opts *o, bl_manifest *m, int lock, int show_progress)
 {
     double start = now();
     uint32_t before = m->nsegments;
     unsigned merges = 0;
-    size_t first, n;
-    int rc = 0;
-    while (bl_merge_pick(m, o->merge_factor, &first, &n)) {
-        if (show_progress)
-            fprintf(stderr, "\r\033[Kmerging %zu segments of %u...", n, m->nsegments);
-        int renamed = 0;
-        rc = bl_merge_commit(o->out_dir, lock, m, first, n, o->memory_budget, &renamed);
-        if (rc && !renamed)
-            break;
-        merges++;
-        if (rc)
-            break;
-    }
+    int rc = bl_merge_run_due(o->out_dir, lock, m, o->merge_factor, o->jobs, o->memory_budget,
+                              show_progress ? show_merging : NULL, NULL, &merges);
     if (show_progress)
         fputs("\r\033[K", stderr);
     if (rc) {

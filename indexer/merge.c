@@ -705,33 +705,35 @@ int bl_merge_replace(bl_manifest *m, size_t first, size_t n, const bl_manifest_s
     return 0;
 }
 
-int bl_merge_commit(const char *dir, int lock_fd, bl_manifest *m, size_t first, size_t n,
-                    size_t memory, int *renamed)
+int bl_merge_install(const char *dir, int lock_fd, bl_manifest *m, size_t first, size_t n,
+                     const bl_manifest_segment *seg, const uint64_t *keep, size_t nkeep,
+                     int *renamed)
 {
     *renamed = 0;
-    uint64_t id = m->next_segment;
-    if (id + 1 >= BL_MAX_SEGMENT_ID)
-        return bl_error_set(BL_ETOOBIG, "%s: segment ids exhausted", dir);
+    if (n == 0 || first > m->nsegments || n > m->nsegments - first) {
+        if (seg)
+            bl_segment_remove_files(dir, seg->id);
+        return bl_error_set(BL_EINVAL, "merge: segments %zu to %zu of %u", first, first + n,
+                            m->nsegments);
+    }
     bl_manifest next = *m;
     next.segments = malloc((m->nsegments ? m->nsegments : 1) * sizeof *next.segments);
-    if (!next.segments)
+    if (!next.segments) {
+        if (seg)
+            bl_segment_remove_files(dir, seg->id);
         return BL_ENOMEM;
+    }
     memcpy(next.segments, m->segments, m->nsegments * sizeof *m->segments);
-    uint64_t live = 0;
-    for (size_t i = 0; i < n && first + i < m->nsegments; i++)
-        live += m->segments[first + i].doc_count - m->segments[first + i].del_count;
     int rc = 0;
-    if (live == 0 && first < m->nsegments && n <= m->nsegments - first) {
+    if (!seg) {
         /* every document deleted: the segments just leave the manifest */
         memmove(next.segments + first, next.segments + first + n,
                 (m->nsegments - first - n) * sizeof *next.segments);
         next.nsegments -= (uint32_t)n;
     } else {
-        bl_manifest_segment seg;
-        if ((rc = bl_merge_segments(dir, m, first, n, id, memory, &seg)))
-            goto out;
-        bl_merge_replace(&next, first, n, &seg);
-        next.next_segment = id + 1;
+        bl_merge_replace(&next, first, n, seg);
+        if (next.next_segment <= seg->id)
+            next.next_segment = seg->id + 1;
     }
     next.generation = m->generation + 1;
     if (!bl_manifest_lock_holds(dir, lock_fd)) {
@@ -742,18 +744,38 @@ int bl_merge_commit(const char *dir, int lock_fd, bl_manifest *m, size_t first, 
     }
     rc = bl_manifest_commit(dir, &next, renamed);
     if (!*renamed) {
-        if (live)
-            bl_segment_remove_files(dir, id);
+        if (seg)
+            bl_segment_remove_files(dir, seg->id);
         goto out;
     }
     bl_manifest_segment *t = m->segments;
     *m = next;
     next.segments = t;
     /* the merged segments' files, their deletions files among them */
-    bl_manifest_remove_orphans(dir, m);
+    bl_manifest_remove_orphans_but(dir, m, keep, nkeep);
 out:
     free(next.segments);
     return rc;
+}
+
+int bl_merge_commit(const char *dir, int lock_fd, bl_manifest *m, size_t first, size_t n,
+                    size_t memory, int *renamed)
+{
+    *renamed = 0;
+    uint64_t id = m->next_segment;
+    if (id + 1 >= BL_MAX_SEGMENT_ID)
+        return bl_error_set(BL_ETOOBIG, "%s: segment ids exhausted", dir);
+    if (n == 0 || first > m->nsegments || n > m->nsegments - first)
+        return bl_error_set(BL_EINVAL, "merge: segments %zu to %zu of %u", first, first + n,
+                            m->nsegments);
+    uint64_t live = 0;
+    for (size_t i = 0; i < n; i++)
+        live += m->segments[first + i].doc_count - m->segments[first + i].del_count;
+    bl_manifest_segment seg;
+    int rc;
+    if (live && (rc = bl_merge_segments(dir, m, first, n, id, memory, &seg)))
+        return rc;
+    return bl_merge_install(dir, lock_fd, m, first, n, live ? &seg : NULL, NULL, 0, renamed);
 }
 
 /* A segment's level under the policy. */
@@ -774,11 +796,19 @@ static unsigned segment_level(const bl_manifest_segment *s, unsigned factor)
 
 int bl_merge_pick(const bl_manifest *m, unsigned factor, size_t *first, size_t *n)
 {
+    return bl_merge_pick_free(m, factor, NULL, first, n);
+}
+
+int bl_merge_pick_free(const bl_manifest *m, unsigned factor, const unsigned char *busy,
+                       size_t *first, size_t *n)
+{
     if (factor < 2 || factor > BL_MERGE_MAX_FACTOR)
         return 0;
     /* a segment mostly deleted is written again alone, reclaiming them */
     for (uint32_t i = 0; i < m->nsegments; i++) {
         const bl_manifest_segment *s = &m->segments[i];
+        if (busy && busy[i])
+            continue;
         if (s->del_count && (uint64_t)s->del_count * 100 >= (uint64_t)s->doc_count *
                                                                  BL_MERGE_RECLAIM_PCT) {
             *first = i;
@@ -804,7 +834,7 @@ int bl_merge_pick(const bl_manifest *m, unsigned factor, size_t *first, size_t *
         size_t count = 0;
         for (uint32_t i = 0; i < m->nsegments; i++) {
             unsigned l = segment_level(&m->segments[i], factor);
-            if (l > level) {
+            if (l > level || (busy && busy[i])) {
                 count = 0;
                 continue;
             }

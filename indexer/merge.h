@@ -58,6 +58,18 @@ int bl_merge_replace(bl_manifest *m, size_t first, size_t n, const bl_manifest_s
 int bl_merge_commit(const char *dir, int lock_fd, bl_manifest *m, size_t first, size_t n,
                     size_t memory, int *renamed);
 
+/* The commit half of bl_merge_commit, for a segment seg that
+ * bl_merge_segments built from segments first .. first + n - 1 of *m
+ * (NULL when every one of their documents is deleted): commits the
+ * manifest with seg in their place (next_segment raised past seg's id if
+ * need be), then removes the files no manifest lists but those of the
+ * segment ids keep[0..nkeep) (merges still being built). When the new
+ * manifest did not go live, seg's files are removed. *renamed as
+ * bl_merge_commit. Errors: BL_EINVAL (range outside m), BL_EIO, BL_ENOMEM. */
+int bl_merge_install(const char *dir, int lock_fd, bl_manifest *m, size_t first, size_t n,
+                     const bl_manifest_segment *seg, const uint64_t *keep, size_t nkeep,
+                     int *renamed);
+
 /* The merge policy. A segment with at least BL_MERGE_RECLAIM_PCT percent
  * of its documents deleted is written again alone, without them. Then
  * segments are grouped into levels by size (the tokens of their live
@@ -80,5 +92,10 @@ int bl_merge_commit(const char *dir, int lock_fd, bl_manifest *m, size_t first, 
  * BL_MERGE_MAX_FACTOR): returns 1 and sets *first and *n, or 0 when none
  * is due. */
 int bl_merge_pick(const bl_manifest *m, unsigned factor, size_t *first, size_t *n);
+
+/* As bl_merge_pick, with the segments i where busy[i] is set (being merged
+ * already; busy NULL: none) left out: a run never spans one. */
+int bl_merge_pick_free(const bl_manifest *m, unsigned factor, const unsigned char *busy,
+                       size_t *first, size_t *n);
 
 #endif

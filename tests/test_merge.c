@@ -15,6 +15,7 @@
 #include "helpers.h"
 #include "manifest.h"
 #include "merge.h"
+#include "merge_run.h"
 
 static char *tmp, *out, *err;
 
@@ -660,4 +661,55 @@ Test(merge, merges_copy_complete_pair_lists)
     cr_assert_eq(run("search -i '%s' --count '\"zed alpha\"'", parts), 0);
     cr_assert_str_eq(out, before);
     free(before);
+}
+
+/* Runs every merge the policy (factor 3) asks for in dir with jobs at once;
+ * returns how many were committed. */
+static unsigned merge_all(const char *dir, unsigned jobs)
+{
+    int lock = -1;
+    bl_manifest m;
+    unsigned done = 0;
+    cr_assert_eq(bl_manifest_lock(dir, &lock), 0);
+    cr_assert_eq(bl_manifest_read(dir, &m), 0);
+    cr_assert_eq(bl_merge_run_due(dir, lock, &m, 3, jobs, 1 << 20, NULL, NULL, &done), 0,
+                 "%s", bl_error_detail());
+    bl_manifest_release(&m);
+    bl_manifest_unlock(lock);
+    return done;
+}
+
+/* Merges run on threads, several at once: each commit is whole, every
+ * answer stays, the policy owes nothing after, and no file but the
+ * manifest's remains. (Their groupings may differ from one at a time:
+ * below the policy's floor a merged segment stays at level 0 and one at a
+ * time merges it again with the next two, while the threads had taken
+ * those already.) */
+Test(merge, merges_on_threads_keep_every_answer)
+{
+    char many[512], one[512];
+    corpus c = many_and_one("merges_on_threads_keep_every_answer", many, one);
+    answer_set before = answers(many);
+    /* 12 segments of level 0: 4 merges of 3, 3 at once, then more */
+    unsigned merges = merge_all(many, 3);
+    cr_assert_geq(merges, 5, "%u merges", merges);
+    expect_whole(many);
+    answer_set after = answers(many);
+    expect_answers(&after, &before, "merged on threads");
+    bl_manifest m;
+    size_t first, n;
+    cr_assert_eq(bl_manifest_read(many, &m), 0);
+    cr_assert_eq(m.generation, 1 + merges);
+    cr_assert_eq(bl_merge_pick(&m, 3, &first, &n), 0, "a merge is still due");
+    uint64_t docs = 0;
+    for (uint32_t i = 0; i < m.nsegments; i++)
+        docs += m.segments[i].doc_count;
+    cr_assert_eq(docs, 600);
+    free(out);
+    free(err);
+    cr_assert_eq(bl_test_runf(&out, &err, "ls '%s' | wc -l", many), 0);
+    cr_assert_eq((uint32_t)atoi(out), 2 + 7 * m.nsegments, "files left: %s", out);
+    bl_manifest_release(&m);
+    free_answers(&before);
+    free_corpus(&c);
 }
