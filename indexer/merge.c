@@ -42,7 +42,40 @@ typedef struct {
     dict_walk *walks;       /* each input's dictionary walk, words then pairs */
     uint8_t *complete;      /* input i's own pair lists are complete for the
                              * output's pair words (all dense in it) */
+    /* For input i, bit w of dense[i]: output pair word w is dense in it
+     * (so input i's lists hold every pair of two such words); and for an
+     * input not complete, bit d of sparse_docs[i]: its document d holds a
+     * pair word that is not dense in it, the only documents whose pairs
+     * are found again from positions. */
+    uint64_t **dense;
+    uint64_t **sparse_docs;
 } merge;
+
+static inline void set_bit(uint64_t *bits, uint32_t i)
+{
+    bits[i >> 6] |= (uint64_t)1 << (i & 63);
+}
+
+static inline int has_bit(const uint64_t *bits, uint32_t i)
+{
+    return (int)(bits[i >> 6] >> (i & 63) & 1);
+}
+
+/* The first set bit of bits at or after from, or end if none below end. */
+static uint32_t next_bit(const uint64_t *bits, uint32_t from, uint32_t end)
+{
+    if (from >= end)
+        return end;
+    uint32_t k = from >> 6;
+    uint64_t word = bits[k] & (~(uint64_t)0 << (from & 63));
+    while (!word) {
+        if ((uint64_t)(++k) * 64 >= end)
+            return end;
+        word = bits[k];
+    }
+    uint32_t at = k * 64 + (uint32_t)__builtin_ctzll(word);
+    return at < end ? at : end;
+}
 
 /* Input bytes read between two bl_segment_drop_pages of every input: a
  * merge reads its inputs whole, through their mappings, and each page
@@ -278,7 +311,31 @@ typedef struct {
     size_t *seg;            /* input the word's iterator is in (n: none yet) */
     bl_posting_iter **it;
     int *started;
+    uint8_t *only_sparse;   /* the word is dense in its input: only that
+                             * input's sparse_docs are wanted of it */
 } pair_source;
+
+/* Moves input s's iterator it, if need be, to its first document that is
+ * not deleted and, with only_sparse, is one of s's sparse_docs. */
+static int settle(merge *g, size_t s, int only_sparse, bl_posting_iter *it)
+{
+    uint32_t count = bl_segment_info(g->segs[s])->doc_count;
+    for (;;) {
+        uint32_t d = bl_posting_iter_docset(it)->doc;
+        if (bl_posting_iter_docset(it)->err)
+            return bl_posting_iter_docset(it)->err;
+        if (d == BL_DOC_END)
+            return 0;
+        if (only_sparse && !has_bit(g->sparse_docs[s], d)) {
+            /* (count: past every doc id of s, so the iterator ends) */
+            bl_posting_iter_seek(it, next_bit(g->sparse_docs[s], d + 1, count));
+            continue;
+        }
+        if (out_doc(g, s, d) != UINT32_MAX)
+            return 0;
+        bl_posting_iter_next(it);
+    }
+}
 
 static int next_pair_doc(void *ctx, uint32_t w, uint32_t *doc, const uint32_t **pos,
                          uint32_t *n)
@@ -288,18 +345,12 @@ static int next_pair_doc(void *ctx, uint32_t w, uint32_t *doc, const uint32_t **
     bl_posting_iter *it = ps->it[w];
     if (it && ps->started[w]) {
         bl_posting_iter_next(it);
-        int err = bl_posting_iter_docset(it)->err;
+        int err = settle(g, ps->seg[w], ps->only_sparse[w], it);
         if (err)
             return err;
     }
     ps->started[w] = 1;
-    /* past deleted documents, then past the inputs' ends */
-    while (it && bl_posting_iter_docset(it)->doc != BL_DOC_END &&
-           out_doc(g, ps->seg[w], bl_posting_iter_docset(it)->doc) == UINT32_MAX) {
-        bl_posting_iter_next(it);
-        if (bl_posting_iter_docset(it)->err)
-            return bl_posting_iter_docset(it)->err;
-    }
+    /* past the inputs' ends */
     while (!it || bl_posting_iter_docset(it)->doc == BL_DOC_END) {
         if (it) {
             bl_docset_free(bl_posting_iter_docset(it));
@@ -326,12 +377,9 @@ static int next_pair_doc(void *ctx, uint32_t w, uint32_t *doc, const uint32_t **
         if ((rc = bl_posting_iter_new(bl_segment_postings(g->segs[s]), &info, &ps->it[w])))
             return rc;
         it = ps->it[w];
-        while (bl_posting_iter_docset(it)->doc != BL_DOC_END &&
-               out_doc(g, s, bl_posting_iter_docset(it)->doc) == UINT32_MAX) {
-            bl_posting_iter_next(it);
-            if (bl_posting_iter_docset(it)->err)
-                return bl_posting_iter_docset(it)->err;
-        }
+        ps->only_sparse[w] = (uint8_t)has_bit(g->dense[s], w);
+        if ((rc = settle(g, s, ps->only_sparse[w], it)))
+            return rc;
     }
     int rc = bl_posting_iter_positions(it, pos, n);
     if (rc)
@@ -341,64 +389,109 @@ static int next_pair_doc(void *ctx, uint32_t w, uint32_t *doc, const uint32_t **
     return 0;
 }
 
-/* Whether the word term[0..len) is one of the output's pair words (they
- * are in dictionary order). */
-static int is_pair_word(const merge *g, const char *term, size_t len)
+/* The index of the word term[0..len) among the output's pair words (they
+ * are in dictionary order), or UINT32_MAX if it is not one. */
+static uint32_t pair_word_index(const merge *g, const char *term, size_t len)
 {
     uint32_t lo = 0, hi = g->nwords;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         int c = term_cmp(g->words[mid], g->word_lens[mid], term, len);
         if (c == 0)
-            return 1;
+            return mid;
         if (c < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return 0;
+    return UINT32_MAX;
 }
 
 /* Whether a pair key (0xFF a 0xFF b, pairs.h) joins two of the output's
- * pair words. */
-static int output_pair(const merge *g, const char *key, size_t len)
+ * pair words that are both dense in input i: then input i's list of it is
+ * the whole of input i's part. */
+static int pair_of_dense(const merge *g, size_t i, const char *key, size_t len)
 {
     const char *second = len > 1 ? memchr(key + 1, BL_PAIR_MARK, len - 1) : NULL;
-    return second && is_pair_word(g, key + 1, (size_t)(second - key - 1)) &&
-           is_pair_word(g, second + 1, len - (size_t)(second + 1 - key));
+    if (!second)
+        return 0;
+    uint32_t a = pair_word_index(g, key + 1, (size_t)(second - key - 1));
+    uint32_t b = pair_word_index(g, second + 1, len - (size_t)(second + 1 - key));
+    return a != UINT32_MAX && b != UINT32_MAX && has_bit(g->dense[i], a) &&
+           has_bit(g->dense[i], b);
 }
 
-/* Moves complete input i's walk to its next pair key that joins two output
- * pair words. */
+/* Moves input i's walk to its next pair key that joins two output pair
+ * words dense in it. */
 static int next_output_pair(merge *g, size_t i)
 {
     dict_walk *w = &g->walks[i];
     int rc = 0;
-    while (!rc && w->pair && !output_pair(g, w->pair, w->pair_len))
+    while (!rc && w->pair && !pair_of_dense(g, i, w->pair, w->pair_len))
         rc = walk_next_pair(w);
     return rc;
 }
 
-/* Decides which inputs are complete: every output pair word dense in it
- * (pairs.h: then its lists hold every pair of them, and a missing key
- * means no occurrence), so their lists are copied, not found again. */
-static int find_complete_inputs(merge *g)
+/* Marks in bits (input i's sparse_docs) the documents of input i's list
+ * of the word w (there when found). */
+static int mark_docs(merge *g, size_t i, uint32_t w, uint64_t *bits)
 {
-    if (!(g->complete = calloc(g->n, 1)))
+    bl_terminfo info;
+    int rc = bl_termdict_lookup(bl_segment_termdict(g->segs[i]), g->words[w], g->word_lens[w],
+                                &info);
+    if (rc == BL_ENOTFOUND)
+        return 0;
+    bl_posting_iter *it;
+    if (rc || (rc = bl_posting_iter_new(bl_segment_postings(g->segs[i]), &info, &it)))
+        return rc;
+    count_open(g, i, &info);
+    for (uint32_t d = bl_posting_iter_docset(it)->doc; d != BL_DOC_END;
+         d = bl_posting_iter_next(it))
+        set_bit(bits, d);
+    rc = bl_posting_iter_docset(it)->err;
+    count_read(g, info.doc_freq);
+    bl_docset_free(bl_posting_iter_docset(it));
+    return rc;
+}
+
+/* Finds which output pair words are dense in each input (pairs.h: then
+ * its lists hold every pair of them, and a missing key means no
+ * occurrence), the inputs where all are (complete: their lists are copied,
+ * nothing is found again) and, for the others, the documents that hold a
+ * pair word not dense there: pairs are found again from positions in
+ * those documents only. */
+static int find_dense_words(merge *g)
+{
+    if (!(g->complete = calloc(g->n, 1)) || !(g->dense = calloc(g->n, sizeof *g->dense)) ||
+        !(g->sparse_docs = calloc(g->n, sizeof *g->sparse_docs)))
         return BL_ENOMEM;
     for (size_t i = 0; i < g->n; i++) {
         uint32_t count = bl_segment_info(g->segs[i])->doc_count;
+        if (!(g->dense[i] = calloc((g->nwords + 63) / 64 + 1, sizeof **g->dense)))
+            return BL_ENOMEM;
         int all = 1;
-        for (uint32_t w = 0; w < g->nwords && all; w++) {
+        for (uint32_t w = 0; w < g->nwords; w++) {
             bl_terminfo info;
             int rc = bl_termdict_lookup(bl_segment_termdict(g->segs[i]), g->words[w],
                                         g->word_lens[w], &info);
             if (rc && rc != BL_ENOTFOUND)
                 return rc;
-            all = rc == 0 && bl_pair_word(info.doc_freq, count);
+            if (rc == 0 && bl_pair_word(info.doc_freq, count))
+                set_bit(g->dense[i], w);
+            else
+                all = 0;
         }
         g->complete[i] = (uint8_t)all;
-        if (all && g->walks[i].pair) {
+        if (!all) {
+            if (!(g->sparse_docs[i] = calloc((count + 63) / 64 + 1, sizeof **g->sparse_docs)))
+                return BL_ENOMEM;
+            for (uint32_t w = 0; w < g->nwords; w++) {
+                int rc = has_bit(g->dense[i], w) ? 0 : mark_docs(g, i, w, g->sparse_docs[i]);
+                if (rc)
+                    return rc;
+            }
+        }
+        if (g->walks[i].pair) {
             int rc = next_output_pair(g, i);
             if (rc)
                 return rc;
@@ -406,7 +499,6 @@ static int find_complete_inputs(merge *g)
     }
     return 0;
 }
-
 
 typedef struct {
     bl_u32vec *docs, *tfs;
@@ -430,20 +522,22 @@ static int copy_pair_list(merge *g, size_t i, const bl_terminfo *info, bl_u32vec
     return walk_list(g, i, info, gather_posting, &o);
 }
 
-/* Finds the output's pairs and writes them after the words: from the
- * positions of its pair words in the inputs that are not complete, from
- * the lists of those that are, merged key by key in dictionary order, each
- * list's documents input after input. */
+/* Finds the output's pairs and writes them after the words, merged key by
+ * key in dictionary order, each list's documents input after input: an
+ * input's part of a pair of two words dense in it is its own list of it;
+ * the other parts are found again from the positions of the pair words
+ * (in the documents of the input that hold a word not dense there: the
+ * others have no such pair). */
 static int merge_pairs(merge *g)
 {
-    int rc = find_complete_inputs(g);
+    int rc = find_dense_words(g);
     if (rc)
         return rc;
     size_t m = g->nwords ? g->nwords : 1;
     pair_source ps = {g, malloc(m * sizeof *ps.seg), calloc(m, sizeof *ps.it),
-                      calloc(m, sizeof *ps.started)};
+                      calloc(m, sizeof *ps.started), calloc(m, 1)};
     bl_pair_builder *b = NULL;
-    if (!ps.seg || !ps.it || !ps.started)
+    if (!ps.seg || !ps.it || !ps.started || !ps.only_sparse)
         rc = BL_ENOMEM;
     for (uint32_t w = 0; !rc && w < g->nwords; w++)
         ps.seg[w] = g->n;
@@ -458,8 +552,9 @@ static int merge_pairs(merge *g)
     free(ps.seg);
     free(ps.it);
     free(ps.started);
+    free(ps.only_sparse);
 
-    /* the builder's next pair, then the complete inputs' */
+    /* the builder's next pair, then the inputs' own lists */
     const char *bkey = NULL;
     size_t blen = 0;
     const uint32_t *bdocs = NULL, *btfs = NULL;
@@ -474,8 +569,7 @@ static int merge_pairs(merge *g)
         size_t len = blen;
         for (size_t i = 0; i < g->n; i++) {
             const dict_walk *w = &g->walks[i];
-            if (g->complete[i] && w->pair &&
-                (!least || term_cmp(w->pair, w->pair_len, least, len) < 0)) {
+            if (w->pair && (!least || term_cmp(w->pair, w->pair_len, least, len) < 0)) {
                 least = w->pair;
                 len = w->pair_len;
             }
@@ -488,14 +582,18 @@ static int merge_pairs(merge *g)
         uint32_t bat = 0; /* the builder's documents are taken input by input */
         for (size_t i = 0; i < g->n && !rc; i++) {
             dict_walk *w = &g->walks[i];
-            if (g->complete[i]) {
+            uint32_t end = g->base[i + 1];
+            if (g->complete[i] || pair_of_dense(g, i, key, len)) {
+                /* the builder saw this pair in the input's sparse documents
+                 * only: its list has them all */
+                while (from_builder && bat < bn && bdocs[bat] < end)
+                    bat++;
                 if (w->pair && term_cmp(w->pair, w->pair_len, key, len) == 0 &&
                     !(rc = copy_pair_list(g, i, &w->pair_info, &docs, &tfs)) &&
                     !(rc = walk_next_pair(w)))
                     rc = next_output_pair(g, i);
                 continue;
             }
-            uint32_t end = g->base[i + 1];
             for (; from_builder && bat < bn && bdocs[bat] < end && !rc; bat++)
                 if (bl_u32vec_push(&docs, bdocs[bat]) || bl_u32vec_push(&tfs, btfs[bat]))
                     rc = BL_ENOMEM;
@@ -682,6 +780,12 @@ int bl_merge_segments(const char *dir, const bl_manifest *m, size_t first, size_
         bl_termdict_iter_free(g.walks[i].it);
     free(g.walks);
     free(g.complete);
+    for (size_t i = 0; g.dense && i < n; i++)
+        free(g.dense[i]);
+    for (size_t i = 0; g.sparse_docs && i < n; i++)
+        free(g.sparse_docs[i]);
+    free(g.dense);
+    free(g.sparse_docs);
     for (uint32_t w = 0; w < g.nwords; w++)
         free(g.words[w]);
     free(g.words);

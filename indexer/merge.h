@@ -8,10 +8,10 @@
  * and written a posting at a time (postings.h: bl_postings_writer_push),
  * the stores' compressed blocks are copied as they are (docstore.h:
  * bl_docstore_writer_append), the id maps merged in one pass; the word
- * pairs (pairs.h) of the merged segment's dense words are copied from the
- * inputs where all of them are dense too, and found again from the
+ * pairs (pairs.h) of the merged segment's dense words are copied from each
+ * input where both words are dense too, and found again from the
  * positions of the others (a word dense in the whole need not be dense in
- * each part). The
+ * each part), in the documents that hold such a word only. The
  * inputs are never changed: the caller commits a manifest that lists the
  * new segment in their place (bl_merge_replace), and deletes their files
  * once no manifest names them.

@@ -608,12 +608,13 @@ Test(merge, merges_reclaim_deleted_articles)
     free_corpus(&c);
 }
 
-/* A merge copies the pair lists of the inputs where every pair word of the
- * output is dense, and finds the pairs of the others from positions: here
- * "zed" is dense in the whole and in the first and last parts, but not in
- * the middle one, so the middle part's "zed ..." pairs must be found from
- * its positions, the others copied. The merged segment is byte for byte a
- * one-segment build of the same articles. */
+/* A merge copies an input's list of a pair whose two words are dense in
+ * that input, and finds the other pairs from positions, in the documents
+ * that hold a word not dense there: here "zed" is dense in the whole and
+ * in the first and last parts, but not in the middle one, so the middle
+ * part's "zed ..." pairs must be found from the positions of its two
+ * documents with "zed", its pairs of the other words copied. The merged
+ * segment is byte for byte a one-segment build of the same articles. */
 Test(merge, merges_copy_complete_pair_lists)
 {
     tmp = bl_test_tmpdir();
