@@ -337,7 +337,7 @@ static int add_article(void *ctx, const bl_article *in)
     if ((rc = bl_inverter_add(s->inv, a)) != 0)
         return rc;
     s->articles++;
-    if (bl_inverter_memory(s->inv) > segments_budget(s))
+    if (bl_inverter_memory(s->inv) > bl_par_fill_budget(segments_budget(s)))
         return finish_segment(s);
     return 0;
 }

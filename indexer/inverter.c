@@ -592,6 +592,9 @@ int bl_inverter_finish(bl_inverter *inv, bl_manifest_segment *out)
     if (rc)
         return rc; /* the caller aborts or forgets inv */
     free_inverter(inv);
+    /* the next segment grows from nothing: the pages of this one, free
+     * among the allocator's, would otherwise stay resident beside it */
+    give_back_free_pages();
     return 0;
 }
 

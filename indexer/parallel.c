@@ -50,13 +50,17 @@ typedef struct {
      * holds none); read and set under the pool's lock. */
     uint64_t holding;
     uint64_t tokens, invalid_bytes;
+    /* What the other workers may read of this one without the lock: the
+     * memory of the segment it fills, and whether it is writing one. */
+    _Atomic size_t held;
+    _Atomic int writing;
 } worker;
 
 struct bl_par {
     bl_par_opts o;
-    /* memory of one worker's segment before it is written (the reading
+    /* memory the segments being filled may take together (the reading
      * thread may lower it while the workers run: bl_par_set_budget) */
-    _Atomic size_t share;
+    _Atomic size_t fill_budget;
     pthread_mutex_t mu;
     pthread_cond_t have_work; /* a chunk is queued, or closing, or failed */
     pthread_cond_t have_room; /* the queue has room, or failed */
@@ -74,6 +78,11 @@ struct bl_par {
     worker *workers;
     unsigned nworkers;
 };
+
+size_t bl_par_fill_budget(size_t memory_budget)
+{
+    return memory_budget / 5 * 4;
+}
 
 static void chunk_free(chunk *c)
 {
@@ -154,7 +163,10 @@ static int finish_segment(worker *w, uint64_t holding)
     }
     uint64_t tokens = bl_inverter_tokens(inv), invalid = bl_inverter_invalid_bytes(inv);
     bl_manifest_segment seg;
+    atomic_store_explicit(&w->writing, 1, memory_order_relaxed);
     int rc = bl_inverter_finish(inv, &seg);
+    atomic_store_explicit(&w->held, 0, memory_order_relaxed);
+    atomic_store_explicit(&w->writing, 0, memory_order_relaxed);
     if (rc)
         return rc;
     w->inv = NULL;
@@ -194,6 +206,36 @@ static bl_article article_at(const chunk *c, size_t i, size_t *at)
     return a;
 }
 
+/* Whether worker w, whose segment now holds mine bytes, writes it. The
+ * workers share one budget, as Lucene's writers share their RAM buffer:
+ * when the segments being filled pass it together, the largest is
+ * written. Workers fill at about the same pace, so the segments written
+ * settle near two thirds of the budget (with two workers) and their
+ * writing is staggered: the memory of one write comes on top of the
+ * budget, not N at once. While a worker writes, the others go on past
+ * the budget, up to a quarter more, rather than all write small
+ * segments at the same moment. */
+static int should_write(bl_par *p, worker *w, size_t mine)
+{
+    size_t budget = atomic_load_explicit(&p->fill_budget, memory_order_relaxed);
+    if (mine > budget)
+        return 1;
+    size_t total = 0, largest_other = 0;
+    int writing = 0;
+    for (unsigned i = 0; i < p->nworkers; i++) {
+        worker *v = &p->workers[i];
+        size_t held = v == w ? mine : atomic_load_explicit(&v->held, memory_order_relaxed);
+        total += held;
+        if (atomic_load_explicit(&v->writing, memory_order_relaxed))
+            writing = 1;
+        else if (v != w && held > largest_other)
+            largest_other = held;
+    }
+    if (total <= budget)
+        return 0;
+    return writing ? total > budget + budget / 4 : mine >= largest_other;
+}
+
 /* Inverts a chunk's articles into the worker's segments. */
 static int invert_chunk(worker *w, const chunk *c)
 {
@@ -204,8 +246,11 @@ static int invert_chunk(worker *w, const chunk *c)
         bl_article a = article_at(c, i, &at);
         if (!w->inv && (rc = start_segment(w, c->index, i)) != 0)
             break;
-        size_t share = atomic_load_explicit(&p->share, memory_order_relaxed);
-        if ((rc = bl_inverter_add(w->inv, &a)) == 0 && bl_inverter_memory(w->inv) > share)
+        if ((rc = bl_inverter_add(w->inv, &a)) != 0)
+            break;
+        size_t mine = bl_inverter_memory(w->inv);
+        atomic_store_explicit(&w->held, mine, memory_order_relaxed);
+        if (should_write(p, w, mine))
             rc = finish_segment(w, i + 1 < c->narts ? c->index : NONE);
     }
     return rc;
@@ -317,7 +362,7 @@ int bl_par_new(bl_par **out, const bl_par_opts *o)
     if (!p)
         return BL_ENOMEM;
     p->o = *o;
-    atomic_init(&p->share, o->memory_budget / o->jobs);
+    atomic_init(&p->fill_budget, bl_par_fill_budget(o->memory_budget));
     p->qcap = 2 * (size_t)o->jobs;
     p->queue = calloc(p->qcap, sizeof *p->queue);
     p->spare = calloc(p->qcap + o->jobs + 1, sizeof *p->spare);
@@ -335,6 +380,8 @@ int bl_par_new(bl_par **out, const bl_par_opts *o)
     for (unsigned i = 0; i < o->jobs && !rc; i++) {
         p->workers[i].pool = p;
         p->workers[i].holding = NONE;
+        atomic_init(&p->workers[i].held, 0);
+        atomic_init(&p->workers[i].writing, 0);
         rc = bl_analyzer_new(&p->workers[i].analyzer, o->lang);
     }
     for (unsigned i = 0; i < o->jobs && !rc; i++) {
@@ -426,7 +473,7 @@ int bl_par_add(bl_par *p, const bl_article *a)
 
 void bl_par_set_budget(bl_par *p, size_t memory_budget)
 {
-    atomic_store_explicit(&p->share, memory_budget / p->nworkers, memory_order_relaxed);
+    atomic_store_explicit(&p->fill_budget, bl_par_fill_budget(memory_budget), memory_order_relaxed);
 }
 
 uint64_t bl_par_next_tag(const bl_par *p)

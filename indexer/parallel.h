@@ -4,11 +4,11 @@
  * hands the articles over in chunks: copies of their fields, about
  * BL_PAR_CHUNK_BYTES at a time, in a queue of at most two per worker. Each
  * of the N workers takes the next chunk, analyses and inverts its articles
- * with its own analyzer and inverter, and fills its own segment, which it
- * writes when the segment passes the worker's share of the memory budget
- * (budget / N), then starts another. Segments are listed in the order of
- * their first article in the input, and each holds its articles in input
- * order.
+ * with its own analyzer and inverter, and fills its own segment. The
+ * segments being filled share bl_par_fill_budget of the memory budget:
+ * when they pass it together, the largest is written and its worker starts
+ * another. Segments are listed in the order of their first article in the
+ * input, and each holds its articles in input order.
  *
  * BM25 scores use the statistics of the whole index, so every document has
  * the same score whatever N is, and a query matches the same documents.
@@ -40,13 +40,19 @@ typedef struct {
     const char *lang;      /* the analyzer's language (analyzer.h) */
     uint32_t codec;        /* of the segments' postings (codec.h) */
     unsigned jobs;         /* workers, 1 to BL_PAR_MAX_JOBS */
-    size_t memory_budget;  /* of all workers together: each gets jobs-th */
+    size_t memory_budget;  /* of all workers together */
     /* Where segment ids come from: the workers take them in turn (under
      * the pool's lock) while the pool runs; the caller must not touch it
      * until bl_par_finish or bl_par_abort returns. */
     uint64_t *next_segment;
     uint64_t max_segment;  /* ids stay below this (BL_ETOOBIG past it) */
 } bl_par_opts;
+
+/* Of a memory budget, what the segments being filled may take together
+ * (four fifths): the rest is for writing one, whose sort and pair builder
+ * take about a third of its size at its peak. The indexer on one thread
+ * keeps its segment within it too. */
+size_t bl_par_fill_budget(size_t memory_budget);
 
 /* Starts the workers. Errors: BL_EINVAL (jobs out of range), BL_ENOMEM,
  * BL_EIO (a thread could not be started), an analyzer's error. */
@@ -59,8 +65,8 @@ int bl_par_new(bl_par **out, const bl_par_opts *o);
  * BL_ENOMEM, and any of bl_inverter_add's or bl_inverter_finish's. */
 int bl_par_add(bl_par *p, const bl_article *a);
 
-/* Changes the memory budget of all workers together (each takes its
- * share of it from its next article on). */
+/* Changes the memory budget of all workers together (from their next
+ * article on). */
 void bl_par_set_budget(bl_par *p, size_t memory_budget);
 
 /* The tag of the next article bl_par_add takes: the number of the chunk
