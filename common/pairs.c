@@ -321,6 +321,18 @@ static int close_gathered(bl_pair_builder *b)
     return 0;
 }
 
+/* Whether the lists found so far are to be spilled. The pair array and
+ * its hash keep their size after a spill: counting them alone past the
+ * limit spilled a run after every document (a 16 MB merge of 100 MB of
+ * news: thousands of runs); the lists' streams always get a quarter of
+ * it. */
+static int past_limit(const bl_pair_builder *b)
+{
+    size_t fixed = builder_memory(b) - b->stream_bytes;
+    size_t room = fixed < b->max_bytes / 4 * 3 ? b->max_bytes - fixed : b->max_bytes / 4;
+    return b->stream_bytes > room;
+}
+
 int bl_pair_builder_add(bl_pair_builder *b, uint32_t doc, uint32_t w, const uint32_t *pos,
                         uint32_t n)
 {
@@ -331,7 +343,7 @@ int bl_pair_builder_add(bl_pair_builder *b, uint32_t doc, uint32_t w, const uint
         int rc = close_gathered(b);
         if (rc)
             return bl_error_set(rc, "pairs: no memory for the pairs of doc %u", b->doc);
-        if (b->max_bytes && builder_memory(b) > b->max_bytes && (rc = spill_run(b)) != 0)
+        if (b->max_bytes && past_limit(b) && (rc = spill_run(b)) != 0)
             return rc;
         b->doc = doc;
     }
