@@ -1,13 +1,15 @@
 /* test_parallel.c: byline index -j N. Workers cut the input into other
  * segments than one thread does, but every query must match the same
  * documents with the same scores; a failed run must leave the index as it
- * was; the option is checked. */
+ * was; the option is checked; --memory bounds the whole process. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "helpers.h"
 
@@ -225,4 +227,48 @@ Test(parallel, jobs_option_is_checked)
         cr_assert_eq(run("index -j '%s' -o '%s' /dev/null", bad[i], idx), 2, "-j '%s'", bad[i]);
         cr_expect(strstr(err, "--jobs"), "-j '%s': %s", bad[i], err);
     }
+}
+
+/* --memory bounds the peak resident size of the whole run, merges and
+ * their inputs' mapped pages included, to the budget plus 64 MB. A small
+ * budget over 40 MB of generated news (needs ../shared/corpora) makes many segments, spilled word
+ * pairs and merges; the peak is the largest of the children this test
+ * waited for (getrusage). Sanitized builds are left out: their shadow
+ * memory and quarantine are no part of the budget. */
+Test(parallel, memory_budget_bounds_the_peak)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("AddressSanitizer's memory is outside the budget");
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    cr_skip_test("AddressSanitizer's memory is outside the budget");
+#endif
+#endif
+    /* news-like text (Reuters' words and phrases) makes the word pairs
+     * that made-up words would not */
+    char like[4200], corpus[4200];
+    snprintf(like, sizeof like, "%s/../shared/corpora/reuters21578", bl_test_root());
+    struct stat st;
+    if (stat(like, &st) != 0) {
+        teardown(); /* a skipped test gets no .fini */
+        cr_skip_test("%s is absent: memory test skipped", like);
+    }
+    snprintf(corpus, sizeof corpus, "%s/gen.jsonl", tmp);
+    cr_assert_eq(bl_test_runf(&out, &err, "bin/byline-gen --bytes 40M --seed 11 --like '%s' > '%s'",
+                              like, corpus), 0, "%s", err);
+    const long budget_mb = 16;
+    char idx[2][4200];
+    for (int j = 1; j <= 2; j++) {
+        snprintf(idx[j - 1], sizeof idx[j - 1], "%s/idx%d", tmp, j);
+        cr_assert_eq(run("index -j %d -m %ld -o '%s' '%s'", j, budget_mb, idx[j - 1], corpus), 0,
+                     "%s", err);
+        cr_assert(!strstr(err, " 1 segment;"), "-j %d: merges were to run: %s", j, err);
+        struct rusage ru;
+        cr_assert_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
+        cr_expect_leq(ru.ru_maxrss, (budget_mb + 64) * 1024, "-j %d: peak %ld KB", j,
+                      ru.ru_maxrss);
+    }
+    /* last: a check maps every file of the index, and would count */
+    for (int j = 1; j <= 2; j++)
+        cr_assert_eq(run("check -i '%s'", idx[j - 1]), 0, "-j %d: %s", j, out);
 }
