@@ -212,7 +212,6 @@ struct bl_docstore_writer {
     uint8_t *src_filtered; /* copied without its deleted documents */
     bl_buf parts;        /* encoded parts so far (appended stores') */
     uint32_t nparts;
-    uint64_t copied;     /* bytes copied since the sources' pages were dropped */
     uint8_t out[OUT_CHUNK];
 };
 
@@ -1129,7 +1128,9 @@ static int grow_srcs(bl_docstore_writer *w)
 }
 
 /* Copies src's bytes [from, to) to the end of w, each page verified as it
- * is read and given back after (read once). */
+ * is read and given back after each chunk (read once: two merges at once
+ * kept 64 MB of their stores resident when they were given back every
+ * 32 MB). */
 static int copy_bytes(bl_docstore_writer *w, bl_docstore *src, uint64_t from, uint64_t to)
 {
     int rc = 0;
@@ -1137,11 +1138,7 @@ static int copy_bytes(bl_docstore_writer *w, bl_docstore *src, uint64_t from, ui
         size_t n = to - at < COPY_CHUNK ? (size_t)(to - at) : COPY_CHUNK;
         if (!(rc = bl_mapped_touch(&src->m, at, n)))
             rc = bl_filewriter_write(w->fw, src->m.data + at, n);
-        w->copied += n;
-        if (w->copied >= 32 * (uint64_t)COPY_CHUNK) {
-            bl_mapped_drop(&src->m);
-            w->copied = 0;
-        }
+        bl_mapped_drop_range(&src->m, at, n);
     }
     return rc;
 }

@@ -345,6 +345,25 @@ void bl_mapped_drop(const bl_mapped *m)
         madvise(m->map, m->map_len, MADV_DONTNEED);
 }
 
+void bl_mapped_drop_range(const bl_mapped *m, uint64_t off, size_t n)
+{
+    if (!m->map || off >= m->len)
+        return;
+    if (n > m->len - off)
+        n = (size_t)(m->len - off);
+    /* the page the range ends in may be read next, so it stays; the one it
+     * starts in goes (a copy in order read its start last time) */
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t from = (uintptr_t)(m->data + off), to = from + n;
+    from &= ~(page - 1);
+    if (to != (uintptr_t)(m->data + m->len))
+        to &= ~(page - 1);
+    else
+        to = (to + page - 1) & ~(page - 1);
+    if (to > from)
+        madvise((void *)from, to - from, MADV_DONTNEED);
+}
+
 void bl_file_unmap(bl_mapped *m)
 {
     if (m->map)

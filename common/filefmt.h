@@ -155,6 +155,11 @@ int bl_mapped_tail(const bl_mapped *m, size_t n, const uint8_t **tail);
  * otherwise grow by every byte it reads. */
 void bl_mapped_drop(const bl_mapped *m);
 
+/* The same for the pages of body bytes [off, off + n) alone, but the page
+ * the range ends in (unless it ends the body), which a copy reading each
+ * byte once, in order, reads again next. */
+void bl_mapped_drop_range(const bl_mapped *m, uint64_t off, size_t n);
+
 /* Unmaps m and frees its path; safe on a zeroed or already-unmapped struct. */
 void bl_file_unmap(bl_mapped *m);
 

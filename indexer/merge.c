@@ -41,6 +41,7 @@ typedef struct {
     uint32_t nwords, words_cap;
     uint64_t read_since_drop;  /* about how many input bytes were read */
     uint64_t read_since_check; /* and since the resident size was read */
+    uint32_t calls_since_check;
     dict_walk *walks;       /* each input's dictionary walk, words then pairs */
     uint8_t *complete;      /* input i's own pair lists are complete for the
                              * output's pair words (all dense in it) */
@@ -84,12 +85,15 @@ static uint32_t next_bit(const uint64_t *bits, uint32_t from, uint32_t end)
  * the page cache if read again (a minor fault). Counted reads cannot say
  * how much is resident (the kernel maps up to 64 KiB around each fault,
  * and a list's first block or bitmap is more than its postings), so every
- * CHECK_EVERY bytes counted the process's resident file pages are read,
+ * CHECK_EVERY bytes counted, or CHECK_CALLS reads (a dictionary lookup or
+ * a skip counts few bytes and touches pages), the process's resident file
+ * pages are read,
  * and the inputs dropped when they pass FILE_PAGES_HELD: 10 GB of news,
  * two merges at once, held 200 MB of them with drops every 32 MB counted.
  * Where they cannot be read, inputs are dropped every DROP_EVERY. */
 #define CHECK_EVERY ((uint64_t)1 << 20)
-#define FILE_PAGES_HELD ((size_t)32 << 20)
+#define CHECK_CALLS 4096
+#define FILE_PAGES_HELD ((size_t)48 << 20)
 #define DROP_EVERY ((uint64_t)32 << 20)
 
 /* Counts n bytes read from the inputs, and drops their pages when the
@@ -98,9 +102,10 @@ static void count_read(merge *g, uint64_t n)
 {
     g->read_since_drop += n;
     g->read_since_check += n;
-    if (g->read_since_check < CHECK_EVERY)
+    if (g->read_since_check < CHECK_EVERY && ++g->calls_since_check < CHECK_CALLS)
         return;
     g->read_since_check = 0;
+    g->calls_since_check = 0;
     bl_rss rss;
     int measured = bl_rss_read(&rss) == 0;
     if (measured ? rss.file <= FILE_PAGES_HELD : g->read_since_drop < DROP_EVERY)
