@@ -2,8 +2,10 @@
 # bench/scale.sh: how Byline grows. For each size in $SIZES it generates
 # that much news-like JSONL with bin/byline-gen (once; kept in $DIR),
 # indexes it into a fresh index, and prints one row: input bytes, build
-# seconds and MB/s, peak RSS, segments after the run, index bytes by file
-# kind, and query latency over a fixed query file, in-process (one
+# seconds and MB/s, CPU seconds (user + system: below twice the build
+# seconds on two cores when threads wait), peak RSS, segments after the
+# run, index bytes by file kind, and query latency over a fixed query
+# file, in-process (one
 # `byline search --queries` process, its --stats) and one-shot (a process
 # per query). Not part of `make check`: the default sizes take minutes to
 # hours. Environment: SIZES (default "100M 1G 10G"), DIR (build/scale),
@@ -54,8 +56,8 @@ pct() {
         printf "%.2f %.2f\n", p50, v[i] }'
 }
 
-printf '%-6s %12s %9s %7s %9s %5s %9s %9s %9s %9s %9s %13s %13s\n' \
-    size "input B" "build s" "MB/s" "peak MB" segs ".doc MB" ".pos MB" ".sto MB" ".tdi MB" "other MB" \
+printf '%-6s %12s %9s %7s %8s %9s %5s %9s %9s %9s %9s %9s %13s %13s\n' \
+    size "input B" "build s" "MB/s" "cpu s" "peak MB" segs ".doc MB" ".pos MB" ".sto MB" ".tdi MB" "other MB" \
     "in-proc p50/95" "1-shot p50/95"
 for size in $SIZES; do
     src=$DIR/$KIND-$size.jsonl
@@ -68,8 +70,8 @@ for size in $SIZES; do
     idx=$DIR/index-$size
     rm -rf "$idx"
     # shellcheck disable=SC2086
-    "$TIME" -f "%e %M" -o "$DIR/time-$size" "$BIN/byline" index -q $INDEX_OPTS -o "$idx" "$src"
-    read -r secs rss < "$DIR/time-$size"
+    "$TIME" -f "%e %M %U %S" -o "$DIR/time-$size" "$BIN/byline" index -q $INDEX_OPTS -o "$idx" "$src"
+    read -r secs rss usr sys < "$DIR/time-$size"
     bytes=$(stat -L -c %s "$src")
     segs=$(ls "$idx" | grep -c '\.tdi$')
     kind() { cat "$idx"/*."$1" | wc -c | awk '{ printf "%.1f", $1 / 1e6 }'; }
@@ -83,8 +85,9 @@ for size in $SIZES; do
         t1=$(date +%s%N)
         echo $(( (t1 - t0) / 1000 )) | awk '{ print $1 / 1000 }'
     done | pct | tr ' ' '/')
-    printf '%-6s %12s %9.1f %7.1f %9.0f %5s %9s %9s %9s %9s %9s %13s %13s\n' \
+    printf '%-6s %12s %9.1f %7.1f %8.1f %9.0f %5s %9s %9s %9s %9s %9s %13s %13s\n' \
         "$size" "$bytes" "$secs" "$(echo "$bytes $secs" | awk '{ print $1 / 1e6 / $2 }')" \
+        "$(echo "$usr $sys" | awk '{ print $1 + $2 }')" \
         "$(echo "$rss" | awk '{ print $1 / 1024 }')" "$segs" "$(kind doc)" "$(kind pos)" \
         "$(kind sto)" "$(kind tdi)" "$other" "$inproc" "$shots"
 done
