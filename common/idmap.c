@@ -208,6 +208,9 @@ static int head_load(merge_head *h)
     return 0;
 }
 
+/* Entries a merge writes between two drops of its inputs' pages. */
+#define DROP_EVERY_ENTRIES 65536
+
 int bl_idmap_write_merged(const char *path, const bl_idmap *const *src, const uint32_t *base,
                           const uint64_t *const *del, size_t n)
 {
@@ -223,6 +226,7 @@ int bl_idmap_write_merged(const char *path, const bl_idmap *const *src, const ui
     for (size_t i = 0; i < n && !rc; i++) {
         if ((rc = bl_mapped_touch(&src[i]->m, 0, src[i]->m.len)))
             break;
+        bl_mapped_drop(&src[i]->m); /* verified: read again as the merge goes */
         if ((uint64_t)base[i] + src[i]->count > UINT32_MAX) {
             rc = bl_error_set(BL_ETOOBIG, "id map merge: over 2^32 documents");
             break;
@@ -244,7 +248,16 @@ int bl_idmap_write_merged(const char *path, const bl_idmap *const *src, const ui
         rc = bl_filewriter_open(&w, path, BL_KIND_IDMAP);
     uint8_t chunk[BL_IDMAP_ENTRY_BYTES * 512];
     size_t k = 0;
+    uint64_t since_drop = 0;
     while (!rc && live) {
+        /* each input is read once, in order: its pages go as it is read
+         * (two merges at once held the whole of their inputs' maps, 60 MB
+         * each for 5 million articles) */
+        if (++since_drop == DROP_EVERY_ENTRIES) {
+            since_drop = 0;
+            for (size_t i = 0; i < n; i++)
+                bl_mapped_drop(&src[i]->m);
+        }
         bl_put_u64le(chunk + k, h[0].hash);
         bl_put_u32le(chunk + k + 8, h[0].doc);
         k += BL_IDMAP_ENTRY_BYTES;

@@ -650,6 +650,7 @@ static int gather_lens(merge *g)
                 g->lens[to] = bl_segment_doc_len(s, d);
         }
         rc = bl_segment_error(s);
+        bl_segment_drop_pages(g->segs[i]); /* its lengths are read once */
     }
     return rc;
 }
