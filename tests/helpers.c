@@ -322,6 +322,13 @@ const char *bl_test_root(void)
     return r ? r : ".";
 }
 
+int bl_test_shared_corpus(const char *name, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/../shared/corpora/%s", bl_test_root(), name);
+    struct stat st;
+    return stat(buf, &st) == 0;
+}
+
 int bl_test_byline_v(char **out, char **err, const char *fmt, va_list ap)
 {
     char args[8192];

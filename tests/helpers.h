@@ -120,4 +120,9 @@ const char *bl_test_byline(void);
 /* Project root ($BYLINE_ROOT, else "."). */
 const char *bl_test_root(void);
 
+/* Writes the path of the shared corpus `name` (../shared/corpora/NAME
+ * beside the project root) into buf; returns 1 if it is there, 0 if not
+ * (tests then skip: a machine outside this workplace has none). */
+int bl_test_shared_corpus(const char *name, char *buf, size_t n);
+
 #endif

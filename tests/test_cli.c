@@ -1087,9 +1087,7 @@ Test(cli, queries_file_headers_and_errors_are_escaped)
 Test(cli, reuters_end_to_end, .timeout = 600)
 {
     char dir[4200], pattern[4300];
-    snprintf(dir, sizeof dir, "%s/../shared/corpora/reuters21578", bl_test_root());
-    struct stat st;
-    if (stat(dir, &st) != 0) {
+    if (!bl_test_shared_corpus("reuters21578", dir, sizeof dir)) {
         teardown(); /* a skipped test gets no .fini */
         cr_skip_test("%s is absent: Reuters end-to-end test skipped", dir);
     }
