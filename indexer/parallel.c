@@ -156,6 +156,7 @@ static int finish_segment(worker *w, uint64_t holding)
     if (bl_inverter_doc_count(inv) == 0) {
         bl_inverter_abort(inv);
         w->inv = NULL;
+        atomic_store_explicit(&w->held, 0, memory_order_relaxed);
         pthread_mutex_lock(&p->mu);
         w->holding = holding;
         pthread_mutex_unlock(&p->mu);
@@ -214,7 +215,7 @@ static bl_article article_at(const chunk *c, size_t i, size_t *at)
  * writing is staggered: the memory of one write comes on top of the
  * budget, not N at once. While a worker writes, the others go on past
  * the budget, up to a quarter more, rather than all write small
- * segments at the same moment. */
+ * segments at the same moment; past that, any worker writes. */
 static int should_write(bl_par *p, worker *w, size_t mine)
 {
     size_t budget = atomic_load_explicit(&p->fill_budget, memory_order_relaxed);
@@ -233,7 +234,11 @@ static int should_write(bl_par *p, worker *w, size_t mine)
     }
     if (total <= budget)
         return 0;
-    return writing ? total > budget + budget / 4 : mine >= largest_other;
+    /* past a quarter more, whoever checks writes: the largest may be
+     * writing, or waiting for a chunk */
+    if (total > budget + budget / 4)
+        return 1;
+    return !writing && mine >= largest_other;
 }
 
 /* Inverts a chunk's articles into the worker's segments. */
