@@ -17,6 +17,7 @@
 #include "analyzer.h"
 #include "bench.h"
 #include "bench_bitpack.h"
+#include "bench_sizes.h"
 #include "bench_store.h"
 #include "buf.h"
 #include "codec.h"
@@ -429,6 +430,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--store") == 0)
         return bl_bench_store(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "--sizes") == 0)
+        return bl_bench_sizes(argc - 1, argv + 1);
     bench_opts o = {0, 42, 4000000, NULL, NULL, 50, 50};
     int json = 0, bitpack = 0;
     enum { OPT_JSON = 256, OPT_MIN_MS, OPT_INDEX_NAME };
@@ -455,6 +458,7 @@ int main(int argc, char **argv)
             printf("usage: byline-bench [--json] [--runs N] [--min-ms MS] [--seed S]\n"
                    "                    [--universe DOCS] [--index DIR [--index-name NAME]]\n"
                    "       byline-bench --bitpack [--runs N] [--seed S]\n"
+                   "       byline-bench --store ... | --sizes ... (--help for each)\n"
                    "Benchmarks the posting-merge loop (decode, intersect, union, phrase) on\n"
                    "synthetic Zipf lists and, with --index, on the most frequent terms of an\n"
                    "index. The table (default) gives medians of N runs (default 7) beside\n"

@@ -12,6 +12,9 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "index.h"
+#include "postings.h"
+#include "segment.h"
 
 /* Small and quick: the rarest Zipf list (1 doc in 2,000) still has docs. */
 #define QUICK "--universe 20000 --min-ms 0 --runs 1"
@@ -420,4 +423,84 @@ Test(bench, index_of_too_few_words_is_refused)
     /* Five terms, but two are numbers: three words are too few for 5 lists. */
     cr_assert_eq(bench("--json " QUICK " --index '%s'", idx), 1);
     cr_assert(strstr(err, "fewer than 5 words"), "%s", err);
+}
+
+/* The row of byline-bench --sizes named name: its columns, parsed. */
+typedef struct {
+    unsigned long long terms, postings;
+    double doc, bitmaps, skips, runs, other, pos, x_raw, runs_pt, pos_pt;
+} size_row;
+
+static int find_size_row(const char *text, const char *name, size_row *r)
+{
+    size_t n = strlen(name);
+    for (const char *line = text; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        const char *at = line + n;
+        if (strncmp(line, name, n) || *at != ' ')
+            continue;
+        while (*at == ' ')
+            at++;
+        if (*at < '0' || *at > '9')
+            continue; /* a longer name that starts with this one */
+        return sscanf(at, "%llu %llu %lf %lf %lf %lf %lf %lf %lf %lf %lf", &r->terms,
+                      &r->postings, &r->doc, &r->bitmaps, &r->skips, &r->runs, &r->other, &r->pos,
+                      &r->x_raw, &r->runs_pt, &r->pos_pt) == 11;
+    }
+    return 0;
+}
+
+Test(bench, sizes_split_every_byte_of_the_postings)
+{
+    char corpus[4200], idx[4200], cmd[9000];
+    snprintf(corpus, sizeof corpus, "%s/news.jsonl", tmp);
+    snprintf(idx, sizeof idx, "%s/news.idx", tmp);
+    write_corpus(corpus);
+    /* and words of two documents each, far from dense */
+    FILE *f = fopen(corpus, "a");
+    cr_assert(f);
+    for (int d = 0; d < 200; d++)
+        fprintf(f, "{\"id\": \"r%d\", \"title\": \"t\", \"body\": \"rare%d\"}\n", d, d / 2);
+    fclose(f);
+    char *o = NULL, *e = NULL;
+    snprintf(cmd, sizeof cmd, "'%s' index -q -j 1 -o '%s' '%s'", bl_test_byline(), idx, corpus);
+    cr_assert_eq(bl_test_run(cmd, &o, &e), 0, "indexing failed: %s", e);
+    free(o);
+    free(e);
+
+    cr_assert_eq(bench("--sizes -i '%s' --raw 1000000", idx), 0, "%s", err);
+    size_row all, words, pairs, dense, sparse;
+    cr_assert(find_size_row(out, "all", &all) && find_size_row(out, "all words", &words) &&
+                  find_size_row(out, "all pairs", &pairs) &&
+                  find_size_row(out, "word dense", &dense) &&
+                  find_size_row(out, "word df 2-16", &sparse),
+              "rows missing:\n%s", out);
+    /* "said" and "it" are in every document: dense, with bitmaps, and their
+     * pair is indexed; only dense words have bitmaps, only words positions */
+    cr_assert_gt(dense.terms, 0);
+    cr_assert_gt(dense.bitmaps, 0);
+    cr_assert_geq(sparse.terms, 100);
+    cr_assert_eq(sparse.bitmaps, 0);
+    cr_assert_gt(pairs.terms, 0);
+    cr_assert_eq(pairs.pos, 0);
+    cr_assert_gt(words.pos, 0);
+    cr_assert_eq(all.terms, words.terms + pairs.terms);
+    /* the parts add up to the list bytes, and the list bytes to the files */
+    cr_assert_float_eq(all.doc, all.bitmaps + all.skips + all.runs + all.other, 0.0025, "%s", out);
+    cr_assert_float_eq(all.x_raw, all.doc + all.pos, 0.002, "%s", out);
+
+    /* the files' body bytes, from the index's own reader */
+    bl_index *index;
+    cr_assert_eq(bl_index_open(&index, idx, 0), 0);
+    uint64_t doc_bytes = 0, pos_bytes = 0;
+    for (size_t s = 0; s < bl_index_segment_count(index); s++) {
+        doc_bytes += bl_postings_docs_bytes(bl_segment_postings(bl_index_segment(index, s)));
+        pos_bytes += bl_postings_positions_bytes(bl_segment_postings(bl_index_segment(index, s)));
+    }
+    bl_index_close(index);
+    cr_assert_float_eq(all.doc, doc_bytes / 1e6, 0.0006, "%s", out);
+    cr_assert_float_eq(all.pos, pos_bytes / 1e6, 0.0006, "%s", out);
+
+    cr_assert_eq(bench("--sizes -i '%s/none'", tmp), 1);
+    cr_assert(strstr(err, "none"), "%s", err);
 }
