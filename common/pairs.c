@@ -82,6 +82,8 @@ struct bl_pair_builder {
     at_pos *by_pos;      /* position -> word, direct */
     size_t by_pos_cap;
     uint32_t gen;        /* of both: a new one empties them */
+    bl_pair_wanted_fn wanted; /* the pairs to count (NULL: all) */
+    void *wanted_ctx;
 
     /* the pairs found, and a hash of their keys (entry index + 1) */
     pair *pairs;
@@ -236,12 +238,43 @@ static void next_gen(bl_pair_builder *b)
     }
 }
 
+static inline int is_wanted(const uint64_t *mask, uint32_t w)
+{
+    return (int)(mask[w / 64] >> (w % 64) & 1);
+}
+
+/* The word at position p of the gathered document, from the direct array. */
+static inline int find_direct(const bl_pair_builder *b, uint32_t p, uint32_t *word)
+{
+    const at_pos *a = &b->by_pos[p];
+    *word = a->word;
+    return a->gen == b->gen;
+}
+
+typedef int (*find_fn)(const bl_pair_builder *b, uint32_t p, uint32_t *word);
+
+/* Counts the pairs of occurrence i of the gathered document under mask
+ * (the words wanted): the one with the word after it, and the one with the
+ * word before it when that word is not wanted (a wanted one counts that
+ * pair from its own occurrence), so each wanted pair counts once. find
+ * gives the word at a position. */
+static inline int count_wanted(bl_pair_builder *b, size_t i, const uint64_t *mask, find_fn find)
+{
+    uint32_t p = b->occ_pos[i], w = b->occ_word[i], x;
+    if (p != UINT32_MAX && find(b, p + 1, &x) && count_pair(b, w, x, b->doc))
+        return BL_ENOMEM;
+    if (p > 0 && find(b, p - 1, &x) && !is_wanted(mask, x) && count_pair(b, x, w, b->doc))
+        return BL_ENOMEM;
+    return 0;
+}
+
 /* close_gathered for a document whose positions are below max_pos + 1,
  * not many more than its occurrences: an array indexed by position finds
  * the word at p + 1 in one read, where the hash table probes. Returns 1,
  * having done nothing, when two occurrences share a position (a damaged
  * source; the general path counts every word there). */
-static int close_gathered_direct(bl_pair_builder *b, size_t n, uint32_t max_pos)
+static int close_gathered_direct(bl_pair_builder *b, size_t n, uint32_t max_pos,
+                                 const uint64_t *mask)
 {
     size_t need = (size_t)max_pos + 2;
     if (b->by_pos_cap < need) {
@@ -262,11 +295,31 @@ static int close_gathered_direct(bl_pair_builder *b, size_t n, uint32_t max_pos)
             return 1;
         t[b->occ_pos[i]] = (at_pos){b->occ_word[i], b->gen};
     }
+    if (mask) {
+        for (size_t i = 0; i < n; i++)
+            if (is_wanted(mask, b->occ_word[i]) && count_wanted(b, i, mask, find_direct))
+                return BL_ENOMEM;
+        return 0;
+    }
     for (size_t i = 0; i < n; i++) {
         const at_pos *next = &t[b->occ_pos[i] + 1];
         if (next->gen == b->gen && count_pair(b, b->occ_word[i], next->word, b->doc))
             return BL_ENOMEM;
     }
+    return 0;
+}
+
+/* The first word at position p of the gathered document, from the hash
+ * table (a damaged source may repeat a position: the filtered path counts
+ * one word there, the full one every word). */
+static inline int find_hashed(const bl_pair_builder *b, uint32_t p, uint32_t *word)
+{
+    size_t mask = b->table_cap - 1;
+    for (size_t h = pos_hash(p, b->table_cap); b->table[h].gen == b->gen; h = (h + 1) & mask)
+        if (b->table[h].pos == p) {
+            *word = b->table[h].word;
+            return 1;
+        }
     return 0;
 }
 
@@ -277,13 +330,21 @@ static int close_gathered(bl_pair_builder *b)
     b->nocc = 0;
     if (n < 2)
         return 0;
+    const uint64_t *mask = b->wanted ? b->wanted(b->wanted_ctx, b->doc) : NULL;
+    if (mask) {
+        size_t i = 0;
+        while (i < n && !is_wanted(mask, b->occ_word[i]))
+            i++;
+        if (i == n)
+            return 0; /* none of its pairs is wanted */
+    }
     uint32_t max_pos = 0;
     for (size_t i = 0; i < n; i++)
         max_pos = b->occ_pos[i] > max_pos ? b->occ_pos[i] : max_pos;
     /* the array is for the usual document: positions spread over no more
      * than 8 times the occurrences */
     if ((uint64_t)max_pos < 8 * (uint64_t)n + 4096) {
-        int rc = close_gathered_direct(b, n, max_pos);
+        int rc = close_gathered_direct(b, n, max_pos, mask);
         if (rc <= 0)
             return rc;
     }
@@ -300,12 +361,18 @@ static int close_gathered(bl_pair_builder *b)
     }
     /* A new generation empties the table without clearing it. */
     next_gen(b);
-    size_t mask = b->table_cap - 1;
+    size_t hmask = b->table_cap - 1;
     for (size_t i = 0; i < n; i++) {
         size_t h = pos_hash(b->occ_pos[i], b->table_cap);
         while (b->table[h].gen == b->gen)
-            h = (h + 1) & mask;
+            h = (h + 1) & hmask;
         b->table[h] = (slot){b->occ_pos[i], b->occ_word[i], b->gen};
+    }
+    if (mask) {
+        for (size_t i = 0; i < n; i++)
+            if (is_wanted(mask, b->occ_word[i]) && count_wanted(b, i, mask, find_hashed))
+                return BL_ENOMEM;
+        return 0;
     }
     /* Every word at p + 1 (one, unless the source repeats a position). */
     for (size_t i = 0; i < n; i++) {
@@ -313,12 +380,18 @@ static int close_gathered(bl_pair_builder *b)
         if (p == UINT32_MAX)
             continue;
         for (size_t h = pos_hash(p + 1, b->table_cap); b->table[h].gen == b->gen;
-             h = (h + 1) & mask)
+             h = (h + 1) & hmask)
             if (b->table[h].pos == p + 1 && count_pair(b, b->occ_word[i], b->table[h].word,
                                                        b->doc))
                 return BL_ENOMEM;
     }
     return 0;
+}
+
+void bl_pair_builder_want(bl_pair_builder *b, bl_pair_wanted_fn wanted, void *ctx)
+{
+    b->wanted = wanted;
+    b->wanted_ctx = ctx;
 }
 
 /* Whether the lists found so far are to be spilled. The pair array and

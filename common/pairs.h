@@ -81,6 +81,17 @@ int bl_pair_builder_new(bl_pair_builder **out, uint32_t nwords, const char *cons
  * Errors: BL_ENOMEM. */
 int bl_pair_builder_limit(bl_pair_builder *b, const char *dir, size_t max_bytes);
 
+/* The words whose pairs are wanted in document doc: bit w % 64 of
+ * mask[w / 64] set for word w; NULL for every pair. */
+typedef const uint64_t *(*bl_pair_wanted_fn)(void *ctx, uint32_t doc);
+
+/* From now on, counts in each document only the pairs "a b" where a or b
+ * has its bit set in wanted(ctx, doc): a merge wants, in a document of an
+ * input, the pairs of the words not dense there (the input's own lists
+ * hold the others). Documents with no such word cost only their gathering.
+ * wanted NULL: every pair, as before the first call. */
+void bl_pair_builder_want(bl_pair_builder *b, bl_pair_wanted_fn wanted, void *ctx);
+
 /* Reports that word w occurs in doc at positions pos[0..n) (copied).
  * Documents come in increasing order, each whole (all its words) before
  * the next: the pairs of a document are found when the next one starts or

@@ -52,6 +52,11 @@ typedef struct {
      * are found again from positions. */
     uint64_t **dense;
     uint64_t **sparse_docs;
+    /* For an input not complete, the complement of dense[i]: the words
+     * whose pairs the builder counts in its documents (the others' are in
+     * its lists); want_at: the input of the builder's last document. */
+    uint64_t **not_dense;
+    size_t want_at;
 } merge;
 
 static inline void set_bit(uint64_t *bits, uint32_t i)
@@ -484,7 +489,8 @@ static int mark_docs(merge *g, size_t i, uint32_t w, uint64_t *bits)
 static int find_dense_words(merge *g)
 {
     if (!(g->complete = calloc(g->n, 1)) || !(g->dense = calloc(g->n, sizeof *g->dense)) ||
-        !(g->sparse_docs = calloc(g->n, sizeof *g->sparse_docs)))
+        !(g->sparse_docs = calloc(g->n, sizeof *g->sparse_docs)) ||
+        !(g->not_dense = calloc(g->n, sizeof *g->not_dense)))
         return BL_ENOMEM;
     for (size_t i = 0; i < g->n; i++) {
         uint32_t count = bl_segment_info(g->segs[i])->doc_count;
@@ -504,8 +510,12 @@ static int find_dense_words(merge *g)
         }
         g->complete[i] = (uint8_t)all;
         if (!all) {
-            if (!(g->sparse_docs[i] = calloc((count + 63) / 64 + 1, sizeof **g->sparse_docs)))
+            size_t nw = (g->nwords + 63) / 64 + 1;
+            if (!(g->sparse_docs[i] = calloc((count + 63) / 64 + 1, sizeof **g->sparse_docs)) ||
+                !(g->not_dense[i] = malloc(nw * sizeof **g->not_dense)))
                 return BL_ENOMEM;
+            for (size_t k = 0; k < nw; k++)
+                g->not_dense[i][k] = ~g->dense[i][k];
             for (uint32_t w = 0; w < g->nwords; w++) {
                 int rc = has_bit(g->dense[i], w) ? 0 : mark_docs(g, i, w, g->sparse_docs[i]);
                 if (rc)
@@ -519,6 +529,17 @@ static int find_dense_words(merge *g)
         }
     }
     return 0;
+}
+
+/* bl_pair_wanted_fn for the builder of a merge: in a document of input i,
+ * the pairs of words not dense in i (documents come in increasing order,
+ * and only from inputs that are not complete). */
+static const uint64_t *wanted_in_input(void *ctx, uint32_t doc)
+{
+    merge *g = ctx;
+    while (g->want_at + 1 < g->n && doc >= g->base[g->want_at + 1])
+        g->want_at++;
+    return g->not_dense[g->want_at];
 }
 
 typedef struct {
@@ -564,8 +585,12 @@ static int merge_pairs(merge *g)
         ps.seg[w] = g->n;
     if (!rc && !(rc = bl_pair_builder_new(&b, g->nwords, (const char *const *)g->words,
                                           g->word_lens)) &&
-        (!g->memory || !(rc = bl_pair_builder_limit(b, g->dir, g->memory / 2))) &&
-        !(rc = bl_pair_builder_run(b, g->doc_count, next_pair_doc, &ps)))
+        (!g->memory || !(rc = bl_pair_builder_limit(b, g->dir, g->memory / 2)))) {
+        g->want_at = 0;
+        bl_pair_builder_want(b, wanted_in_input, g);
+        rc = bl_pair_builder_run(b, g->doc_count, next_pair_doc, &ps);
+    }
+    if (!rc)
         rc = bl_pair_builder_sort(b);
     for (uint32_t w = 0; ps.it && w < g->nwords; w++)
         if (ps.it[w])
@@ -806,8 +831,11 @@ int bl_merge_segments(const char *dir, const bl_manifest *m, size_t first, size_
         free(g.dense[i]);
     for (size_t i = 0; g.sparse_docs && i < n; i++)
         free(g.sparse_docs[i]);
+    for (size_t i = 0; g.not_dense && i < n; i++)
+        free(g.not_dense[i]);
     free(g.dense);
     free(g.sparse_docs);
+    free(g.not_dense);
     for (uint32_t w = 0; w < g.nwords; w++)
         free(g.words[w]);
     free(g.words);
