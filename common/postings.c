@@ -286,7 +286,8 @@ static int term_begin(bl_postings_writer *w, uint32_t ndocs, int with_positions)
  * after doc. The doc-id and impact data stay in w's buffers until
  * term_end; the positions go to the .pos file now. */
 static int put_block(bl_postings_writer *w, const uint32_t *d, const uint32_t *f,
-                     const uint32_t *lens, uint32_t m, const uint32_t *pos, uint64_t npos)
+                     const uint32_t *lens, uint32_t m, const uint32_t *pos, uint64_t npos,
+                     int pos_are_gaps)
 {
     const bl_codec *c = w->codec;
     uint32_t tmp[BL_BLOCK_SIZE];
@@ -318,13 +319,16 @@ static int put_block(bl_postings_writer *w, const uint32_t *d, const uint32_t *f
 
     /* positions: each doc's as gaps, the block's as runs of 128 */
     if (pos) {
-        if (reserve_u32(&w->gaps, &w->gaps_cap, npos))
-            return BL_ENOMEM;
-        memcpy(w->gaps, pos, npos * sizeof *pos);
-        for (uint64_t k = 0, j = 0; j < m; k += f[j], j++)
-            bl_delta_encode(w->gaps + k, f[j], 0);
+        if (!pos_are_gaps) {
+            if (reserve_u32(&w->gaps, &w->gaps_cap, npos))
+                return BL_ENOMEM;
+            memcpy(w->gaps, pos, npos * sizeof *pos);
+            for (uint64_t k = 0, j = 0; j < m; k += f[j], j++)
+                bl_delta_encode(w->gaps + k, f[j], 0);
+            pos = w->gaps;
+        }
         bl_buf_clear(&w->positions);
-        if (put_runs(c, &w->positions, w->gaps, npos))
+        if (put_runs(c, &w->positions, pos, npos))
             return BL_ENOMEM;
         w->pos_bytes += w->positions.len;
     }
@@ -433,7 +437,7 @@ int bl_postings_writer_add(bl_postings_writer *w, const uint32_t *docs,
             lens[j] = doc_lens ? doc_lens[docs[start + j]] : 0;
             npos += tfs[start + j];
         }
-        if ((rc = put_block(w, docs + start, tfs + start, lens, m, pos, npos)))
+        if ((rc = put_block(w, docs + start, tfs + start, lens, m, pos, npos, 0)))
             return fail_writer(w, rc);
         if (pos)
             pos += npos;
@@ -463,13 +467,16 @@ int bl_postings_writer_push(bl_postings_writer *w, uint32_t doc, uint32_t tf,
                                            "(doc %u, tf %u) out of order or range",
                                            w->ndocs, w->want, doc, tf));
     if (w->with_positions) {
-        for (uint32_t k = 0; k < tf; k++)
+        if (reserve_u32(&w->pend_pos, &w->pend_pos_cap, w->pend_pos_n + tf))
+            return fail_writer(w, BL_ENOMEM);
+        /* checked and kept as gaps (as stored), which push_gaps appends */
+        uint32_t *gap = w->pend_pos + w->pend_pos_n;
+        for (uint32_t k = 0; k < tf; k++) {
             if (pos[k] == UINT32_MAX || (k && pos[k] <= pos[k - 1]))
                 return fail_writer(w, bl_error_set(BL_EINVAL, "postings writer: doc %u: "
                                                    "positions not increasing at %u", doc, k));
-        if (reserve_u32(&w->pend_pos, &w->pend_pos_cap, w->pend_pos_n + tf))
-            return fail_writer(w, BL_ENOMEM);
-        memcpy(w->pend_pos + w->pend_pos_n, pos, tf * sizeof *pos);
+            gap[k] = k ? pos[k] - pos[k - 1] - 1 : pos[k];
+        }
         w->pend_pos_n += tf;
     }
     w->pend_docs[w->npend] = doc;
@@ -480,11 +487,72 @@ int bl_postings_writer_push(bl_postings_writer *w, uint32_t doc, uint32_t tf,
     w->ndocs++;
     if (++w->npend == BL_BLOCK_SIZE) {
         int rc = put_block(w, w->pend_docs, w->pend_tfs, w->pend_lens, w->npend,
-                           w->with_positions ? w->pend_pos : NULL, w->pend_pos_n);
+                           w->with_positions ? w->pend_pos : NULL, w->pend_pos_n, 1);
         if (rc)
             return fail_writer(w, rc);
         w->npend = 0;
         w->pend_pos_n = 0;
+    }
+    return 0;
+}
+
+int bl_postings_writer_push_gaps(bl_postings_writer *w, const uint32_t *docs,
+                                 const uint32_t *tfs, const uint32_t *lens,
+                                 const uint32_t *gaps, uint32_t m)
+{
+    if (w->failed)
+        return w->failed;
+    if (!w->in_term)
+        return fail_writer(w, bl_error_set(BL_EINVAL, "postings writer: push outside a term"));
+    if (w->with_positions != (gaps != NULL) || m > w->want - w->ndocs)
+        return fail_writer(w, bl_error_set(BL_EINVAL, "postings writer: %u postings %s "
+                                           "positions after %u of %u", m,
+                                           gaps ? "with" : "without", w->ndocs, w->want));
+    for (uint32_t j = 0; j < m;) {
+        /* as many as the block in the making takes */
+        uint32_t room = BL_BLOCK_SIZE - w->npend, k = m - j < room ? m - j : room;
+        uint64_t npos = 0;
+        for (uint32_t x = j; x < j + k; x++) {
+            uint32_t doc = docs[x], tf = tfs[x];
+            if (doc >= w->doc_count || (w->ndocs && doc <= w->last_doc) || tf == 0)
+                return fail_writer(w, bl_error_set(BL_EINVAL, "postings writer: posting %u "
+                                                   "of %u (doc %u, tf %u) out of order or "
+                                                   "range", w->ndocs, w->want, doc, tf));
+            if (gaps) {
+                /* the gaps of one document sum to a position below UINT32_MAX */
+                const uint32_t *g = gaps + npos;
+                uint64_t p = g[0];
+                for (uint32_t q = 1; q < tf; q++)
+                    p += (uint64_t)g[q] + 1;
+                if (p >= UINT32_MAX)
+                    return fail_writer(w, bl_error_set(BL_EINVAL, "postings writer: doc %u: "
+                                                       "positions pass %u", doc,
+                                                       UINT32_MAX - 1));
+            }
+            npos += tf;
+            w->pend_docs[w->npend] = doc;
+            w->pend_tfs[w->npend] = tf;
+            w->pend_lens[w->npend++] = lens ? lens[x] : 0;
+            w->last_doc = doc;
+            w->total += tf;
+            w->ndocs++;
+        }
+        if (gaps) {
+            if (reserve_u32(&w->pend_pos, &w->pend_pos_cap, w->pend_pos_n + npos))
+                return fail_writer(w, BL_ENOMEM);
+            memcpy(w->pend_pos + w->pend_pos_n, gaps, npos * sizeof *gaps);
+            w->pend_pos_n += npos;
+            gaps += npos;
+        }
+        if (w->npend == BL_BLOCK_SIZE) {
+            int rc = put_block(w, w->pend_docs, w->pend_tfs, w->pend_lens, w->npend,
+                               gaps ? w->pend_pos : NULL, w->pend_pos_n, 1);
+            if (rc)
+                return fail_writer(w, rc);
+            w->npend = 0;
+            w->pend_pos_n = 0;
+        }
+        j += k;
     }
     return 0;
 }
@@ -500,7 +568,7 @@ int bl_postings_writer_end(bl_postings_writer *w, bl_terminfo *info)
     int rc = 0;
     if (w->npend)
         rc = put_block(w, w->pend_docs, w->pend_tfs, w->pend_lens, w->npend,
-                       w->with_positions ? w->pend_pos : NULL, w->pend_pos_n);
+                       w->with_positions ? w->pend_pos : NULL, w->pend_pos_n, 1);
     w->npend = 0;
     w->pend_pos_n = 0;
     if (rc || (rc = term_end(w, info)))
@@ -1606,6 +1674,51 @@ int bl_posting_iter_positions(bl_posting_iter *it, const uint32_t **pos, uint32_
     }
     *pos = it->pos;
     return 0;
+}
+
+uint32_t bl_posting_iter_block_all(bl_posting_iter *it, const uint32_t **docs,
+                                   const uint32_t **tfs, const uint32_t **gaps)
+{
+    *docs = it->docs;
+    *tfs = it->tfs;
+    *gaps = NULL;
+    if (it->ds.doc == BL_DOC_END)
+        return 0;
+    int rc = it->i ? bl_error_set(BL_EINVAL, "postings: a whole block asked of doc %u of "
+                                  "block %u", it->i, it->block) : 0;
+    if (!rc && it->tfs_block != it->block)
+        rc = decode_tfs(it);
+    if (!rc && !it->positionless && it->pos_block != it->block)
+        rc = start_positions(it);
+    uint64_t count = it->positionless || rc ? 0 : it->pos_start[it->m];
+    if (!rc && count > it->pos_cap) {
+        size_t cap = it->pos_cap ? it->pos_cap * 2 : 64;
+        while (cap < count)
+            cap *= 2;
+        uint32_t *np = realloc(it->pos, cap * sizeof *np);
+        if (!np)
+            rc = bl_error_set(BL_ENOMEM, "postings: no memory for %llu positions",
+                              (unsigned long long)count);
+        else {
+            it->pos = np;
+            it->pos_cap = cap;
+        }
+    }
+    /* every run whole, straight into the array: values as stored */
+    for (uint64_t r = 0; !rc && r * BL_BLOCK_SIZE < count; r++) {
+        size_t n = run_len(it, r);
+        if (r == it->run_cached)
+            memcpy(it->pos + r * BL_BLOCK_SIZE, it->run_vals, n * sizeof *it->pos);
+        else if (!(rc = load_run(it, r)))
+            memcpy(it->pos + r * BL_BLOCK_SIZE, it->run_vals, n * sizeof *it->pos);
+    }
+    if (rc) {
+        fail_iter(it, rc);
+        return 0;
+    }
+    if (!it->positionless)
+        *gaps = it->pos;
+    return it->m;
 }
 
 uint32_t bl_posting_iter_block_rest(const bl_posting_iter *it, const uint32_t **docs)

@@ -156,6 +156,17 @@ int bl_postings_writer_push(bl_postings_writer *w, uint32_t doc, uint32_t tf,
                             const uint32_t *pos, uint32_t len);
 int bl_postings_writer_end(bl_postings_writer *w, bl_terminfo *info);
 
+/* Pushes m postings at once, as m calls of push would but with each
+ * document's positions given as stored (its first position, then each
+ * next one minus the one before minus 1; their sum below UINT32_MAX), doc
+ * after doc in gaps (NULL without positions), and lens[j] the length of
+ * docs[j] (lens NULL: 0): what bl_posting_iter_block_all hands out, so a
+ * merge copies positions without making them absolute and back. Errors
+ * and their effect: as push. */
+int bl_postings_writer_push_gaps(bl_postings_writer *w, const uint32_t *docs,
+                                 const uint32_t *tfs, const uint32_t *lens,
+                                 const uint32_t *gaps, uint32_t m);
+
 /* Commits (fsyncs) both files and frees w whatever the outcome; on any
  * error both files are removed. Errors: BL_EIO. */
 int bl_postings_writer_finish(bl_postings_writer *w);
@@ -232,6 +243,19 @@ uint32_t bl_posting_iter_freq(bl_posting_iter *it);
  * iterator ends). */
 int bl_posting_iter_positions(bl_posting_iter *it, const uint32_t **pos,
                               uint32_t *n);
+
+/* The whole current block, the iterator on its first doc: sets *docs and
+ * *tfs to its doc ids and tfs and, for a list with positions, *gaps to
+ * its positions as stored (each document's first position, then each next
+ * minus the one before minus 1; tfs[0] + ... of them, document after
+ * document; NULL without positions), and returns its postings: a merge
+ * copies a block without making positions absolute. Borrowed until the
+ * iterator moves; it stays on the first doc (seek past the last to go on).
+ * Returns 0 at BL_DOC_END or on an error, which ends the iterator with its
+ * err set (BL_ECORRUPT, BL_ENOMEM, BL_EINVAL when not on a block's first
+ * doc). */
+uint32_t bl_posting_iter_block_all(bl_posting_iter *it, const uint32_t **docs,
+                                   const uint32_t **tfs, const uint32_t **gaps);
 
 /* The doc ids of the current block from the current doc on (decoded
  * already): sets *docs and returns how many (0 at BL_DOC_END). Borrowed

@@ -243,10 +243,45 @@ static int push_posting(merge *g, bl_posting_iter *it, uint32_t to, void *ctx)
     return rc;
 }
 
+/* Appends the list info of input i, which has no deletions, to the open
+ * list a block at a time, its positions as stored (bl_posting_iter_block_all:
+ * a posting at a time, each document's positions made absolute for the
+ * writer to make them gaps again, cost a merge a tenth of its time). */
+static int copy_blocks(merge *g, size_t i, const bl_terminfo *info)
+{
+    bl_posting_iter *it;
+    count_open(g, i, info);
+    int rc = bl_posting_iter_new(bl_segment_postings(g->segs[i]), info, &it);
+    if (rc)
+        return rc;
+    bl_docset *ds = bl_posting_iter_docset(it);
+    uint32_t out[BL_BLOCK_SIZE], lens[BL_BLOCK_SIZE];
+    while (!rc && ds->doc != BL_DOC_END) {
+        const uint32_t *docs, *tfs, *gaps;
+        uint32_t m = bl_posting_iter_block_all(it, &docs, &tfs, &gaps);
+        if (!m)
+            break; /* its error, if any, is the docset's */
+        uint64_t npos = 0;
+        for (uint32_t j = 0; j < m; j++) {
+            out[j] = g->base[i] + docs[j];
+            lens[j] = g->lens[out[j]];
+            npos += tfs[j];
+        }
+        rc = bl_postings_writer_push_gaps(g->pw, out, tfs, lens, gaps, m);
+        count_read(g, 2 * (uint64_t)m + npos); /* about a byte a posting and a position */
+        if (!rc)
+            bl_posting_iter_seek(it, docs[m - 1] + 1);
+    }
+    if (!rc)
+        rc = ds->err;
+    bl_docset_free(ds);
+    return rc;
+}
+
 /* Appends input i's list of one word (info) to the open list. */
 static int copy_list(merge *g, size_t i, const bl_terminfo *info)
 {
-    return walk_list(g, i, info, push_posting, NULL);
+    return g->del[i] ? walk_list(g, i, info, push_posting, NULL) : copy_blocks(g, i, info);
 }
 
 static int remember_pair_word(merge *g, const char *term, size_t len)

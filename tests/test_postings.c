@@ -1466,6 +1466,164 @@ static void push_writes_what_add_writes_body(void)
 }
 BOTH_CODECS(push_writes_what_add_writes, push_writes_what_add_writes_body)
 
+/* A merge's copy: each block of a list read whole (bl_posting_iter_block_all,
+ * positions as stored) and pushed by bl_postings_writer_push_gaps, in
+ * pieces of any size or a posting at a time by push, writes the same bytes
+ * as the list written whole; push_gaps refuses what push refuses and
+ * positions that would pass UINT32_MAX - 1. */
+static void push_gaps_copies_blocks_body(void)
+{
+    static const uint32_t counts[] = {64, 2049, 20000};
+    for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
+        uint32_t dc = counts[ci];
+        tmpfiles a, b;
+        tmp_make(&a);
+        tmp_make(&b);
+        enum { NL = 8 };
+        tlist lists[NL];
+        for (int i = 0; i < NL; i++)
+            gen_dense_list(&lists[i], dc, draw_density(dc));
+        write_lists_in(&a, lists, NL, dc);
+        bl_postings *pa = open_postings_in(&a, dc, 1);
+        bl_postings_writer *w;
+        cr_assert(bl_postings_writer_new(&w, b.doc, b.pos, dc, g_codec) == 0);
+        uint32_t lens[BL_BLOCK_SIZE];
+        for (int i = 0; i < NL; i++) {
+            const tlist *l = &lists[i];
+            bl_posting_iter *it;
+            CHECK(bl_posting_iter_new(pa, &l->info, &it) == 0, "%s", bl_error_detail());
+            bl_docset *ds = bl_posting_iter_docset(it);
+            CHECK(bl_postings_writer_begin(w, l->n, 1) == 0, "%s", bl_error_detail());
+            uint32_t k = 0; /* postings copied */
+            while (ds->doc != BL_DOC_END) {
+                const uint32_t *d, *f, *g;
+                uint32_t m = bl_posting_iter_block_all(it, &d, &f, &g);
+                CHECK(m > 0 && m <= BL_BLOCK_SIZE && k + m <= l->n && g,
+                      "list %d: block of %u after %u (err %d: %s)", i, m, k, ds->err,
+                      bl_error_detail());
+                /* the block's values, positions as stored */
+                uint64_t at = 0;
+                for (uint32_t j = 0; j < m; j++) {
+                    CHECK(d[j] == l->docs[k + j] && f[j] == l->tfs[k + j],
+                          "list %d: posting %u: doc %u tf %u, want %u %u", i, k + j, d[j], f[j],
+                          l->docs[k + j], l->tfs[k + j]);
+                    const uint32_t *p = l->pos + l->pstart[k + j];
+                    for (uint32_t q = 0; q < f[j]; q++, at++)
+                        CHECK(g[at] == (q ? p[q] - p[q - 1] - 1 : p[q]),
+                              "list %d: posting %u position %u", i, k + j, q);
+                    lens[j] = l->lens ? l->lens[d[j]] : 0;
+                }
+                /* pushed in two pieces cut anywhere, or a posting at a time */
+                if (rnd(4)) {
+                    uint32_t cut = (uint32_t)rnd(m + 1);
+                    uint64_t first = 0;
+                    for (uint32_t j = 0; j < cut; j++)
+                        first += f[j];
+                    CHECK(bl_postings_writer_push_gaps(w, d, f, lens, g, cut) == 0 &&
+                              bl_postings_writer_push_gaps(w, d + cut, f + cut, lens + cut,
+                                                           g + first, m - cut) == 0,
+                          "%s", bl_error_detail());
+                } else {
+                    for (uint32_t j = 0; j < m; j++)
+                        CHECK(bl_postings_writer_push(w, d[j], f[j],
+                                                      l->pos + l->pstart[k + j], lens[j]) == 0,
+                              "%s", bl_error_detail());
+                }
+                k += m;
+                bl_posting_iter_seek(it, d[m - 1] + 1);
+            }
+            CHECK(ds->err == 0 && k == l->n, "list %d: %u of %u postings copied", i, k, l->n);
+            bl_docset_free(ds);
+            bl_terminfo info;
+            CHECK(bl_postings_writer_end(w, &info) == 0, "%s", bl_error_detail());
+            CHECK(info.postings_offset == l->info.postings_offset &&
+                      info.positions_offset == l->info.positions_offset,
+                  "list %d: another place", i);
+        }
+        cr_assert(bl_postings_writer_finish(w) == 0, "%s", bl_error_detail());
+        bl_postings_close(pa);
+        size_t n1, n2, n3, n4;
+        uint8_t *d1 = slurp(a.doc, &n1), *d2 = slurp(b.doc, &n2);
+        uint8_t *p1 = slurp(a.pos, &n3), *p2 = slurp(b.pos, &n4);
+        CHECK(n1 == n2 && memcmp(d1, d2, n1) == 0, "segment of %u: .doc differs", dc);
+        CHECK(n3 == n4 && memcmp(p1, p2, n3) == 0, "segment of %u: .pos differs", dc);
+        free(d1);
+        free(d2);
+        free(p1);
+        free(p2);
+        for (int i = 0; i < NL; i++)
+            free_list(&lists[i]);
+        tmp_remove(&a);
+        tmp_remove(&b);
+    }
+
+    /* refused, after which the writer only aborts */
+    uint32_t docs[] = {5, 6}, tfs[] = {2, 1}, ok_gaps[] = {1, 0, 7};
+    uint32_t big[] = {UINT32_MAX - 3, 1};  /* positions UINT32_MAX - 3 and - 1 */
+    uint32_t over[] = {UINT32_MAX - 3, 2}; /* the second at UINT32_MAX */
+    static const int kinds = 6;
+    for (int kind = 0; kind < kinds; kind++) {
+        tmpfiles t;
+        tmp_make(&t);
+        bl_postings_writer *w;
+        cr_assert(bl_postings_writer_new(&w, t.doc, t.pos, 100, g_codec) == 0);
+        int rc = 0;
+        switch (kind) {
+        case 0: /* up to UINT32_MAX - 1, then a position at UINT32_MAX */
+            CHECK(bl_postings_writer_begin(w, 2, 1) == 0, "");
+            CHECK(bl_postings_writer_push_gaps(w, docs, tfs, NULL, big, 1) == 0, "%s",
+                  bl_error_detail());
+            rc = bl_postings_writer_push_gaps(w, docs + 1, tfs + 1, NULL,
+                                              (uint32_t[]){UINT32_MAX}, 1);
+            break;
+        case 1: /* the second position of doc 5 at UINT32_MAX */
+            CHECK(bl_postings_writer_begin(w, 2, 1) == 0, "");
+            rc = bl_postings_writer_push_gaps(w, docs, tfs, NULL, over, 2);
+            break;
+        case 2: /* more than announced */
+            CHECK(bl_postings_writer_begin(w, 1, 1) == 0, "");
+            rc = bl_postings_writer_push_gaps(w, docs, tfs, NULL, ok_gaps, 2);
+            break;
+        case 3: /* without positions in a term with them */
+            CHECK(bl_postings_writer_begin(w, 2, 1) == 0, "");
+            rc = bl_postings_writer_push_gaps(w, docs, tfs, NULL, NULL, 2);
+            break;
+        case 4: /* a doc not above the one pushed before */
+            CHECK(bl_postings_writer_begin(w, 3, 1) == 0, "");
+            CHECK(bl_postings_writer_push(w, 6, 1, (uint32_t[]){3}, 0) == 0, "");
+            rc = bl_postings_writer_push_gaps(w, docs, tfs, NULL, ok_gaps, 2);
+            break;
+        default: /* outside a term */
+            rc = bl_postings_writer_push_gaps(w, docs, tfs, NULL, ok_gaps, 2);
+            break;
+        }
+        CHECK(rc == BL_EINVAL, "kind %d: %d", kind, rc);
+        CHECK(bl_postings_writer_begin(w, 1, 1) != 0, "kind %d: still accepts a term", kind);
+        CHECK(bl_postings_writer_finish(w) != 0, "kind %d: finish succeeded", kind);
+        tmp_remove(&t);
+    }
+
+    /* a whole block is asked of its first doc only */
+    tmpfiles t;
+    tmp_make(&t);
+    tlist l;
+    gen_dense_list(&l, 2049, 0.5);
+    write_lists_in(&t, &l, 1, 2049);
+    bl_postings *p = open_postings_in(&t, 2049, 1);
+    bl_posting_iter *it;
+    cr_assert(bl_posting_iter_new(p, &l.info, &it) == 0);
+    const uint32_t *d, *f, *g;
+    bl_posting_iter_next(it);
+    CHECK(bl_posting_iter_block_all(it, &d, &f, &g) == 0, "");
+    CHECK(bl_posting_iter_docset(it)->err == BL_EINVAL, "");
+    CHECK(bl_posting_iter_docset(it)->doc == BL_DOC_END, "");
+    bl_docset_free(bl_posting_iter_docset(it));
+    bl_postings_close(p);
+    free_list(&l);
+    tmp_remove(&t);
+}
+BOTH_CODECS(push_gaps_copies_blocks, push_gaps_copies_blocks_body)
+
 /* Lists at densities around the threshold, in segments of a few sizes:
  * exactly the dense ones carry a bitmap, aligned in the mapping, holding
  * exactly their docs; and every list still reads, seeks and checks as
