@@ -233,10 +233,14 @@ static int live_postings(merge *g, size_t i, const bl_terminfo *info, uint32_t *
 
 static int push_posting(merge *g, bl_posting_iter *it, uint32_t to, void *ctx)
 {
-    (void)ctx;
-    const uint32_t *pos;
+    const int *with_positions = ctx;
+    const uint32_t *pos = NULL;
     uint32_t tf;
-    int rc = bl_posting_iter_positions(it, &pos, &tf);
+    int rc = 0;
+    if (*with_positions)
+        rc = bl_posting_iter_positions(it, &pos, &tf);
+    else
+        tf = bl_posting_iter_freq(it);
     if (!rc)
         rc = bl_postings_writer_push(g->pw, to, tf, pos, g->lens[to]);
     count_read(g, 2 + (uint64_t)tf); /* about a byte a posting and a position */
@@ -278,10 +282,12 @@ static int copy_blocks(merge *g, size_t i, const bl_terminfo *info)
     return rc;
 }
 
-/* Appends input i's list of one word (info) to the open list. */
+/* Appends input i's list info (a word's or a pair's) to the open list. */
 static int copy_list(merge *g, size_t i, const bl_terminfo *info)
 {
-    return g->del[i] ? walk_list(g, i, info, push_posting, NULL) : copy_blocks(g, i, info);
+    int with_positions = !info->positionless;
+    return g->del[i] ? walk_list(g, i, info, push_posting, &with_positions)
+                     : copy_blocks(g, i, info);
 }
 
 static int remember_pair_word(merge *g, const char *term, size_t len)
@@ -577,28 +583,6 @@ static const uint64_t *wanted_in_input(void *ctx, uint32_t doc)
     return g->not_dense[g->want_at];
 }
 
-typedef struct {
-    bl_u32vec *docs, *tfs;
-} pair_out;
-
-static int gather_posting(merge *g, bl_posting_iter *it, uint32_t to, void *ctx)
-{
-    (void)g;
-    pair_out *o = ctx;
-    return bl_u32vec_push(o->docs, to) || bl_u32vec_push(o->tfs, bl_posting_iter_freq(it))
-               ? BL_ENOMEM
-               : 0;
-}
-
-/* Appends input i's list of a pair (info) to docs and tfs, in output
- * numbers, leaving deleted documents out. */
-static int copy_pair_list(merge *g, size_t i, const bl_terminfo *info, bl_u32vec *docs,
-                          bl_u32vec *tfs)
-{
-    pair_out o = {docs, tfs};
-    return walk_list(g, i, info, gather_posting, &o);
-}
-
 /* Finds the output's pairs and writes them after the words, merged key by
  * key in dictionary order, each list's documents input after input: an
  * input's part of a pair of two words dense in it is its own list of it;
@@ -643,8 +627,11 @@ static int merge_pairs(merge *g)
     int bmore = 0;
     if (!rc && (bmore = bl_pair_builder_next(b, &bkey, &blen, &bdocs, &btfs, &bn)) < 0)
         rc = bmore;
-    bl_u32vec docs = {0}, tfs = {0};
     char key[BL_TERM_MAX_BYTES + 1];
+    uint8_t *own = malloc(g->n ? g->n : 1); /* input i's part is its own list */
+    uint32_t *bfrom = malloc((g->n + 1) * sizeof *bfrom); /* its builder documents */
+    if (!rc && (!own || !bfrom))
+        rc = BL_ENOMEM;
     while (!rc) {
         const char *least = bmore == 1 ? bkey : NULL;
         size_t len = blen;
@@ -659,37 +646,56 @@ static int merge_pairs(merge *g)
             break;
         memcpy(key, least, len);
         int from_builder = bmore == 1 && term_cmp(bkey, blen, key, len) == 0;
-        docs.n = tfs.n = 0;
-        uint32_t bat = 0; /* the builder's documents are taken input by input */
+        /* each input's part and their documents: the list is written as it
+         * is read, its length said first */
+        uint64_t df = 0;
+        uint32_t bat = 0;
         for (size_t i = 0; i < g->n && !rc; i++) {
             dict_walk *w = &g->walks[i];
-            uint32_t end = g->base[i + 1];
-            if (g->complete[i] || pair_of_dense(g, i, key, len)) {
-                /* the builder saw this pair in the input's sparse documents
-                 * only: its list has them all */
-                while (from_builder && bat < bn && bdocs[bat] < end)
-                    bat++;
-                if (w->pair && term_cmp(w->pair, w->pair_len, key, len) == 0 &&
-                    !(rc = copy_pair_list(g, i, &w->pair_info, &docs, &tfs)) &&
-                    !(rc = walk_next_pair(w)))
-                    rc = next_output_pair(g, i);
+            bfrom[i] = bat;
+            while (from_builder && bat < bn && bdocs[bat] < g->base[i + 1])
+                bat++;
+            /* where both words are dense in the input, the builder found
+             * nothing: its list has them all */
+            own[i] = g->complete[i] || pair_of_dense(g, i, key, len);
+            if (!own[i]) {
+                df += bat - bfrom[i];
                 continue;
             }
-            for (; from_builder && bat < bn && bdocs[bat] < end && !rc; bat++)
-                if (bl_u32vec_push(&docs, bdocs[bat]) || bl_u32vec_push(&tfs, btfs[bat]))
-                    rc = BL_ENOMEM;
+            own[i] = w->pair && term_cmp(w->pair, w->pair_len, key, len) == 0;
+            uint32_t live = 0;
+            if (own[i] && !(rc = live_postings(g, i, &w->pair_info, &live)))
+                df += live;
         }
+        bfrom[g->n] = bat;
+        bl_terminfo info;
+        if (!rc && df && !(rc = bl_postings_writer_begin(g->pw, (uint32_t)df, 0))) {
+            for (size_t i = 0; i < g->n && !rc; i++) {
+                if (own[i]) {
+                    rc = copy_list(g, i, &g->walks[i].pair_info);
+                    continue;
+                }
+                uint32_t lens[BL_BLOCK_SIZE];
+                for (uint32_t at = bfrom[i]; at < bfrom[i + 1] && !rc; at += BL_BLOCK_SIZE) {
+                    uint32_t k = bfrom[i + 1] - at < BL_BLOCK_SIZE ? bfrom[i + 1] - at
+                                                                   : BL_BLOCK_SIZE;
+                    for (uint32_t j = 0; j < k; j++)
+                        lens[j] = g->lens[bdocs[at + j]];
+                    rc = bl_postings_writer_push_gaps(g->pw, bdocs + at, btfs + at, lens, NULL, k);
+                }
+            }
+            if (!rc && !(rc = bl_postings_writer_end(g->pw, &info)))
+                rc = bl_termdict_writer_add(g->tw, key, len, &info);
+        }
+        for (size_t i = 0; i < g->n && !rc; i++)
+            if (own[i] && !(rc = walk_next_pair(&g->walks[i])))
+                rc = next_output_pair(g, i);
         if (!rc && from_builder &&
             (bmore = bl_pair_builder_next(b, &bkey, &blen, &bdocs, &btfs, &bn)) < 0)
             rc = bmore;
-        bl_terminfo info;
-        if (!rc && docs.n &&
-            !(rc = bl_postings_writer_add(g->pw, docs.v, tfs.v, (uint32_t)docs.n, NULL, g->lens,
-                                          &info)))
-            rc = bl_termdict_writer_add(g->tw, key, len, &info);
     }
-    bl_u32vec_release(&docs);
-    bl_u32vec_release(&tfs);
+    free(own);
+    free(bfrom);
     bl_pair_builder_free(b);
     return rc;
 }
