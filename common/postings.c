@@ -514,36 +514,46 @@ int bl_postings_writer_push_gaps(bl_postings_writer *w, const uint32_t *docs,
         uint64_t npos = 0;
         for (uint32_t x = j; x < j + k; x++) {
             uint32_t doc = docs[x], tf = tfs[x];
-            if (doc >= w->doc_count || (w->ndocs && doc <= w->last_doc) || tf == 0)
+            if (doc >= w->doc_count || (w->ndocs + x - j && doc <= (x > j ? docs[x - 1]
+                                                                        : w->last_doc)) ||
+                tf == 0)
                 return fail_writer(w, bl_error_set(BL_EINVAL, "postings writer: posting %u "
                                                    "of %u (doc %u, tf %u) out of order or "
-                                                   "range", w->ndocs, w->want, doc, tf));
-            if (gaps) {
-                /* the gaps of one document sum to a position below UINT32_MAX */
-                const uint32_t *g = gaps + npos;
-                uint64_t p = g[0];
-                for (uint32_t q = 1; q < tf; q++)
-                    p += (uint64_t)g[q] + 1;
-                if (p >= UINT32_MAX)
-                    return fail_writer(w, bl_error_set(BL_EINVAL, "postings writer: doc %u: "
-                                                       "positions pass %u", doc,
-                                                       UINT32_MAX - 1));
-            }
+                                                   "range", w->ndocs + (x - j), w->want, doc,
+                                                   tf));
             npos += tf;
-            w->pend_docs[w->npend] = doc;
-            w->pend_tfs[w->npend] = tf;
-            w->pend_lens[w->npend++] = lens ? lens[x] : 0;
-            w->last_doc = doc;
-            w->total += tf;
-            w->ndocs++;
         }
         if (gaps) {
+            /* a document's last position is at most all the gaps plus their
+             * count: only when that passes does each document need a look */
+            uint64_t sum = npos;
+            for (uint64_t q = 0; q < npos; q++)
+                sum += gaps[q];
+            for (uint64_t at = 0, x = j; sum >= UINT32_MAX && x < j + k; at += tfs[x], x++) {
+                uint64_t p = gaps[at];
+                for (uint32_t q = 1; q < tfs[x]; q++)
+                    p += (uint64_t)gaps[at + q] + 1;
+                if (p >= UINT32_MAX)
+                    return fail_writer(w, bl_error_set(BL_EINVAL, "postings writer: doc %u: "
+                                                       "positions pass %u", docs[x],
+                                                       UINT32_MAX - 1));
+            }
             if (reserve_u32(&w->pend_pos, &w->pend_pos_cap, w->pend_pos_n + npos))
                 return fail_writer(w, BL_ENOMEM);
             memcpy(w->pend_pos + w->pend_pos_n, gaps, npos * sizeof *gaps);
             w->pend_pos_n += npos;
             gaps += npos;
         }
+        memcpy(w->pend_docs + w->npend, docs + j, k * sizeof *docs);
+        memcpy(w->pend_tfs + w->npend, tfs + j, k * sizeof *tfs);
+        if (lens)
+            memcpy(w->pend_lens + w->npend, lens + j, k * sizeof *lens);
+        else
+            memset(w->pend_lens + w->npend, 0, k * sizeof *lens);
+        w->npend += k;
+        w->last_doc = docs[j + k - 1];
+        w->total += npos;
+        w->ndocs += k;
         if (w->npend == BL_BLOCK_SIZE) {
             int rc = put_block(w, w->pend_docs, w->pend_tfs, w->pend_lens, w->npend,
                                gaps ? w->pend_pos : NULL, w->pend_pos_n, 1);
