@@ -10,7 +10,9 @@
 # per query). Not part of `make check`: the default sizes take minutes to
 # hours. Environment: SIZES (default "100M 1G 10G"), DIR (build/scale),
 # INDEX_OPTS (extra `byline index` options, e.g. "-j 1"), NSHOT (one-shot
-# queries, default 21), BIN (bin), LIKE (a corpus for `byline-gen --like`,
+# queries, default 21), RUNS (builds of each size, default 1: the row is
+# the run of median build time; this machine varies by several percent from
+# one run to the next), BIN (bin), LIKE (a corpus for `byline-gen --like`,
 # so the text has its words and phrases; default ../shared/corpora/
 # reuters21578 when it is there, else none: made-up words; "none" for
 # those anyway). Inputs made with --like are named gen-like-SIZE.jsonl.
@@ -19,6 +21,7 @@ BIN=${BIN:-bin}
 SIZES=${SIZES:-"100M 1G 10G"}
 DIR=${DIR:-build/scale}
 NSHOT=${NSHOT:-21}
+RUNS=${RUNS:-1}
 INDEX_OPTS=${INDEX_OPTS:-}
 TIME=/usr/bin/time
 if [ -z "${LIKE:-}" ] && [ -d ../shared/corpora/reuters21578 ]; then
@@ -56,9 +59,9 @@ pct() {
         printf "%.2f %.2f\n", p50, v[i] }'
 }
 
-printf '%-6s %12s %9s %7s %8s %9s %5s %9s %9s %9s %9s %9s %13s %13s\n' \
-    size "input B" "build s" "MB/s" "cpu s" "peak MB" segs ".doc MB" ".pos MB" ".sto MB" ".tdi MB" "other MB" \
-    "in-proc p50/95" "1-shot p50/95"
+printf '%-6s %12s %9s %7s %7s %8s %9s %5s %9s %9s %9s %9s %9s %13s %13s\n' \
+    size "input B" "build s" "s/GiB" "MB/s" "cpu s" "peak MB" segs ".doc MB" ".pos MB" ".sto MB" \
+    ".tdi MB" "other MB" "in-proc p50/95" "1-shot p50/95"
 for size in $SIZES; do
     src=$DIR/$KIND-$size.jsonl
     if [ ! -s "$src" ]; then
@@ -68,10 +71,20 @@ for size in $SIZES; do
     fi
     [ -s "$QUERIES" ] || make_queries "$src"
     idx=$DIR/index-$size
-    rm -rf "$idx"
-    # shellcheck disable=SC2086
-    "$TIME" -f "%e %M %U %S" -o "$DIR/time-$size" "$BIN/byline" index -q $INDEX_OPTS -o "$idx" "$src"
-    read -r secs rss usr sys < "$DIR/time-$size"
+    run=1
+    : > "$DIR/times-$size"
+    while [ "$run" -le "$RUNS" ]; do
+        rm -rf "$idx"
+        # shellcheck disable=SC2086
+        "$TIME" -f "%e %M %U %S" -o "$DIR/time-$size" "$BIN/byline" index -q $INDEX_OPTS \
+            -o "$idx" "$src"
+        cat "$DIR/time-$size" >> "$DIR/times-$size"
+        run=$((run + 1))
+    done
+    # the run of median build time (the index left is the last run's)
+    read -r secs rss usr sys <<EOF
+$(sort -n "$DIR/times-$size" | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }')
+EOF
     bytes=$(stat -L -c %s "$src")
     segs=$(ls "$idx" | grep -c '\.tdi$')
     kind() { cat "$idx"/*."$1" | wc -c | awk '{ printf "%.1f", $1 / 1e6 }'; }
@@ -85,8 +98,9 @@ for size in $SIZES; do
         t1=$(date +%s%N)
         echo $(( (t1 - t0) / 1000 )) | awk '{ print $1 / 1000 }'
     done | pct | tr ' ' '/')
-    printf '%-6s %12s %9.1f %7.1f %8.1f %9.0f %5s %9s %9s %9s %9s %9s %13s %13s\n' \
-        "$size" "$bytes" "$secs" "$(echo "$bytes $secs" | awk '{ print $1 / 1e6 / $2 }')" \
+    printf '%-6s %12s %9.2f %7.2f %7.1f %8.1f %9.0f %5s %9s %9s %9s %9s %9s %13s %13s\n' \
+        "$size" "$bytes" "$secs" "$(echo "$bytes $secs" | awk '{ print $2 / ($1 / 1073741824) }')" \
+        "$(echo "$bytes $secs" | awk '{ print $1 / 1e6 / $2 }')" \
         "$(echo "$usr $sys" | awk '{ print $1 + $2 }')" \
         "$(echo "$rss" | awk '{ print $1 / 1024 }')" "$segs" "$(kind doc)" "$(kind pos)" \
         "$(kind sto)" "$(kind tdi)" "$other" "$inproc" "$shots"
