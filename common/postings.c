@@ -512,16 +512,18 @@ int bl_postings_writer_push_gaps(bl_postings_writer *w, const uint32_t *docs,
         /* as many as the block in the making takes */
         uint32_t room = BL_BLOCK_SIZE - w->npend, k = m - j < room ? m - j : room;
         uint64_t npos = 0;
+        int after = w->ndocs > 0; /* a doc must come after prev */
+        uint32_t prev = w->last_doc;
         for (uint32_t x = j; x < j + k; x++) {
             uint32_t doc = docs[x], tf = tfs[x];
-            if (doc >= w->doc_count || (w->ndocs + x - j && doc <= (x > j ? docs[x - 1]
-                                                                        : w->last_doc)) ||
-                tf == 0)
+            if (doc >= w->doc_count || (after && doc <= prev) || tf == 0)
                 return fail_writer(w, bl_error_set(BL_EINVAL, "postings writer: posting %u "
                                                    "of %u (doc %u, tf %u) out of order or "
                                                    "range", w->ndocs + (x - j), w->want, doc,
                                                    tf));
             npos += tf;
+            prev = doc;
+            after = 1;
         }
         if (gaps) {
             /* a document's last position is at most all the gaps plus their
