@@ -1560,7 +1560,7 @@ static void push_gaps_copies_blocks_body(void)
     /* refused, after which the writer only aborts */
     uint32_t docs[] = {5, 6}, tfs[] = {2, 1}, ok_gaps[] = {1, 0, 7};
     uint32_t big[] = {UINT32_MAX - 3, 1};  /* positions UINT32_MAX - 3 and - 1 */
-    uint32_t over[] = {UINT32_MAX - 3, 2}; /* the second at UINT32_MAX */
+    uint32_t over[] = {UINT32_MAX - 3, 2, 0}; /* doc 5's second at UINT32_MAX */
     static const int kinds = 6;
     for (int kind = 0; kind < kinds; kind++) {
         tmpfiles t;
