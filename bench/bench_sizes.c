@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "codec.h"
 #include "docset.h"
 #include "error.h"
@@ -46,16 +47,6 @@ typedef struct {
 
 static unsigned bits_of(uint32_t v) { return v ? 32u - (unsigned)__builtin_clz(v) : 0; }
 
-static unsigned varint_len(uint32_t v)
-{
-    unsigned n = 1;
-    while (v >= 128) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
 /* Bytes of one run of k values under codec 2: the width byte, then k values
  * at the width of the largest. */
 static uint64_t packed_run(const uint32_t *v, size_t k)
@@ -76,7 +67,7 @@ static uint64_t patched_run(const uint32_t *v, size_t k)
         uint64_t bytes = 2 + (k * b + 7) / 8;
         for (size_t i = 0; i < k && b < 32; i++)
             if (bits_of(v[i]) > b)
-                bytes += 1 + varint_len(v[i] >> b);
+                bytes += 1 + bl_varint_len(v[i] >> b);
         if (bytes < best)
             best = bytes;
     }

@@ -64,6 +64,17 @@ void bl_u32vec_release(bl_u32vec *a);
 /* Writes v as LEB128 at p (room for BL_VARINT_MAX bytes); returns bytes written. */
 size_t bl_varint_encode(uint8_t *p, uint64_t v);
 
+/* Bytes the varint of v takes (1 to BL_VARINT_MAX), without writing it. */
+static inline size_t bl_varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
 static inline void bl_put_u32le(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8);

@@ -125,16 +125,6 @@
 /* Caches larger than this are given back when a much smaller block comes. */
 #define CACHE_KEEP (4u * 1024 * 1024)
 
-static size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
 static void doc_fields(const bl_stored_doc *doc, const char *p[NFIELDS], size_t len[NFIELDS])
 {
     p[0] = doc->id;     len[0] = doc->id_len;
@@ -470,7 +460,7 @@ int bl_docstore_writer_add(bl_docstore_writer *w, const bl_stored_doc *doc)
         if (len[f] > BL_DOCSTORE_MAX_FIELD)
             return bl_error_set(BL_ETOOBIG, "docstore writer: field %d of document %u is %zu bytes (limit %llu)",
                                 f, w->ndocs, len[f], (unsigned long long)BL_DOCSTORE_MAX_FIELD);
-        rec += varint_len(len[f]) + len[f];
+        rec += bl_varint_len(len[f]) + len[f];
     }
     if (rec > BL_DOCSTORE_MAX_RECORD)
         return bl_error_set(BL_ETOOBIG, "docstore writer: document %u takes %llu bytes (limit %llu)",
@@ -1188,7 +1178,7 @@ static int rewrite_block(bl_docstore_writer *w, bl_docstore *src, const block_re
         doc_fields(&sd, p, len);
         size_t rec = 0;
         for (int f = 0; f < NFIELDS; f++)
-            rec += varint_len(len[f]) + len[f];
+            rec += bl_varint_len(len[f]) + len[f];
         if (!(rc = bl_buf_reserve(&w->block, rec))) {
             encode_record(&w->block, p, len);
             live++;

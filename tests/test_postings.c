@@ -1353,6 +1353,20 @@ Test(postings, dense_rule)
     CHECK(bl_postings_bitmap_words(UINT32_MAX) == 1u << 26, "");
 }
 
+/* Both files of x and y hold the same bytes (a segment of dc documents). */
+static void expect_same_files(const tmpfiles *x, const tmpfiles *y, uint32_t dc)
+{
+    size_t n1, n2, n3, n4;
+    uint8_t *d1 = slurp(x->doc, &n1), *d2 = slurp(y->doc, &n2);
+    uint8_t *p1 = slurp(x->pos, &n3), *p2 = slurp(y->pos, &n4);
+    CHECK(n1 == n2 && memcmp(d1, d2, n1) == 0, "segment of %u: .doc differs", dc);
+    CHECK(n3 == n4 && memcmp(p1, p2, n3) == 0, "segment of %u: .pos differs", dc);
+    free(d1);
+    free(d2);
+    free(p1);
+    free(p2);
+}
+
 /* Lists written a posting at a time (bl_postings_writer_push) are the
  * same bytes as written whole, dense ones and lists without positions
  * among them; and the streaming writer refuses postings out of order, a
@@ -1404,15 +1418,7 @@ static void push_writes_what_add_writes_body(void)
                                          l->lens, &info) == 0, "%s", bl_error_detail());
         }
         cr_assert(bl_postings_writer_finish(w) == 0);
-        size_t n1, n2, n3, n4;
-        uint8_t *d1 = slurp(b.doc, &n1), *d2 = slurp(c.doc, &n2);
-        uint8_t *p1 = slurp(b.pos, &n3), *p2 = slurp(c.pos, &n4);
-        CHECK(n1 == n2 && memcmp(d1, d2, n1) == 0, "segment of %u: .doc differs", dc);
-        CHECK(n3 == n4 && memcmp(p1, p2, n3) == 0, "segment of %u: .pos differs", dc);
-        free(d1);
-        free(d2);
-        free(p1);
-        free(p2);
+        expect_same_files(&b, &c, dc);
         for (int i = 0; i < NL; i++)
             free_list(&lists[i]);
         tmp_remove(&a);
@@ -1542,15 +1548,7 @@ static void push_gaps_copies_blocks_body(void)
         }
         cr_assert(bl_postings_writer_finish(w) == 0, "%s", bl_error_detail());
         bl_postings_close(pa);
-        size_t n1, n2, n3, n4;
-        uint8_t *d1 = slurp(a.doc, &n1), *d2 = slurp(b.doc, &n2);
-        uint8_t *p1 = slurp(a.pos, &n3), *p2 = slurp(b.pos, &n4);
-        CHECK(n1 == n2 && memcmp(d1, d2, n1) == 0, "segment of %u: .doc differs", dc);
-        CHECK(n3 == n4 && memcmp(p1, p2, n3) == 0, "segment of %u: .pos differs", dc);
-        free(d1);
-        free(d2);
-        free(p1);
-        free(p2);
+        expect_same_files(&a, &b, dc);
         for (int i = 0; i < NL; i++)
             free_list(&lists[i]);
         tmp_remove(&a);
