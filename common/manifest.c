@@ -253,8 +253,8 @@ static int lock_once(const char *path, const char *dir, int *fd)
      * target; O_NONBLOCK: a FIFO named LOCK must not hang the open. */
     int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
     if (f < 0) {
-        if (errno == ENOENT)
-            return bl_error_set(BL_ENOTFOUND, "%s: the index directory vanished", dir);
+        if (errno == ENOENT) /* (or it went while we were at it) */
+            return bl_error_set(BL_ENOTFOUND, "%s: no index here (no such directory)", dir);
         if (errno == ELOOP)
             return bl_error_set(BL_EIO, "%s: is a symbolic link; refusing to follow it", path);
         return bl_error_set(BL_EIO, "%s: cannot open: %s", path, strerror(errno));

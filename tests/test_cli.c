@@ -353,6 +353,20 @@ Test(cli, missing_index_exits_3)
     cr_expect(strstr(err, "nothing-here"), "stderr should name the path: %s", err);
 }
 
+/* The commands that write an index say there is none, not that it went. */
+Test(cli, missing_index_for_delete_optimize_check_exits_2)
+{
+    static const char *cmds[] = {"delete -i '%s/nothing-here' a1", "optimize -i '%s/nothing-here'",
+                                 "check -i '%s/nothing-here'"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        char cmd[4400];
+        snprintf(cmd, sizeof cmd, cmds[i], tmp);
+        cr_expect_eq(run("%s", cmd), 2, "byline %s", cmd);
+        cr_expect(strstr(err, "nothing-here") && strstr(err, "no index here"),
+                  "byline %s: %s", cmd, err);
+    }
+}
+
 Test(cli, help_exits_0_and_prints_usage)
 {
     static const char *cmds[] = {"--help", "index --help", "search --help", "check --help",
