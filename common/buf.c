@@ -85,7 +85,7 @@ size_t bl_varint_encode(uint8_t *p, uint64_t v)
     return n;
 }
 
-int bl_buf_put_varint(bl_buf *b, uint64_t v)
+int bl_buf_put_varint_any(bl_buf *b, uint64_t v)
 {
     /* in place when there is room for the longest (the usual case), else
      * through a copy, so that the buffer grows exactly when it must */

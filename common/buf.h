@@ -39,8 +39,18 @@ int bl_buf_append_str(bl_buf *b, const char *s);
 int bl_buf_put_u8(bl_buf *b, uint8_t v);
 int bl_buf_put_u32le(bl_buf *b, uint32_t v);
 int bl_buf_put_u64le(bl_buf *b, uint64_t v);
-/* Appends v as LEB128 (7 bits a byte, low first, high bit = more). */
-int bl_buf_put_varint(bl_buf *b, uint64_t v);
+/* Appends v as LEB128 (7 bits a byte, low first, high bit = more). A value
+ * below 128 with room left, the usual case of the inverter's streams (doc
+ * gaps, tfs, position gaps), is stored inline without a call. */
+int bl_buf_put_varint_any(bl_buf *b, uint64_t v);
+static inline int bl_buf_put_varint(bl_buf *b, uint64_t v)
+{
+    if (v < 0x80 && b->len < b->cap) {
+        b->data[b->len++] = (uint8_t)v;
+        return 0;
+    }
+    return bl_buf_put_varint_any(b, v);
+}
 /* Empties b, keeping its allocation. */
 static inline void bl_buf_clear(bl_buf *b) { b->len = 0; }
 
