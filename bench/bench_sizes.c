@@ -1,8 +1,8 @@
 /* bench_sizes.c: byline-bench --sizes, where an index's .doc and .pos bytes
  * go, by kind of list: words by document frequency (dense words with their
  * bitmaps apart), and word pairs. Each list's .doc bytes are split into its
- * bitmap, its skip entries, the runs of doc gaps and tfs (as codec 2 packs
- * them, recomputed from the decoded values), and the rest (impacts and
+ * bitmap, its skip entries, the runs of doc gaps and tfs (as the segment's
+ * codec writes them, encoded again from the decoded values), and the rest (impacts and
  * padding). Beside the packed runs it prints what a patched codec would
  * take for the same values (each run packed at the width that minimises
  * its size, the values that do not fit stored apart as a one-byte index
@@ -47,14 +47,11 @@ typedef struct {
 
 static unsigned bits_of(uint32_t v) { return v ? 32u - (unsigned)__builtin_clz(v) : 0; }
 
-/* Bytes of one run of k values under codec 2: the width byte, then k values
- * at the width of the largest. */
-static uint64_t packed_run(const uint32_t *v, size_t k)
+/* Bytes of one run of k values as the segment's codec c writes it. */
+static uint64_t packed_run(const bl_codec *c, const uint32_t *v, size_t k)
 {
-    uint32_t all = 0;
-    for (size_t i = 0; i < k; i++)
-        all |= v[i];
-    return 1 + (k * bits_of(all) + 7) / 8;
+    uint8_t out[BL_BLOCK_SIZE * 8]; /* any codec writes a u32 in at most 5 bytes */
+    return c->encode(v, k, out);
 }
 
 /* Bytes of the same run under a patched codec: width and exception count,
@@ -76,11 +73,12 @@ static uint64_t patched_run(const uint32_t *v, size_t k)
 
 /* Adds the runs of n values (cut into runs of BL_BLOCK_SIZE) to *packed and
  * *patched. */
-static void add_runs(const uint32_t *v, size_t n, uint64_t *packed, uint64_t *patched)
+static void add_runs(const bl_codec *c, const uint32_t *v, size_t n, uint64_t *packed,
+                     uint64_t *patched)
 {
     for (size_t at = 0; at < n; at += BL_BLOCK_SIZE) {
         size_t k = n - at < BL_BLOCK_SIZE ? n - at : BL_BLOCK_SIZE;
-        *packed += packed_run(v + at, k);
+        *packed += packed_run(c, v + at, k);
         *patched += patched_run(v + at, k);
     }
 }
@@ -94,6 +92,7 @@ typedef struct {
 static int measure_runs(const bl_postings *p, const bl_terminfo *info, block_vals *bv,
                         kind_sizes *k)
 {
+    const bl_codec *c = bl_postings_codec(p);
     bl_posting_iter *it;
     int rc = bl_posting_iter_new(p, info, &it);
     if (rc)
@@ -124,9 +123,9 @@ static int measure_runs(const bl_postings *p, const bl_terminfo *info, block_val
                 bv->pos[bv->pos_n++] = j ? pos[j] - pos[j - 1] - 1 : pos[j];
         }
         if (++in_block == BL_BLOCK_SIZE) {
-            add_runs(bv->docs, in_block, &k->runs_packed, &k->runs_patched);
-            add_runs(bv->tfs, in_block, &k->runs_packed, &k->runs_patched);
-            add_runs(bv->pos, bv->pos_n, &k->pos_runs_packed, &k->pos_runs_patched);
+            add_runs(c, bv->docs, in_block, &k->runs_packed, &k->runs_patched);
+            add_runs(c, bv->tfs, in_block, &k->runs_packed, &k->runs_patched);
+            add_runs(c, bv->pos, bv->pos_n, &k->pos_runs_packed, &k->pos_runs_patched);
             in_block = 0;
             bv->pos_n = 0;
             base = d + 1;
@@ -135,9 +134,9 @@ static int measure_runs(const bl_postings *p, const bl_terminfo *info, block_val
     if (!rc)
         rc = ds->err;
     if (!rc && in_block) {
-        add_runs(bv->docs, in_block, &k->runs_packed, &k->runs_patched);
-        add_runs(bv->tfs, in_block, &k->runs_packed, &k->runs_patched);
-        add_runs(bv->pos, bv->pos_n, &k->pos_runs_packed, &k->pos_runs_patched);
+        add_runs(c, bv->docs, in_block, &k->runs_packed, &k->runs_patched);
+        add_runs(c, bv->tfs, in_block, &k->runs_packed, &k->runs_patched);
+        add_runs(c, bv->pos, bv->pos_n, &k->pos_runs_packed, &k->pos_runs_patched);
     }
     bv->pos_n = 0;
     bl_docset_free(ds);
@@ -291,8 +290,8 @@ int bl_bench_sizes(int argc, char **argv)
         return 1;
     }
     kind_sizes kinds[NKINDS] = {{0}};
-    block_vals bv = {malloc(BL_BLOCK_SIZE * sizeof *bv.docs), malloc(BL_BLOCK_SIZE * sizeof *bv.tfs),
-                     NULL, 0, 0};
+    block_vals bv = {malloc(BL_BLOCK_SIZE * sizeof *bv.docs),
+                     malloc(BL_BLOCK_SIZE * sizeof *bv.tfs), NULL, 0, 0};
     rc = bv.docs && bv.tfs ? 0 : BL_ENOMEM;
     for (size_t s = 0; !rc && s < bl_index_segment_count(idx); s++)
         rc = add_segment(bl_index_segment(idx, s), &bv, kinds);

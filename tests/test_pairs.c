@@ -273,7 +273,10 @@ static const uint64_t *wanted_by_split(void *ctx, uint32_t doc)
     return doc < w->split ? w->lo : w->hi;
 }
 
-static int has_word(const uint64_t *mask, uint32_t w) { return (int)(mask[w / 64] >> (w % 64) & 1); }
+static int has_word(const uint64_t *mask, uint32_t w)
+{
+    return (int)(mask[w / 64] >> (w % 64) & 1);
+}
 
 /* The pairs of c's documents below doc_count, brute force: for every two
  * occurrences, the second one position after the first. With unique
