@@ -475,17 +475,25 @@ static uint32_t pair_word_index(const merge *g, const char *term, size_t len)
     return UINT32_MAX;
 }
 
-/* Whether a pair key (0xFF a 0xFF b, pairs.h) joins two of the output's
- * pair words that are both dense in input i: then input i's list of it is
- * the whole of input i's part. */
-static int pair_of_dense(const merge *g, size_t i, const char *key, size_t len)
+/* The output pair words a pair key (0xFF a 0xFF b, pairs.h) joins:
+ * returns 0 (and sets *a, *b) unless the key does not join two of them. */
+static int pair_words_of(const merge *g, const char *key, size_t len, uint32_t *a, uint32_t *b)
 {
     const char *second = len > 1 ? memchr(key + 1, BL_PAIR_MARK, len - 1) : NULL;
     if (!second)
-        return 0;
-    uint32_t a = pair_word_index(g, key + 1, (size_t)(second - key - 1));
-    uint32_t b = pair_word_index(g, second + 1, len - (size_t)(second + 1 - key));
-    return a != UINT32_MAX && b != UINT32_MAX && has_bit(g->dense[i], a) &&
+        return -1;
+    *a = pair_word_index(g, key + 1, (size_t)(second - key - 1));
+    *b = pair_word_index(g, second + 1, len - (size_t)(second + 1 - key));
+    return *a != UINT32_MAX && *b != UINT32_MAX ? 0 : -1;
+}
+
+/* Whether a pair key joins two of the output's pair words that are both
+ * dense in input i: then input i's list of it is the whole of input i's
+ * part. */
+static int pair_of_dense(const merge *g, size_t i, const char *key, size_t len)
+{
+    uint32_t a, b;
+    return pair_words_of(g, key, len, &a, &b) == 0 && has_bit(g->dense[i], a) &&
            has_bit(g->dense[i], b);
 }
 
@@ -650,7 +658,8 @@ static int merge_pairs(merge *g)
         /* each input's part and their documents: the list is written as it
          * is read, its length said first */
         uint64_t df = 0;
-        uint32_t bat = 0;
+        uint32_t bat = 0, wa, wb;
+        int joins = pair_words_of(g, key, len, &wa, &wb) == 0;
         for (size_t i = 0; i < g->n && !rc; i++) {
             dict_walk *w = &g->walks[i];
             bfrom[i] = bat;
@@ -658,7 +667,8 @@ static int merge_pairs(merge *g)
                 bat++;
             /* where both words are dense in the input, the builder found
              * nothing: the input's own list, if it has one, holds them all */
-            if (!g->complete[i] && !pair_of_dense(g, i, key, len)) {
+            if (!g->complete[i] &&
+                !(joins && has_bit(g->dense[i], wa) && has_bit(g->dense[i], wb))) {
                 own[i] = 0;
                 df += bat - bfrom[i];
                 continue;
