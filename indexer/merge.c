@@ -198,11 +198,17 @@ static void count_open(merge *g, size_t i, const bl_terminfo *info)
     count_read(g, 512 + (dense ? docs / 8 : 0));
 }
 
+/* An iterator over input i's list info, its opening counted. */
+static int open_list(merge *g, size_t i, const bl_terminfo *info, bl_posting_iter **it)
+{
+    count_open(g, i, info);
+    return bl_posting_iter_new(bl_segment_postings(g->segs[i]), info, it);
+}
+
 static int walk_list(merge *g, size_t i, const bl_terminfo *info, list_fn fn, void *ctx)
 {
     bl_posting_iter *it;
-    count_open(g, i, info);
-    int rc = bl_posting_iter_new(bl_segment_postings(g->segs[i]), info, &it);
+    int rc = open_list(g, i, info, &it);
     if (rc)
         return rc;
     bl_docset *ds = bl_posting_iter_docset(it);
@@ -255,8 +261,7 @@ static int push_posting(merge *g, bl_posting_iter *it, uint32_t to, void *ctx)
 static int copy_blocks(merge *g, size_t i, const bl_terminfo *info)
 {
     bl_posting_iter *it;
-    count_open(g, i, info);
-    int rc = bl_posting_iter_new(bl_segment_postings(g->segs[i]), info, &it);
+    int rc = open_list(g, i, info, &it);
     if (rc)
         return rc;
     bl_docset *ds = bl_posting_iter_docset(it);
@@ -441,8 +446,7 @@ static int next_pair_doc(void *ctx, uint32_t w, uint32_t *doc, const uint32_t **
             continue;
         if (rc)
             return rc;
-        count_open(g, s, &info);
-        if ((rc = bl_posting_iter_new(bl_segment_postings(g->segs[s]), &info, &ps->it[w])))
+        if ((rc = open_list(g, s, &info, &ps->it[w])))
             return rc;
         it = ps->it[w];
         ps->only_sparse[w] = (uint8_t)has_bit(g->dense[s], w);
@@ -518,9 +522,8 @@ static int mark_docs(merge *g, size_t i, uint32_t w, uint64_t *bits)
     if (rc == BL_ENOTFOUND)
         return 0;
     bl_posting_iter *it;
-    if (rc || (rc = bl_posting_iter_new(bl_segment_postings(g->segs[i]), &info, &it)))
+    if (rc || (rc = open_list(g, i, &info, &it)))
         return rc;
-    count_open(g, i, &info);
     for (uint32_t d = bl_posting_iter_docset(it)->doc; d != BL_DOC_END;
          d = bl_posting_iter_next(it))
         set_bit(bits, d);

@@ -1353,6 +1353,16 @@ Test(postings, dense_rule)
     CHECK(bl_postings_bitmap_words(UINT32_MAX) == 1u << 26, "");
 }
 
+/* nl random lists at densities around the threshold, written whole into
+ * fresh files t for a segment of dc documents. */
+static void write_dense_lists(tmpfiles *t, tlist *lists, int nl, uint32_t dc)
+{
+    tmp_make(t);
+    for (int i = 0; i < nl; i++)
+        gen_dense_list(&lists[i], dc, draw_density(dc));
+    write_lists_in(t, lists, (size_t)nl, dc);
+}
+
 /* Both files of x and y hold the same bytes (a segment of dc documents). */
 static void expect_same_files(const tmpfiles *x, const tmpfiles *y, uint32_t dc)
 {
@@ -1377,13 +1387,10 @@ static void push_writes_what_add_writes_body(void)
     for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
         uint32_t dc = counts[ci];
         tmpfiles a, b;
-        tmp_make(&a);
-        tmp_make(&b);
         enum { NL = 8 };
         tlist lists[NL];
-        for (int i = 0; i < NL; i++)
-            gen_dense_list(&lists[i], dc, draw_density(dc));
-        write_lists_in(&a, lists, NL, dc);
+        write_dense_lists(&a, lists, NL, dc);
+        tmp_make(&b);
         bl_postings_writer *w;
         cr_assert(bl_postings_writer_new(&w, b.doc, b.pos, dc, g_codec) == 0);
         for (int i = 0; i < NL; i++) {
@@ -1483,13 +1490,10 @@ static void push_gaps_copies_blocks_body(void)
     for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
         uint32_t dc = counts[ci];
         tmpfiles a, b;
-        tmp_make(&a);
-        tmp_make(&b);
         enum { NL = 8 };
         tlist lists[NL];
-        for (int i = 0; i < NL; i++)
-            gen_dense_list(&lists[i], dc, draw_density(dc));
-        write_lists_in(&a, lists, NL, dc);
+        write_dense_lists(&a, lists, NL, dc);
+        tmp_make(&b);
         bl_postings *pa = open_postings_in(&a, dc, 1);
         bl_postings_writer *w;
         cr_assert(bl_postings_writer_new(&w, b.doc, b.pos, dc, g_codec) == 0);
