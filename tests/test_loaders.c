@@ -305,6 +305,25 @@ Test(loaders, jsonl_numeric_date)
     cr_assert_str_eq(recs[1].date, "1.5");
 }
 
+/* A number used as a field reads as JSON wrote it, an integer of any
+ * length included; a real beyond a double is a bad line. */
+Test(loaders, jsonl_numbers_read_as_written)
+{
+    const char *p = tp("num.jsonl");
+    bl_load_opts o = opts(0);
+
+    write_str(p, "{\"title\": \"T\", \"id\": 123456789012345678901234567890, \"date\": -0}\n"
+                 "{\"title\": \"U\", \"id\": -7, \"date\": 0.1}\n"
+                 "{\"title\": \"V\", \"date\": 1e400}\n");
+    cr_assert_eq(load(p, &o), BL_EFORMAT);
+    assert_detail_has("num.jsonl:3: \"date\" is a number too large");
+    cr_assert_eq(nrecs, 2);
+    cr_assert_str_eq(recs[0].id, "123456789012345678901234567890");
+    cr_assert_str_eq(recs[0].date, "0");
+    cr_assert_str_eq(recs[1].id, "-7");
+    cr_assert_str_eq(recs[1].date, "0.10000000000000001");
+}
+
 static const char jsonl_broken[] =
     "{\"title\": \"L1\"}\n"
     "{\"title\": \"L2\"}\n"
