@@ -6,6 +6,7 @@
 #   make demo       install missing deps, build, index corpus/sample, run searches
 #   make bench      run the posting-loop benchmark (table, then JSON rows into build/bench.json)
 #   make bench-compare  Byline beside Xapian and SQLite FTS5 (bench/compare/)
+#   make fuzz-json  the JSONL scanner under libFuzzer, against jansson
 #   SANITIZE=1      build with AddressSanitizer + UBSan (into build-san/)
 #   WERROR=1        warnings are errors (CI sets it)
 
@@ -49,7 +50,7 @@ BYLINE    := $(BUILD)/bin/byline
 BENCHBIN  := $(BUILD)/bin/byline-bench
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all check test demo bench bench-compare deps install clean FORCE
+.PHONY: all check test demo bench bench-compare fuzz-json deps install clean FORCE
 all: bin/byline bin/byline-bench bin/byline-gen
 
 bin/byline: $(BYLINE)
@@ -138,6 +139,17 @@ bench-compare: deps
 	$(PYTHON) bench/compare/compare.py $(if $(CORPUS),--corpus $(CORPUS)) \
 	  $(if $(filter 1,$(REBUILD)),--rebuild) $(COMPARE_ARGS)
 
+# Never part of check: the JSONL scanner under libFuzzer (clang), jansson as
+# its oracle, for FUZZ_SECONDS (60). Finds are left in build-fuzz/.
+FUZZ_SECONDS ?= 60
+fuzz-json:
+	@mkdir -p build-fuzz/json-corpus
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -iquote common -iquote corpus \
+	  $(shell pkg-config --cflags jansson) tests/fuzz/fuzz_json_scan.c corpus/json_scan.c \
+	  common/buf.c common/error.c $(shell pkg-config --libs jansson) -o build-fuzz/fuzz_json_scan
+	cd build-fuzz && ./fuzz_json_scan -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	  -dict=../tests/fuzz/json.dict json-corpus
+
 deps:
 	@sh .ci/deps.sh
 
@@ -146,7 +158,7 @@ install: all
 	install -m 755 bin/byline $(DESTDIR)$(or $(PREFIX),/usr/local)/bin/byline
 
 clean:
-	rm -rf build build-san bin
+	rm -rf build build-san build-fuzz bin
 
 FORCE:
 .SECONDARY:
