@@ -1,6 +1,8 @@
-/* codec.c: the codec table: 1 varint (LEB128), 2 bitpack (bitpack.h). */
+/* codec.c: the codec table: 1 varint (LEB128), 2 bitpack (bitpack.h), 3
+ * patched (bitpack with exceptions). */
 #include "codec.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "bitmap.h"
@@ -228,6 +230,225 @@ static const bl_codec bitpack_codec = {
     bitpack_decode_delta1, bitpack_count_delta1, bitpack_run_bytes, bitpack_get_range,
 };
 
+/* ---- codec 3: patched bitpack ------------------------------------------ */
+
+/* A run is codec 2's packing of its values' low b bits, with the few values
+ * wider than b (the exceptions) completed by a list after it: their indexes
+ * and their high bits (value >> b), themselves bit-packed. The encoder
+ * picks the b that makes the run smallest, so a run of gaps mostly 3 bits
+ * wide with one of 12 costs 3 bits a value plus that one, not 12 bits each.
+ *
+ *   run  := w:u8 [e:u8] low{packed(n, b)} [hb:u8 index:u8{e} check:u8 high{tail(e, hb)}]
+ *   w    := b | 0x40 when the run has exceptions (then e, 1..n, and the
+ *           bracketed parts follow); b is 0..32
+ *   hb   := width of the largest high part (1..32-b); every high part >= 1
+ *   index:  strictly increasing, < n
+ *   check:  (e + sum of the indexes) mod 256, so that one flipped bit of
+ *           an index, which moves a high part without changing any sum
+ *           the skip data or the dictionary records, is still caught.
+ * A run without exceptions is a codec 2 run (its width then the largest
+ * value's, which a tail checks). */
+
+#define PATCHED_FLAG 0x40
+
+/* Where the parts of a run are, as its header bytes say. */
+typedef struct {
+    unsigned b, e, hb;
+    size_t low;    /* offset of the packed low bits */
+    size_t index;  /* offset of the indexes (exceptions only) */
+    size_t high;   /* offset of the packed high parts */
+    size_t bytes;  /* the whole run */
+} patched_run;
+
+static size_t patched_max_bytes(size_t n) { return 2 + 4 * n; }
+
+static unsigned width_of(uint32_t v) { return v ? 32 - (unsigned)__builtin_clz(v) : 0; }
+
+static size_t patched_encode(const uint32_t *in, size_t n, uint8_t *out)
+{
+    unsigned count[33] = {0}, maxb, best_b, e = 0, best_e = 0;
+    uint32_t low[BL_PACK_BLOCK], high[BL_PACK_BLOCK];
+    size_t best, at;
+
+    for (size_t i = 0; i < n; i++)
+        count[width_of(in[i])]++;
+    maxb = bl_bits_needed(in, n);
+    best_b = maxb;
+    best = 1 + packed_bytes(n, maxb);
+    /* Each narrower width turns the values wider than it into exceptions;
+     * ties keep the wider, fewer exceptions to patch. */
+    for (unsigned b = maxb; b-- > 0;) {
+        e += count[b + 1];
+        size_t bytes = 4 + packed_bytes(n, b) + e + bl_pack_tail_bytes(e, maxb - b);
+        if (bytes < best) {
+            best = bytes;
+            best_b = b;
+            best_e = e;
+        }
+    }
+    if (best_e == 0)
+        return bitpack_encode(in, n, out);
+    uint32_t mask = (uint32_t)((1ull << best_b) - 1);
+    unsigned k = 0, check = best_e;
+    out[0] = (uint8_t)(best_b | PATCHED_FLAG);
+    out[1] = (uint8_t)best_e;
+    at = 2;
+    for (size_t i = 0; i < n; i++)
+        low[i] = in[i] & mask;
+    if (n == BL_PACK_BLOCK) {
+        bl_pack128(low, best_b, out + at);
+        at += bl_pack128_bytes(best_b);
+    } else {
+        at += bl_pack_tail(low, n, best_b, out + at);
+    }
+    out[at++] = (uint8_t)(maxb - best_b);
+    for (size_t i = 0; i < n; i++) {
+        if (in[i] > mask) {
+            out[at++] = (uint8_t)i;
+            check += (unsigned)i;
+            high[k++] = in[i] >> best_b;
+        }
+    }
+    out[at++] = (uint8_t)check;
+    return at + bl_pack_tail(high, best_e, maxb - best_b, out + at);
+}
+
+/* Reads a run's header bytes and checks its parts fit in avail. */
+static int patched_header(const uint8_t *in, size_t avail, size_t n, patched_run *r)
+{
+    if (avail == 0 || n == 0 || n > BL_PACK_BLOCK || (in[0] & ~(unsigned)PATCHED_FLAG) > 32)
+        return BL_ECORRUPT;
+    r->b = in[0] & ~(unsigned)PATCHED_FLAG;
+    r->e = 0;
+    r->low = 1;
+    if (in[0] & PATCHED_FLAG) {
+        if (avail < 2 || in[1] == 0 || in[1] > n)
+            return BL_ECORRUPT;
+        r->e = in[1];
+        r->low = 2;
+    }
+    r->bytes = r->low + packed_bytes(n, r->b);
+    if (r->e) {
+        if (r->bytes >= avail)
+            return BL_ECORRUPT;
+        r->hb = in[r->bytes];
+        if (r->hb == 0 || r->hb > 32 - r->b)
+            return BL_ECORRUPT;
+        r->index = r->bytes + 1;
+        r->high = r->index + r->e + 1;
+        r->bytes = r->high + bl_pack_tail_bytes(r->e, r->hb);
+    }
+    return r->bytes <= avail ? 0 : BL_ECORRUPT;
+}
+
+/* Adds the high parts to out[0..n), the run's low bits; checks the
+ * exception list is the encoder's (see the grammar). */
+static int patch(const uint8_t *in, const patched_run *r, size_t n, uint32_t *out)
+{
+    uint32_t high[BL_PACK_BLOCK];
+    const uint8_t *index = in + r->index;
+    unsigned check = r->e;
+    int prev = -1;
+
+    bl_unpack_tail(in + r->high, r->e, r->hb, high);
+    for (unsigned k = 0; k < r->e; k++) {
+        if ((int)index[k] <= prev || index[k] >= n || high[k] == 0)
+            return BL_ECORRUPT;
+        prev = index[k];
+        check += index[k];
+        out[index[k]] |= high[k] << r->b;
+    }
+    unsigned spare = (r->e * r->hb) % 8;
+    if ((uint8_t)check != index[r->e] || bl_bits_needed(high, r->e) != r->hb ||
+        (spare && in[r->bytes - 1] >> spare))
+        return BL_ECORRUPT;
+    return 0;
+}
+
+/* The low bits of a run with exceptions into out[0..n). */
+static int unpack_low(const uint8_t *in, const patched_run *r, size_t n, uint32_t *out)
+{
+    if (n == BL_PACK_BLOCK) {
+        bl_unpack128(in + r->low, r->b, out);
+        return 0;
+    }
+    bl_unpack_tail(in + r->low, n, r->b, out);
+    unsigned spare = (unsigned)((n * r->b) % 8);
+    return spare && in[r->index - 2] >> spare ? BL_ECORRUPT : 0;
+}
+
+static int patched_decode(const uint8_t *in, size_t avail, uint32_t *out, size_t n,
+                          size_t *used)
+{
+    patched_run r;
+    if (patched_header(in, avail, n, &r))
+        return BL_ECORRUPT;
+    if (!r.e)
+        return bitpack_decode(in, avail, out, n, used);
+    *used = r.bytes;
+    return unpack_low(in, &r, n, out) || patch(in, &r, n, out) ? BL_ECORRUPT : 0;
+}
+
+static int patched_decode_delta1(const uint8_t *in, size_t avail, uint32_t base,
+                                 uint32_t *out, size_t n, size_t *used)
+{
+    if (avail && !(in[0] & PATCHED_FLAG))
+        return bitpack_decode_delta1(in, avail, base, out, n, used);
+    if (patched_decode(in, avail, out, n, used))
+        return BL_ECORRUPT;
+    return bl_prefix_sum1(out, n, base);
+}
+
+static int patched_count_delta1(const uint8_t *in, size_t avail, uint32_t base,
+                                const uint64_t *words, uint32_t nwords, size_t n, size_t *used,
+                                uint64_t *count, uint32_t *last)
+{
+    uint32_t v[BL_PACK_BLOCK];
+    if (avail && !(in[0] & PATCHED_FLAG))
+        return bitpack_count_delta1(in, avail, base, words, nwords, n, used, count, last);
+    if (n == 0 || n > BL_PACK_BLOCK || patched_decode_delta1(in, avail, base, v, n, used))
+        return BL_ECORRUPT;
+    *count = count_decoded(words, nwords, v, n);
+    *last = v[n - 1];
+    return 0;
+}
+
+static int patched_run_bytes(const uint8_t *in, size_t avail, size_t n, size_t *bytes)
+{
+    patched_run r;
+    if (patched_header(in, avail, n, &r))
+        return BL_ECORRUPT;
+    *bytes = r.bytes;
+    return 0;
+}
+
+static void patched_get_range(const uint8_t *in, size_t n, size_t at, size_t k, uint32_t *out)
+{
+    patched_run r;
+    if (!(in[0] & PATCHED_FLAG)) {
+        bitpack_get_range(in, n, at, k, out);
+        return;
+    }
+    /* run_bytes accepted the run, so its header reads the same again */
+    (void)patched_header(in, SIZE_MAX, n, &r);
+    if (n == BL_PACK_BLOCK)
+        bl_unpack128_range(in + r.low, r.b, (unsigned)at, (unsigned)k, out);
+    else
+        bl_unpack_tail_range(in + r.low, n, r.b, at, k, out);
+    for (unsigned j = 0; j < r.e; j++) {
+        size_t i = in[r.index + j];
+        if (i >= at + k)
+            break;
+        if (i >= at)
+            out[i - at] |= bl_unpack_tail_get(in + r.high, r.hb, j) << r.b;
+    }
+}
+
+static const bl_codec patched_codec = {
+    BL_CODEC_PATCHED, "patched", patched_max_bytes, patched_encode, patched_decode,
+    patched_decode_delta1, patched_count_delta1, patched_run_bytes, patched_get_range,
+};
+
 const bl_codec *bl_codec_get(uint32_t id)
 {
     switch (id) {
@@ -235,6 +456,8 @@ const bl_codec *bl_codec_get(uint32_t id)
         return &varint_codec;
     case BL_CODEC_BITPACK:
         return &bitpack_codec;
+    case BL_CODEC_PATCHED:
+        return &patched_codec;
     default:
         return NULL;
     }
@@ -246,5 +469,7 @@ const bl_codec *bl_codec_by_name(const char *name)
         return &varint_codec;
     if (strcmp(name, bitpack_codec.name) == 0)
         return &bitpack_codec;
+    if (strcmp(name, patched_codec.name) == 0)
+        return &patched_codec;
     return NULL;
 }

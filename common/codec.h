@@ -14,6 +14,10 @@
  *                (16*w bytes, SIMD), a shorter run as a tail bit stream
  *                (ceil(n*w/8) bytes). The size of a run follows from its
  *                first byte, so a reader hops over runs without decoding.
+ *   3  patched   bitpack at the width that makes the run smallest, the few
+ *                wider values (exceptions) completed by their indexes and
+ *                high bits after it; a run without exceptions is a codec 2
+ *                run. The size follows from at most three header bytes.
  *
  * Decoders never read past in + avail (no padding is needed) and report
  * BL_ECORRUPT without a detail: the caller knows the file and offset.
@@ -31,8 +35,9 @@
 /* Codec identifiers, as stored in the manifest and the .inf file. */
 #define BL_CODEC_VARINT 1
 #define BL_CODEC_BITPACK 2
+#define BL_CODEC_PATCHED 3
 /* What new segments are written with. */
-#define BL_CODEC_DEFAULT BL_CODEC_BITPACK
+#define BL_CODEC_DEFAULT BL_CODEC_PATCHED
 
 typedef struct bl_codec {
     uint32_t id;

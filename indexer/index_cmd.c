@@ -142,8 +142,8 @@ static void usage(FILE *f)
           "      --shard I/N        index only the articles whose id falls in shard I\n"
           "                         of N (by its hash): N runs over the same input\n"
           "                         build N indexes to search together (-i ... -i)\n"
-          "      --codec NAME       posting codec of new segments: bitpack (default) or\n"
-          "                         varint (for comparisons; both are read)\n"
+          "      --codec NAME       posting codec of new segments: patched (default),\n"
+          "                         bitpack or varint (for comparisons; all are read)\n"
           "  -q, --quiet            no progress or summary\n"
           "      --list-langs       print the stemming languages and exit\n"
           "  -h, --help             this help\n"
@@ -571,7 +571,7 @@ static int parse_args(int argc, char **argv, index_opts *o, run_resources *res)
         case 'K': {
             const bl_codec *codec = bl_codec_by_name(optarg);
             if (!codec)
-                return usage_error("unknown codec '%s' (bitpack, varint)", optarg);
+                return usage_error("unknown codec '%s' (patched, bitpack, varint)", optarg);
             o->codec = codec->id;
             break;
         }

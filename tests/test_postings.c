@@ -24,7 +24,8 @@ static unsigned long long g_seed;
 static uint64_t g_rng;
 /* The codec lists are written with; tests that matter for both loop. */
 static uint32_t g_codec = BL_CODEC_DEFAULT;
-static const uint32_t codecs[] = {BL_CODEC_VARINT, BL_CODEC_BITPACK};
+static const uint32_t codecs[] = {BL_CODEC_VARINT, BL_CODEC_BITPACK, BL_CODEC_PATCHED};
+#define NCODECS (sizeof codecs / sizeof codecs[0])
 
 #define CHECK(cond, fmt, ...)                                                        \
     do {                                                                             \
@@ -48,9 +49,8 @@ static void seed_init(const char *test)
             g_seed);
 }
 
-/* Two tests of one body, seeded apart: with the varint codec and with the
- * bit-packing one. */
-#define BOTH_CODECS(name, body)                                                    \
+/* Three tests of one body, seeded apart: one for each codec. */
+#define EACH_CODEC(name, body)                                                     \
     Test(postings, name##_varint, .timeout = 300)                                  \
     {                                                                              \
         seed_init(#name "_varint");                                                \
@@ -61,6 +61,12 @@ static void seed_init(const char *test)
     {                                                                              \
         seed_init(#name "_bitpack");                                               \
         g_codec = BL_CODEC_BITPACK;                                                \
+        body();                                                                    \
+    }                                                                              \
+    Test(postings, name##_patched, .timeout = 300)                                 \
+    {                                                                              \
+        seed_init(#name "_patched");                                               \
+        g_codec = BL_CODEC_PATCHED;                                                \
         body();                                                                    \
     }
 
@@ -633,7 +639,7 @@ static const uint32_t sizes[] = {1, 127, 128, 129, 1000, 100000};
 Test(postings, roundtrip_random_lists, .timeout = 300)
 {
     seed_init("roundtrip_random_lists");
-    for (size_t ci = 0; ci < 2; ci++)
+    for (size_t ci = 0; ci < NCODECS; ci++)
     for (size_t s = 0; s < NSIZES; s++) {
         g_codec = codecs[ci];
         for (int rep = 0; rep < (sizes[s] > 1000 ? 2 : 6); rep++) {
@@ -724,6 +730,12 @@ Test(postings, multiple_terms_by_offset_varint, .timeout = 300)
 Test(postings, multiple_terms_by_offset_bitpack, .timeout = 300)
 {
     g_codec = BL_CODEC_BITPACK;
+    multiple_terms_by_offset_body();
+}
+
+Test(postings, multiple_terms_by_offset_patched, .timeout = 300)
+{
+    g_codec = BL_CODEC_PATCHED;
     multiple_terms_by_offset_body();
 }
 
@@ -940,6 +952,12 @@ Test(postings, corrupt_files_never_crash_bitpack, .timeout = 300)
     corrupt_files_never_crash_body();
 }
 
+Test(postings, corrupt_files_never_crash_patched, .timeout = 300)
+{
+    g_codec = BL_CODEC_PATCHED;
+    corrupt_files_never_crash_body();
+}
+
 /* Bytes of the term's impacts at the start of its list. */
 static size_t term_impacts_bytes(const uint8_t *body, size_t len, const bl_terminfo *info)
 {
@@ -1011,7 +1029,7 @@ static void check_term_detects_flipped_doc_block_byte_body(void)
          * as the original that only the page checksum can tell apart. One
          * flipped bit always changes a sum the skip data or the dictionary
          * records. Varints break on any change of bytes. */
-        uint8_t flip = (uint8_t)(rnd(2) || g_codec == BL_CODEC_BITPACK ? 1u << rnd(8)
+        uint8_t flip = (uint8_t)(rnd(2) || g_codec != BL_CODEC_VARINT ? 1u << rnd(8)
                                                                       : 1 + rnd(255));
         cur[at] ^= flip;
         CHECK(bl_test_reseal(cur, dlen) == 0, "");
@@ -1068,6 +1086,12 @@ Test(postings, check_term_detects_flipped_doc_block_byte_varint, .timeout = 300)
 Test(postings, check_term_detects_flipped_doc_block_byte_bitpack, .timeout = 300)
 {
     g_codec = BL_CODEC_BITPACK;
+    check_term_detects_flipped_doc_block_byte_body();
+}
+
+Test(postings, check_term_detects_flipped_doc_block_byte_patched, .timeout = 300)
+{
+    g_codec = BL_CODEC_PATCHED;
     check_term_detects_flipped_doc_block_byte_body();
 }
 
@@ -1170,7 +1194,7 @@ Test(postings, check_finds_a_min_len_above_the_shortest_document)
 Test(postings, check_finds_impacts_below_a_posting)
 {
     seed_init("check_finds_impacts_below_a_posting");
-    for (size_t ci = 0; ci < 2; ci++) {
+    for (size_t ci = 0; ci < NCODECS; ci++) {
         g_codec = codecs[ci];
         tmpfiles t;
         tmp_make(&t);
@@ -1477,7 +1501,7 @@ static void push_writes_what_add_writes_body(void)
         tmp_remove(&t);
     }
 }
-BOTH_CODECS(push_writes_what_add_writes, push_writes_what_add_writes_body)
+EACH_CODEC(push_writes_what_add_writes, push_writes_what_add_writes_body)
 
 /* A merge's copy: each block of a list read whole (bl_posting_iter_block_all,
  * positions as stored) and pushed by bl_postings_writer_push_gaps, in
@@ -1624,7 +1648,7 @@ static void push_gaps_copies_blocks_body(void)
     free_list(&l);
     tmp_remove(&t);
 }
-BOTH_CODECS(push_gaps_copies_blocks, push_gaps_copies_blocks_body)
+EACH_CODEC(push_gaps_copies_blocks, push_gaps_copies_blocks_body)
 
 /* Lists at densities around the threshold, in segments of a few sizes:
  * exactly the dense ones carry a bitmap, aligned in the mapping, holding
@@ -1688,7 +1712,7 @@ static void dense_lists_carry_their_bitmap_body(void)
     }
 }
 
-BOTH_CODECS(dense_lists_carry_their_bitmap, dense_lists_carry_their_bitmap_body)
+EACH_CODEC(dense_lists_carry_their_bitmap, dense_lists_carry_their_bitmap_body)
 
 /* bl_posting_iter_tf_at on lists around the dense threshold: a dense
  * list of the bit-packing codec gives every doc's tf, asked in increasing
@@ -1713,7 +1737,7 @@ static void tf_at_reads_tfs_in_place_body(void)
             bl_posting_iter *it;
             CHECK(bl_posting_iter_new(p, &l->info, &it) == 0, "%s", bl_error_detail());
             int can = bl_posting_iter_has_tf_at(it);
-            CHECK(can == (bl_postings_list_is_dense(l->n, dc) && g_codec == BL_CODEC_BITPACK),
+            CHECK(can == (bl_postings_list_is_dense(l->n, dc) && g_codec != BL_CODEC_VARINT),
                   "dc %u df %u: has_tf_at %d", dc, l->n, can);
             uint32_t tf = 0;
             if (!can) {
@@ -1766,7 +1790,7 @@ static void tf_at_reads_tfs_in_place_body(void)
     }
 }
 
-BOTH_CODECS(tf_at_reads_tfs_in_place, tf_at_reads_tfs_in_place_body)
+EACH_CODEC(tf_at_reads_tfs_in_place, tf_at_reads_tfs_in_place_body)
 
 /* A damaged page under the block a tf is read from fails tf_at with
  * BL_ECORRUPT naming the .doc file, and ends the iterator with that err. */
@@ -1844,7 +1868,7 @@ Test(postings, intersect_count_matches_a_merge, .timeout = 300)
 {
     seed_init("intersect_count_matches_a_merge");
     for (int round = 0; round < 12; round++) {
-        g_codec = codecs[round & 1];
+        g_codec = codecs[round % NCODECS];
         uint32_t dc = 1 + (uint32_t)rnd(rnd(3) ? 40000 : 700);
         tmpfiles t;
         tmp_make(&t);
@@ -1924,7 +1948,7 @@ Test(postings, count_in_without_an_iterator_matches, .timeout = 300)
 {
     seed_init("count_in_without_an_iterator_matches");
     for (int round = 0; round < 12; round++) {
-        g_codec = codecs[round & 1];
+        g_codec = codecs[round % NCODECS];
         uint32_t dc = 1 + (uint32_t)rnd(rnd(3) ? 60000 : 700);
         tmpfiles t;
         tmp_make(&t);
@@ -1975,7 +1999,7 @@ Test(postings, count_in_without_an_iterator_matches, .timeout = 300)
 Test(postings, count_in_on_damaged_lists, .timeout = 300)
 {
     seed_init("count_in_on_damaged_lists");
-    for (size_t ci = 0; ci < 2; ci++) {
+    for (size_t ci = 0; ci < NCODECS; ci++) {
         g_codec = codecs[ci];
         tmpfiles t;
         tmp_make(&t);
@@ -2036,8 +2060,8 @@ Test(postings, count_in_on_damaged_lists, .timeout = 300)
 Test(postings, check_finds_a_forged_bitmap)
 {
     seed_init("check_finds_a_forged_bitmap");
-    for (int kind = 0; kind < 4; kind++) {
-        g_codec = codecs[kind & 1];
+    for (int kind = 0; kind < 6; kind++) {
+        g_codec = codecs[kind % NCODECS];
         tmpfiles t;
         tmp_make(&t);
         uint32_t dc = kind == 2 ? 1000 + 64 * (uint32_t)rnd(50) + 1 + (uint32_t)rnd(62)
@@ -2119,7 +2143,7 @@ Test(postings, check_finds_a_forged_bitmap)
 Test(postings, damaged_dense_lists_never_crash, .timeout = 300)
 {
     seed_init("damaged_dense_lists_never_crash");
-    for (size_t ci = 0; ci < 2; ci++) {
+    for (size_t ci = 0; ci < NCODECS; ci++) {
         g_codec = codecs[ci];
         tmpfiles t;
         tmp_make(&t);
@@ -2255,7 +2279,7 @@ static void positionless_lists_body(void)
     }
 }
 
-BOTH_CODECS(positionless_lists, positionless_lists_body)
+EACH_CODEC(positionless_lists, positionless_lists_body)
 
 /* A list of one posting at a random doc below dc (tf 1..50), with or
  * without positions and document lengths. */
@@ -2333,4 +2357,4 @@ static void lists_of_one_posting_body(void)
     }
 }
 
-BOTH_CODECS(lists_of_one_posting, lists_of_one_posting_body)
+EACH_CODEC(lists_of_one_posting, lists_of_one_posting_body)
