@@ -131,15 +131,20 @@ static inline size_t packed_bytes(size_t n, unsigned bits)
     return n == BL_PACK_BLOCK ? bl_pack128_bytes(bits) : bl_pack_tail_bytes(n, bits);
 }
 
-static size_t bitpack_encode(const uint32_t *in, size_t n, uint8_t *out)
+/* A codec 2 run of in[0..n) at width bits (their widest value's). */
+static size_t bitpack_encode_at(const uint32_t *in, size_t n, unsigned bits, uint8_t *out)
 {
-    unsigned bits = bl_bits_needed(in, n);
     out[0] = (uint8_t)bits;
     if (n == BL_PACK_BLOCK) {
         bl_pack128(in, bits, out + 1);
         return 1 + bl_pack128_bytes(bits);
     }
     return 1 + bl_pack_tail(in, n, bits, out + 1);
+}
+
+static size_t bitpack_encode(const uint32_t *in, size_t n, uint8_t *out)
+{
+    return bitpack_encode_at(in, n, bl_bits_needed(in, n), out);
 }
 
 /* Reads the width byte and checks the run fits; sets *bits and *bytes
@@ -262,23 +267,39 @@ typedef struct {
 
 static size_t patched_max_bytes(size_t n) { return 2 + 4 * n; }
 
-static unsigned width_of(uint32_t v) { return v ? 32 - (unsigned)__builtin_clz(v) : 0; }
+/* How many of in[0..n) are wider than b bits. A full run's loop has a
+ * fixed count, which compilers vectorise at -O2. */
+static unsigned wider_than(const uint32_t *in, size_t n, unsigned b)
+{
+    uint32_t mask = (uint32_t)((1ull << b) - 1);
+    unsigned e = 0;
+
+    if (n == BL_PACK_BLOCK) {
+        for (size_t i = 0; i < BL_PACK_BLOCK; i++)
+            e += in[i] > mask;
+        return e;
+    }
+    for (size_t i = 0; i < n; i++)
+        e += in[i] > mask;
+    return e;
+}
 
 static size_t patched_encode(const uint32_t *in, size_t n, uint8_t *out)
 {
-    unsigned count[33] = {0}, maxb, best_b, e = 0, best_e = 0;
+    unsigned maxb = bl_bits_needed(in, n), best_b, e, best_e = 0;
     uint32_t low[BL_PACK_BLOCK], high[BL_PACK_BLOCK];
-    size_t best, at;
+    size_t best, at, i;
 
-    for (size_t i = 0; i < n; i++)
-        count[width_of(in[i])]++;
-    maxb = bl_bits_needed(in, n);
     best_b = maxb;
     best = 1 + packed_bytes(n, maxb);
     /* Each narrower width turns the values wider than it into exceptions;
-     * ties keep the wider, fewer exceptions to patch. */
+     * ties keep the wider, fewer exceptions to patch. Past a quarter of
+     * the run, exceptions cost more than the narrower width saves (each
+     * takes 8 bits of index and its high bits), so the search stops. */
     for (unsigned b = maxb; b-- > 0;) {
-        e += count[b + 1];
+        e = wider_than(in, n, b);
+        if (e > n / 4)
+            break;
         size_t bytes = 4 + packed_bytes(n, b) + e + bl_pack_tail_bytes(e, maxb - b);
         if (bytes < best) {
             best = bytes;
@@ -287,13 +308,13 @@ static size_t patched_encode(const uint32_t *in, size_t n, uint8_t *out)
         }
     }
     if (best_e == 0)
-        return bitpack_encode(in, n, out);
+        return bitpack_encode_at(in, n, maxb, out);
     uint32_t mask = (uint32_t)((1ull << best_b) - 1);
     unsigned k = 0, check = best_e;
     out[0] = (uint8_t)(best_b | PATCHED_FLAG);
     out[1] = (uint8_t)best_e;
     at = 2;
-    for (size_t i = 0; i < n; i++)
+    for (i = 0; i < n; i++)
         low[i] = in[i] & mask;
     if (n == BL_PACK_BLOCK) {
         bl_pack128(low, best_b, out + at);
@@ -302,12 +323,16 @@ static size_t patched_encode(const uint32_t *in, size_t n, uint8_t *out)
         at += bl_pack_tail(low, n, best_b, out + at);
     }
     out[at++] = (uint8_t)(maxb - best_b);
-    for (size_t i = 0; i < n; i++) {
-        if (in[i] > mask) {
-            out[at++] = (uint8_t)i;
-            check += (unsigned)i;
-            high[k++] = in[i] >> best_b;
-        }
+    /* Without branches (exceptions fall at random): every index and high
+     * part is written, and kept only when it is an exception's. There is
+     * room: the check byte and best_e < n high parts follow. */
+    for (i = 0; i < n; i++) {
+        unsigned is = in[i] > mask;
+        out[at] = (uint8_t)i;
+        high[k] = in[i] >> best_b;
+        check += is * (unsigned)i;
+        at += is;
+        k += is;
     }
     out[at++] = (uint8_t)check;
     return at + bl_pack_tail(high, best_e, maxb - best_b, out + at);
