@@ -144,7 +144,7 @@ bench-compare: deps
 FUZZ_SECONDS ?= 60
 fuzz-json:
 	@mkdir -p build-fuzz/json-corpus
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -iquote common -iquote corpus \
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -iquote common -iquote corpus -iquote tests \
 	  $(shell pkg-config --cflags jansson) tests/fuzz/fuzz_json_scan.c corpus/json_scan.c \
 	  common/buf.c common/error.c $(shell pkg-config --libs jansson) -o build-fuzz/fuzz_json_scan
 	cd build-fuzz && ./fuzz_json_scan -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \

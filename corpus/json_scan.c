@@ -294,19 +294,46 @@ static int key_part(const scan *s, size_t i, unsigned d, const char **part, size
 
 static int value(scan *s, unsigned depth, unsigned paths, bl_json_value *v);
 
+/* Opens an object or array whose opening bracket is just before s->p, at
+ * nesting depth: 1 when items follow, 0 when close ends it at once, -1
+ * after fail() (nested too deep). */
+static int open_container(scan *s, unsigned depth, char close)
+{
+    if (depth > BL_JSON_MAX_DEPTH)
+        return fail(s, s->p - 1, "objects and arrays nested too deep");
+    skip_space(s);
+    if (s->p < s->end && *s->p == close) {
+        s->p++;
+        return 0;
+    }
+    return 1;
+}
+
+/* After an item: 1 when a ',' says another follows, 0 when close ends the
+ * container, -1 after fail(msg). */
+static int after_item(scan *s, char close, const char *msg)
+{
+    skip_space(s);
+    if (s->p < s->end && *s->p == ',') {
+        s->p++;
+        skip_space(s);
+        return 1;
+    }
+    if (s->p < s->end && *s->p == close) {
+        s->p++;
+        return 0;
+    }
+    return fail(s, s->p, msg);
+}
+
 /* An object whose '{' is just before s->p, at nesting depth (the top
  * object is 1); bit i of paths: the object lies on keys[i]'s path, whose
  * part depth - 1 is matched against its keys. */
 static int object(scan *s, unsigned depth, unsigned paths)
 {
-    if (depth > BL_JSON_MAX_DEPTH)
-        return fail(s, s->p - 1, "objects and arrays nested too deep");
-    skip_space(s);
-    if (s->p < s->end && *s->p == '}') {
-        s->p++;
-        return 0;
-    }
-    for (;;) {
+    int more = open_container(s, depth, '}');
+
+    while (more > 0) {
         bl_json_value key, val = {0};
         unsigned literal = 0, last = 0, deeper = 0;
 
@@ -348,47 +375,24 @@ static int object(scan *s, unsigned depth, unsigned paths)
             if (last >> i & 1)
                 s->path[i] = val;
         }
-        skip_space(s);
-        if (s->p < s->end && *s->p == ',') {
-            s->p++;
-            skip_space(s);
-            continue;
-        }
-        if (s->p < s->end && *s->p == '}') {
-            s->p++;
-            return 0;
-        }
-        return fail(s, s->p, "',' or '}' expected");
+        more = after_item(s, '}', "',' or '}' expected");
     }
+    return more;
 }
 
 /* An array whose '[' is just before s->p. */
 static int array(scan *s, unsigned depth)
 {
-    if (depth > BL_JSON_MAX_DEPTH)
-        return fail(s, s->p - 1, "objects and arrays nested too deep");
-    skip_space(s);
-    if (s->p < s->end && *s->p == ']') {
-        s->p++;
-        return 0;
-    }
-    for (;;) {
+    int more = open_container(s, depth, ']');
+
+    while (more > 0) {
         bl_json_value val;
 
         if (value(s, depth, 0, &val))
             return -1;
-        skip_space(s);
-        if (s->p < s->end && *s->p == ',') {
-            s->p++;
-            skip_space(s);
-            continue;
-        }
-        if (s->p < s->end && *s->p == ']') {
-            s->p++;
-            return 0;
-        }
-        return fail(s, s->p, "',' or ']' expected");
+        more = after_item(s, ']', "',' or ']' expected");
     }
+    return more;
 }
 
 /* A value starting at s->p, inside a container at depth; paths as for

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_oracle.h"
 #include "json_scan.h"
 
 static const char *const keys[] = {"id",  "title", "body",      "text",  "date",
@@ -364,21 +365,6 @@ static void mutate(text *t)
     }
 }
 
-/* The old loader's lookup: obj[key], else for a dotted key the path. */
-static json_t *oracle_lookup(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    const char *p = key, *dot;
-
-    if (v || !strchr(key, '.'))
-        return v;
-    while ((dot = strchr(p, '.')) != NULL && json_is_object(obj)) {
-        obj = json_object_getn(obj, p, (size_t)(dot - p));
-        p = dot + 1;
-    }
-    return json_is_object(obj) && !dot ? json_object_get(obj, p) : NULL;
-}
-
 static void expect_same_value(const char *t, const char *key, json_t *want,
                               const bl_json_value *v)
 {
@@ -445,7 +431,7 @@ static void against_jansson(text *t, int *nvalid, int *ninvalid)
     } else {
         cr_expect_eq(rc, BL_JSON_OK, "[%s] (%s at %zu)", t->p, rc ? err.msg : "", err.offset);
         for (size_t i = 0; rc == BL_JSON_OK && i < NKEYS; i++)
-            expect_same_value(t->p, keys[i], oracle_lookup(j, keys[i]), &got[i]);
+            expect_same_value(t->p, keys[i], bl_test_json_lookup(j, keys[i]), &got[i]);
     }
     json_decref(j);
 }

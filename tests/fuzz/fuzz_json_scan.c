@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_oracle.h"
 #include "json_scan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -21,22 +22,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char *const keys[] = {"id",    "title",     "body",  "text", "date",
                                    "url",   "a.b.c",     "meta.date", "meta.", "a.b"};
 #define NKEYS (sizeof keys / sizeof keys[0])
-
-/* What the loader looked up with jansson: obj[key], else a dotted key's
- * path through nested objects. */
-static json_t *oracle_lookup(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    const char *p = key, *dot;
-
-    if (v || !strchr(key, '.'))
-        return v;
-    while ((dot = strchr(p, '.')) != NULL && json_is_object(obj)) {
-        obj = json_object_getn(obj, p, (size_t)(dot - p));
-        p = dot + 1;
-    }
-    return json_is_object(obj) && !dot ? json_object_get(obj, p) : NULL;
-}
 
 static bl_json_kind kind_of(const json_t *v)
 {
@@ -75,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc != (json_is_object(j) ? BL_JSON_OK : BL_JSON_NOT_OBJECT))
         abort();
     for (size_t i = 0; rc == BL_JSON_OK && i < NKEYS; i++) {
-        json_t *want = oracle_lookup(j, keys[i]);
+        json_t *want = bl_test_json_lookup(j, keys[i]);
         bl_buf b;
 
         if (got[i].kind != (want ? kind_of(want) : BL_JSON_ABSENT))
