@@ -443,6 +443,10 @@ static int patched_count_delta1(const uint8_t *in, size_t avail, uint32_t base,
 static int patched_run_bytes(const uint8_t *in, size_t avail, size_t n, size_t *bytes)
 {
     patched_run r;
+    /* Readers hop over position runs by their sizes: a run without
+     * exceptions takes codec 2's one-byte reading. */
+    if (avail && !(in[0] & PATCHED_FLAG))
+        return bitpack_run_bytes(in, avail, n, bytes);
     if (patched_header(in, avail, n, &r))
         return BL_ECORRUPT;
     *bytes = r.bytes;
@@ -456,8 +460,13 @@ static void patched_get_range(const uint8_t *in, size_t n, size_t at, size_t k, 
         bitpack_get_range(in, n, at, k, out);
         return;
     }
-    /* run_bytes accepted the run, so its header reads the same again */
-    (void)patched_header(in, SIZE_MAX, n, &r);
+    /* run_bytes accepted the run: its header needs no checking again */
+    r.b = in[0] & ~(unsigned)PATCHED_FLAG;
+    r.e = in[1];
+    r.low = 2;
+    r.index = r.low + packed_bytes(n, r.b) + 1;
+    r.hb = in[r.index - 1];
+    r.high = r.index + r.e + 1;
     if (n == BL_PACK_BLOCK)
         bl_unpack128_range(in + r.low, r.b, (unsigned)at, (unsigned)k, out);
     else
