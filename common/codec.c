@@ -267,6 +267,8 @@ typedef struct {
 
 static size_t patched_max_bytes(size_t n) { return 2 + 4 * n; }
 
+static unsigned width_of(uint32_t v) { return v ? 32 - (unsigned)__builtin_clz(v) : 0; }
+
 /* How many of in[0..n) are wider than b bits. A full run's loop has a
  * fixed count, which compilers vectorise at -O2. */
 static unsigned wider_than(const uint32_t *in, size_t n, unsigned b)
@@ -375,6 +377,7 @@ static int patch(const uint8_t *in, const patched_run *r, size_t n, uint32_t *ou
     uint32_t high[BL_PACK_BLOCK];
     const uint8_t *index = in + r->index;
     unsigned check = r->e;
+    uint32_t any = 0; /* the high parts or'ed: their width must be hb */
     int prev = -1;
 
     bl_unpack_tail(in + r->high, r->e, r->hb, high);
@@ -383,10 +386,11 @@ static int patch(const uint8_t *in, const patched_run *r, size_t n, uint32_t *ou
             return BL_ECORRUPT;
         prev = index[k];
         check += index[k];
+        any |= high[k];
         out[index[k]] |= high[k] << r->b;
     }
     unsigned spare = (r->e * r->hb) % 8;
-    if ((uint8_t)check != index[r->e] || bl_bits_needed(high, r->e) != r->hb ||
+    if ((uint8_t)check != index[r->e] || width_of(any) != r->hb ||
         (spare && in[r->bytes - 1] >> spare))
         return BL_ECORRUPT;
     return 0;
