@@ -240,7 +240,7 @@ static const bl_codec bitpack_codec = {
 /* A run is codec 2's packing of its values' low b bits, with the few values
  * wider than b (the exceptions) completed by a list after it: their indexes
  * and their high bits (value >> b), themselves bit-packed. The encoder
- * picks the b that makes the run smallest, so a run of gaps mostly 3 bits
+ * picks the b that makes the run smallest (PATCH_MIN_SAVING below), so a run of gaps mostly 3 bits
  * wide with one of 12 costs 3 bits a value plus that one, not 12 bits each.
  *
  *   run  := w:u8 [e:u8] low{packed(n, b)} [hb:u8 index:u8{e} check:u8 high{tail(e, hb)}]
@@ -255,6 +255,13 @@ static const bl_codec bitpack_codec = {
  * value's, which a tail checks). */
 
 #define PATCHED_FLAG 0x40
+/* A run takes exceptions only when they save at least this many bytes: a
+ * run with exceptions costs its readers a longer header, a patch loop and
+ * a prefix sum apart from the unpacking. The 60 slowest of the scale
+ * queries over 1 GB, twelve rounds in turn (median): 1.13x the time of
+ * bitpack with any saving taken, 1.05x with 8 bytes; Reuters postings
+ * 8.9% and 8.1% smaller than bitpack's. */
+#define PATCH_MIN_SAVING 8
 
 /* Where the parts of a run are, as its header bytes say. */
 typedef struct {
@@ -292,8 +299,9 @@ static size_t patched_encode(const uint32_t *in, size_t n, uint8_t *out)
     uint32_t low[BL_PACK_BLOCK], high[BL_PACK_BLOCK];
     size_t best, at, i;
 
+    size_t plain = 1 + packed_bytes(n, maxb);
     best_b = maxb;
-    best = 1 + packed_bytes(n, maxb);
+    best = SIZE_MAX;
     /* Each narrower width turns the values wider than it into exceptions;
      * ties keep the wider, fewer exceptions to patch. The search stops
      * once more than a quarter of the run would be exceptions (each costs
@@ -311,7 +319,7 @@ static size_t patched_encode(const uint32_t *in, size_t n, uint8_t *out)
             best_e = e;
         }
     }
-    if (best_e == 0)
+    if (best_e == 0 || best + PATCH_MIN_SAVING > plain)
         return bitpack_encode_at(in, n, maxb, out);
     uint32_t mask = (uint32_t)((1ull << best_b) - 1);
     unsigned k = 0, check = best_e;
