@@ -240,8 +240,9 @@ static const bl_codec bitpack_codec = {
 /* A run is codec 2's packing of its values' low b bits, with the few values
  * wider than b (the exceptions) completed by a list after it: their indexes
  * and their high bits (value >> b), themselves bit-packed. The encoder
- * picks the b that makes the run smallest (PATCH_MIN_SAVING below), so a run of gaps mostly 3 bits
- * wide with one of 12 costs 3 bits a value plus that one, not 12 bits each.
+ * picks the b that makes the run smallest (but see PATCH_MIN_SAVING), so
+ * a run of gaps mostly 3 bits wide with one of 12 costs 3 bits a value
+ * plus that one, not 12 bits each.
  *
  *   run  := w:u8 [e:u8] low{packed(n, b)} [hb:u8 index:u8{e} check:u8 high{tail(e, hb)}]
  *   w    := b | 0x40 when the run has exceptions (then e, 1..n, and the
@@ -350,31 +351,33 @@ static size_t patched_encode(const uint32_t *in, size_t n, uint8_t *out)
     return at + bl_pack_tail(high, best_e, maxb - best_b, out + at);
 }
 
-/* Reads a run's header bytes and checks its parts fit in avail. */
+/* Where the parts of a run with exceptions are (its header bytes must be
+ * readable: patched_header checks them). */
+static void patched_layout(const uint8_t *in, size_t n, patched_run *r)
+{
+    r->b = in[0] & ~(unsigned)PATCHED_FLAG;
+    r->e = in[1];
+    r->low = 2;
+    r->index = r->low + packed_bytes(n, r->b) + 1;
+    r->hb = in[r->index - 1];
+    r->high = r->index + r->e + 1;
+    r->bytes = r->high + bl_pack_tail_bytes(r->e, r->hb);
+}
+
+/* Reads the header of a run with exceptions and checks its parts fit in
+ * avail. */
 static int patched_header(const uint8_t *in, size_t avail, size_t n, patched_run *r)
 {
-    if (avail == 0 || n == 0 || n > BL_PACK_BLOCK || (in[0] & ~(unsigned)PATCHED_FLAG) > 32)
+    unsigned b;
+
+    if (avail < 2 || n == 0 || n > BL_PACK_BLOCK || !(in[0] & PATCHED_FLAG))
         return BL_ECORRUPT;
-    r->b = in[0] & ~(unsigned)PATCHED_FLAG;
-    r->e = 0;
-    r->low = 1;
-    if (in[0] & PATCHED_FLAG) {
-        if (avail < 2 || in[1] == 0 || in[1] > n)
-            return BL_ECORRUPT;
-        r->e = in[1];
-        r->low = 2;
-    }
-    r->bytes = r->low + packed_bytes(n, r->b);
-    if (r->e) {
-        if (r->bytes >= avail)
-            return BL_ECORRUPT;
-        r->hb = in[r->bytes];
-        if (r->hb == 0 || r->hb > 32 - r->b)
-            return BL_ECORRUPT;
-        r->index = r->bytes + 1;
-        r->high = r->index + r->e + 1;
-        r->bytes = r->high + bl_pack_tail_bytes(r->e, r->hb);
-    }
+    b = in[0] & ~(unsigned)PATCHED_FLAG;
+    if (b > 32 || in[1] == 0 || in[1] > n || 2 + packed_bytes(n, b) >= avail)
+        return BL_ECORRUPT;
+    patched_layout(in, n, r);
+    if (r->hb == 0 || r->hb > 32 - r->b)
+        return BL_ECORRUPT;
     return r->bytes <= avail ? 0 : BL_ECORRUPT;
 }
 
@@ -420,10 +423,10 @@ static int patched_decode(const uint8_t *in, size_t avail, uint32_t *out, size_t
                           size_t *used)
 {
     patched_run r;
+    if (avail && !(in[0] & PATCHED_FLAG))
+        return bitpack_decode(in, avail, out, n, used);
     if (patched_header(in, avail, n, &r))
         return BL_ECORRUPT;
-    if (!r.e)
-        return bitpack_decode(in, avail, out, n, used);
     *used = r.bytes;
     return unpack_low(in, &r, n, out) || patch(in, &r, n, out) ? BL_ECORRUPT : 0;
 }
@@ -472,13 +475,7 @@ static void patched_get_range(const uint8_t *in, size_t n, size_t at, size_t k, 
         bitpack_get_range(in, n, at, k, out);
         return;
     }
-    /* run_bytes accepted the run: its header needs no checking again */
-    r.b = in[0] & ~(unsigned)PATCHED_FLAG;
-    r.e = in[1];
-    r.low = 2;
-    r.index = r.low + packed_bytes(n, r.b) + 1;
-    r.hb = in[r.index - 1];
-    r.high = r.index + r.e + 1;
+    patched_layout(in, n, &r); /* run_bytes has checked the run */
     if (n == BL_PACK_BLOCK)
         bl_unpack128_range(in + r.low, r.b, (unsigned)at, (unsigned)k, out);
     else
