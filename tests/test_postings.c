@@ -1401,22 +1401,34 @@ static void expect_same_files(const tmpfiles *x, const tmpfiles *y, uint32_t dc)
     free(p2);
 }
 
+/* The start of a copy test: lists written to *a (write_dense_lists) and a
+ * writer on fresh files *b, for the same document count. */
+static bl_postings_writer *copy_setup(tmpfiles *a, tmpfiles *b, tlist *lists, int nl,
+                                      uint32_t dc)
+{
+    bl_postings_writer *w;
+    write_dense_lists(a, lists, nl, dc);
+    tmp_make(b);
+    cr_assert(bl_postings_writer_new(&w, b->doc, b->pos, dc, g_codec) == 0);
+    return w;
+}
+
+/* Document counts the copy tests run at: one block, a dense list's bitmap
+ * just past a word, many blocks. */
+static const uint32_t copy_counts[] = {64, 2049, 20000};
+
 /* Lists written a posting at a time (bl_postings_writer_push) are the
  * same bytes as written whole, dense ones and lists without positions
  * among them; and the streaming writer refuses postings out of order, a
  * wrong count, and a push outside a term, after which it only aborts. */
 static void push_writes_what_add_writes_body(void)
 {
-    static const uint32_t counts[] = {64, 2049, 20000};
-    for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
-        uint32_t dc = counts[ci];
+    for (size_t ci = 0; ci < sizeof copy_counts / sizeof *copy_counts; ci++) {
+        uint32_t dc = copy_counts[ci];
         tmpfiles a, b;
         enum { NL = 8 };
         tlist lists[NL];
-        write_dense_lists(&a, lists, NL, dc);
-        tmp_make(&b);
-        bl_postings_writer *w;
-        cr_assert(bl_postings_writer_new(&w, b.doc, b.pos, dc, g_codec) == 0);
+        bl_postings_writer *w = copy_setup(&a, &b, lists, NL, dc);
         for (int i = 0; i < NL; i++) {
             const tlist *l = &lists[i];
             int with_pos = i != 3; /* one list without positions */
@@ -1510,17 +1522,13 @@ EACH_CODEC(push_writes_what_add_writes, push_writes_what_add_writes_body)
  * positions that would pass UINT32_MAX - 1. */
 static void push_gaps_copies_blocks_body(void)
 {
-    static const uint32_t counts[] = {64, 2049, 20000};
-    for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
-        uint32_t dc = counts[ci];
+    for (size_t ci = 0; ci < sizeof copy_counts / sizeof *copy_counts; ci++) {
+        uint32_t dc = copy_counts[ci];
         tmpfiles a, b;
         enum { NL = 8 };
         tlist lists[NL];
-        write_dense_lists(&a, lists, NL, dc);
-        tmp_make(&b);
+        bl_postings_writer *w = copy_setup(&a, &b, lists, NL, dc);
         bl_postings *pa = open_postings_in(&a, dc, 1);
-        bl_postings_writer *w;
-        cr_assert(bl_postings_writer_new(&w, b.doc, b.pos, dc, g_codec) == 0);
         uint32_t lens[BL_BLOCK_SIZE];
         for (int i = 0; i < NL; i++) {
             const tlist *l = &lists[i];
