@@ -775,7 +775,8 @@ static int zipf_write(const bench_opts *o, zipf_files *z, dataset *d)
     static const double ranks[] = {1, 1, 10, 100, 1000};
     uint64_t rng = o->seed ? o->seed : 1; /* xorshift needs a non-zero state */
     bl_postings_writer *w;
-    if (bl_postings_writer_new(&w, z->doc_path, z->pos_path, o->universe, BL_CODEC_DEFAULT)) {
+    if (bl_postings_writer_new(&w, z->doc_path, z->pos_path, o->universe, BL_DENSE_RATIO,
+                               BL_CODEC_DEFAULT)) {
         fprintf(stderr, "byline-bench: %s\n", bl_error_detail());
         return -1;
     }
@@ -804,7 +805,8 @@ static int zipf_write(const bench_opts *o, zipf_files *z, dataset *d)
         }
     }
     if (bl_postings_writer_finish(w) ||
-        bl_postings_open(&z->p, z->doc_path, z->pos_path, o->universe, BL_CODEC_DEFAULT, 1)) {
+        bl_postings_open(&z->p, z->doc_path, z->pos_path, o->universe, BL_DENSE_RATIO,
+                         BL_CODEC_DEFAULT, 1)) {
         fprintf(stderr, "byline-bench: %s\n", bl_error_detail());
         return -1;
     }

@@ -214,7 +214,8 @@ static int bench_synthetic(const bench_opts *o)
     bl_postings_writer *w;
     bl_terminfo info[3];
     uint64_t bytes[3];
-    int rc = bl_postings_writer_new(&w, dpath, ppath, o->universe, BL_CODEC_DEFAULT);
+    int rc = bl_postings_writer_new(&w, dpath, ppath, o->universe, BL_DENSE_RATIO,
+                                    BL_CODEC_DEFAULT);
     for (int i = 0; i < 3 && !rc; i++) {
         synth_list l;
         if (bench_synth_list(&rng, o->universe, densities[i], &l)) {
@@ -231,7 +232,7 @@ static int bench_synthetic(const bench_opts *o)
     free(lens);
     bl_postings *p = NULL;
     if (!rc)
-        rc = bl_postings_open(&p, dpath, ppath, o->universe, BL_CODEC_DEFAULT, 1);
+        rc = bl_postings_open(&p, dpath, ppath, o->universe, BL_DENSE_RATIO, BL_CODEC_DEFAULT, 1);
     if (rc) {
         fprintf(stderr, "byline-bench: %s\n", bl_error_detail());
         return 1;

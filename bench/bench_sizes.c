@@ -143,29 +143,30 @@ static int measure_runs(const bl_postings *p, const bl_terminfo *info, block_val
     return rc;
 }
 
-static int kind_of(const char *term, size_t len, const bl_terminfo *info, uint32_t doc_count)
+static int kind_of(const char *term, size_t len, const bl_terminfo *info, uint32_t doc_count,
+                   uint32_t ratio)
 {
     uint32_t df = info->doc_freq;
     if (len && (unsigned char)term[0] == BL_PAIR_MARK)
         return df == 1 ? K_PAIR_DF1 : df <= 128 ? K_PAIR_DF128 : K_PAIR_MORE;
-    if (bl_postings_has_bitmap(info, doc_count))
+    if (bl_postings_has_bitmap(info, doc_count, ratio))
         return K_DENSE;
     return df == 1 ? K_DF1 : df <= 16 ? K_DF16 : df <= 128 ? K_DF128 : K_SPARSE;
 }
 
 /* Adds one term's list, which ends at doc_end in .doc and pos_end in .pos. */
 static int add_list(const bl_postings *p, const char *term, size_t len, const bl_terminfo *info,
-                    uint64_t doc_end, uint64_t pos_end, uint32_t doc_count, block_vals *bv,
-                    kind_sizes *kinds)
+                    uint64_t doc_end, uint64_t pos_end, uint32_t doc_count, uint32_t ratio,
+                    block_vals *bv, kind_sizes *kinds)
 {
-    kind_sizes *k = &kinds[kind_of(term, len, info, doc_count)];
+    kind_sizes *k = &kinds[kind_of(term, len, info, doc_count, ratio)];
     k->terms++;
     k->postings += info->doc_freq;
     k->doc_bytes += doc_end - info->postings_offset;
     uint32_t nblocks = (info->doc_freq + BL_BLOCK_SIZE - 1) / BL_BLOCK_SIZE;
     if (nblocks > 1)
         k->skip_bytes += (uint64_t)nblocks * SKIP_BYTES_PER_BLOCK;
-    if (bl_postings_has_bitmap(info, doc_count))
+    if (bl_postings_has_bitmap(info, doc_count, ratio))
         k->bitmap_bytes += (uint64_t)bl_postings_bitmap_words(doc_count) * 8;
     if (!info->positionless) {
         k->positions += info->total_freq;
@@ -181,6 +182,7 @@ static int add_segment(const bl_segment *seg, block_vals *bv, kind_sizes *kinds)
     const bl_termdict *d = bl_segment_termdict(seg);
     const bl_postings *p = bl_segment_postings(seg);
     uint32_t doc_count = bl_segment_info(seg)->doc_count;
+    uint32_t ratio = bl_segment_info(seg)->dense_ratio;
     bl_termdict_iter *it;
     int rc = bl_termdict_iter_new(d, &it);
     if (rc)
@@ -209,8 +211,8 @@ static int add_segment(const bl_segment *seg, block_vals *bv, kind_sizes *kinds)
                 rc = BL_ECORRUPT;
                 break;
             }
-            if ((rc = add_list(p, prev_term, prev_len, &prev, doc_end, pos_end, doc_count, bv,
-                               kinds)))
+            if ((rc = add_list(p, prev_term, prev_len, &prev, doc_end, pos_end, doc_count, ratio,
+                               bv, kinds)))
                 break;
         }
         if (!more)

@@ -79,7 +79,8 @@ static int parse(const bl_mapped *m, bl_manifest *out)
     if (bl_reader_u64le(&r, &out->generation) || bl_reader_u64le(&r, &out->next_segment) ||
         bl_reader_u8(&r, &lang_len) || lang_len >= sizeof out->lang ||
         bl_reader_bytes(&r, lang_len, &lang) ||
-        bl_reader_u32le(&r, &out->analyzer_version) || bl_reader_u32le(&r, &out->nsegments) ||
+        bl_reader_u32le(&r, &out->analyzer_version) || bl_reader_u32le(&r, &out->dense_ratio) ||
+        bl_reader_u32le(&r, &out->nsegments) ||
         out->nsegments > MAX_SEGMENTS || out->next_segment > BL_MAX_SEGMENT_ID)
         return bl_error_set(BL_ECORRUPT, "%s: offset %zu: bad manifest header", m->path,
                             bl_reader_offset(&r));
@@ -100,7 +101,7 @@ static int parse(const bl_mapped *m, bl_manifest *out)
         uint8_t nfiles;
         if (bl_reader_u64le(&r, &s->id) || bl_reader_u32le(&r, &s->doc_count) ||
             bl_reader_u64le(&r, &s->total_tokens) || bl_reader_u32le(&r, &s->codec) ||
-            bl_reader_u8(&r, &nfiles))
+            bl_reader_u32le(&r, &s->dense_ratio) || bl_reader_u8(&r, &nfiles))
             return bl_error_set(BL_ECORRUPT, "%s: offset %zu: truncated segment entry %u",
                                 m->path, bl_reader_offset(&r), i);
         if (nfiles != BL_SEGMENT_FILES)
@@ -177,12 +178,13 @@ static int serialize(const bl_manifest *m, bl_buf *b)
     size_t lang_len = strlen(m->lang);
     int rc = bl_buf_put_u64le(b, m->generation) | bl_buf_put_u64le(b, m->next_segment) |
              bl_buf_put_u8(b, (uint8_t)lang_len) | bl_buf_append(b, m->lang, lang_len) |
-             bl_buf_put_u32le(b, m->analyzer_version) | bl_buf_put_u32le(b, m->nsegments);
+             bl_buf_put_u32le(b, m->analyzer_version) | bl_buf_put_u32le(b, m->dense_ratio) |
+             bl_buf_put_u32le(b, m->nsegments);
     for (uint32_t i = 0; i < m->nsegments; i++) {
         const bl_manifest_segment *s = &m->segments[i];
         rc |= bl_buf_put_u64le(b, s->id) | bl_buf_put_u32le(b, s->doc_count) |
               bl_buf_put_u64le(b, s->total_tokens) | bl_buf_put_u32le(b, s->codec) |
-              bl_buf_put_u8(b, BL_SEGMENT_FILES);
+              bl_buf_put_u32le(b, s->dense_ratio) | bl_buf_put_u8(b, BL_SEGMENT_FILES);
         for (int f = 0; f < BL_SEGMENT_FILES; f++)
             rc |= bl_buf_put_u64le(b, s->files[f].size) | bl_buf_put_u64le(b, s->files[f].checksum);
         rc |= bl_buf_put_u64le(b, s->del_gen);

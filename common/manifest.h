@@ -9,9 +9,10 @@
  * manifest, each naming only complete, fsynced segments.
  *
  *   body    := generation:u64 next_segment:u64 lang_len:u8 lang:bytes
- *              analyzer_version:u32 nsegments:u32 segment{nsegments}
+ *              analyzer_version:u32 dense_ratio:u32 nsegments:u32
+ *              segment{nsegments}
  *   segment := id:u64 doc_count:u32 total_tokens:u64 codec:u32
- *              nfiles:u8 file{nfiles}
+ *              dense_ratio:u32 nfiles:u8 file{nfiles}
  *   file    := size:u64 checksum:u64
  *
  * The files of a segment are listed in the order of bl_segment_exts
@@ -20,6 +21,8 @@
  * every file to its segment by reading its footer alone: a file swapped in
  * from another segment or index, or left over from an older one, differs
  * in one or the other. Segment ids are unique within a manifest.
+ * The header's dense_ratio is the index's: what new segments and merges
+ * write; each segment's is the one it was written with (postings.h).
  *
  * Writers hold an exclusive flock() on the file LOCK in the directory for
  * the whole run (bl_manifest_lock), so two indexers cannot interleave.
@@ -55,6 +58,7 @@ typedef struct {
     uint32_t doc_count;
     uint64_t total_tokens; /* sum of document lengths */
     uint32_t codec;        /* BL_CODEC_* that wrote its postings */
+    uint32_t dense_ratio;  /* which of its lists are dense (postings.h) */
     bl_file_fingerprint files[BL_SEGMENT_FILES]; /* in bl_segment_exts order */
     /* Deletions (deletes.h): 0, or the generation of the commit that wrote
      * the segment's current .del file (seg_ID.del.GEN) */
@@ -69,6 +73,7 @@ typedef struct {
     uint64_t next_segment;   /* id the next new segment gets */
     char lang[64];           /* Snowball language of the analyzer */
     uint32_t analyzer_version;
+    uint32_t dense_ratio;    /* of the segments written from now on */
     uint32_t nsegments;
     bl_manifest_segment *segments; /* owned */
 } bl_manifest;

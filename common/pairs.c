@@ -930,7 +930,7 @@ void bl_pair_builder_free(bl_pair_builder *b)
 typedef struct {
     const bl_termdict *dict;
     const bl_postings *postings;
-    uint32_t doc_count;
+    uint32_t doc_count, dense_ratio;
     char **words;
     uint32_t *lens;
     bl_posting_iter **its;
@@ -947,7 +947,7 @@ static int gather_word(void *ctx, const char *term, size_t len, const bl_terminf
         c->pair_terms++;
         return 0;
     }
-    if (!bl_pair_word(info->doc_freq, c->doc_count))
+    if (!bl_pair_word(info->doc_freq, c->doc_count, c->dense_ratio))
         return 0;
     if (c->n == c->cap) {
         uint32_t cap = c->cap ? c->cap * 2 : 64;
@@ -1035,9 +1035,10 @@ static int same_list(const check_ctx *c, const char *key, size_t len, const uint
     return rc;
 }
 
-int bl_pairs_check(const bl_termdict *dict, const bl_postings *postings, uint32_t doc_count)
+int bl_pairs_check(const bl_termdict *dict, const bl_postings *postings, uint32_t doc_count,
+                   uint32_t dense_ratio)
 {
-    check_ctx c = {dict, postings, doc_count, NULL, NULL, NULL, NULL, 0, 0, 0, 0};
+    check_ctx c = {dict, postings, doc_count, dense_ratio, NULL, NULL, NULL, NULL, 0, 0, 0, 0};
     int rc = bl_termdict_prefix(dict, "", 0, gather_word, &c);
     bl_pair_builder *b = NULL;
     uint64_t built = 0;

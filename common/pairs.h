@@ -44,26 +44,22 @@ static inline int bl_term_is_pair(const char *term, size_t len)
  * BL_TERM_MAX_BYTES (such a pair is never indexed). */
 size_t bl_pair_key(const char *a, size_t la, const char *b, size_t lb, char *out);
 
-/* A word's pairs are indexed when at least 1 in BL_PAIR_RATIO of the
- * segment's documents hold it. */
-#define BL_PAIR_RATIO 16
-
 /* Whether a word of doc_freq df takes part in the pairs of a segment of
- * doc_count documents. */
-static inline int bl_pair_word(uint32_t df, uint32_t doc_count)
+ * doc_count documents and ratio dense_ratio: whether its list is dense. */
+static inline int bl_pair_word(uint32_t df, uint32_t doc_count, uint32_t dense_ratio)
 {
-    return df > 0 && (uint64_t)df * BL_PAIR_RATIO >= doc_count;
+    return bl_postings_list_is_dense(df, doc_count, dense_ratio);
 }
 
-/* Whether a segment of doc_count documents indexes the pair of two words
- * of doc_freqs dfa and dfb and byte lengths la and lb: both lists dense
- * and the key short enough. The one rule the writer, the check and the
- * readers share. */
+/* Whether a segment of doc_count documents and ratio dense_ratio indexes
+ * the pair of two words of doc_freqs dfa and dfb and byte lengths la and
+ * lb: both lists dense and the key short enough. The one rule the writer,
+ * the check and the readers share. */
 static inline int bl_pair_indexed(uint32_t dfa, size_t la, uint32_t dfb, size_t lb,
-                                  uint32_t doc_count)
+                                  uint32_t doc_count, uint32_t dense_ratio)
 {
-    return bl_pair_word(dfa, doc_count) && bl_pair_word(dfb, doc_count) &&
-           2 + la + lb <= BL_TERM_MAX_BYTES;
+    return bl_pair_word(dfa, doc_count, dense_ratio) &&
+           bl_pair_word(dfb, doc_count, dense_ratio) && 2 + la + lb <= BL_TERM_MAX_BYTES;
 }
 
 typedef struct bl_pair_builder bl_pair_builder;
@@ -133,13 +129,14 @@ int bl_pair_builder_next(bl_pair_builder *b, const char **key, size_t *len,
                          const uint32_t **docs, const uint32_t **tfs, uint32_t *n);
 
 /* Checks a segment's pairs (dictionary dict, lists postings, doc_count
- * documents) against its words: rebuilds every pair from the positions of
+ * documents, ratio dense_ratio) against its words: rebuilds every pair from the positions of
  * the pair words and compares each with the list under its key (present,
  * without positions, the same documents and tfs), then that the
  * dictionary holds no other pair. Reads every pair word's positions.
  * Errors: BL_ECORRUPT (detail names the pair), BL_ENOMEM, and the
  * damage the lists' own reads report. */
-int bl_pairs_check(const bl_termdict *dict, const bl_postings *postings, uint32_t doc_count);
+int bl_pairs_check(const bl_termdict *dict, const bl_postings *postings, uint32_t doc_count,
+                   uint32_t dense_ratio);
 
 /* Frees b; NULL does nothing. */
 void bl_pair_builder_free(bl_pair_builder *b);

@@ -60,7 +60,8 @@ struct bl_postings_writer {
     bl_filewriter *docs;
     bl_filewriter *pos;
     const bl_codec *codec;
-    uint32_t doc_count;  /* ids are below it; decides which lists are dense */
+    uint32_t doc_count;  /* ids are below it; with dense_ratio, decides which */
+    uint32_t dense_ratio; /* lists are dense */
     uint8_t *bitmap;     /* one dense list's bitmap, as stored (zeroed after) */
     int failed;          /* sticky: first I/O error; only finish/abort after */
     /* The term being written (between term_begin and term_end): */
@@ -95,7 +96,8 @@ struct bl_postings_writer {
 };
 
 int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
-                           const char *pos_path, uint32_t doc_count, uint32_t codec)
+                           const char *pos_path, uint32_t doc_count, uint32_t dense_ratio,
+                           uint32_t codec)
 {
     const bl_codec *c = bl_codec_get(codec);
     if (!c)
@@ -105,6 +107,7 @@ int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
         return BL_ENOMEM;
     w->codec = c;
     w->doc_count = doc_count;
+    w->dense_ratio = dense_ratio;
     bl_buf_init(&w->lasts);
     bl_buf_init(&w->entries);
     bl_buf_init(&w->blocks);
@@ -258,7 +261,7 @@ static int term_begin(bl_postings_writer *w, uint32_t ndocs, int with_positions)
     if (ndocs == 0)
         return bl_error_set(BL_EINVAL, "postings writer: empty list");
     /* (bl_postings_has_bitmap: a list without positions has none) */
-    w->dense = with_positions && bl_postings_list_is_dense(ndocs, w->doc_count);
+    w->dense = with_positions && bl_postings_list_is_dense(ndocs, w->doc_count, w->dense_ratio);
     if (w->dense && !w->bitmap && !(w->bitmap = calloc(bitmap_bytes(w) + 1, 1)))
         return bl_error_set(BL_ENOMEM, "postings writer: no memory for a bitmap of %u "
                             "documents", w->doc_count);
@@ -622,10 +625,11 @@ struct bl_postings {
     bl_mapped pos;
     const bl_codec *codec;
     uint32_t doc_count; /* every doc id must be below it */
+    uint32_t dense_ratio; /* with doc_count, says which lists are dense */
 };
 
 int bl_postings_open(bl_postings **out, const char *doc_path, const char *pos_path,
-                     uint32_t doc_count, uint32_t codec, int verify)
+                     uint32_t doc_count, uint32_t dense_ratio, uint32_t codec, int verify)
 {
     const bl_codec *c = bl_codec_get(codec);
     if (!c)
@@ -635,6 +639,7 @@ int bl_postings_open(bl_postings **out, const char *doc_path, const char *pos_pa
     if (!p)
         return BL_ENOMEM;
     p->doc_count = doc_count;
+    p->dense_ratio = dense_ratio;
     p->codec = c;
     int rc = bl_file_map(&p->docs, doc_path, BL_KIND_DOCS, verify);
     if (!rc)
@@ -1231,7 +1236,7 @@ static int list_head(const bl_postings *p, const bl_terminfo *info, bl_impact *i
                        "term's postings start past the end of the file (%zu bytes)", df->len);
     int rc = read_term_impacts(df, info, imp, nimp, imp_end);
     *body_at = *imp_end;
-    if (!rc && bl_postings_has_bitmap(info, p->doc_count)) {
+    if (!rc && bl_postings_has_bitmap(info, p->doc_count, p->dense_ratio)) {
         rc = locate_bitmap(p, *imp_end, bitmap_at);
         *body_at = *bitmap_at + (uint64_t)bl_postings_bitmap_words(p->doc_count) * 8;
     }
@@ -1258,7 +1263,7 @@ int bl_postings_bitmap(const bl_postings *p, const bl_terminfo *info, const uint
 {
     *words = NULL;
     *nwords = 0;
-    if (!bl_postings_has_bitmap(info, p->doc_count))
+    if (!bl_postings_has_bitmap(info, p->doc_count, p->dense_ratio))
         return 0;
     bl_impact v[BL_IMPACTS_MAX];
     uint32_t nv;
@@ -1318,7 +1323,7 @@ int bl_posting_iter_new(const bl_postings *p, const bl_terminfo *info,
                        &list_at);
     if (rc)
         goto fail;
-    it->dense = bl_postings_has_bitmap(info, p->doc_count);
+    it->dense = bl_postings_has_bitmap(info, p->doc_count, p->dense_ratio);
     if (nblocks > 1) {
         if ((rc = map_skips(it, info, list_at)) != 0)
             goto fail;

@@ -21,8 +21,9 @@
  *              Absent when n = 1: the one pair is (max_tf, min_len) of
  *              the dictionary (bl_terminfo)
  *   dense      a list is dense when bl_postings_list_is_dense(n,
- *              doc_count) holds (at least 1 in BL_DENSE_RATIO of the
- *              segment's doc_count documents hold the term), and has a
+ *              doc_count, dense_ratio) holds (at least 1 in dense_ratio
+ *              of the segment's doc_count documents hold the term; the
+ *              segment records its ratio, BL_DENSE_RATIO by default), and has a
  *              bitmap when it also has positions (bl_postings_has_bitmap):
  *              writer, reader and check all decide it from the dictionary
  *   pad        zero bytes up to the next .doc offset that is a multiple
@@ -70,7 +71,10 @@
  * Bitmaps give dense lists the access paths of an uncompressed set: a
  * test of one bit instead of a seek, and AND + popcount of words instead
  * of a leapfrog (intersect.h). Below 1 in BL_DENSE_RATIO, a list's blocks
- * are both smaller and fast enough to walk.
+ * are both smaller and fast enough to walk. A compact index
+ * (BL_DENSE_RATIO_COMPACT) keeps bitmaps, and word pairs (pairs.h), for its
+ * most frequent words only: a quarter smaller, slower on phrases of
+ * moderately common words.
  */
 #ifndef BL_POSTINGS_H
 #define BL_POSTINGS_H
@@ -86,24 +90,32 @@
 typedef struct bl_postings_writer bl_postings_writer;
 
 /* A list is dense, and carries a bitmap of its doc ids, when at least one
- * in BL_DENSE_RATIO of the segment's documents hold its term. A bitmap
- * takes doc_count / 8 bytes whatever the list, at most 2 * BL_DENSE_RATIO
- * bits per posting (docs/FORMAT.md weighs the cost). */
+ * in dense_ratio of the segment's documents hold its term; each segment
+ * records its ratio (segment.h), which is BL_DENSE_RATIO unless the index
+ * is compact. A bitmap takes doc_count / 8 bytes whatever the list, at most
+ * 2 * dense_ratio bits per posting (docs/FORMAT.md weighs the cost). A
+ * ratio of 0 makes no list dense. */
 #define BL_DENSE_RATIO 16
+/* The ratio of a compact index (byline index --compact): bitmaps and pairs
+ * for words in at least a quarter of the documents. */
+#define BL_DENSE_RATIO_COMPACT 4
 
-/* Whether a list of doc_freq documents in a segment of doc_count is
- * dense. */
-static inline int bl_postings_list_is_dense(uint32_t doc_freq, uint32_t doc_count)
+/* Whether a list of doc_freq documents in a segment of doc_count documents
+ * and ratio dense_ratio is dense. */
+static inline int bl_postings_list_is_dense(uint32_t doc_freq, uint32_t doc_count,
+                                            uint32_t dense_ratio)
 {
-    return doc_freq > 0 && (uint64_t)doc_freq * BL_DENSE_RATIO >= doc_count;
+    return doc_freq > 0 && (uint64_t)doc_freq * dense_ratio >= doc_count;
 }
 
 /* Whether the list info describes carries a bitmap: a dense list with
  * positions (a word's; a pair's list, pairs.h, never has one). The one
  * rule the writer, the readers and the check share. */
-static inline int bl_postings_has_bitmap(const bl_terminfo *info, uint32_t doc_count)
+static inline int bl_postings_has_bitmap(const bl_terminfo *info, uint32_t doc_count,
+                                         uint32_t dense_ratio)
 {
-    return !info->positionless && bl_postings_list_is_dense(info->doc_freq, doc_count);
+    return !info->positionless &&
+           bl_postings_list_is_dense(info->doc_freq, doc_count, dense_ratio);
 }
 
 /* Words of a bitmap over doc_count documents: ceil(doc_count / 64). */
@@ -113,13 +125,14 @@ static inline uint32_t bl_postings_bitmap_words(uint32_t doc_count)
 }
 
 /* Creates the .doc and .pos files of a segment of doc_count documents (ids
- * 0..doc_count-1; it decides which lists are dense, and a reader must be
- * opened with the same count), to be written with codec id codec
- * (codec.h). BL_DOC_END as doc_count allows every id and makes no list of
+ * 0..doc_count-1; with dense_ratio it decides which lists are dense, and a
+ * reader must be opened with the same count and ratio), to be written with
+ * codec id codec (codec.h). BL_DOC_END as doc_count allows every id and makes no list of
  * under 2^28 documents dense. Errors: BL_EINVAL (unknown codec), BL_EIO,
  * BL_ENOMEM. */
 int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
-                           const char *pos_path, uint32_t doc_count, uint32_t codec);
+                           const char *pos_path, uint32_t doc_count, uint32_t dense_ratio,
+                           uint32_t codec);
 
 /* Writes one term's list, with its bitmap when it is dense. docs[0..ndocs)
  * strictly increasing, each below the writer's doc_count; tfs[i] >= 1;
@@ -181,11 +194,12 @@ typedef struct bl_postings bl_postings;
  * id codec; verify != 0 checks all their checksums now (otherwise pages are
  * checked as iterators first read them). Iterators report a doc id >=
  * doc_count as corruption, so ids can safely index per-document arrays
- * (pass BL_DOC_END when there are none). doc_count also says which lists
- * are dense: it must be the writer's. Errors: BL_EIO, BL_ECORRUPT,
+ * (pass BL_DOC_END when there are none). doc_count and dense_ratio also
+ * say which lists are dense: they must be the writer's. Errors: BL_EIO, BL_ECORRUPT,
  * BL_EVERSION (unknown codec), BL_ENOMEM. */
 int bl_postings_open(bl_postings **out, const char *doc_path,
-                     const char *pos_path, uint32_t doc_count, uint32_t codec, int verify);
+                     const char *pos_path, uint32_t doc_count, uint32_t dense_ratio,
+                     uint32_t codec, int verify);
 
 /* The codec the segment's lists are read with. */
 const struct bl_codec *bl_postings_codec(const bl_postings *p);

@@ -94,7 +94,7 @@ int bl_seginfo_write(const char *path, const bl_manifest_segment *info, const ch
     int rc = lang_len > 255 ? bl_error_set(BL_EINVAL, "language name too long") : 0;
     if (!rc && (bl_buf_put_u64le(&b, info->id) | bl_buf_put_u32le(&b, info->doc_count) |
                 bl_buf_put_u64le(&b, info->total_tokens) | bl_buf_put_u32le(&b, info->codec) |
-                bl_buf_put_u32le(&b, analyzer_version) | bl_buf_put_u8(&b, (uint8_t)lang_len) |
+                bl_buf_put_u32le(&b, info->dense_ratio) | bl_buf_put_u32le(&b, analyzer_version) | bl_buf_put_u8(&b, (uint8_t)lang_len) |
                 bl_buf_append(&b, lang, lang_len)))
         rc = BL_ENOMEM;
     bl_filewriter *w = NULL;
@@ -155,23 +155,25 @@ static int check_seginfo(const char *dir, const bl_manifest *m, const bl_manifes
     bl_reader r;
     bl_reader_init(&r, f.data, f.len);
     uint64_t id, tokens;
-    uint32_t docs, codec, version;
+    uint32_t docs, codec, ratio, version;
     uint8_t lang_len;
     const uint8_t *lang;
     if (bl_reader_u64le(&r, &id) || bl_reader_u32le(&r, &docs) || bl_reader_u64le(&r, &tokens) ||
-        bl_reader_u32le(&r, &codec) || bl_reader_u32le(&r, &version) ||
+        bl_reader_u32le(&r, &codec) || bl_reader_u32le(&r, &ratio) ||
+        bl_reader_u32le(&r, &version) ||
         bl_reader_u8(&r, &lang_len) || bl_reader_bytes(&r, lang_len, &lang) || bl_reader_left(&r)) {
         rc = bl_error_set(BL_ECORRUPT, "%s: offset %zu: bad segment info", path,
                           bl_reader_offset(&r));
         goto done;
     }
     if (id != info->id || docs != info->doc_count || tokens != info->total_tokens ||
-        codec != info->codec)
+        codec != info->codec || ratio != info->dense_ratio)
         rc = bl_error_set(BL_ECORRUPT, "%s: describes segment %llu (%u documents, %llu tokens, "
-                          "codec %u); the manifest says segment %llu (%u, %llu, %u)", path,
-                          (unsigned long long)id, docs, (unsigned long long)tokens, codec,
-                          (unsigned long long)info->id, info->doc_count,
-                          (unsigned long long)info->total_tokens, info->codec);
+                          "codec %u, dense ratio %u); the manifest says segment %llu (%u, %llu, "
+                          "%u, %u)", path, (unsigned long long)id, docs,
+                          (unsigned long long)tokens, codec, ratio, (unsigned long long)info->id,
+                          info->doc_count, (unsigned long long)info->total_tokens, info->codec,
+                          info->dense_ratio);
     else if (version != m->analyzer_version || lang_len != strlen(m->lang) ||
              memcmp(lang, m->lang, lang_len) != 0)
         rc = bl_error_set(BL_ECORRUPT, "%s: segment analysed as '%.*s' with analyzer version "
@@ -227,8 +229,8 @@ int bl_segment_open(bl_segment **out, const char *dir, const bl_manifest *m, siz
         goto fail;
     if ((rc = bl_segment_path(p1, sizeof p1, dir, info->id, "doc")) ||
         (rc = bl_segment_path(p2, sizeof p2, dir, info->id, "pos")) ||
-        (rc = bl_postings_open(&s->postings, p1, p2, info->doc_count, info->codec,
-                                          verify)) ||
+        (rc = bl_postings_open(&s->postings, p1, p2, info->doc_count, info->dense_ratio,
+                               info->codec, verify)) ||
         (rc = check_bound(bl_postings_docs_file(s->postings), info, EXT_DOC)) ||
         (rc = check_bound(bl_postings_positions_file(s->postings), info, EXT_POS)))
         goto fail;
@@ -431,7 +433,7 @@ int bl_segment_check(bl_segment *s)
                             "which says it holds %llu", (unsigned long long)s->info.id,
                             (unsigned long long)c.terms,
                             (unsigned long long)bl_termdict_count(s->dict));
-    if ((rc = bl_pairs_check(s->dict, s->postings, s->info.doc_count)) != 0)
+    if ((rc = bl_pairs_check(s->dict, s->postings, s->info.doc_count, s->info.dense_ratio)) != 0)
         return rc;
     uint64_t total = 0, del_tokens = 0;
     uint32_t deleted = 0;

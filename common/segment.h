@@ -19,7 +19,7 @@
  * The .inf file (kind BLSI) is what the segment knows of itself, so that a
  * manifest that disagrees with it (edited, or from another index) is caught:
  *   body := id:u64 doc_count:u32 total_tokens:u64 codec:u32
- *           analyzer_version:u32 lang_len:u8 lang:bytes
+ *           dense_ratio:u32 analyzer_version:u32 lang_len:u8 lang:bytes
  */
 #ifndef BL_SEGMENT_H
 #define BL_SEGMENT_H
@@ -37,7 +37,7 @@ typedef struct bl_segment bl_segment;
  * every file's checksum. Always checks, from footers and the small .inf
  * alone, that each file is the one the manifest recorded (size and
  * checksum), that .inf agrees with the manifest (id, counts, codec,
- * language, analyzer version), and the .len and .sto document counts.
+ * dense ratio, language, analyzer version), and the .len and .sto document counts.
  * Errors: BL_EIO, BL_ECORRUPT, BL_EVERSION, BL_ENOMEM (detail names the
  * file). */
 int bl_segment_open(bl_segment **out, const char *dir, const bl_manifest *m, size_t index,

@@ -55,6 +55,7 @@ typedef struct {
     int quiet;
     size_t memory_budget;
     uint32_t codec;             /* of new segments' postings */
+    int compact;                /* --compact 1, --no-compact 0, neither -1 */
     unsigned jobs;              /* -j: worker threads (1: this thread does all) */
     unsigned merge_factor;      /* merge.h's policy; 0: never merge */
     uint32_t shard, nshards;    /* --shard I/N: keep shard I (1..N); N 0: all */
@@ -142,6 +143,11 @@ static void usage(FILE *f)
           "      --shard I/N        index only the articles whose id falls in shard I\n"
           "                         of N (by its hash): N runs over the same input\n"
           "                         build N indexes to search together (-i ... -i)\n"
+          "      --compact          make the index compact from now on: word pairs and\n"
+          "                         bitmaps only for words in a quarter of the articles\n"
+          "                         (default: 1 in 16); a quarter smaller, phrases of\n"
+          "                         common words slower (merges and optimize follow)\n"
+          "      --no-compact       back to the default for new segments and merges\n"
           "      --codec NAME       posting codec of new segments: patched (default),\n"
           "                         bitpack or varint (for comparisons; all are read)\n"
           "  -q, --quiet            no progress or summary\n"
@@ -330,11 +336,13 @@ static int add_article(void *ctx, const bl_article *in)
     }
     if (!s->inv && s->manifest->next_segment >= BL_MAX_SEGMENT_ID)
         return bl_error_set(BL_ETOOBIG, "%s: segment ids exhausted", s->opts->out_dir);
-    if (!s->inv &&
-        ((rc = bl_inverter_new(&s->inv, s->opts->out_dir, s->manifest->next_segment++,
-                               s->analyzer)) != 0 ||
-         (rc = bl_inverter_set_codec(s->inv, s->opts->codec)) != 0))
-        return rc;
+    if (!s->inv) {
+        if ((rc = bl_inverter_new(&s->inv, s->opts->out_dir, s->manifest->next_segment++,
+                                  s->analyzer)) != 0 ||
+            (rc = bl_inverter_set_codec(s->inv, s->opts->codec)) != 0)
+            return rc;
+        bl_inverter_set_dense_ratio(s->inv, s->manifest->dense_ratio);
+    }
     if ((rc = bl_inverter_add(s->inv, a)) != 0)
         return rc;
     s->articles++;
@@ -542,12 +550,14 @@ static int parse_args(int argc, char **argv, index_opts *o, run_resources *res)
         {"fields", required_argument, 0, 'F'}, {"strict", no_argument, 0, 's'},
         {"files-from", required_argument, 0, 'I'}, {"codec", required_argument, 0, 'K'},
         {"jobs", required_argument, 0, 'j'},   {"merge-factor", required_argument, 0, 'M'},
-        {"shard", required_argument, 0, 'H'},
+        {"shard", required_argument, 0, 'H'},  {"compact", no_argument, 0, 'P'},
+        {"no-compact", no_argument, 0, 'N'},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     o->memory_budget = 256u << 20;
     o->codec = BL_CODEC_DEFAULT;
+    o->compact = -1;
     o->merge_factor = BL_MERGE_FACTOR;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     o->jobs = cores < 1 ? 1 : cores > BL_PAR_MAX_JOBS ? BL_PAR_MAX_JOBS : (unsigned)cores;
@@ -576,6 +586,8 @@ static int parse_args(int argc, char **argv, index_opts *o, run_resources *res)
             break;
         }
         case '0': o->nul_list = 1; break;
+        case 'P': o->compact = 1; break;
+        case 'N': o->compact = 0; break;
         case 'T':
             if (bl_title_mode_parse(optarg, &o->title))
                 return usage_error("%s", bl_error_detail());
@@ -728,6 +740,8 @@ static int index_main(int argc, char **argv, run_resources *res)
         goto fail;
     /* A stored name like "en" becomes the canonical "english". */
     snprintf(m.lang, sizeof m.lang, "%s", bl_analyzer_language(s.analyzer));
+    if (fresh || o.compact >= 0)
+        m.dense_ratio = o.compact == 1 ? BL_DENSE_RATIO_COMPACT : BL_DENSE_RATIO;
     if (fresh) {
         /* An empty MANIFEST (generation 0) first, so that no segment file
          * ever exists without one; a failed first run removes it again. */
@@ -751,7 +765,7 @@ static int index_main(int argc, char **argv, run_resources *res)
     s.ids = res->ids;
     s.ids_base = bl_id_guard_memory(s.ids);
     if (o.jobs > 1) {
-        bl_par_opts po = {o.out_dir, m.lang, o.codec, o.jobs, o.memory_budget,
+        bl_par_opts po = {o.out_dir, m.lang, o.codec, m.dense_ratio, o.jobs, o.memory_budget,
                           &m.next_segment, BL_MAX_SEGMENT_ID};
         if ((rc = bl_par_new(&s.par, &po)) != 0)
             goto fail;

@@ -51,6 +51,7 @@ struct bl_inverter {
     uint64_t seg_id;
     bl_analyzer *analyzer;
     uint32_t codec;      /* of the .doc and .pos files */
+    uint32_t dense_ratio; /* which lists are dense (postings.h) */
     bl_docstore_writer *store;
     /* Files of this segment the inverter itself created (bit i: extension
      * bl_segment_exts[i]): the only ones a failure may remove, so that a
@@ -89,6 +90,7 @@ int bl_inverter_new(bl_inverter **out, const char *dir, uint64_t seg_id, bl_anal
     inv->seg_id = seg_id;
     inv->analyzer = a;
     inv->codec = BL_CODEC_DEFAULT;
+    inv->dense_ratio = BL_DENSE_RATIO;
     inv->nslots = 1u << 14;
     inv->slots = calloc(inv->nslots, sizeof *inv->slots);
     char path[4096];
@@ -256,6 +258,11 @@ int bl_inverter_set_codec(bl_inverter *inv, uint32_t codec)
     return 0;
 }
 
+void bl_inverter_set_dense_ratio(bl_inverter *inv, uint32_t dense_ratio)
+{
+    inv->dense_ratio = dense_ratio;
+}
+
 int bl_inverter_add(bl_inverter *inv, const bl_article *art)
 {
     if (inv->ndocs >= (1u << 31))
@@ -401,7 +408,7 @@ static int find_pairs(bl_inverter *inv, size_t max_bytes, bl_pair_builder **out,
     *out = NULL;
     uint32_t n = 0;
     for (uint32_t i = 0; i < inv->nterms; i++)
-        n += bl_pair_word(inv->terms[i].df, inv->ndocs);
+        n += bl_pair_word(inv->terms[i].df, inv->ndocs, inv->dense_ratio);
     size_t m = n ? n : 1;
     uint32_t *ids = malloc(m * sizeof *ids), *lens = malloc(m * sizeof *lens);
     const char **words = malloc(m * sizeof *words);
@@ -410,7 +417,7 @@ static int find_pairs(bl_inverter *inv, size_t max_bytes, bl_pair_builder **out,
     int rc = ids && lens && words && d.readers && d.left && d.doc && d.pos ? 0 : BL_ENOMEM;
     for (uint32_t i = 0, w = 0; i < inv->nterms && !rc; i++) {
         const term_entry *e = &inv->terms[i];
-        if (!bl_pair_word(e->df, inv->ndocs))
+        if (!bl_pair_word(e->df, inv->ndocs, inv->dense_ratio))
             continue;
         ids[w] = i;
         words[w] = (const char *)inv->strings.data + e->str_off;
@@ -499,7 +506,8 @@ static int write_postings(bl_inverter *inv, unsigned *created)
     const char **pair_words = NULL;
     uint32_t *pair_lens = NULL;
     bl_u32vec docs = {0}, tfs = {0}, pos = {0};
-    if ((rc = bl_postings_writer_new(&pw, dpath, ppath, inv->ndocs, inv->codec)) != 0)
+    if ((rc = bl_postings_writer_new(&pw, dpath, ppath, inv->ndocs, inv->dense_ratio,
+                                     inv->codec)) != 0)
         goto fail;
     *created |= bl_segment_ext_bit("doc") | bl_segment_ext_bit("pos");
     if ((rc = bl_termdict_writer_new(&tw, tpath)) != 0)
@@ -516,7 +524,7 @@ static int write_postings(bl_inverter *inv, unsigned *created)
             goto fail;
         /* The stream is no longer needed: give memory back as we go. A
          * pair word's is, for find_pairs below. */
-        if (!bl_pair_word(e->df, inv->ndocs))
+        if (!bl_pair_word(e->df, inv->ndocs, inv->dense_ratio))
             bl_buf_release(&e->stream);
     }
     /* The pairs are found from the pair words' streams once the others'
@@ -582,6 +590,7 @@ int bl_inverter_finish(bl_inverter *inv, bl_manifest_segment *out)
     out->doc_count = inv->ndocs;
     out->total_tokens = inv->tokens;
     out->codec = inv->codec;
+    out->dense_ratio = inv->dense_ratio;
     if (!rc)
         rc = bl_segment_path(path, sizeof path, inv->dir, inv->seg_id, "inf");
     if (!rc && (rc = bl_seginfo_write(path, out, bl_analyzer_language(inv->analyzer),

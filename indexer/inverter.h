@@ -28,6 +28,10 @@ int bl_inverter_new(bl_inverter **out, const char *dir, uint64_t seg_id,
  * any article is added; BL_CODEC_DEFAULT otherwise. Errors: BL_EINVAL. */
 int bl_inverter_set_codec(bl_inverter *inv, uint32_t codec);
 
+/* Sets the dense ratio of the segment's lists (postings.h; default
+ * BL_DENSE_RATIO): which words get bitmaps and word pairs. */
+void bl_inverter_set_dense_ratio(bl_inverter *inv, uint32_t dense_ratio);
+
 /* Analyses and adds one article (title, then text one position further on,
  * so that no phrase spans the two). Errors: BL_ENOMEM, BL_EIO, BL_ETOOBIG
  * (segment full: 2^31 documents; a field over the store's 1 GiB limit). */

@@ -32,6 +32,7 @@ typedef struct {
     uint32_t **rank;        /* and their rank */
     uint32_t *lens;         /* the output's document lengths */
     uint32_t doc_count;
+    uint32_t dense_ratio;   /* the output's: the manifest's (postings.h) */
     bl_postings_writer *pw;
     bl_termdict_writer *tw;
     unsigned created;       /* bl_segment_ext_bit of the files made */
@@ -193,8 +194,9 @@ typedef int (*list_fn)(merge *g, bl_posting_iter *it, uint32_t to, void *ctx);
  * while pair lists were walked). */
 static void count_open(merge *g, size_t i, const bl_terminfo *info)
 {
-    uint32_t docs = bl_segment_info(g->segs[i])->doc_count;
-    int dense = !info->positionless && bl_postings_list_is_dense(info->doc_freq, docs);
+    const bl_manifest_segment *in = bl_segment_info(g->segs[i]);
+    uint32_t docs = in->doc_count;
+    int dense = bl_postings_has_bitmap(info, docs, in->dense_ratio);
     count_read(g, 512 + (dense ? docs / 8 : 0));
 }
 
@@ -367,7 +369,7 @@ static int merge_words(merge *g)
             rc = bl_postings_writer_end(g->pw, &info);
         if (!rc && df)
             rc = bl_termdict_writer_add(g->tw, term, len, &info);
-        if (!rc && df && bl_pair_word(info.doc_freq, g->doc_count))
+        if (!rc && df && bl_pair_word(info.doc_freq, g->doc_count, g->dense_ratio))
             rc = remember_pair_word(g, term, len);
         for (size_t k = 0; k < nh && !rc; k++)
             rc = walk_next(&w[holders[k]]);
@@ -547,6 +549,7 @@ static int find_dense_words(merge *g)
         return BL_ENOMEM;
     for (size_t i = 0; i < g->n; i++) {
         uint32_t count = bl_segment_info(g->segs[i])->doc_count;
+        uint32_t ratio = bl_segment_info(g->segs[i])->dense_ratio;
         if (!(g->dense[i] = calloc((g->nwords + 63) / 64 + 1, sizeof **g->dense)))
             return BL_ENOMEM;
         int all = 1;
@@ -556,7 +559,7 @@ static int find_dense_words(merge *g)
                                         g->word_lens[w], &info);
             if (rc && rc != BL_ENOTFOUND)
                 return rc;
-            if (rc == 0 && bl_pair_word(info.doc_freq, count))
+            if (rc == 0 && bl_pair_word(info.doc_freq, count, ratio))
                 set_bit(g->dense[i], w);
             else
                 all = 0;
@@ -792,7 +795,8 @@ static int write_postings(merge *g)
         (rc = bl_segment_path(ppath, sizeof ppath, g->dir, g->id, "pos")) ||
         (rc = bl_segment_path(tpath, sizeof tpath, g->dir, g->id, "tdi")))
         return rc;
-    if ((rc = bl_postings_writer_new(&g->pw, dpath, ppath, g->doc_count, BL_CODEC_DEFAULT)))
+    if ((rc = bl_postings_writer_new(&g->pw, dpath, ppath, g->doc_count, g->dense_ratio,
+                                     BL_CODEC_DEFAULT)))
         return rc;
     g->created |= bl_segment_ext_bit("doc") | bl_segment_ext_bit("pos");
     if ((rc = bl_termdict_writer_new(&g->tw, tpath)))
@@ -818,7 +822,7 @@ int bl_merge_segments(const char *dir, const bl_manifest *m, size_t first, size_
     if (n == 0 || first > m->nsegments || n > m->nsegments - first)
         return bl_error_set(BL_EINVAL, "merge: segments %zu to %zu of %u", first, first + n,
                             m->nsegments);
-    merge g = {.dir = dir, .memory = memory, .id = new_id, .n = n};
+    merge g = {.dir = dir, .memory = memory, .id = new_id, .n = n, .dense_ratio = m->dense_ratio};
     g.segs = calloc(n, sizeof *g.segs);
     g.base = malloc((n + 1) * sizeof *g.base);
     g.del = calloc(n, sizeof *g.del);
@@ -833,6 +837,7 @@ int bl_merge_segments(const char *dir, const bl_manifest *m, size_t first, size_
     memset(out, 0, sizeof *out);
     out->id = new_id;
     out->codec = BL_CODEC_DEFAULT;
+    out->dense_ratio = m->dense_ratio;
     uint64_t docs = 0;
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {

@@ -20,7 +20,7 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: byline optimize -i INDEX [-m MB] [-q]\n"
+    fputs("usage: byline optimize -i INDEX [-m MB] [--compact | --no-compact] [-q]\n"
           "\n"
           "Merges all segments of INDEX into one: searches then open one segment\n"
           "and read one list per word. Results and scores stay the same. Readers\n"
@@ -29,6 +29,9 @@ static void usage(FILE *f)
           "  -i, --index DIR   the index\n"
           "  -m, --memory MB   memory the merge's word pairs may take before they\n"
           "                    go to a temporary file in INDEX (default 256)\n"
+          "      --compact     make the index compact (as byline index --compact):\n"
+          "                    word pairs and bitmaps for the most common words only\n"
+          "      --no-compact  make it the default kind again\n"
           "  -q, --quiet       no summary\n"
           "  -h, --help        this help\n"
           "\n"
@@ -50,9 +53,11 @@ int bl_cmd_optimize(int argc, char **argv)
                                           {"quiet", no_argument, 0, 'q'},
                                           {"memory", required_argument, 0, 'm'},
                                           {"help", no_argument, 0, 'h'},
+                                          {"compact", no_argument, 0, 'P'},
+                                          {"no-compact", no_argument, 0, 'N'},
                                           {0, 0, 0, 0}};
     const char *dir = NULL;
-    int quiet = 0, c;
+    int quiet = 0, compact = -1, c;
     size_t memory = (size_t)256 << 20;
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:m:qh", longs, NULL)) != -1) {
@@ -69,6 +74,8 @@ int bl_cmd_optimize(int argc, char **argv)
             break;
         }
         case 'q': quiet = 1; break;
+        case 'P': compact = 1; break;
+        case 'N': compact = 0; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -97,8 +104,13 @@ int bl_cmd_optimize(int argc, char **argv)
     for (uint32_t i = 0; i < m.nsegments; i++)
         bytes_before += bl_segment_bytes(dir, m.segments[i].id);
     int code = 0;
-    /* one segment with deletions is written again without them */
-    if (m.nsegments > 1 || (m.nsegments == 1 && m.segments[0].del_count)) {
+    if (compact >= 0)
+        m.dense_ratio = compact ? BL_DENSE_RATIO_COMPACT : BL_DENSE_RATIO;
+    /* one segment with deletions, or of another dense ratio than the
+     * index's, is written again */
+    if (m.nsegments > 1 ||
+        (m.nsegments == 1 &&
+         (m.segments[0].del_count || m.segments[0].dense_ratio != m.dense_ratio))) {
         int renamed = 0;
         rc = bl_merge_commit(dir, lock, &m, 0, m.nsegments, memory, &renamed);
         if (rc) {

@@ -134,6 +134,8 @@ static int start_segment(worker *w, uint64_t ci, uint64_t ai)
     if (full)
         return bl_error_set(BL_ETOOBIG, "%s: segment ids exhausted", p->o.dir);
     int rc = bl_inverter_new(&w->inv, p->o.dir, id, w->analyzer);
+    if (!rc)
+        bl_inverter_set_dense_ratio(w->inv, p->o.dense_ratio);
     if (!rc && (rc = bl_inverter_set_codec(w->inv, p->o.codec)) != 0) {
         bl_inverter_abort(w->inv);
         w->inv = NULL;

@@ -39,6 +39,7 @@ typedef struct {
     const char *dir;       /* the index directory */
     const char *lang;      /* the analyzer's language (analyzer.h) */
     uint32_t codec;        /* of the segments' postings (codec.h) */
+    uint32_t dense_ratio;  /* which of their lists are dense (postings.h) */
     unsigned jobs;         /* workers, 1 to BL_PAR_MAX_JOBS */
     size_t memory_budget;  /* of all workers together */
     /* Where segment ids come from: the workers take them in turn (under

@@ -2647,7 +2647,8 @@ static int lookup_pair(build_ctx *c, const char *wa, const bl_terminfo *a, const
 {
     size_t la = strlen(wa), lb = strlen(wb);
     *rc = 0;
-    if (!bl_pair_indexed(a->doc_freq, la, b->doc_freq, lb, bl_segment_info(c->seg)->doc_count))
+    const bl_manifest_segment *seg = bl_segment_info(c->seg);
+    if (!bl_pair_indexed(a->doc_freq, la, b->doc_freq, lb, seg->doc_count, seg->dense_ratio))
         return 0;
     char key[BL_TERM_MAX_BYTES];
     size_t len = bl_pair_key(wa, la, wb, lb, key);

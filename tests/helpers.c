@@ -20,6 +20,7 @@
 #include "error.h"
 #include "inverter.h"
 #include "manifest.h"
+#include "postings.h"
 
 /* The seed most recently handed out, for BL_TEST_CHECK_ON_PATH. */
 static uint64_t last_seed;
@@ -81,6 +82,7 @@ int bl_test_build_index(const char *dir, const bl_article *arts, size_t n, const
         memset(&m, 0, sizeof m);
         m.next_segment = 1;
         m.analyzer_version = BL_ANALYZER_VERSION;
+        m.dense_ratio = BL_DENSE_RATIO;
         snprintf(m.lang, sizeof m.lang, "%s", lang);
         rc = 0;
     }
@@ -93,6 +95,7 @@ int bl_test_build_index(const char *dir, const bl_article *arts, size_t n, const
         bl_inverter *inv;
         if ((rc = bl_inverter_new(&inv, dir, m.next_segment++, a)) != 0)
             break;
+        bl_inverter_set_dense_ratio(inv, m.dense_ratio);
         for (size_t j = i; j < n && j < i + per_segment && !rc; j++)
             rc = bl_inverter_add(inv, &arts[j]);
         bl_manifest_segment seg;

@@ -1001,7 +1001,8 @@ static uint8_t *list_bytes(const uint32_t *docs, const uint32_t *tfs, uint32_t n
     snprintf(ppath, sizeof ppath, "%s/forge.pos", tmp);
     bl_postings_writer *w;
     bl_terminfo info;
-    cr_assert_eq(bl_postings_writer_new(&w, dpath, ppath, PAIRS_NDOCS, BL_CODEC_DEFAULT), 0);
+    cr_assert_eq(bl_postings_writer_new(&w, dpath, ppath, PAIRS_NDOCS, BL_DENSE_RATIO,
+                                        BL_CODEC_DEFAULT), 0);
     cr_assert_eq(bl_postings_writer_add(w, docs, tfs, n, NULL, lens, &info), 0, "%s",
                  bl_error_detail());
     cr_assert_eq(bl_postings_writer_finish(w), 0, "%s", bl_error_detail());

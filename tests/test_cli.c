@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "helpers.h"
+#include "postings.h"
 
 #define DOC_A "000_97fc659374a10e1e.txt"
 #define DOC_B "003_5db955b745abaab7.txt"
@@ -820,6 +821,142 @@ Test(cli, segments_of_every_codec_answer_alike)
     free(want);
     cr_expect_eq(run("index -o '%s' --codec zip '%s'", mixed, parts[0]), 2);
     cr_expect(strstr(err, "zip"), "%s", err);
+}
+
+/* Writes n articles to tmp/NAME, their words drawn from 300 by Zipf's law
+ * (word r with weight 1 / (r + 1)), 80 a text: the first words are in
+ * nearly every article, w20 in about half, w50 in a fifth, w200 in one in
+ * 16; side by side, they make word pairs of every density. */
+static const char *zipf_articles(const char *name, size_t n, uint64_t seed)
+{
+    static char dir[4300];
+    snprintf(dir, sizeof dir, "%s/%s", tmp, name);
+    cr_assert(mkdir(dir, 0755) == 0);
+    static uint32_t cum[300];
+    uint32_t total = 0;
+    for (int r = 0; r < 300; r++)
+        cum[r] = total += 100000 / (uint32_t)(r + 1);
+    bl_rng rng;
+    bl_rng_init(&rng, seed);
+    char text[4096];
+    for (size_t i = 0; i < n; i++) {
+        int len = snprintf(text, sizeof text, "Zipf %zu\n\n", i);
+        for (int w = 0; w < 80; w++) {
+            uint32_t x = (uint32_t)bl_rng_below(&rng, total), r = 0;
+            while (cum[r] <= x)
+                r++;
+            len += snprintf(text + len, sizeof text - (size_t)len, "w%u ", r);
+        }
+        text[len - 1] = '\n';
+        char file[64];
+        snprintf(file, sizeof file, "%s/z%05zu.txt", name, i);
+        put(file, text);
+    }
+    return dir;
+}
+
+static uint32_t segment_dense_ratio(const char *dir, int seg)
+{
+    char path[4400];
+    size_t len;
+    snprintf(path, sizeof path, "%s/seg_%08d.inf", dir, seg);
+    char *inf = bl_test_read_file(path, &len);
+    cr_assert(inf && len > 32, "%s", path);
+    uint32_t ratio = bl_get_u32le((const uint8_t *)inf + 24);
+    free(inf);
+    return ratio;
+}
+
+static long long file_bytes(const char *dir, int seg, const char *ext)
+{
+    char path[4400];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/seg_%08d.%s", dir, seg, ext);
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* Searches the queries in dir; returns the JSON lines without timings. */
+static char *answers(const char *dir, const char *queries)
+{
+    cr_assert_eq(run("search -i '%s' --json -k 20 --queries '%s'", dir, queries), 0, "%s", err);
+    char *got = out;
+    out = NULL;
+    drop_elapsed(got);
+    return got;
+}
+
+/* A compact index (fewer word pairs and bitmaps) answers exactly as the
+ * default one, whatever mix of segments it holds; the setting stays with
+ * the index (later runs and merges follow it) until changed, and optimize
+ * rewrites a segment of the other kind. */
+Test(cli, compact_index_answers_alike)
+{
+    char parts[3][4300], plain[4300], compact[4300], queries[4300];
+    static const char *const names[] = {"z1", "z2", "z3"};
+    for (int i = 0; i < 3; i++)
+        snprintf(parts[i], sizeof parts[i], "%s", zipf_articles(names[i], 200, 11 + i));
+    snprintf(plain, sizeof plain, "%s/plain", tmp);
+    snprintf(compact, sizeof compact, "%s/compact", tmp);
+    /* compact, then compact again by inheritance, then back to the default */
+    static const char *const opts[] = {"--compact", "", "--no-compact"};
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(run("index -q %s -o '%s' '%s'", opts[i], compact, parts[i]), 0, "%s", err);
+        cr_assert_eq(run("index -q -o '%s' '%s'", plain, parts[i]), 0, "%s", err);
+    }
+    cr_assert_eq(run("check -i '%s'", compact), 0, "%s%s", out, err);
+    cr_expect_eq(segment_dense_ratio(compact, 1), BL_DENSE_RATIO_COMPACT);
+    cr_expect_eq(segment_dense_ratio(compact, 2), BL_DENSE_RATIO_COMPACT);
+    cr_expect_eq(segment_dense_ratio(compact, 3), BL_DENSE_RATIO);
+    cr_expect_eq(segment_dense_ratio(plain, 1), BL_DENSE_RATIO);
+    cr_expect_lt(file_bytes(compact, 1, "doc"), file_bytes(plain, 1, "doc"),
+                 "the compact segment is no smaller");
+    cr_expect_eq(file_bytes(compact, 3, "doc"), file_bytes(plain, 3, "doc"));
+
+    /* phrases of words of every density, and ANDs of them */
+    bl_rng rng;
+    bl_rng_init(&rng, 5);
+    bl_buf q;
+    bl_buf_init(&q);
+    static const uint32_t tops[] = {10, 60, 300};
+    for (int i = 0; i < 60; i++) {
+        uint32_t top = tops[i % 3];
+        char line[96];
+        int len = i % 4 == 3 ? snprintf(line, sizeof line, "w%u w%u\n",
+                                        (unsigned)bl_rng_below(&rng, top),
+                                        (unsigned)bl_rng_below(&rng, top))
+                             : snprintf(line, sizeof line, "\"w%u w%u%s\"\n",
+                                        (unsigned)bl_rng_below(&rng, top),
+                                        (unsigned)bl_rng_below(&rng, top), i % 5 ? "" : " w1");
+        cr_assert(bl_buf_append(&q, line, (size_t)len) == 0);
+    }
+    snprintf(queries, sizeof queries, "%s/zq.txt", tmp);
+    cr_assert(bl_test_write_file(queries, (const char *)q.data, q.len) == 0);
+    bl_buf_release(&q);
+
+    char *want = answers(plain, queries), *got = answers(compact, queries);
+    cr_expect(strstr(want, "\"hits\":0") != want, "");
+    cr_expect_str_eq(got, want, "a partly compact index answers differently");
+    free(got);
+
+    /* merged into one compact segment (the flag of optimize), then back */
+    cr_assert_eq(run("optimize -q -i '%s'", plain), 0, "%s", err);
+    free(want);
+    want = answers(plain, queries);
+    cr_assert_eq(run("optimize -q --compact -i '%s'", compact), 0, "%s", err);
+    cr_expect_eq(segment_dense_ratio(compact, 4), BL_DENSE_RATIO_COMPACT);
+    cr_expect_lt(file_bytes(compact, 4, "doc"), file_bytes(plain, 4, "doc"));
+    cr_assert_eq(run("check -i '%s'", compact), 0, "%s%s", out, err);
+    got = answers(compact, queries);
+    cr_expect_str_eq(got, want, "the compact merged segment answers differently");
+    free(got);
+    /* one segment of the other kind is written again */
+    cr_assert_eq(run("optimize -q --no-compact -i '%s'", compact), 0, "%s", err);
+    cr_expect_eq(segment_dense_ratio(compact, 5), BL_DENSE_RATIO);
+    cr_expect_eq(file_bytes(compact, 5, "doc"), file_bytes(plain, 4, "doc"));
+    got = answers(compact, queries);
+    cr_expect_str_eq(got, want, "the segment made default again answers differently");
+    free(got);
+    free(want);
 }
 
 /* ---- input formats end to end ---- */

@@ -22,6 +22,7 @@
 
 #include "helpers.h"
 #include "manifest.h"
+#include "postings.h"
 
 static char *tmp;
 static char *out, *err;
@@ -409,7 +410,8 @@ Test(indexdir, first_run_killed_midway_is_recovered)
     char idx[4200], orphan[4400], fresh[4300];
     snprintf(idx, sizeof idx, "%s/idx", tmp);
     cr_assert(mkdir(idx, 0755) == 0);
-    bl_manifest m = {.next_segment = 1, .analyzer_version = BL_ANALYZER_VERSION};
+    bl_manifest m = {.next_segment = 1, .analyzer_version = BL_ANALYZER_VERSION,
+                     .dense_ratio = BL_DENSE_RATIO};
     snprintf(m.lang, sizeof m.lang, "english");
     int renamed;
     cr_assert(bl_manifest_commit(idx, &m, &renamed) == 0);

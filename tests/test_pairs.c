@@ -92,18 +92,28 @@ Test(pairs, which_terms_are_pairs)
 
 Test(pairs, which_words_and_pairs_are_indexed)
 {
-    cr_assert(!bl_pair_word(0, 0) && !bl_pair_word(0, 5));
-    cr_assert(bl_pair_word(1, 1) && bl_pair_word(1, BL_PAIR_RATIO));
-    cr_assert(!bl_pair_word(1, BL_PAIR_RATIO + 1));
-    cr_assert(bl_pair_word(7, 7 * BL_PAIR_RATIO) && !bl_pair_word(7, 7 * BL_PAIR_RATIO + 1));
+    const uint32_t R = BL_DENSE_RATIO;
+    cr_assert(!bl_pair_word(0, 0, R) && !bl_pair_word(0, 5, R));
+    cr_assert(bl_pair_word(1, 1, R) && bl_pair_word(1, R, R));
+    cr_assert(!bl_pair_word(1, R + 1, R));
+    cr_assert(bl_pair_word(7, 7 * R, R) && !bl_pair_word(7, 7 * R + 1, R));
     /* no overflow: 2^28 * 16 = 2^32 */
-    cr_assert(bl_pair_word(1u << 28, UINT32_MAX) && !bl_pair_word((1u << 28) - 1, UINT32_MAX));
-    cr_assert(bl_pair_word(UINT32_MAX, UINT32_MAX));
+    cr_assert(bl_pair_word(1u << 28, UINT32_MAX, R) &&
+              !bl_pair_word((1u << 28) - 1, UINT32_MAX, R));
+    cr_assert(bl_pair_word(UINT32_MAX, UINT32_MAX, R));
+    cr_assert(bl_pair_word(UINT32_MAX, UINT32_MAX, UINT32_MAX));
     uint32_t dc = 1000, dense = 63, rare = 62; /* 63 * 16 = 1008 */
-    cr_assert(bl_pair_indexed(dense, 3, dense, 4, dc));
-    cr_assert(!bl_pair_indexed(dense, 3, rare, 4, dc) && !bl_pair_indexed(rare, 3, dense, 4, dc));
-    cr_assert(bl_pair_indexed(dense, 100, dense, BL_TERM_MAX_BYTES - 102, dc));
-    cr_assert(!bl_pair_indexed(dense, 100, dense, BL_TERM_MAX_BYTES - 101, dc));
+    cr_assert(bl_pair_indexed(dense, 3, dense, 4, dc, R));
+    cr_assert(!bl_pair_indexed(dense, 3, rare, 4, dc, R) &&
+              !bl_pair_indexed(rare, 3, dense, 4, dc, R));
+    cr_assert(bl_pair_indexed(dense, 100, dense, BL_TERM_MAX_BYTES - 102, dc, R));
+    cr_assert(!bl_pair_indexed(dense, 100, dense, BL_TERM_MAX_BYTES - 101, dc, R));
+    /* a compact segment's pair words are in a quarter of its documents */
+    cr_assert(bl_pair_word(250, 1000, BL_DENSE_RATIO_COMPACT) &&
+              !bl_pair_word(249, 1000, BL_DENSE_RATIO_COMPACT));
+    cr_assert(!bl_pair_indexed(dense, 3, dense, 4, dc, BL_DENSE_RATIO_COMPACT));
+    /* ratio 0: no word is dense, not even one in every document */
+    cr_assert(!bl_pair_word(1000, 1000, 0) && !bl_pair_word(UINT32_MAX, UINT32_MAX, 0));
 }
 
 /* ---- random documents and their oracle ------------------------------------- */

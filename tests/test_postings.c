@@ -216,7 +216,7 @@ static void free_list(tlist *l)
 static void write_lists_in(tmpfiles *t, tlist *lists, size_t nl, uint32_t doc_count)
 {
     bl_postings_writer *w;
-    int rc = bl_postings_writer_new(&w, t->doc, t->pos, doc_count, g_codec);
+    int rc = bl_postings_writer_new(&w, t->doc, t->pos, doc_count, BL_DENSE_RATIO, g_codec);
     cr_assert(rc == 0, "writer_new: %s", bl_error_detail());
     for (size_t i = 0; i < nl; i++) {
         tlist *l = &lists[i];
@@ -549,7 +549,7 @@ static void walk_seeks(const bl_postings *p, const tlist *l, int rounds)
 static bl_postings *open_postings(const tmpfiles *t, int verify)
 {
     bl_postings *p;
-    int rc = bl_postings_open(&p, t->doc, t->pos, BL_DOC_END, g_codec, verify);
+    int rc = bl_postings_open(&p, t->doc, t->pos, BL_DOC_END, BL_DENSE_RATIO, g_codec, verify);
     cr_assert(rc == 0, "open: %s", bl_error_detail());
     return p;
 }
@@ -777,7 +777,7 @@ Test(postings, writer_rejects_bad_input)
     tmpfiles t;
     tmp_make(&t);
     bl_postings_writer *w;
-    cr_assert(bl_postings_writer_new(&w, t.doc, t.pos, BL_DOC_END, g_codec) == 0);
+    cr_assert(bl_postings_writer_new(&w, t.doc, t.pos, BL_DOC_END, BL_DENSE_RATIO, g_codec) == 0);
     bl_terminfo info;
     uint32_t docs[] = {3, 5, 9}, tfs[] = {1, 2, 1}, pos[] = {4, 1, 7, 0};
     uint32_t bad_docs[] = {3, 3, 9}, bad_tfs[] = {1, 0, 1}, bad_pos[] = {4, 7, 7, 0};
@@ -795,7 +795,7 @@ Test(postings, writer_rejects_bad_input)
     CHECK(info.doc_freq == 3 && info.total_freq == 4, "");
     cr_assert(bl_postings_writer_finish(w) == 0);
     /* existing files are not overwritten */
-    CHECK(bl_postings_writer_new(&w, t.doc, t.pos, BL_DOC_END, g_codec) == BL_EIO, "");
+    CHECK(bl_postings_writer_new(&w, t.doc, t.pos, BL_DOC_END, BL_DENSE_RATIO, g_codec) == BL_EIO, "");
     bl_postings *p = open_postings(&t, 1);
     CHECK(bl_postings_check_term(p, &info, 10) == 0, "%s", bl_error_detail());
     CHECK(bl_postings_check_term(p, &info, 9) == BL_ECORRUPT, "doc 9 >= doc_count 9");
@@ -807,7 +807,7 @@ Test(postings, writer_rejects_bad_input)
 
     /* abort removes both files */
     tmp_make(&t);
-    cr_assert(bl_postings_writer_new(&w, t.doc, t.pos, BL_DOC_END, g_codec) == 0);
+    cr_assert(bl_postings_writer_new(&w, t.doc, t.pos, BL_DOC_END, BL_DENSE_RATIO, g_codec) == 0);
     CHECK(bl_postings_writer_add(w, docs, tfs, 3, pos, NULL, &info) == 0, "");
     bl_postings_writer_abort(w);
     bl_postings_writer_abort(NULL);
@@ -1052,7 +1052,7 @@ static void check_term_detects_flipped_doc_block_byte_body(void)
                dlen - BL_FOOTER_BYTES - bl_get_u64le(orig + dlen - 24));
         spit(t.doc, cur, dlen);
         bl_postings *q;
-        CHECK(bl_postings_open(&q, t.doc, t.pos, BL_DOC_END, g_codec, 1) == BL_ECORRUPT, "");
+        CHECK(bl_postings_open(&q, t.doc, t.pos, BL_DOC_END, BL_DENSE_RATIO, g_codec, 1) == BL_ECORRUPT, "");
     }
     /* a wrong max_tf in a skip entry (u32 at entry + 8; tf <= 50) */
     const bl_terminfo *info = &lists[1].info;
@@ -1107,12 +1107,12 @@ Test(postings, doc_id_past_doc_count_is_corrupt)
     /* Written with no doc count, read with one: the list must not look
      * dense to the reader (it would look for a bitmap the writer never
      * wrote), so one whose ids spread far enough is drawn. */
-    for (gen_list(&l, 1000); bl_postings_list_is_dense(l.n, l.docs[l.n - 1]); gen_list(&l, 1000))
+    for (gen_list(&l, 1000); bl_postings_list_is_dense(l.n, l.docs[l.n - 1], BL_DENSE_RATIO); gen_list(&l, 1000))
         free_list(&l);
     write_lists(&t, &l, 1);
     uint32_t last = l.docs[l.n - 1];
     bl_postings *p;
-    cr_assert_eq(bl_postings_open(&p, t.doc, t.pos, last, g_codec, 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_postings_open(&p, t.doc, t.pos, last, BL_DENSE_RATIO, g_codec, 1), 0, "%s", bl_error_detail());
     bl_posting_iter *it;
     int rc = bl_posting_iter_new(p, &l.info, &it);
     if (rc == 0) {
@@ -1130,7 +1130,7 @@ Test(postings, doc_id_past_doc_count_is_corrupt)
     }
     bl_postings_close(p);
     /* One more document, and the same list is whole. */
-    cr_assert_eq(bl_postings_open(&p, t.doc, t.pos, last + 1, g_codec, 1), 0);
+    cr_assert_eq(bl_postings_open(&p, t.doc, t.pos, last + 1, BL_DENSE_RATIO, g_codec, 1), 0);
     cr_assert_eq(bl_postings_check_term(p, &l.info, last + 1), 0, "%s", bl_error_detail());
     bl_postings_close(p);
     free_list(&l);
@@ -1351,7 +1351,7 @@ static double draw_density(uint32_t doc_count)
 static bl_postings *open_postings_in(const tmpfiles *t, uint32_t doc_count, int verify)
 {
     bl_postings *p;
-    int rc = bl_postings_open(&p, t->doc, t->pos, doc_count, g_codec, verify);
+    int rc = bl_postings_open(&p, t->doc, t->pos, doc_count, BL_DENSE_RATIO, g_codec, verify);
     cr_assert(rc == 0, "open: %s", bl_error_detail());
     return p;
 }
@@ -1364,14 +1364,19 @@ static size_t bitmap_at(const uint8_t *body, size_t len, const bl_terminfo *info
 
 Test(postings, dense_rule)
 {
-    CHECK(!bl_postings_list_is_dense(0, 0) && !bl_postings_list_is_dense(0, 100), "");
-    CHECK(bl_postings_list_is_dense(1, 16) && !bl_postings_list_is_dense(1, 17), "");
-    CHECK(bl_postings_list_is_dense(1, 1) && bl_postings_list_is_dense(7, 100), "");
-    CHECK(!bl_postings_list_is_dense(6, 100), "");
+    const uint32_t R = BL_DENSE_RATIO;
+    CHECK(!bl_postings_list_is_dense(0, 0, R) && !bl_postings_list_is_dense(0, 100, R), "");
+    CHECK(bl_postings_list_is_dense(1, 16, R) && !bl_postings_list_is_dense(1, 17, R), "");
+    CHECK(bl_postings_list_is_dense(1, 1, R) && bl_postings_list_is_dense(7, 100, R), "");
+    CHECK(!bl_postings_list_is_dense(6, 100, R), "");
     /* no overflow: 2^28 * 16 = 2^32 > UINT32_MAX */
-    CHECK(bl_postings_list_is_dense(1u << 28, UINT32_MAX), "");
-    CHECK(!bl_postings_list_is_dense((1u << 28) - 1, UINT32_MAX), "");
-    CHECK(bl_postings_list_is_dense(UINT32_MAX, UINT32_MAX), "");
+    CHECK(bl_postings_list_is_dense(1u << 28, UINT32_MAX, R), "");
+    CHECK(!bl_postings_list_is_dense((1u << 28) - 1, UINT32_MAX, R), "");
+    CHECK(bl_postings_list_is_dense(UINT32_MAX, UINT32_MAX, R), "");
+    CHECK(bl_postings_list_is_dense(1, 1, UINT32_MAX), "");
+    /* the segment's ratio decides: a quarter, or nothing at 0 */
+    CHECK(bl_postings_list_is_dense(25, 100, 4) && !bl_postings_list_is_dense(24, 100, 4), "");
+    CHECK(!bl_postings_list_is_dense(100, 100, 0), "");
     CHECK(bl_postings_bitmap_words(0) == 0 && bl_postings_bitmap_words(1) == 1, "");
     CHECK(bl_postings_bitmap_words(64) == 1 && bl_postings_bitmap_words(65) == 2, "");
     CHECK(bl_postings_bitmap_words(UINT32_MAX) == 1u << 26, "");
@@ -1409,7 +1414,7 @@ static bl_postings_writer *copy_setup(tmpfiles *a, tmpfiles *b, tlist *lists, in
     bl_postings_writer *w;
     write_dense_lists(a, lists, nl, dc);
     tmp_make(b);
-    cr_assert(bl_postings_writer_new(&w, b->doc, b->pos, dc, g_codec) == 0);
+    cr_assert(bl_postings_writer_new(&w, b->doc, b->pos, dc, BL_DENSE_RATIO, g_codec) == 0);
     return w;
 }
 
@@ -1453,7 +1458,7 @@ static void push_writes_what_add_writes_body(void)
          * add with them): compare a second set written by add likewise */
         tmpfiles c;
         tmp_make(&c);
-        cr_assert(bl_postings_writer_new(&w, c.doc, c.pos, dc, g_codec) == 0);
+        cr_assert(bl_postings_writer_new(&w, c.doc, c.pos, dc, BL_DENSE_RATIO, g_codec) == 0);
         for (int i = 0; i < NL; i++) {
             const tlist *l = &lists[i];
             bl_terminfo info;
@@ -1476,7 +1481,7 @@ static void push_writes_what_add_writes_body(void)
         tmpfiles t;
         tmp_make(&t);
         bl_postings_writer *w;
-        cr_assert(bl_postings_writer_new(&w, t.doc, t.pos, 100, g_codec) == 0);
+        cr_assert(bl_postings_writer_new(&w, t.doc, t.pos, 100, BL_DENSE_RATIO, g_codec) == 0);
         int rc = 0;
         switch (kind) {
         case 0: /* a doc not above the previous one */
@@ -1600,7 +1605,7 @@ static void push_gaps_copies_blocks_body(void)
         tmpfiles t;
         tmp_make(&t);
         bl_postings_writer *w;
-        cr_assert(bl_postings_writer_new(&w, t.doc, t.pos, 100, g_codec) == 0);
+        cr_assert(bl_postings_writer_new(&w, t.doc, t.pos, 100, BL_DENSE_RATIO, g_codec) == 0);
         int rc = 0;
         switch (kind) {
         case 0: /* up to UINT32_MAX - 1, then a position at UINT32_MAX */
@@ -1679,7 +1684,7 @@ static void dense_lists_carry_their_bitmap_body(void)
         uint8_t *file = slurp(t.doc, &dlen);
         for (int i = 0; i < NL; i++) {
             const tlist *l = &lists[i];
-            int dense = bl_postings_list_is_dense(l->n, dc);
+            int dense = bl_postings_list_is_dense(l->n, dc, BL_DENSE_RATIO);
             const uint64_t *w = (const uint64_t *)1;
             uint32_t nw = 7;
             CHECK(bl_postings_bitmap(p, &l->info, &w, &nw) == 0, "%s", bl_error_detail());
@@ -1745,7 +1750,7 @@ static void tf_at_reads_tfs_in_place_body(void)
             bl_posting_iter *it;
             CHECK(bl_posting_iter_new(p, &l->info, &it) == 0, "%s", bl_error_detail());
             int can = bl_posting_iter_has_tf_at(it);
-            CHECK(can == (bl_postings_list_is_dense(l->n, dc) && g_codec != BL_CODEC_VARINT),
+            CHECK(can == (bl_postings_list_is_dense(l->n, dc, BL_DENSE_RATIO) && g_codec != BL_CODEC_VARINT),
                   "dc %u df %u: has_tf_at %d", dc, l->n, can);
             uint32_t tf = 0;
             if (!can) {
@@ -1844,7 +1849,7 @@ Test(postings, writer_refuses_ids_past_its_doc_count)
     tmpfiles t;
     tmp_make(&t);
     bl_postings_writer *w;
-    cr_assert(bl_postings_writer_new(&w, t.doc, t.pos, 10, g_codec) == 0);
+    cr_assert(bl_postings_writer_new(&w, t.doc, t.pos, 10, BL_DENSE_RATIO, g_codec) == 0);
     bl_terminfo info;
     uint32_t docs[] = {3, 10}, ok[] = {3, 9}, tfs[] = {1, 1}, pos[] = {0, 0};
     CHECK(bl_postings_writer_add(w, docs, tfs, 2, pos, NULL, &info) == BL_EINVAL, "");
@@ -2222,7 +2227,7 @@ static void positionless_lists_body(void)
             if (all || i % 2 == 0 || rnd(3) == 0) {
                 free(lists[i].pos);
                 lists[i].pos = NULL;
-                dense_without += bl_postings_list_is_dense(lists[i].n, dc);
+                dense_without += bl_postings_list_is_dense(lists[i].n, dc, BL_DENSE_RATIO);
             }
         }
         CHECK(dense_without > 0, "dc %u: no dense list without positions", dc);
@@ -2241,7 +2246,7 @@ static void positionless_lists_body(void)
                       "dc %u list %d: %llu bytes of positions", dc, i,
                       (unsigned long long)(lists[i + 1].info.positions_offset -
                                            l->info.positions_offset));
-            int bitmap = !without && bl_postings_list_is_dense(l->n, dc);
+            int bitmap = !without && bl_postings_list_is_dense(l->n, dc, BL_DENSE_RATIO);
             const uint64_t *w = (const uint64_t *)1;
             uint32_t nw = 7;
             CHECK(bl_postings_bitmap(p, &l->info, &w, &nw) == 0, "%s", bl_error_detail());

@@ -724,7 +724,8 @@ static int pair_word(bl_segment *seg, const char *t, uint32_t *df)
     if (bl_termdict_lookup(bl_segment_termdict(seg), t, strlen(t), &ti) != 0)
         return 0;
     *df = ti.doc_freq;
-    return bl_pair_word(ti.doc_freq, bl_segment_info(seg)->doc_count);
+    return bl_pair_word(ti.doc_freq, bl_segment_info(seg)->doc_count,
+                        bl_segment_info(seg)->dense_ratio);
 }
 
 /* For one pair of the segment: both its words are pair words, and its
@@ -1695,7 +1696,7 @@ Test(search, and_reads_no_block_its_bitmaps_rule_out, .timeout = 120)
     bl_terminfo ti;
     cr_assert_eq(bl_termdict_lookup(bl_segment_termdict(seg), "oil", 3, &ti), 0);
     const bl_mapped *f = bl_postings_docs_file(bl_segment_postings(seg));
-    cr_assert(bl_postings_list_is_dense(ti.doc_freq, N));
+    cr_assert(bl_postings_list_is_dense(ti.doc_freq, N, bl_segment_info(seg)->dense_ratio));
     bl_impact v[BL_IMPACTS_MAX];
     uint32_t nv, nb = (ti.doc_freq + BL_BLOCK_SIZE - 1) / BL_BLOCK_SIZE;
     size_t used;
@@ -1906,7 +1907,8 @@ static void pair_state(const oracle_env *e, size_t s, const char *a, const char 
         dfa = ta.doc_freq;
     if (bl_termdict_lookup(dict, b, strlen(b), &tb) == 0)
         dfb = tb.doc_freq;
-    *indexed = bl_pair_indexed(dfa, strlen(a), dfb, strlen(b), bl_segment_info(seg)->doc_count);
+    *indexed = bl_pair_indexed(dfa, strlen(a), dfb, strlen(b), bl_segment_info(seg)->doc_count,
+                               bl_segment_info(seg)->dense_ratio);
     char key[BL_TERM_MAX_BYTES];
     size_t len = bl_pair_key(a, strlen(a), b, strlen(b), key);
     int rc = bl_termdict_lookup(dict, key, len, &tp);
