@@ -46,7 +46,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define BL_FORMAT_VERSION 8
+#define BL_FORMAT_VERSION 9
 #define BL_FOOTER_BYTES 32
 /* Bytes per checksummed page of a body (as log2), written by this version. */
 #define BL_PAGE_SHIFT 12

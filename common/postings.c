@@ -2,10 +2,12 @@
  *
  * The on-disk grammar is at the top of postings.h. In short, per term:
  *
- *   .doc:  term_imp [pad bitmap] [last_doc:u32{nb} entry{nb} block_imp{nb}]
- *          block{nb}                   bitmap when dense, skip when nb > 1
- *          entry := doc_end:u32 pos_end:u32 max_tf:u32 min_len:u32 imp_end:u32
- *          block := doc_gaps:run[m] tf_minus_1:run[m]
+ *   .doc:  term_imp [pad bitmap] [skip] block{nb}
+ *          skip  := last_doc:u32{nb} doc_end:u32{nb} [pos_end:u32{nb}] bound{nb}
+ *          bound := imp_len:u8 max_tf:u16 min_len:u16
+ *          block := doc_gaps:run[m] tf_minus_1:run[m] [block_imp]
+ *          bitmap when dense; skip and block_imp when nb > 1; pos_end
+ *          when the list has positions
  *   .pos:  per block, its positions as runs of 128 (the last shorter)
  *
  * Runs are written by the segment's codec (codec.h). The writer buffers one
@@ -51,8 +53,16 @@
 /* Names the damage at an offset of a mapped file (filefmt.h). */
 #define corrupt bl_mapped_corrupt
 
-#define ENTRY_BYTES 20  /* doc_end pos_end max_tf min_len imp_end */
-#define SKIP_BYTES 24   /* per block: last_doc + entry */
+/* Skip data per block: last_doc, doc_end, pos_end (lists with positions
+ * only) and the 5 bytes of bound (imp_len, max_tf, min_len). */
+#define BOUND_BYTES 5
+#define SKIP_BYTES(positions) ((positions) ? 17u : 13u)
+/* Saturation of a bound's u16 fields: a max_tf of BOUND_MAX means "at
+ * least that" (read as UINT32_MAX, no bound), a min_len of BOUND_MAX is
+ * below any longer length (a safe bound from above for scores). */
+#define BOUND_MAX 65535u
+
+static inline uint16_t bound_u16(uint32_t v) { return (uint16_t)(v < BOUND_MAX ? v : BOUND_MAX); }
 
 /* ---------------------------------------------------------------- writer */
 
@@ -76,11 +86,12 @@ struct bl_postings_writer {
     uint64_t pos_off;    /* .pos offset of its positions */
     uint64_t pos_bytes;  /* bytes of positions written so far */
     uint32_t max_tf, min_len;
-    bl_buf lasts;        /* one term's last-doc array */
-    bl_buf entries;      /* one term's skip entries */
-    bl_buf blocks;       /* one term's doc blocks */
+    bl_buf lasts;        /* one term's skip data: last-doc array, */
+    bl_buf doc_ends;     /* block ends, */
+    bl_buf pos_ends;     /* position ends */
+    bl_buf bounds;       /* and bounds */
+    bl_buf blocks;       /* one term's doc blocks, with their impacts */
     bl_buf positions;    /* one block's position runs */
-    bl_buf impacts;      /* one term's block impacts */
     uint8_t term_impacts[BL_IMPACTS_MAX_BYTES]; /* its encoded term impacts */
     size_t term_impacts_len;
     uint32_t *gaps;      /* position gaps of one block */
@@ -109,10 +120,11 @@ int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
     w->doc_count = doc_count;
     w->dense_ratio = dense_ratio;
     bl_buf_init(&w->lasts);
-    bl_buf_init(&w->entries);
+    bl_buf_init(&w->doc_ends);
+    bl_buf_init(&w->pos_ends);
+    bl_buf_init(&w->bounds);
     bl_buf_init(&w->blocks);
     bl_buf_init(&w->positions);
-    bl_buf_init(&w->impacts);
     int rc = bl_filewriter_open(&w->docs, doc_path, BL_KIND_DOCS);
     if (rc)
         goto fail;
@@ -130,10 +142,11 @@ fail:
 static void writer_free(bl_postings_writer *w)
 {
     bl_buf_release(&w->lasts);
-    bl_buf_release(&w->entries);
+    bl_buf_release(&w->doc_ends);
+    bl_buf_release(&w->pos_ends);
+    bl_buf_release(&w->bounds);
     bl_buf_release(&w->blocks);
     bl_buf_release(&w->positions);
-    bl_buf_release(&w->impacts);
     free(w->gaps);
     free(w->bitmap);
     free(w->front);
@@ -278,9 +291,10 @@ static int term_begin(bl_postings_writer *w, uint32_t ndocs, int with_positions)
     w->min_len = UINT32_MAX;
     w->front_n = 0;
     bl_buf_clear(&w->lasts);
-    bl_buf_clear(&w->entries);
+    bl_buf_clear(&w->doc_ends);
+    bl_buf_clear(&w->pos_ends);
+    bl_buf_clear(&w->bounds);
     bl_buf_clear(&w->blocks);
-    bl_buf_clear(&w->impacts);
     return 0;
 }
 
@@ -296,7 +310,7 @@ static int put_block(bl_postings_writer *w, const uint32_t *d, const uint32_t *f
     uint32_t tmp[BL_BLOCK_SIZE];
     bl_impact front[BL_BLOCK_SIZE];
     uint8_t enc[BL_IMPACTS_MAX_BYTES];
-    uint32_t b = (uint32_t)(w->entries.len / ENTRY_BYTES);
+    uint32_t b = (uint32_t)(w->lasts.len / 4);
 
     memcpy(tmp, d, m * sizeof *tmp);
     bl_delta_encode(tmp, m, b ? w->prev_last + 1 : 0);
@@ -317,8 +331,13 @@ static int put_block(bl_postings_writer *w, const uint32_t *d, const uint32_t *f
         return BL_ENOMEM;
     nf = bl_impacts_cap(front, nf, BL_IMPACTS_MAX);
     uint32_t max_tf = front[nf - 1].tf, min_len = front[0].len;
-    if (bl_buf_append(&w->impacts, enc, bl_impacts_encode(front, nf, enc)))
-        return BL_ENOMEM;
+    /* (a list of one block has the term's impacts only) */
+    size_t imp_len = 0;
+    if (w->want > BL_BLOCK_SIZE) {
+        imp_len = bl_impacts_encode(front, nf, enc);
+        if (bl_buf_append(&w->blocks, enc, imp_len))
+            return BL_ENOMEM;
+    }
 
     /* positions: each doc's as gaps, the block's as runs of 128 */
     if (pos) {
@@ -336,8 +355,7 @@ static int put_block(bl_postings_writer *w, const uint32_t *d, const uint32_t *f
         w->pos_bytes += w->positions.len;
     }
 
-    if (w->blocks.len > UINT32_MAX || w->pos_bytes > UINT32_MAX ||
-        w->impacts.len > UINT32_MAX)
+    if (w->blocks.len > UINT32_MAX || w->pos_bytes > UINT32_MAX)
         return bl_error_set(BL_ETOOBIG, "postings writer: a list of %u documents takes "
                             "over 4 GiB", w->want);
     if (pos) {
@@ -346,13 +364,16 @@ static int put_block(bl_postings_writer *w, const uint32_t *d, const uint32_t *f
             return rc;
     }
     uint32_t last = d[m - 1];
-    uint8_t e[ENTRY_BYTES];
-    bl_put_u32le(e, (uint32_t)w->blocks.len);
-    bl_put_u32le(e + 4, (uint32_t)w->pos_bytes);
-    bl_put_u32le(e + 8, max_tf);
-    bl_put_u32le(e + 12, min_len);
-    bl_put_u32le(e + 16, (uint32_t)w->impacts.len);
-    if (bl_buf_put_u32le(&w->lasts, last) || bl_buf_append(&w->entries, e, sizeof e))
+    uint8_t bound[BOUND_BYTES] = {(uint8_t)imp_len};
+    uint16_t tf16 = bound_u16(max_tf), len16 = bound_u16(min_len);
+    bound[1] = (uint8_t)tf16;
+    bound[2] = (uint8_t)(tf16 >> 8);
+    bound[3] = (uint8_t)len16;
+    bound[4] = (uint8_t)(len16 >> 8);
+    if (bl_buf_put_u32le(&w->lasts, last) ||
+        bl_buf_put_u32le(&w->doc_ends, (uint32_t)w->blocks.len) ||
+        (w->with_positions && bl_buf_put_u32le(&w->pos_ends, (uint32_t)w->pos_bytes)) ||
+        bl_buf_append(&w->bounds, bound, sizeof bound))
         return BL_ENOMEM;
     w->prev_last = last;
     w->max_tf = max_tf > w->max_tf ? max_tf : w->max_tf;
@@ -392,9 +413,11 @@ static int term_end(bl_postings_writer *w, bl_terminfo *info)
     if (!rc && w->ndocs > BL_BLOCK_SIZE) {
         rc = bl_filewriter_write(w->docs, w->lasts.data, w->lasts.len);
         if (!rc)
-            rc = bl_filewriter_write(w->docs, w->entries.data, w->entries.len);
+            rc = bl_filewriter_write(w->docs, w->doc_ends.data, w->doc_ends.len);
         if (!rc)
-            rc = bl_filewriter_write(w->docs, w->impacts.data, w->impacts.len);
+            rc = bl_filewriter_write(w->docs, w->pos_ends.data, w->pos_ends.len);
+        if (!rc)
+            rc = bl_filewriter_write(w->docs, w->bounds.data, w->bounds.len);
     }
     if (!rc)
         rc = bl_filewriter_write(w->docs, w->blocks.data, w->blocks.len);
@@ -701,9 +724,10 @@ struct bl_posting_iter {
     uint64_t tf_off;        /* .doc offset of the current block's tf run */
     const bl_postings *p;
     const bl_codec *codec;
-    const uint8_t *entries; /* mapped skip entries (nblocks > 1) */
+    const uint8_t *doc_ends; /* mapped skip data (nblocks > 1): block ends, */
+    const uint8_t *pos_ends; /* position ends (NULL without positions), */
+    const uint8_t *bounds;   /* bounds */
     uint64_t blocks_at;     /* .doc offset of block 0 */
-    uint64_t imps_at;       /* .doc offset of the block impacts (nblocks > 1) */
     uint32_t term_nimp;     /* the term's impacts (term_imp), decoded when opened */
     uint64_t pos_at;        /* .pos offset of the term's positions */
     uint32_t last_m;        /* postings in the last block */
@@ -771,11 +795,43 @@ static inline uint32_t last_doc(const bl_posting_iter *it, uint32_t b)
     return bl_get_u32le(it->lasts + 4 * (size_t)b);
 }
 
-/* Skip entry field k (0 doc_end, 1 pos_end, 2 max_tf, 3 min_len, 4
- * imp_end) of b. */
-static inline uint32_t entry(const bl_posting_iter *it, uint32_t b, int k)
+/* Block b's end in bytes from block 0's start (its impacts included). */
+static inline uint32_t doc_end(const bl_posting_iter *it, uint32_t b)
 {
-    return bl_get_u32le(it->entries + ENTRY_BYTES * (size_t)b + 4 * (size_t)k);
+    return bl_get_u32le(it->doc_ends + 4 * (size_t)b);
+}
+
+/* Block b's positions' end from the term's first (0 without positions). */
+static inline uint32_t pos_end(const bl_posting_iter *it, uint32_t b)
+{
+    return it->pos_ends ? bl_get_u32le(it->pos_ends + 4 * (size_t)b) : 0;
+}
+
+/* Bytes of block b's impacts, the last of the block. */
+static inline uint32_t imp_len(const bl_posting_iter *it, uint32_t b)
+{
+    return it->bounds[BOUND_BYTES * (size_t)b];
+}
+
+/* Block b's corner: its highest tf (UINT32_MAX when saturated: no bound)
+ * and its shortest length (saturated from above: still a bound). */
+static inline uint32_t bound_max_tf(const bl_posting_iter *it, uint32_t b)
+{
+    const uint8_t *q = it->bounds + BOUND_BYTES * (size_t)b + 1;
+    uint32_t v = (uint32_t)q[0] | (uint32_t)q[1] << 8;
+    return v == BOUND_MAX ? UINT32_MAX : v;
+}
+
+static inline uint32_t bound_min_len(const bl_posting_iter *it, uint32_t b)
+{
+    const uint8_t *q = it->bounds + BOUND_BYTES * (size_t)b + 3;
+    return (uint32_t)q[0] | (uint32_t)q[1] << 8;
+}
+
+/* .doc offset of block b's doc_end, to name damage found through it. */
+static inline uint64_t entry_offset(const bl_posting_iter *it, uint32_t b)
+{
+    return (uint64_t)(it->doc_ends - it->p->docs.data) + 4 * (uint64_t)b;
 }
 
 /* Turns decoded tf - 1 values into tfs. Errors: BL_ECORRUPT (a tf would
@@ -803,81 +859,65 @@ static int tfs_plus_one(const bl_posting_iter *it, uint32_t b, uint32_t *tfs, ui
     return bad ? corrupt(&it->p->docs, off, "block %u: term frequency overflows", b) : 0;
 }
 
-/* Block b's impacts are bytes [*lo, *hi) of the impacts area (of a
- * multi-block list whose entries b - 1 and b are touched): checks they fit
- * it, and touches them. Errors: BL_ECORRUPT. */
-static int impacts_range(const bl_posting_iter *it, uint32_t b, uint64_t *lo, uint64_t *hi)
+/* Finds and checks the .doc bytes of block b of a multi-block list from
+ * its skip data (touched whole when the iterator opened): its runs are
+ * [*lo, *mid), its impacts [*mid, *hi). Errors: BL_ECORRUPT. */
+static inline int block_bytes(const bl_posting_iter *it, uint32_t b, uint64_t *lo,
+                              uint64_t *mid, uint64_t *hi)
 {
     const bl_mapped *df = &it->p->docs;
-    *lo = b ? entry(it, b - 1, 4) : 0;
-    *hi = entry(it, b, 4);
-    if (*hi <= *lo || it->imps_at + *hi > it->blocks_at)
-        return corrupt(df, (uint64_t)(it->entries - df->data) + ENTRY_BYTES * (uint64_t)b,
-                       "skip entry %u: impact bytes %llu..%llu do not fit their area", b,
-                       (unsigned long long)*lo, (unsigned long long)*hi);
-    return bl_mapped_touch(df, it->imps_at + *lo, *hi - *lo);
-}
-
-/* .doc offset of block b's skip entry. */
-static inline uint64_t entry_offset(const bl_posting_iter *it, uint32_t b)
-{
-    return (uint64_t)(it->entries - it->p->docs.data) + ENTRY_BYTES * (uint64_t)b;
-}
-
-/* Touches block b's skip entry and the one before (where b's regions
- * start), sets *at to b's. */
-static inline int touch_entries(const bl_posting_iter *it, uint32_t b, uint64_t *at)
-{
-    *at = entry_offset(it, b);
-    uint64_t prev = b ? *at - ENTRY_BYTES : *at;
-    return bl_mapped_touch(&it->p->docs, prev, *at + ENTRY_BYTES - prev);
-}
-
-/* Finds and checks the .doc bytes [*lo, *hi) of block b of a multi-block
- * list from its skip entry (and the one before), which it touches. */
-static inline int block_doc_bytes(const bl_posting_iter *it, uint32_t b, uint64_t *lo, uint64_t *hi)
-{
-    const bl_mapped *df = &it->p->docs;
-    uint64_t at;
-    int rc = touch_entries(it, b, &at);
-    if (rc)
-        return rc;
-    uint64_t dlo = b ? entry(it, b - 1, 0) : 0, dhi = entry(it, b, 0);
-    if (dhi <= dlo || it->blocks_at + dhi > df->len)
-        return corrupt(df, at, "skip entry %u: block bytes %llu..%llu do not fit the file", b,
-                       (unsigned long long)dlo, (unsigned long long)dhi);
+    uint64_t dlo = b ? doc_end(it, b - 1) : 0, dhi = doc_end(it, b), ilen = imp_len(it, b);
+    if (dhi <= dlo + ilen || it->blocks_at + dhi > df->len || ilen == 0)
+        return corrupt(df, entry_offset(it, b), "skip entry %u: block bytes %llu..%llu (%llu "
+                       "of impacts) do not fit the file", b, (unsigned long long)dlo,
+                       (unsigned long long)dhi, (unsigned long long)ilen);
     *lo = it->blocks_at + dlo;
+    *mid = it->blocks_at + dhi - ilen;
     *hi = it->blocks_at + dhi;
     return 0;
 }
 
+/* The runs of block b: .doc bytes [*lo, *hi). */
+static inline int block_doc_bytes(const bl_posting_iter *it, uint32_t b, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t end;
+    return block_bytes(it, b, lo, hi, &end);
+}
+
+/* Block b's impacts: .doc bytes [*lo, *hi), touched. Errors: BL_ECORRUPT. */
+static int impacts_range(const bl_posting_iter *it, uint32_t b, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t start;
+    int rc = block_bytes(it, b, &start, lo, hi);
+    return rc ? rc : bl_mapped_touch(&it->p->docs, *lo, *hi - *lo);
+}
+
 /* Finds and checks the .doc and .pos regions of block b of a multi-block
- * list from its skip entry (and the one before). */
+ * list from its skip data. */
 static int block_regions(bl_posting_iter *it, uint32_t b)
 {
     const bl_mapped *df = &it->p->docs, *pf = &it->p->pos;
-    uint64_t plo, phi, dlo = 0, dhi = 0;
-    uint64_t at = (uint64_t)(it->entries - df->data) + ENTRY_BYTES * (uint64_t)b;
-    int rc = block_doc_bytes(it, b, &dlo, &dhi);
+    uint64_t plo, phi, dlo = 0, dhi = 0, end = 0;
+    int rc = block_bytes(it, b, &dlo, &dhi, &end);
     if (rc)
         return rc;
-    plo = b ? entry(it, b - 1, 1) : 0;
-    phi = entry(it, b, 1);
-    if (it->positionless ? phi != 0 : phi <= plo || it->pos_at + phi > pf->len)
-        return corrupt(df, at, "skip entry %u: position bytes %llu..%llu do not fit %s", b,
+    plo = b ? pos_end(it, b - 1) : 0;
+    phi = pos_end(it, b);
+    if (!it->positionless && (phi <= plo || it->pos_at + phi > pf->len))
+        return corrupt(df, (uint64_t)(it->pos_ends - df->data) + 4 * (uint64_t)b,
+                       "skip entry %u: position bytes %llu..%llu do not fit %s", b,
                        (unsigned long long)plo, (unsigned long long)phi, pf->path);
     /* The block's impacts are only read by bounds, which fall back to no
      * bound when they are damaged: their pages are checked here too, so
      * the damage is reported rather than only costing speed. */
-    uint64_t ilo, ihi;
-    if ((rc = impacts_range(it, b, &ilo, &ihi)) != 0)
+    if ((rc = bl_mapped_touch(df, dhi, end - dhi)) != 0)
         return rc;
     it->doc_lo = dlo;
     it->doc_hi = dhi;
     it->pos_lo = it->pos_at + plo;
     it->pos_hi = it->pos_at + phi;
-    it->blk_max_tf = entry(it, b, 2);
-    it->blk_min_len = entry(it, b, 3);
+    it->blk_max_tf = bound_max_tf(it, b);
+    it->blk_min_len = bound_min_len(it, b);
     return 0;
 }
 
@@ -1147,16 +1187,16 @@ uint32_t bl_posting_iter_seek(bl_posting_iter *it, uint32_t target)
 }
 
 /* Where a multi-block list's skip data (at, nblocks blocks) lies in the
- * mapping: its last-doc array, its entries, its block impacts and its
- * blocks. Checks what it can without reading the entries one by one: that
- * the data fits the file and that the block impacts end inside it. The
- * skip data is searched by every seek: touched whole, once. Errors:
- * BL_ECORRUPT. */
+ * mapping: its last-doc array, block ends, position ends (NULL for a list
+ * without positions) and bounds, and where its blocks start. Checks that
+ * the skip data fits the file; each block's bytes are checked as they are
+ * read. The skip data is searched by every seek: touched whole, once.
+ * Errors: BL_ECORRUPT. */
 static int locate_skips(const bl_mapped *df, const bl_terminfo *info, uint64_t at,
-                        uint32_t nblocks, const uint8_t **lasts, const uint8_t **entries,
-                        uint64_t *imps_at, uint64_t *blocks_at)
+                        uint32_t nblocks, const uint8_t **lasts, const uint8_t **doc_ends,
+                        const uint8_t **pos_ends, const uint8_t **bounds, uint64_t *blocks_at)
 {
-    uint64_t skip_bytes = (uint64_t)nblocks * SKIP_BYTES;
+    uint64_t skip_bytes = (uint64_t)nblocks * SKIP_BYTES(!info->positionless);
     if (skip_bytes > df->len - at)
         return corrupt(df, at,
                        "doc_freq %u needs %llu bytes of skip data, more than the file holds",
@@ -1165,21 +1205,18 @@ static int locate_skips(const bl_mapped *df, const bl_terminfo *info, uint64_t a
     if (rc)
         return rc;
     *lasts = df->data + at;
-    *entries = *lasts + 4 * (size_t)nblocks;
-    *imps_at = at + skip_bytes;
-    uint64_t imp_bytes = bl_get_u32le(*entries + ENTRY_BYTES * (size_t)(nblocks - 1) + 16);
-    if (imp_bytes > df->len - *imps_at)
-        return corrupt(df, *imps_at, "%llu bytes of block impacts do not fit the file",
-                       (unsigned long long)imp_bytes);
-    *blocks_at = *imps_at + imp_bytes;
+    *doc_ends = *lasts + 4 * (size_t)nblocks;
+    *pos_ends = info->positionless ? NULL : *doc_ends + 4 * (size_t)nblocks;
+    *bounds = *doc_ends + (info->positionless ? 4 : 8) * (size_t)nblocks;
+    *blocks_at = at + skip_bytes;
     return 0;
 }
 
 /* Points the iterator at a multi-block list's skip data in the mapping. */
 static int map_skips(bl_posting_iter *it, const bl_terminfo *info, uint64_t at)
 {
-    return locate_skips(&it->p->docs, info, at, it->nblocks, &it->lasts, &it->entries,
-                        &it->imps_at, &it->blocks_at);
+    return locate_skips(&it->p->docs, info, at, it->nblocks, &it->lasts, &it->doc_ends,
+                        &it->pos_ends, &it->bounds, &it->blocks_at);
 }
 
 /* Decodes the term's impacts at the start of its list (at off, inside the
@@ -1778,19 +1815,11 @@ void bl_posting_iter_shallow(const bl_posting_iter *it, uint32_t target, uint32_
         bl_posting_iter_block_info(it, block_last, max_tf, min_len);
         return;
     }
+    /* (the skip data was touched whole when the iterator opened) */
     uint32_t b = find_block(it, it->block + 1, target);
-    const bl_mapped *df = &it->p->docs;
-    uint64_t at = (uint64_t)(it->entries - df->data) + ENTRY_BYTES * (uint64_t)b;
-    if (bl_mapped_touch(df, at, ENTRY_BYTES) != 0) {
-        /* No bound can be trusted; the block's load will report it. */
-        *block_last = last_doc(it, b);
-        *max_tf = UINT32_MAX;
-        *min_len = 0;
-        return;
-    }
     *block_last = last_doc(it, b);
-    *max_tf = entry(it, b, 2);
-    *min_len = entry(it, b, 3);
+    *max_tf = bound_max_tf(it, b);
+    *min_len = bound_min_len(it, b);
 }
 
 /* Reads block b's impacts from the mapping into out (room for
@@ -1805,17 +1834,13 @@ static int block_impacts(const bl_posting_iter *it, uint32_t b, bl_impact *out, 
         return 0;
     }
     const bl_mapped *df = &it->p->docs;
-    uint64_t at;
-    int rc = touch_entries(it, b, &at);
+    uint64_t lo = 0, hi = 0;
+    int rc = impacts_range(it, b, &lo, &hi);
     if (rc)
         return rc;
-    uint64_t lo, hi;
-    if ((rc = impacts_range(it, b, &lo, &hi)) != 0)
-        return rc;
     size_t used;
-    if (bl_impacts_decode(df->data + it->imps_at + lo, (size_t)(hi - lo), out, n, &used) ||
-        used != hi - lo)
-        return corrupt(df, it->imps_at + lo, "block %u: impacts do not decode", b);
+    if (bl_impacts_decode(df->data + lo, (size_t)(hi - lo), out, n, &used) || used != hi - lo)
+        return corrupt(df, lo, "block %u: impacts do not decode", b);
     return 0;
 }
 
@@ -1874,17 +1899,21 @@ static int count_blocks(const bl_postings *p, const bl_terminfo *info, uint64_t 
                         uint64_t *count)
 {
     const bl_mapped *df = &p->docs;
-    const uint8_t *lasts, *entries;
-    uint64_t imps_at, blocks_at, dlo = 0, n = 0;
-    int rc = locate_skips(df, info, at, nblocks, &lasts, &entries, &imps_at, &blocks_at);
+    const uint8_t *lasts, *doc_ends, *pos_ends, *bounds;
+    uint64_t blocks_at, dlo = 0, n = 0;
+    int rc = locate_skips(df, info, at, nblocks, &lasts, &doc_ends, &pos_ends, &bounds,
+                          &blocks_at);
     if (rc)
         return rc;
     for (uint32_t b = 0; b < nblocks; b++) {
-        uint64_t dhi = bl_get_u32le(entries + ENTRY_BYTES * (size_t)b);
-        if (dhi <= dlo || blocks_at + dhi > df->len)
-            return corrupt(df, at + 4 * (uint64_t)nblocks + ENTRY_BYTES * (uint64_t)b,
-                           "skip entry %u: block bytes %llu..%llu do not fit the file", b,
-                           (unsigned long long)dlo, (unsigned long long)dhi);
+        /* the runs only: the block's impacts are its last imp_len bytes */
+        uint64_t end = bl_get_u32le(doc_ends + 4 * (size_t)b);
+        uint64_t ilen = bounds[BOUND_BYTES * (size_t)b], dhi = end - ilen;
+        if (end <= dlo + ilen || blocks_at + end > df->len || ilen == 0)
+            return corrupt(df, at + 4 * (uint64_t)nblocks + 4 * (uint64_t)b,
+                           "skip entry %u: block bytes %llu..%llu (%llu of impacts) do not "
+                           "fit the file", b, (unsigned long long)dlo,
+                           (unsigned long long)end, (unsigned long long)ilen);
         /* block b - 1's last doc was checked against this array: below
          * doc_count, so the base does not wrap */
         uint32_t base = b ? bl_get_u32le(lasts + 4 * (size_t)(b - 1)) + 1 : 0;
@@ -1896,7 +1925,7 @@ static int count_blocks(const bl_postings *p, const bl_terminfo *info, uint64_t 
         if (rc)
             return rc;
         n += c;
-        dlo = dhi;
+        dlo = end;
     }
     *count = n;
     return 0;
@@ -1953,8 +1982,14 @@ static uint64_t impacts_offset(const bl_posting_iter *it, const bl_terminfo *inf
 {
     if (!it->lasts)
         return info->postings_offset;
-    return it->imps_at + (b ? entry(it, b - 1, 4) : 0);
+    uint64_t lo = 0, hi = 0;
+    return impacts_range(it, b, &lo, &hi) ? info->postings_offset : lo;
 }
+
+/* A block's highest tf and shortest length as its skip data gives them
+ * back (saturated, see BOUND_MAX). */
+static uint32_t stored_max_tf(uint32_t tf) { return tf < BOUND_MAX ? tf : UINT32_MAX; }
+static uint32_t stored_min_len(uint32_t len) { return bound_u16(len); }
 
 /* Whether x is one of v[0..n). */
 static int holds(const uint32_t *v, uint32_t n, uint32_t x)
@@ -1981,7 +2016,8 @@ static int check_block_impacts(const bl_posting_iter *it, const bl_terminfo *inf
     if (rc)
         return rc;
     uint64_t at = impacts_offset(it, info, b);
-    if (it->lasts && (v[n - 1].tf != it->blk_max_tf || v[0].len != it->blk_min_len))
+    if (it->lasts && (stored_max_tf(v[n - 1].tf) != it->blk_max_tf ||
+                      stored_min_len(v[0].len) != it->blk_min_len))
         return corrupt(df, at, "block %u: impacts end at tf %u and start at length %u, "
                        "skip entry says %u and %u", b, v[n - 1].tf, v[0].len,
                        it->blk_max_tf, it->blk_min_len);
@@ -2091,7 +2127,7 @@ int bl_postings_check_term_lens(const bl_postings *p, const bl_terminfo *info,
                          it->docs[it->m - 1], doc_count);
             goto done;
         }
-        if (it->nblocks > 1 && mt != it->blk_max_tf) {
+        if (it->nblocks > 1 && stored_max_tf(mt) != it->blk_max_tf) {
             rc = corrupt(df, it->doc_lo, "block %u: max tf is %u, skip entry says %u", b, mt,
                          it->blk_max_tf);
             goto done;
@@ -2106,7 +2142,7 @@ int bl_postings_check_term_lens(const bl_postings *p, const bl_terminfo *info,
                 ml = len < ml ? len : ml;
             }
             term_min_len = ml < term_min_len ? ml : term_min_len;
-            if (it->nblocks > 1 && ml != it->blk_min_len) {
+            if (it->nblocks > 1 && stored_min_len(ml) != it->blk_min_len) {
                 rc = corrupt(df, it->doc_lo, "block %u: min len is %u, skip entry says %u", b,
                              ml, it->blk_min_len);
                 goto done;

@@ -7,13 +7,16 @@
  * little-endian; run = one run of the segment's codec, codec.h; impacts =
  * one impacts set, impacts.h):
  *
- *   list    := [term_imp:impacts] [pad bitmap] [skip block_imp{nb}] block{nb}
+ *   list    := [term_imp:impacts] [pad bitmap] [skip] block{nb}
  *   pad     := 0:u8{0..7}                          only when dense
  *   bitmap  := word:u64{nw}                        only when dense
- *   skip    := last_doc:u32{nb} entry{nb}          only when nb > 1
- *   entry   := doc_end:u32 pos_end:u32 max_tf:u32 min_len:u32 imp_end:u32
- *   block_imp := impacts                           only when nb > 1
- *   block   := doc_gaps:run[m] tf_minus_1:run[m]    m = postings in block
+ *   skip    := last_doc:u32{nb} doc_end:u32{nb} [pos_end:u32{nb}] bound{nb}
+ *                                                  only when nb > 1; pos_end
+ *                                                  only with positions
+ *   bound   := imp_len:u8 max_tf:u16 min_len:u16
+ *   block   := doc_gaps:run[m] tf_minus_1:run[m] [block_imp:impacts]
+ *                                                  m = postings in block;
+ *                                                  block_imp when nb > 1
  *
  *   term_imp   the impacts (Pareto front of (tf, doc length), capped at
  *              BL_IMPACTS_MAX pairs) of the whole list; self-delimiting:
@@ -36,17 +39,18 @@
  *              and the skip (or single block) starts right after it
  *   last_doc   last doc id of each block, strictly increasing: a seek
  *              searches this array in place
- *   doc_end    end of block b, in bytes from the start of block 0 (block b
- *              starts where block b-1 ends, block 0 right after the last
- *              block_imp)
+ *   doc_end    end of block b, its impacts included, in bytes from the
+ *              start of block 0 (block b starts where block b-1 ends,
+ *              block 0 right after the skip data)
  *   pos_end    end of block b's positions, in bytes from the term's
  *              bl_terminfo.positions_offset
+ *   imp_len    bytes of block b's impacts, the last of the block (1 to
+ *              BL_IMPACTS_MAX_BYTES)
  *   max_tf     highest term frequency in the block    } the block's corner:
  *   min_len    shortest document length in the block  } its impacts' last
- *                                                       tf and first length
- *   imp_end    end of block b's impacts, in bytes from the start of
- *              block_imp{nb} (block b's set starts at block b-1's imp_end,
- *              block 0's at 0; so block 0 starts at imp_end of block nb-1)
+ *              tf and first length, each saturated at 65535: a max_tf of
+ *              65535 reads as no bound, a min_len of 65535 is at most the
+ *              true length (so both still bound scores from above)
  *   block_imp  block b's impacts: every posting (tf, len) of the block is
  *              dominated by a pair (tf' >= tf, len' <= len)
  *   doc_gaps   the block's doc ids as minus-one gaps from base = the
@@ -138,8 +142,8 @@ int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
  * strictly increasing, each below the writer's doc_count; tfs[i] >= 1;
  * positions holds, doc after doc, tfs[i] strictly increasing positions
  * below UINT32_MAX (sum(tfs) values in all), or is NULL for a list
- * without positions (info->positionless is then 1: every skip entry's
- * pos_end is 0 and the .pos file gets nothing);
+ * without positions (info->positionless is then 1: its skip data has no
+ * pos_end and the .pos file gets nothing);
  * doc_lens[d] is the length (tokens) of doc d, indexed by doc id, or NULL
  * (every min_len is then written as 0, a safe bound for pruning). Fills
  * *info (doc_freq, total_freq, both offsets, max_tf and min_len). Nothing
@@ -290,9 +294,8 @@ void bl_posting_iter_term_bound(const bl_posting_iter *it, uint32_t *max_tf,
 
 /* Block-max data of the block that would hold target: the first block,
  * from the current one on, whose last doc is >= target. Neither decodes it
- * nor moves the iterator. BL_DOC_END, 0, 0 past the end; if the skip entry
- * fails its checksum, the block's last doc with UINT32_MAX and 0 (no
- * pruning; loading the block reports the damage). */
+ * nor moves the iterator. BL_DOC_END, 0, 0 past the end. A max_tf of
+ * UINT32_MAX (a tf of 65535 or more) bounds nothing. */
 void bl_posting_iter_shallow(const bl_posting_iter *it, uint32_t target, uint32_t *block_last,
                              uint32_t *max_tf, uint32_t *min_len);
 

@@ -970,30 +970,32 @@ static size_t term_impacts_bytes(const uint8_t *body, size_t len, const bl_termi
     return used;
 }
 
-/* Offset of block b's skip entry (20 bytes: doc_end pos_end max_tf min_len
- * imp_end) of a multi-block list. */
-static size_t skip_entry_at(const uint8_t *body, size_t len, const bl_terminfo *info,
-                            uint32_t b)
+/* Where the parts of a multi-block list without a bitmap lie in the .doc
+ * body (FORMAT.md): its skip arrays and its first block. */
+typedef struct {
+    uint32_t nb;
+    size_t lasts, doc_ends, pos_ends, bounds, blocks;
+} skip_layout;
+
+static skip_layout skip_of(const uint8_t *body, size_t len, const bl_terminfo *info)
 {
-    uint32_t nb = nblocks_of(info->doc_freq);
-    return (size_t)info->postings_offset + term_impacts_bytes(body, len, info) +
-           4 * (size_t)nb + 20 * (size_t)b;
+    skip_layout s;
+    s.nb = nblocks_of(info->doc_freq);
+    s.lasts = (size_t)info->postings_offset + term_impacts_bytes(body, len, info);
+    s.doc_ends = s.lasts + 4 * (size_t)s.nb;
+    s.pos_ends = s.doc_ends + 4 * (size_t)s.nb;
+    s.bounds = s.doc_ends + (info->positionless ? 4 : 8) * (size_t)s.nb;
+    s.blocks = s.bounds + 5 * (size_t)s.nb;
+    return s;
 }
 
-/* Offset of the block impacts area of a multi-block list. */
-static size_t block_impacts_at(const uint8_t *body, size_t len, const bl_terminfo *info)
+/* Block b's bytes: its runs are [*lo, *mid), its impacts [*mid, *hi). */
+static void block_at(const uint8_t *body, const skip_layout *s, uint32_t b, size_t *lo,
+                     size_t *mid, size_t *hi)
 {
-    return skip_entry_at(body, len, info, nblocks_of(info->doc_freq));
-}
-
-/* Bytes of a multi-block list's term impacts, skip table and block impacts
- * (to find its first block). */
-static size_t skip_table_bytes(const uint8_t *body, size_t len, const bl_terminfo *info)
-{
-    uint32_t nb = nblocks_of(info->doc_freq);
-    size_t imps = block_impacts_at(body, len, info);
-    return imps - (size_t)info->postings_offset +
-           bl_get_u32le(body + skip_entry_at(body, len, info, nb - 1) + 16);
+    *lo = s->blocks + (b ? bl_get_u32le(body + s->doc_ends + 4 * (size_t)(b - 1)) : 0);
+    *hi = s->blocks + bl_get_u32le(body + s->doc_ends + 4 * (size_t)b);
+    *mid = *hi - body[s->bounds + 5 * (size_t)b];
 }
 
 static void check_term_detects_flipped_doc_block_byte_body(void)
@@ -1019,9 +1021,11 @@ static void check_term_detects_flipped_doc_block_byte_body(void)
     for (int trial = 0; trial < 400; trial++) {
         int i = rnd(2) ? 1 : (rnd(2) ? 0 : 3); /* the multi-block lists */
         const bl_terminfo *info = &lists[i].info;
-        size_t start = (size_t)info->postings_offset + skip_table_bytes(orig, dlen, info);
-        size_t end = i + 1 < NT ? (size_t)lists[i + 1].info.postings_offset
-                                : (size_t)bl_get_u64le(orig + dlen - 24);
+        /* a byte of a block's runs (its impacts are a bound, checked
+         * apart: check_finds_impacts_below_a_posting) */
+        skip_layout sk = skip_of(orig, dlen, info);
+        size_t start, end, imps;
+        block_at(orig, &sk, (uint32_t)rnd(sk.nb), &start, &end, &imps);
         size_t at = start + (size_t)rnd(end - start);
         memcpy(cur, orig, dlen);
         /* Bit-packed values have no redundancy: flipping two bits can add 1
@@ -1054,11 +1058,11 @@ static void check_term_detects_flipped_doc_block_byte_body(void)
         bl_postings *q;
         CHECK(bl_postings_open(&q, t.doc, t.pos, BL_DOC_END, BL_DENSE_RATIO, g_codec, 1) == BL_ECORRUPT, "");
     }
-    /* a wrong max_tf in a skip entry (u32 at entry + 8; tf <= 50) */
+    /* a wrong max_tf in a skip entry (u16 at bound + 1; tf <= 50) */
     const bl_terminfo *info = &lists[1].info;
-    uint32_t nb = nblocks_of(info->doc_freq);
-    for (uint32_t b = 0; b < nb; b++) {
-        size_t at = skip_entry_at(orig, dlen, info, b) + 8;
+    skip_layout sk = skip_of(orig, dlen, info);
+    for (uint32_t b = 0; b < sk.nb; b++) {
+        size_t at = sk.bounds + 5 * (size_t)b + 1;
         cr_assert(orig[at] >= 1 && orig[at] <= 50 && orig[at + 1] == 0);
         memcpy(cur, orig, dlen);
         cur[at] ^= 1;
@@ -1149,6 +1153,66 @@ static void gen_list_with_lens(tlist *l, uint32_t n)
         free_list(l);
 }
 
+/* A block's corner is kept in 16 bits: a tf of 65535 or more reads back as
+ * no bound (UINT32_MAX), a length of 65535 or more as 65535 (below the
+ * true one, so still a bound from above on scores); the check accepts
+ * both, and the exact values stay in the impacts and the dictionary. */
+Test(postings, block_corners_saturate_safely)
+{
+    seed_init("block_corners_saturate_safely");
+    tmpfiles t;
+    tmp_make(&t);
+    tlist l;
+    memset(&l, 0, sizeof l);
+    l.n = 3 * BL_BLOCK_SIZE;
+    l.docs = malloc(l.n * sizeof *l.docs);
+    l.tfs = malloc(l.n * sizeof *l.tfs);
+    l.pstart = malloc(((size_t)l.n + 1) * sizeof *l.pstart);
+    l.lens = malloc(l.n * sizeof *l.lens);
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < l.n; i++) {
+        l.docs[i] = i;
+        /* block 1 holds a tf past 16 bits, block 2 only long documents */
+        l.tfs[i] = i == BL_BLOCK_SIZE + 7 ? 70000 : 1 + (uint32_t)rnd(3);
+        l.lens[i] = i >= 2 * BL_BLOCK_SIZE ? 65535 + (uint32_t)rnd(100000) : 1000 + i;
+        l.pstart[i] = total;
+        total += l.tfs[i];
+    }
+    l.pstart[l.n] = total;
+    l.pos = malloc(total * sizeof *l.pos);
+    for (uint32_t i = 0; i < l.n; i++)
+        for (uint32_t k = 0; k < l.tfs[i]; k++)
+            l.pos[l.pstart[i] + k] = k;
+    write_lists(&t, &l, 1);
+    bl_postings *p = open_postings(&t, 1);
+    CHECK(bl_postings_check_term_lens(p, &l.info, l.n, tlist_len, &l) == 0, "%s",
+          bl_error_detail());
+    uint32_t shortest = UINT32_MAX;
+    for (uint32_t i = 0; i < l.n; i++)
+        shortest = l.lens[i] < shortest ? l.lens[i] : shortest;
+    CHECK(l.info.max_tf == 70000 && l.info.min_len == shortest, "%u %u", l.info.max_tf,
+          l.info.min_len);
+    bl_posting_iter *it;
+    CHECK(bl_posting_iter_new(p, &l.info, &it) == 0, "%s", bl_error_detail());
+    uint32_t last, tf, len;
+    bl_posting_iter_shallow(it, 0, &last, &tf, &len);
+    CHECK(last == BL_BLOCK_SIZE - 1 && tf <= 3 && len == 1000, "%u %u %u", last, tf, len);
+    bl_posting_iter_shallow(it, BL_BLOCK_SIZE, &last, &tf, &len);
+    CHECK(last == 2 * BL_BLOCK_SIZE - 1 && tf == UINT32_MAX && len == 1000 + BL_BLOCK_SIZE,
+          "%u %u %u", last, tf, len);
+    bl_posting_iter_shallow(it, 2 * BL_BLOCK_SIZE, &last, &tf, &len);
+    CHECK(last == 3 * BL_BLOCK_SIZE - 1 && tf <= 3 && len == 65535, "%u %u %u", last, tf, len);
+    /* the exact impacts are kept: block 1's top pair is the tf itself */
+    bl_impact v[BL_IMPACTS_MAX];
+    uint32_t n;
+    bl_posting_iter_shallow_impacts(it, BL_BLOCK_SIZE, &last, v, &n);
+    CHECK(n >= 1 && v[n - 1].tf == 70000, "%u pairs, top tf %u", n, n ? v[n - 1].tf : 0);
+    bl_docset_free(bl_posting_iter_docset(it));
+    bl_postings_close(p);
+    free_list(&l);
+    tmp_remove(&t);
+}
+
 /* min_len bounds scores for pruning: a block's or the dictionary's that is
  * above the true shortest length (forged, checksums resealed) is found by
  * the check that is given the lengths. */
@@ -1173,9 +1237,13 @@ Test(postings, check_finds_a_min_len_above_the_shortest_document)
 
     size_t dlen;
     uint8_t *orig = slurp(t.doc, &dlen);
-    uint32_t nb = nblocks_of(l.n), b = (uint32_t)rnd(nb);
-    size_t at = skip_entry_at(orig, dlen, &l.info, b) + 12;
-    bl_put_u32le(orig + at, bl_get_u32le(orig + at) + 1);
+    skip_layout sk = skip_of(orig, dlen, &l.info);
+    uint32_t b = (uint32_t)rnd(sk.nb);
+    size_t at = sk.bounds + 5 * (size_t)b + 3; /* min_len, u16 */
+    uint32_t raised = (uint32_t)(orig[at] | orig[at + 1] << 8) + 1;
+    cr_assert(raised < 65535);
+    orig[at] = (uint8_t)raised;
+    orig[at + 1] = (uint8_t)(raised >> 8);
     CHECK(bl_test_reseal(orig, dlen) == 0, "");
     spit(t.doc, orig, dlen);
     p = open_postings(&t, 1);
@@ -1209,23 +1277,23 @@ Test(postings, check_finds_impacts_below_a_posting)
 
         size_t dlen;
         uint8_t *orig = slurp(t.doc, &dlen);
-        uint32_t nb = nblocks_of(l.n), forged = 0;
-        size_t area = block_impacts_at(orig, dlen, &l.info);
-        for (uint32_t b = 0; b < nb && !forged; b++) {
-            uint32_t lo = b ? bl_get_u32le(orig + skip_entry_at(orig, dlen, &l.info, b - 1) + 16)
-                            : 0;
-            uint32_t hi = bl_get_u32le(orig + skip_entry_at(orig, dlen, &l.info, b) + 16);
+        uint32_t forged = 0;
+        skip_layout sk = skip_of(orig, dlen, &l.info);
+        for (uint32_t b = 0; b < sk.nb && !forged; b++) {
+            size_t runs, lo, hi;
+            block_at(orig, &sk, b, &runs, &lo, &hi);
             bl_impact v[BL_IMPACTS_MAX];
             uint32_t n;
             size_t used;
-            CHECK(bl_impacts_decode(orig + area + lo, hi - lo, v, &n, &used) == 0, "");
+            CHECK(bl_impacts_decode(orig + lo, hi - lo, v, &n, &used) == 0 && used == hi - lo,
+                  "");
             for (uint32_t i = 1; i < n && !forged; i++) {
                 if (i + 1 < n && v[i + 1].len - v[i].len < 2)
                     continue;
                 uint8_t enc[BL_IMPACTS_MAX_BYTES];
                 v[i].len++;
                 if (bl_impacts_encode(v, n, enc) == used) {
-                    memcpy(orig + area + lo, enc, used);
+                    memcpy(orig + lo, enc, used);
                     forged = 1;
                 } else {
                     v[i].len--;
@@ -1265,20 +1333,21 @@ Test(postings, damaged_block_impacts_bound_nothing)
     write_lists(&t, &l, 1);
     size_t dlen;
     uint8_t *orig = slurp(t.doc, &dlen);
-    size_t area = block_impacts_at(orig, dlen, &l.info);
-    uint32_t nb = nblocks_of(l.n);
-    size_t blocks = area + bl_get_u32le(orig + skip_entry_at(orig, dlen, &l.info, nb - 1) + 16);
-    /* a block whose set has pages of its own: neither the skip data's
-     * (read when the iterator opens) nor block 0's (decoded then) */
-    uint32_t b = 1, lo = 0, hi = 0;
+    skip_layout sk = skip_of(orig, dlen, &l.info);
+    uint32_t nb = sk.nb;
+    /* a block whose set lies on pages that neither the skip data (read
+     * when the iterator opens) nor block 0 (decoded then) share */
+    size_t first_runs, first_imps, first_end;
+    block_at(orig, &sk, 0, &first_runs, &first_imps, &first_end);
+    uint32_t b = 1;
+    size_t runs = 0, lo = 0, hi = 0;
     for (; b < nb; b++) {
-        lo = bl_get_u32le(orig + skip_entry_at(orig, dlen, &l.info, b - 1) + 16);
-        hi = bl_get_u32le(orig + skip_entry_at(orig, dlen, &l.info, b) + 16);
-        if ((area + lo) / 4096 > (area - 1) / 4096 && (area + hi - 1) / 4096 < blocks / 4096)
+        block_at(orig, &sk, b, &runs, &lo, &hi);
+        if (lo / 4096 > (first_end - 1) / 4096)
             break;
     }
     cr_assert(b < nb, "seed %llu: no block impacts on a page of their own", g_seed);
-    orig[area + lo] ^= 0x40; /* not resealed: the page checksum fails */
+    orig[lo] ^= 0x40; /* not resealed: the page checksum fails */
     spit(t.doc, orig, dlen);
     bl_postings *p = open_postings(&t, 0);
     bl_posting_iter *it;

@@ -1703,8 +1703,8 @@ Test(search, and_reads_no_block_its_bitmaps_rule_out, .timeout = 120)
     cr_assert_eq(bl_impacts_decode(f->data + ti.postings_offset, 64, v, &nv, &used), 0);
     size_t lasts = (((size_t)ti.postings_offset + used + 7) & ~(size_t)7) +
                    8 * (size_t)bl_postings_bitmap_words(N);
-    size_t entries = lasts + 4 * (size_t)nb, imps = entries + 20 * (size_t)nb;
-    size_t blocks = imps + bl_get_u32le(f->data + entries + 20 * (size_t)(nb - 1) + 16);
+    /* skip data (FORMAT.md): last docs, block ends, position ends, bounds */
+    size_t doc_ends = lasts + 4 * (size_t)nb, blocks = lasts + 17 * (size_t)nb;
     /* the first block starting after the first window's candidates (256 of
      * gold's, one in 128 documents from LO) and the last ending before
      * HI - 2000: pages between their starts hold oil's blocks in there */
@@ -1712,7 +1712,7 @@ Test(search, and_reads_no_block_its_bitmaps_rule_out, .timeout = 120)
     for (uint32_t b = 1; b < nb; b++) {
         uint32_t first = bl_get_u32le(f->data + lasts + 4 * (size_t)(b - 1)) + 1;
         uint32_t last = bl_get_u32le(f->data + lasts + 4 * (size_t)b);
-        size_t start = blocks + bl_get_u32le(f->data + entries + 20 * (size_t)(b - 1));
+        size_t start = blocks + bl_get_u32le(f->data + doc_ends + 4 * (size_t)(b - 1));
         if (!lo && first > LO + 256 * 128 + 2000)
             lo = start;
         if (last < HI - 2000)
