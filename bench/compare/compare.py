@@ -38,6 +38,8 @@ def parse_args():
                         "0: one copy)")
     p.add_argument("--queries", default=os.path.join(HERE, "queries.txt"))
     p.add_argument("--byline", default=os.path.join(ROOT, "bin/byline"))
+    p.add_argument("--byline-opts", default="",
+                   help="more options for byline index, e.g. '--compact'")
     p.add_argument("--out", default=os.path.join(ROOT, "build/compare"))
     p.add_argument("--rebuild", action="store_true", help="index again even if cached")
     p.add_argument("--repeat", type=int, default=3,
@@ -53,7 +55,8 @@ def parse_args():
 
 def make_engines(args, index_dir):
     fts5 = engines.Fts5Cli if args.fts5_cli or not engines.fts5_in_python() else engines.Fts5
-    return [engines.Byline(args.byline, os.path.join(index_dir, "byline.idx")),
+    return [engines.Byline(args.byline, os.path.join(index_dir, "byline.idx"),
+                           shlex.split(args.byline_opts)),
             engines.Xapian(os.path.join(index_dir, "xapian.db")),
             fts5(os.path.join(index_dir, "fts5.db"))]
 

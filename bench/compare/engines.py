@@ -63,8 +63,8 @@ def _remove(path):
 class Byline:
     name = "byline"
 
-    def __init__(self, binary, path):
-        self.binary, self.path = binary, path
+    def __init__(self, binary, path, index_opts=()):
+        self.binary, self.path, self.index_opts = binary, path, list(index_opts)
 
     def version(self):
         out = subprocess.run([self.binary, "--version"], capture_output=True, text=True)
@@ -74,7 +74,7 @@ class Byline:
         _remove(self.path)
         with Stopwatch() as clock:
             subprocess.run([self.binary, "index", "-q", "-o", self.path, "--format", "jsonl",
-                            corpus_path], check=True)
+                            *self.index_opts, corpus_path], check=True)
         return clock.seconds()
 
     def run(self, queries, scratch, k=TOP):
