@@ -291,6 +291,23 @@ Test(indexdir, manifest_language_differing_from_segments_is_refused)
     cr_expect(strstr(err, "french"), "%s", err);
 }
 
+static void say_compact(bl_manifest *m) { m->segments[0].dense_ratio = BL_DENSE_RATIO_COMPACT; }
+
+/* A segment's dense ratio says which of its lists have bitmaps and which
+ * pairs it holds: a manifest that disagrees with the segment's .inf would
+ * have it misread, so it is refused; the index's own setting (the
+ * header's) is only what new segments get. */
+Test(indexdir, manifest_dense_ratio_differing_from_segment_is_refused)
+{
+    char idx[4200];
+    two_segment_index(idx);
+    forge_manifest(idx, say_compact);
+    cr_expect_eq(run("check -i '%s'", idx), 1, "%s", out);
+    cr_expect(strstr(out, "dense ratio 16") && strstr(out, ".inf"), "%s", out);
+    cr_expect_eq(run("search -i '%s' wagner", idx), 3, "%s", err);
+    cr_expect(strstr(err, "dense ratio 16"), "%s", err);
+}
+
 /* A file of an older format version (footer field at offset -28) is
  * refused with a message that says to rebuild, never misread. */
 Test(indexdir, older_format_is_refused_with_rebuild_advice)

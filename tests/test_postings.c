@@ -912,7 +912,8 @@ static void corrupt_files_never_crash_body(void)
     bl_postings *p = open_postings(&t, 1);
     for (int trial = 0; trial < 2000; trial++) {
         bl_terminfo info = lists[rnd(NT)].info;
-        switch (rnd(5)) {
+        switch (rnd(6)) {
+        case 5: info.positionless ^= 1; break; /* the other skip layout */
         case 0: info.postings_offset = rnd(dbody + 8); break;
         case 1: info.positions_offset = rnd(pbody + 8); break;
         case 2: info.doc_freq = (uint32_t)rnd(rnd(2) ? 10000 : UINT32_MAX); break;
