@@ -106,11 +106,12 @@ int bl_cmd_check(int argc, char **argv)
                  (unsigned long long)deleted);
     if (!damaged)
         bl_termsafe_printf(stdout, "ok: %s: generation %llu, %u segment%s, %llu document%s%s, "
-                           "%llu distinct term%s, language %s\n",
+                           "%llu distinct term%s, language %s%s\n",
                            dir, (unsigned long long)m.generation, m.nsegments,
                            m.nsegments == 1 ? "" : "s", (unsigned long long)docs,
                            docs == 1 ? "" : "s", dels,
-                           (unsigned long long)terms, terms == 1 ? "" : "s", m.lang);
+                           (unsigned long long)terms, terms == 1 ? "" : "s", m.lang,
+                           m.dense_ratio == BL_DENSE_RATIO_COMPACT ? ", compact" : "");
     bl_manifest_release(&m);
     return damaged;
 }

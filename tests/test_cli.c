@@ -904,6 +904,7 @@ Test(cli, compact_index_answers_alike)
         cr_assert_eq(run("index -q -o '%s' '%s'", plain, parts[i]), 0, "%s", err);
     }
     cr_assert_eq(run("check -i '%s'", compact), 0, "%s%s", out, err);
+    cr_expect(!strstr(out, ", compact"), "the index is no longer compact: %s", out);
     cr_expect_eq(segment_dense_ratio(compact, 1), BL_DENSE_RATIO_COMPACT);
     cr_expect_eq(segment_dense_ratio(compact, 2), BL_DENSE_RATIO_COMPACT);
     cr_expect_eq(segment_dense_ratio(compact, 3), BL_DENSE_RATIO);
@@ -946,6 +947,7 @@ Test(cli, compact_index_answers_alike)
     cr_expect_eq(segment_dense_ratio(compact, 4), BL_DENSE_RATIO_COMPACT);
     cr_expect_lt(file_bytes(compact, 4, "doc"), file_bytes(plain, 4, "doc"));
     cr_assert_eq(run("check -i '%s'", compact), 0, "%s%s", out, err);
+    cr_expect(strstr(out, ", compact\n"), "check does not say the index is compact: %s", out);
     got = answers(compact, queries);
     cr_expect_str_eq(got, want, "the compact merged segment answers differently");
     free(got);
