@@ -27,10 +27,6 @@
 #include "segment.h"
 #include "termdict.h"
 
-/* Skip data per block of a list of more than one block (FORMAT.md):
- * last_doc, doc_end, pos_end (with positions) and the 5 bytes of bound. */
-#define SKIP_BYTES_PER_BLOCK(positions) ((positions) ? 17 : 13)
-
 enum { K_DF1, K_DF16, K_DF128, K_SPARSE, K_DENSE, K_PAIR_DF1, K_PAIR_DF128, K_PAIR_MORE, NKINDS };
 
 static const char *const kind_names[NKINDS] = {
@@ -165,7 +161,7 @@ static int add_list(const bl_postings *p, const char *term, size_t len, const bl
     k->doc_bytes += doc_end - info->postings_offset;
     uint32_t nblocks = (info->doc_freq + BL_BLOCK_SIZE - 1) / BL_BLOCK_SIZE;
     if (nblocks > 1)
-        k->skip_bytes += (uint64_t)nblocks * SKIP_BYTES_PER_BLOCK(!info->positionless);
+        k->skip_bytes += (uint64_t)nblocks * BL_SKIP_ENTRY_BYTES(!info->positionless);
     if (bl_postings_has_bitmap(info, doc_count, ratio))
         k->bitmap_bytes += (uint64_t)bl_postings_bitmap_words(doc_count) * 8;
     if (!info->positionless) {

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "error.h"
 #include "filefmt.h"
+#include "postings.h"
 #include "stemmer.h"
 
 #define MAX_SEGMENTS 1000000u
@@ -84,6 +85,10 @@ static int parse(const bl_mapped *m, bl_manifest *out)
         out->nsegments > MAX_SEGMENTS || out->next_segment > BL_MAX_SEGMENT_ID)
         return bl_error_set(BL_ECORRUPT, "%s: offset %zu: bad manifest header", m->path,
                             bl_reader_offset(&r));
+    if (out->dense_ratio > BL_DENSE_RATIO_MAX)
+        return bl_error_set(BL_ECORRUPT, "%s: offset %zu: bad manifest header (dense ratio "
+                            "%u, above %d)", m->path, (size_t)21 + lang_len, out->dense_ratio,
+                            BL_DENSE_RATIO_MAX);
     memcpy(out->lang, lang, lang_len);
     out->lang[lang_len] = 0;
     /* A language this build cannot stem means the manifest is damaged (or
@@ -104,6 +109,10 @@ static int parse(const bl_mapped *m, bl_manifest *out)
             bl_reader_u32le(&r, &s->dense_ratio) || bl_reader_u8(&r, &nfiles))
             return bl_error_set(BL_ECORRUPT, "%s: offset %zu: truncated segment entry %u",
                                 m->path, bl_reader_offset(&r), i);
+        if (s->dense_ratio > BL_DENSE_RATIO_MAX)
+            return bl_error_set(BL_ECORRUPT, "%s: offset %zu: segment entry %u has dense ratio "
+                                "%u, above %d", m->path, bl_reader_offset(&r) - 5, i,
+                                s->dense_ratio, BL_DENSE_RATIO_MAX);
         if (nfiles != BL_SEGMENT_FILES)
             return bl_error_set(BL_ECORRUPT, "%s: offset %zu: segment entry %u lists %u files, "
                                 "not %d", m->path, bl_reader_offset(&r) - 1, i, nfiles,

@@ -22,7 +22,8 @@
  * from another segment or index, or left over from an older one, differs
  * in one or the other. Segment ids are unique within a manifest.
  * The header's dense_ratio is the index's: what new segments and merges
- * write; each segment's is the one it was written with (postings.h).
+ * write; each segment's is the one it was written with (postings.h). A
+ * ratio above BL_DENSE_RATIO_MAX is refused as damage.
  *
  * Writers hold an exclusive flock() on the file LOCK in the directory for
  * the whole run (bl_manifest_lock), so two indexers cannot interleave.

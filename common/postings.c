@@ -53,16 +53,16 @@
 /* Names the damage at an offset of a mapped file (filefmt.h). */
 #define corrupt bl_mapped_corrupt
 
-/* Skip data per block: last_doc, doc_end, pos_end (lists with positions
- * only) and the 5 bytes of bound (imp_len, max_tf, min_len). */
+/* The bound of a skip entry: imp_len:u8 max_tf:u16 min_len:u16. */
 #define BOUND_BYTES 5
-#define SKIP_BYTES(positions) ((positions) ? 17u : 13u)
 /* Saturation of a bound's u16 fields: a max_tf of BOUND_MAX means "at
  * least that" (read as UINT32_MAX, no bound), a min_len of BOUND_MAX is
  * below any longer length (a safe bound from above for scores). */
 #define BOUND_MAX 65535u
 
 static inline uint16_t bound_u16(uint32_t v) { return (uint16_t)(v < BOUND_MAX ? v : BOUND_MAX); }
+/* A stored max_tf as readers take it: BOUND_MAX bounds nothing. */
+static inline uint32_t bound_tf_read(uint32_t v) { return v == BOUND_MAX ? UINT32_MAX : v; }
 
 /* ---------------------------------------------------------------- writer */
 
@@ -113,6 +113,9 @@ int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
     const bl_codec *c = bl_codec_get(codec);
     if (!c)
         return bl_error_set(BL_EINVAL, "postings writer: unknown codec %u", codec);
+    if (dense_ratio > BL_DENSE_RATIO_MAX)
+        return bl_error_set(BL_EINVAL, "postings writer: dense ratio %u is above %d",
+                            dense_ratio, BL_DENSE_RATIO_MAX);
     bl_postings_writer *w = calloc(1, sizeof *w);
     if (!w)
         return BL_ENOMEM;
@@ -383,7 +386,7 @@ static int put_block(bl_postings_writer *w, const uint32_t *d, const uint32_t *f
 
 /* Writes the padding and the bitmap of a dense list (whose term impacts
  * were just written) from w->bitmap, then zeroes it for the next list (a
- * dense list sets at least 1 bit in BL_DENSE_RATIO, so clearing all is no
+ * dense list sets at least 1 bit in dense_ratio, so clearing all is no
  * dearer than clearing its bits). The bitmap is built as bytes, bit d % 8
  * of byte d / 8: the same bits as little-endian u64 words on any host. */
 static int write_bitmap(bl_postings_writer *w)
@@ -818,8 +821,7 @@ static inline uint32_t imp_len(const bl_posting_iter *it, uint32_t b)
 static inline uint32_t bound_max_tf(const bl_posting_iter *it, uint32_t b)
 {
     const uint8_t *q = it->bounds + BOUND_BYTES * (size_t)b + 1;
-    uint32_t v = (uint32_t)q[0] | (uint32_t)q[1] << 8;
-    return v == BOUND_MAX ? UINT32_MAX : v;
+    return bound_tf_read((uint32_t)q[0] | (uint32_t)q[1] << 8);
 }
 
 static inline uint32_t bound_min_len(const bl_posting_iter *it, uint32_t b)
@@ -860,21 +862,34 @@ static int tfs_plus_one(const bl_posting_iter *it, uint32_t b, uint32_t *tfs, ui
 }
 
 /* Finds and checks the .doc bytes of block b of a multi-block list from
- * its skip data (touched whole when the iterator opened): its runs are
- * [*lo, *mid), its impacts [*mid, *hi). Errors: BL_ECORRUPT. */
+ * its skip arrays doc_ends and bounds (in df, bounded and touched whole)
+ * and where its blocks start: its runs are [*lo, *mid), its impacts [*mid,
+ * *hi). The one check of a block's extent, for iterators and counts.
+ * Errors: BL_ECORRUPT. */
+static inline int skip_block_span(const bl_mapped *df, const uint8_t *doc_ends,
+                                  const uint8_t *bounds, uint64_t blocks_at, uint32_t b,
+                                  uint64_t *lo, uint64_t *mid, uint64_t *hi)
+{
+    uint64_t dlo = b ? bl_get_u32le(doc_ends + 4 * (size_t)(b - 1)) : 0;
+    uint64_t dhi = bl_get_u32le(doc_ends + 4 * (size_t)b);
+    uint64_t ilen = bounds[BOUND_BYTES * (size_t)b];
+    if (dhi <= dlo + ilen || blocks_at + dhi > df->len || ilen == 0)
+        return corrupt(df, (uint64_t)(doc_ends - df->data) + 4 * (uint64_t)b,
+                       "skip entry %u: block bytes %llu..%llu (%llu of impacts) do not fit "
+                       "the file", b, (unsigned long long)dlo, (unsigned long long)dhi,
+                       (unsigned long long)ilen);
+    *lo = blocks_at + dlo;
+    *mid = blocks_at + dhi - ilen;
+    *hi = blocks_at + dhi;
+    return 0;
+}
+
+/* skip_block_span for an iterator's list. */
 static inline int block_bytes(const bl_posting_iter *it, uint32_t b, uint64_t *lo,
                               uint64_t *mid, uint64_t *hi)
 {
-    const bl_mapped *df = &it->p->docs;
-    uint64_t dlo = b ? doc_end(it, b - 1) : 0, dhi = doc_end(it, b), ilen = imp_len(it, b);
-    if (dhi <= dlo + ilen || it->blocks_at + dhi > df->len || ilen == 0)
-        return corrupt(df, entry_offset(it, b), "skip entry %u: block bytes %llu..%llu (%llu "
-                       "of impacts) do not fit the file", b, (unsigned long long)dlo,
-                       (unsigned long long)dhi, (unsigned long long)ilen);
-    *lo = it->blocks_at + dlo;
-    *mid = it->blocks_at + dhi - ilen;
-    *hi = it->blocks_at + dhi;
-    return 0;
+    return skip_block_span(&it->p->docs, it->doc_ends, it->bounds, it->blocks_at, b, lo, mid,
+                           hi);
 }
 
 /* The runs of block b: .doc bytes [*lo, *hi). */
@@ -1196,7 +1211,7 @@ static int locate_skips(const bl_mapped *df, const bl_terminfo *info, uint64_t a
                         uint32_t nblocks, const uint8_t **lasts, const uint8_t **doc_ends,
                         const uint8_t **pos_ends, const uint8_t **bounds, uint64_t *blocks_at)
 {
-    uint64_t skip_bytes = (uint64_t)nblocks * SKIP_BYTES(!info->positionless);
+    uint64_t skip_bytes = (uint64_t)nblocks * BL_SKIP_ENTRY_BYTES(!info->positionless);
     if (skip_bytes > df->len - at)
         return corrupt(df, at,
                        "doc_freq %u needs %llu bytes of skip data, more than the file holds",
@@ -1900,32 +1915,25 @@ static int count_blocks(const bl_postings *p, const bl_terminfo *info, uint64_t 
 {
     const bl_mapped *df = &p->docs;
     const uint8_t *lasts, *doc_ends, *pos_ends, *bounds;
-    uint64_t blocks_at, dlo = 0, n = 0;
+    uint64_t blocks_at, n = 0;
     int rc = locate_skips(df, info, at, nblocks, &lasts, &doc_ends, &pos_ends, &bounds,
                           &blocks_at);
     if (rc)
         return rc;
     for (uint32_t b = 0; b < nblocks; b++) {
         /* the runs only: the block's impacts are its last imp_len bytes */
-        uint64_t end = bl_get_u32le(doc_ends + 4 * (size_t)b);
-        uint64_t ilen = bounds[BOUND_BYTES * (size_t)b], dhi = end - ilen;
-        if (end <= dlo + ilen || blocks_at + end > df->len || ilen == 0)
-            return corrupt(df, at + 4 * (uint64_t)nblocks + 4 * (uint64_t)b,
-                           "skip entry %u: block bytes %llu..%llu (%llu of impacts) do not "
-                           "fit the file", b, (unsigned long long)dlo,
-                           (unsigned long long)end, (unsigned long long)ilen);
+        uint64_t lo = 0, mid = 0, hi = 0;
+        if ((rc = skip_block_span(df, doc_ends, bounds, blocks_at, b, &lo, &mid, &hi)) != 0)
+            return rc;
         /* block b - 1's last doc was checked against this array: below
          * doc_count, so the base does not wrap */
         uint32_t base = b ? bl_get_u32le(lasts + 4 * (size_t)(b - 1)) + 1 : 0;
         uint32_t m = b + 1 < nblocks ? BL_BLOCK_SIZE
                                      : info->doc_freq - (nblocks - 1) * BL_BLOCK_SIZE;
         uint64_t c;
-        rc = count_block(p, lasts, b, m, base, blocks_at + dlo, blocks_at + dhi, words, nwords,
-                         &c);
-        if (rc)
+        if ((rc = count_block(p, lasts, b, m, base, lo, mid, words, nwords, &c)) != 0)
             return rc;
         n += c;
-        dlo = end;
     }
     *count = n;
     return 0;
@@ -1988,7 +1996,7 @@ static uint64_t impacts_offset(const bl_posting_iter *it, const bl_terminfo *inf
 
 /* A block's highest tf and shortest length as its skip data gives them
  * back (saturated, see BOUND_MAX). */
-static uint32_t stored_max_tf(uint32_t tf) { return tf < BOUND_MAX ? tf : UINT32_MAX; }
+static uint32_t stored_max_tf(uint32_t tf) { return bound_tf_read(bound_u16(tf)); }
 static uint32_t stored_min_len(uint32_t len) { return bound_u16(len); }
 
 /* Whether x is one of v[0..n). */

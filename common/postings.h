@@ -66,8 +66,10 @@
  * A list of one block has no skip data: its block ends where its two runs
  * end, its positions where its runs do; its max_tf and min_len are the
  * term's, in the dictionary (bl_terminfo), and its impacts the term's.
- * Lengths are exact (with no lengths given to the writer, every length is
- * 0, which bounds scores safely). Doc ids are below the segment's
+ * Skip data stores max_tf and min_len as u16: a block's min_len is capped
+ * at 65535 (still a lower bound) and a max_tf of 65535 or more reads back
+ * as UINT32_MAX, no bound; the dictionary's are exact (with no lengths
+ * given to the writer, every length is 0, which bounds scores safely). Doc ids are below the segment's
  * doc_count (at most BL_DOC_END) and positions below UINT32_MAX; a list's
  * blocks and positions each take less than 4 GiB (the writer refuses
  * more).
@@ -100,6 +102,9 @@ typedef struct bl_postings_writer bl_postings_writer;
  * 2 * dense_ratio bits per posting (docs/FORMAT.md weighs the cost). A
  * ratio of 0 makes no list dense. */
 #define BL_DENSE_RATIO 16
+/* The highest ratio a segment or manifest may record: beyond it bitmaps
+ * would cost more than 128 bits a posting; readers refuse more as damage. */
+#define BL_DENSE_RATIO_MAX 64
 /* The ratio of a compact index (byline index --compact): bitmaps and pairs
  * for words in at least a quarter of the documents. */
 #define BL_DENSE_RATIO_COMPACT 4
@@ -122,6 +127,11 @@ static inline int bl_postings_has_bitmap(const bl_terminfo *info, uint32_t doc_c
            bl_postings_list_is_dense(info->doc_freq, doc_count, dense_ratio);
 }
 
+/* Bytes of skip data per block of a multi-block list (docs/FORMAT.md):
+ * last_doc, doc_end, pos_end (lists with positions only) as u32, and a
+ * bound of 5 bytes. */
+#define BL_SKIP_ENTRY_BYTES(positions) ((positions) ? 17u : 13u)
+
 /* Words of a bitmap over doc_count documents: ceil(doc_count / 64). */
 static inline uint32_t bl_postings_bitmap_words(uint32_t doc_count)
 {
@@ -131,8 +141,9 @@ static inline uint32_t bl_postings_bitmap_words(uint32_t doc_count)
 /* Creates the .doc and .pos files of a segment of doc_count documents (ids
  * 0..doc_count-1; with dense_ratio it decides which lists are dense, and a
  * reader must be opened with the same count and ratio), to be written with
- * codec id codec (codec.h). BL_DOC_END as doc_count allows every id and makes no list of
- * under 2^28 documents dense. Errors: BL_EINVAL (unknown codec), BL_EIO,
+ * codec id codec (codec.h). BL_DOC_END as doc_count allows every id and, at
+ * BL_DENSE_RATIO, makes no list of under 2^28 documents dense. Errors:
+ * BL_EINVAL (unknown codec, dense_ratio above BL_DENSE_RATIO_MAX), BL_EIO,
  * BL_ENOMEM. */
 int bl_postings_writer_new(bl_postings_writer **out, const char *doc_path,
                            const char *pos_path, uint32_t doc_count, uint32_t dense_ratio,
@@ -282,7 +293,9 @@ uint32_t bl_posting_iter_block_rest(const bl_posting_iter *it, const uint32_t **
 
 /* Block-max data of the block holding the current doc: its last doc,
  * highest tf and shortest document length (a single block has the term's).
- * At BL_DOC_END: BL_DOC_END, 0, 0. Never decodes. */
+ * As skip data stores them, a max_tf of UINT32_MAX bounds nothing and
+ * min_len is at most 65535. At BL_DOC_END: BL_DOC_END, 0, 0. Never
+ * decodes. */
 void bl_posting_iter_block_info(const bl_posting_iter *it, uint32_t *last_doc,
                                 uint32_t *max_tf, uint32_t *min_len);
 

@@ -740,6 +740,7 @@ static int index_main(int argc, char **argv, run_resources *res)
         goto fail;
     /* A stored name like "en" becomes the canonical "english". */
     snprintf(m.lang, sizeof m.lang, "%s", bl_analyzer_language(s.analyzer));
+    uint32_t committed_ratio = m.dense_ratio;
     if (fresh || o.compact >= 0)
         m.dense_ratio = o.compact == 1 ? BL_DENSE_RATIO_COMPACT : BL_DENSE_RATIO;
     if (fresh) {
@@ -750,6 +751,7 @@ static int index_main(int argc, char **argv, run_resources *res)
         wrote_empty = renamed;
         if (rc)
             goto fail;
+        committed_ratio = m.dense_ratio;
     }
     bl_manifest_remove_orphans(o.out_dir, &m);
     if (m.nsegments && ((rc = bl_index_open(&s.existing, o.out_dir, 0)) != 0 ||
@@ -802,6 +804,17 @@ static int index_main(int argc, char **argv, run_resources *res)
             fprintf(stderr, "no article of the %llu read falls in shard %u of %u; %s holds "
                     "none of them\n", (unsigned long long)s.other_shards, o.shard, o.nshards,
                     o.out_dir);
+        /* --compact or --no-compact still holds for later runs */
+        if (m.dense_ratio != committed_ratio) {
+            m.generation++;
+            int renamed = 0;
+            if ((rc = bl_manifest_commit(o.out_dir, &m, &renamed)) != 0 && !renamed)
+                goto fail;
+            if (rc) {
+                bl_termsafe_printf(stderr, "byline index: %s\n", bl_error_detail());
+                exit_code = EXIT_RUNTIME;
+            }
+        }
         goto done;
     }
     if (s.articles == 0) {

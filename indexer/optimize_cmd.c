@@ -47,6 +47,17 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Commits m as the next generation, its segments unchanged: a change of
+ * the index's settings alone. */
+static int commit_setting(const char *dir, int lock, bl_manifest *m, int *renamed)
+{
+    if (!bl_manifest_lock_holds(dir, lock))
+        return bl_error_set(BL_EIO, "%s: the index directory was moved or replaced; nothing "
+                            "was committed", dir);
+    m->generation++;
+    return bl_manifest_commit(dir, m, renamed);
+}
+
 int bl_cmd_optimize(int argc, char **argv)
 {
     static const struct option longs[] = {{"index", required_argument, 0, 'i'},
@@ -103,7 +114,8 @@ int bl_cmd_optimize(int argc, char **argv)
     uint64_t bytes_before = 0;
     for (uint32_t i = 0; i < m.nsegments; i++)
         bytes_before += bl_segment_bytes(dir, m.segments[i].id);
-    int code = 0;
+    int code = 0, said = 0;
+    uint32_t ratio_before = m.dense_ratio;
     if (compact >= 0)
         m.dense_ratio = compact ? BL_DENSE_RATIO_COMPACT : BL_DENSE_RATIO;
     /* one segment with deletions, or of another dense ratio than the
@@ -124,8 +136,23 @@ int bl_cmd_optimize(int argc, char **argv)
                                    "unchanged\n", dir);
             code = EXIT_RUNTIME;
         }
+    } else if (m.dense_ratio != ratio_before) {
+        /* nothing to rewrite, but the setting must stay for later runs */
+        int renamed = 0;
+        rc = commit_setting(dir, lock, &m, &renamed);
+        if (rc) {
+            bl_termsafe_printf(stderr, "byline optimize: %s\n",
+                               bl_error_detail()[0] ? bl_error_detail() : bl_strerror(rc));
+            if (renamed)
+                fputs("byline optimize: the setting may not survive a power loss\n", stderr);
+            code = EXIT_RUNTIME;
+        } else if (!quiet) {
+            bl_termsafe_printf(stderr, "%s: now %s; no segment needed rewriting\n", dir,
+                               compact ? "compact" : "of the default kind");
+            said = 1;
+        }
     }
-    if (!code && !quiet) {
+    if (!code && !quiet && !said) {
         if (before <= 1 && !rc && m.generation == gen_before)
             bl_termsafe_printf(stderr, "%s: already %u segment; nothing to do\n", dir,
                                before);

@@ -308,6 +308,41 @@ Test(indexdir, manifest_dense_ratio_differing_from_segment_is_refused)
     cr_expect(strstr(err, "dense ratio 16"), "%s", err);
 }
 
+static void index_ratio_too_high(bl_manifest *m) { m->dense_ratio = BL_DENSE_RATIO_MAX + 1; }
+static void segment_ratio_too_high(bl_manifest *m)
+{
+    m->segments[1].dense_ratio = BL_DENSE_RATIO_MAX + 1;
+}
+
+/* A dense ratio no writer records (one that would give every word a
+ * bitmap and every adjacent pair a list in new segments) is damage. */
+Test(indexdir, manifest_dense_ratio_out_of_range_is_refused)
+{
+    char idx[4200];
+    void (*const edits[])(bl_manifest *) = {index_ratio_too_high, segment_ratio_too_high};
+    for (int i = 0; i < 2; i++) {
+        two_segment_index(idx);
+        forge_manifest(idx, edits[i]);
+        cr_expect_eq(run("check -i '%s'", idx), 1, "%s", out);
+        cr_expect(strstr(out, "dense ratio 65") && strstr(out, "MANIFEST: offset "), "%s", out);
+        char manifest[4400], seed[4300];
+        snprintf(manifest, sizeof manifest, "%s/MANIFEST", idx);
+        snprintf(seed, sizeof seed, "%s/corpus/sample", bl_test_root());
+        size_t len_before, len_after;
+        char *before = bl_test_read_file(manifest, &len_before);
+        cr_expect_eq(run("index -q -o '%s' '%s'", idx, seed), 3, "%s", err);
+        cr_expect(strstr(err, "dense ratio 65"), "%s", err);
+        char *after = bl_test_read_file(manifest, &len_after);
+        cr_expect(before && after && len_before == len_after &&
+                  memcmp(before, after, len_after) == 0, "the refused run changed the manifest");
+        free(before);
+        free(after);
+        char aside[4300]; /* the next round builds its index at the same path */
+        snprintf(aside, sizeof aside, "%s.%d", idx, i);
+        cr_assert(rename(idx, aside) == 0);
+    }
+}
+
 /* A file of an older format version (footer field at offset -28) is
  * refused with a message that says to rebuild, never misread. */
 Test(indexdir, older_format_is_refused_with_rebuild_advice)

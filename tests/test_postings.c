@@ -1082,6 +1082,75 @@ static void check_term_detects_flipped_doc_block_byte_body(void)
     tmp_remove(&t);
 }
 
+/* A skip entry whose extent cannot be a block's (forged, resealed) is
+ * refused by every reader of it: the iterator, the count without one and
+ * the check, each naming "skip entry". Cases: no impacts (imp_len 0),
+ * impacts as long as the block or longer, a doc_end below the one
+ * before, a doc_end past the file's end. */
+Test(postings, skip_entry_extents_are_checked)
+{
+    seed_init("skip_entry_extents_are_checked");
+    g_codec = BL_CODEC_PATCHED;
+    tmpfiles t;
+    tmp_make(&t);
+    tlist l;
+    gen_list(&l, 1000);
+    write_lists(&t, &l, 1);
+    size_t dlen;
+    uint8_t *orig = slurp(t.doc, &dlen), *cur = malloc(dlen);
+    skip_layout sk = skip_of(orig, dlen, &l.info);
+    cr_assert(sk.nb >= 3);
+    uint32_t dc = l.docs[l.n - 1] + 1, nw = bl_postings_bitmap_words(dc);
+    uint64_t *all = malloc(nw * sizeof *all);
+    memset(all, 0xff, nw * sizeof *all);
+    enum { NCASES = 5 };
+    for (int c = 0; c < NCASES; c++) {
+        uint32_t b = 1;
+        size_t lo, mid, hi;
+        block_at(orig, &sk, b, &lo, &mid, &hi);
+        memcpy(cur, orig, dlen);
+        size_t imp = sk.bounds + 5 * (size_t)b, end = sk.doc_ends + 4 * (size_t)b;
+        if (c == 0)
+            cur[imp] = 0;
+        else if (c == 1)
+            cur[imp] = (uint8_t)(hi - lo);
+        else if (c == 2)
+            cur[imp] = 255;
+        else if (c == 3) /* block 1 ends before block 0 does */
+            bl_put_u32le(cur + end, bl_get_u32le(orig + end - 4) - 1);
+        else
+            bl_put_u32le(cur + end, (uint32_t)(dlen - sk.blocks));
+        CHECK(bl_test_reseal(cur, dlen) == 0, "");
+        spit(t.doc, cur, dlen);
+        bl_postings *p = open_postings(&t, 0);
+        /* the iterator, walked to its end */
+        bl_posting_iter *it;
+        int rc = bl_posting_iter_new(p, &l.info, &it);
+        if (rc == 0) {
+            while (bl_posting_iter_next(it) != BL_DOC_END)
+                ;
+            rc = bl_posting_iter_docset(it)->err;
+            bl_docset_free(bl_posting_iter_docset(it));
+        }
+        CHECK(rc == BL_ECORRUPT && strstr(bl_error_detail(), "skip entry"), "case %d: rc %d, %s",
+              c, rc, bl_error_detail());
+        uint64_t n = 7;
+        bl_error_clear();
+        rc = bl_postings_count_in(p, &l.info, all, nw, &n);
+        CHECK(rc == BL_ECORRUPT && n == 0 && strstr(bl_error_detail(), "skip entry"),
+              "case %d: count rc %d, %s", c, rc, bl_error_detail());
+        bl_error_clear();
+        rc = bl_postings_check_term(p, &l.info, dc);
+        CHECK(rc == BL_ECORRUPT, "case %d: check rc %d", c, rc);
+        bl_postings_close(p);
+    }
+    free(all);
+    free(orig);
+    free(cur);
+    free_list(&l);
+    tmp_remove(&t);
+}
+
 Test(postings, check_term_detects_flipped_doc_block_byte_varint, .timeout = 300)
 {
     g_codec = BL_CODEC_VARINT;
@@ -1165,7 +1234,7 @@ Test(postings, block_corners_saturate_safely)
     tmp_make(&t);
     tlist l;
     memset(&l, 0, sizeof l);
-    l.n = 3 * BL_BLOCK_SIZE;
+    l.n = 5 * BL_BLOCK_SIZE;
     l.docs = malloc(l.n * sizeof *l.docs);
     l.tfs = malloc(l.n * sizeof *l.tfs);
     l.pstart = malloc(((size_t)l.n + 1) * sizeof *l.pstart);
@@ -1173,9 +1242,13 @@ Test(postings, block_corners_saturate_safely)
     uint64_t total = 0;
     for (uint32_t i = 0; i < l.n; i++) {
         l.docs[i] = i;
-        /* block 1 holds a tf past 16 bits, block 2 only long documents */
-        l.tfs[i] = i == BL_BLOCK_SIZE + 7 ? 70000 : 1 + (uint32_t)rnd(3);
-        l.lens[i] = i >= 2 * BL_BLOCK_SIZE ? 65535 + (uint32_t)rnd(100000) : 1000 + i;
+        /* block 1 holds a tf past 16 bits, block 2 only long documents,
+         * blocks 3 and 4 a tf at the edge of saturation and one below */
+        l.tfs[i] = i == BL_BLOCK_SIZE + 7       ? 70000
+                   : i == 3 * BL_BLOCK_SIZE + 1 ? 65535
+                   : i == 4 * BL_BLOCK_SIZE + 2 ? 65534
+                                                : 1 + (uint32_t)rnd(3);
+        l.lens[i] = i / BL_BLOCK_SIZE == 2 ? 65535 + (uint32_t)rnd(100000) : 1000 + i;
         l.pstart[i] = total;
         total += l.tfs[i];
     }
@@ -1203,6 +1276,10 @@ Test(postings, block_corners_saturate_safely)
           "%u %u %u", last, tf, len);
     bl_posting_iter_shallow(it, 2 * BL_BLOCK_SIZE, &last, &tf, &len);
     CHECK(last == 3 * BL_BLOCK_SIZE - 1 && tf <= 3 && len == 65535, "%u %u %u", last, tf, len);
+    bl_posting_iter_shallow(it, 3 * BL_BLOCK_SIZE, &last, &tf, &len);
+    CHECK(tf == UINT32_MAX && len == 1000 + 3 * BL_BLOCK_SIZE, "%u %u", tf, len);
+    bl_posting_iter_shallow(it, 4 * BL_BLOCK_SIZE, &last, &tf, &len);
+    CHECK(tf == 65534 && len == 1000 + 4 * BL_BLOCK_SIZE, "%u %u", tf, len);
     /* the exact impacts are kept: block 1's top pair is the tf itself */
     bl_impact v[BL_IMPACTS_MAX];
     uint32_t n;
