@@ -907,23 +907,6 @@ static void read_back_everything(bl_article *arts, size_t ndocs)
     free_corpus(arts, &c, ndocs);
 }
 
-Test(search, build_then_read_back_everything)
-{
-    uint64_t seed = bl_test_seed("search.read_back");
-    bl_rng r;
-    bl_rng_init(&r, seed);
-    size_t ndocs = 300;
-    bl_article *arts = calloc(ndocs, sizeof *arts);
-    char ids[300][16];
-    for (size_t i = 0; i < ndocs; i++) {
-        char *t = random_text(&r, 5), *x = random_text(&r, 400);
-        snprintf(ids[i], sizeof ids[i], "doc-%zu", i);
-        arts[i] = (bl_article){ids[i], strlen(ids[i]), t, strlen(t), x, strlen(x),
-                               "src", 3, "2026-11-22", 10, "u", 1};
-    }
-    read_back_everything(arts, ndocs);
-}
-
 /* Text of n words drawn from a vocabulary of some 60,000 made-up words of
  * 1 to 34 letters, with English endings that stem away (so that several
  * tokens share a term): more words than the analyzer's stem cache holds,
@@ -949,21 +932,35 @@ static char *many_word_text(bl_rng *r, size_t n)
     return s;
 }
 
-Test(search, read_back_with_a_large_vocabulary)
+/* ndocs articles (ids "doc-N", source, date and url alike) whose title
+ * and text come from make(rng, title_words) and make(rng, text_words),
+ * read back whole (read_back_everything). */
+static void read_back_made_articles(const char *seed_name, size_t ndocs,
+                                    char *(*make)(bl_rng *, size_t), size_t title_words,
+                                    size_t text_words)
 {
-    uint64_t seed = bl_test_seed("search.read_back_many_words");
     bl_rng r;
-    bl_rng_init(&r, seed);
-    size_t ndocs = 260;
+    bl_rng_init(&r, bl_test_seed(seed_name));
     bl_article *arts = calloc(ndocs, sizeof *arts);
-    char ids[260][16];
+    char (*ids)[16] = calloc(ndocs, sizeof *ids);
     for (size_t i = 0; i < ndocs; i++) {
-        char *t = many_word_text(&r, 4), *x = many_word_text(&r, 500);
+        char *t = make(&r, title_words), *x = make(&r, text_words);
         snprintf(ids[i], sizeof ids[i], "doc-%zu", i);
         arts[i] = (bl_article){ids[i], strlen(ids[i]), t, strlen(t), x, strlen(x),
                                "src", 3, "2026-11-22", 10, "u", 1};
     }
     read_back_everything(arts, ndocs);
+    free(ids);
+}
+
+Test(search, build_then_read_back_everything)
+{
+    read_back_made_articles("search.read_back", 300, random_text, 5, 400);
+}
+
+Test(search, read_back_with_a_large_vocabulary)
+{
+    read_back_made_articles("search.read_back_many_words", 260, many_word_text, 4, 500);
 }
 
 /* An article without a single token (punctuation only) is still a document:
