@@ -1,7 +1,7 @@
 /* id_registry.c: see id_registry.h.
  *
  * Arena entry: varint id length, varint source code, the id's bytes, then
- * by code: 0: no source; 1: the source is the id; 2: "FILE:LINE", as
+ * by code: 0: none (no longer written); 1: the source is the id; 2: "FILE:LINE", as
  * varint file number and varint line (the file names are arena entries of
  * their own, varint length and bytes, so a million records of one file
  * store its name once); n + 3: a source of n bytes, its bytes. An entry
@@ -400,19 +400,8 @@ int bl_id_registry_add(bl_id_registry *r, const char *id, size_t id_len,
     e = decode(r, (r->slots[i] >> TAG_BITS) - 1);
     if ((rc = source_of(r, &e, &first, &first_len)) != 0)
         return rc;
-    if (!first)
-        return bl_error_set(BL_EFORMAT, "%.*s: duplicate id \"%.*s\" (already in the index)",
-                            shown(source_len), source, shown(id_len), id);
     return bl_error_set(BL_EFORMAT, "%.*s: duplicate id \"%.*s\" (first seen at %.*s)",
                         shown(source_len), source, shown(id_len), id, shown(first_len), first);
-}
-
-int bl_id_registry_add_existing(bl_id_registry *r, const char *id, size_t id_len)
-{
-    int found;
-    size_t i;
-
-    return add(r, id, id_len, NULL, 0, SOURCE_NONE, &found, &i);
 }
 
 int bl_id_registry_find(bl_id_registry *r, const char *id, size_t id_len,

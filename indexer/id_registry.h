@@ -25,19 +25,13 @@ void bl_id_registry_free(bl_id_registry *r);
 
 /* Adds id, seen at source (both copied). Returns 0 if the id is new.
  * Errors: BL_EFORMAT if it was seen before, with the detail
- * "SOURCE: duplicate id "ID" (first seen at FIRST)" (or "(already in the
- * index)" for an id added by bl_id_registry_add_existing); the registry is
+ * "SOURCE: duplicate id "ID" (first seen at FIRST)"; the registry is
  * unchanged. BL_ENOMEM, BL_ETOOBIG (16 TiB of ids). */
 int bl_id_registry_add(bl_id_registry *r, const char *id, size_t id_len,
                        const char *source, size_t source_len);
 
-/* Adds an id that has no source in this run: one already in the index's
- * segments. Adding one already present does nothing (an older index may
- * hold duplicates). Errors: BL_ENOMEM, BL_ETOOBIG. */
-int bl_id_registry_add_existing(bl_id_registry *r, const char *id, size_t id_len);
-
 /* Looks id up: 0 and its first source in *source, *source_len (borrowed
- * until the next call on r; NULL, 0 for an id added without a source),
+ * until the next call on r),
  * or BL_ENOTFOUND (no detail set). Either out pointer may be NULL.
  * Errors: BL_ENOMEM (writing out a FILE:LINE source). */
 int bl_id_registry_find(bl_id_registry *r, const char *id, size_t id_len,

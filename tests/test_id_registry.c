@@ -69,17 +69,6 @@ Test(id_registry, id_that_is_its_source)
                      "news/a.txt: duplicate id \"news/a.txt\" (first seen at news/a.txt)");
 }
 
-Test(id_registry, ids_already_in_the_index)
-{
-    cr_assert_eq(bl_id_registry_add_existing(reg, "42", 2), 0);
-    cr_assert_eq(bl_id_registry_add_existing(reg, "42", 2), 0); /* an old duplicate: fine */
-    cr_assert_eq(bl_id_registry_count(reg), 1);
-    cr_assert_str_eq(first_source("42", 2), "(none)");
-    cr_assert_eq(add("42", "new.jsonl:3"), BL_EFORMAT);
-    cr_assert_str_eq(bl_error_detail(), "new.jsonl:3: duplicate id \"42\" (already in the index)");
-    cr_assert_eq(add("43", "new.jsonl:4"), 0);
-}
-
 Test(id_registry, any_bytes_any_length)
 {
     static const char nul_a[] = {'x', 0, 'a'}, nul_b[] = {'x', 0, 'b'};
