@@ -535,6 +535,15 @@ static int open_iter(build_ctx *c, const bl_terminfo *ti, bl_posting_iter **out)
     return rc;
 }
 
+/* Gives t its idf and what follows from it: the numerator of the
+ * division-free test (term_falls_short) and whether it may prune. */
+static void term_set_idf(build_ctx *c, term_scorer *t, double idf)
+{
+    t->idf = idf;
+    t->num1 = idf * (t->k1 + 1);
+    t->bounded = c->bounded && idf >= 0 && isfinite(idf);
+}
+
 static int new_term(build_ctx *c, const bl_terminfo *ti, uint64_t df, scorer **out)
 {
     term_scorer *t = calloc(1, sizeof *t);
@@ -546,14 +555,12 @@ static int new_term(build_ctx *c, const bl_terminfo *ti, uint64_t df, scorer **o
         return rc;
     }
     t->seg = c->seg;
-    t->idf = idf_of(df, bl_index_doc_count(c->idx));
     t->k1 = c->bm25.k1;
     t->b = c->bm25.b;
     t->avgdl = c->avgdl;
-    t->num1 = t->idf * (t->k1 + 1);
+    term_set_idf(c, t, idf_of(df, bl_index_doc_count(c->idx)));
     t->norm0 = t->k1 * (1 - t->b);
     t->norm1 = t->k1 * t->b / t->avgdl;
-    t->bounded = c->bounded && t->idf >= 0 && isfinite(t->idf);
     t->term_max = NAN;
     for (size_t i = 0; i < BOUND_CACHE; i++)
         t->cache_last[i] = BL_DOC_END;
@@ -2764,10 +2771,8 @@ static int build_pair_phrase(build_ctx *c, const bl_qnode *q, scorer **out, int 
         (*rc = doc_freq(c, q->terms[1], strlen(q->terms[1]), &dfb)) != 0 ||
         (*rc = new_term(c, &pt, pt.doc_freq, out)) != 0)
         return 1;
-    term_scorer *t = (term_scorer *)*out;
     uint64_t n = bl_index_doc_count(c->idx);
-    t->idf = idf_of(dfa, n) + idf_of(dfb, n);
-    t->bounded = c->bounded && t->idf >= 0 && isfinite(t->idf);
+    term_set_idf(c, (term_scorer *)*out, idf_of(dfa, n) + idf_of(dfb, n));
     return 1;
 }
 

@@ -1469,6 +1469,68 @@ Test(search, pruning_keeps_ties_for_the_lower_ids)
     free_articles(arts, NDOCS);
 }
 
+/* A phrase whose pair list the segment holds is scored with the sum of
+ * its words' idfs, which for words that mostly come together exceeds the
+ * pair's own idf: pruning must test candidates against that sum too (a
+ * test with the pair's idf turned away documents of the true top k, the
+ * best one included). alpha and beta come side by side in about a fifth
+ * of the articles and alone in a few more, gamma in a quarter; lengths
+ * vary; every article three times (equal scores at the edge of the top
+ * k). */
+Test(search, pruning_of_a_pair_phrase_beside_other_words_is_exact)
+{
+    enum { NDISTINCT = 1500, NDOCS = 3 * NDISTINCT };
+    bl_rng r;
+    bl_rng_init(&r, bl_test_seed("search.pruning_pair_phrase"));
+    bl_article *arts = calloc(NDOCS, sizeof *arts);
+    for (size_t i = 0; i < NDISTINCT; i++) {
+        size_t cap = 4096, len = 0;
+        char *x = malloc(cap);
+        uint32_t words = 20 + bl_rng_below(&r, 200);
+        for (uint32_t w = 0; w < words; w++) {
+            uint32_t roll = bl_rng_below(&r, 10000);
+            const char *word = roll < 20   ? "alpha beta"
+                               : roll < 25 ? "alpha"
+                               : roll < 30 ? "beta"
+                               : roll < 60 ? "gamma"
+                                           : NULL;
+            char filler[16];
+            if (!word) {
+                snprintf(filler, sizeof filler, "w%u", bl_rng_below(&r, 5000));
+                word = filler;
+            }
+            len += (size_t)snprintf(x + len, cap - len, "%s%s", w ? " " : "", word);
+        }
+        /* three copies far apart, as in a corpus that repeats itself:
+         * equal scores at the edge of the top k */
+        for (size_t c = 0; c < 3; c++)
+            arts[i + c * NDISTINCT] = (bl_article){.title = strdup("t"), .title_len = 1,
+                                                   .text = c ? strdup(x) : x, .text_len = len};
+    }
+    char *dir = bl_test_tmpdir();
+    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS / 2), 0, "%s",
+                 bl_error_detail());
+    bl_index *idx;
+    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
+    bl_analyzer *a;
+    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    static const char *const queries[] = {"\"alpha beta\" OR gamma", "\"alpha beta\" gamma",
+                                          "gamma OR \"alpha beta\" OR w1",
+                                          "\"alpha beta\" OR alpha"};
+    static const size_t ks[] = {1, 3, 10, 40};
+    for (size_t i = 0; i < sizeof queries / sizeof *queries; i++)
+        for (size_t j = 0; j < sizeof ks / sizeof *ks; j++) {
+            uint64_t full;
+            bl_results pr = pruned_and_exhaustive(idx, a, queries[i], ks[j], &full);
+            bl_results_release(&pr);
+        }
+    bl_analyzer_free(a);
+    bl_index_close(idx);
+    bl_test_rmtree(dir);
+    free(dir);
+    free_articles(arts, NDOCS);
+}
+
 /* Random queries over a larger index in four segments, top k of 1 to 50:
  * pruned equals exhaustive equals the oracle, and pruning did skip work in
  * a fair share of them. */
@@ -1490,6 +1552,12 @@ Test(search, oracle_pruned_top_k, .timeout = 300)
             snprintf(qs, sizeof qs, "%s%s%s%s%s", op == 3 ? "\"" : "",
                      vocab[bl_rng_below(&r, 8)], ops[op], vocab[bl_rng_below(&r, 8)],
                      op == 3 ? "\"" : "");
+        } else if (qi % 4 == 1) {
+            /* a phrase of frequent words (its pair list, scored with the
+             * sum of its words' idfs) beside other words */
+            snprintf(qs, sizeof qs, "\"%s %s\" OR %s%s%s", vocab[bl_rng_below(&r, 8)],
+                     vocab[bl_rng_below(&r, 8)], vocab[bl_rng_below(&r, 30)],
+                     bl_rng_below(&r, 2) ? " OR " : " ", random_word(&r));
         } else {
             random_query(&r, qs, sizeof qs, 3);
         }
