@@ -287,9 +287,20 @@ typedef struct {
     double blk_bound;
 } term_scorer;
 
+/* BM25 of one term in one document, rounded down to a multiple of 2^-36.
+ * A document's score is a sum of these in an order that depends on how the
+ * index is cut into segments and on the path that scores it (which prefix
+ * expansions get iterators, which kid a pruned OR probes first): doubles
+ * that are multiples of 2^-36 add exactly while the sum stays below 2^17,
+ * so every order gives the same bits, and an index answers with the same
+ * scores whatever -j built it, merged or not, or cut into shards. Rounding
+ * down keeps every bound of the formula an upper bound. */
 static double bm25(double idf, double tf, double len, double k1, double b, double avgdl)
 {
-    return idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avgdl));
+    double s = idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avgdl));
+    if (s >= 0 && s < 0x1p26)
+        return (double)(int64_t)(s * 0x1p36) * 0x1p-36;
+    return s;
 }
 
 static double idf_of(uint64_t df, uint64_t n)

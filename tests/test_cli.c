@@ -804,18 +804,11 @@ Test(cli, segments_of_every_codec_answer_alike)
         cr_expect_str_eq(out, want, "%s", pass ? "the merged segment answers differently"
                                                : "segments of several codecs answer differently");
         if (pass == 0) {
-            /* Both merged (one segment sums a document's score in another
-             * order than three, which can change its last digit). */
+            /* one segment answers as the three did, scores to the last bit
+             * (a prefix's expansions are summed in another order) */
             cr_assert_eq(run("optimize -i '%s'", mixed), 0, "%s", err);
             cr_assert_eq(run("check -i '%s'", mixed), 0, "%s%s", out, err);
             cr_expect_eq(segment_codec(mixed, 4), BL_CODEC_DEFAULT, "the merged segment's codec");
-            cr_assert_eq(run("optimize -i '%s'", plain), 0, "%s", err);
-            cr_assert_eq(run("search -i '%s' --json -k 50 --queries '%s'", plain, queries), 0,
-                         "%s", err);
-            free(want);
-            want = out;
-            out = NULL;
-            drop_elapsed(want);
         }
     }
     free(want);
