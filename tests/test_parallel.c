@@ -114,6 +114,8 @@ static const char *const queries[] = {
     "bank OR rate OR share", "\"crude oil\"", "\"oil market\" OR gold", "dollar -profit",
     "wheat AND (grain OR export)", "\"net loss\"", "tal*", "sugar coffee steel",
     "coffee OR debt OR talks OR bond", "\"said state unit\"", "year NOT said",
+    /* prefixes of many words: sums in an order each segment decides */
+    "s*",           "co* OR oil",       "p* m*",
 };
 
 /* Indexes the same corpus with 1, 2 and 3 jobs and a budget of 1 MB (many
