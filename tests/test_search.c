@@ -1053,6 +1053,31 @@ static uint64_t search_with_snippets(bl_index *idx, bl_analyzer *a, const char *
     return total;
 }
 
+/* An index built from arts (per_segment articles a segment) in a fresh
+ * directory, opened, with an English analyzer for its queries. */
+typedef struct {
+    char *dir;
+    bl_index *idx;
+    bl_analyzer *a;
+} built_index;
+
+static void build_and_open(built_index *b, bl_article *arts, size_t n, size_t per_segment)
+{
+    b->dir = bl_test_tmpdir();
+    cr_assert_eq(bl_test_build_index(b->dir, arts, n, "english", per_segment), 0, "%s",
+                 bl_error_detail());
+    cr_assert_eq(bl_index_open(&b->idx, b->dir, 1), 0, "%s", bl_error_detail());
+    cr_assert_eq(bl_analyzer_new(&b->a, "english"), 0);
+}
+
+static void close_and_remove(built_index *b)
+{
+    bl_analyzer_free(b->a);
+    bl_index_close(b->idx);
+    bl_test_rmtree(b->dir);
+    free(b->dir);
+}
+
 /* An OR of 20,000 words (and the same words under --any) finds every
  * document, with snippets. How fast it is (it used to take seconds per hit)
  * is measured by bench/run.sh, not here. */
@@ -1062,13 +1087,10 @@ Test(search, or_of_20000_words_is_answered)
     bl_rng r;
     bl_rng_init(&r, bl_test_seed("search.or_of_20000_words"));
     bl_article *arts = synthetic_articles(&r, NDOCS, NWORDS, 40);
-    char *dir = bl_test_tmpdir();
-    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS / 2), 0, "%s",
-                 bl_error_detail());
-    bl_index *idx;
-    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
-    bl_analyzer *a;
-    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    built_index b;
+    build_and_open(&b, arts, NDOCS, NDOCS / 2);
+    bl_index *idx = b.idx;
+    bl_analyzer *a = b.a;
 
     char *or = malloc(NWORDS * 12), *any = malloc(NWORDS * 12), w[16];
     size_t lo = 0, la = 0;
@@ -1082,10 +1104,7 @@ Test(search, or_of_20000_words_is_answered)
     cr_expect_eq(search_with_snippets(idx, a, any, 1), NDOCS);
     free(or);
     free(any);
-    bl_analyzer_free(a);
-    bl_index_close(idx);
-    bl_test_rmtree(dir);
-    free(dir);
+    close_and_remove(&b);
     free_articles(arts, NDOCS);
 }
 
@@ -1122,13 +1141,10 @@ Test(search, repeated_word_is_read_once)
         arts[i].title = strdup("oil prices");
         arts[i].title_len = 10;
     }
-    char *dir = bl_test_tmpdir();
-    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS), 0, "%s",
-                 bl_error_detail());
-    bl_index *idx;
-    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
-    bl_analyzer *a;
-    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    built_index b;
+    build_and_open(&b, arts, NDOCS, NDOCS);
+    bl_index *idx = b.idx;
+    bl_analyzer *a = b.a;
     char *q = malloc(4 * TIMES + 1);
     for (size_t i = 0; i < TIMES; i++)
         memcpy(q + 4 * i, "oil ", 4);
@@ -1144,10 +1160,7 @@ Test(search, repeated_word_is_read_once)
                   "score %.12f, want %d x %.12f", many.score, TIMES, once.score);
     }
     free(q);
-    bl_analyzer_free(a);
-    bl_index_close(idx);
-    bl_test_rmtree(dir);
-    free(dir);
+    close_and_remove(&b);
     free_articles(arts, NDOCS);
 }
 
@@ -1287,13 +1300,10 @@ Test(search, pruning_skips_what_cannot_reach_the_top)
     bl_rng r;
     bl_rng_init(&r, bl_test_seed("search.pruning_skips"));
     bl_article *arts = few_good_articles(&r, NDOCS);
-    char *dir = bl_test_tmpdir();
-    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS / 2), 0, "%s",
-                 bl_error_detail());
-    bl_index *idx;
-    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
-    bl_analyzer *a;
-    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    built_index b;
+    build_and_open(&b, arts, NDOCS, NDOCS / 2);
+    bl_index *idx = b.idx;
+    bl_analyzer *a = b.a;
     static const char *const queries[] = {
         "oil", "oil OR gold", "oil OR silver", "oil prices", "\"oil prices\"", "oil -silver",
         "oi*", "\"oil pric*\"", "(oil prices) OR \"prices oil\"",
@@ -1308,10 +1318,7 @@ Test(search, pruning_skips_what_cannot_reach_the_top)
                   queries[i], (unsigned long long)pr.total, (unsigned long long)full);
         bl_results_release(&pr);
     }
-    bl_analyzer_free(a);
-    bl_index_close(idx);
-    bl_test_rmtree(dir);
-    free(dir);
+    close_and_remove(&b);
     free_articles(arts, NDOCS);
 }
 
@@ -1322,13 +1329,10 @@ Test(search, pruning_skips_what_cannot_reach_the_top)
 static void expect_first_ten_few_visited(bl_article *arts, size_t ndocs,
                                          const char *const *queries, size_t nq)
 {
-    char *dir = bl_test_tmpdir();
-    cr_assert_eq(bl_test_build_index(dir, arts, ndocs, "english", ndocs), 0, "%s",
-                 bl_error_detail());
-    bl_index *idx;
-    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
-    bl_analyzer *a;
-    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    built_index b;
+    build_and_open(&b, arts, ndocs, ndocs);
+    bl_index *idx = b.idx;
+    bl_analyzer *a = b.a;
     for (size_t i = 0; i < nq; i++) {
         uint64_t full;
         bl_results pr = pruned_and_exhaustive(idx, a, queries[i], 10, &full);
@@ -1340,10 +1344,7 @@ static void expect_first_ten_few_visited(bl_article *arts, size_t ndocs,
                   queries[i], (unsigned long long)pr.total, (unsigned long long)full);
         bl_results_release(&pr);
     }
-    bl_analyzer_free(a);
-    bl_index_close(idx);
-    bl_test_rmtree(dir);
-    free(dir);
+    close_and_remove(&b);
     free_articles(arts, ndocs);
 }
 
@@ -1443,13 +1444,10 @@ Test(search, pruning_keeps_ties_for_the_lower_ids)
     for (size_t i = 0; i < NDOCS; i++)
         arts[i] = (bl_article){.title = strdup("t"), .title_len = 1, .text = strdup("oil prices"),
                                .text_len = 10};
-    char *dir = bl_test_tmpdir();
-    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS / 2), 0, "%s",
-                 bl_error_detail());
-    bl_index *idx;
-    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
-    bl_analyzer *a;
-    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    built_index b;
+    build_and_open(&b, arts, NDOCS, NDOCS / 2);
+    bl_index *idx = b.idx;
+    bl_analyzer *a = b.a;
     static const char *const queries[] = {"NOT gold", "oil", "oil OR prices", "\"oil prices\""};
     for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
         uint64_t full;
@@ -1462,10 +1460,7 @@ Test(search, pruning_keeps_ties_for_the_lower_ids)
                       (unsigned long long)pr.total);
         bl_results_release(&pr);
     }
-    bl_analyzer_free(a);
-    bl_index_close(idx);
-    bl_test_rmtree(dir);
-    free(dir);
+    close_and_remove(&b);
     free_articles(arts, NDOCS);
 }
 
@@ -1507,13 +1502,10 @@ Test(search, pruning_of_a_pair_phrase_beside_other_words_is_exact)
             arts[i + c * NDISTINCT] = (bl_article){.title = strdup("t"), .title_len = 1,
                                                    .text = c ? strdup(x) : x, .text_len = len};
     }
-    char *dir = bl_test_tmpdir();
-    cr_assert_eq(bl_test_build_index(dir, arts, NDOCS, "english", NDOCS / 2), 0, "%s",
-                 bl_error_detail());
-    bl_index *idx;
-    cr_assert_eq(bl_index_open(&idx, dir, 1), 0, "%s", bl_error_detail());
-    bl_analyzer *a;
-    cr_assert_eq(bl_analyzer_new(&a, "english"), 0);
+    built_index b;
+    build_and_open(&b, arts, NDOCS, NDOCS / 2);
+    bl_index *idx = b.idx;
+    bl_analyzer *a = b.a;
     static const char *const queries[] = {"\"alpha beta\" OR gamma", "\"alpha beta\" gamma",
                                           "gamma OR \"alpha beta\" OR w1",
                                           "\"alpha beta\" OR alpha"};
@@ -1524,10 +1516,7 @@ Test(search, pruning_of_a_pair_phrase_beside_other_words_is_exact)
             bl_results pr = pruned_and_exhaustive(idx, a, queries[i], ks[j], &full);
             bl_results_release(&pr);
         }
-    bl_analyzer_free(a);
-    bl_index_close(idx);
-    bl_test_rmtree(dir);
-    free(dir);
+    close_and_remove(&b);
     free_articles(arts, NDOCS);
 }
 
