@@ -7,6 +7,7 @@
 #   make bench      run the posting-loop benchmark (table, then JSON rows into build/bench.json)
 #   make bench-compare  Byline beside Xapian and SQLite FTS5 (bench/compare/)
 #   make fuzz-json  the JSONL scanner under libFuzzer, against jansson
+#   make prune-check INDEX=DIR CORPUS=FILE  pruned search against --exhaustive
 #   SANITIZE=1      build with AddressSanitizer + UBSan (into build-san/)
 #   WERROR=1        warnings are errors (CI sets it)
 
@@ -50,7 +51,7 @@ BYLINE    := $(BUILD)/bin/byline
 BENCHBIN  := $(BUILD)/bin/byline-bench
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all check test demo bench bench-compare fuzz-json deps install clean FORCE
+.PHONY: all check test demo bench bench-compare fuzz-json prune-check deps install clean FORCE
 all: bin/byline bin/byline-bench bin/byline-gen
 
 bin/byline: $(BYLINE)
@@ -149,6 +150,13 @@ fuzz-json:
 	  common/buf.c common/error.c $(shell pkg-config --libs jansson) -o build-fuzz/fuzz_json_scan
 	cd build-fuzz && ./fuzz_json_scan -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 	  -dict=../tests/fuzz/json.dict json-corpus
+
+# Never part of check: random queries of a real corpus's words, bigrams and
+# prefixes, searched in INDEX pruned and with --exhaustive; any top k that
+# differs fails (tests/differential/prune_check.py).
+prune-check: all
+	@test -n "$(INDEX)" -a -n "$(CORPUS)" || { echo "usage: make prune-check INDEX=DIR CORPUS=FILE"; exit 2; }
+	$(PYTHON) tests/differential/prune_check.py --index $(INDEX) --corpus $(CORPUS) $(PRUNE_ARGS)
 
 deps:
 	@sh .ci/deps.sh
