@@ -73,15 +73,15 @@ def answers(byline, index, qfile, k, exhaustive):
     out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False)
     if out.returncode > 1:
         sys.exit("prune_check: %s exited %d" % (" ".join(cmd), out.returncode))
-    # one record per query: its summary line, then its hits
-    records, cur = [], None
+    # one record per query: its hits, then its summary line (put first)
+    records, hits = [], []
     for line in out.stdout.decode("utf-8", "replace").splitlines():
         line = STRIP.sub("", line)
         if line.startswith('{"query"'):
-            cur = [line]
-            records.append(cur)
-        elif cur is not None:
-            cur.append(line)
+            records.append([line] + hits)
+            hits = []
+        else:
+            hits.append(line)
     return records
 
 
