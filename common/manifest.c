@@ -340,6 +340,15 @@ int bl_manifest_lock_holds(const char *dir, int fd)
            lstat(path, &named) == 0 && held.st_dev == named.st_dev && held.st_ino == named.st_ino;
 }
 
+int bl_manifest_commit_held(const char *dir, int fd, const bl_manifest *m, int *renamed)
+{
+    *renamed = 0;
+    if (!bl_manifest_lock_holds(dir, fd))
+        return bl_error_set(BL_EIO, "%s: the index directory was moved or replaced meanwhile; "
+                            "nothing was committed", dir);
+    return bl_manifest_commit(dir, m, renamed);
+}
+
 static int listed(const bl_manifest *m, uint64_t id)
 {
     for (uint32_t i = 0; i < m->nsegments; i++)

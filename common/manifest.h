@@ -118,6 +118,13 @@ void bl_manifest_unlock(int fd);
  * that may now name someone else's index. */
 int bl_manifest_lock_holds(const char *dir, int fd);
 
+/* bl_manifest_commit, by the writer holding the lock through fd: only
+ * while that lock is still dir/LOCK (bl_manifest_lock_holds), since dir may
+ * otherwise name another index by now. Errors: as bl_manifest_commit, and
+ * BL_EIO (detail: the directory was moved or replaced) with nothing
+ * written. */
+int bl_manifest_commit_held(const char *dir, int fd, const bl_manifest *m, int *renamed);
+
 /* Unlinks dir/LOCK, then releases the lock held through fd: for a writer
  * that leaves no trace of a failed first run. Only the lock's holder may
  * call it; writers that opened the old file notice and retry. */

@@ -94,7 +94,8 @@ int bl_seginfo_write(const char *path, const bl_manifest_segment *info, const ch
     int rc = lang_len > 255 ? bl_error_set(BL_EINVAL, "language name too long") : 0;
     if (!rc && (bl_buf_put_u64le(&b, info->id) | bl_buf_put_u32le(&b, info->doc_count) |
                 bl_buf_put_u64le(&b, info->total_tokens) | bl_buf_put_u32le(&b, info->codec) |
-                bl_buf_put_u32le(&b, info->dense_ratio) | bl_buf_put_u32le(&b, analyzer_version) | bl_buf_put_u8(&b, (uint8_t)lang_len) |
+                bl_buf_put_u32le(&b, info->dense_ratio) |
+                bl_buf_put_u32le(&b, analyzer_version) | bl_buf_put_u8(&b, (uint8_t)lang_len) |
                 bl_buf_append(&b, lang, lang_len)))
         rc = BL_ENOMEM;
     bl_filewriter *w = NULL;

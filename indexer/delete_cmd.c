@@ -132,11 +132,8 @@ int bl_cmd_delete(int argc, char **argv)
         uint64_t gen = m.generation + 1;
         rc = bl_pending_write(r.p, dir, &m, gen);
         m.generation = gen;
-        if (!rc && !bl_manifest_lock_holds(dir, lock))
-            rc = bl_error_set(BL_EIO, "%s: the index directory was moved or replaced; nothing "
-                              "was committed", dir);
-        else if (!rc)
-            rc = bl_manifest_commit(dir, &m, &renamed);
+        if (!rc)
+            rc = bl_manifest_commit_held(dir, lock, &m, &renamed);
         if (!renamed && bl_manifest_lock_holds(dir, lock))
             bl_pending_discard(r.p, dir);
         if (renamed)

@@ -808,7 +808,7 @@ static int index_main(int argc, char **argv, run_resources *res)
         if (m.dense_ratio != committed_ratio) {
             m.generation++;
             int renamed = 0;
-            if ((rc = bl_manifest_commit(o.out_dir, &m, &renamed)) != 0 && !renamed)
+            if ((rc = bl_manifest_commit_held(o.out_dir, lock, &m, &renamed)) != 0 && !renamed)
                 goto fail;
             if (rc) {
                 bl_termsafe_printf(stderr, "byline index: %s\n", bl_error_detail());
@@ -829,13 +829,8 @@ static int index_main(int argc, char **argv, run_resources *res)
     m.generation++;
     if (s.replaced && (rc = bl_pending_write(s.replaced, o.out_dir, &m, m.generation)) != 0)
         goto fail;
-    if (!bl_manifest_lock_holds(o.out_dir, lock)) {
-        rc = bl_error_set(BL_EIO, "%s: the index directory was moved or replaced while indexing; "
-                          "nothing was committed", o.out_dir);
-        goto fail;
-    }
     int renamed = 0;
-    if ((rc = bl_manifest_commit(o.out_dir, &m, &renamed)) != 0) {
+    if ((rc = bl_manifest_commit_held(o.out_dir, lock, &m, &renamed)) != 0) {
         if (!renamed)
             goto fail;
         /* The new manifest is live: its segments must stay. */

@@ -47,17 +47,6 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Commits m as the next generation, its segments unchanged: a change of
- * the index's settings alone. */
-static int commit_setting(const char *dir, int lock, bl_manifest *m, int *renamed)
-{
-    if (!bl_manifest_lock_holds(dir, lock))
-        return bl_error_set(BL_EIO, "%s: the index directory was moved or replaced; nothing "
-                            "was committed", dir);
-    m->generation++;
-    return bl_manifest_commit(dir, m, renamed);
-}
-
 int bl_cmd_optimize(int argc, char **argv)
 {
     static const struct option longs[] = {{"index", required_argument, 0, 'i'},
@@ -139,7 +128,8 @@ int bl_cmd_optimize(int argc, char **argv)
     } else if (m.dense_ratio != ratio_before) {
         /* nothing to rewrite, but the setting must stay for later runs */
         int renamed = 0;
-        rc = commit_setting(dir, lock, &m, &renamed);
+        m.generation++;
+        rc = bl_manifest_commit_held(dir, lock, &m, &renamed);
         if (rc) {
             bl_termsafe_printf(stderr, "byline optimize: %s\n",
                                bl_error_detail()[0] ? bl_error_detail() : bl_strerror(rc));
