@@ -167,22 +167,30 @@ static void build_oracle(corpus *c, bl_analyzer *a, const bl_article *arts, size
     }
 }
 
-/* Frees random articles (their title and text) and the oracle built on them. */
-static void free_corpus(bl_article *arts, corpus *c, size_t ndocs)
+/* Frees the oracle of ndocs documents. */
+static void free_oracle(corpus *c, size_t ndocs)
 {
     for (size_t i = 0; i < ndocs; i++) {
-        free((char *)arts[i].title);
-        free((char *)arts[i].text);
         for (size_t k = 0; k < c->docs[i].n; k++)
             free(c->docs[i].terms[k]);
         free(c->docs[i].terms);
         free(c->docs[i].ids);
         free(c->docs[i].pos);
     }
-    free(arts);
     free(c->docs);
     free(c->dict);
     free(c->df);
+}
+
+/* Frees random articles (their title and text) and the oracle built on them. */
+static void free_corpus(bl_article *arts, corpus *c, size_t ndocs)
+{
+    for (size_t i = 0; i < ndocs; i++) {
+        free((char *)arts[i].title);
+        free((char *)arts[i].text);
+    }
+    free(arts);
+    free_oracle(c, ndocs);
 }
 
 static double o_idf(const corpus *c, const char *t)
@@ -192,9 +200,13 @@ static double o_idf(const corpus *c, const char *t)
     return log(1.0 + ((double)c->n - df + 0.5) / (df + 0.5));
 }
 
+/* BM25 of one term in one document, rounded down to a multiple of 2^-36
+ * as the engine's is (eval.c: so that sums are exact in any order); the
+ * rounding is the engine's documented rule, not its code. */
 static double o_bm25(const corpus *c, double idf, double tf, const odoc *d, const bl_bm25 *p)
 {
-    return idf * tf * (p->k1 + 1) / (tf + p->k1 * (1 - p->b + p->b * d->len / c->avgdl));
+    double s = idf * tf * (p->k1 + 1) / (tf + p->k1 * (1 - p->b + p->b * d->len / c->avgdl));
+    return s >= 0 && s < 0x1p26 ? floor(s * 0x1p36) * 0x1p-36 : s;
 }
 
 static uint32_t o_tf(const odoc *d, const char *t)
@@ -1221,15 +1233,7 @@ Test(search, phrases_counted_from_rare_and_frequent_words)
     }
     for (size_t i = 0; i < NDOCS; i++)
         free((char *)arts[i].text);
-    for (size_t i = 0; i < NDOCS; i++) {
-        for (size_t k = 0; k < c.docs[i].n; k++)
-            free(c.docs[i].terms[k]);
-        free(c.docs[i].terms);
-        free(c.docs[i].pos);
-    }
-    free(c.docs);
-    free(c.dict);
-    free(c.df);
+    free_oracle(&c, NDOCS);
     bl_analyzer_free(a);
     bl_index_close(idx);
     bl_test_rmtree(dir);
